@@ -1,0 +1,72 @@
+"""The `ionmc` command line: a thin layer over the Python API (DESIGN.md section 4)."""
+import argparse
+import sys
+
+from . import __version__
+from .errors import InputError
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="ionmc", description="Monte Carlo simulation of ion "
+                                "gradients, pumps and their energetics.")
+    p.add_argument("--version", action="version", version=f"ionmc {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run a scenario (file or built-in name)")
+    r.add_argument("scenario")
+    r.add_argument("-o", "--outdir", required=True)
+    r.add_argument("--replicates", type=int)
+    r.add_argument("--seed", type=int)
+    r.add_argument("--method")
+    r.add_argument("--duration", type=float)
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override any scenario value (TOML literal); repeatable")
+    r.add_argument("--workers", type=int)
+    sub.add_parser("list", help="list the built-in scenarios")
+    return p
+
+
+def _run(args):
+    from .runner import run
+    from .scenario import load_scenario
+
+    overrides = list(args.set)
+    for key, val in (("method", args.method), ("replicates", args.replicates),
+                     ("seed", args.seed)):
+        if val is not None:
+            overrides.append((f"scenario.{key}", val))
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers", None, "must be at least 1")
+    sc = load_scenario(args.scenario, overrides, duration=args.duration)
+    for w in sc.warnings:
+        print(f"ionmc: warning: {w}", file=sys.stderr)
+    out = run(sc, args.outdir, workers=args.workers)
+    print(f"ionmc: wrote {out}/timeseries ({sc.data['scenario']['replicates']} replicate(s), "
+          f"method {sc.data['scenario']['method']})")
+    return 0
+
+
+def _list(args):
+    from .scenario import builtins
+
+    items = builtins()
+    w = max(len(k) for k in items) if items else 0
+    for name, (_, desc) in items.items():
+        print(f"{name:<{w}}  {desc}")
+    return 0
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    try:
+        return {"run": _run, "list": _list}[args.command](args)
+    except InputError as exc:
+        print(f"ionmc: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ionmc: interrupted; finished replicates are kept, run again to complete",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Designing a resting state (REFERENCES.md, "Designing a resting state").
+
+The textbook concentrations are not a steady state by themselves. Given target
+concentrations and potential, this derives, instead of tuning: P_K from the input (slope)
+resistance, P_Na so that the leaks' net Na+:K+ flux ratio is the pump's 3:2, Cl- at its
+equilibrium (so P_Cl carries no net flux), and the pump density from the pump model's own
+turnover at that state. The built-in scenarios are written from these numbers.
+"""
+import math
+
+from . import pump
+from .constants import F, R
+from .closed_forms import ghk_current, ghk_fluxes
+
+
+def slope_conductance(P, area_um2, cin, cout, V, T, charges, h=1e-5):
+    """Slope conductance (S) of a set of GHK leaks: dI/dV at fixed concentrations."""
+    def total(v):
+        return sum(ghk_current(P[s], area_um2, charges[s], cin[s], cout[s], v, T) for s in P)
+    return (total(V + h) - total(V - h)) / (2 * h)
+
+
+def resting_state(cin, cout, V, T, area_um2, input_resistance_ohm, pcl_over_pk=0.45,
+                  pump_params=None):
+    """Leak permeabilities (cm/s) and pump density (1/um^2) making (cin, cout, V) a fixed
+    point. Cl_i is returned at its Nernst equilibrium with Cl_o."""
+    charges = {"Na": 1, "K": 1, "Cl": -1}
+    cin = dict(cin)
+    cin["Cl"] = cout["Cl"] * math.exp(F * V / (R * T))  # Cl- at equilibrium
+    # net fluxes per unit permeability
+    na_out, na_in = ghk_fluxes(1.0, area_um2, 1, cin["Na"], cout["Na"], V, T)
+    k_out, k_in = ghk_fluxes(1.0, area_um2, 1, cin["K"], cout["K"], V, T)
+    ratio = 1.5 * (k_out - k_in) / (na_in - na_out)  # P_Na/P_K for a 3:2 leak ratio
+    unit = {"K": 1.0, "Na": ratio, "Cl": pcl_over_pk}
+    g1 = slope_conductance(unit, area_um2, cin, cout, V, T, charges)
+    pk = 1.0 / (input_resistance_ohm * g1)
+    P = {s: u * pk for s, u in unit.items()}
+    na_influx = P["Na"] * (na_in - na_out)  # ions/s
+    p = {k: v for k, (v, _) in pump.PARAMS.items() if v is not None}
+    p.update(pump_params or {})
+    row = pump.param_row(p, T)
+    turn = pump.turnover(row, cin["Na"], cin["K"], cout["Na"], cout["K"], V)
+    density = na_influx / (3.0 * turn) / area_um2
+    return {"P_cm_per_s": P, "Cl_in_mM": cin["Cl"], "pump_density_per_um2": density,
+            "pump_turnover_per_s": turn, "na_influx_per_s": na_influx,
+            "P_Na_over_P_K": ratio}

@@ -1,0 +1,4 @@
+"""Registry of mechanism types: name -> module declaring PARAMS (defaults and units)."""
+from . import leak, pump
+
+REGISTRY = {m.TYPE: m for m in (leak, pump)}

@@ -1,0 +1,371 @@
+"""The compiled model: a scenario turned into flat arrays that every method shares.
+
+State vector x: ion counts per (compartment, species) at index c*NS + s, then for each pump
+its four cycle-state counts and its count of ouabain-bound (blocked) pumps. Transitions are
+unidirectional: each reversible step is a forward/backward pair. A transition has a kind
+(which rate law), a source index (the count its propensity is proportional to), a membrane
+(whose midpoint potential it uses), the charge it adds to that membrane's inside, a row of
+float parameters, a row of index parameters, and a sparse stoichiometry over x that omits
+clamped indices (baths and clamped species keep their counts).
+"""
+import numpy as np
+
+from . import leak, pump
+from .constants import CM_TO_M, E_CHARGE, F, IONS_PER_MM_UM3, R, UF_PER_CM2_TO_F_PER_M2, \
+    UM2_TO_M2, UM3_TO_M3
+from .errors import InputError
+
+KIND_LEAK_OUT = 0
+KIND_LEAK_IN = 1
+KIND_PUMP_FW = 2
+KIND_PUMP_BW = 3
+NPAR = max(pump.N_PAR, 2)
+NII = 5
+
+
+def _largest_remainder(total, probs):
+    raw = np.asarray(probs) * total
+    out = np.floor(raw).astype(np.int64)
+    short = int(total - out.sum())
+    if short > 0:
+        out[np.argsort(-(raw - out))[:short]] += 1
+    return out
+
+
+class Mechanism:
+    """Output bookkeeping of one mechanism: its transitions and what they move."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.name = spec["name"]
+        self.type = spec["type"]
+        self.transitions = []   # global transition indices
+        self.ref = (None, None)  # (forward, backward) reference transition
+        self.efflux = {}        # species -> {transition: ions moved inside -> outside}
+        self.states = []        # agent state indices (pumps)
+        self.blocked = None
+        self.n_agents = 0
+
+
+class Model:
+    """Arrays built once per run from a validated Scenario (see module docstring)."""
+
+    def __init__(self, scenario):
+        self.scenario = scenario
+        d = scenario.data
+        self.T = d["scenario"]["temperature_K"]
+        self.species = list(d["species"])
+        self.charge = np.array([d["species"][s]["charge"] for s in self.species], float)
+        self.comps = list(d["compartments"])
+        self.mems = list(d["membranes"])
+        ns, nc = len(self.species), len(self.comps)
+        self.ns, self.nc = ns, nc
+        self.vol = np.array([d["compartments"][c]["volume_um3"] for c in self.comps])
+        nion = ns * nc
+        self.nion = nion
+        self.mechs = [Mechanism(m) for m in d["mechanisms"]]
+        nagent = sum(pump.N_STATES + 1 for m in self.mechs if m.type == pump.TYPE)
+        self.nx = nx = nion + nagent
+        self.inv_nvol = np.zeros(nx)
+        self.z = np.zeros(nx)
+        self.clamped = np.zeros(nx, bool)
+        for ci, c in enumerate(self.comps):
+            spec = d["compartments"][c]
+            for si, s in enumerate(self.species):
+                i = self.idx(c, s)
+                self.inv_nvol[i] = 1.0 / (IONS_PER_MM_UM3 * self.vol[ci])
+                self.z[i] = self.charge[si]
+                self.clamped[i] = spec["bath"] or s in spec["clamped_species"]
+        nm = len(self.mems)
+        self.mem_start = np.zeros(nm, np.int64)
+        self.mem_C = np.zeros(nm)
+        self.mem_area = np.zeros(nm)
+        self.mem_clamped = np.zeros(nm, bool)
+        self.mem_vclamp = np.zeros(nm)
+        for mi, m in enumerate(self.mems):
+            spec = d["membranes"][m]
+            self.mem_start[mi] = self.comps.index(spec["inside"]) * ns
+            self.mem_area[mi] = spec["area_um2"]
+            self.mem_C[mi] = spec["capacitance_uF_per_cm2"] * UF_PER_CM2_TO_F_PER_M2 \
+                * spec["area_um2"] * UM2_TO_M2
+            self._set_clamp(mi)
+        self._build_transitions(nion)
+        self.x0 = self._initial_state()
+
+    # -- layout helpers ----------------------------------------------------------------
+    def idx(self, comp, species):
+        return self.comps.index(comp) * self.ns + self.species.index(species)
+
+    def membrane_spec(self, mi):
+        return self.scenario.data["membranes"][self.mems[mi]]
+
+    def _set_clamp(self, mi):
+        spec = self.membrane_spec(mi)
+        inside_bath = self.scenario.data["compartments"][spec["inside"]]["bath"]
+        if spec["clamp_mV"] is not None:
+            self.mem_clamped[mi] = True
+            self.mem_vclamp[mi] = spec["clamp_mV"] * 1e-3
+        elif inside_bath:
+            self.mem_clamped[mi] = True
+            self.mem_vclamp[mi] = spec["initial_potential_mV"] * 1e-3
+
+    # -- transitions -------------------------------------------------------------------
+    def _build_transitions(self, nion):
+        d = self.scenario.data
+        kinds, src, mem, stoich = [], [], [], []
+        prow, irow = [], []
+        next_agent = nion
+        for mech in self.mechs:
+            spec = mech.spec
+            mi = self.mems.index(spec["membrane"])
+            mspec = d["membranes"][spec["membrane"]]
+            cin, cout = mspec["inside"], mspec["outside"]
+            if mech.type == leak.TYPE:
+                s = spec["species"]
+                i_in, i_out = self.idx(cin, s), self.idx(cout, s)
+                t0 = len(kinds)
+                kinds += [KIND_LEAK_OUT, KIND_LEAK_IN]
+                src += [i_in, i_out]
+                mem += [mi, mi]
+                stoich += [{i_in: -1, i_out: +1}, {i_in: +1, i_out: -1}]
+                prow += [np.zeros(NPAR), np.zeros(NPAR)]
+                irow += [np.zeros(NII, np.int64), np.zeros(NII, np.int64)]
+                mech.transitions = [t0, t0 + 1]
+                mech.ref = (t0, t0 + 1)
+                mech.efflux = {s: {t0: 1, t0 + 1: -1}}
+            elif mech.type == pump.TYPE:
+                states = list(range(next_agent, next_agent + pump.N_STATES))
+                mech.states = states
+                mech.blocked = next_agent + pump.N_STATES
+                next_agent += pump.N_STATES + 1
+                mech.n_agents = int(round(spec["density_per_um2"] * mspec["area_um2"]))
+                ii = np.array([self.idx(cin, "Na"), self.idx(cin, "K"), self.idx(cout, "Na"),
+                               self.idx(cout, "K"), 0], np.int64)
+                t0 = len(kinds)
+                mech.efflux = {"Na": {}, "K": {}}
+                for step in range(pump.N_STEPS):
+                    a, b = states[step], states[(step + 1) % pump.N_STATES]
+                    fw = {a: -1, b: +1}
+                    if step in pump.TRANSLOCATION:
+                        s, n = pump.TRANSLOCATION[step]
+                        fw[self.idx(cin, s)] = -n
+                        fw[self.idx(cout, s)] = +n
+                    bw = {k: -v for k, v in fw.items()}
+                    j = len(kinds)
+                    for direction, (kind, st, source) in enumerate(
+                            ((KIND_PUMP_FW, fw, a), (KIND_PUMP_BW, bw, b))):
+                        kinds.append(kind)
+                        src.append(source)
+                        mem.append(mi)
+                        stoich.append(st)
+                        prow.append(np.zeros(NPAR))
+                        r = ii.copy()
+                        r[4] = step
+                        irow.append(r)
+                    if step in pump.TRANSLOCATION:
+                        s, n = pump.TRANSLOCATION[step]
+                        mech.efflux[s] = {j: n, j + 1: -n}
+                mech.transitions = list(range(t0, len(kinds)))
+                mech.ref = (t0 + 2, t0 + 3)  # step 2, the Na+ translocation
+        nt = len(kinds)
+        self.nt = nt
+        self.tr_kind = np.array(kinds, np.int64)
+        self.tr_src = np.array(src, np.int64)
+        self.tr_mem = np.array(mem, np.int64)
+        self.tr_p = np.array(prow, float).reshape(nt, NPAR)
+        self.tr_ii = np.array(irow, np.int64).reshape(nt, NII)
+        # full stoichiometry (for bookkeeping) and the applied one without clamped indices
+        self.stoich_full = np.zeros((nt, self.nx), np.int64)
+        for j, st in enumerate(stoich):
+            for i, v in st.items():
+                self.stoich_full[j, i] = v
+        applied = self.stoich_full * (~self.clamped)[None, :]
+        self.nu = applied
+        ptr, ind, dl = [0], [], []
+        for j in range(nt):
+            nz = np.nonzero(applied[j])[0]
+            ind += list(nz)
+            dl += list(applied[j, nz])
+            ptr.append(len(ind))
+        self.st_ptr = np.array(ptr, np.int64)
+        self.st_idx = np.array(ind, np.int64)
+        self.st_del = np.array(dl, np.int64)
+        # charge each transition adds to its membrane's inside (unclamped species only)
+        self.tr_q = np.zeros(nt)
+        for j in range(nt):
+            m = self.tr_mem[j]
+            s0 = self.mem_start[m]
+            self.tr_q[j] = float(applied[j, s0:s0 + self.ns] @ self.charge)
+        self._build_dependencies()
+        for mech in self.mechs:
+            self.update_parameters(mech)
+
+    def _build_dependencies(self):
+        """dep[j]: transitions whose propensity can change when transition j fires."""
+        reads = []
+        for j in range(self.nt):
+            r = {("x", int(self.tr_src[j]))}
+            if self.tr_kind[j] in (KIND_PUMP_FW, KIND_PUMP_BW):
+                r |= {("x", int(i)) for i in self.tr_ii[j, :4]}
+            r.add(("V", int(self.tr_mem[j])))
+            reads.append(r)
+        ptr, ind = [0], []
+        for j in range(self.nt):
+            w = {("x", int(i)) for i in self.st_idx[self.st_ptr[j]:self.st_ptr[j + 1]]}
+            for m in range(len(self.mems)):
+                s0 = self.mem_start[m]
+                if not self.mem_clamped[m] and np.any(
+                        self.nu[j, s0:s0 + self.ns] * self.charge != 0):
+                    w.add(("V", m))
+            deps = [k for k in range(self.nt) if reads[k] & w]
+            ind += deps
+            ptr.append(len(ind))
+        self.dep_ptr = np.array(ptr, np.int64)
+        self.dep_idx = np.array(ind, np.int64)
+
+    def update_parameters(self, mech):
+        """(Re)compute the rate parameters of a mechanism from its spec (after events)."""
+        spec = mech.spec
+        d = self.scenario.data
+        mspec = d["membranes"][spec["membrane"]]
+        if mech.type == leak.TYPE:
+            z = d["species"][spec["species"]]["charge"]
+            q = spec["q10"] ** ((self.T - 310.0) / 10.0)
+            pa = spec["permeability_cm_per_s"] * q * CM_TO_M * mspec["area_um2"] * UM2_TO_M2
+            vin = d["compartments"][mspec["inside"]]["volume_um3"] * UM3_TO_M3
+            vout = d["compartments"][mspec["outside"]]["volume_um3"] * UM3_TO_M3
+            j0, j1 = mech.transitions
+            self.tr_p[j0, :2] = [pa / vin, z * F / (R * self.T)]
+            self.tr_p[j1, :2] = [pa / vout, z * F / (R * self.T)]
+        elif mech.type == pump.TYPE:
+            row = pump.param_row(spec, self.T)
+            for j in mech.transitions:
+                self.tr_p[j, :pump.N_PAR] = row
+
+    # -- initial state -----------------------------------------------------------------
+    def _initial_state(self):
+        d = self.scenario.data
+        src = self.scenario.source
+        x = np.zeros(self.nx, np.int64)
+        for ci, c in enumerate(self.comps):
+            spec = d["compartments"][c]
+            for s, v in spec["concentrations_mM"].items():
+                x[self.idx(c, s)] = int(round(v * IONS_PER_MM_UM3 * self.vol[ci]))
+        for ci, c in enumerate(self.comps):
+            spec = d["compartments"][c]
+            target = 0.0
+            mi = next((i for i, m in enumerate(self.mems)
+                       if d["membranes"][m]["inside"] == c), None)
+            if mi is not None and not spec["bath"]:
+                target = (self.membrane_spec(mi)["initial_potential_mV"] * 1e-3
+                          * self.mem_C[mi] / E_CHARGE)
+            b = spec["balance_charge_with"]
+            s0 = ci * self.ns
+            if b:
+                bi = self.idx(c, b)
+                x[bi] = 0
+                q = float(x[s0:s0 + self.ns] @ self.charge)
+                zb = d["species"][b]["charge"]
+                nb = (target - q) / zb
+                if nb < 0:
+                    raise InputError(src, f"compartments.{c}.balance_charge_with",
+                                     f"{b!r} would need a negative amount "
+                                     f"({nb / (IONS_PER_MM_UM3 * self.vol[ci]):.3g} mM) to "
+                                     "balance the charge")
+                x[bi] = int(round(nb))
+            elif mi is not None and not self.mem_clamped[mi]:
+                q = float(x[s0:s0 + self.ns] @ self.charge)
+                v = q * E_CHARGE / self.mem_C[mi] * 1e3
+                if abs(v - self.membrane_spec(mi)["initial_potential_mV"]) > 1.0:
+                    raise InputError(src, f"compartments.{c}",
+                                     f"its charge puts membrane {self.mems[mi]!r} at {v:.4g} mV, "
+                                     "not at initial_potential_mV; set balance_charge_with")
+        for mech in self.mechs:
+            if mech.type == pump.TYPE:
+                self._place_pumps(mech, x)
+        return x
+
+    def _place_pumps(self, mech, x):
+        nblocked = int(round(mech.spec["block_fraction"] * mech.n_agents))
+        probs = self.pump_steady_state(mech, x)[0]
+        x[mech.states] = _largest_remainder(mech.n_agents - nblocked, probs)
+        x[mech.blocked] = nblocked
+
+    def pump_concentrations(self, mech, x):
+        ii = self.tr_ii[mech.transitions[0], :4]
+        return [float(x[i] * self.inv_nvol[i]) for i in ii]
+
+    def voltages(self, x):
+        """Membrane potentials (volts) of state x: V = e * sum(z n_inside) / C, or the clamp."""
+        V = np.empty(len(self.mems))
+        for m in range(len(self.mems)):
+            if self.mem_clamped[m]:
+                V[m] = self.mem_vclamp[m]
+            else:
+                s0 = self.mem_start[m]
+                V[m] = E_CHARGE * float(np.asarray(x[s0:s0 + self.ns], float) @ self.charge) \
+                    / self.mem_C[m]
+        return V
+
+    def pump_steady_state(self, mech, x):
+        """King-Altman occupancies and turnover (1/s per pump) at state x."""
+        nai, ki, nao, ko = self.pump_concentrations(mech, x)
+        mi = self.mems.index(mech.spec["membrane"])
+        V = self.voltages(x)[mi]
+        p = self.tr_p[mech.transitions[0]]
+        return pump.king_altman(*pump.cycle_rates(p, nai, ki, nao, ko, V))
+
+    # -- events ------------------------------------------------------------------------
+    def apply_set(self, target, value, x, rng, continuous=False):
+        """Apply one event assignment to the parameters and, where needed, to state x."""
+        parts = target.split(".")
+        d = self.scenario.data
+        if parts[0] == "mechanisms":
+            mech = next(m for m in self.mechs if m.name == parts[1])
+            mech.spec[parts[2]] = float(value)
+            self.update_parameters(mech)
+            if mech.type == pump.TYPE and parts[2] == "block_fraction":
+                self._reblock(mech, x, rng, continuous)
+        elif parts[0] == "compartments":
+            c, s = parts[1], parts[3]
+            d["compartments"][c]["concentrations_mM"][s] = float(value)
+            i = self.idx(c, s)
+            n = value * IONS_PER_MM_UM3 * self.vol[self.comps.index(c)]
+            x[i] = n if continuous else int(round(n))
+        elif parts[0] == "membranes":
+            mi = self.mems.index(parts[1])
+            d["membranes"][parts[1]]["clamp_mV"] = float(value)
+            self.mem_vclamp[mi] = float(value) * 1e-3
+
+    def _reblock(self, mech, x, rng, continuous):
+        """Ouabain binds pumps wherever they are in the cycle; unbound pumps return to the
+        cycle in its steady-state distribution."""
+        f = mech.spec["block_fraction"]
+        st = mech.states
+        if continuous:
+            total = x[st].sum() + x[mech.blocked]
+            active = x[st].sum()
+            want = (1.0 - f) * total
+            if want < active:
+                x[st] *= want / active if active > 0 else 0.0
+            else:
+                probs = self.pump_steady_state(mech, x)[0]
+                x[st] += (want - active) * probs
+            x[mech.blocked] = total - want
+            return
+        target = int(round(f * mech.n_agents))
+        delta = target - int(x[mech.blocked])
+        if delta > 0:
+            take = rng.multivariate_hypergeometric(x[st].astype(np.int64), delta)
+            x[st] -= take
+        elif delta < 0:
+            probs = self.pump_steady_state(mech, x)[0]
+            x[st] += rng.multinomial(-delta, probs)
+        x[mech.blocked] = target
+
+    # -- the tuple handed to the kernels ---------------------------------------------
+    def kernel_args(self):
+        return (self.tr_kind, self.tr_src, self.tr_mem, self.tr_q, self.tr_p, self.tr_ii,
+                self.st_ptr, self.st_idx, self.st_del, self.dep_ptr, self.dep_idx,
+                self.inv_nvol, self.charge, self.mem_start, self.mem_C, self.mem_clamped,
+                self.mem_vclamp)

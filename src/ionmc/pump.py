@@ -1,0 +1,180 @@
+"""Na+/K+-ATPase: the reduced 4-state Post-Albers cycle of Smith & Crampin 2004 (Prog
+Biophys Mol Biol 85:387) with the constants of Terkildsen, Crampin & Smith 2007 (Am J
+Physiol Heart Circ Physiol 293:H3036).
+
+States (counts of pump molecules in each): P1 = E1 with Na_i/K_i binding in rapid
+equilibrium; P2 = E1-P(Na3) occluded; P3 = E2-P with Na_o/K_o binding in rapid
+equilibrium; P4 = E2(K2) occluded. Steps (forward = the physiological direction):
+
+  1  P1 -> P2  alpha1+ = k1+ Nai~^3/Di            alpha1- = b1 (derived, see below)
+  2  P2 -> P3  alpha2+ = k2+                      alpha2- = k2- Nao~^3/Do
+               moves 3 Na+ inside -> outside (the pump's reference transition)
+  3  P3 -> P4  alpha3+ = k3+ Ko~^2/Do              alpha3- = k3- Pi H/(1 + ATP~)
+  4  P4 -> P1  alpha4+ = k4+ ATP~/(1 + ATP~)       alpha4- = k4- Ki~^2/Di
+               moves 2 K+ outside -> inside
+
+with Di = (1+Nai~)^3 + (1+Ki~)^2 - 1 and Do = (1+Nao~)^3 + (1+Ko~)^2 - 1 (Na+ and K+
+competing for the same sites), Nai~ = Na_i/K_Nai(V), K_Nai(V) = K_Nai0 exp(delta FV/3RT),
+K_Nao(V) = K_Nao0 exp((1+delta) FV/3RT). The product of the four rate ratios is then
+
+  K0 (Na_i/Na_o)^3 (K_o/K_i)^2 exp(FV/RT) (K_Nao0/K_Nai0)^3 (K_Ki/K_Ko)^2 ATP/K_ATP,
+
+and thermodynamics requires it to equal exp(-(dG_ATP + dG_transport)/RT). Rather than
+trusting all eight published rate constants (Pan et al. 2020 list corrections), the one
+reverse rate b1 (ADP release, the step where ATP is booked) is derived from that constraint
+for the given dG_ATP, so the pump stalls exactly where ATP no longer pays for the gradient.
+
+FXYD phosphorylation (fraction f) scales K_Nai0 by s^f (s = fxyd_affinity_factor); the
+derived b1 then carries the s^-3f that keeps the cycle's equilibrium constant (DESIGN.md).
+
+Ions never sit inside the pump: step 2 moves 3 Na+ across at once and step 4 moves 2 K+.
+Binding is folded into the rapid-equilibrium factors, which is why this reduced pump is not
+elementary (DESIGN.md section 3).
+"""
+import math
+
+import numpy as np
+
+from .constants import F, R
+from .numba_conf import njit
+
+TYPE = "nak_pump"
+
+PARAMS = {
+    "membrane": (None, "membrane name"),
+    "density_per_um2": (None, "pump molecules per um^2 of membrane"),
+    "dG_ATP_kJ_per_mol": (-57.0, "free energy of ATP hydrolysis (no metabolic pool)"),
+    "fxyd_phosphorylated": (0.0, "FXYD1 phosphorylated fraction, 0..1"),
+    "fxyd_affinity_factor": (0.72, "s: factor on K_Nai0 when fully phosphorylated"),
+    "block_fraction": (0.0, "fraction of pumps bound by ouabain, 0..1"),
+    "q10": (3.0, "temperature coefficient of the rate constants"),
+    # Terkildsen et al. 2007, Table 1 (37 C)
+    "k1_plus_per_s": (1050.0, "k1+"),
+    "k2_plus_per_s": (481.0, "k2+"),
+    "k3_plus_per_s": (2000.0, "k3+"),
+    "k4_plus_per_s": (320.0, "k4+"),
+    "k2_minus_per_s": (40.0, "k2-"),
+    "k3_minus_per_mM2_s": (79300.0, "k3-"),
+    "k4_minus_per_s": (40.0, "k4-"),
+    "K_Nai0_mM": (2.49, "Na_i dissociation constant at 0 mV"),
+    "K_Nao0_mM": (15.5, "Na_o dissociation constant at 0 mV"),
+    "K_Ki_mM": (0.5, "K_i dissociation constant"),
+    "K_Ko_mM": (0.213, "K_o dissociation constant"),
+    "K_MgATP_mM": (2.51, "MgATP dissociation constant"),
+    "delta": (-0.031, "fraction of the charge movement in Na_i binding"),
+    # fixed nucleotide concentrations for the kinetics when the cell has no metabolic pool
+    "MgATP_mM": (4.0, "MgATP for the kinetics"),
+    "Pi_mM": (2.0, "inorganic phosphate for the kinetics"),
+    "H_mM": (1e-4, "proton concentration (pH 7) for the kinetics"),
+}
+
+N_STATES = 4
+N_STEPS = 4
+# parameter row layout shared by the 8 transitions of a pump
+P_K1P, P_B1, P_K2P, P_K2M, P_K3P, P_B3, P_K4P, P_K4M, P_KNAI, P_KNAO, P_KKI, P_KKO, \
+    P_DELTA, P_FRT = range(14)
+N_PAR = 14
+#: ions moved (inside -> outside) by each forward step: step index -> (species, count)
+TRANSLOCATION = {1: ("Na", 3), 3: ("K", -2)}
+
+
+def param_row(p, T):
+    """The kinetic parameter row (rates at temperature T, b1 derived) for one pump."""
+    q = p["q10"] ** ((T - 310.0) / 10.0)
+    s = p["fxyd_affinity_factor"] ** p["fxyd_phosphorylated"]
+    knai = p["K_Nai0_mM"] * s
+    atp = p["MgATP_mM"] / p["K_MgATP_mM"]
+    k1p = p["k1_plus_per_s"] * q
+    k2p = p["k2_plus_per_s"] * q
+    k3p = p["k3_plus_per_s"] * q
+    k4p = p["k4_plus_per_s"] * q * atp / (1.0 + atp)
+    k2m = p["k2_minus_per_s"] * q
+    b3 = p["k3_minus_per_mM2_s"] * q * p["Pi_mM"] * p["H_mM"] / (1.0 + atp)
+    k4m = p["k4_minus_per_s"] * q
+    # thermodynamic constraint (module docstring): prod(alpha+)/prod(alpha-) equals
+    # exp(-dG_ATP/RT) * exp(-dG_transport/RT); solve for b1.
+    dg = p["dG_ATP_kJ_per_mol"] * 1e3
+    b1 = (k1p * k2p * k3p * k4p / (k2m * b3 * k4m)
+          * (p["K_Nao0_mM"] / knai) ** 3 * (p["K_Ki_mM"] / p["K_Ko_mM"]) ** 2
+          * math.exp(dg / (R * T)))
+    row = np.zeros(N_PAR)
+    row[[P_K1P, P_B1, P_K2P, P_K2M, P_K3P, P_B3, P_K4P, P_K4M]] = \
+        [k1p, b1, k2p, k2m, k3p, b3, k4p, k4m]
+    row[[P_KNAI, P_KNAO, P_KKI, P_KKO, P_DELTA, P_FRT]] = \
+        [knai, p["K_Nao0_mM"], p["K_Ki_mM"], p["K_Ko_mM"], p["delta"], F / (R * T)]
+    return row
+
+
+@njit
+def step_rate(step, backward, p, nai, ki, nao, ko, V):
+    """Rate per pump molecule (1/s) of one step, concentrations in mM, V in volts."""
+    phi = p[P_FRT] * V / 3.0
+    tnai = nai / (p[P_KNAI] * math.exp(p[P_DELTA] * phi))
+    tnao = nao / (p[P_KNAO] * math.exp((1.0 + p[P_DELTA]) * phi))
+    tki = ki / p[P_KKI]
+    tko = ko / p[P_KKO]
+    if step == 0:
+        if backward:
+            return p[P_B1]
+        di = (1.0 + tnai) ** 3 + (1.0 + tki) ** 2 - 1.0
+        return p[P_K1P] * tnai ** 3 / di
+    if step == 1:
+        if backward:
+            do = (1.0 + tnao) ** 3 + (1.0 + tko) ** 2 - 1.0
+            return p[P_K2M] * tnao ** 3 / do
+        return p[P_K2P]
+    if step == 2:
+        if backward:
+            return p[P_B3]
+        do = (1.0 + tnao) ** 3 + (1.0 + tko) ** 2 - 1.0
+        return p[P_K3P] * tko ** 2 / do
+    if backward:
+        di = (1.0 + tnai) ** 3 + (1.0 + tki) ** 2 - 1.0
+        return p[P_K4M] * tki ** 2 / di
+    return p[P_K4P]
+
+
+def cycle_rates(p, nai, ki, nao, ko, V):
+    """Arrays (alpha+, alpha-) of the 4 steps at fixed concentrations (mM) and V (volts)."""
+    fw = np.array([step_rate(s, False, p, nai, ki, nao, ko, V) for s in range(4)])
+    bw = np.array([step_rate(s, True, p, nai, ki, nao, ko, V) for s in range(4)])
+    return fw, bw
+
+
+def king_altman(fw, bw):
+    """Steady-state occupancies and net cycle flux of a single cycle (King & Altman 1956;
+    Hill's diagram method): p_i is proportional to the sum, over the n spanning trees of the
+    cycle (remove one edge), of the product of the rates on the tree's edges directed
+    towards state i. Returns (probabilities, flux per pump per second)."""
+    n = len(fw)
+    w = np.zeros(n)
+    for i in range(n):
+        for cut in range(n):  # edge `cut` joins state cut and cut+1; removed
+            prod = 1.0
+            # walk from i backwards (i-1, i-2, ...) until the cut: edges point forward to i
+            j = i
+            while (j - 1) % n != cut:
+                prod *= fw[(j - 1) % n]
+                j = (j - 1) % n
+                if j == i:
+                    break
+            # walk from i forwards until the cut: those edges point backward to i
+            j = i
+            while j % n != cut:
+                prod *= bw[j % n]
+                j = (j + 1) % n
+            w[i] += prod
+    prob = w / w.sum()
+    flux = prob[0] * fw[0] - prob[1] * bw[0]
+    return prob, flux
+
+
+def turnover(p, nai, ki, nao, ko, V):
+    """Net cycles per pump per second at steady state (King-Altman closed form)."""
+    return king_altman(*cycle_rates(p, nai, ki, nao, ko, V))[1]
+
+
+def cycle_dG(nai, ki, nao, ko, V, T):
+    """Free energy (J/mol) of moving 3 Na+ out and 2 K+ in at potential V (volts)."""
+    RT = R * T
+    return 3 * RT * math.log(nao / nai) + 2 * RT * math.log(ki / ko) - F * V

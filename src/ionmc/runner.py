@@ -1,0 +1,171 @@
+"""Runs: replicates of a scenario written to OUTDIR, seeded, resumable (DESIGN.md section 4).
+
+Replicate k is seeded by the k-th child of one root `numpy.random.SeedSequence`, so the
+numbers do not depend on how replicates are spread over workers, and any one replicate can
+be re-run alone. Each replicate's Parquet is written to a temporary name and renamed when
+complete: a part file exists only if it is whole, so an interrupted run loses nothing that
+finished, and running again completes only what is missing.
+"""
+import json
+import os
+import platform
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .model import Model
+from .replicate import initial_state, simulate
+from .methods import REGISTRY
+
+
+def _versions():
+    import numba
+    import pandas
+    import pyarrow
+
+    from . import __version__
+
+    return {"ionmc": __version__, "python": platform.python_version(),
+            "numpy": np.__version__, "numba": numba.__version__,
+            "pandas": pandas.__version__, "pyarrow": pyarrow.__version__}
+
+
+def part_name(k):
+    return f"part-{k:05d}.parquet"
+
+
+def _write_json(path, obj):
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=float) + "\n")
+    os.replace(tmp, path)
+
+
+def _run_one(scenario, k, seed_seq, ts_dir, x_start):
+    t0 = time.perf_counter()
+    final = ts_dir / part_name(k)
+    tmp = ts_dir / (part_name(k) + ".tmp")
+    _, info = simulate(scenario, k, seed_seq, path=tmp, x_start=x_start)
+    os.replace(tmp, final)
+    info["wall_time_s"] = time.perf_counter() - t0
+    return k, info
+
+
+def prepare_outdir(scenario, outdir):
+    """Check OUTDIR; return the manifest of an earlier compatible run, or None."""
+    outdir = Path(outdir)
+    man = outdir / "manifest.json"
+    if man.is_file():
+        try:
+            old = json.loads(man.read_text())
+        except json.JSONDecodeError:
+            raise InputError(man, None, "unreadable manifest") from None
+        from . import __version__
+
+        sc = scenario.data["scenario"]
+        for key, new in (("scenario_hash", scenario.hash()), ("seed", sc["seed"]),
+                         ("method", sc["method"]), ("ionmc_version", __version__)):
+            if old.get(key) != new:
+                raise InputError(man, key, f"OUTDIR holds a run with {key} {old.get(key)!r}, "
+                                 f"this run has {new!r}: use another OUTDIR")
+        return old
+    if outdir.exists() and (not outdir.is_dir() or any(outdir.iterdir())):
+        raise InputError(outdir, None, "exists and is not an ionmc output directory")
+    return None
+
+
+def run(scenario, outdir, workers=None, progress=True):
+    """Run all replicates of a validated Scenario into OUTDIR; return OUTDIR as a Path.
+
+    `workers`: processes (default: one per core, at most one per replicate).
+    Raises InputError for an incompatible OUTDIR before anything is written.
+    """
+    from . import __version__
+
+    outdir = Path(outdir)
+    sc = scenario.data["scenario"]
+    old = prepare_outdir(scenario, outdir)
+    model = Model(scenario)  # catches errors of the initial state before writing
+    x_start = initial_state(model, REGISTRY[sc["method"]].integer)
+    R = sc["replicates"]
+    root = np.random.SeedSequence(sc["seed"])
+    children = root.spawn(R)
+    ts_dir = outdir / "timeseries"
+    ts_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ts_dir.glob("*.tmp"):
+        stale.unlink()
+    (outdir / "scenario.toml").write_text(scenario.to_toml())
+    reps = dict(old.get("replicates", {})) if old else {}
+    manifest = {
+        "ionmc_version": __version__,
+        "versions": _versions(),
+        "platform": platform.platform(),
+        "scenario_name": scenario.name,
+        "scenario_source": scenario.source,
+        "scenario_hash": scenario.hash(),
+        "method": sc["method"],
+        "seed": sc["seed"],
+        "replicate_seeds": [{"entropy": c.entropy, "spawn_key": list(c.spawn_key)}
+                            for c in children],
+        "duration_s": sc["duration_s"],
+        "events": scenario.data["events"],
+        "events_dropped": scenario.dropped_events,
+        "warnings": scenario.warnings,
+        "wall_time_s": (old or {}).get("wall_time_s", 0.0),
+        "replicates": reps,
+    }
+    pending = [k for k in range(R)
+               if not (reps.get(str(k), {}).get("status") == "done"
+                       and (ts_dir / part_name(k)).is_file())]
+    for k in range(R):
+        reps.setdefault(str(k), {"status": "missing"})
+        if k in pending:
+            reps[str(k)] = {"status": "missing"}
+
+    def finish():
+        missing = [k for k in range(R) if reps[str(k)]["status"] != "done"]
+        manifest["missing"] = missing
+        manifest["complete"] = not missing
+        _write_json(outdir / "manifest.json", manifest)
+
+    finish()
+    t0 = time.perf_counter()
+    workers = workers or min(len(pending), os.cpu_count() or 1) or 1
+    show = progress and sys.stderr.isatty()
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(pending), unit="replicate", desc=scenario.name)
+
+    def done(k, info):
+        reps[str(k)] = {"status": "done", "file": f"timeseries/{part_name(k)}",
+                        "wall_time_s": info["wall_time_s"],
+                        "events": info["method_events"],
+                        "events_fired": info["events_fired"]}
+        manifest["events_fired"] = info["events_fired"]
+        manifest["wall_time_s"] += info["wall_time_s"] if workers == 1 else 0.0
+        finish()
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if workers == 1 or len(pending) <= 1:
+            for k in pending:
+                done(*_run_one(scenario, k, children[k], ts_dir, x_start))
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futs = [pool.submit(_run_one, scenario, k, children[k], ts_dir, x_start)
+                        for k in pending]
+                for f in as_completed(futs):
+                    done(*f.result())
+            manifest["wall_time_s"] += time.perf_counter() - t0
+            finish()
+    finally:
+        if bar is not None:
+            bar.close()
+        finish()
+    return outdir
