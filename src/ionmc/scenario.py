@@ -207,7 +207,9 @@ def _table(src, prefix, given, schema):
             raise InputError(src, f"{prefix}.{k}", f"unknown key (known: {', '.join(schema)})")
     for k, (default, typ) in schema.items():
         key = f"{prefix}.{k}"
-        if k in given:
+        if k in given and given[k] is None and k == "clamp_mV":
+            out[k] = None  # a resolved scenario read back (optional key, unset)
+        elif k in given:
             _check_type(src, key, given[k], typ)
             v = given[k]
             out[k] = float(v) if typ is _NUM else v
@@ -258,6 +260,10 @@ def validate(raw, src, duration=None):
         if not duration > 0:
             raise InputError("--duration", None, f"must be positive (got {duration})")
         sc["duration_s"] = float(duration)
+    if duration is not None and sc["record_interval_s"] > sc["duration_s"]:
+        warnings.append(f"record_interval_s {sc['record_interval_s']:g} s shortened to the "
+                        f"--duration {sc['duration_s']:g} s")
+        sc["record_interval_s"] = sc["duration_s"]
     if sc["record_interval_s"] > sc["duration_s"]:
         raise InputError(src, "scenario.record_interval_s",
                          f"{sc['record_interval_s']:g} s is longer than the run "

@@ -82,6 +82,7 @@ def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
     xf = x.astype(np.float64)
     Vf = V.copy()
     if n == 0:
+        _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M)
         return True, y
     res = np.empty(n)
     res2 = np.empty(n)

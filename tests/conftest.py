@@ -1,0 +1,68 @@
+"""Shared helpers. Statistical tests fix their seeds and state tolerances in standard errors."""
+import numpy as np
+import pytest
+
+import ionmc
+from ionmc.scenario import load_scenario
+
+
+def scenario(name, *overrides, **sets):
+    """A built-in (or file) scenario with overrides given as (key, value) or key=value."""
+    items = list(overrides) + [(k.replace("__", "."), v) for k, v in sets.items()]
+    return load_scenario(name, items)
+
+
+def shrink(name, factor, *overrides):
+    """The scenario with every volume and area multiplied by `factor` (same volume-to-area
+    ratio, same concentrations and potentials): how tests keep SSA under ~1e8 events."""
+    base = load_scenario(name)
+    items = []
+    for c, spec in base.data["compartments"].items():
+        items.append((f"compartments.{c}.volume_um3", spec["volume_um3"] * factor))
+    for m, spec in base.data["membranes"].items():
+        items.append((f"membranes.{m}.area_um2", spec["area_um2"] * factor))
+    return load_scenario(name, items + list(overrides))
+
+
+def make(name, factor=1.0, method=None, duration=None, dt=None, events=None, sets=(),
+         replicates=None, seed=None):
+    """A built-in scenario shrunk by `factor`, with method/duration/record interval/events
+    replaced and extra (key, value) overrides, validated like a user's file."""
+    from ionmc.scenario import validate
+
+    base = load_scenario(name)
+    items = []
+    if factor != 1.0:
+        for c, spec in base.data["compartments"].items():
+            items.append((f"compartments.{c}.volume_um3", spec["volume_um3"] * factor))
+        for m, spec in base.data["membranes"].items():
+            items.append((f"membranes.{m}.area_um2", spec["area_um2"] * factor))
+    for key, val in (("method", method), ("duration_s", duration), ("record_interval_s", dt),
+                     ("replicates", replicates), ("seed", seed)):
+        if val is not None:
+            items.append((f"scenario.{key}", val))
+    sc = base.with_overrides(items + list(sets)) if events is None else None
+    if events is not None:
+        import copy
+
+        data = copy.deepcopy(base.data)
+        data["events"] = []
+        sc0 = validate(data, base.source).with_overrides(items + list(sets))
+        data = copy.deepcopy(sc0.data)
+        data["events"] = [{"at_s": float(t), "set": dict(s)} for t, s in events]
+        sc = validate(data, base.source)
+    return sc
+
+
+def run_df(sc, replicate=0):
+    return ionmc.simulate(sc, replicate)[0]
+
+
+@pytest.fixture
+def tmp_out(tmp_path):
+    return tmp_path / "out"
+
+
+def se_of_mean(x):
+    x = np.asarray(x, float)
+    return x.std(ddof=1) / np.sqrt(len(x))
