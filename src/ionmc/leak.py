@@ -28,7 +28,9 @@ def ghk_factor(u):
     """u / (1 - exp(-u)), with its exact limit 1 + u/2 + u^2/12 near u = 0."""
     if abs(u) < 1e-5:
         return 1.0 + 0.5 * u + u * u / 12.0
-    return u / (-math.expm1(-u))
+    if abs(u) < 0.5:  # expm1 keeps precision near 0; exp is several times faster
+        return u / (-math.expm1(-u))
+    return u / (1.0 - math.exp(-u))
 
 
 def unidirectional_rates(P_cm_s, area_um2, vol_in_um3, vol_out_um3, z, V, T):

@@ -196,6 +196,10 @@ class Model:
             m = self.tr_mem[j]
             s0 = self.mem_start[m]
             self.tr_q[j] = float(applied[j, s0:s0 + self.ns] @ self.charge)
+        # half the potential change of each jump, for the midpoint rule (0 when clamped)
+        self.tr_hdv = np.array([0.0 if self.mem_clamped[self.tr_mem[j]] else
+                                0.5 * self.tr_q[j] * E_CHARGE / self.mem_C[self.tr_mem[j]]
+                                for j in range(nt)])
         self._build_dependencies()
         for mech in self.mechs:
             self.update_parameters(mech)
@@ -368,4 +372,4 @@ class Model:
         return (self.tr_kind, self.tr_src, self.tr_mem, self.tr_q, self.tr_p, self.tr_ii,
                 self.st_ptr, self.st_idx, self.st_del, self.dep_ptr, self.dep_idx,
                 self.inv_nvol, self.charge, self.mem_start, self.mem_C, self.mem_clamped,
-                self.mem_vclamp)
+                self.mem_vclamp, self.tr_hdv)

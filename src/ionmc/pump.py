@@ -106,38 +106,52 @@ def param_row(p, T):
 
 
 @njit
-def step_rate(step, backward, p, nai, ki, nao, ko, V):
-    """Rate per pump molecule (1/s) of one step, concentrations in mM, V in volts."""
-    phi = p[P_FRT] * V / 3.0
-    tnai = nai / (p[P_KNAI] * math.exp(p[P_DELTA] * phi))
-    tnao = nao / (p[P_KNAO] * math.exp((1.0 + p[P_DELTA]) * phi))
-    tki = ki / p[P_KKI]
-    tko = ko / p[P_KKO]
+def step_rate(step, backward, k, knai, knao, kki, kko, delta, frt, nai, ki, nao, ko, V):
+    """Rate per pump molecule (1/s) of one step: k is the step's rate constant in the
+    direction taken (row layout: P[2*step + backward]), concentrations in mM, V in volts.
+    Scalars only, so that the call is cheap in the innermost loop."""
+    phi = frt * V / 3.0
     if step == 0:
         if backward:
-            return p[P_B1]
-        di = (1.0 + tnai) ** 3 + (1.0 + tki) ** 2 - 1.0
-        return p[P_K1P] * tnai ** 3 / di
+            return k
+        tnai = nai / (knai * math.exp(delta * phi))
+        tki = ki / kki
+        di = (1.0 + tnai) * (1.0 + tnai) * (1.0 + tnai) + (1.0 + tki) * (1.0 + tki) - 1.0
+        return k * tnai * tnai * tnai / di
     if step == 1:
         if backward:
-            do = (1.0 + tnao) ** 3 + (1.0 + tko) ** 2 - 1.0
-            return p[P_K2M] * tnao ** 3 / do
-        return p[P_K2P]
+            tnao = nao / (knao * math.exp((1.0 + delta) * phi))
+            tko = ko / kko
+            do = (1.0 + tnao) * (1.0 + tnao) * (1.0 + tnao) + (1.0 + tko) * (1.0 + tko) - 1.0
+            return k * tnao * tnao * tnao / do
+        return k
     if step == 2:
         if backward:
-            return p[P_B3]
-        do = (1.0 + tnao) ** 3 + (1.0 + tko) ** 2 - 1.0
-        return p[P_K3P] * tko ** 2 / do
+            return k
+        tnao = nao / (knao * math.exp((1.0 + delta) * phi))
+        tko = ko / kko
+        do = (1.0 + tnao) * (1.0 + tnao) * (1.0 + tnao) + (1.0 + tko) * (1.0 + tko) - 1.0
+        return k * tko * tko / do
     if backward:
-        di = (1.0 + tnai) ** 3 + (1.0 + tki) ** 2 - 1.0
-        return p[P_K4M] * tki ** 2 / di
-    return p[P_K4P]
+        tnai = nai / (knai * math.exp(delta * phi))
+        tki = ki / kki
+        di = (1.0 + tnai) * (1.0 + tnai) * (1.0 + tnai) + (1.0 + tki) * (1.0 + tki) - 1.0
+        return k * tki * tki / di
+    return k
+
+
+@njit
+def row_rate(step, backward, P, j, nai, ki, nao, ko, V):
+    """step_rate with its constants from row j of a parameter array (layout above)."""
+    return step_rate(step, backward, P[j, 2 * step + backward], P[j, P_KNAI], P[j, P_KNAO],
+                     P[j, P_KKI], P[j, P_KKO], P[j, P_DELTA], P[j, P_FRT], nai, ki, nao, ko, V)
 
 
 def cycle_rates(p, nai, ki, nao, ko, V):
     """Arrays (alpha+, alpha-) of the 4 steps at fixed concentrations (mM) and V (volts)."""
-    fw = np.array([step_rate(s, False, p, nai, ki, nao, ko, V) for s in range(4)])
-    bw = np.array([step_rate(s, True, p, nai, ki, nao, ko, V) for s in range(4)])
+    P = np.asarray(p, float)[None, :]
+    fw = np.array([row_rate(s, 0, P, 0, nai, ki, nao, ko, V) for s in range(4)])
+    bw = np.array([row_rate(s, 1, P, 0, nai, ki, nao, ko, V) for s in range(4)])
     return fw, bw
 
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .kernels import all_propensities, apply_transition, propensity, voltages
+from .kernels import all_propensities, apply_transition, prop_arrays, refresh, voltages
 from .numba_conf import njit
 
 
@@ -18,6 +18,7 @@ def ssa_advance(x, F, t, t_end, a, V, a0, rng, M, max_events):
     the clock at t_end is exact.
     """
     dep_ptr, dep_idx = M[9], M[10]
+    kind, src, mem, hdv, P, II, inv_nvol = prop_arrays(M)
     nt = a.shape[0]
     fired = 0
     since_resum = 0
@@ -41,11 +42,8 @@ def ssa_advance(x, F, t, t_end, a, V, a0, rng, M, max_events):
         F[j] += 1
         fired += 1
         voltages(x, V, M)
-        for e in range(dep_ptr[j], dep_ptr[j + 1]):
-            k = dep_idx[e]
-            new = propensity(k, x, V, M)
-            a0 += new - a[k]
-            a[k] = new
+        a0 += refresh(dep_idx, dep_ptr[j], dep_ptr[j + 1], x, V, a, kind, src, mem, hdv, P,
+                      II, inv_nvol)
         since_resum += 1
         if since_resum >= 4096:  # bound the drift of the running sum
             a0 = 0.0

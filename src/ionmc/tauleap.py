@@ -29,7 +29,7 @@ import numpy as np
 
 from .constants import E_CHARGE
 from .kernels import KIND_LEAK_IN, KIND_LEAK_OUT, all_propensities, apply_transition, \
-    propensity, voltages
+    prop_arrays, propensity, voltages
 from .numba_conf import njit
 from .ssa import ssa_advance
 
@@ -44,11 +44,7 @@ def _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M):
         Vf[fmem[k]] = y[k]
     for k in range(fidx.shape[0]):
         xf[fidx[k]] = y[nm + k]
-    tot = 0.0
-    for j in range(a.shape[0]):
-        a[j] = propensity(j, xf, Vf, M)
-        tot += a[j]
-    return tot
+    return all_propensities(xf, Vf, a, M)
 
 
 @njit
