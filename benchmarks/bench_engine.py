@@ -175,7 +175,8 @@ def main():
     print(f"  ratio ionmc / hand        {med['ionmc'] / med['hand']:.2f}")
     a, b = np.array(finals["ionmc"]), np.array(finals["hand"])
     se = np.sqrt(a.var(0, ddof=1) / len(a) + b.var(0, ddof=1) / len(b)) + 1e-12
-    print(f"  mean-state difference     max {np.max(np.abs(a.mean(0) - b.mean(0)) / se):.1f} SE "
+    z = np.abs(a.mean(0) - b.mean(0)) / se
+    print(f"  mean-state difference     max {np.max(z):.1f} SE "
           "(spine counts)")
     for method in ("tau-leap", "ode"):
         sc = load_scenario("pump_block", [("scenario.method", method)], duration=600.0)
