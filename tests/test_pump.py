@@ -197,3 +197,36 @@ def test_pump_block_runs_down_the_gradients():
     assert end["neuron.K.mM"] < before["neuron.K.mM"] - 3
     assert end["soma.V_mV"] > before["soma.V_mV"] + 2
     assert end["pump.blocked.count"] > 0
+
+
+def test_steady_state_start_relaxes_to_the_fixed_point():
+    # off the designed state (Na_i 25 mM), start = "steady_state" first relaxes the ODE:
+    # from t = 0 the run stays at that fixed point, under ode and (to noise) tau-leap
+    sets = [("compartments.neuron.concentrations_mM.Na", 25.0),
+            ("scenario.start", "steady_state")]
+    ode = run_df(make("resting_neuron", method="ode", duration=20.0, dt=5.0, sets=sets))
+    assert abs(ode["soma.V_mV"].iloc[-1] - ode["soma.V_mV"].iloc[0]) < 0.01
+    assert abs(ode["neuron.Na.mM"].iloc[-1] - ode["neuron.Na.mM"].iloc[0]) < 1e-4
+    assert abs(ode["neuron.Na.mM"].iloc[0] - 25.0) > 1.0  # it did relax somewhere else
+    tl = run_df(make("resting_neuron", method="tau-leap", duration=20.0, dt=5.0, sets=sets))
+    assert abs(tl["neuron.Na.mM"].iloc[-1] / ode["neuron.Na.mM"].iloc[-1] - 1) < 0.005
+    assert abs(tl["soma.V_mV"].iloc[-1] - ode["soma.V_mV"].iloc[-1]) < 0.5
+    # the pump population stays whole after rounding the relaxed state to integers
+    n = sum(tl[f"pump.P{k}.count"].iloc[0] for k in range(1, 5)) + tl["pump.blocked.count"].iloc[0]
+    assert n == round(140237.92977811332 * 500.0)
+
+
+def test_q10_scales_rates_and_keeps_thermodynamics():
+    from ionmc.model import Model
+
+    warm = Model(load_scenario("resting_neuron"))
+    cold = Model(load_scenario("resting_neuron", [("scenario.temperature_K", 300.0)]))
+    leak = warm.mechs[0].transitions[0]
+    assert math.isclose(cold.tr_p[leak, 0] / warm.tr_p[leak, 0], 1.3 ** -1.0, rel_tol=1e-12)
+    j = warm.mechs[-1].transitions[0]
+    assert math.isclose(cold.tr_p[j, pump.P_K1P] / warm.tr_p[j, pump.P_K1P], 3.0 ** -1.0,
+                        rel_tol=1e-12)
+    # the cycle still stalls where ATP pays for the gradient at the new temperature
+    p = dict(defaults(), dG_ATP_kJ_per_mol=-pump.cycle_dG(15, 140, 145, 5, -0.07, 300.0) / 1e3)
+    row = pump.param_row(p, 300.0)
+    assert abs(pump.turnover(row, 15, 140, 145, 5, -0.07)) < 1e-12

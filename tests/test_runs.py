@@ -77,11 +77,12 @@ def test_refuses_a_foreign_outdir(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
-def test_interrupted_run_keeps_finished_replicates_and_resumes(tmp_path, sig):
+@pytest.mark.parametrize("sig,workers", [(signal.SIGKILL, 1), (signal.SIGINT, 1),
+                                         (signal.SIGINT, 2)])
+def test_interrupted_run_keeps_finished_replicates_and_resumes(tmp_path, sig, workers):
     out = tmp_path / "out"
     ionmc_bin = [sys.executable, "-m", "ionmc.cli"]
-    args = ["run", "spine_noise", "-o", str(out), "--replicates", "40", "--workers", "1",
+    args = ["run", "spine_noise", "-o", str(out), "--replicates", "40", "--workers", str(workers),
             "--duration", "0.05", "--set", "scenario.record_interval_s=0.005"]
     p = subprocess.Popen(ionmc_bin + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     ts = out / "timeseries"
@@ -97,6 +98,9 @@ def test_interrupted_run_keeps_finished_replicates_and_resumes(tmp_path, sig):
         pd.read_parquet(f)
     man = json.loads((out / "manifest.json").read_text())
     assert not man["complete"] and man["missing"]
+    if sig == signal.SIGINT:  # the manifest says exactly what is missing
+        assert sorted(int(f.name[5:10]) for f in done) == \
+            sorted(set(range(40)) - set(man["missing"]))
     code = subprocess.run(ionmc_bin + args, capture_output=True).returncode
     assert code == 0
     parts = sorted(ts.glob("part-*.parquet"))

@@ -44,11 +44,11 @@ def _write_json(path, obj):
     os.replace(tmp, path)
 
 
-def _run_one(scenario, k, seed_seq, ts_dir, x_start):
+def _run_one(scenario, k, seed_seq, ts_dir, x_start, progress=None):
     t0 = time.perf_counter()
     final = ts_dir / part_name(k)
     tmp = ts_dir / (part_name(k) + ".tmp")
-    _, info = simulate(scenario, k, seed_seq, path=tmp, x_start=x_start)
+    _, info = simulate(scenario, k, seed_seq, path=tmp, x_start=x_start, progress=progress)
     os.replace(tmp, final)
     info["wall_time_s"] = time.perf_counter() - t0
     return k, info
@@ -126,6 +126,9 @@ def run(scenario, outdir, workers=None, progress=True):
             reps[str(k)] = {"status": "missing"}
 
     def finish():
+        for k in range(R):  # a part file exists only when whole (written, then renamed)
+            if reps[str(k)]["status"] != "done" and (ts_dir / part_name(k)).is_file():
+                reps[str(k)] = {"status": "done", "file": f"timeseries/{part_name(k)}"}
         missing = [k for k in range(R) if reps[str(k)]["status"] != "done"]
         manifest["missing"] = missing
         manifest["complete"] = not missing
@@ -136,10 +139,21 @@ def run(scenario, outdir, workers=None, progress=True):
     workers = workers or min(len(pending), os.cpu_count() or 1) or 1
     show = progress and sys.stderr.isatty()
     bar = None
+    serial = workers == 1 or len(pending) <= 1
+    # a bar over biological time for one replicate, over replicates for an ensemble
+    by_time = serial and len(pending) == 1
     if show:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(pending), unit="replicate", desc=scenario.name)
+        if by_time:
+            bar = tqdm(total=sc["duration_s"], unit="s", desc=scenario.name,
+                       bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} s [{elapsed}<{remaining}]")
+        else:
+            bar = tqdm(total=len(pending), unit="replicate", desc=scenario.name)
+
+    def tick(t):
+        if bar is not None:
+            bar.update(t - bar.n)
 
     def done(k, info):
         reps[str(k)] = {"status": "done", "file": f"timeseries/{part_name(k)}",
@@ -149,19 +163,26 @@ def run(scenario, outdir, workers=None, progress=True):
         manifest["events_fired"] = info["events_fired"]
         manifest["wall_time_s"] += info["wall_time_s"] if workers == 1 else 0.0
         finish()
-        if bar is not None:
+        if bar is not None and not by_time:
             bar.update(1)
 
     try:
-        if workers == 1 or len(pending) <= 1:
+        if serial:
             for k in pending:
-                done(*_run_one(scenario, k, children[k], ts_dir, x_start))
+                done(*_run_one(scenario, k, children[k], ts_dir, x_start,
+                               tick if by_time else None))
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            pool = ProcessPoolExecutor(max_workers=workers)
+            try:
                 futs = [pool.submit(_run_one, scenario, k, children[k], ts_dir, x_start)
                         for k in pending]
                 for f in as_completed(futs):
                     done(*f.result())
+            except BaseException:
+                # drop the queue; replicates already running finish and are kept
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+            pool.shutdown()
             manifest["wall_time_s"] += time.perf_counter() - t0
             finish()
     finally:
