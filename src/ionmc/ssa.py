@@ -85,10 +85,11 @@ class SSA:
         self.rng = rng
         self.events = 0
 
+    def _outputs(self, n):
+        return np.empty((n, self.model.nx), np.int64), np.empty((n, self.model.nt), np.int64)
+
     def advance(self, stop_times):
-        n = len(stop_times)
-        out_x = np.empty((n, self.model.nx), np.int64)
-        out_F = np.empty((n, self.model.nt), np.int64)
+        out_x, out_F = self._outputs(len(stop_times))
         self.t, fired = ssa_run(self.x, self.F, self.t, np.asarray(stop_times, float),
                                 out_x, out_F, self.rng, self.M)
         self.events += fired

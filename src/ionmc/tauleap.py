@@ -31,7 +31,7 @@ from .constants import E_CHARGE
 from .kernels import KIND_LEAK_IN, KIND_LEAK_OUT, all_propensities, apply_transition, \
     prop_arrays, propensity, voltages
 from .numba_conf import njit
-from .ssa import ssa_advance
+from .ssa import SSA, ssa_advance
 
 
 @njit
@@ -229,9 +229,10 @@ def tauleap_run(x, F, t, stop_times, out_x, out_F, tau0, rng, M, nu, fmem, fidx,
     return t, tau, total
 
 
-class TauLeap:
+class TauLeap(SSA):
+    """Shares the SSA's integer state (and falls back to its exact steps)."""
+
     name = "tau-leap"
-    integer = True
     #: relative change of an ion count per leap; V drift and V noise per leap (volts)
     eps = 0.01
     dv_max = 1e-3
@@ -239,14 +240,8 @@ class TauLeap:
     ssa_below = 20.0
 
     def __init__(self, model, x, rng):
-        self.model = model
-        self.M = model.kernel_args()
-        self.x = np.array(x, np.int64)
-        self.F = np.zeros(model.nt, np.int64)
-        self.t = 0.0
+        super().__init__(model, x, rng)
         self.tau = 1e-6
-        self.rng = rng
-        self.events = 0
         self.nu = model.nu.astype(np.int64)
         self.fmem = np.array([m for m in range(len(model.mems)) if not model.mem_clamped[m]],
                              np.int64)
@@ -254,9 +249,7 @@ class TauLeap:
         self.fidx = np.array([i for i in moved if i >= model.nion], np.int64)
 
     def advance(self, stop_times):
-        n = len(stop_times)
-        out_x = np.empty((n, self.model.nx), np.int64)
-        out_F = np.empty((n, self.model.nt), np.int64)
+        out_x, out_F = self._outputs(len(stop_times))
         self.t, self.tau, fired = tauleap_run(
             self.x, self.F, self.t, np.asarray(stop_times, float), out_x, out_F, self.tau,
             self.rng, self.M, self.nu, self.fmem, self.fidx, self.model.nion, self.eps,
