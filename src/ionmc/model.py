@@ -196,6 +196,8 @@ class Model:
             m = self.tr_mem[j]
             s0 = self.mem_start[m]
             self.tr_q[j] = float(applied[j, s0:s0 + self.ns] @ self.charge)
+        # the reverse partner of each transition (pairs are built adjacent: 2k, 2k + 1)
+        self.tr_rev = np.arange(nt, dtype=np.int64) ^ 1
         # half the potential change of each jump, for the midpoint rule (0 when clamped)
         self.tr_hdv = np.array([0.0 if self.mem_clamped[self.tr_mem[j]] else
                                 0.5 * self.tr_q[j] * E_CHARGE / self.mem_C[self.tr_mem[j]]
@@ -372,4 +374,4 @@ class Model:
         return (self.tr_kind, self.tr_src, self.tr_mem, self.tr_q, self.tr_p, self.tr_ii,
                 self.st_ptr, self.st_idx, self.st_del, self.dep_ptr, self.dep_idx,
                 self.inv_nvol, self.charge, self.mem_start, self.mem_C, self.mem_clamped,
-                self.mem_vclamp, self.tr_hdv)
+                self.mem_vclamp, self.tr_hdv, self.tr_rev)

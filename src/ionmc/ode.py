@@ -6,6 +6,8 @@ the cumulative expected number of firings of every transition is integrated besi
 state, so the output has the same columns (forward/backward counts are then expected
 counts, and count columns are rounded; `.mM` and `V_mV` columns keep full precision).
 """
+import math
+
 import numpy as np
 from scipy.integrate import solve_ivp
 
@@ -15,6 +17,10 @@ from .numba_conf import njit
 
 @njit
 def ode_rhs(y, nx, nu, M):
+    """d/dt of (counts, then per transition: firings F, entropy sums S, potential sums VS);
+    S and VS are the mean-field limits of what `ssa_advance` accumulates. With y holding
+    counts only, only the counts' derivative is returned."""
+    hdv, rev, mem = M[17], M[18], M[2]
     x = y[:nx]
     nt = nu.shape[0]
     a = np.zeros(nt)
@@ -22,14 +28,43 @@ def ode_rhs(y, nx, nu, M):
     voltages(x, V, M)
     all_propensities(x, V, a, M)
     dy = np.zeros(y.shape[0])
+    accumulate = y.shape[0] > nx
     for j in range(nt):
         if a[j] == 0.0:
             continue
         for i in range(nx):
             if nu[j, i] != 0.0:
                 dy[i] += nu[j, i] * a[j]
+        if not accumulate:
+            continue
         dy[nx + j] = a[j]
+        if a[rev[j]] > 0.0:
+            dy[nx + nt + j] = a[j] * math.log(a[j] / a[rev[j]])
+        dy[nx + 2 * nt + j] = a[j] * (V[mem[j]] + hdv[j])
     return dy
+
+
+@njit
+def ode_jac(y, cols, nu, M):
+    """Jacobian of `ode_rhs` by central differences in the counts that transitions change
+    (`cols`). scipy's own finite differences probe every column, and on columns with no
+    effect (the accumulated F, S, VS; an impermeant or blocked pool) their step factor
+    overflows and the Jacobian turns to NaN, which at a fixed point stalls the solver."""
+    nx = nu.shape[1]
+    n = y.shape[0]
+    J = np.zeros((n, n))
+    yp = y.copy()
+    for c in range(cols.shape[0]):
+        i = cols[c]
+        h = max(1e-6 * abs(y[i]), 1e-2)
+        yp[i] = y[i] + h
+        f1 = ode_rhs(yp, nx, nu, M)
+        yp[i] = y[i] - h
+        f0 = ode_rhs(yp, nx, nu, M)
+        yp[i] = y[i]
+        for r in range(n):
+            J[r, i] = (f1[r] - f0[r]) / (2.0 * h)
+    return J
 
 
 class ODE:
@@ -42,9 +77,10 @@ class ODE:
         self.model = model
         self.M = model.kernel_args()
         self.nu = model.nu.astype(float)
-        self.y = np.concatenate([np.asarray(x, float), np.zeros(model.nt)])
+        self.y = np.concatenate([np.asarray(x, float), np.zeros(3 * model.nt)])
         self.t = 0.0
         self.events = 0
+        self.moved = np.nonzero(np.any(model.nu != 0, axis=0))[0].astype(np.int64)
 
     @property
     def x(self):
@@ -53,12 +89,16 @@ class ODE:
     def rhs(self, t, y):
         return ode_rhs(y, self.model.nx, self.nu, self.M)
 
+    def jac(self, t, y):
+        return ode_jac(y, self.moved, self.nu, self.M)
+
     def advance(self, stop_times):
         stop_times = np.asarray(stop_times, float)
         nx = self.model.nx
         if stop_times[-1] > self.t:
             sol = solve_ivp(self.rhs, (self.t, stop_times[-1]), self.y, method="BDF",
-                            t_eval=stop_times, rtol=self.rtol, atol=self.atol)
+                            t_eval=stop_times, rtol=self.rtol, atol=self.atol,
+                            jac=self.jac)
             if not sol.success:
                 raise RuntimeError(f"ODE solver failed at t={self.t}: {sol.message}")
             Y = sol.y.T
@@ -66,17 +106,32 @@ class ODE:
             Y = np.repeat(self.y[None, :], len(stop_times), axis=0)
         self.y = Y[-1].copy()
         self.t = float(stop_times[-1])
-        return Y[:, :nx], Y[:, nx:]
+        nt = self.model.nt
+        return Y[:, :nx], Y[:, nx:nx + nt], Y[:, nx + nt:nx + 2 * nt], Y[:, nx + 2 * nt:]
 
-    def relax(self, t_max=1e6):
-        """Integrate to the fixed point (for `start = "steady_state"`)."""
-        x = self.y[:self.model.nx]
-        sol = solve_ivp(self.rhs, (0.0, t_max), self.y, method="BDF", rtol=self.rtol,
-                        atol=self.atol)
+    def relax(self, t_max=1e6, rate_tol=1e-9):
+        """Integrate the counts alone to the fixed point (for `start = "steady_state"`).
+
+        Stops once no count changes faster than `rate_tol` of itself per second: at the
+        fixed point the net rates are differences of large opposite fluxes, and integrating
+        that rounding noise for long would only shrink the solver's steps."""
+        nx = self.model.nx
+        scale = np.maximum(np.abs(self.y[:nx]), 1.0)
+
+        def rhs(t, x):
+            return ode_rhs(x, nx, self.nu, self.M)
+
+        def settled(t, x):
+            return np.max(np.abs(rhs(t, x)) / scale) - rate_tol
+
+        settled.terminal = True
+        sol = solve_ivp(rhs, (0.0, t_max), self.y[:nx], method="BDF", rtol=self.rtol,
+                        atol=self.atol, events=settled,
+                        jac=lambda t, x: ode_jac(x, self.moved, self.nu, self.M))
         if not sol.success:
             raise RuntimeError(f"ODE relaxation failed: {sol.message}")
-        x[:] = sol.y[:self.model.nx, -1]
-        return x
+        self.y[:nx] = sol.y[:, -1]
+        return self.y[:nx]
 
 
 def steady_state(model, x0):

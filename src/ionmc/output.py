@@ -1,19 +1,23 @@
 """Output columns (DESIGN.md section 4) built from recorded states, as Arrow tables.
 
-One row per recorded time. Counts and cumulative transition counts come straight from the
-kernels; concentrations, potentials, net effluxes and currents are derived here, in
-vectorised numpy, once per chunk.
+The kernels hand back, per stop time, the counts and per transition the cumulative
+firings F, entropy sums S and midpoint-potential sums VS. Everything else -- concentrations,
+potentials, net effluxes, currents and the thermodynamic ledger -- is derived here, in
+vectorised numpy, once per chunk. The ledger's work sums see every stop (events included);
+only the recorded times are written.
 """
 import numpy as np
 import pyarrow as pa
 
-from .constants import E_CHARGE
+from .constants import E_CHARGE, K_B
+from .ledger import ATP, BATH, CLAMP, EVENT, WORK_COLUMNS, Ledger
 
 
 class Columns:
-    def __init__(self, model, integer):
+    def __init__(self, model, integer, x0):
         self.model = model
         self.integer = integer
+        self.ledger = Ledger(model, x0)
         m = model
         self.eff = []  # (mechanism, species, vector over transitions)
         for mech in m.mechs:
@@ -24,12 +28,48 @@ class Columns:
                 self.eff.append((mech, s, v))
         self.last_q = None
         self.last_t = None
+        self.last_F = np.zeros(m.nt)
+        self.last_VS = np.zeros(m.nt)
+        self.W = np.zeros(4)  # cumulative work: ATP, CLAMP, BATH, EVENT
+        self.G0 = None
 
-    def table(self, replicate, times, X, F):
+    def voltages(self, X):
         m = self.model
-        n = len(times)
-        cols = {"replicate": np.full(n, replicate, np.int64), "time_s": np.asarray(times, float)}
+        V = np.empty((len(X), len(m.mems)))
+        for mi in range(len(m.mems)):
+            if m.mem_clamped[mi]:
+                V[:, mi] = m.mem_vclamp[mi]
+            else:
+                s0 = m.mem_start[mi]
+                V[:, mi] = E_CHARGE * (X[:, s0:s0 + m.ns] @ m.charge) / m.mem_C[mi]
+        return V
+
+    def free_energy(self, x):
+        X = np.asarray(x, float)[None, :]
+        return float(self.ledger.free_energy(X, self.voltages(X))[0][0])
+
+    def event_work(self, category, dG):
+        """Book the jump of G caused by an event (clamp, bath or other)."""
+        self.W[{"clamp": CLAMP, "bath": BATH}.get(category, EVENT)] += dG
+
+    def table(self, replicate, times, X, F, S, VS, keep=None):
+        m = self.model
         Xf = np.asarray(X, float)
+        Ff = np.asarray(F, float)
+        # cumulative work, row by row, over every stop (coefficients are constant here)
+        dF = np.diff(np.vstack([self.last_F[None, :], Ff]), axis=0)
+        dVS = np.diff(np.vstack([self.last_VS[None, :], VS]), axis=0)
+        W = np.zeros((len(X), 4))
+        W[:, :3] = np.cumsum(self.ledger.work(dF, dVS), axis=0)
+        W += self.W
+        if len(X):
+            self.W = W[-1].copy()
+            self.last_F, self.last_VS = Ff[-1].copy(), np.asarray(VS[-1], float).copy()
+        if keep is not None:
+            times, X, Xf, F, Ff, S, W = (np.asarray(a)[keep] for a in (times, X, Xf, F, Ff, S, W))
+        n = len(times)
+        V = self.voltages(Xf)
+        cols = {"replicate": np.full(n, replicate, np.int64), "time_s": np.asarray(times, float)}
         for ci, c in enumerate(m.comps):
             for si, s in enumerate(m.species):
                 i = ci * m.ns + si
@@ -40,14 +80,8 @@ class Columns:
                 i = ci * m.ns + si
                 cols[f"{c}.{s}.mM"] = Xf[:, i] * m.inv_nvol[i]
         for mi, name in enumerate(m.mems):
-            if m.mem_clamped[mi]:
-                v = np.full(n, m.mem_vclamp[mi])
-            else:
-                s0 = m.mem_start[mi]
-                v = E_CHARGE * (Xf[:, s0:s0 + m.ns] @ m.charge) / m.mem_C[mi]
-            cols[f"{name}.V_mV"] = v * 1e3
-        Fi = F if self.integer else np.asarray(F, float)
-        Ff = np.asarray(F, float)
+            cols[f"{name}.V_mV"] = V[:, mi] * 1e3
+        Fi = F if self.integer else Ff
         qout = {}
         for mech in m.mechs:
             f, b = mech.ref
@@ -60,15 +94,16 @@ class Columns:
             cols[f"{mech.name}.{s}.net_efflux"] = np.rint(net).astype(np.int64) \
                 if self.integer else net
         t = np.asarray(times, float)
-        cur = {}
         for mech in m.mechs:
             q = qout.get(mech.name, np.zeros(n))
             prev_q = np.concatenate([[self.last_q[mech.name] if self.last_q else np.nan], q[:-1]])
             prev_t = np.concatenate([[self.last_t if self.last_t is not None else np.nan],
                                      t[:-1]])
             with np.errstate(invalid="ignore", divide="ignore"):
-                cur[mech.name] = (q - prev_q) / (t - prev_t) * E_CHARGE * 1e12
-            cols[f"{mech.name}.current_pA"] = cur[mech.name]
+                cols[f"{mech.name}.current_pA"] = (q - prev_q) / (t - prev_t) * E_CHARGE * 1e12
+        for mech in m.mechs:
+            cols[f"{mech.name}.entropy_production_J_per_K"] = \
+                K_B * S[:, mech.transitions].sum(axis=1)
         for mech in m.mechs:
             for k, i in enumerate(mech.states):
                 cols[f"{mech.name}.P{k + 1}.count"] = np.asarray(
@@ -77,6 +112,16 @@ class Columns:
                 cols[f"{mech.name}.blocked.count"] = np.asarray(
                     X[:, mech.blocked] if self.integer else np.rint(Xf[:, mech.blocked]),
                     np.int64)
+        G, G_ion = self.ledger.free_energy(Xf, V)
+        if self.G0 is None and n:
+            self.G0 = G[0]
+        s_prod = K_B * S.sum(axis=1)
+        cols["thermo.free_energy_J"] = G
+        cols["thermo.mixing_entropy_J_per_K"] = -G_ion / m.T
+        cols["thermo.entropy_production_J_per_K"] = s_prod
+        for k, name in enumerate(WORK_COLUMNS):
+            cols[name] = W[:, k]
+        cols["thermo.balance_residual_J"] = (G - self.G0) - (W.sum(axis=1) - m.T * s_prod)
         if n:
             self.last_q = {k: float(v[-1]) for k, v in qout.items()}
             self.last_t = float(t[-1])

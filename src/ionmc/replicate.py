@@ -59,7 +59,7 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
     rng = np.random.Generator(np.random.PCG64(seed_seq))
     x0 = initial_state(model, method_cls.integer) if x_start is None else x_start.copy()
     method = method_cls(model, x0, rng)
-    cols = Columns(model, method_cls.integer)
+    cols = Columns(model, method_cls.integer, x0)
 
     rec = record_times(sc["duration_s"], sc["record_interval_s"])
     ev_times = sorted({e["at_s"] for e in data["events"]})
@@ -80,15 +80,22 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
         writer.write_table(table)
 
     def fire(t):
+        """Apply the events at t; the jump of G each assignment causes is booked as work
+        (clamp, bath or other, see ledger.py)."""
         for e in data["events"]:
             if e["at_s"] == t:
                 for k, v in e["set"].items():
+                    g0 = cols.free_energy(method.x)
                     model.apply_set(k, v, method.x, rng, continuous=not method_cls.integer)
+                    cols.ledger.update(method.x)
+                    kind = {"membranes": "clamp", "compartments": "bath"}.get(k.split(".")[0])
+                    cols.event_work(kind, cols.free_energy(method.x) - g0)
                 fired.append({"at_s": t, "set": e["set"]})
 
     X0 = np.asarray(method.x)[None, :].copy()
-    emit(cols.table(replicate, rec[:1], X0, np.zeros((1, model.nt),
-                                                      np.int64 if method_cls.integer else float)))
+    zeros = np.zeros((1, model.nt))
+    emit(cols.table(replicate, rec[:1], X0, zeros.astype(np.int64) if method_cls.integer
+                    else zeros, zeros, zeros))
     fire(0.0)
     i = 0
     try:
@@ -97,10 +104,11 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
             ev = np.nonzero(is_event[i:j])[0]
             if len(ev):
                 j = i + ev[0] + 1
-            X, Fc = method.advance(stops[i:j])
+            X, Fc, S, VS = method.advance(stops[i:j])
             keep = is_rec[i:j]
-            if keep.any():
-                emit(cols.table(replicate, stops[i:j][keep], X[keep], Fc[keep]))
+            table = cols.table(replicate, stops[i:j], X, Fc, S, VS, keep)
+            if table.num_rows:
+                emit(table)
             if is_event[j - 1]:
                 fire(stops[j - 1])
             if progress is not None:

@@ -11,13 +11,18 @@ from .numba_conf import njit
 
 
 @njit
-def ssa_advance(x, F, t, t_end, a, V, a0, rng, M, max_events):
+def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
     """Run events until t_end (or max_events). Returns (t, a0, events fired).
+
+    Per transition j it accumulates F[j] (firings), S[j] (the sum of ln(a_j(x)/a_r(x'))
+    over its firings, r the reverse transition and x' the state after: entropy production
+    in units of k_B, Schnakenberg 1976) and VS[j] (the sum of the midpoint potentials at
+    its firings, from which the ledger computes V-dependent work).
 
     The waiting time that would cross t_end is discarded: by memorylessness, restarting
     the clock at t_end is exact.
     """
-    dep_ptr, dep_idx = M[9], M[10]
+    dep_ptr, dep_idx, hdv, rev = M[9], M[10], M[17], M[18]
     kind, src, mem, hdv, P, II, inv_nvol = prop_arrays(M)
     nt = a.shape[0]
     fired = 0
@@ -38,12 +43,17 @@ def ssa_advance(x, F, t, t_end, a, V, a0, rng, M, max_events):
         # guard against rounding: never fire a transition with zero propensity
         while a[j] <= 0.0 and j > 0:
             j -= 1
+        aj = a[j]
+        VS[j] += V[mem[j]] + hdv[j]
         apply_transition(j, x, 1, M)
         F[j] += 1
         fired += 1
         voltages(x, V, M)
         a0 += refresh(dep_idx, dep_ptr[j], dep_ptr[j + 1], x, V, a, kind, src, mem, hdv, P,
                       II, inv_nvol)
+        ar = a[rev[j]]  # the reverse reads every count j changed, so it is fresh
+        if ar > 0.0:
+            S[j] += math.log(aj / ar)
         since_resum += 1
         if since_resum >= 4096:  # bound the drift of the running sum
             a0 = 0.0
@@ -54,19 +64,21 @@ def ssa_advance(x, F, t, t_end, a, V, a0, rng, M, max_events):
 
 
 @njit
-def ssa_run(x, F, t, stop_times, out_x, out_F, rng, M):
-    """Advance through stop_times, copying the state at each into out_x/out_F rows."""
+def ssa_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, rng, M):
+    """Advance through stop_times, copying the state at each into the out_ rows."""
     a = np.zeros(F.shape[0])
     V = np.zeros(M[14].shape[0])
     voltages(x, V, M)
     a0 = all_propensities(x, V, a, M)
     total = 0
     for r in range(stop_times.shape[0]):
-        t, a0, fired = ssa_advance(x, F, t, stop_times[r], a, V, a0, rng, M, 1 << 62)
+        t, a0, fired = ssa_advance(x, F, S, VS, t, stop_times[r], a, V, a0, rng, M, 1 << 62)
         total += fired
         a0 = all_propensities(x, V, a, M)
         out_x[r] = x
         out_F[r] = F
+        out_S[r] = S
+        out_VS[r] = VS
     return t, total
 
 
@@ -81,16 +93,21 @@ class SSA:
         self.M = model.kernel_args()
         self.x = np.array(x, np.int64)
         self.F = np.zeros(model.nt, np.int64)
+        self.S = np.zeros(model.nt)
+        self.VS = np.zeros(model.nt)
         self.t = 0.0
         self.rng = rng
         self.events = 0
 
     def _outputs(self, n):
-        return np.empty((n, self.model.nx), np.int64), np.empty((n, self.model.nt), np.int64)
+        m = self.model
+        return (np.empty((n, m.nx), np.int64), np.empty((n, m.nt), np.int64),
+                np.empty((n, m.nt)), np.empty((n, m.nt)))
 
     def advance(self, stop_times):
-        out_x, out_F = self._outputs(len(stop_times))
-        self.t, fired = ssa_run(self.x, self.F, self.t, np.asarray(stop_times, float),
-                                out_x, out_F, self.rng, self.M)
+        """States at stop_times: (counts, firings, entropy sums, potential sums) per row."""
+        out = self._outputs(len(stop_times))
+        self.t, fired = ssa_run(self.x, self.F, self.S, self.VS, self.t,
+                                np.asarray(stop_times, float), *out, self.rng, self.M)
         self.events += fired
-        return out_x, out_F
+        return out

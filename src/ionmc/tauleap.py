@@ -112,10 +112,13 @@ def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
 
 
 @njit
-def tauleap_advance(x, F, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nion,
+def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nion,
                     eps, dv_max, dv_noise, ssa_below):
-    """Leap from t to t_end. Returns (t, tau_prev, events fired)."""
+    """Leap from t to t_end. Returns (t, tau_prev, events fired). F, S and VS accumulate
+    as in `ssa_advance`, each leap's firings weighted by ln(a_j/a_r) and V_mid at the
+    leap's backward-Euler state."""
     tr_kind, tr_src, tr_mem, tr_q = M[0], M[1], M[2], M[3]
+    hdv, rev = M[17], M[18]
     st_ptr, st_idx, st_del = M[6], M[7], M[8]
     mem_C, mem_clamped = M[14], M[15]
     nt = F.shape[0]
@@ -128,6 +131,7 @@ def tauleap_advance(x, F, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nion,
     sigq = np.zeros(nmem)
     K = np.zeros(nt, np.int64)
     xnew = np.empty_like(x)
+    Vhat = np.zeros(nmem)
     fired = 0
     while t < t_end:
         voltages(x, V, M)
@@ -156,7 +160,7 @@ def tauleap_advance(x, F, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nion,
             if tau * a0 < ssa_below:
                 # few events due: exact steps instead
                 t_stop = min(t_end, t + ssa_below / a0 * 10.0)
-                t, a0, n = ssa_advance(x, F, t, t_stop, a, V, a0, rng, M, 100)
+                t, a0, n = ssa_advance(x, F, S, VS, t, t_stop, a, V, a0, rng, M, 100)
                 fired += n
                 tau_prev = max(tau, 1e-12)
                 break
@@ -206,9 +210,18 @@ def tauleap_advance(x, F, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nion,
                 continue
             for i in range(nx):
                 x[i] = xnew[i]
+            for m in range(nmem):
+                Vhat[m] = V[m]
+            for k in range(fmem.shape[0]):
+                Vhat[fmem[k]] = y[k]
             for j in range(nt):
+                if K[j] == 0:
+                    continue
                 F[j] += K[j]
                 fired += K[j]
+                VS[j] += K[j] * (Vhat[tr_mem[j]] + hdv[j])
+                if ahat[rev[j]] > 0.0:
+                    S[j] += K[j] * math.log(ahat[j] / ahat[rev[j]])
             t += tau
             tau_prev = tau
             break
@@ -216,16 +229,18 @@ def tauleap_advance(x, F, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nion,
 
 
 @njit
-def tauleap_run(x, F, t, stop_times, out_x, out_F, tau0, rng, M, nu, fmem, fidx, nion,
-                eps, dv_max, dv_noise, ssa_below):
+def tauleap_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, tau0, rng, M, nu,
+                fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below):
     tau = tau0
     total = 0
     for r in range(stop_times.shape[0]):
-        t, tau, n = tauleap_advance(x, F, t, stop_times[r], tau, rng, M, nu, fmem, fidx,
-                                    nion, eps, dv_max, dv_noise, ssa_below)
+        t, tau, n = tauleap_advance(x, F, S, VS, t, stop_times[r], tau, rng, M, nu, fmem,
+                                    fidx, nion, eps, dv_max, dv_noise, ssa_below)
         total += n
         out_x[r] = x
         out_F[r] = F
+        out_S[r] = S
+        out_VS[r] = VS
     return t, tau, total
 
 
@@ -249,10 +264,10 @@ class TauLeap(SSA):
         self.fidx = np.array([i for i in moved if i >= model.nion], np.int64)
 
     def advance(self, stop_times):
-        out_x, out_F = self._outputs(len(stop_times))
+        out = self._outputs(len(stop_times))
         self.t, self.tau, fired = tauleap_run(
-            self.x, self.F, self.t, np.asarray(stop_times, float), out_x, out_F, self.tau,
-            self.rng, self.M, self.nu, self.fmem, self.fidx, self.model.nion, self.eps,
-            self.dv_max, self.dv_noise, self.ssa_below)
+            self.x, self.F, self.S, self.VS, self.t, np.asarray(stop_times, float), *out,
+            self.tau, self.rng, self.M, self.nu, self.fmem, self.fidx, self.model.nion,
+            self.eps, self.dv_max, self.dv_noise, self.ssa_below)
         self.events += fired
-        return out_x, out_F
+        return out
