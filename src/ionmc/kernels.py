@@ -9,7 +9,7 @@ import numpy as np
 
 from .constants import E_CHARGE
 from .leak import ghk_factor
-from .numba_conf import leaf, njit
+from .numba_conf import inlined, leaf, njit
 from .pump import step_rate
 
 KIND_LEAK_OUT = 0
@@ -67,6 +67,9 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
                          x[i1] * inv_nvol[i1], x[i2] * inv_nvol[i2], x[i3] * inv_nvol[i3], v)
 
 
+_propensity = inlined(propensity)  # for the per-event loop in `refresh`
+
+
 @njit
 def prop_arrays(M):
     """The arrays `propensity` reads, in its argument order, taken out of the model tuple
@@ -81,7 +84,7 @@ def refresh(idx, lo, hi, x, V, a, kind, src, mem, hdv, P, II, inv_nvol):
     d = 0.0
     for e in range(lo, hi):
         k = idx[e]
-        new = propensity(k, x, V, kind, src, mem, hdv, P, II, inv_nvol)
+        new = _propensity(k, x, V, kind, src, mem, hdv, P, II, inv_nvol)
         d += new - a[k]
         a[k] = new
     return d

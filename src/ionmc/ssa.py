@@ -7,10 +7,13 @@ import math
 import numpy as np
 
 from .kernels import all_propensities, apply_transition, prop_arrays, refresh, voltages
-from .numba_conf import njit
+from .numba_conf import inlined, leaf, njit
+
+_apply_transition, _voltages, _prop_arrays, _refresh = (
+    inlined(k) for k in (apply_transition, voltages, prop_arrays, refresh))
 
 
-@njit
+@leaf
 def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
     """Run events until t_end (or max_events). Returns (t, a0, events fired).
 
@@ -23,7 +26,7 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
     the clock at t_end is exact.
     """
     dep_ptr, dep_idx, hdv, rev = M[9], M[10], M[17], M[18]
-    kind, src, mem, hdv, P, II, inv_nvol = prop_arrays(M)
+    kind, src, mem, hdv, P, II, inv_nvol = _prop_arrays(M)
     nt = a.shape[0]
     fired = 0
     since_resum = 0
@@ -45,11 +48,11 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
             j -= 1
         aj = a[j]
         VS[j] += V[mem[j]] + hdv[j]
-        apply_transition(j, x, 1, M)
+        _apply_transition(j, x, 1, M)
         F[j] += 1
         fired += 1
-        voltages(x, V, M)
-        a0 += refresh(dep_idx, dep_ptr[j], dep_ptr[j + 1], x, V, a, kind, src, mem, hdv, P,
+        _voltages(x, V, M)
+        a0 += _refresh(dep_idx, dep_ptr[j], dep_ptr[j + 1], x, V, a, kind, src, mem, hdv, P,
                       II, inv_nvol)
         ar = a[rev[j]]  # the reverse reads every count j changed, so it is fresh
         if ar > 0.0:
