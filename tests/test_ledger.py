@@ -108,17 +108,19 @@ def test_ledger_exact_under_ssa_closed_cell_free_potential():
 
 def test_ledger_reduced_pump_residual_is_a_small_membrane_effect():
     # The reduced cycle carries its voltage dependence as one net charge on the Na step,
-    # while the jumps move 3 and 2 real charges: when V moves between the steps of one
-    # cycle (charge noise, ~e/C per ion) the step's log rate ratio misses e*dV of capacitor
-    # energy. That mismatch is of order e^2/C per cycle, so relative to W_ATP it falls as
-    # the membrane grows (1/C) and vanishes in the macroscopic limit.
+    # while the jumps move 3 and 2 real charges. The log rate ratios then miss the
+    # capacitor energy e*(V at the Na step - V at the K step) per cycle, which averages to
+    # zero only when V does not fluctuate: the Na step's rate selects the potentials it
+    # fires at, so the residual per cycle is ~ e*var(V)/(k_B T) ~ e^2/C. Relative to W_ATP
+    # it falls as 1/C (membrane area): DESIGN.md section 3's 1e-3 of W_ATP holds from a
+    # 5 um^2 membrane (factor 1e-2 of pump_block) up; on 0.05 um^2 it is ~4%.
     ratio = {}
-    for factor in (1e-4, 1e-3):
-        df = run_df(make("pump_block", factor, method="ssa", duration=0.2, dt=0.05, seed=3,
-                         events=[]))
+    for factor, duration in ((1e-4, 0.2), (1e-3, 0.2), (1e-2, 0.05)):
+        df = run_df(make("pump_block", factor, method="ssa", duration=duration,
+                         dt=duration / 4, seed=3, events=[]))
         resid, _ = balance(df)
         ratio[factor] = np.abs(resid).max() / df["thermo.atp_work_J"].iloc[-1]
-    assert ratio[1e-3] < 0.01
+    assert ratio[1e-2] < 1e-3
     assert 5.0 < ratio[1e-4] / ratio[1e-3] < 20.0  # ~1/C: 10x
 
 
