@@ -21,6 +21,11 @@ def _parser():
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override any scenario value (TOML literal); repeatable")
     r.add_argument("--workers", type=int)
+    e = sub.add_parser("energetics", help="the energy budget of a scenario's initial state")
+    e.add_argument("scenario")
+    e.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override any scenario value (TOML literal); repeatable")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("list", help="list the built-in scenarios")
     return p
 
@@ -45,6 +50,17 @@ def _run(args):
     return 0
 
 
+def _energetics(args):
+    import json
+
+    from .energetics import energetics, table
+    from .scenario import load_scenario
+
+    result = energetics(load_scenario(args.scenario, list(args.set)))
+    print(json.dumps(result, indent=2) if args.json else table(result))
+    return 0
+
+
 def _list(args):
     from .scenario import builtins
 
@@ -58,10 +74,13 @@ def _list(args):
 def main(argv=None):
     args = _parser().parse_args(argv)
     try:
-        return {"run": _run, "list": _list}[args.command](args)
+        return {"run": _run, "energetics": _energetics, "list": _list}[args.command](args)
     except InputError as exc:
         print(f"ionmc: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `ionmc energetics X | head`: the reader left, not an error
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("ionmc: interrupted; finished replicates are kept, run again to complete",
               file=sys.stderr)

@@ -1,0 +1,196 @@
+"""The textbook energy budget of a scenario's initial state (`ionmc energetics`, DESIGN.md
+section 4): what the gradients store per ion, what the pump pays per cycle, and how much
+ATP and O2 it takes to hold the state against the leaks.
+
+Everything is computed from the compiled model's own initial counts, potentials and rate
+parameters (temperature and Q10 included), with the closed forms of `closed_forms` — so a
+simulated run of the same scenario can be checked against it.
+
+Choices (README, "ionmc energetics"):
+- "input_resistance_MOhm" is the *slope* resistance of all the membrane's leaks,
+  1 / (dI_leak/dV) at fixed concentrations, as DESIGN.md asks; the chord-conductance view is
+  reported beside it ("chord_conductance_nS", "k_battery_share").
+- "k_battery_share" is DESIGN.md's: the K+ term's share of V in the chord-conductance
+  equation V = (sum_s g_s E_s - I_pump) / sum_s g_s over all the leaks (Cl- included).
+  "diffusion_share" is the seed's sense of ">90% from the K+ battery": 1 - the pump's
+  electrogenic share (slope resistance) over V.
+- "pump_cycles_per_s" / "atp_per_s" are the rates that balance the leaks' net Na+ entry
+  (net Na+ influx / 3, one ATP per cycle); "pump_model_cycles_per_s" is what the scenario's
+  pumps actually turn over at this state (King-Altman), equal at a designed fixed point.
+- O2 per second = ATP per second / ATP per O2, with ATP per O2 = 5 (REFERENCES.md, "Energy
+  budget": P/O ~2.5 per O atom).
+"""
+import math
+
+from scipy.optimize import brentq
+
+from . import leak, pump
+from .closed_forms import ghk_current, nernst
+from .constants import E_CHARGE, F, R
+
+ATP_PER_O2 = 5.0
+_KJ = 1e-3
+
+
+def _leak_current(model, mi, x, V):
+    """Net outward current (A) of the membrane's leaks at potential V, per species."""
+    d = model.scenario.data
+    mspec = d["membranes"][model.mems[mi]]
+    per = {}
+    for mech in model.mechs:
+        spec = mech.spec
+        if mech.type != leak.TYPE or spec["membrane"] != model.mems[mi]:
+            continue
+        s = spec["species"]
+        z = d["species"][s]["charge"]
+        P = spec["permeability_cm_per_s"] * spec["q10"] ** ((model.T - 310.0) / 10.0)
+        cin = _conc(model, x, mspec["inside"], s)
+        cout = _conc(model, x, mspec["outside"], s)
+        per[s] = per.get(s, 0.0) + ghk_current(P, mspec["area_um2"], z, cin, cout, V, model.T)
+    return per
+
+
+def _conc(model, x, comp, s):
+    i = model.idx(comp, s)
+    return float(x[i] * model.inv_nvol[i])
+
+
+def membrane_budget(model, mi, x):
+    d = model.scenario.data
+    T = model.T
+    RT = R * T
+    name = model.mems[mi]
+    mspec = d["membranes"][name]
+    V = float(model.voltages(x)[mi])
+    out = {"V_mV": V * 1e3, "clamped": bool(model.mem_clamped[mi])}
+    nernst_mV, dG = {}, {}
+    for s, sp in d["species"].items():
+        if not sp["permeant"]:
+            continue
+        cin = _conc(model, x, mspec["inside"], s)
+        cout = _conc(model, x, mspec["outside"], s)
+        if cin <= 0 or cout <= 0:
+            continue
+        z = sp["charge"]
+        if z != 0:
+            nernst_mV[s] = nernst(z, cin, cout, T) * 1e3
+        # moving one mole from outside to inside: RT ln(c_in/c_out) + zFV
+        dG[s] = (RT * math.log(cin / cout) + z * F * V) * _KJ
+    out["nernst_mV"] = nernst_mV
+    out["dG_influx_kJ_per_mol"] = dG
+
+    per = _leak_current(model, mi, x, V)
+    if per:
+        def total(v):
+            return sum(_leak_current(model, mi, x, v).values())
+
+        out["ghk_mV"] = brentq(total, -0.3, 0.3, xtol=1e-12) * 1e3
+        h = 1e-5
+        g_slope = (total(V + h) - total(V - h)) / (2 * h)
+        out["leak_current_pA"] = sum(per.values()) * 1e12
+        out["leak_current_by_species_pA"] = {s: i * 1e12 for s, i in per.items()}
+        out["input_resistance_MOhm"] = 1e-6 / g_slope
+        # chord conductances g_s = I_s / (V - E_s): V = sum g_s E_s / sum g_s - I_pump / sum g
+        chord = {s: per[s] / (V - nernst_mV[s] * 1e-3) for s in per
+                 if s in nernst_mV and abs(V - nernst_mV[s] * 1e-3) > 1e-9}
+        out["chord_conductance_nS"] = {s: g * 1e9 for s, g in chord.items()}
+        gsum = sum(chord.values())
+        if "K" in chord and gsum > 0 and V != 0:
+            out["k_battery_share"] = chord["K"] * nernst_mV["K"] * 1e-3 / gsum / V
+        out["_g_chord"] = gsum
+    else:
+        g_slope = 0.0
+
+    if all(s in d["species"] for s in ("Na", "K")):
+        cyc = pump.cycle_dG(_conc(model, x, mspec["inside"], "Na"),
+                            _conc(model, x, mspec["inside"], "K"),
+                            _conc(model, x, mspec["outside"], "Na"),
+                            _conc(model, x, mspec["outside"], "K"), V, T)
+        out["pump_cycle_dG_kJ_per_mol"] = cyc * _KJ
+    if "Na" in per:
+        na_influx = -per["Na"] / E_CHARGE  # ions/s entering (Na+ is +1)
+        out["na_influx_per_s"] = na_influx
+        cycles = na_influx / 3.0
+        out["pump_cycles_per_s"] = cycles
+        out["atp_per_s"] = cycles
+        out["atp_per_o2"] = ATP_PER_O2
+        out["o2_molecules_per_s"] = cycles / ATP_PER_O2
+        # one net charge out per cycle; outward positive
+        i_pump = cycles * E_CHARGE
+        out["pump_current_pA"] = i_pump * 1e12
+        if g_slope > 0:
+            out["pump_electrogenic_mV"] = -i_pump / g_slope * 1e3
+            # the seed's "V comes from the K+ battery, not the pump": the part of V that
+            # is a diffusion potential, 1 - (pump's share) with the slope resistance
+            out["diffusion_share"] = 1.0 - out["pump_electrogenic_mV"] / (V * 1e3)
+        if out.get("_g_chord", 0) > 0:
+            out["pump_electrogenic_chord_mV"] = -i_pump / out["_g_chord"] * 1e3
+    out.pop("_g_chord", None)
+    model_cycles = 0.0
+    pumps = [m for m in model.mechs
+             if m.type == pump.TYPE and m.spec["membrane"] == name]
+    for mech in pumps:
+        active = sum(float(x[i]) for i in mech.states)
+        model_cycles += active * model.pump_steady_state(mech, x)[1]
+    if pumps:
+        out["pump_model_cycles_per_s"] = model_cycles
+        out["pump_dG_ATP_kJ_per_mol"] = pumps[0].spec["dG_ATP_kJ_per_mol"]
+    return out
+
+
+def energetics(scenario):
+    """The budget of a scenario's initial state, as DESIGN.md's `--json` object."""
+    from .model import Model
+
+    model = Model(scenario)
+    x = model.x0
+    return {"scenario": scenario.data["scenario"]["name"], "temperature_K": model.T,
+            "membranes": {name: membrane_budget(model, mi, x)
+                          for mi, name in enumerate(model.mems)}}
+
+
+def _fmt(v):
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:.4g}" if (abs(v) >= 1e5 or (v != 0 and abs(v) < 1e-2)) else f"{v:.2f}"
+    return str(v)
+
+
+ROWS = [
+    ("V_mV", "membrane potential", "mV"),
+    ("ghk_mV", "GHK potential of the leaks", "mV"),
+    ("nernst_mV", "Nernst potential", "mV"),
+    ("dG_influx_kJ_per_mol", "dG of one ion entering", "kJ/mol"),
+    ("pump_cycle_dG_kJ_per_mol", "dG of a pump cycle (3 Na+ out, 2 K+ in)", "kJ/mol"),
+    ("pump_dG_ATP_kJ_per_mol", "dG of ATP hydrolysis the pump uses", "kJ/mol"),
+    ("leak_current_pA", "net leak current (outward +)", "pA"),
+    ("na_influx_per_s", "net Na+ entry through the leaks", "ions/s"),
+    ("pump_cycles_per_s", "pump cycles that balance it (= ATP/s)", "1/s"),
+    ("pump_model_cycles_per_s", "pump cycles the scenario's pumps run at", "1/s"),
+    ("o2_molecules_per_s", "O2 consumed (ATP/s / ATP per O2)", "1/s"),
+    ("pump_current_pA", "pump current (outward +)", "pA"),
+    ("input_resistance_MOhm", "input resistance (slope, all leaks)", "MOhm"),
+    ("pump_electrogenic_mV", "pump's electrogenic share of V (slope R)", "mV"),
+    ("pump_electrogenic_chord_mV", "the same with the chord conductances", "mV"),
+    ("diffusion_share", "share of V that is diffusion potential (slope R)", ""),
+    ("chord_conductance_nS", "chord conductance", "nS"),
+    ("k_battery_share", "K+ battery's share of V (chord conductances)", ""),
+]
+
+
+def table(result):
+    """A readable table of `energetics`' result."""
+    lines = [f"ionmc energetics: {result['scenario']} at {result['temperature_K']:g} K"]
+    for name, b in result["membranes"].items():
+        lines.append(f"\nmembrane {name}" + (" (voltage-clamped)" if b["clamped"] else ""))
+        for key, label, unit in ROWS:
+            if key not in b:
+                continue
+            v = b[key]
+            if isinstance(v, dict):
+                for s, vs in v.items():
+                    lines.append(f"  {label + ', ' + s:<52} {_fmt(vs):>12} {unit}")
+            else:
+                lines.append(f"  {label:<52} {_fmt(v):>12} {unit}")
+    return "\n".join(lines)
