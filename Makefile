@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/ionmc run resting_neuron -o results/demo/resting_neuron
-	@echo "output written to results/demo/resting_neuron (timeseries/*.parquet, manifest.json)"
+	rm -rf results/demo/pump_block
+	$(VENV)/bin/ionmc run pump_block -o results/demo/pump_block
+	$(VENV)/bin/ionmc report results/demo/pump_block
+	@echo "open results/demo/pump_block/report.html (Parquet logs in results/demo/pump_block/timeseries)"
 
 test: $(STAMP)
 	$(PY) -m pytest

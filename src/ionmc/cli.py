@@ -26,6 +26,11 @@ def _parser():
     e.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override any scenario value (TOML literal); repeatable")
     e.add_argument("--json", action="store_true", help="print one JSON object")
+    rp = sub.add_parser("report", help="an HTML (or Markdown) report of a run's output")
+    rp.add_argument("outdir")
+    rp.add_argument("-o", "--output", help="report file (default OUTDIR/report.html or .md)")
+    rp.add_argument("--format", choices=("html", "md"), default="html",
+                    help="html: one self-contained file; md: Markdown with PNG figures")
     sub.add_parser("list", help="list the built-in scenarios")
     return p
 
@@ -61,6 +66,14 @@ def _energetics(args):
     return 0
 
 
+def _report(args):
+    from .report import build
+
+    out = build(args.outdir, args.output, args.format)
+    print(f"ionmc: wrote {out}")
+    return 0
+
+
 def _list(args):
     from .scenario import builtins
 
@@ -74,7 +87,8 @@ def _list(args):
 def main(argv=None):
     args = _parser().parse_args(argv)
     try:
-        return {"run": _run, "energetics": _energetics, "list": _list}[args.command](args)
+        return {"run": _run, "energetics": _energetics, "report": _report,
+                "list": _list}[args.command](args)
     except InputError as exc:
         print(f"ionmc: error: {exc}", file=sys.stderr)
         return 2

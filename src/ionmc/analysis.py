@@ -1,0 +1,117 @@
+"""Reading and aggregating a run's output (pandas in and out), for reports and notebooks.
+
+An OUTDIR holds one Parquet part per finished replicate (DESIGN.md section 4). Aggregation
+reads one column at a time from each part (pyarrow column projection), so memory holds one
+column of the ensemble, replicates x record times, never the whole table: an ensemble larger
+than memory still aggregates.
+
+    >>> import ionmc.analysis as ia
+    >>> run = ia.open_run("out/pb")
+    >>> stats = ia.ensemble_stats(run, ["neuron.Na.mM", "soma.V_mV"])
+    >>> stats["neuron.Na.mM"]["mean"]          # a Series indexed by time_s
+"""
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from .errors import InputError
+
+STATS = ("mean", "sd", "q05", "q50", "q95", "n")
+
+
+@dataclass
+class Run:
+    """What an OUTDIR holds: its manifest, resolved scenario and finished parts."""
+    outdir: Path
+    manifest: dict
+    parts: list
+    columns: list
+    missing: list = field(default_factory=list)
+
+    @property
+    def replicates(self):
+        return len(self.parts)
+
+    def scenario(self):
+        from .scenario import load_scenario
+
+        return load_scenario(self.outdir / "scenario.toml")
+
+
+def open_run(outdir):
+    """The run in OUTDIR; InputError (one line) when it is no run or has nothing finished."""
+    outdir = Path(outdir)
+    if not outdir.is_dir():
+        raise InputError(outdir, None, "no such output directory")
+    man_path = outdir / "manifest.json"
+    if not man_path.is_file():
+        raise InputError(outdir, None, "not an ionmc output directory (no manifest.json)")
+    try:
+        manifest = json.loads(man_path.read_text())
+    except json.JSONDecodeError:
+        raise InputError(man_path, None, "unreadable manifest") from None
+    parts = sorted((outdir / "timeseries").glob("part-*.parquet"))
+    if not parts:
+        raise InputError(outdir, None, "no finished replicate to report (timeseries/ is empty)")
+    columns = pq.read_schema(parts[0]).names
+    # what is missing: the manifest's word, and any replicate whose part is not there
+    # (a run killed before it could update its manifest)
+    have = {int(p.name[5:10]) for p in parts}
+    expected = range(len(manifest.get("replicate_seeds", [])))
+    missing = sorted(set(manifest.get("missing", [])) | (set(expected) - have))
+    return Run(outdir, manifest, parts, columns, missing)
+
+
+def read_column(run, column):
+    """(times, values): values is replicates x times for one column."""
+    rows, times = [], None
+    for p in run.parts:
+        t = pq.read_table(p, columns=["time_s", column])
+        if times is None:
+            times = t.column("time_s").to_numpy()
+        v = t.column(column).to_numpy(zero_copy_only=False).astype(float)
+        if len(v) != len(times):  # a replicate with another record grid: align on time
+            v = np.interp(times, t.column("time_s").to_numpy(), v)
+        rows.append(v)
+    return times, np.vstack(rows)
+
+
+def ensemble_stats(run, columns):
+    """Per column: a DataFrame indexed by time_s with mean, sd, q05, q50, q95, n over
+    replicates (sd is NaN for a single replicate)."""
+    out = {}
+    for c in columns:
+        t, v = read_column(run, c)
+        with warnings.catch_warnings():  # a column that is NaN at some time (current_pA at t0)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            q = np.nanpercentile(v, [5, 50, 95], axis=0)
+            sd = np.nanstd(v, axis=0, ddof=1) if v.shape[0] > 1 else np.full(v.shape[1], np.nan)
+            mean = np.nanmean(v, axis=0)
+        out[c] = pd.DataFrame({"mean": mean, "sd": sd, "q05": q[0],
+                               "q50": q[1], "q95": q[2], "n": v.shape[0]},
+                              index=pd.Index(t, name="time_s"))
+    return out
+
+
+def cv_over_time(run, column):
+    """Coefficient of variation (sd/mean over replicates) of a column against time."""
+    s = ensemble_stats(run, [column])[column]
+    return s["sd"] / s["mean"].abs()
+
+
+def rate(stat, column="mean"):
+    """Time derivative of a cumulative series (per second), by finite differences."""
+    s = stat[column]
+    return pd.Series(np.gradient(s.to_numpy(), s.index.to_numpy()), index=s.index)
+
+
+def columns_like(run, suffix=None, prefix=None, contains=None):
+    """Column names by suffix / prefix / substring, in file order."""
+    return [c for c in run.columns
+            if (suffix is None or c.endswith(suffix)) and (prefix is None or c.startswith(prefix))
+            and (contains is None or contains in c)]
