@@ -11,6 +11,7 @@ than memory still aggregates.
     >>> stats["neuron.Na.mM"]["mean"]          # a Series indexed by time_s
 """
 import json
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,3 +116,69 @@ def columns_like(run, suffix=None, prefix=None, contains=None):
     return [c for c in run.columns
             if (suffix is None or c.endswith(suffix)) and (prefix is None or c.startswith(prefix))
             and (contains is None or contains in c)]
+
+
+# -- noise statistics (issue 6) -------------------------------------------------------------
+def stationary_samples(run, column, t_min=0.0):
+    """replicates x times array of a column after t_min (a burn-in), and its times."""
+    t, v = read_column(run, column)
+    keep = t >= t_min
+    return t[keep], v[:, keep]
+
+
+def noise_sd(run, column, t_min=0.0):
+    """(SD, SE of the SD) of a column's fluctuations about each replicate's mean after t_min.
+
+    The SE assumes samples further apart than the correlation time (check with
+    `autocorrelation`): SE = SD / sqrt(2 (n - 1)), n the number of samples."""
+    _, v = stationary_samples(run, column, t_min)
+    dev = v - v.mean(axis=1, keepdims=True)
+    n = dev.size - v.shape[0]  # one mean per replicate estimated
+    sd = math.sqrt(float((dev ** 2).sum()) / n)
+    return sd, sd / math.sqrt(2.0 * (n - 1))
+
+
+def autocorrelation(run, column, max_lag=50, t_min=0.0):
+    """Autocorrelation of a column's fluctuations against lag (in record intervals),
+    averaged over replicates; a Series indexed by lag time (s)."""
+    t, v = stationary_samples(run, column, t_min)
+    dev = v - v.mean(axis=1, keepdims=True)
+    var = (dev ** 2).mean()
+    lags = range(min(max_lag, dev.shape[1] - 1) + 1)
+    ac = [float((dev[:, :dev.shape[1] - k] * dev[:, k:]).mean() / var) for k in lags]
+    dt = t[1] - t[0] if len(t) > 1 else 1.0
+    return pd.Series(ac, index=pd.Index([k * dt for k in lags], name="lag_s"))
+
+
+def power_spectrum(run, column, t_min=0.0, nperseg=256):
+    """One-sided power spectral density (units^2/Hz) by Welch's method, averaged over
+    replicates; a Series indexed by frequency (Hz)."""
+    from scipy.signal import welch
+
+    t, v = stationary_samples(run, column, t_min)
+    fs = 1.0 / (t[1] - t[0])
+    f, p = welch(v, fs=fs, nperseg=min(nperseg, v.shape[1]), axis=1)
+    return pd.Series(p.mean(axis=0), index=pd.Index(f, name="frequency_Hz"))
+
+
+def first_passage(run, column, threshold, direction="up"):
+    """Per replicate, the first recorded time the column crosses `threshold` (upward or
+    downward); NaN where it never does. E.g. the time for Na_i to double after anoxia."""
+    t, v = read_column(run, column)
+    hit = v >= threshold if direction == "up" else v <= threshold
+    first = np.where(hit.any(axis=1), t[np.argmax(hit, axis=1)], np.nan)
+    return pd.Series(first, index=pd.Index(range(len(first)), name="replicate"))
+
+
+def loglog_slope(x, y):
+    """Least-squares slope of log y against log x and its standard error (e.g. CV against
+    the mean count N: -1/2 for Poisson-like counting noise)."""
+    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+    A = np.vstack([lx, np.ones_like(lx)]).T
+    coef, res, *_ = np.linalg.lstsq(A, ly, rcond=None)
+    n = len(lx)
+    if n <= 2:
+        return float(coef[0]), float("nan")
+    s2 = float(((ly - A @ coef) ** 2).sum()) / (n - 2)
+    se = math.sqrt(s2 / float(((lx - lx.mean()) ** 2).sum()))
+    return float(coef[0]), se
