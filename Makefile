@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-quick bench clean
+.PHONY: demo test test-quick bench results clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ test: $(STAMP)
 
 test-quick: $(STAMP)
 	$(PY) -m pytest -m "not slow"
+
+results: $(STAMP)
+	$(PY) results/build.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py

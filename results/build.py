@@ -1,0 +1,130 @@
+"""`make results`: run the built-in scenarios, write their reports (Markdown + PNG) under
+results/, and results/README.md — the seed essay's claims next to what ionmc computes, each
+number measured from a run or from `ionmc energetics`, with the command that reproduces it.
+
+Parquet logs go to results/runs/ (not committed); reports and the table are committed.
+usage: python results/build.py
+"""
+import math
+import shutil
+import sys
+from pathlib import Path
+
+import ionmc
+from ionmc import analysis
+from ionmc.energetics import energetics
+from ionmc.report import build as build_report
+from ionmc.scenario import load_scenario
+
+HERE = Path(__file__).resolve().parent
+RUNS = HERE / "runs"
+
+
+def run(name, *overrides, duration=None, tag=None):
+    """Run a built-in into results/runs/TAG, write results/TAG/report.md; return the Run."""
+    tag = tag or name
+    out = RUNS / tag
+    shutil.rmtree(out, ignore_errors=True)
+    sc = load_scenario(name, list(overrides), duration=duration)
+    ionmc.run(sc, out, progress=False)
+    (HERE / tag).mkdir(exist_ok=True)
+    build_report(out, HERE / tag / "report.md", fmt="md")
+    return analysis.open_run(out)
+
+
+def cmd(name, *overrides, duration=None):
+    parts = ["ionmc run", name, f"-o out/{name}"]
+    if duration:
+        parts.append(f"--duration {duration:g}")
+    parts += [f"--set {o}" for o in overrides]
+    return " ".join(parts)
+
+
+def claims():
+    rows = []  # (claim, ionmc, how)
+    rest = energetics(load_scenario("resting_neuron"))["membranes"]["soma"]
+    en_cmd = "`ionmc energetics resting_neuron`"
+    rows.append(("A pump cycle (3 Na+ out, 2 K+ in) costs about 41.5 kJ/mol",
+                 f"{rest['pump_cycle_dG_kJ_per_mol']:.2f} kJ/mol at Na 15/145, K 140/5 mM, "
+                 "−70 mV, 310 K", en_cmd))
+    rows.append(("One Na+ entering releases about 12.6 kJ/mol",
+                 f"{rest['dG_influx_kJ_per_mol']['Na']:.2f} kJ/mol (K+ entering: "
+                 f"{rest['dG_influx_kJ_per_mol']['K']:+.2f})", en_cmd))
+    rows.append(("The pump is electrogenic: a few mV of the resting potential",
+                 f"{rest['pump_electrogenic_mV']:.2f} mV (slope resistance "
+                 f"{rest['input_resistance_MOhm']:.0f} MΩ; "
+                 f"{rest['pump_electrogenic_chord_mV']:.2f} mV with chord conductances)",
+                 en_cmd))
+    rows.append(("Most of V is the K+ battery's diffusion potential (>90%)",
+                 f"{100 * rest['diffusion_share']:.1f}% of V is diffusion potential (1 − pump "
+                 f"share, slope R); K+ term of the chord equation {100 * rest['k_battery_share']:.0f}%"
+                 " (Cl− at equilibrium carries part)", en_cmd))
+    rows.append(("A neuron burns hundreds of millions of O2 per second",
+                 f"{rest['o2_molecules_per_s']:.2g} O2/s for a 1000 µm³ soma at rest "
+                 f"(200 MΩ, {rest['atp_per_s']:.2g} ATP/s, 5 ATP per O2); a whole neuron with "
+                 "activity: pending (energy_budget scenario, issue 4)", en_cmd))
+    # simulated ATP use equals the budget
+    r = run("resting_neuron", duration=60.0)
+    s = analysis.ensemble_stats(r, ["pump.forward", "pump.backward"])
+    net = s["pump.forward"]["mean"] - s["pump.backward"]["mean"]
+    atp = (net.iloc[-1] - net.iloc[0]) / (net.index[-1] - net.index[0])
+    rows.append(("(check) a simulated soma spends ATP at the budget's rate",
+                 f"{atp:.4g} ATP/s simulated (tau-leap, 60 s) vs {rest['atp_per_s']:.4g} "
+                 f"predicted ({100 * (atp / rest['atp_per_s'] - 1):+.2f}%)",
+                 f"`{cmd('resting_neuron', duration=60)}`"))
+    # pump block
+    pb = run("pump_block")
+    t, na = analysis.read_column(pb, "neuron.Na.mM")
+    _, v = analysis.read_column(pb, "soma.V_mV")
+    t_block = pb.manifest["events_fired"][0]["at_s"]
+    na0 = na[0, 0]
+    t2 = analysis.first_passage(pb, "neuron.Na.mM", 2 * na0).iloc[0] - t_block
+    t70 = analysis.first_passage(pb, "neuron.Na.mM", 70.0).iloc[0] - t_block
+    rows.append(("Stop the pump (ouabain) and the gradients run down in minutes",
+                 f"Na_i doubles {t2:.0f} s after the block and reaches 70 mM at "
+                 + (f"{t70:.0f} s" if not math.isnan(t70) else "> run end")
+                 + f"; at {t[-1]:.0f} s Na_i {na[0, -1]:.1f} mM, V {v[0, -1]:.1f} mV "
+                 "(1000 µm³ soma, 200 MΩ slope, ECS 250 µm³)",
+                 f"`{cmd('pump_block')}`"))
+    rows.append(("After anoxia the gradients collapse within minutes",
+                 "pending (anoxia scenario, issue 4)", ""))
+    rows.append(("GABA and glucose transporters concentrate their cargo to a limit",
+                 "pending (cotransporters, issue 5)", ""))
+    # Cl- below its outside concentration
+    dn = run("donnan")
+    _, cl = analysis.read_column(dn, "cell.Cl.mM")
+    cl_o = load_scenario("donnan").data["compartments"]["bath"]["concentrations_mM"]["Cl"]
+    rows.append(("Cl− is held below its outside concentration: by Donnan alone ≈ 0.6",
+                 f"Cl_i/Cl_o = {cl[0, -1] / cl_o:.3f} after {t_end(dn):.0f} s (closed form "
+                 "0.627)", f"`{cmd('donnan')}`"))
+    rc = load_scenario("resting_neuron").data["compartments"]
+    rows.append(("… and with the pump-held potential (and KCC2) ≈ 0.06",
+                 f"{rc['neuron']['concentrations_mM']['Cl'] / rc['ecs']['concentrations_mM']['Cl']:.3f}"
+                 " with the pump-held −70 mV alone (Cl− at equilibrium); with KCC2: pending "
+                 "(issue 5)", en_cmd))
+    return rows
+
+
+def t_end(r):
+    return float(r.manifest.get("duration_s", 0.0))
+
+
+def main():
+    RUNS.mkdir(parents=True, exist_ok=True)
+    rows = claims()
+    from ionmc import __version__
+
+    lines = ["# What ionmc computes for the seed's claims", "",
+             "Generated by `make results` (results/build.py) with ionmc "
+             f"{__version__}; every number below is measured from the run or the "
+             "`ionmc energetics` budget named beside it. Reports with figures: "
+             + ", ".join(f"[{d.name}]({d.name}/report.md)" for d in sorted(HERE.iterdir())
+                         if (d / "report.md").is_file()) + ".", "",
+             "| claim (seed essay) | ionmc | reproduce |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    (HERE / "README.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {HERE / 'README.md'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
