@@ -58,7 +58,14 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
         seed_seq = np.random.SeedSequence(sc["seed"]).spawn(replicate + 1)[replicate]
     rng = np.random.Generator(np.random.PCG64(seed_seq))
     x0 = initial_state(model, method_cls.integer) if x_start is None else x_start.copy()
-    method = method_cls(model, x0, rng)
+    if sc["random_streams"] == "per_transition":
+        from .paired import PairedSSA
+
+        # one key per replicate, the same for every scenario with this seed: control and
+        # treatment runs share each transition's Poisson process
+        method = PairedSSA(model, x0, rng, seed_seq.generate_state(1, np.uint64)[0])
+    else:
+        method = method_cls(model, x0, rng)
     cols = Columns(model, method_cls.integer, x0)
 
     rec = record_times(sc["duration_s"], sc["record_interval_s"])

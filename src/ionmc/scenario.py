@@ -15,6 +15,7 @@ from .mechanisms import REGISTRY
 
 METHODS = ("ssa", "tau-leap", "ode")
 STARTS = ("given", "steady_state")
+STREAMS = ("shared", "per_transition")
 
 # key -> (default, type check, description). None default = required.
 _NUM = (int, float)
@@ -28,6 +29,7 @@ SCENARIO_KEYS = {
     "replicates": (1, int),
     "seed": (1, int),
     "start": ("given", str),
+    "random_streams": ("shared", str),
 }
 SPECIES_KEYS = {"charge": (None, int), "permeant": (True, bool)}
 COMPARTMENT_KEYS = {
@@ -251,6 +253,12 @@ def validate(raw, src, duration=None):
     if sc["start"] not in STARTS:
         raise InputError(src, "scenario.start",
                          f"unknown start {sc['start']!r} (known: {', '.join(STARTS)})")
+    if sc["random_streams"] not in STREAMS:
+        raise InputError(src, "scenario.random_streams", f"unknown value "
+                         f"{sc['random_streams']!r} (known: {', '.join(STREAMS)})")
+    if sc["random_streams"] == "per_transition" and sc["method"] != "ssa":
+        raise InputError(src, "scenario.random_streams", "'per_transition' streams are "
+                         f"implemented for method 'ssa' only, not {sc['method']!r}")
     if sc["replicates"] < 1:
         raise InputError(src, "scenario.replicates", "must be at least 1")
     if sc["seed"] < 0:
