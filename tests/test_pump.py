@@ -213,7 +213,9 @@ def test_steady_state_start_relaxes_to_the_fixed_point():
     assert abs(tl["soma.V_mV"].iloc[-1] - ode["soma.V_mV"].iloc[-1]) < 0.5
     # the pump population stays whole after rounding the relaxed state to integers
     n = sum(tl[f"pump.P{k}.count"].iloc[0] for k in range(1, 5)) + tl["pump.blocked.count"].iloc[0]
-    assert n == round(140237.92977811332 * 500.0)
+    d = load_scenario("resting_neuron").data
+    pump_spec = next(m for m in d["mechanisms"] if m["type"] == "nak_pump")
+    assert n == round(pump_spec["density_per_um2"] * d["membranes"]["soma"]["area_um2"])
 
 
 def test_q10_scales_rates_and_keeps_thermodynamics():
