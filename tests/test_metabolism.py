@@ -262,3 +262,23 @@ def test_anoxia_is_a_builtin_and_runs_from_the_cli(tmp_path):
     for col in ("neuron.o2_consumed", "neuron.ATP.count", "neuron.PCr.mM",
                 "neuron.dG_ATP_kJ_per_mol", "metab.forward"):
         assert col in df
+
+
+@pytest.mark.parametrize("method,factor,duration,tol", [
+    ("ssa", 1e-3, 0.2, 1e-2),  # the reduced pump's ~e^2/C residual (README), as without a pool
+    ("tau-leap", 1.0, 30.0, 1e-3),
+    ("ode", 1.0, 30.0, 1e-6),
+])
+def test_ledger_closes_with_the_pool(method, factor, duration, tol):
+    # W_ATP booked at the pool's dG_ATP per firing; the pool's own chemistry stays outside
+    df = run_df(make("anoxia", factor, method=method, duration=duration, dt=duration / 4,
+                     seed=3, events=[]))
+    w = df["thermo.atp_work_J"].iloc[-1]
+    assert w > 0
+    assert df["thermo.balance_residual_J"].abs().max() < tol * w
+    # W_ATP per pump ATP is -dG_ATP of the pool (57.6 kJ/mol at rest)
+    from ionmc.constants import N_A
+
+    hyd = df["pump.forward"].iloc[-1] - df["pump.backward"].iloc[-1]  # ~ ATP hydrolysed
+    per_atp = w / hyd * N_A / 1e3
+    assert per_atp == pytest.approx(57.6, rel=0.05 if method == "ssa" else 1e-3)
