@@ -60,10 +60,11 @@ def test_oxphos_rates_obey_local_detailed_balance():
     sc = make("anoxia")
     m = Model(sc)
     mech = next(x for x in m.mechs if x.type == metabolism.TYPE)
-    jf, jb = mech.ref
+    jf, jb = mech.ref[0][0], mech.ref[1][0]  # the n = 5 coupling
     assert (m.tr_kind[jf], m.tr_kind[jb]) == (KIND_OX_FW, KIND_OX_BW)
     spec = mech.spec
     n = int(spec["ATP_per_O2"])
+    assert metabolism.couplings(spec["ATP_per_O2"]) == [(5, 1.0), (6, 0.0)]
     ix = m.pool_indices("neuron")
     rng = np.random.default_rng(0)
     for _ in range(5):
@@ -240,7 +241,7 @@ def test_a_pool_without_creatine_runs():
 
 
 @pytest.mark.parametrize("key,value,msg", [
-    ("mechanisms.metab.ATP_per_O2", 4.6, "whole number"),
+    ("mechanisms.metab.ATP_per_O2", 0.5, "at least 1"),
     ("species.ATP.charge", -2, "charge 0"),
     ("mechanisms.metab.O2_supply_mM", -1.0, "negative"),
     ("mechanisms.metab.K_O2_mM", 0.0, "positive"),
@@ -282,3 +283,33 @@ def test_ledger_closes_with_the_pool(method, factor, duration, tol):
     hyd = df["pump.forward"].iloc[-1] - df["pump.backward"].iloc[-1]  # ~ ATP hydrolysed
     per_atp = w / hyd * N_A / 1e3
     assert per_atp == pytest.approx(57.6, rel=0.05 if method == "ssa" else 1e-3)
+
+
+def test_a_fractional_atp_per_o2_is_a_mixture_of_two_couplings():
+    # 4.6 ATP per O2: couplings of 4 (weight 0.4) and 5 (weight 0.6), each in detailed
+    # balance; the cell burns O2 at ATP use / 4.6 once the pool has settled
+    assert metabolism.couplings(4.6) == [(4, pytest.approx(0.4)), (5, pytest.approx(0.6))]
+    df = run_df(make("anoxia", method="ode", duration=60.0, dt=5.0, events=[],
+                     sets=[("mechanisms.metab.ATP_per_O2", 4.6),
+                           ("scenario.start", "steady_state")]))
+    o2 = df["neuron.o2_consumed"]
+    o2_rate = (o2.iloc[-1] - o2.iloc[-3]) / 10.0
+    pump = df["pump.forward"] - df["pump.backward"]
+    pump_atp = (pump.iloc[-1] - pump.iloc[-3]) / 10.0
+    sc = make("anoxia")
+    spec = sc.mechanism("metab")
+    basal = metabolism.steady_rates(spec, T, 1000.0, 500.0, {
+        s: df[f"neuron.{s}.mM"].iloc[-1] for s in POOL})["basal_load"]
+    assert o2_rate == pytest.approx((pump_atp + basal) / 4.6, rel=1e-3)
+    # and under ssa the O2 count stays whole and conserved
+    d2 = run_df(make("anoxia", 1e-5, method="ssa", duration=0.2, dt=0.05, seed=2, events=[],
+                     sets=[("mechanisms.metab.ATP_per_O2", 4.6)]))
+    o2c = counts(d2, "O2")
+    assert np.all(o2c == o2c[0] - d2["neuron.o2_consumed"] - d2["metab.O2.net_efflux"])
+    atp, adp = counts(d2, "ATP"), counts(d2, "ADP")
+    assert np.all(atp + adp == atp[0] + adp[0])
+
+
+def test_atp_per_o2_cannot_change_during_a_run():
+    with pytest.raises(InputError, match="cannot change during a run"):
+        make("anoxia", events=[(10.0, {"mechanisms.metab.ATP_per_O2": 4.0})])

@@ -15,8 +15,12 @@ enters the ledger only as the ATP work of the pumps (DESIGN.md section 3).
 that makes one ATP cannot consume 1/5 O2. One event is one O2 reduced by the respiratory
 chain (4 electrons from 2 NADH) and the n ATP its proton gradient pays for. Stoichiometry,
 O2 consumption (`{compartment}.o2_consumed` = net oxphos events) and the detailed balance
-of the event are then exact; the price is that ATP comes in packets of n (5 by default,
-P/O = 2.5; REFERENCES.md) and that ATP_per_O2 must be a whole number.
+of the event are then exact; ATP comes in packets of n (5 by default, P/O = 2.5;
+REFERENCES.md). A ratio r between whole numbers (4.6) is a mixture of two parallel
+couplings, n = floor(r) with weight 1 - (r - floor(r)) and n + 1 with weight r - floor(r):
+two reversible pairs, each in detailed balance with its own n, whose mean is r ATP per
+O2 (far from equilibrium; near it the two couplings would slip against each other, as a
+proton leak does).
 
 Rate laws (concentrations in mM; V_ev = oxphos_Vmax_mM_per_s / n in events):
   forward   a+ = V_ev s(O2, K_O2) s(ADP, K_ADP) s(Pi, K_Pi),  s(c, K) = c / (K + c)
@@ -78,17 +82,30 @@ def dG_ATP(dG0_J, T, atp_mM, adp_mM, pi_mM):
     return dG0_J + R * T * np.log(1e-3 * np.asarray(adp_mM) * pi_mM / atp_mM)
 
 
+def couplings(r):
+    """[(n, weight)] of the two oxphos couplings whose mean ATP per O2 is r."""
+    lo = math.floor(r + 1e-12)
+    w = r - lo if r - lo > 1e-12 else 0.0
+    return [(lo, 1.0 - w), (lo + 1, w)]
+
+
 def rows(p, T, vol_um3, area_um2):
-    """Parameter rows (oxphos, O2 exchange, basal load, CK) at temperature T."""
+    """Parameter rows (oxphos n = floor, oxphos n = floor + 1, O2 exchange, basal load, CK)
+    at temperature T."""
     q = p["q10"] ** ((T - 310.0) / 10.0)
     per_mM = IONS_PER_MM_UM3 * vol_um3  # molecules per mM in the cell
     RT = R * T
-    n = float(round(p["ATP_per_O2"]))
-    ox = np.zeros(6)
-    ox[[P_VEV, P_KO2, P_KADP, P_KPI, P_N]] = [
-        p["oxphos_Vmax_mM_per_s"] * q * per_mM / n, p["K_O2_mM"], p["K_ADP_mM"], p["K_Pi_mM"], n]
     dg0 = p["dG0_ATP_kJ_per_mol"] * 1e3
-    ox[P_CB] = p["dG_ox_kJ_per_mol_O2"] * 1e3 / RT - n * dg0 / RT + n * math.log(1e3)
+    r = p["ATP_per_O2"]
+    oxs = []
+    for n, w in couplings(r):
+        ox = np.zeros(6)
+        # events/s at saturation: the mixture makes Vmax ATP/s in all
+        ox[[P_VEV, P_KO2, P_KADP, P_KPI, P_N]] = [
+            p["oxphos_Vmax_mM_per_s"] * q * per_mM * w / r, p["K_O2_mM"], p["K_ADP_mM"],
+            p["K_Pi_mM"], n]
+        ox[P_CB] = p["dG_ox_kJ_per_mol_O2"] * 1e3 / RT - n * dg0 / RT + n * math.log(1e3)
+        oxs.append(ox)
     pa = p["O2_permeability_cm_per_s"] * CM_TO_M * area_um2 * UM2_TO_M2  # m^3/s
     o2 = np.zeros(6)
     # c_supply in mM = mol/m^3: molecules/s entering from the capillary
@@ -99,7 +116,7 @@ def rows(p, T, vol_um3, area_um2):
     ck = np.zeros(6)
     ck[[P_KF, P_KB]] = [p["CK_k_forward_per_mM_s"] * q,
                         p["CK_k_forward_per_mM_s"] * q / p["CK_Keq"]]
-    return ox, o2, load, ck
+    return oxs[0], oxs[1], o2, load, ck
 
 
 @njit
@@ -137,17 +154,18 @@ def load_rate(backward, P, j, atp, adp, pi, n_atp, n_adp, n_pi):
 def steady_rates(spec, T, vol_um3, area_um2, conc):
     """Net rates (events/s) of oxphos, O2 influx, basal load and CK at concentrations
     `conc` (mM, keys ATP ADP Pi O2 [PCr Cr]), for design and tests."""
-    ox, o2r, load, ck = rows(spec, T, vol_um3, area_um2)
+    P = np.vstack(rows(spec, T, vol_um3, area_um2))
     per_mM = IONS_PER_MM_UM3 * vol_um3
     c = conc
     cnt = {k: v * per_mM for k, v in c.items()}
-    P = np.vstack([ox, o2r, load, ck])
     args = (c["ATP"], c["ADP"], c["Pi"], c["O2"], cnt["ATP"], cnt["ADP"], cnt["Pi"], cnt["O2"])
-    ox_net = oxphos_rate(False, P, 0, *args) - oxphos_rate(True, P, 0, *args)
-    o2_in = P[1, P_JIN] - P[1, P_KOUT] * cnt["O2"]
+    ox_net = [oxphos_rate(False, P, k, *args) - oxphos_rate(True, P, k, *args) for k in (0, 1)]
+    o2_in = P[2, P_JIN] - P[2, P_KOUT] * cnt["O2"]
     largs = (c["ATP"], c["ADP"], c["Pi"], cnt["ATP"], cnt["ADP"], cnt["Pi"])
-    load_net = load_rate(False, P, 2, *largs) - load_rate(True, P, 2, *largs)
+    load_net = load_rate(False, P, 3, *largs) - load_rate(True, P, 3, *largs)
     ck_net = 0.0
     if "PCr" in c:
-        ck_net = P[3, P_KF] * c["PCr"] * cnt["ADP"] - P[3, P_KB] * c["Cr"] * cnt["ATP"]
-    return {"oxphos": ox_net, "o2_influx": o2_in, "basal_load": load_net, "ck": ck_net}
+        ck_net = P[4, P_KF] * c["PCr"] * cnt["ADP"] - P[4, P_KB] * c["Cr"] * cnt["ATP"]
+    return {"o2_reduced": sum(ox_net),
+            "atp_made": sum(n * v for (n, _), v in zip(couplings(spec["ATP_per_O2"]), ox_net)),
+            "o2_influx": o2_in, "basal_load": load_net, "ck": ck_net}

@@ -196,10 +196,10 @@ class Model:
                       for s in metabolism.POOL + metabolism.CREATINE}
                 ii = noii.copy()
                 ii[:6] = [ix[s] for s in ("ATP", "ADP", "Pi", "O2", "PCr", "Cr")]
-                n = int(round(spec["ATP_per_O2"]))
                 atp, adp, pi, o2 = ix["ATP"], ix["ADP"], ix["Pi"], ix["O2"]
-                pairs = [((KIND_OX_FW, KIND_OX_BW), o2, atp, {adp: -n, pi: -n, o2: -1, atp: n}),
-                         ((KIND_O2_OUT, KIND_O2_IN), o2, o2, {o2: -1}),
+                pairs = [((KIND_OX_FW, KIND_OX_BW), o2, atp, {adp: -n, pi: -n, o2: -1, atp: n})
+                         for n, _ in metabolism.couplings(spec["ATP_per_O2"])]
+                pairs += [((KIND_O2_OUT, KIND_O2_IN), o2, o2, {o2: -1}),
                          ((KIND_LOAD_FW, KIND_LOAD_BW), atp, adp, {atp: -1, adp: 1, pi: 1})]
                 if ix["PCr"] >= 0 and ix["Cr"] >= 0:
                     pairs.append(((KIND_CK_FW, KIND_CK_BW), adp, atp,
@@ -214,8 +214,9 @@ class Model:
                     irow += [ii.copy(), ii.copy()]
                     wk += [0, 0]
                 mech.transitions = list(range(t0, len(kinds)))
-                mech.ref = (t0, t0 + 1)  # oxphos: forward = one O2 reduced, n ATP made
-                mech.efflux = {"O2": {t0 + 2: 1, t0 + 3: -1}}
+                # oxphos, both couplings: forward = one O2 reduced
+                mech.ref = ([t0, t0 + 2], [t0 + 1, t0 + 3])
+                mech.efflux = {"O2": {t0 + 4: 1, t0 + 5: -1}}
                 mech.pool_compartment = cin
         nt = len(kinds)
         self.nt = nt

@@ -85,9 +85,11 @@ class Columns:
         Fi = F if self.integer else Ff
         qout = {}
         for mech in m.mechs:
-            f, b = mech.ref
-            cols[f"{mech.name}.forward"] = Fi[:, f]
-            cols[f"{mech.name}.backward"] = Fi[:, b]
+            f, b = mech.ref  # a list: the sum of several transitions (oxphos couplings)
+            cols[f"{mech.name}.forward"] = Fi[:, f].sum(axis=1) if isinstance(f, list) \
+                else Fi[:, f]
+            cols[f"{mech.name}.backward"] = Fi[:, b].sum(axis=1) if isinstance(b, list) \
+                else Fi[:, b]
         for mech, s, v in self.eff:
             net = Ff @ v
             z = m.charge[m.species.index(s)]
@@ -117,7 +119,7 @@ class Columns:
             if mech.pool_compartment is not None:
                 c = mech.pool_compartment
                 f, b = mech.ref  # one oxphos event reduces one O2
-                cols[f"{c}.o2_consumed"] = Ff[:, f] - Ff[:, b]
+                cols[f"{c}.o2_consumed"] = Ff[:, f].sum(axis=1) - Ff[:, b].sum(axis=1)
                 ix = m.pool_indices(c)
                 conc = [np.maximum(Xf[:, ix[s]], 0.5) * m.inv_nvol[ix[s]]
                         for s in ("ATP", "ADP", "Pi")]

@@ -444,10 +444,9 @@ def _check_metabolism(src, pre, t, species):
                              "charge 0 (the pool is outside the ion ledger)")
     if (CREATINE[0] in species) != (CREATINE[1] in species):
         raise InputError(src, pre, "creatine kinase needs both species 'PCr' and 'Cr'")
-    n = t["ATP_per_O2"]
-    if n < 1 or n != round(n):
-        raise InputError(src, f"{pre}.ATP_per_O2", f"must be a whole number >= 1 (got {n:g}): "
-                         "one oxphos event reduces one O2 and makes this many ATP")
+    if t["ATP_per_O2"] < 1:
+        raise InputError(src, f"{pre}.ATP_per_O2", f"must be at least 1 (got "
+                         f"{t['ATP_per_O2']:g})")
     for k in ("K_O2_mM", "K_ADP_mM", "K_Pi_mM", "basal_load_K_ATP_mM", "CK_Keq"):
         if not t[k] > 0:
             raise InputError(src, f"{pre}.{k}", f"must be positive (got {t[k]:g})")
@@ -463,7 +462,8 @@ def _check_event_target(src, key, target, value, data):
     if parts[0] == "mechanisms" and len(parts) == 3:
         for m in data["mechanisms"]:
             if m["name"] == parts[1]:
-                if parts[2] in ("type", "name", "membrane", "species"):
+                if parts[2] in ("type", "name", "membrane", "species") or \
+                        (m["type"] == "metabolism" and parts[2] == "ATP_per_O2"):
                     raise InputError(src, key, f"{parts[2]!r} cannot change during a run")
                 if parts[2] not in m:
                     raise InputError(src, key, f"mechanism {parts[1]!r} has no parameter "
