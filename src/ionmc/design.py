@@ -68,7 +68,7 @@ def metabolic_pool(pump_atp_per_s, vol_um3, area_um2, pool_mM, T=310.0, pump_sha
     sat = (c["O2"] / (p["K_O2_mM"] + c["O2"]) * c["ADP"] / (p["K_ADP_mM"] + c["ADP"])
            * c["Pi"] / (p["K_Pi_mM"] + c["Pi"]))
     p["oxphos_Vmax_mM_per_s"] = total / per_mM / sat
-    o2_per_s = total / round(p["ATP_per_O2"])
+    o2_per_s = total / p["ATP_per_O2"]
     drop = o2_supply_mM - c["O2"]
     p["O2_supply_mM"] = o2_supply_mM
     p["O2_permeability_cm_per_s"] = o2_per_s / (drop * area_um2 * UM2_TO_M2 * N_A) / CM_TO_M

@@ -141,7 +141,8 @@ class Ledger:
         p = m.tr_p[j].copy()
         dg = mech.spec["dG_ATP_kJ_per_mol"] * 1e3
         if m.tr_wk[j]:  # on a pool: nucleotide factors at the pool's reference state
-            atp, adp, pi = (self.cref[i] for i in m.tr_ii[j, 5:8])
+            # (a pool starting without ADP or Pi: any small value gives the same g)
+            atp, adp, pi = (max(self.cref[i], 1e-9) for i in m.tr_ii[j, 5:8])
             p = pump.effective_row(p, atp, adp, pi)
             dg = metabolism.dG_ATP(m.tr_p[j, pump.P_DG0], m.T, atp, adp, pi)
         p[pump.P_B1] *= math.exp(-dg / (R * m.T))
