@@ -44,3 +44,36 @@ def resting_state(cin, cout, V, T, area_um2, input_resistance_ohm, pcl_over_pk=0
     return {"P_cm_per_s": P, "Cl_in_mM": cin["Cl"], "pump_density_per_um2": density,
             "pump_turnover_per_s": turn, "na_influx_per_s": na_influx,
             "P_Na_over_P_K": ratio}
+
+
+def metabolic_pool(pump_atp_per_s, vol_um3, area_um2, pool_mM, T=310.0, pump_share=0.5,
+                   o2_supply_mM=0.05, params=None):
+    """Parameters of a metabolism mechanism that make the pool `pool_mM` (mM: ATP, ADP, Pi,
+    O2 and optionally PCr, Cr) a fixed point when the pumps use `pump_atp_per_s`:
+    the basal load takes the rest of the cell's ATP (pumps ~50% of a neuron's ATP;
+    Howarth et al. 2012), oxphos makes it all, and the O2 permeability brings in the O2
+    it burns at the given drop from `o2_supply_mM` to the cell's O2."""
+    from . import metabolism
+    from .constants import CM_TO_M, IONS_PER_MM_UM3, N_A, UM2_TO_M2
+
+    p = {k: v for k, (v, _) in metabolism.PARAMS.items() if v is not None}
+    p.update(params or {})
+    c = pool_mM
+    per_mM = IONS_PER_MM_UM3 * vol_um3
+    basal = pump_atp_per_s * (1.0 - pump_share) / pump_share  # ATP/s
+    load_sat = c["ATP"] / (p["basal_load_K_ATP_mM"] + c["ATP"])
+    p["basal_load_mM_per_s"] = basal / per_mM / load_sat
+    total = pump_atp_per_s + basal
+    # net oxphos = forward (reverse is ~e^-50 of it at these states)
+    sat = (c["O2"] / (p["K_O2_mM"] + c["O2"]) * c["ADP"] / (p["K_ADP_mM"] + c["ADP"])
+           * c["Pi"] / (p["K_Pi_mM"] + c["Pi"]))
+    p["oxphos_Vmax_mM_per_s"] = total / per_mM / sat
+    o2_per_s = total / p["ATP_per_O2"]
+    drop = o2_supply_mM - c["O2"]
+    p["O2_supply_mM"] = o2_supply_mM
+    p["O2_permeability_cm_per_s"] = o2_per_s / (drop * area_um2 * UM2_TO_M2 * N_A) / CM_TO_M
+    p["dG_ATP_kJ_per_mol"] = float(metabolism.dG_ATP(p["dG0_ATP_kJ_per_mol"] * 1e3, T,
+                                                     c["ATP"], c["ADP"], c["Pi"])) / 1e3
+    p["o2_per_s"] = o2_per_s
+    p["atp_per_s"] = total
+    return p

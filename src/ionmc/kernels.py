@@ -5,17 +5,30 @@ uses the potential halfway through its jump, V + dV/2 with dV = (charge the jump
 the inside) * e / C, which makes local detailed balance exact including the capacitor's
 self-energy (DESIGN.md section 1).
 """
+import math
+
 import numpy as np
 
 from .constants import E_CHARGE
 from .leak import ghk_factor
+from .metabolism import I_ADP, I_ATP, I_CR, I_O2, I_PCR, I_PI, P_JIN, P_KB, P_KF, P_KOUT, \
+    load_rate, oxphos_rate
 from .numba_conf import inlined, leaf, njit
-from .pump import step_rate
+from .pump import P_DG0, P_KATP, P_RT, step_rate
 
 KIND_LEAK_OUT = 0
 KIND_LEAK_IN = 1
 KIND_PUMP_FW = 2
 KIND_PUMP_BW = 3
+# metabolic pool (metabolism.py): pairs forward/backward
+KIND_OX_FW = 4
+KIND_OX_BW = 5
+KIND_O2_OUT = 6
+KIND_O2_IN = 7
+KIND_LOAD_FW = 8
+KIND_LOAD_BW = 9
+KIND_CK_FW = 10
+KIND_CK_BW = 11
 
 
 @leaf
@@ -43,6 +56,8 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
     against 19 ns without (measured with benchmarks/bench_engine.py's network).
     """
     kind = kind_[j]
+    if kind >= KIND_OX_FW:
+        return _metabolic(j, kind, x, P, II, inv_nvol)
     n = x[src_[j]]
     if n <= 0:
         return 0.0
@@ -62,9 +77,61 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
     elif step == 3:
         if x[i1 if bw else i3] < 2:
             return 0.0
-    return n * step_rate(step, bw, P[j, 2 * step + bw], P[j, 8], P[j, 9], P[j, 10],
+    k = P[j, 2 * step + bw]
+    ia = II[j, 5]
+    if ia >= 0:
+        # the pump draws on a metabolic pool: step 1 books ATP -> ADP + Pi (so it needs an
+        # ATP forward, an ADP and a Pi backward); b1 is per mM ADP, ATP binds at step 4
+        # and Pi rebinds at step 3 (pump.param_row)
+        if step == 0:
+            if bw:
+                if x[II[j, 7]] < 1:
+                    return 0.0
+                k *= x[II[j, 6]] * inv_nvol[II[j, 6]]
+            elif x[ia] < 1:
+                return 0.0
+        elif step == 2 and bw:
+            k *= x[II[j, 7]] * inv_nvol[II[j, 7]] / (1.0 + x[ia] * inv_nvol[ia] / P[j, P_KATP])
+        elif step == 3 and not bw:
+            t = x[ia] * inv_nvol[ia] / P[j, P_KATP]
+            k *= t / (1.0 + t)
+    return n * step_rate(step, bw, k, P[j, 8], P[j, 9], P[j, 10],
                          P[j, 11], P[j, 12], P[j, 13], x[i0] * inv_nvol[i0],
                          x[i1] * inv_nvol[i1], x[i2] * inv_nvol[i2], x[i3] * inv_nvol[i3], v)
+
+
+@leaf
+def _metabolic(j, kind, x, P, II, inv_nvol):
+    """Propensities of the metabolic pool's transitions (metabolism.py)."""
+    ia, idp, ip, io = II[j, I_ATP], II[j, I_ADP], II[j, I_PI], II[j, I_O2]
+    if kind == KIND_O2_IN:
+        return P[j, P_JIN]
+    if kind == KIND_O2_OUT:
+        return P[j, P_KOUT] * x[io]
+    if kind == KIND_CK_FW:
+        return P[j, P_KF] * x[II[j, I_PCR]] * inv_nvol[II[j, I_PCR]] * x[idp]
+    if kind == KIND_CK_BW:
+        return P[j, P_KB] * x[II[j, I_CR]] * inv_nvol[II[j, I_CR]] * x[ia]
+    atp, adp, pi = x[ia] * inv_nvol[ia], x[idp] * inv_nvol[idp], x[ip] * inv_nvol[ip]
+    if kind == KIND_LOAD_FW or kind == KIND_LOAD_BW:
+        return load_rate(kind == KIND_LOAD_BW, P, j, atp, adp, pi, x[ia], x[idp], x[ip])
+    return oxphos_rate(kind == KIND_OX_BW, P, j, atp, adp, pi, x[io] * inv_nvol[io], x[ia],
+                       x[idp], x[ip], x[io])
+
+
+@leaf
+def ledger_arg(j, x, V, mem, hdv, wk, P, II, inv_nvol):
+    """What the ledger multiplies per firing: the midpoint potential, or (wk[j] = 1, a
+    pump's ATP-booking step on a pool) dG_ATP (J/mol) of the pool at the firing, so that
+    W_ATP uses the dG_ATP the rates used (DESIGN.md section 3)."""
+    if wk[j] == 0:
+        return V[mem[j]] + hdv[j]
+    ia, idp, ip = II[j, 5], II[j, 6], II[j, 7]
+    # a count of 0 never fires in the direction that needs it; keep the log finite
+    atp = max(x[ia], 0.5) * inv_nvol[ia]
+    adp = max(x[idp], 0.5) * inv_nvol[idp]
+    pi = max(x[ip], 0.5) * inv_nvol[ip]
+    return P[j, P_DG0] + P[j, P_RT] * math.log(1e-3 * adp * pi / atp)
 
 
 _propensity = inlined(propensity)  # for the per-event loop in `refresh`

@@ -17,6 +17,11 @@ midpoint potentials, with coefficients that change only at events:
   W_clamp -z e V for every ion entering the inside of a clamped membrane;
   W_bath  k_B T ln(c_cl/c_ref) + z e V for every ion entering the system from a bath or a
           clamped species, in a compartment at potential V.
+A metabolic pool (metabolism.py) is a chemical reservoir outside this ledger (DESIGN.md
+section 1): its species do not enter G_ion, its own transitions' entropy production is
+reported per mechanism but not in the total, and a pump on a pool books W_ATP with the
+pool's dG_ATP at each firing (the kernels sum it per transition where they sum V_mid).
+
 What events change (a clamp potential, ouabain binding, a pump's state energies) is booked
 as the jump of G at the event: to W_clamp for clamp events, W_bath for concentration events,
 and otherwise to `thermo.event_work_J` (an addition to DESIGN.md's columns, so that the
@@ -27,7 +32,7 @@ import math
 import numpy as np
 from scipy.special import gammaln
 
-from . import pump
+from . import metabolism, pump
 from .constants import E_CHARGE, IONS_PER_MM_UM3, K_B, N_A, R
 
 ATP, CLAMP, BATH, EVENT = range(4)
@@ -68,7 +73,7 @@ def reference_counts(model, x):
             for c, i in zip(members, idx):
                 lam[i] = cref * IONS_PER_MM_UM3 * model.vol[c]
     mask = np.zeros(model.nx, bool)
-    mask[:model.nion] = ~model.clamped[:model.nion]
+    mask[:model.nion] = ~model.clamped[:model.nion] & ~model.pool_mask[:model.nion]
     return lam, mask
 
 
@@ -79,6 +84,11 @@ class Ledger:
         self.lam, self.mask = reference_counts(model, np.asarray(x0, float))
         self.ion_idx = np.nonzero(self.mask & (self.lam > 0))[0]
         self.cref = self.lam * model.inv_nvol  # mM, per ion index
+        # transitions inside the ion ledger (not the pool's own chemistry)
+        self.ion_tr = np.ones(model.nt, bool)
+        for mech in model.mechs:
+            if mech.type == metabolism.TYPE:
+                self.ion_tr[mech.transitions] = False
         self.update(x0)
 
     # -- coefficients that change only at events ---------------------------------------
@@ -94,6 +104,10 @@ class Ledger:
         for mech in m.mechs:
             if mech.type == pump.TYPE:
                 j = mech.transitions[0]  # step 1 forward books one ATP hydrolysed
+                if m.tr_wk[j]:  # on a pool: -dG_ATP at each firing, summed by the kernels
+                    c1[j, ATP] -= 1.0 / N_A
+                    c1[j + 1, ATP] += 1.0 / N_A
+                    continue
                 w = -mech.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
                 c0[j, ATP] += w
                 c0[j + 1, ATP] -= w
@@ -122,9 +136,16 @@ class Ledger:
         cycle closes (sum zero) because the reference puts every ion at the same
         concentration on both sides."""
         m = self.model
-        ii = m.tr_ii[mech.transitions[0], :4]
-        p = m.tr_p[mech.transitions[0]].copy()
-        p[pump.P_B1] *= math.exp(-mech.spec["dG_ATP_kJ_per_mol"] * 1e3 / (R * m.T))
+        j = mech.transitions[0]
+        ii = m.tr_ii[j, :4]
+        p = m.tr_p[j].copy()
+        dg = mech.spec["dG_ATP_kJ_per_mol"] * 1e3
+        if m.tr_wk[j]:  # on a pool: nucleotide factors at the pool's reference state
+            # (a pool starting without ADP or Pi: any small value gives the same g)
+            atp, adp, pi = (max(self.cref[i], 1e-9) for i in m.tr_ii[j, 5:8])
+            p = pump.effective_row(p, atp, adp, pi)
+            dg = metabolism.dG_ATP(m.tr_p[j, pump.P_DG0], m.T, atp, adp, pi)
+        p[pump.P_B1] *= math.exp(-dg / (R * m.T))
         fw, bw = pump.cycle_rates(p, *[self.cref[i] for i in ii], 0.0)
         g = np.zeros(pump.N_STATES)
         for i in range(pump.N_STATES - 1):

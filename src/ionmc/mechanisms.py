@@ -1,4 +1,4 @@
 """Registry of mechanism types: name -> module declaring PARAMS (defaults and units)."""
-from . import leak, pump
+from . import leak, metabolism, pump
 
-REGISTRY = {m.TYPE: m for m in (leak, pump)}
+REGISTRY = {m.TYPE: m for m in (leak, pump, metabolism)}

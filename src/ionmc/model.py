@@ -7,10 +7,14 @@ unidirectional: each reversible step is a forward/backward pair. A transition ha
 (whose midpoint potential it uses), the charge it adds to that membrane's inside, a row of
 float parameters, a row of index parameters, and a sparse stoichiometry over x that omits
 clamped indices (baths and clamped species keep their counts).
+
+A metabolic pool (metabolism.py) adds no state slots: its species are ordinary species
+of the cell's compartment (charge 0), moved by the pool's transitions and by the ATP step
+of the pumps on the same compartment.
 """
 import numpy as np
 
-from . import leak, pump
+from . import leak, metabolism, pump
 from .constants import CM_TO_M, E_CHARGE, F, IONS_PER_MM_UM3, R, UF_PER_CM2_TO_F_PER_M2, \
     UM2_TO_M2, UM3_TO_M3
 from .errors import InputError
@@ -19,8 +23,10 @@ KIND_LEAK_OUT = 0
 KIND_LEAK_IN = 1
 KIND_PUMP_FW = 2
 KIND_PUMP_BW = 3
-NPAR = max(pump.N_PAR, 2)
-NII = 5
+KIND_OX_FW, KIND_OX_BW, KIND_O2_OUT, KIND_O2_IN, KIND_LOAD_FW, KIND_LOAD_BW, KIND_CK_FW, \
+    KIND_CK_BW = range(4, 12)
+NPAR = max(pump.N_PAR, 6)
+NII = 8
 
 
 def _largest_remainder(total, probs):
@@ -45,6 +51,7 @@ class Mechanism:
         self.states = []        # agent state indices (pumps)
         self.blocked = None
         self.n_agents = 0
+        self.pool_compartment = None  # metabolism: the compartment holding the pool
 
 
 class Model:
@@ -64,6 +71,9 @@ class Model:
         nion = ns * nc
         self.nion = nion
         self.mechs = [Mechanism(m) for m in d["mechanisms"]]
+        # compartment -> its metabolism mechanism (at most one, scenario.py checks)
+        self.pools = {d["membranes"][m.spec["membrane"]]["inside"]: m
+                      for m in self.mechs if m.type == metabolism.TYPE}
         nagent = sum(pump.N_STATES + 1 for m in self.mechs if m.type == pump.TYPE)
         self.nx = nx = nion + nagent
         self.inv_nvol = np.zeros(nx)
@@ -76,6 +86,12 @@ class Model:
                 self.inv_nvol[i] = 1.0 / (IONS_PER_MM_UM3 * self.vol[ci])
                 self.z[i] = self.charge[si]
                 self.clamped[i] = spec["bath"] or s in spec["clamped_species"]
+        # the pool's species are outside the ion ledger (DESIGN.md section 1)
+        self.pool_mask = np.zeros(nx, bool)
+        for c in self.pools:
+            for s in metabolism.POOL + metabolism.CREATINE:
+                if s in self.species:
+                    self.pool_mask[self.idx(c, s)] = True
         nm = len(self.mems)
         self.mem_start = np.zeros(nm, np.int64)
         self.mem_C = np.zeros(nm)
@@ -113,7 +129,8 @@ class Model:
     def _build_transitions(self, nion):
         d = self.scenario.data
         kinds, src, mem, stoich = [], [], [], []
-        prow, irow = [], []
+        prow, irow, wk = [], [], []
+        noii = np.full(NII, -1, np.int64)
         next_agent = nion
         for mech in self.mechs:
             spec = mech.spec
@@ -129,7 +146,8 @@ class Model:
                 mem += [mi, mi]
                 stoich += [{i_in: -1, i_out: +1}, {i_in: +1, i_out: -1}]
                 prow += [np.zeros(NPAR), np.zeros(NPAR)]
-                irow += [np.zeros(NII, np.int64), np.zeros(NII, np.int64)]
+                irow += [noii.copy(), noii.copy()]
+                wk += [0, 0]
                 mech.transitions = [t0, t0 + 1]
                 mech.ref = (t0, t0 + 1)
                 mech.efflux = {s: {t0: 1, t0 + 1: -1}}
@@ -139,8 +157,11 @@ class Model:
                 mech.blocked = next_agent + pump.N_STATES
                 next_agent += pump.N_STATES + 1
                 mech.n_agents = int(round(spec["density_per_um2"] * mspec["area_um2"]))
+                pool = cin in self.pools
                 ii = np.array([self.idx(cin, "Na"), self.idx(cin, "K"), self.idx(cout, "Na"),
-                               self.idx(cout, "K"), 0], np.int64)
+                               self.idx(cout, "K"), 0, -1, -1, -1], np.int64)
+                if pool:
+                    ii[5:8] = [self.idx(cin, s) for s in ("ATP", "ADP", "Pi")]
                 t0 = len(kinds)
                 mech.efflux = {"Na": {}, "K": {}}
                 for step in range(pump.N_STEPS):
@@ -150,6 +171,8 @@ class Model:
                         s, n = pump.TRANSLOCATION[step]
                         fw[self.idx(cin, s)] = -n
                         fw[self.idx(cout, s)] = +n
+                    if pool and step == 0:  # the ATP-booking step hydrolyses pool ATP
+                        fw.update({int(ii[5]): -1, int(ii[6]): +1, int(ii[7]): +1})
                     bw = {k: -v for k, v in fw.items()}
                     j = len(kinds)
                     for direction, (kind, st, source) in enumerate(
@@ -162,11 +185,39 @@ class Model:
                         r = ii.copy()
                         r[4] = step
                         irow.append(r)
+                        wk.append(1 if pool and step == 0 else 0)
                     if step in pump.TRANSLOCATION:
                         s, n = pump.TRANSLOCATION[step]
                         mech.efflux[s] = {j: n, j + 1: -n}
                 mech.transitions = list(range(t0, len(kinds)))
                 mech.ref = (t0 + 2, t0 + 3)  # step 2, the Na+ translocation
+            elif mech.type == metabolism.TYPE:
+                ix = {s: (self.idx(cin, s) if s in self.species else -1)
+                      for s in metabolism.POOL + metabolism.CREATINE}
+                ii = noii.copy()
+                ii[:6] = [ix[s] for s in ("ATP", "ADP", "Pi", "O2", "PCr", "Cr")]
+                atp, adp, pi, o2 = ix["ATP"], ix["ADP"], ix["Pi"], ix["O2"]
+                pairs = [((KIND_OX_FW, KIND_OX_BW), o2, atp, {adp: -n, pi: -n, o2: -1, atp: n})
+                         for n, _ in metabolism.couplings(spec["ATP_per_O2"])]
+                pairs += [((KIND_O2_OUT, KIND_O2_IN), o2, o2, {o2: -1}),
+                         ((KIND_LOAD_FW, KIND_LOAD_BW), atp, adp, {atp: -1, adp: 1, pi: 1})]
+                if ix["PCr"] >= 0 and ix["Cr"] >= 0:
+                    pairs.append(((KIND_CK_FW, KIND_CK_BW), adp, atp,
+                                  {ix["PCr"]: -1, adp: -1, ix["Cr"]: 1, atp: 1}))
+                t0 = len(kinds)
+                for (kf, kb), sf, sb, st in pairs:
+                    kinds += [kf, kb]
+                    src += [sf, sb]
+                    mem += [mi, mi]
+                    stoich += [st, {k: -v for k, v in st.items()}]
+                    prow += [np.zeros(NPAR), np.zeros(NPAR)]
+                    irow += [ii.copy(), ii.copy()]
+                    wk += [0, 0]
+                mech.transitions = list(range(t0, len(kinds)))
+                # oxphos, both couplings: forward = one O2 reduced
+                mech.ref = ([t0, t0 + 2], [t0 + 1, t0 + 3])
+                mech.efflux = {"O2": {t0 + 4: 1, t0 + 5: -1}}
+                mech.pool_compartment = cin
         nt = len(kinds)
         self.nt = nt
         self.tr_kind = np.array(kinds, np.int64)
@@ -174,6 +225,7 @@ class Model:
         self.tr_mem = np.array(mem, np.int64)
         self.tr_p = np.array(prow, float).reshape(nt, NPAR)
         self.tr_ii = np.array(irow, np.int64).reshape(nt, NII)
+        self.tr_wk = np.array(wk, np.int64)
         # full stoichiometry (for bookkeeping) and the applied one without clamped indices
         self.stoich_full = np.zeros((nt, self.nx), np.int64)
         for j, st in enumerate(stoich):
@@ -213,7 +265,12 @@ class Model:
             r = {("x", int(self.tr_src[j]))}
             if self.tr_kind[j] in (KIND_PUMP_FW, KIND_PUMP_BW):
                 r |= {("x", int(i)) for i in self.tr_ii[j, :4]}
-            r.add(("V", int(self.tr_mem[j])))
+                r |= {("x", int(i)) for i in self.tr_ii[j, 5:8] if i >= 0}
+                r.add(("V", int(self.tr_mem[j])))
+            elif self.tr_kind[j] >= KIND_OX_FW:  # reads pool counts, not V
+                r |= {("x", int(i)) for i in self.tr_ii[j, :6] if i >= 0}
+            else:
+                r.add(("V", int(self.tr_mem[j])))
             reads.append(r)
         ptr, ind = [0], []
         for j in range(self.nt):
@@ -244,9 +301,22 @@ class Model:
             self.tr_p[j0, :2] = [pa / vin, z * F / (R * self.T)]
             self.tr_p[j1, :2] = [pa / vout, z * F / (R * self.T)]
         elif mech.type == pump.TYPE:
-            row = pump.param_row(spec, self.T)
+            pool = self.pools.get(mspec["inside"])
+            dg0 = None if pool is None else pool.spec["dG0_ATP_kJ_per_mol"] * 1e3
+            row = pump.param_row(spec, self.T, dg0)
             for j in mech.transitions:
                 self.tr_p[j, :pump.N_PAR] = row
+        elif mech.type == metabolism.TYPE:
+            vol = d["compartments"][mspec["inside"]]["volume_um3"]
+            rows = metabolism.rows(spec, self.T, vol, mspec["area_um2"])
+            for k, row in enumerate(rows):
+                for j in mech.transitions[2 * k:2 * k + 2]:
+                    self.tr_p[j, :len(row)] = row
+            # a pump on the same cell uses the pool's dG0'
+            for other in self.mechs:
+                if other.type == pump.TYPE and other.transitions and \
+                        d["membranes"][other.spec["membrane"]]["inside"] == mspec["inside"]:
+                    self.update_parameters(other)
 
     # -- initial state -----------------------------------------------------------------
     def _initial_state(self):
@@ -318,8 +388,21 @@ class Model:
         nai, ki, nao, ko = self.pump_concentrations(mech, x)
         mi = self.mems.index(mech.spec["membrane"])
         V = self.voltages(x)[mi]
-        p = self.tr_p[mech.transitions[0]]
-        return pump.king_altman(*pump.cycle_rates(p, nai, ki, nao, ko, V))
+        return pump.king_altman(*pump.cycle_rates(self.pump_row(mech, x), nai, ki, nao, ko, V))
+
+    def pump_row(self, mech, x):
+        """The pump's rate row with a pool's nucleotide factors at state x."""
+        j = mech.transitions[0]
+        ii = self.tr_ii[j]
+        if ii[5] < 0:
+            return self.tr_p[j]
+        return pump.effective_row(self.tr_p[j], *[float(x[i] * self.inv_nvol[i])
+                                                  for i in ii[5:8]])
+
+    def pool_indices(self, comp):
+        """{species: state index} of the pool in compartment `comp`."""
+        return {s: self.idx(comp, s) for s in metabolism.POOL + metabolism.CREATINE
+                if s in self.species}
 
     # -- events ------------------------------------------------------------------------
     def apply_set(self, target, value, x, rng, continuous=False):
@@ -374,4 +457,4 @@ class Model:
         return (self.tr_kind, self.tr_src, self.tr_mem, self.tr_q, self.tr_p, self.tr_ii,
                 self.st_ptr, self.st_idx, self.st_del, self.dep_ptr, self.dep_idx,
                 self.inv_nvol, self.charge, self.mem_start, self.mem_C, self.mem_clamped,
-                self.mem_vclamp, self.tr_hdv, self.tr_rev)
+                self.mem_vclamp, self.tr_hdv, self.tr_rev, self.tr_wk)

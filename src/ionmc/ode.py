@@ -14,7 +14,7 @@ import math
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .kernels import all_propensities, voltages
+from .kernels import all_propensities, ledger_arg, voltages
 from .numba_conf import njit
 
 
@@ -43,7 +43,7 @@ def ode_rhs(y, nx, nu, M):
         dy[nx + j] = a[j]
         if a[rev[j]] > 0.0:
             dy[nx + nt + j] = a[j] * math.log(a[j] / a[rev[j]])
-        dy[nx + 2 * nt + j] = a[j] * (V[mem[j]] + hdv[j])
+        dy[nx + 2 * nt + j] = a[j] * ledger_arg(j, x, V, mem, hdv, M[19], M[4], M[5], M[11])
     return dy
 
 

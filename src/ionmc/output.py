@@ -9,6 +9,7 @@ only the recorded times are written.
 import numpy as np
 import pyarrow as pa
 
+from . import metabolism
 from .constants import E_CHARGE, K_B
 from .ledger import ATP, BATH, CLAMP, EVENT, WORK_COLUMNS, Ledger
 
@@ -84,9 +85,11 @@ class Columns:
         Fi = F if self.integer else Ff
         qout = {}
         for mech in m.mechs:
-            f, b = mech.ref
-            cols[f"{mech.name}.forward"] = Fi[:, f]
-            cols[f"{mech.name}.backward"] = Fi[:, b]
+            f, b = mech.ref  # a list: the sum of several transitions (oxphos couplings)
+            cols[f"{mech.name}.forward"] = Fi[:, f].sum(axis=1) if isinstance(f, list) \
+                else Fi[:, f]
+            cols[f"{mech.name}.backward"] = Fi[:, b].sum(axis=1) if isinstance(b, list) \
+                else Fi[:, b]
         for mech, s, v in self.eff:
             net = Ff @ v
             z = m.charge[m.species.index(s)]
@@ -112,10 +115,20 @@ class Columns:
                 cols[f"{mech.name}.blocked.count"] = np.asarray(
                     X[:, mech.blocked] if self.integer else np.rint(Xf[:, mech.blocked]),
                     np.int64)
+        for mech in m.mechs:
+            if mech.pool_compartment is not None:
+                c = mech.pool_compartment
+                f, b = mech.ref  # one oxphos event reduces one O2
+                cols[f"{c}.o2_consumed"] = Ff[:, f].sum(axis=1) - Ff[:, b].sum(axis=1)
+                ix = m.pool_indices(c)
+                conc = [np.maximum(Xf[:, ix[s]], 0.5) * m.inv_nvol[ix[s]]
+                        for s in ("ATP", "ADP", "Pi")]
+                cols[f"{c}.dG_ATP_kJ_per_mol"] = metabolism.dG_ATP(
+                    mech.spec["dG0_ATP_kJ_per_mol"] * 1e3, m.T, *conc) / 1e3
         G, G_ion = self.ledger.free_energy(Xf, V)
         if self.G0 is None and n:
             self.G0 = G[0]
-        s_prod = K_B * S.sum(axis=1)
+        s_prod = K_B * S[:, self.ledger.ion_tr].sum(axis=1)
         cols["thermo.free_energy_J"] = G
         cols["thermo.mixing_entropy_J_per_K"] = -G_ion / m.T
         cols["thermo.entropy_production_J_per_K"] = s_prod

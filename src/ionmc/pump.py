@@ -72,14 +72,23 @@ N_STATES = 4
 N_STEPS = 4
 # parameter row layout shared by the 8 transitions of a pump
 P_K1P, P_B1, P_K2P, P_K2M, P_K3P, P_B3, P_K4P, P_K4M, P_KNAI, P_KNAO, P_KKI, P_KKO, \
-    P_DELTA, P_FRT = range(14)
-N_PAR = 14
+    P_DELTA, P_FRT, P_KATP, P_DG0, P_RT, P_POOL = range(18)
+N_PAR = 18
 #: ions moved (inside -> outside) by each forward step: step index -> (species, count)
 TRANSLOCATION = {1: ("Na", 3), 3: ("K", -2)}
 
 
-def param_row(p, T):
-    """The kinetic parameter row (rates at temperature T, b1 derived) for one pump."""
+def param_row(p, T, dG0_pool=None):
+    """The kinetic parameter row (rates at temperature T, b1 derived) for one pump.
+
+    With a metabolic pool (`dG0_pool`: its dG0' in J/mol), the nucleotide factors are left
+    to the kernel, which reads the pool's counts: the row then holds k4+ (times
+    ATP~/(1+ATP~) at run time), k3- H (times Pi/(1+ATP~)) and b1 per mM ADP. Written out,
+    the constraint above with dG_ATP = dG0' + RT ln([ADP][Pi]/[ATP]) makes b1 exactly
+    proportional to [ADP] (ATP and Pi cancel against k4+ and b3): mass action in ADP,
+    like the published k1- (mM^-1 s^-1)."""
+    if dG0_pool is not None:
+        return _pool_row(p, T, dG0_pool)
     q = p["q10"] ** ((T - 310.0) / 10.0)
     s = p["fxyd_affinity_factor"] ** p["fxyd_phosphorylated"]
     knai = p["K_Nai0_mM"] * s
@@ -103,6 +112,35 @@ def param_row(p, T):
     row[[P_KNAI, P_KNAO, P_KKI, P_KKO, P_DELTA, P_FRT]] = \
         [knai, p["K_Nao0_mM"], p["K_Ki_mM"], p["K_Ko_mM"], p["delta"], F / (R * T)]
     return row
+
+
+def _pool_row(p, T, dG0):
+    ref = dict(p, MgATP_mM=p["K_MgATP_mM"], Pi_mM=1.0,
+               dG_ATP_kJ_per_mol=(dG0 + R * T * math.log(1e-3 * 1.0 * 1.0 / p["K_MgATP_mM"]))
+               / 1e3)
+    # at ATP = K_MgATP (ATP~ = 1), Pi = 1 mM, ADP = 1 mM: undo the fixed factors
+    row = param_row(ref, T)
+    row[P_K4P] *= 2.0          # / (1/2)
+    row[P_B3] *= 2.0           # / (Pi/(1 + 1))
+    row[P_KATP] = p["K_MgATP_mM"]
+    row[P_DG0] = dG0
+    row[P_RT] = R * T
+    row[P_POOL] = 1.0
+    return row
+
+
+def effective_row(row, atp, adp, pi):
+    """A pool pump's row with its nucleotide factors at fixed concentrations (mM), in the
+    layout of a pump without a pool (for King-Altman and the ledger's state energies)."""
+    r = np.array(row, float)
+    if r[P_POOL] == 0.0:
+        return r
+    a = atp / r[P_KATP]
+    r[P_K4P] *= a / (1.0 + a)
+    r[P_B3] *= pi / (1.0 + a)
+    r[P_B1] *= adp
+    r[P_POOL] = 0.0
+    return r
 
 
 @njit

@@ -376,6 +376,15 @@ def validate(raw, src, duration=None):
             raise InputError(src, f"{pre}.species", f"unknown species {t['species']!r}")
         _check_mechanism(src, pre, t, species)
         mechs.append(t)
+    pools = {}
+    for t in mechs:
+        if t["type"] == "metabolism":
+            c = mems[t["membrane"]]["inside"]
+            if c in pools:
+                raise InputError(src, f"mechanisms.{t['name']}.membrane",
+                                 f"compartment {c!r} already has a metabolic pool "
+                                 f"({pools[c]!r})")
+            pools[c] = t["name"]
     data["mechanisms"] = mechs
 
     events = []
@@ -423,8 +432,36 @@ def _check_mechanism(src, pre, t, species):
         for k, v in t.items():
             if k.endswith(("_per_s", "_mM", "_mM2_s")) and not v > 0:
                 raise InputError(src, f"{pre}.{k}", f"must be positive (got {v:g})")
+    if t["type"] == "metabolism":
+        _check_metabolism(src, pre, t, species)
     if t["q10"] <= 0:
         raise InputError(src, f"{pre}.q10", "must be positive")
+
+
+def _check_metabolism(src, pre, t, species):
+    """The pool's species are fixed names, charge 0 (they are outside the ion ledger)."""
+    from .metabolism import CREATINE, POOL
+
+    for s in POOL:
+        if s not in species:
+            raise InputError(src, pre, f"a metabolic pool needs a species named {s!r} "
+                             f"(charge 0): declare {s} = {{ charge = 0 }}")
+    for s in POOL + CREATINE:
+        if s in species and species[s]["charge"] != 0:
+            raise InputError(src, f"species.{s}.charge", "a metabolic pool species must have "
+                             "charge 0 (the pool is outside the ion ledger)")
+    if (CREATINE[0] in species) != (CREATINE[1] in species):
+        raise InputError(src, pre, "creatine kinase needs both species 'PCr' and 'Cr'")
+    if t["ATP_per_O2"] < 1:
+        raise InputError(src, f"{pre}.ATP_per_O2", f"must be at least 1 (got "
+                         f"{t['ATP_per_O2']:g})")
+    for k in ("K_O2_mM", "K_ADP_mM", "K_Pi_mM", "basal_load_K_ATP_mM", "CK_Keq"):
+        if not t[k] > 0:
+            raise InputError(src, f"{pre}.{k}", f"must be positive (got {t[k]:g})")
+    for k in ("oxphos_Vmax_mM_per_s", "O2_supply_mM", "O2_permeability_cm_per_s",
+              "basal_load_mM_per_s", "CK_k_forward_per_mM_s"):
+        if t[k] < 0:
+            raise InputError(src, f"{pre}.{k}", f"must not be negative (got {t[k]:g})")
 
 
 def _check_event_target(src, key, target, value, data):
@@ -433,7 +470,8 @@ def _check_event_target(src, key, target, value, data):
     if parts[0] == "mechanisms" and len(parts) == 3:
         for m in data["mechanisms"]:
             if m["name"] == parts[1]:
-                if parts[2] in ("type", "name", "membrane", "species"):
+                if parts[2] in ("type", "name", "membrane", "species") or \
+                        (m["type"] == "metabolism" and parts[2] == "ATP_per_O2"):
                     raise InputError(src, key, f"{parts[2]!r} cannot change during a run")
                 if parts[2] not in m:
                     raise InputError(src, key, f"mechanism {parts[1]!r} has no parameter "

@@ -6,11 +6,12 @@ import math
 
 import numpy as np
 
-from .kernels import all_propensities, apply_transition, prop_arrays, refresh, voltages
+from .kernels import all_propensities, apply_transition, ledger_arg, prop_arrays, refresh, \
+    voltages
 from .numba_conf import inlined, leaf, njit
 
-_apply_transition, _voltages, _prop_arrays, _refresh = (
-    inlined(k) for k in (apply_transition, voltages, prop_arrays, refresh))
+_apply_transition, _voltages, _prop_arrays, _refresh, _ledger_arg = (
+    inlined(k) for k in (apply_transition, voltages, prop_arrays, refresh, ledger_arg))
 
 
 @leaf
@@ -20,12 +21,13 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
     Per transition j it accumulates F[j] (firings), S[j] (the sum of ln(a_j(x)/a_r(x'))
     over its firings, r the reverse transition and x' the state after: entropy production
     in units of k_B, Schnakenberg 1976) and VS[j] (the sum of the midpoint potentials at
-    its firings, from which the ledger computes V-dependent work).
+    its firings, from which the ledger computes V-dependent work; for a pump's ATP step
+    on a metabolic pool, the sum of dG_ATP at its firings, `kernels.ledger_arg`).
 
     The waiting time that would cross t_end is discarded: by memorylessness, restarting
     the clock at t_end is exact.
     """
-    dep_ptr, dep_idx, hdv, rev = M[9], M[10], M[17], M[18]
+    dep_ptr, dep_idx, hdv, rev, wk = M[9], M[10], M[17], M[18], M[19]
     kind, src, mem, hdv, P, II, inv_nvol = _prop_arrays(M)
     nt = a.shape[0]
     fired = 0
@@ -47,7 +49,7 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
         while a[j] <= 0.0 and j > 0:
             j -= 1
         aj = a[j]
-        VS[j] += V[mem[j]] + hdv[j]
+        VS[j] += _ledger_arg(j, x, V, mem, hdv, wk, P, II, inv_nvol)
         _apply_transition(j, x, 1, M)
         F[j] += 1
         fired += 1

@@ -19,6 +19,14 @@ explicit leap would be throttled (and destabilised) by those fast modes. So each
    negative; otherwise halves tau and tries again;
 4. falls back to exact SSA steps when fewer than `ssa_below` events are due.
 
+A metabolic pool adds fast variables of its own: the cell's O2 (a few 1e4 molecules
+turned over ~1e3 times a second), ADP (held near creatine kinase's equilibrium), and PCr
+and ATP, which become scarce and stiff once the stores run out. They join the implicit
+solve, and are left out of the noise and drift bounds (`floor` = inf), which
+would otherwise hold tau to ~1e-4 s; their counts after a leap carry its Poisson noise.
+The pool's other species (Pi, Cr) are bounded relative to their count, with an absolute
+floor `pool_atol_mM`.
+
 Events fire by integer transitions, so every species is conserved exactly and the
 cumulative per-transition counts stay integers. Means follow the ODE; fluctuations of the
 fast modes are not those of the exact process (use `ssa` for noise studies).
@@ -29,7 +37,7 @@ import numpy as np
 
 from .constants import E_CHARGE
 from .kernels import KIND_LEAK_IN, KIND_LEAK_OUT, all_propensities, apply_transition, \
-    prop_arrays, propensity, voltages
+    ledger_arg, prop_arrays, propensity, voltages
 from .numba_conf import njit
 from .ssa import SSA, ssa_advance
 
@@ -113,7 +121,7 @@ def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
 
 @njit
 def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nion,
-                    eps, dv_max, dv_noise, ssa_below):
+                    eps, dv_max, dv_noise, ssa_below, floor):
     """Leap from t to t_end. Returns (t, tau_prev, events fired). F, S and VS accumulate
     as in `ssa_advance`, each leap's firings weighted by ln(a_j/a_r) and V_mid at the
     leap's backward-Euler state."""
@@ -149,8 +157,8 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
                 sig2[st_idx[e]] += st_del[e] * st_del[e] * a[j]
             sigq[tr_mem[j]] += tr_q[j] * tr_q[j] * a[j]
         for i in range(nx):
-            if sig2[i] > 0.0:
-                bound = max(eps * x[i], 1.0)
+            if sig2[i] > 0.0 and floor[i] < np.inf:
+                bound = max(eps * x[i], floor[i])
                 tau = min(tau, bound * bound / sig2[i])
         for m in range(nmem):
             if sigq[m] > 0.0 and not mem_clamped[m]:
@@ -179,7 +187,7 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
                         if st_idx[e] < nion:
                             sig2[st_idx[e]] += st_del[e] * ahat[j] * tau
                 for i in range(nion):
-                    if abs(sig2[i]) > max(eps * x[i], 1.0):
+                    if abs(sig2[i]) > max(eps * x[i], floor[i]):
                         good = False
                         break
             if not good:
@@ -219,7 +227,8 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
                     continue
                 F[j] += K[j]
                 fired += K[j]
-                VS[j] += K[j] * (Vhat[tr_mem[j]] + hdv[j])
+                VS[j] += K[j] * ledger_arg(j, x, Vhat, tr_mem, hdv, M[19], M[4], M[5],
+                                           M[11])
                 if ahat[rev[j]] > 0.0:
                     S[j] += K[j] * math.log(ahat[j] / ahat[rev[j]])
             t += tau
@@ -230,12 +239,12 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
 
 @njit
 def tauleap_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, tau0, rng, M, nu,
-                fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below):
+                fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below, floor):
     tau = tau0
     total = 0
     for r in range(stop_times.shape[0]):
         t, tau, n = tauleap_advance(x, F, S, VS, t, stop_times[r], tau, rng, M, nu, fmem,
-                                    fidx, nion, eps, dv_max, dv_noise, ssa_below)
+                                    fidx, nion, eps, dv_max, dv_noise, ssa_below, floor)
         total += n
         out_x[r] = x
         out_F[r] = F
@@ -253,6 +262,10 @@ class TauLeap(SSA):
     dv_max = 1e-3
     dv_noise = 2e-4
     ssa_below = 20.0
+    pool_atol_mM = 1e-3
+    #: pool species solved implicitly: O2 and ADP turn over in ms; PCr (through creatine
+    #: kinase) and ATP become stiff and scarce once the stores run out
+    fast_pool = ("O2", "ADP", "ATP", "PCr")
 
     def __init__(self, model, x, rng):
         super().__init__(model, x, rng)
@@ -261,13 +274,33 @@ class TauLeap(SSA):
         self.fmem = np.array([m for m in range(len(model.mems)) if not model.mem_clamped[m]],
                              np.int64)
         moved = np.nonzero(np.any(model.nu != 0, axis=0))[0]
-        self.fidx = np.array([i for i in moved if i >= model.nion], np.int64)
+        fast = [i for i in moved if i >= model.nion]
+        # smallest change of a count the bounds allow: one ion; for the pool's species an
+        # absolute tolerance of `pool_atol_mM`; the fast ones are not bounded
+        self.floor = np.ones(model.nx)
+        for c, mech in model.pools.items():
+            for s, i in model.pool_indices(c).items():
+                if model.clamped[i]:
+                    continue
+                if s in self.fast_pool and i in moved:
+                    fast.append(i)
+                    self.floor[i] = np.inf
+                else:
+                    self.floor[i] = max(1.0, self.pool_atol_mM / model.inv_nvol[i])
+        # The pump states are solved implicitly too, but bounded like counts; once a pool's
+        # ATP runs out they sit at small counts under large gross fluxes and that bound
+        # held tau to ~1e-4 s (anoxia). Pumps on a pool are freed from it; pumps without a
+        # pool keep the bound, so that runs without metabolism are unchanged.
+        for mech in model.mechs:
+            if mech.states and model.tr_wk[mech.transitions[0]]:
+                self.floor[mech.states] = np.inf
+        self.fidx = np.array(fast, np.int64)
 
     def advance(self, stop_times):
         out = self._outputs(len(stop_times))
         self.t, self.tau, fired = tauleap_run(
             self.x, self.F, self.S, self.VS, self.t, np.asarray(stop_times, float), *out,
             self.tau, self.rng, self.M, self.nu, self.fmem, self.fidx, self.model.nion,
-            self.eps, self.dv_max, self.dv_noise, self.ssa_below)
+            self.eps, self.dv_max, self.dv_noise, self.ssa_below, self.floor)
         self.events += fired
         return out
