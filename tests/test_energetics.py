@@ -84,3 +84,17 @@ def test_cli_json_and_table():
     assert "41.47" in txt and "kJ/mol" in txt
     bad = subprocess.run(run[:-1] + ["no_such_scenario"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("method", ["ode", "tau-leap"])
+def test_simulated_o2_use_matches_the_budget_with_a_pool(method):
+    # the anoxia cell before its O2 cut: O2 reduced by oxphos at the budget's rate
+    sc = make("anoxia", method=method, duration=25.0, dt=1.0, events=[])
+    b = energetics(sc)["membranes"]["soma"]
+    assert b["pump_dG_ATP_kJ_per_mol"] == pytest.approx(b["pool_dG_ATP_kJ_per_mol"])
+    comp = sc.data["membranes"]["soma"]["inside"]
+    df = run_df(sc)
+    o2 = df[f"{comp}.o2_consumed"].to_numpy()
+    t = df["time_s"].to_numpy()
+    rate = (o2[-1] - o2[5]) / (t[-1] - t[5])
+    assert rate == pytest.approx(b["o2_molecules_per_s"], rel=0.02)

@@ -17,14 +17,16 @@ Choices (README, "ionmc energetics"):
 - "pump_cycles_per_s" / "atp_per_s" are the rates that balance the leaks' net Na+ entry
   (net Na+ influx / 3, one ATP per cycle); "pump_model_cycles_per_s" is what the scenario's
   pumps actually turn over at this state (King-Altman), equal at a designed fixed point.
-- O2 per second = ATP per second / ATP per O2, with ATP per O2 = 5 (REFERENCES.md, "Energy
-  budget": P/O ~2.5 per O atom).
+- O2 per second = (pump ATP/s + the pool's basal ATP/s) / ATP per O2: the cell's pool's
+  `ATP_per_O2` where it has one, else 5 (REFERENCES.md, "Energy budget": P/O ~2.5 per O
+  atom); "o2_for_pumps_per_s" is the pumps' part. With a pool, the pump's dG_ATP is the
+  pool's, dG0' + RT ln([ADP][Pi]/[ATP]).
 """
 import math
 
 from scipy.optimize import brentq
 
-from . import leak, pump
+from . import leak, metabolism, pump
 from .closed_forms import ghk_current, nernst
 from .constants import E_CHARGE, F, R
 
@@ -53,6 +55,27 @@ def _leak_current(model, mi, x, V):
 def _conc(model, x, comp, s):
     i = model.idx(comp, s)
     return float(x[i] * model.inv_nvol[i])
+
+
+def _pool(model, x, mi):
+    """The metabolic pool inside membrane mi, if any: ATP per O2, its basal ATP use (1/s)
+    and dG_ATP (kJ/mol) at state x."""
+    d = model.scenario.data
+    name = model.mems[mi]
+    spec = next((m for m in d["mechanisms"] if m["type"] == metabolism.TYPE
+                 and m["membrane"] == name), None)
+    if spec is None:
+        return None
+    comp = d["membranes"][name]["inside"]
+    ci = model.comps.index(comp)
+    conc = {s: _conc(model, x, comp, s) for s in metabolism.POOL + metabolism.CREATINE
+            if s in d["species"]}
+    rates = metabolism.steady_rates(spec, model.T, model.vol[ci],
+                                    d["membranes"][name]["area_um2"], conc)
+    dg = metabolism.dG_ATP(spec["dG0_ATP_kJ_per_mol"] * 1e3, model.T, conc["ATP"],
+                           conc["ADP"], conc["Pi"])
+    return {"atp_per_o2": spec["ATP_per_O2"], "basal_atp_per_s": rates["basal_load"],
+            "dG_ATP_kJ_per_mol": float(dg) * _KJ}
 
 
 def membrane_budget(model, mi, x):
@@ -113,8 +136,16 @@ def membrane_budget(model, mi, x):
         cycles = na_influx / 3.0
         out["pump_cycles_per_s"] = cycles
         out["atp_per_s"] = cycles
-        out["atp_per_o2"] = ATP_PER_O2
-        out["o2_molecules_per_s"] = cycles / ATP_PER_O2
+        pool = _pool(model, x, mi)
+        ratio = pool["atp_per_o2"] if pool else ATP_PER_O2
+        basal = pool["basal_atp_per_s"] if pool else 0.0
+        out["atp_per_o2"] = ratio
+        out["o2_for_pumps_per_s"] = cycles / ratio
+        if pool:
+            out["basal_atp_per_s"] = basal
+            out["pool_dG_ATP_kJ_per_mol"] = pool["dG_ATP_kJ_per_mol"]
+        # what the cell breathes: the pumps' ATP plus the pool's basal load
+        out["o2_molecules_per_s"] = (cycles + basal) / ratio
         # one net charge out per cycle; outward positive
         i_pump = cycles * E_CHARGE
         out["pump_current_pA"] = i_pump * 1e12
@@ -134,7 +165,8 @@ def membrane_budget(model, mi, x):
         model_cycles += active * model.pump_steady_state(mech, x)[1]
     if pumps:
         out["pump_model_cycles_per_s"] = model_cycles
-        out["pump_dG_ATP_kJ_per_mol"] = pumps[0].spec["dG_ATP_kJ_per_mol"]
+        out["pump_dG_ATP_kJ_per_mol"] = out.get("pool_dG_ATP_kJ_per_mol",
+                                                pumps[0].spec["dG_ATP_kJ_per_mol"])
     return out
 
 
@@ -168,7 +200,9 @@ ROWS = [
     ("na_influx_per_s", "net Na+ entry through the leaks", "ions/s"),
     ("pump_cycles_per_s", "pump cycles that balance it (= ATP/s)", "1/s"),
     ("pump_model_cycles_per_s", "pump cycles the scenario's pumps run at", "1/s"),
-    ("o2_molecules_per_s", "O2 consumed (ATP/s / ATP per O2)", "1/s"),
+    ("basal_atp_per_s", "ATP used by the pool's basal load", "1/s"),
+    ("o2_for_pumps_per_s", "O2 for the pumps' ATP", "1/s"),
+    ("o2_molecules_per_s", "O2 consumed ((pump + basal ATP/s) / ATP per O2)", "1/s"),
     ("pump_current_pA", "pump current (outward +)", "pA"),
     ("input_resistance_MOhm", "input resistance (slope, all leaks)", "MOhm"),
     ("pump_electrogenic_mV", "pump's electrogenic share of V (slope R)", "mV"),
