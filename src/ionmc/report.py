@@ -19,10 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from . import analysis, pump
+from .metabolism import CREATINE, POOL as _POOL, TYPE as METAB
 from .energetics import ROWS, energetics, membrane_budget
 from .errors import InputError
 
 MAX_POINTS = 800
+POOL = _POOL[:3] + CREATINE + _POOL[3:]  # ATP ADP Pi PCr Cr O2
 NREF = 60  # times at which Nernst/GHK references are evaluated
 
 
@@ -86,7 +88,7 @@ class Figures:
         for ax, c in zip(axes, comps):
             for s, sp in self.d["species"].items():
                 col = f"{c}.{s}.mM"
-                if sp["permeant"] and col in self.run.columns:
+                if sp["permeant"] and s not in POOL and col in self.run.columns:
                     self._line(ax, col, s, self.colour[s])
             self._events(ax)
             ax.set_title(f"{c} ({self.d['compartments'][c]['volume_um3']:g} µm³)")
@@ -153,8 +155,9 @@ class Figures:
                 + self._band_note(), fig)
 
     def turnover(self):
+        # ion-moving mechanisms (the metabolic pool has its own figure)
         mechs = [m["name"] for m in self.d["mechanisms"]
-                 if f"{m['name']}.forward" in self.run.columns]
+                 if f"{m['name']}.forward" in self.run.columns and m["type"] != METAB]
         if not mechs:
             return None
         pumps = [m["name"] for m in self.d["mechanisms"]
@@ -232,18 +235,37 @@ class Figures:
         return "Thermodynamics", caption, fig
 
     def metabolism(self):
-        cols = [c for c in self.run.columns if c.endswith("o2_consumed")
-                or any(f".{s}." in c for s in ("ATP", "ADP", "PCr", "O2"))]
-        cols = [c for c in cols if not c.endswith(".count")]
-        if not cols:
+        comps = [c for c in self.d["compartments"] if f"{c}.o2_consumed" in self.run.columns]
+        if not comps:
             return None
-        fig, axes = self._fig(len(cols), ncols=3, h=2.8)
-        for ax, c in zip(axes, cols):
-            self._line(ax, c, c)
-            self._events(ax)
-            ax.set_title(c, fontsize=9)
-            ax.set_xlabel("time (s)")
-        return "Metabolism", "The metabolic pool and O2 consumed." + self._band_note(), fig
+        fig, axes = self._fig(3 * len(comps), ncols=3, h=3.0)
+        for k, c in enumerate(comps):
+            ax = axes[3 * k]
+            for s in POOL:
+                col = f"{c}.{s}.mM"
+                if col in self.run.columns:
+                    self._line(ax, col, s, self.colour.get(s))
+            ax.set_yscale("log")
+            ax.set_ylabel("mM")
+            ax.set_title(f"metabolic pool in {c}")
+            ax.legend(fontsize=8)
+            ax = axes[3 * k + 1]
+            self._line(ax, f"{c}.dG_ATP_kJ_per_mol", "dG_ATP", "tab:red")
+            ax.set_ylabel("kJ/mol")
+            ax.set_title("free energy of ATP hydrolysis")
+            ax = axes[3 * k + 2]
+            o2 = self.stat(f"{c}.o2_consumed")
+            r = analysis.rate(o2)
+            step = max(1, len(r) // MAX_POINTS)
+            ax.plot(r.index[::step], r.to_numpy()[::step], color="tab:blue")
+            ax.set_ylabel("O2 molecules/s")
+            ax.set_title("O2 consumed per second")
+            for ax in axes[3 * k:3 * k + 3]:
+                self._events(ax)
+                ax.set_xlabel("time (s)")
+        return ("Metabolism", "The pool's species (log scale), dG_ATP = dG0' + RT ln([ADP][Pi]/"
+                "[ATP]), and the rate of O2 reduction by oxidative phosphorylation."
+                + self._band_note(), fig)
 
     def noise(self):
         if self.run.replicates < 2:
