@@ -132,3 +132,11 @@ def test_report_opens_in_headless_chromium(single, tmp_path):
 
     img = imread(shot)
     assert (img[..., :3] < 0.9).any(axis=2).mean() > 0.02
+
+
+def test_report_shows_metabolism_when_the_run_has_a_pool(tmp_path):
+    out = ionmc.run(make("anoxia", method="ode", duration=60.0, dt=1.0), tmp_path / "a",
+                    workers=1, progress=False)
+    text = build(out).read_text()
+    imgs = re.findall(r"<img alt='([^']+)'", text)
+    assert imgs[-1] == "Metabolism" and "O2_supply_mM = 0.0" in text
