@@ -67,8 +67,15 @@ def claims():
                  " (Cl− at equilibrium carries part)", en_cmd))
     rows.append(("A neuron burns hundreds of millions of O2 per second",
                  f"{rest['o2_molecules_per_s']:.2g} O2/s for a 1000 µm³ soma at rest "
-                 f"(200 MΩ, {rest['atp_per_s']:.2g} ATP/s, 5 ATP per O2); a whole neuron with "
-                 "activity: pending (energy_budget scenario, issue 4)", en_cmd))
+                 f"(200 MΩ, {rest['atp_per_s']:.2g} ATP/s, 5 ATP per O2), pumps only", en_cmd))
+    eb = run("energy_budget")
+    eb_b = energetics(load_scenario("energy_budget"))["membranes"]["soma"]
+    t, o2 = analysis.read_column(eb, "neuron.o2_consumed")
+    k = int(abs(t - 10.0).argmin())
+    o2_rate = (o2[0, -1] - o2[0, k]) / (t[-1] - t[k])
+    rows.append(("(the same) a whole firing neuron",
+                 f"{o2_rate:.3g} O2/s simulated ({eb_b['o2_molecules_per_s']:.3g} budgeted): "
+                 "2e4 µm², 50 MΩ, 4 Hz, pumps half of the ATP", f"`{cmd('energy_budget')}`"))
     # simulated ATP use equals the budget
     r = run("resting_neuron", duration=60.0)
     s = analysis.ensemble_stats(r, ["pump.forward", "pump.backward"])

@@ -14,8 +14,9 @@ Choices (README, "ionmc energetics"):
   equation V = (sum_s g_s E_s - I_pump) / sum_s g_s over all the leaks (Cl- included).
   "diffusion_share" is the seed's sense of ">90% from the K+ battery": 1 - the pump's
   electrogenic share (slope resistance) over V.
-- "pump_cycles_per_s" / "atp_per_s" are the rates that balance the leaks' net Na+ entry
-  (net Na+ influx / 3, one ATP per cycle); "pump_model_cycles_per_s" is what the scenario's
+- "pump_cycles_per_s" / "atp_per_s" are the rates that balance the net Na+ entry through
+  the leaks and, where the membrane has a spike train, its mean Na+ load (/ 3, one ATP per
+  cycle); "pump_model_cycles_per_s" is what the scenario's
   pumps actually turn over at this state (King-Altman), equal at a designed fixed point.
 - O2 per second = (pump ATP/s + the pool's basal ATP/s) / ATP per O2: the cell's pool's
   `ATP_per_O2` where it has one, else 5 (REFERENCES.md, "Energy budget": P/O ~2.5 per O
@@ -26,7 +27,7 @@ import math
 
 from scipy.optimize import brentq
 
-from . import leak, metabolism, pump
+from . import activity, leak, metabolism, pump
 from .closed_forms import ghk_current, nernst
 from .constants import E_CHARGE, F, R
 
@@ -133,7 +134,13 @@ def membrane_budget(model, mi, x):
     if "Na" in per:
         na_influx = -per["Na"] / E_CHARGE  # ions/s entering (Na+ is +1)
         out["na_influx_per_s"] = na_influx
-        cycles = na_influx / 3.0
+        # spike trains on this membrane: their mean Na+ load (activity.py)
+        load = sum(activity.mean_load(m.spec, mspec)
+                   for m in model.mechs if m.type == activity.TYPE
+                   and m.spec["membrane"] == name)
+        if load:
+            out["activity_na_per_s"] = load
+        cycles = (na_influx + load) / 3.0
         out["pump_cycles_per_s"] = cycles
         out["atp_per_s"] = cycles
         pool = _pool(model, x, mi)
@@ -198,7 +205,8 @@ ROWS = [
     ("pump_dG_ATP_kJ_per_mol", "dG of ATP hydrolysis the pump uses", "kJ/mol"),
     ("leak_current_pA", "net leak current (outward +)", "pA"),
     ("na_influx_per_s", "net Na+ entry through the leaks", "ions/s"),
-    ("pump_cycles_per_s", "pump cycles that balance it (= ATP/s)", "1/s"),
+    ("activity_na_per_s", "Na+ entry by spikes (mean)", "ions/s"),
+    ("pump_cycles_per_s", "pump cycles that balance the Na+ entry (= ATP/s)", "1/s"),
     ("pump_model_cycles_per_s", "pump cycles the scenario's pumps run at", "1/s"),
     ("basal_atp_per_s", "ATP used by the pool's basal load", "1/s"),
     ("o2_for_pumps_per_s", "O2 for the pumps' ATP", "1/s"),

@@ -14,7 +14,7 @@ of the pumps on the same compartment.
 """
 import numpy as np
 
-from . import leak, metabolism, pump
+from . import activity, leak, metabolism, pump
 from .constants import CM_TO_M, E_CHARGE, F, IONS_PER_MM_UM3, R, UF_PER_CM2_TO_F_PER_M2, \
     UM2_TO_M2, UM3_TO_M3
 from .errors import InputError
@@ -191,6 +191,8 @@ class Model:
                         mech.efflux[s] = {j: n, j + 1: -n}
                 mech.transitions = list(range(t0, len(kinds)))
                 mech.ref = (t0 + 2, t0 + 3)  # step 2, the Na+ translocation
+            elif mech.type == activity.TYPE:
+                continue  # no transitions: spikes are applied at their times (replicate.py)
             elif mech.type == metabolism.TYPE:
                 ix = {s: (self.idx(cin, s) if s in self.species else -1)
                       for s in metabolism.POOL + metabolism.CREATINE}

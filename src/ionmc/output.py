@@ -9,7 +9,7 @@ only the recorded times are written.
 import numpy as np
 import pyarrow as pa
 
-from . import metabolism
+from . import activity, metabolism
 from .constants import E_CHARGE, K_B
 from .ledger import ATP, BATH, CLAMP, EVENT, WORK_COLUMNS, Ledger
 
@@ -33,6 +33,9 @@ class Columns:
         self.last_VS = np.zeros(m.nt)
         self.W = np.zeros(4)  # cumulative work: ATP, CLAMP, BATH, EVENT
         self.G0 = None
+        # per spike train, cumulative: spikes, Na+ in, K+ out, entropy produced (J/K)
+        self.spikes = {mech.name: np.zeros(4) for mech in m.mechs
+                       if mech.type == activity.TYPE}
 
     def voltages(self, X):
         m = self.model
@@ -52,6 +55,11 @@ class Columns:
     def event_work(self, category, dG):
         """Book the jump of G caused by an event (clamp, bath or other)."""
         self.W[{"clamp": CLAMP, "bath": BATH}.get(category, EVENT)] += dG
+
+    def spike(self, name, n_na, n_k, dG):
+        """Book one spike: its ions, and the free energy it released as entropy produced
+        (the ions flowed down their gradients through channels: see activity.py)."""
+        self.spikes[name] += [1.0, n_na, n_k, -dG / self.model.T]
 
     def table(self, replicate, times, X, F, S, VS, keep=None):
         m = self.model
@@ -85,6 +93,13 @@ class Columns:
         Fi = F if self.integer else Ff
         qout = {}
         for mech in m.mechs:
+            if mech.type == activity.TYPE:
+                tot = self.spikes[mech.name]
+                cols[f"{mech.name}.spikes"] = np.full(n, int(tot[0]), np.int64)
+                for s, v in (("Na", -tot[1]), ("K", tot[2])):
+                    cols[f"{mech.name}.{s}.net_efflux"] = \
+                        np.full(n, int(round(v)), np.int64) if self.integer else np.full(n, v)
+                continue
             f, b = mech.ref  # a list: the sum of several transitions (oxphos couplings)
             cols[f"{mech.name}.forward"] = Fi[:, f].sum(axis=1) if isinstance(f, list) \
                 else Fi[:, f]
@@ -98,6 +113,8 @@ class Columns:
                 if self.integer else net
         t = np.asarray(times, float)
         for mech in m.mechs:
+            if mech.type == activity.TYPE:
+                continue  # the spikes' net charge is zero: no mean current
             q = qout.get(mech.name, np.zeros(n))
             prev_q = np.concatenate([[self.last_q[mech.name] if self.last_q else np.nan], q[:-1]])
             prev_t = np.concatenate([[self.last_t if self.last_t is not None else np.nan],
@@ -106,7 +123,8 @@ class Columns:
                 cols[f"{mech.name}.current_pA"] = (q - prev_q) / (t - prev_t) * E_CHARGE * 1e12
         for mech in m.mechs:
             cols[f"{mech.name}.entropy_production_J_per_K"] = \
-                K_B * S[:, mech.transitions].sum(axis=1)
+                K_B * S[:, mech.transitions].sum(axis=1) + \
+                (self.spikes[mech.name][3] if mech.name in self.spikes else 0.0)
         for mech in m.mechs:
             for k, i in enumerate(mech.states):
                 cols[f"{mech.name}.P{k + 1}.count"] = np.asarray(
@@ -128,7 +146,8 @@ class Columns:
         G, G_ion = self.ledger.free_energy(Xf, V)
         if self.G0 is None and n:
             self.G0 = G[0]
-        s_prod = K_B * S[:, self.ledger.ion_tr].sum(axis=1)
+        s_prod = K_B * S[:, self.ledger.ion_tr].sum(axis=1) + \
+            sum(v[3] for v in self.spikes.values())
         cols["thermo.free_energy_J"] = G
         cols["thermo.mixing_entropy_J_per_K"] = -G_ion / m.T
         cols["thermo.entropy_production_J_per_K"] = s_prod

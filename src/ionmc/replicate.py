@@ -9,7 +9,7 @@ import copy
 import numpy as np
 import pyarrow.parquet as pq
 
-from . import pump
+from . import activity, pump
 from .methods import REGISTRY
 from .model import Model, _largest_remainder
 from .ode import steady_state
@@ -89,7 +89,14 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
     cols = Columns(model, method_cls.integer, x0)
 
     rec = record_times(sc["duration_s"], sc["record_interval_s"])
-    ev_times = sorted({e["at_s"] for e in data["events"]})
+    # spike trains: drawn for the whole run from their rate schedules, applied as events
+    spikes = {}
+    for mech in model.mechs:
+        if mech.type == activity.TYPE:
+            for t in activity.spike_times(mech.name, mech.spec, data["events"],
+                                          sc["duration_s"], rng):
+                spikes.setdefault(float(t), []).append(mech)
+    ev_times = sorted({e["at_s"] for e in data["events"]} | set(spikes))
     stops, is_rec, is_event = stop_grid(rec, [t for t in ev_times if 0 < t <= sc["duration_s"]])
     fired = []
     writer = None
@@ -116,6 +123,28 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
                     kind = {"membranes": "clamp", "compartments": "bath"}.get(k.split(".")[0])
                     cols.event_work(kind, cols.free_energy(method.x) - g0)
                 fired.append({"at_s": t, "set": e["set"]})
+        for mech in spikes.get(t, ()):
+            spike(mech)
+
+    def spike(mech):
+        """Na+ in and K+ out across the spike train's membrane, in one step."""
+        mspec = data["membranes"][mech.spec["membrane"]]
+        na, k = activity.ions_per_spike(mech.spec, mspec)
+        if method_cls.integer:
+            na, k = rng.poisson(na), rng.poisson(k)
+        x = method.x
+        g0 = cols.free_energy(x)
+        moved = []
+        for s, n, frm, to in (("Na", na, mspec["outside"], mspec["inside"]),
+                              ("K", k, mspec["inside"], mspec["outside"])):
+            i, o = model.idx(frm, s), model.idx(to, s)
+            if not model.clamped[i]:
+                n = min(n, x[i])  # never below zero
+                x[i] -= n
+            if not model.clamped[o]:
+                x[o] += n
+            moved.append(n)
+        cols.spike(mech.name, moved[0], moved[1], cols.free_energy(x) - g0)
 
     X0 = np.asarray(method.x)[None, :].copy()
     zeros = np.zeros((1, model.nt))

@@ -434,7 +434,14 @@ def _check_mechanism(src, pre, t, species):
                 raise InputError(src, f"{pre}.{k}", f"must be positive (got {v:g})")
     if t["type"] == "metabolism":
         _check_metabolism(src, pre, t, species)
-    if t["q10"] <= 0:
+    if t["type"] == "spike_train":
+        for s in ("Na", "K"):
+            if s not in species:
+                raise InputError(src, pre, f"a spike train needs a species named {s!r}")
+        for k in ("rate_Hz", "start_s", "overlap_factor", "spike_amplitude_mV"):
+            if t[k] < 0:
+                raise InputError(src, f"{pre}.{k}", f"must not be negative (got {t[k]:g})")
+    if "q10" in t and t["q10"] <= 0:
         raise InputError(src, f"{pre}.q10", "must be positive")
 
 
