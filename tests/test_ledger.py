@@ -160,3 +160,26 @@ def test_ssa_entropy_production_grows_in_expectation():
     se = inc.std(axis=0, ddof=1) / np.sqrt(inc.shape[0])
     assert np.all(mean > -4 * se)
     assert mean.sum() > 0
+
+
+def test_ledger_exact_under_ssa_with_the_elementary_test_pump():
+    # DESIGN.md section 3: with elementary steps (mass action in the moved ions' falling
+    # factorials, the voltage factor of the charge each step moves, ATP booked on one
+    # step) the balance telescopes to rounding, pump included -- unlike the reduced pump
+    from ionmc import pump
+    from ionmc.model import Model
+
+    sc = make("pump_block", 1e-4, method="ssa", duration=0.3, dt=0.02, seed=7, events=[],
+              sets=[("mechanisms.pump.elementary", 1.0)])
+    df = run_df(sc)
+    resid, scale = balance(df)
+    w_atp = df["thermo.atp_work_J"].iloc[-1]
+    assert w_atp > 0.05 * scale  # the pump really cycles
+    assert np.abs(resid).max() <= 1e-9 * scale, (np.abs(resid).max(), scale)
+    # and it is still a pump: it stalls where ATP pays exactly for the gradient
+    m = Model(sc)
+    spec = dict(m.mechs[-1].spec)
+    spec["dG_ATP_kJ_per_mol"] = -pump.cycle_dG(15.0, 140.0, 145.0, 5.0, -0.07, 310.0) / 1e3
+    row = pump.param_row(spec, 310.0)
+    assert abs(pump.turnover(row, 15.0, 140.0, 145.0, 5.0, -0.07)) < 1e-9 * \
+        pump.turnover(pump.param_row(m.mechs[-1].spec, 310.0), 15.0, 140.0, 145.0, 5.0, -0.07)

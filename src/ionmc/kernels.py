@@ -14,7 +14,7 @@ from .leak import ghk_factor
 from .metabolism import I_ADP, I_ATP, I_CR, I_O2, I_PCR, I_PI, P_JIN, P_KB, P_KF, P_KOUT, \
     load_rate, oxphos_rate
 from .numba_conf import inlined, leaf, njit
-from .pump import P_DG0, P_KATP, P_RT, step_rate
+from .pump import P_DG0, P_ELEM, P_KATP, P_RT, step_rate
 
 KIND_LEAK_OUT = 0
 KIND_LEAK_IN = 1
@@ -95,9 +95,19 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
         elif step == 3 and not bw:
             t = x[ia] * inv_nvol[ia] / P[j, P_KATP]
             k *= t / (1.0 + t)
+    c0, c1, c2, c3 = (x[i0] * inv_nvol[i0], x[i1] * inv_nvol[i1], x[i2] * inv_nvol[i2],
+                      x[i3] * inv_nvol[i3])
+    if P[j, P_ELEM] > 0.0:
+        # elementary test pump: mass action in the moved ions' falling factorials, so that
+        # a_f(x)/a_b(x') holds exactly the count factors of the jump (DESIGN.md section 3)
+        if step == 1:
+            c0 = (x[i0] * (x[i0] - 1.0) * (x[i0] - 2.0)) ** (1.0 / 3.0) * inv_nvol[i0]
+            c2 = (x[i2] * (x[i2] - 1.0) * (x[i2] - 2.0)) ** (1.0 / 3.0) * inv_nvol[i2]
+        elif step == 3:
+            c1 = math.sqrt(x[i1] * (x[i1] - 1.0)) * inv_nvol[i1]
+            c3 = math.sqrt(x[i3] * (x[i3] - 1.0)) * inv_nvol[i3]
     return n * step_rate(step, bw, k, P[j, 8], P[j, 9], P[j, 10],
-                         P[j, 11], P[j, 12], P[j, 13], x[i0] * inv_nvol[i0],
-                         x[i1] * inv_nvol[i1], x[i2] * inv_nvol[i2], x[i3] * inv_nvol[i3], v)
+                         P[j, 11], P[j, 12], P[j, 13], c0, c1, c2, c3, v, P[j, P_ELEM])
 
 
 @leaf

@@ -66,14 +66,17 @@ PARAMS = {
     "MgATP_mM": (4.0, "MgATP for the kinetics"),
     "Pi_mM": (2.0, "inorganic phosphate for the kinetics"),
     "H_mM": (1e-4, "proton concentration (pH 7) for the kinetics"),
+    "elementary": (0.0, "1: the elementary-step test pump (mass-action ion steps, each "
+                   "charge's voltage factor on the step that moves it), for which the "
+                   "ledger is exact; a test of the ledger, not a physiological model"),
 }
 
 N_STATES = 4
 N_STEPS = 4
 # parameter row layout shared by the 8 transitions of a pump
 P_K1P, P_B1, P_K2P, P_K2M, P_K3P, P_B3, P_K4P, P_K4M, P_KNAI, P_KNAO, P_KKI, P_KKO, \
-    P_DELTA, P_FRT, P_KATP, P_DG0, P_RT, P_POOL = range(18)
-N_PAR = 18
+    P_DELTA, P_FRT, P_KATP, P_DG0, P_RT, P_POOL, P_ELEM = range(19)
+N_PAR = 19
 #: ions moved (inside -> outside) by each forward step: step index -> (species, count)
 TRANSLOCATION = {1: ("Na", 3), 3: ("K", -2)}
 
@@ -106,7 +109,16 @@ def param_row(p, T, dG0_pool=None):
     b1 = (k1p * k2p * k3p * k4p / (k2m * b3 * k4m)
           * (p["K_Nao0_mM"] / knai) ** 3 * (p["K_Ki_mM"] / p["K_Ko_mM"]) ** 2
           * math.exp(dg / (R * T)))
+    elem = p.get("elementary", 0.0) > 0
+    if elem:
+        # the elementary test pump: the ion steps are mass action (per mM^3 / mM^2, the
+        # dissociation constants setting the scale) and carry the voltage factor of the
+        # charge they move, exp(+-q FV/2RT); then b1 = prod k+ / prod k- * exp(dG_ATP/RT)
+        k2p, k2m = k2p / knai ** 3, k2m / p["K_Nao0_mM"] ** 3
+        k4p, k4m = k4p / p["K_Ko_mM"] ** 2, k4m / p["K_Ki_mM"] ** 2
+        b1 = k1p * k2p * k3p * k4p / (k2m * b3 * k4m) * math.exp(dg / (R * T))
     row = np.zeros(N_PAR)
+    row[P_ELEM] = 1.0 if elem else 0.0
     row[[P_K1P, P_B1, P_K2P, P_K2M, P_K3P, P_B3, P_K4P, P_K4M]] = \
         [k1p, b1, k2p, k2m, k3p, b3, k4p, k4m]
     row[[P_KNAI, P_KNAO, P_KKI, P_KKO, P_DELTA, P_FRT]] = \
@@ -144,10 +156,20 @@ def effective_row(row, atp, adp, pi):
 
 
 @njit
-def step_rate(step, backward, k, knai, knao, kki, kko, delta, frt, nai, ki, nao, ko, V):
+def step_rate(step, backward, k, knai, knao, kki, kko, delta, frt, nai, ki, nao, ko, V,
+              elem):
     """Rate per pump molecule (1/s) of one step: k is the step's rate constant in the
     direction taken (row layout: P[2*step + backward]), concentrations in mM, V in volts.
-    Scalars only, so that the call is cheap in the innermost loop."""
+    Scalars only, so that the call is cheap in the innermost loop. `elem` > 0: the
+    elementary test pump (the kernel passes falling-factorial concentrations for it)."""
+    if elem > 0.0:
+        u = frt * V
+        if step == 1:  # 3 Na+ out: exp(+3u/2) forward, exp(-3u/2) backward
+            return k * nao * nao * nao * math.exp(-1.5 * u) if backward else \
+                k * nai * nai * nai * math.exp(1.5 * u)
+        if step == 3:  # 2 K+ in
+            return k * ki * ki * math.exp(u) if backward else k * ko * ko * math.exp(-u)
+        return k
     phi = frt * V / 3.0
     if step == 0:
         if backward:
@@ -182,7 +204,8 @@ def step_rate(step, backward, k, knai, knao, kki, kko, delta, frt, nai, ki, nao,
 def row_rate(step, backward, P, j, nai, ki, nao, ko, V):
     """step_rate with its constants from row j of a parameter array (layout above)."""
     return step_rate(step, backward, P[j, 2 * step + backward], P[j, P_KNAI], P[j, P_KNAO],
-                     P[j, P_KKI], P[j, P_KKO], P[j, P_DELTA], P[j, P_FRT], nai, ki, nao, ko, V)
+                     P[j, P_KKI], P[j, P_KKO], P[j, P_DELTA], P[j, P_FRT], nai, ki, nao, ko, V,
+                     P[j, P_ELEM])
 
 
 def cycle_rates(p, nai, ki, nao, ko, V):
