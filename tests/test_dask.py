@@ -158,3 +158,33 @@ def test_option_errors(tmp_path, capsys):
     assert main(["run", *CLI_SPINE, "-o", str(out), "--scheduler", "nonsense"]) == 2
     assert "not a scheduler address" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_interrupted_dask_run_says_what_is_missing_and_resumes(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "ionmc.cli", "run", *CLI_SPINE, "-o", str(out),
+            "--replicates", "40", "--dask", "--workers", "2"]
+    p = subprocess.Popen(args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True)
+    ts = out / "timeseries"
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(ts.glob("part-*.parquet"))) < 2:
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    err = p.communicate(timeout=60)[1]
+    assert p.returncode == 130 and len(err.strip().splitlines()) == 1, err
+    done = sorted(int(f.name[5:10]) for f in ts.glob("part-*.parquet"))
+    assert 2 <= len(done) < 40
+    man = json.loads((out / "manifest.json").read_text())
+    assert not man["complete"] and sorted(set(range(40)) - set(man["missing"])) == done
+    r = subprocess.run(args, env=env(), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["complete"] and sorted(int(f.name[5:10]) for f in ts.glob("part-*.parquet")) \
+        == list(range(40))
+    assert not list(ts.glob("*.tmp"))
+    df = pd.read_parquet(ts)
+    assert df.groupby("replicate").size().nunique() == 1

@@ -38,7 +38,7 @@ def _parser():
 
 
 def _run(args):
-    from .runner import prepare_outdir, run
+    from .runner import prepare_outdir, rescan, run
     from .scenario import load_scenario
 
     dask = args.dask or args.scheduler is not None
@@ -61,8 +61,11 @@ def _run(args):
         from .cluster import dask_executor
 
         prepare_outdir(sc, args.outdir)  # refuse a wrong OUTDIR before starting a cluster
-        with dask_executor(workers=args.workers, scheduler=args.scheduler) as (ex, label):
-            out = run(sc, args.outdir, executor=ex, executor_label=label)
+        try:
+            with dask_executor(workers=args.workers, scheduler=args.scheduler) as (ex, label):
+                out = run(sc, args.outdir, executor=ex, executor_label=label)
+        finally:  # replicates that were running when interrupted may have finished since
+            rescan(args.outdir)
     else:
         out = run(sc, args.outdir, workers=args.workers)
     print(f"ionmc: wrote {out}/timeseries ({sc.data['scenario']['replicates']} replicate(s), "

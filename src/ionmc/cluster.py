@@ -6,6 +6,7 @@ existing cluster. Everything else (seeds, part files written by the workers and 
 when whole, the manifest, resume) is runner.py's one code path, so the numbers are those of
 a local run with the same seed. Dask is optional: `pip install 'ionmc[dask]'`.
 """
+import concurrent.futures as cf
 import logging
 import os
 from contextlib import contextmanager
@@ -15,6 +16,54 @@ from .errors import InputError
 #: seconds to wait for an existing scheduler to answer, and for it to have a worker
 CONNECT_TIMEOUT_S = 5
 WORKER_TIMEOUT_S = 10
+
+
+class DaskExecutor(cf.Executor):
+    """`concurrent.futures.Executor` over a `distributed.Client`.
+
+    `Client.get_executor()` does the same and runner.run accepts it, but when its futures
+    are cancelled (Ctrl-C) while the client closes, its relay coroutine logs a traceback
+    (FutureCancelledError) now and then; this relays through `Future.add_done_callback`,
+    which waits for the final state, and stays quiet."""
+
+    def __init__(self, client):
+        self.client = client
+        self._futures = set()
+
+    def submit(self, fn, *args, **kwargs):
+        out = cf.Future()
+        fut = self.client.submit(fn, *args, pure=False, **kwargs)
+        self._futures.add(fut)
+
+        def relay(f):
+            self._futures.discard(f)
+            if out.done():
+                return
+            try:
+                if f.status == "finished":
+                    out.set_result(f.result())
+                elif f.status == "cancelled":
+                    if out.cancel():
+                        out.set_running_or_notify_cancel()
+                else:
+                    out.set_exception(f.exception())
+            except cf.InvalidStateError:  # cancelled here meanwhile
+                pass
+            except BaseException as exc:  # the client went away while fetching
+                if not out.done():
+                    out.set_exception(exc)
+
+        def cancel(c):
+            if c.cancelled():
+                fut.cancel()
+
+        out.add_done_callback(cancel)
+        fut.add_done_callback(relay)
+        return out
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        if cancel_futures:
+            self.client.cancel(list(self._futures))
 
 
 def require(option):
@@ -96,9 +145,11 @@ def dask_executor(workers=None, scheduler=None, connect_timeout=CONNECT_TIMEOUT_
     if scheduler is None:
         cluster = distributed.LocalCluster(
             n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-            # no dashboard; its HTTP server on a free port, not on a taken 8787 (a warning)
+            # no dashboard; its HTTP server on a free port, not on a taken 8787 (a warning).
+            # Quiet: a worker busy while the cluster closes (Ctrl-C) logs heartbeat errors;
+            # what matters (a replicate's exception) comes back through its future.
             dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-            silence_logs=logging.ERROR)
+            silence_logs=logging.CRITICAL)
         label = f"dask LocalCluster {cluster.scheduler_address}"
         where = "--dask"
     else:
@@ -126,7 +177,7 @@ def dask_executor(workers=None, scheduler=None, connect_timeout=CONNECT_TIMEOUT_
                                      f"{scheduler}`") from None
             _check_workers(client, where)
             n = len(client.scheduler_info(n_workers=-1)["workers"])
-            yield client.get_executor(pure=False), f"{label} ({n} workers)"
+            yield DaskExecutor(client), f"{label} ({n} workers)"
         finally:
             client.close()
     finally:

@@ -64,6 +64,29 @@ def _run_one(scenario, k, seed_seq, ts_dir, x_start, progress=None):
     return k, info
 
 
+def _scan(manifest, R, ts_dir):
+    """Mark the replicates whose part file exists as done; update `missing`, `complete`."""
+    reps = manifest["replicates"]
+    for k in range(R):  # a part file exists only when whole (written, then renamed)
+        if reps[str(k)]["status"] != "done" and (ts_dir / part_name(k)).is_file():
+            reps[str(k)] = {"status": "done", "file": f"timeseries/{part_name(k)}"}
+    missing = [k for k in range(R) if reps[str(k)]["status"] != "done"]
+    manifest["missing"] = missing
+    manifest["complete"] = not missing
+
+
+def rescan(outdir):
+    """Bring OUTDIR's manifest up to date with the part files there: after an interrupted
+    run on a cluster whose running tasks finished after the runner had written it."""
+    man = Path(outdir) / "manifest.json"
+    try:
+        manifest = json.loads(man.read_text())
+    except (OSError, json.JSONDecodeError):
+        return
+    _scan(manifest, len(manifest["replicate_seeds"]), Path(outdir) / "timeseries")
+    _write_json(man, manifest)
+
+
 def prepare_outdir(scenario, outdir):
     """Check OUTDIR; return the manifest of an earlier compatible run, or None."""
     outdir = Path(outdir)
@@ -113,9 +136,10 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
         stale.unlink()
     (outdir / "scenario.toml").write_text(scenario.to_toml())
     reps = dict(old.get("replicates", {})) if old else {}
-    pending = [k for k in range(R)
-               if not (reps.get(str(k), {}).get("status") == "done"
-                       and (ts_dir / part_name(k)).is_file())]
+    # a part file exists only when whole (written, then renamed), and its numbers depend on
+    # nothing but the scenario, seed and k, which the manifest check above pinned: it is
+    # done, whatever the manifest had time to say (a worker may finish after an interrupt)
+    pending = [k for k in range(R) if not (ts_dir / part_name(k)).is_file()]
     if executor is None:
         workers = workers or min(len(pending), os.cpu_count() or 1) or 1
         serial = workers == 1 or len(pending) <= 1
@@ -148,12 +172,7 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
             reps[str(k)] = {"status": "missing"}
 
     def finish():
-        for k in range(R):  # a part file exists only when whole (written, then renamed)
-            if reps[str(k)]["status"] != "done" and (ts_dir / part_name(k)).is_file():
-                reps[str(k)] = {"status": "done", "file": f"timeseries/{part_name(k)}"}
-        missing = [k for k in range(R) if reps[str(k)]["status"] != "done"]
-        manifest["missing"] = missing
-        manifest["complete"] = not missing
+        _scan(manifest, R, ts_dir)
         _write_json(outdir / "manifest.json", manifest)
 
     finish()
