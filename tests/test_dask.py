@@ -80,6 +80,17 @@ def test_workers_import_the_ionmc_under_test(cluster):
     assert {str(Path(f).resolve()) for f in files.values()} == {str(Path(ionmc.__file__).resolve())}
 
 
+def test_workers_with_other_sources_are_refused(cluster, monkeypatch):
+    from ionmc import numba_conf
+    from ionmc.cluster import _check_workers
+
+    _, client = cluster
+    _check_workers(client, "--scheduler X")  # the same sources: fine
+    monkeypatch.setattr(numba_conf, "SOURCE_DIGEST", "000000000000")
+    with pytest.raises(ionmc.InputError, match="worker tcp://.* runs other ionmc sources"):
+        _check_workers(client, "--scheduler X")
+
+
 def test_dask_same_numbers_as_local_and_resume_across_executors(local, cluster, tmp_path):
     cl, client = cluster
     out = tmp_path / "out"

@@ -76,20 +76,44 @@ def require(option):
     return distributed
 
 
-def _check_workers(client, where):
-    """Every worker must import the same ionmc as this process (same numbers, and a
-    manifest that tells the truth about the version)."""
-    from . import __version__
+def _identity():
+    """(version, digest of the sources, where they are) of the ionmc imported here, as
+    read when it was imported (a worker that stays up keeps the code it imported)."""
+    from pathlib import Path
 
-    # a lambda is shipped by value: it runs even where ionmc cannot be imported
-    got = client.run(lambda: __import__("ionmc").__version__, on_error="return")
-    for addr, v in sorted(got.items()):
-        if isinstance(v, BaseException):
-            raise InputError(where, None, f"worker {addr} cannot import ionmc ({v!r}); "
-                             "install ionmc on every worker")
-        if v != __version__:
-            raise InputError(where, None, f"worker {addr} has ionmc {v}, this is "
-                             f"{__version__}; install the same version on every worker")
+    import ionmc
+    from ionmc import numba_conf
+
+    return (ionmc.__version__, getattr(numba_conf, "SOURCE_DIGEST", None),
+            str(Path(ionmc.__file__).resolve().parent))
+
+
+def _check_workers(client, where):
+    """Every worker must import the same ionmc as this process, sources and all (same
+    numbers, and a manifest that tells the truth about the version)."""
+    mine = _identity()
+
+    got = client.run(_by_value(_identity), on_error="return")
+    for addr, theirs in sorted(got.items()):
+        if isinstance(theirs, BaseException):
+            raise InputError(where, None, f"worker {addr} cannot import ionmc "
+                             f"({type(theirs).__name__}: {theirs}); install it on every worker")
+        if theirs[0] != mine[0]:
+            raise InputError(where, None, f"worker {addr} has ionmc {theirs[0]}, this is "
+                             f"{mine[0]}; install the same version on every worker")
+        if theirs[1] != mine[1]:
+            raise InputError(where, None, f"worker {addr} runs other ionmc sources "
+                             f"({theirs[1]} in {theirs[2]}) than this process ({mine[1]} in "
+                             f"{mine[2]}); install the same ionmc on every worker (and "
+                             "restart workers after an update)")
+
+
+def _by_value(func):
+    """A copy of a module-level function that pickles by value (not as a reference to
+    ionmc.cluster, which a worker without ionmc could not import)."""
+    import types
+
+    return types.FunctionType(func.__code__, {"__builtins__": __builtins__}, func.__name__)
 
 
 def _probe(distributed, address, timeout):
