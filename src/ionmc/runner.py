@@ -7,7 +7,7 @@ complete: a part file exists only if it is whole, so an interrupted run loses no
 finished, and running again completes only what is missing.
 
 Where the replicates run is a `concurrent.futures.Executor`: a ProcessPoolExecutor here, or
-a Dask cluster's `Client.get_executor()` (cluster.py). Workers write their part files into
+one over a Dask cluster (cluster.DaskExecutor, or a `Client.get_executor()`). Workers write their part files into
 OUTDIR themselves; this process only submits, collects each replicate's info and keeps the
 manifest, the same way whatever the executor.
 """
@@ -115,7 +115,7 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
 
     `workers`: local processes (default: one per core, at most one per replicate; with 1,
     replicates run in this process). `executor`: a `concurrent.futures.Executor` to run them
-    on instead, e.g. a Dask `Client.get_executor()` (see `ionmc.cluster.dask_executor`); the
+    on instead, e.g. from `ionmc.cluster.dask_executor` or a Dask `Client.get_executor()`; the
     caller owns it, and its workers must see OUTDIR at the same path. `executor_label` is
     what the manifest records as the executor.
     Raises InputError for an incompatible OUTDIR before anything is written.
