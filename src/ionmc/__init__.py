@@ -2,7 +2,8 @@
 
 Public API (the CLI is a thin layer over it):
   load_scenario(name_or_path, overrides=(), duration=None) -> Scenario
-  run(scenario, outdir, workers=None) -> Path of OUTDIR
+  run(scenario, outdir, workers=None, executor=None) -> Path of OUTDIR
+  dask_executor(workers=None, scheduler=None)  # context manager: (Executor, label) on Dask
   simulate(scenario, replicate=0) -> (pandas.DataFrame, info)   # one replicate in memory
 """
 __version__ = "0.1.0"
@@ -11,13 +12,25 @@ from .errors import InputError  # noqa: E402
 from .scenario import Scenario, load_scenario  # noqa: E402
 
 
-def run(scenario, outdir, workers=None, progress=True):
-    """Run a Scenario (or a path / built-in name) into OUTDIR; returns the Path."""
+def run(scenario, outdir, workers=None, progress=True, executor=None, executor_label=None):
+    """Run a Scenario (or a path / built-in name) into OUTDIR; returns the Path.
+
+    `executor`: any concurrent.futures.Executor to run the replicates on (default: local
+    processes), e.g. from `dask_executor()`."""
     from .runner import run as _run
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    return _run(scenario, outdir, workers=workers, progress=progress)
+    return _run(scenario, outdir, workers=workers, progress=progress, executor=executor,
+                executor_label=executor_label)
+
+
+def dask_executor(workers=None, scheduler=None):
+    """Context manager yielding (Executor, label) on an embedded Dask LocalCluster with
+    `workers` processes, or on the cluster at `scheduler` ("tcp://HOST:PORT")."""
+    from .cluster import dask_executor as _dx
+
+    return _dx(workers=workers, scheduler=scheduler)
 
 
 def simulate(scenario, replicate=0):
@@ -29,4 +42,5 @@ def simulate(scenario, replicate=0):
     return _sim(scenario, replicate)
 
 
-__all__ = ["InputError", "Scenario", "load_scenario", "run", "simulate", "__version__"]
+__all__ = ["InputError", "Scenario", "dask_executor", "load_scenario", "run", "simulate",
+           "__version__"]

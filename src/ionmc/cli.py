@@ -20,7 +20,14 @@ def _parser():
     r.add_argument("--duration", type=float)
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override any scenario value (TOML literal); repeatable")
-    r.add_argument("--workers", type=int)
+    r.add_argument("--workers", type=int, help="local processes, or the embedded Dask "
+                   "cluster's workers with --dask (default: one per core)")
+    where = r.add_mutually_exclusive_group()
+    where.add_argument("--dask", action="store_true",
+                       help="run the replicates on an embedded Dask LocalCluster")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the replicates on the Dask cluster at tcp://HOST:PORT "
+                       "(OUTDIR on a filesystem its workers share)")
     e = sub.add_parser("energetics", help="the energy budget of a scenario's initial state")
     e.add_argument("scenario")
     e.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -36,8 +43,14 @@ def _parser():
 
 
 def _run(args):
-    from .runner import run
+    from .runner import prepare_outdir, rescan, run
     from .scenario import load_scenario
+
+    dask = args.dask or args.scheduler is not None
+    if dask:
+        from .cluster import require
+
+        require("--dask" if args.dask else "--scheduler")
 
     overrides = list(args.set)
     for key, val in (("method", args.method), ("replicates", args.replicates),
@@ -49,7 +62,17 @@ def _run(args):
     sc = load_scenario(args.scenario, overrides, duration=args.duration)
     for w in sc.warnings:
         print(f"ionmc: warning: {w}", file=sys.stderr)
-    out = run(sc, args.outdir, workers=args.workers)
+    if dask:
+        from .cluster import dask_executor
+
+        prepare_outdir(sc, args.outdir)  # refuse a wrong OUTDIR before starting a cluster
+        try:
+            with dask_executor(workers=args.workers, scheduler=args.scheduler) as (ex, label):
+                out = run(sc, args.outdir, executor=ex, executor_label=label)
+        finally:  # replicates that were running when interrupted may have finished since
+            rescan(args.outdir)
+    else:
+        out = run(sc, args.outdir, workers=args.workers)
     print(f"ionmc: wrote {out}/timeseries ({sc.data['scenario']['replicates']} replicate(s), "
           f"method {sc.data['scenario']['method']})")
     return 0

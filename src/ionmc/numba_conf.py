@@ -13,12 +13,14 @@ import numba
 # calls (in another module) does, so a stale compiled kernel could survive an edit. Cache
 # under a directory named by a hash of all of ionmc's sources instead: any change to the
 # package compiles afresh. A user's NUMBA_CACHE_DIR is respected.
+_src = hashlib.sha256()
+for _f in sorted(Path(__file__).resolve().parent.glob("*.py")):
+    _src.update(_f.read_bytes())
+#: the sources this process compiled from (cluster.py checks Dask workers run the same)
+SOURCE_DIGEST = _src.hexdigest()[:12]
 if not os.environ.get("NUMBA_CACHE_DIR"):
-    _src = hashlib.sha256()
-    for _f in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        _src.update(_f.read_bytes())
     _base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ionmc"
-    numba.config.CACHE_DIR = str(_base / f"numba-{_src.hexdigest()[:12]}")
+    numba.config.CACHE_DIR = str(_base / f"numba-{SOURCE_DIGEST}")
 
 JIT = dict(cache=True, nogil=True, error_model="numpy")
 #: leaf kernels (they allocate nothing) compile without NRT reference counting: a call

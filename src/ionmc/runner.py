@@ -5,13 +5,19 @@ numbers do not depend on how replicates are spread over workers, and any one rep
 be re-run alone. Each replicate's Parquet is written to a temporary name and renamed when
 complete: a part file exists only if it is whole, so an interrupted run loses nothing that
 finished, and running again completes only what is missing.
+
+Where the replicates run is a `concurrent.futures.Executor`: a ProcessPoolExecutor here, or
+one over a Dask cluster (cluster.DaskExecutor, or a `Client.get_executor()`). Workers write their part files into
+OUTDIR themselves; this process only submits, collects each replicate's info and keeps the
+manifest, the same way whatever the executor.
 """
 import json
 import os
 import platform
+import socket
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed, wait
 from pathlib import Path
 
 import numpy as np
@@ -45,13 +51,40 @@ def _write_json(path, obj):
 
 
 def _run_one(scenario, k, seed_seq, ts_dir, x_start, progress=None):
+    """One replicate into ts_dir (in whatever process or host runs it); returns (k, info)."""
     t0 = time.perf_counter()
     final = ts_dir / part_name(k)
-    tmp = ts_dir / (part_name(k) + ".tmp")
+    # a name of its own per attempt: a task that a cluster re-runs elsewhere while the first
+    # attempt is still writing must not share its temporary file
+    tmp = ts_dir / f"{part_name(k)}.{socket.gethostname()}-{os.getpid()}.tmp"
     _, info = simulate(scenario, k, seed_seq, path=tmp, x_start=x_start, progress=progress)
     os.replace(tmp, final)
     info["wall_time_s"] = time.perf_counter() - t0
+    info["host"] = socket.gethostname()
     return k, info
+
+
+def _scan(manifest, R, ts_dir):
+    """Mark the replicates whose part file exists as done; update `missing`, `complete`."""
+    reps = manifest["replicates"]
+    for k in range(R):  # a part file exists only when whole (written, then renamed)
+        if reps[str(k)]["status"] != "done" and (ts_dir / part_name(k)).is_file():
+            reps[str(k)] = {"status": "done", "file": f"timeseries/{part_name(k)}"}
+    missing = [k for k in range(R) if reps[str(k)]["status"] != "done"]
+    manifest["missing"] = missing
+    manifest["complete"] = not missing
+
+
+def rescan(outdir):
+    """Bring OUTDIR's manifest up to date with the part files there: after an interrupted
+    run on a cluster whose running tasks finished after the runner had written it."""
+    man = Path(outdir) / "manifest.json"
+    try:
+        manifest = json.loads(man.read_text())
+    except (OSError, json.JSONDecodeError):
+        return
+    _scan(manifest, len(manifest["replicate_seeds"]), Path(outdir) / "timeseries")
+    _write_json(man, manifest)
 
 
 def prepare_outdir(scenario, outdir):
@@ -77,10 +110,14 @@ def prepare_outdir(scenario, outdir):
     return None
 
 
-def run(scenario, outdir, workers=None, progress=True):
+def run(scenario, outdir, workers=None, progress=True, executor=None, executor_label=None):
     """Run all replicates of a validated Scenario into OUTDIR; return OUTDIR as a Path.
 
-    `workers`: processes (default: one per core, at most one per replicate).
+    `workers`: local processes (default: one per core, at most one per replicate; with 1,
+    replicates run in this process). `executor`: a `concurrent.futures.Executor` to run them
+    on instead, e.g. from `ionmc.cluster.dask_executor` or a Dask `Client.get_executor()`; the
+    caller owns it, and its workers must see OUTDIR at the same path. `executor_label` is
+    what the manifest records as the executor.
     Raises InputError for an incompatible OUTDIR before anything is written.
     """
     from . import __version__
@@ -99,6 +136,17 @@ def run(scenario, outdir, workers=None, progress=True):
         stale.unlink()
     (outdir / "scenario.toml").write_text(scenario.to_toml())
     reps = dict(old.get("replicates", {})) if old else {}
+    # a part file exists only when whole (written, then renamed), and its numbers depend on
+    # nothing but the scenario, seed and k, which the manifest check above pinned: it is
+    # done, whatever the manifest had time to say (a worker may finish after an interrupt)
+    pending = [k for k in range(R) if not (ts_dir / part_name(k)).is_file()]
+    if executor is None:
+        workers = workers or min(len(pending), os.cpu_count() or 1) or 1
+        serial = workers == 1 or len(pending) <= 1
+        label = "local process" if serial else f"local processes ({workers})"
+    else:
+        serial = False
+        label = executor_label or type(executor).__name__
     manifest = {
         "ionmc_version": __version__,
         "versions": _versions(),
@@ -114,32 +162,23 @@ def run(scenario, outdir, workers=None, progress=True):
         "events": scenario.data["events"],
         "events_dropped": scenario.dropped_events,
         "warnings": scenario.warnings,
+        "executor": label,
         "wall_time_s": (old or {}).get("wall_time_s", 0.0),
         "replicates": reps,
     }
-    pending = [k for k in range(R)
-               if not (reps.get(str(k), {}).get("status") == "done"
-                       and (ts_dir / part_name(k)).is_file())]
     for k in range(R):
         reps.setdefault(str(k), {"status": "missing"})
         if k in pending:
             reps[str(k)] = {"status": "missing"}
 
     def finish():
-        for k in range(R):  # a part file exists only when whole (written, then renamed)
-            if reps[str(k)]["status"] != "done" and (ts_dir / part_name(k)).is_file():
-                reps[str(k)] = {"status": "done", "file": f"timeseries/{part_name(k)}"}
-        missing = [k for k in range(R) if reps[str(k)]["status"] != "done"]
-        manifest["missing"] = missing
-        manifest["complete"] = not missing
+        _scan(manifest, R, ts_dir)
         _write_json(outdir / "manifest.json", manifest)
 
     finish()
     t0 = time.perf_counter()
-    workers = workers or min(len(pending), os.cpu_count() or 1) or 1
     show = progress and sys.stderr.isatty()
     bar = None
-    serial = workers == 1 or len(pending) <= 1
     # a bar over biological time for one replicate, over replicates for an ensemble
     by_time = serial and len(pending) == 1
     if show:
@@ -159,9 +198,11 @@ def run(scenario, outdir, workers=None, progress=True):
         reps[str(k)] = {"status": "done", "file": f"timeseries/{part_name(k)}",
                         "wall_time_s": info["wall_time_s"],
                         "events": info["method_events"],
-                        "events_fired": info["events_fired"]}
+                        "events_fired": info["events_fired"],
+                        "executor": label, "host": info["host"]}
         manifest["events_fired"] = info["events_fired"]
-        manifest["wall_time_s"] += info["wall_time_s"] if workers == 1 else 0.0
+        if serial:
+            manifest["wall_time_s"] += info["wall_time_s"]
         finish()
         if bar is not None and not by_time:
             bar.update(1)
@@ -171,20 +212,30 @@ def run(scenario, outdir, workers=None, progress=True):
             for k in pending:
                 done(*_run_one(scenario, k, children[k], ts_dir, x_start,
                                tick if by_time else None))
-        else:
-            pool = ProcessPoolExecutor(max_workers=workers)
+        elif pending:
+            own = executor is None
+            pool = ProcessPoolExecutor(max_workers=workers) if own else executor
+            # workers may run elsewhere (another cwd, another host): send absolute paths
+            where = ts_dir.absolute()
+            futs = []
             try:
-                futs = [pool.submit(_run_one, scenario, k, children[k], ts_dir, x_start)
+                futs = [pool.submit(_run_one, scenario, k, children[k], where, x_start)
                         for k in pending]
                 for f in as_completed(futs):
                     done(*f.result())
             except BaseException:
-                # drop the queue; replicates already running finish and are kept
-                pool.shutdown(wait=True, cancel_futures=True)
+                # drop the queue; replicates already running finish and are kept (a Dask
+                # cluster's running tasks are not waited for: their parts are picked up by
+                # the manifest when they are there, or by the next run)
+                for f in futs:
+                    f.cancel()
+                if own:
+                    wait(futs)
                 raise
-            pool.shutdown()
+            finally:
+                if own:
+                    pool.shutdown()
             manifest["wall_time_s"] += time.perf_counter() - t0
-            finish()
     finally:
         if bar is not None:
             bar.close()
