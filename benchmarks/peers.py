@@ -527,12 +527,6 @@ def ssa_network(title, net, duration, repeats, gpys, rrs):
     return res
 
 
-def print_ratio_line(res, a, b):
-    wa = statistics.median(res[a][0])
-    wb = statistics.median(res[b][0])
-    return wb / wa
-
-
 # --------------------------------------------------------------------------------------
 # compilation and start-up (subprocesses, fresh Numba cache, then from the cache)
 # --------------------------------------------------------------------------------------
@@ -629,7 +623,6 @@ def main():
     sc_ode = neuron_scenario("ode", T_b)
     ionmc.simulate(neuron_scenario("tau-leap", 1.0))
     ionmc.simulate(neuron_scenario("ode", 1.0))
-    t0 = time.perf_counter()
     gpy_ode = Gillespy(nb, T_b, solver="ODECSolver", o3=True, o3dir=o3dir, increment=1.0,
                        tmp=tmp, run_kw=dict(integrator_options={"rtol": 1e-9, "atol": 1e-3}))
     gpy_tau = Gillespy(nb, T_b, solver="TauLeapingCSolver", o3=True, o3dir=o3dir,
@@ -787,13 +780,13 @@ def main():
         return statistics.median(res[lab][0]) / statistics.median(res["ionmc ssa"][0])
 
     print("\n=== must show ===")
-    for title, res in (("(a)", res_a), ("(a+pump)", res_ap)):
+    for title, res, gpys in (("(a)", res_a, gpy_leak), ("(a+pump)", res_ap, gpy_pump)):
         h = ratio(res, "hand-written Numba direct")
-        o3 = ratio(res, gpy_leak[0].label)
+        o3 = ratio(res, gpys[0].label)
         line = f"1. {title} ionmc/hand events/s {h:.2f} (need >= 1.0); ionmc/GillesPy2 -O3 " \
                f"{o3:.2f} (need >= 1.5)"
         if not quick:
-            line += f"; ionmc/GillesPy2 -O0 {ratio(res, gpy_leak[1].label):.2f}"
+            line += f"; ionmc/GillesPy2 -O0 {ratio(res, gpys[1].label):.2f}"
         print(line)
     print(f"2. (b) tau-leap {med['tau']:.2f} s wall for {T_b:g} s (need <= 10 s); max |dV| "
           f"{dv:.3f} mV (<= 0.5; 10-s running mean {dv10:.3f}), max |dNa_i| {100 * na_rel:.3f} % "
