@@ -56,6 +56,10 @@ def open_run(outdir):
         manifest = json.loads(man_path.read_text())
     except json.JSONDecodeError:
         raise InputError(man_path, None, "unreadable manifest") from None
+    if manifest.get("sweep"):
+        raise InputError(outdir, None, "is a sweep: read it whole with pandas.read_parquet("
+                         "OUTDIR/'timeseries') (one tidy table, sweep.* columns); reports "
+                         "of sweeps are not built yet")
     parts = sorted((outdir / "timeseries").glob("part-*.parquet"))
     if not parts:
         raise InputError(outdir, None, "no finished replicate to report (timeseries/ is empty)")

@@ -7,6 +7,7 @@ at an event's time shows the state just before the event.
 import copy
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import activity, pump
@@ -65,7 +66,8 @@ def initial_state(model, integer):
     return x
 
 
-def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_start=None):
+def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_start=None,
+             extra=None):
     """Run one replicate. Writes Parquet to `path` (row group per chunk) when given,
     otherwise returns a pandas DataFrame. Returns (DataFrame or None, info dict)."""
     data = copy.deepcopy(scenario.data)
@@ -104,6 +106,8 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
 
     def emit(table):
         nonlocal writer
+        for name, value in (extra or {}).items():  # a sweep point's values, per row
+            table = table.append_column(name, pa.array([value] * table.num_rows))
         if path is None:
             frames.append(table)
             return
@@ -173,7 +177,5 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
             writer.close()
     info = {"events_fired": fired, "method_events": int(method.events)}
     if path is None:
-        import pyarrow as pa
-
         return pa.concat_tables(frames).to_pandas(), info
     return None, info

@@ -50,28 +50,37 @@ def _write_json(path, obj):
     os.replace(tmp, path)
 
 
-def _run_one(scenario, k, seed_seq, ts_dir, x_start, progress=None):
-    """One replicate into ts_dir (in whatever process or host runs it); returns (k, info)."""
+def _run_one(scenario, k, seed_seq, final, x_start, progress=None, key=None, extra=None):
+    """One replicate into the part file `final` (in whatever process or host runs it);
+    returns (key, info). `extra`: constant columns (a sweep point's values)."""
     t0 = time.perf_counter()
-    final = ts_dir / part_name(k)
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
     # a name of its own per attempt: a task that a cluster re-runs elsewhere while the first
     # attempt is still writing must not share its temporary file
-    tmp = ts_dir / f"{part_name(k)}.{socket.gethostname()}-{os.getpid()}.tmp"
-    _, info = simulate(scenario, k, seed_seq, path=tmp, x_start=x_start, progress=progress)
+    tmp = final.with_name(f"{final.name}.{socket.gethostname()}-{os.getpid()}.tmp")
+    _, info = simulate(scenario, k, seed_seq, path=tmp, x_start=x_start, progress=progress,
+                       extra=extra)
     os.replace(tmp, final)
     info["wall_time_s"] = time.perf_counter() - t0
     info["host"] = socket.gethostname()
-    return k, info
+    return (str(k) if key is None else key), info
 
 
-def _scan(manifest, R, ts_dir):
-    """Mark the replicates whose part file exists as done; update `missing`, `complete`."""
+def task_file(p, k, sweep):
+    """A task's part file, relative to OUTDIR/timeseries (DESIGN.md section 4)."""
+    return f"point={p:04d}/{part_name(k)}" if sweep else part_name(k)
+
+
+def _scan(manifest, ts_dir):
+    """Mark the tasks whose part file exists as done; update `missing`, `complete`."""
     reps = manifest["replicates"]
-    for k in range(R):  # a part file exists only when whole (written, then renamed)
-        if reps[str(k)]["status"] != "done" and (ts_dir / part_name(k)).is_file():
-            reps[str(k)] = {"status": "done", "file": f"timeseries/{part_name(k)}"}
-    missing = [k for k in range(R) if reps[str(k)]["status"] != "done"]
-    manifest["missing"] = missing
+    for key, entry in reps.items():  # a part file exists only when whole (written, renamed)
+        if entry["status"] != "done" and (ts_dir.parent / entry["file"]).is_file():
+            reps[key] = {"status": "done", "file": entry["file"]}
+    missing = [k for k, e in reps.items() if e["status"] != "done"]
+    # replicate numbers without a sweep (as before); "point/replicate" keys with one
+    manifest["missing"] = [int(k) for k in missing] if "sweep" not in manifest else missing
     manifest["complete"] = not missing
 
 
@@ -83,7 +92,7 @@ def rescan(outdir):
         manifest = json.loads(man.read_text())
     except (OSError, json.JSONDecodeError):
         return
-    _scan(manifest, len(manifest["replicate_seeds"]), Path(outdir) / "timeseries")
+    _scan(manifest, Path(outdir) / "timeseries")
     _write_json(man, manifest)
 
 
@@ -125,21 +134,30 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
     outdir = Path(outdir)
     sc = scenario.data["scenario"]
     old = prepare_outdir(scenario, outdir)
-    model = Model(scenario)  # catches errors of the initial state before writing
-    x_start = initial_state(model, REGISTRY[sc["method"]].integer)
+    # a sweep: one scenario per point, each an ensemble; replicate k has the same seed at
+    # every point (common random numbers across the sweep)
+    sweep = bool(scenario.sweep)
+    points = scenario.points()
+    point_sc = [scenario.at_point(pt) if sweep else scenario for pt in points]
+    # the initial states (catching their errors before anything is written)
+    x_starts = [initial_state(Model(s), REGISTRY[sc["method"]].integer) for s in point_sc]
     R = sc["replicates"]
     root = np.random.SeedSequence(sc["seed"])
     children = root.spawn(R)
     ts_dir = outdir / "timeseries"
     ts_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ts_dir.glob("*.tmp"):
+    for stale in ts_dir.rglob("*.tmp"):
         stale.unlink()
     (outdir / "scenario.toml").write_text(scenario.to_toml())
     reps = dict(old.get("replicates", {})) if old else {}
+    tasks = {}  # key -> (point, replicate, file relative to timeseries/)
+    for p in range(len(points)):
+        for k in range(R):
+            tasks[f"{p}/{k}" if sweep else str(k)] = (p, k, task_file(p, k, sweep))
     # a part file exists only when whole (written, then renamed), and its numbers depend on
     # nothing but the scenario, seed and k, which the manifest check above pinned: it is
     # done, whatever the manifest had time to say (a worker may finish after an interrupt)
-    pending = [k for k in range(R) if not (ts_dir / part_name(k)).is_file()]
+    pending = [key for key, (_, _, f) in tasks.items() if not (ts_dir / f).is_file()]
     if executor is None:
         workers = workers or min(len(pending), os.cpu_count() or 1) or 1
         serial = workers == 1 or len(pending) <= 1
@@ -166,13 +184,15 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
         "wall_time_s": (old or {}).get("wall_time_s", 0.0),
         "replicates": reps,
     }
-    for k in range(R):
-        reps.setdefault(str(k), {"status": "missing"})
-        if k in pending:
-            reps[str(k)] = {"status": "missing"}
+    if sweep:
+        manifest["sweep"] = {"mode": scenario.sweep["mode"],
+                             "points": [{f"sweep.{k}": v for k, v in pt} for pt in points]}
+    for key, (_, _, f) in tasks.items():
+        if key in pending or key not in reps:
+            reps[key] = {"status": "missing", "file": f"timeseries/{f}"}
 
     def finish():
-        _scan(manifest, R, ts_dir)
+        _scan(manifest, ts_dir)
         _write_json(outdir / "manifest.json", manifest)
 
     finish()
@@ -195,8 +215,8 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
         if bar is not None:
             bar.update(t - bar.n)
 
-    def done(k, info):
-        reps[str(k)] = {"status": "done", "file": f"timeseries/{part_name(k)}",
+    def done(key, info):
+        reps[key] = {"status": "done", "file": f"timeseries/{tasks[key][2]}",
                         "wall_time_s": info["wall_time_s"],
                         "events": info["method_events"],
                         "events_fired": info["events_fired"],
@@ -216,10 +236,16 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
             bar.update(1)
 
     try:
+        def args(key, where):
+            p, k, f = tasks[key]
+            extra = {f"sweep.{name}": v for name, v in points[p]} if sweep else None
+            return (point_sc[p], k, children[k], where / f, x_starts[p]), \
+                {"key": key, "extra": extra}
+
         if serial:
-            for k in pending:
-                done(*_run_one(scenario, k, children[k], ts_dir, x_start,
-                               tick if by_time else None))
+            for key in pending:
+                a, kw = args(key, ts_dir)
+                done(*_run_one(*a, progress=tick if by_time else None, **kw))
         elif pending:
             own = executor is None
             pool = ProcessPoolExecutor(max_workers=workers) if own else executor
@@ -227,8 +253,8 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
             where = ts_dir.absolute()
             futs = []
             try:
-                futs = [pool.submit(_run_one, scenario, k, children[k], where, x_start)
-                        for k in pending]
+                futs = [pool.submit(_run_one, *a, **kw)
+                        for a, kw in (args(key, where) for key in pending)]
                 for f in as_completed(futs):
                     done(*f.result())
             except BaseException:

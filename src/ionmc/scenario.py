@@ -4,6 +4,7 @@ Validation turns every problem into one `InputError` naming the file, the dotted
 what is wrong; nothing is simulated or written before a scenario has passed it.
 """
 import copy
+import itertools
 import hashlib
 import json
 import math
@@ -47,7 +48,9 @@ MEMBRANE_KEYS = {
     "initial_potential_mV": (0.0, _NUM),
     "clamp_mV": (None, _NUM),
 }
-TOP_KEYS = ("scenario", "species", "compartments", "membranes", "mechanisms", "events")
+TOP_KEYS = ("scenario", "species", "compartments", "membranes", "mechanisms", "events",
+            "sweep")
+SWEEP_MODES = ("product", "zip")
 #: keys whose type is a number: a TOML integer is accepted where a float is expected
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -153,6 +156,31 @@ class Scenario:
         d = copy.deepcopy(self.data)
         d["scenario"].pop("replicates", None)
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+    @property
+    def sweep(self):
+        """{"mode", "keys": {dotted key: [values]}} or None."""
+        return self.data.get("sweep")
+
+    def points(self):
+        """The sweep's points, as lists of (dotted key, value): the product of the keys'
+        values, or (mode "zip") their values taken together. One empty point without a
+        sweep."""
+        sw = self.sweep
+        if not sw:
+            return [[]]
+        keys = list(sw["keys"])
+        vals = [sw["keys"][k] for k in keys]
+        combos = zip(*vals) if sw["mode"] == "zip" else itertools.product(*vals)
+        return [list(zip(keys, c)) for c in combos]
+
+    def at_point(self, point):
+        """The scenario of one sweep point (no sweep left in it)."""
+        raw = copy.deepcopy(self.data)
+        raw.pop("sweep", None)
+        for k, v in point:
+            _set_dotted(raw, k, v, self.source)
+        return validate(raw, self.source)
 
     def with_overrides(self, overrides, duration=None):
         """A new validated scenario with --set items applied (used by events too)."""
@@ -412,7 +440,40 @@ def validate(raw, src, duration=None):
         events.append(t)
     events.sort(key=lambda e: e["at_s"])
     data["events"] = events
+    if "sweep" in raw:
+        data["sweep"] = _check_sweep(src, raw["sweep"], data)
     return Scenario(data, src, warnings, dropped)
+
+
+def _check_sweep(src, raw, data):
+    """[sweep]: dotted keys (any --set target) -> lists of values; `mode` product or zip.
+    Every point is validated here, so a bad value fails before anything runs."""
+    if not isinstance(raw, dict):
+        raise InputError(src, "sweep", "must be a table of dotted keys -> lists of values")
+    mode = raw.get("mode", "product")
+    if mode not in SWEEP_MODES:
+        raise InputError(src, "sweep.mode", f"unknown mode {mode!r} (known: "
+                         f"{', '.join(SWEEP_MODES)})")
+    keys = {k: v for k, v in raw.items() if k != "mode"}
+    if not keys:
+        raise InputError(src, "sweep", "names no key to sweep")
+    for k, v in keys.items():
+        if not isinstance(v, list) or not v:
+            raise InputError(src, f"sweep.{k}", "must be a non-empty list of values")
+    if mode == "zip" and len({len(v) for v in keys.values()}) > 1:
+        raise InputError(src, "sweep", "mode 'zip' needs lists of the same length")
+    sw = {"mode": mode, "keys": keys}
+    base = copy.deepcopy(data)
+    for point in Scenario({**base, "sweep": sw}, src).points():
+        raw_p = copy.deepcopy(base)
+        for k, v in point:
+            _set_dotted(raw_p, k, v, src)
+        try:
+            validate(raw_p, src)
+        except InputError as exc:
+            where = f"{exc.key}: " if exc.key else ""
+            raise InputError(src, "sweep", f"at {dict(point)}: {where}{exc.message}") from None
+    return sw
 
 
 def _check_mechanism(src, pre, t, species):
@@ -541,4 +602,7 @@ def dumps_toml(d):
         lines += ["", "[[mechanisms]]"] + [f"{k} = {_toml_value(v)}" for k, v in m.items()]
     for e in d["events"]:
         lines += ["", "[[events]]"] + [f"{k} = {_toml_value(v)}" for k, v in e.items()]
+    if d.get("sweep"):
+        lines += ["", "[sweep]", f"mode = {_toml_value(d['sweep']['mode'])}"]
+        lines += [f"{json.dumps(k)} = {_toml_value(v)}" for k, v in d["sweep"]["keys"].items()]
     return "\n".join(lines) + "\n"
