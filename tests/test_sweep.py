@@ -67,10 +67,15 @@ def test_sweep_resumes_only_what_is_missing(sweep_file, tmp_path):
 
     man = json.loads((out / "manifest.json").read_text())
     assert man["complete"] and man["missing"] == [] and len(man["sweep"]["points"]) == 3
-    # a report of a sweep says what to do instead, in one line
-    r = subprocess.run([sys.executable, "-m", "ionmc.cli", "report", str(out)],
-                       capture_output=True, text=True)
-    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "read_parquet" in r.stderr
+    # a report of a sweep names a point; without one it says how, in one line
+    rep = [sys.executable, "-m", "ionmc.cli", "report", str(out)]
+    r = subprocess.run(rep, capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--point 0..2" in r.stderr
+    r = subprocess.run(rep + ["--point", "2"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    text = (out / "report-point0002.html").read_text()
+    assert "spine_noise, point 2" in text and "sweep.compartments.spine.volume_um3" in text
+    assert "<th>replicates finished</th><td>4</td>" in text
 
 
 @pytest.mark.parametrize("bad,msg", [

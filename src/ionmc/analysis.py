@@ -33,6 +33,7 @@ class Run:
     parts: list
     columns: list
     missing: list = field(default_factory=list)
+    point: int = None  # a sweep's point, or None
 
     @property
     def replicates(self):
@@ -41,11 +42,20 @@ class Run:
     def scenario(self):
         from .scenario import load_scenario
 
-        return load_scenario(self.outdir / "scenario.toml")
+        sc = load_scenario(self.outdir / "scenario.toml")
+        return sc.at_point(sc.points()[self.point]) if self.point is not None else sc
+
+    @property
+    def point_values(self):
+        """The sweep point's values ({"sweep.key": value}), or {}."""
+        if self.point is None:
+            return {}
+        return self.manifest["sweep"]["points"][self.point]
 
 
-def open_run(outdir):
-    """The run in OUTDIR; InputError (one line) when it is no run or has nothing finished."""
+def open_run(outdir, point=None):
+    """The run in OUTDIR (of a sweep: its `point`); InputError (one line) when it is no run,
+    has nothing finished, or is a sweep and no valid point is named."""
     outdir = Path(outdir)
     if not outdir.is_dir():
         raise InputError(outdir, None, "no such output directory")
@@ -56,11 +66,18 @@ def open_run(outdir):
         manifest = json.loads(man_path.read_text())
     except json.JSONDecodeError:
         raise InputError(man_path, None, "unreadable manifest") from None
-    if manifest.get("sweep"):
-        raise InputError(outdir, None, "is a sweep: read it whole with pandas.read_parquet("
-                         "OUTDIR/'timeseries') (one tidy table, sweep.* columns); reports "
-                         "of sweeps are not built yet")
-    parts = sorted((outdir / "timeseries").glob("part-*.parquet"))
+    ts = outdir / "timeseries"
+    sweep = manifest.get("sweep")
+    if sweep:
+        n = len(sweep["points"])
+        if point is None or not 0 <= point < n:
+            raise InputError(outdir, "--point", f"is a sweep of {n} points: name one with "
+                             f"--point 0..{n - 1}, or read it whole with pandas.read_parquet("
+                             "OUTDIR/'timeseries') (one tidy table, sweep.* columns)")
+        ts = ts / f"point={point:04d}"
+    elif point is not None:
+        raise InputError(outdir, "--point", "is not a sweep")
+    parts = sorted(ts.glob("part-*.parquet"))
     if not parts:
         raise InputError(outdir, None, "no finished replicate to report (timeseries/ is empty)")
     columns = pq.read_schema(parts[0]).names
@@ -68,8 +85,11 @@ def open_run(outdir):
     # (a run killed before it could update its manifest)
     have = {int(p.name[5:10]) for p in parts}
     expected = range(len(manifest.get("replicate_seeds", [])))
-    missing = sorted(set(manifest.get("missing", [])) | (set(expected) - have))
-    return Run(outdir, manifest, parts, columns, missing)
+    said = manifest.get("missing", [])
+    if sweep:
+        said = [int(k.split("/")[1]) for k in said if int(k.split("/")[0]) == point]
+    missing = sorted(set(said) | (set(expected) - have))
+    return Run(outdir, manifest, parts, columns, missing, point)
 
 
 def read_column(run, column):

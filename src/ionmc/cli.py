@@ -36,6 +36,7 @@ def _parser():
     rp = sub.add_parser("report", help="an HTML (or Markdown) report of a run's output")
     rp.add_argument("outdir")
     rp.add_argument("-o", "--output", help="report file (default OUTDIR/report.html or .md)")
+    rp.add_argument("--point", type=int, help="of a sweep: the point to report (0, 1, ...)")
     rp.add_argument("--format", choices=("html", "md"), default="html",
                     help="html: one self-contained file; md: Markdown with PNG figures")
     sub.add_parser("list", help="list the built-in scenarios")
@@ -92,7 +93,7 @@ def _energetics(args):
 def _report(args):
     from .report import build
 
-    out = build(args.outdir, args.output, args.format)
+    out = build(args.outdir, args.output, args.format, args.point)
     print(f"ionmc: wrote {out}")
     return 0
 

@@ -310,7 +310,8 @@ class Figures:
 def summary(run):
     m = run.manifest
     reps = m.get("replicates", {})
-    done = [k for k, v in reps.items() if v.get("status") == "done"]
+    done = [k for k, v in reps.items() if v.get("status") == "done"
+            and (run.point is None or k.startswith(f"{run.point}/"))]
     events = sum(int(reps[k].get("events", 0)) for k in done)
     rows = [("scenario", m.get("scenario_name")), ("method", m.get("method")),
             ("replicates finished", f"{run.replicates}"),
@@ -319,6 +320,8 @@ def summary(run):
             ("wall time", f"{m.get('wall_time_s', float('nan')):.3g} s"),
             ("events fired", f"{events:.4g}"),
             ("ionmc", m.get("ionmc_version")), ("scenario hash", m.get("scenario_hash"))]
+    for k, v in run.point_values.items():
+        rows.append((k, v))
     for e in m.get("events_fired", []):
         rows.append((f"event at {e['at_s']} s", ", ".join(f"{k} = {v}"
                                                           for k, v in e["set"].items())))
@@ -365,13 +368,16 @@ img{max-width:100%}figcaption{font-size:14px;color:#444;margin-bottom:2em}
 .warn{background:#fff3cd;padding:.5em 1em;border-left:4px solid #e0a800}"""
 
 
-def build(outdir, out=None, fmt="html"):
-    """Write the report of OUTDIR; return its path. fmt: 'html' (one self-contained file)
-    or 'md' (Markdown with PNG figures in a directory beside it)."""
-    run = analysis.open_run(outdir)
+def build(outdir, out=None, fmt="html", point=None):
+    """Write the report of OUTDIR (of a sweep: of its `point`); return its path. fmt: 'html'
+    (one self-contained file) or 'md' (Markdown with PNG figures in a directory beside it)."""
+    run = analysis.open_run(outdir, point)
     figs = Figures(run).all()
     name = run.manifest.get("scenario_name", "run")
-    out = Path(out) if out else Path(outdir) / ("report.html" if fmt == "html" else "report.md")
+    stem = "report" if point is None else f"report-point{point:04d}"
+    if point is not None:
+        name += f", point {point}"
+    out = Path(out) if out else Path(outdir) / (stem + (".html" if fmt == "html" else ".md"))
     out.parent.mkdir(parents=True, exist_ok=True)
     missing = (f"{len(run.missing)} replicate(s) missing ({', '.join(map(str, run.missing))}): "
                "this report shows the finished ones; `ionmc run` with the same OUTDIR "
