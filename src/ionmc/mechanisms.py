@@ -1,4 +1,4 @@
 """Registry of mechanism types: name -> module declaring PARAMS (defaults and units)."""
-from . import leak, metabolism, pump
+from . import cotransporter, leak, metabolism, pump
 
-REGISTRY = {m.TYPE: m for m in (leak, pump, metabolism)}
+REGISTRY = {m.TYPE: m for m in (leak, pump, metabolism, cotransporter)}
