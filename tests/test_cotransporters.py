@@ -261,3 +261,75 @@ def test_ledger_closes_to_rounding_under_ssa_with_transporters(tmp_path, case):
     assert abs(per) > 1e-3 * abs(S)  # the transporters' share is really exercised
     for name in TRANSPORTERS:
         assert df[f"{name}.forward"].iloc[-1] + df[f"{name}.backward"].iloc[-1] > 20, name
+
+
+# -- built-in scenarios and input checks ---------------------------------------------------
+def test_builtins_listed_and_run_from_the_cli(tmp_path, capsys):
+    import pandas as pd
+
+    from ionmc.cli import main
+
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("gaba_uptake", "kidney_sglt"):
+        assert name in out
+        assert main(["run", name, "-o", str(tmp_path / name), "--duration", "2"]) == 0
+    df = pd.read_parquet(tmp_path / "gaba_uptake" / "timeseries")
+    assert df["cell.GABA.count"].iloc[-1] > 0 and df["GAT1.GABA.net_efflux"].iloc[-1] < 0
+    df = pd.read_parquet(tmp_path / "kidney_sglt" / "timeseries")
+    for cell, tr in (("s1", "SGLT2"), ("s3", "SGLT1")):
+        assert df[f"{cell}.glucose.mM"].iloc[-1] > 0.1
+        assert df[f"{tr}.current_pA"].iloc[-1] < 0  # Na+ carried in: inward current
+
+
+def test_builtins_reach_their_stated_limits_under_ode():
+    from conftest import make
+
+    def closed(df, cell, st, ecs_cl=None):
+        last = df.iloc[-1]
+        c_in = {s: last[f"{cell}.{s}.mM"] for s in st}
+        c_out = {"Na": 145.0, "Cl": 120.0}
+        V = last[[c for c in df.columns if c.endswith(".V_mV")][0 if cell != "s3" else 1]]
+        return equilibrium_ratio(st, next(s for s in st if CHARGES[s] == 0), c_in, c_out,
+                                 CHARGES, V * 1e-3, T)
+
+    df = run_df(make("gaba_uptake", method="ode", duration=30000.0, dt=1000.0))
+    ratio = df["cell.GABA.mM"].iloc[-1] / df["ecs.GABA.mM"].iloc[-1]
+    assert ratio == pytest.approx(closed(df, "cell", PRESETS["GAT1"]["stoichiometry"]),
+                                  rel=0.01)
+    assert ratio == pytest.approx(1.765e4, rel=0.01)  # the header's number
+    df = run_df(make("kidney_sglt", method="ode", duration=3000.0, dt=100.0))
+    assert df["s1.glucose.mM"].iloc[-1] / 0.1 == pytest.approx(133, rel=0.01)
+    assert 100 < df["s3.glucose.mM"].iloc[-1] < 0.5 * 1.76e3  # far below SGLT1's ceiling
+
+
+@pytest.mark.parametrize("key,value,msg", [
+    ("mechanisms.SGLT1.preset", "SGLT9", "unknown preset"),
+    ("mechanisms.SGLT1.stoichiometry", {"Na": 2, "sucrose": 1}, "unknown species"),
+    ("mechanisms.SGLT1.stoichiometry", {"Na": 1.5}, "not a nonzero integer"),
+    ("mechanisms.SGLT1.K_m_mM", {"Na": -1.0}, "positive"),
+    ("mechanisms.SGLT1.K_m_out_mM", {"K": 1.0}, "not in the stoichiometry"),
+    ("mechanisms.SGLT1.voltage_split", 1.5, "between 0 and 1"),
+    ("mechanisms.SGLT1.density_per_um2", -1.0, "negative"),
+])
+def test_bad_transporter_input_is_one_clear_line(key, value, msg):
+    from ionmc.errors import InputError
+
+    with pytest.raises(InputError, match=msg):
+        load_scenario("kidney_sglt", [(key, value)])
+
+
+def test_stoichiometry_override_merges_over_the_preset_and_cannot_change_in_a_run():
+    from ionmc.errors import InputError
+
+    sc = load_scenario("gaba_uptake", [("mechanisms.GAT1.stoichiometry", {"Na": 3})])
+    assert sc.mechanism("GAT1")["stoichiometry"] == {"Na": 3, "Cl": 1, "GABA": 1}
+    # the resolved scenario reads back to itself
+    from ionmc.scenario import validate
+    import tomllib
+
+    again = validate(tomllib.loads(sc.to_toml()), "again")
+    assert again.data["mechanisms"] == sc.data["mechanisms"]
+    with pytest.raises(InputError, match="cannot change"):
+        load_scenario("gaba_uptake", [("events", [{"at_s": 1.0, "set": {
+            "mechanisms.GAT1.stoichiometry": 3}}])])
