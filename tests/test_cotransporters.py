@@ -285,7 +285,7 @@ def test_builtins_listed_and_run_from_the_cli(tmp_path, capsys):
 def test_builtins_reach_their_stated_limits_under_ode():
     from conftest import make
 
-    def closed(df, cell, st, ecs_cl=None):
+    def closed(df, cell, st):
         last = df.iloc[-1]
         c_in = {s: last[f"{cell}.{s}.mM"] for s in st}
         c_out = {"Na": 145.0, "Cl": 120.0}

@@ -36,7 +36,7 @@ in the ledger's sense and the ledger closes to rounding under `ssa`.
 import copy
 import math
 
-from .constants import F, IONS_PER_MM_UM3, R
+from .constants import F, R
 from .numba_conf import leaf
 
 TYPE = "cotransporter"
@@ -234,7 +234,3 @@ def equilibrium_ratio(stoich, cargo, conc_in, conc_out, charges, V, T):
         if sp != cargo:
             s += n * math.log(conc_out[sp] / conc_in[sp])
     return math.exp(s / n_c)
-
-
-def ions_per_mM(vol_um3):
-    return IONS_PER_MM_UM3 * vol_um3
