@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .constants import E_CHARGE
+from .cotransporter import rate as cotransport_rate
 from .leak import ghk_factor
 from .metabolism import I_ADP, I_ATP, I_CR, I_O2, I_PCR, I_PI, P_JIN, P_KB, P_KF, P_KOUT, \
     load_rate, oxphos_rate
@@ -29,6 +30,9 @@ KIND_LOAD_FW = 8
 KIND_LOAD_BW = 9
 KIND_CK_FW = 10
 KIND_CK_BW = 11
+# cotransporters (cotransporter.py): one pair per transporter
+KIND_COTR_FW = 12
+KIND_COTR_BW = 13
 
 
 @leaf
@@ -56,6 +60,8 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
     against 19 ns without (measured with benchmarks/bench_engine.py's network).
     """
     kind = kind_[j]
+    if kind >= KIND_COTR_FW:
+        return cotransport_rate(j, x, V[mem_[j]] + hdv_[j], P, II, inv_nvol)
     if kind >= KIND_OX_FW:
         return _metabolic(j, kind, x, P, II, inv_nvol)
     n = x[src_[j]]

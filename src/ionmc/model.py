@@ -14,7 +14,7 @@ of the pumps on the same compartment.
 """
 import numpy as np
 
-from . import activity, leak, metabolism, pump
+from . import activity, cotransporter, leak, metabolism, pump
 from .constants import CM_TO_M, E_CHARGE, F, IONS_PER_MM_UM3, R, UF_PER_CM2_TO_F_PER_M2, \
     UM2_TO_M2, UM3_TO_M3
 from .errors import InputError
@@ -25,8 +25,9 @@ KIND_PUMP_FW = 2
 KIND_PUMP_BW = 3
 KIND_OX_FW, KIND_OX_BW, KIND_O2_OUT, KIND_O2_IN, KIND_LOAD_FW, KIND_LOAD_BW, KIND_CK_FW, \
     KIND_CK_BW = range(4, 12)
-NPAR = max(pump.N_PAR, 6)
-NII = 8
+KIND_COTR_FW, KIND_COTR_BW = 12, 13
+NPAR = max(pump.N_PAR, 6, cotransporter.N_PAR)
+NII = max(8, cotransporter.N_II)
 
 
 def _largest_remainder(total, probs):
@@ -159,7 +160,7 @@ class Model:
                 mech.n_agents = int(round(spec["density_per_um2"] * mspec["area_um2"]))
                 pool = cin in self.pools
                 ii = np.array([self.idx(cin, "Na"), self.idx(cin, "K"), self.idx(cout, "Na"),
-                               self.idx(cout, "K"), 0, -1, -1, -1], np.int64)
+                               self.idx(cout, "K"), 0] + [-1] * (NII - 5), np.int64)
                 if pool:
                     ii[5:8] = [self.idx(cin, s) for s in ("ATP", "ADP", "Pi")]
                 t0 = len(kinds)
@@ -220,6 +221,30 @@ class Model:
                 mech.ref = ([t0, t0 + 2], [t0 + 1, t0 + 3])
                 mech.efflux = {"O2": {t0 + 4: 1, t0 + 5: -1}}
                 mech.pool_compartment = cin
+            elif mech.type == cotransporter.TYPE:
+                st = spec["stoichiometry"]
+                fw_ii, bw_ii = noii.copy(), noii.copy()
+                fw_ii[0] = bw_ii[0] = len(st)
+                fw = {}
+                for k, (s, n) in enumerate(st.items()):
+                    i_in, i_out = self.idx(cin, s), self.idx(cout, s)
+                    a, b = (i_out, i_in) if n > 0 else (i_in, i_out)  # forward source, dest
+                    fw_ii[1 + 2 * k:3 + 2 * k] = [a, b]
+                    bw_ii[1 + 2 * k:3 + 2 * k] = [b, a]
+                    fw[i_in] = fw.get(i_in, 0) + n
+                    fw[i_out] = fw.get(i_out, 0) - n
+                t0 = len(kinds)
+                kinds += [KIND_COTR_FW, KIND_COTR_BW]
+                src += [int(fw_ii[1]), int(bw_ii[1])]
+                mem += [mi, mi]
+                stoich += [fw, {k: -v for k, v in fw.items()}]
+                prow += [np.zeros(NPAR), np.zeros(NPAR)]
+                irow += [fw_ii, bw_ii]
+                wk += [0, 0]
+                mech.transitions = [t0, t0 + 1]
+                mech.ref = (t0, t0 + 1)
+                # net efflux (inside -> outside): a forward turnover moves n_s inward
+                mech.efflux = {s: {t0: -n, t0 + 1: n} for s, n in st.items()}
         nt = len(kinds)
         self.nt = nt
         self.tr_kind = np.array(kinds, np.int64)
@@ -269,6 +294,9 @@ class Model:
                 r |= {("x", int(i)) for i in self.tr_ii[j, :4]}
                 r |= {("x", int(i)) for i in self.tr_ii[j, 5:8] if i >= 0}
                 r.add(("V", int(self.tr_mem[j])))
+            elif self.tr_kind[j] >= KIND_COTR_FW:  # every count it moves, and V
+                r |= {("x", int(i)) for i in self.tr_ii[j, 1:1 + 2 * self.tr_ii[j, 0]]}
+                r.add(("V", int(self.tr_mem[j])))
             elif self.tr_kind[j] >= KIND_OX_FW:  # reads pool counts, not V
                 r |= {("x", int(i)) for i in self.tr_ii[j, :6] if i >= 0}
             else:
@@ -308,6 +336,15 @@ class Model:
             row = pump.param_row(spec, self.T, dg0)
             for j in mech.transitions:
                 self.tr_p[j, :pump.N_PAR] = row
+        elif mech.type == cotransporter.TYPE:
+            cin, cout = (d["compartments"][mspec[side]] for side in ("inside", "outside"))
+            charges = {s: d["species"][s]["charge"] for s in spec["stoichiometry"]}
+            clamped = [{s: c["bath"] or s in c["clamped_species"]
+                        for s in spec["stoichiometry"]} for c in (cin, cout)]
+            fw, bw = cotransporter.rows(spec, self.T, mspec["area_um2"], charges, *clamped)
+            j0, j1 = mech.transitions
+            self.tr_p[j0, :cotransporter.N_PAR] = fw
+            self.tr_p[j1, :cotransporter.N_PAR] = bw
         elif mech.type == metabolism.TYPE:
             vol = d["compartments"][mspec["inside"]]["volume_um3"]
             rows = metabolism.rows(spec, self.T, vol, mspec["area_um2"])

@@ -394,8 +394,13 @@ def validate(raw, src, duration=None):
             raise InputError(src, f"{pre}.type",
                              f"unknown mechanism type {typ!r} (known: {', '.join(REGISTRY)})")
         mod = REGISTRY[typ]
+        if hasattr(mod, "resolve"):  # presets fill what the table does not give
+            spec, err = mod.resolve(spec)
+            if err:
+                raise InputError(src, f"{pre}.{err[0]}", err[1])
+        types = getattr(mod, "PARAM_TYPES", {})
         schema = {"type": (None, str), "name": (None, str)}
-        schema.update({k: (d, str if k in ("membrane", "species") else _NUM)
+        schema.update({k: (d, types.get(k, str if k in ("membrane", "species") else _NUM))
                        for k, (d, _) in mod.PARAMS.items()})
         t = _table(src, pre, spec, schema)
         if t["membrane"] not in mems:
@@ -502,6 +507,11 @@ def _check_mechanism(src, pre, t, species):
         for k in ("rate_Hz", "start_s", "overlap_factor", "spike_amplitude_mV"):
             if t[k] < 0:
                 raise InputError(src, f"{pre}.{k}", f"must not be negative (got {t[k]:g})")
+    if t["type"] == "cotransporter":
+        from . import cotransporter
+
+        for key, msg in cotransporter.check(t, species):
+            raise InputError(src, f"{pre}.{key}", msg)
     if "q10" in t and t["q10"] <= 0:
         raise InputError(src, f"{pre}.q10", "must be positive")
 
@@ -539,6 +549,8 @@ def _check_event_target(src, key, target, value, data):
         for m in data["mechanisms"]:
             if m["name"] == parts[1]:
                 if parts[2] in ("type", "name", "membrane", "species") or \
+                        (m["type"] == "cotransporter" and parts[2] in
+                         ("preset", "stoichiometry", "K_m_mM", "K_m_out_mM")) or \
                         (m["type"] == "metabolism" and parts[2] == "ATP_per_O2"):
                     raise InputError(src, key, f"{parts[2]!r} cannot change during a run")
                 if parts[2] not in m:
