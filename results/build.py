@@ -15,6 +15,7 @@ import ionmc
 from ionmc import analysis
 from ionmc.energetics import energetics
 from ionmc.report import build as build_report
+from ionmc.constants import F, R
 from ionmc.scenario import load_scenario, validate
 
 HERE = Path(__file__).resolve().parent
@@ -110,8 +111,27 @@ def claims():
                  f"first); the same cell with ouabain instead: {onset_after(ob, cut):.0f} s. "
                  "1 GΩ soma, 7 mM ATP + PCr, no glycolysis",
                  f"`{cmd('anoxia')}`"))
-    rows.append(("GABA and glucose transporters concentrate their cargo to a limit",
-                 "pending (cotransporters, issue 5)", ""))
+    # GAT1: 2 Na+ + Cl- + GABA in, net charge +1: limit (Na_o/Na_i)^2 (Cl_o/Cl_i) e^(-FV/RT)
+    ga = run("gaba_uptake")
+    last = {c: analysis.read_column(ga, c)[1][0, -1] for c in
+            ("cell.GABA.mM", "ecs.GABA.mM", "cell.Na.mM", "ecs.Na.mM", "cell.Cl.mM",
+             "ecs.Cl.mM", "pm.V_mV")}
+    lim = ((last["ecs.Na.mM"] / last["cell.Na.mM"]) ** 2 * last["ecs.Cl.mM"]
+           / last["cell.Cl.mM"] * math.exp(-F * last["pm.V_mV"] * 1e-3 / (R * 310.0)))
+    ratio = last["cell.GABA.mM"] / last["ecs.GABA.mM"]
+    rows.append(("GAT1 concentrates GABA to a thermodynamic limit",
+                 f"GABA_i/GABA_o = {ratio:.4g} after {t_end(ga):.0f} s, {100 * ratio / lim:.1f}% "
+                 f"of the closed-form limit {lim:.4g} at the final state (2 Na+ : Cl− : GABA)",
+                 f"`{cmd('gaba_uptake')}`"))
+    kd = run("kidney_sglt")
+    g = {c: analysis.read_column(kd, c)[1][0, -1] for c in
+         ("s1.glucose.mM", "s3.glucose.mM", "lumen.glucose.mM")}
+    rows.append(("SGLT reabsorbs glucose against its gradient (kidney)",
+                 f"SGLT2 cell: {g['s1.glucose.mM'] / g['lumen.glucose.mM']:.1f}x the lumen "
+                 "(closed-form limit 132.8x for 1 Na+ : 1 glucose); SGLT1 cell: "
+                 f"{g['s3.glucose.mM'] / g['lumen.glucose.mM']:.0f}x and still rising at "
+                 f"{t_end(kd):.0f} s (limit 1.76e4x for 2 Na+; no basolateral exit modelled)",
+                 f"`{cmd('kidney_sglt')}`"))
     # Cl- below its outside concentration
     dn = run("donnan")
     _, cl = analysis.read_column(dn, "cell.Cl.mM")
@@ -120,11 +140,31 @@ def claims():
                  f"Cl_i/Cl_o = {cl[0, -1] / cl_o:.3f} after {t_end(dn):.0f} s (closed form "
                  "0.627)", f"`{cmd('donnan')}`"))
     rc = load_scenario("resting_neuron").data["compartments"]
-    rows.append(("… and with the pump-held potential (and KCC2) ≈ 0.06",
+    kcc2 = load_scenario("resting_neuron").to_toml() + KCC2
+    (RUNS / "kcc2.toml").write_text(kcc2)
+    kc = load_scenario(RUNS / "kcc2.toml", ["scenario.method='ode'",
+                                            "scenario.start='steady_state'",
+                                            f"mechanisms.Cl_leak.permeability_cm_per_s={P_CL}"],
+                       duration=1.0)
+    kdf = ionmc.simulate(kc)[0].iloc[-1]
+    rows.append(("… and with the pump-held potential and KCC2 ≈ 0.06",
                  f"{rc['neuron']['concentrations_mM']['Cl'] / rc['ecs']['concentrations_mM']['Cl']:.3f}"
-                 " with the pump-held −70 mV alone (Cl− at equilibrium); with KCC2: pending "
-                 "(issue 5)", en_cmd))
+                 " with the pump-held −70 mV alone (Cl− at equilibrium with V); "
+                 f"{kdf['neuron.Cl.mM'] / kdf['ecs.Cl.mM']:.3f} with KCC2 (1e4 /µm², P_Cl "
+                 f"0.045 P_K) at its steady state, V {kdf['soma.V_mV']:.1f} mV",
+                 "results/build.py (resting_neuron + KCC2, ode, start = steady_state)"))
     return rows
+
+
+KCC2 = """
+[[mechanisms]]
+type = "cotransporter"
+name = "KCC2"
+membrane = "soma"
+preset = "KCC2"
+density_per_um2 = 1e4
+"""
+P_CL = 2.9461968183403014e-07  # resting_neuron's P_Cl / 10: mature neurons' low Cl- leak
 
 
 def onset_after(r, t_event):
