@@ -75,6 +75,11 @@ def test_markdown_format(single, tmp_path):
     assert len(pngs) == 4 and all((tmp_path / p).stat().st_size > 1000 for p in pngs)
 
 
+def test_png_format(single, tmp_path):
+    d = build(single, tmp_path / "figs", fmt="png")
+    assert sorted(p.name for p in d.iterdir()) == [f"fig{i}.png" for i in range(1, 5)]
+
+
 def test_half_finished_run_reports_what_it_has(ensemble, tmp_path):
     part = tmp_path / "half"
     shutil.copytree(ensemble, part)

@@ -37,8 +37,9 @@ def _parser():
     rp.add_argument("outdir")
     rp.add_argument("-o", "--output", help="report file (default OUTDIR/report.html or .md)")
     rp.add_argument("--point", type=int, help="of a sweep: the point to report (0, 1, ...)")
-    rp.add_argument("--format", choices=("html", "md"), default="html",
-                    help="html: one self-contained file; md: Markdown with PNG figures")
+    rp.add_argument("--format", choices=("html", "md", "png"), default="html",
+                    help="html: one self-contained file; md: Markdown with PNG figures; "
+                    "png: the figures alone")
     sub.add_parser("list", help="list the built-in scenarios")
     return p
 

@@ -370,7 +370,8 @@ img{max-width:100%}figcaption{font-size:14px;color:#444;margin-bottom:2em}
 
 def build(outdir, out=None, fmt="html", point=None):
     """Write the report of OUTDIR (of a sweep: of its `point`); return its path. fmt: 'html'
-    (one self-contained file) or 'md' (Markdown with PNG figures in a directory beside it)."""
+    (one self-contained file), 'md' (Markdown with PNG figures in a directory beside it) or
+    'png' (the figures alone, in a directory)."""
     run = analysis.open_run(outdir, point)
     figs = Figures(run).all()
     name = run.manifest.get("scenario_name", "run")
@@ -382,6 +383,12 @@ def build(outdir, out=None, fmt="html", point=None):
     missing = (f"{len(run.missing)} replicate(s) missing ({', '.join(map(str, run.missing))}): "
                "this report shows the finished ones; `ionmc run` with the same OUTDIR "
                "completes the rest." if run.missing else "")
+    if fmt == "png":  # the figures alone, as fig1.png ... in a directory
+        figdir = Path(out).with_suffix("") if out else Path(outdir) / stem
+        figdir.mkdir(parents=True, exist_ok=True)
+        for i, (title, caption, fig) in enumerate(figs):
+            (figdir / f"fig{i + 1}.png").write_bytes(_png(fig, dpi=100))
+        return figdir
     if fmt == "md":
         figdir = out.with_suffix("")
         figdir.mkdir(exist_ok=True)
