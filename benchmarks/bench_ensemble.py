@@ -7,7 +7,7 @@
    to Parquet in row groups) in this process; peak RSS growth above the post-import
    baseline, sampled every 10 ms. Must stay under 50 MB.
 
-usage: python benchmarks/bench_ensemble.py [--replicates 8] [--duration 1.5]
+usage: python benchmarks/bench_ensemble.py [--replicates 8] [--duration 7.0]
 """
 import argparse
 import shutil
@@ -70,7 +70,7 @@ def memory(work):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--replicates", type=int, default=8)
-    ap.add_argument("--duration", type=float, default=1.5)
+    ap.add_argument("--duration", type=float, default=7.0)
     ap.add_argument("--workdir", default="/tmp/ionmc-bench-ensemble")
     a = ap.parse_args()
     work = Path(a.workdir)
