@@ -90,3 +90,20 @@ def test_energy_budget_burns_hundreds_of_millions_of_o2_per_second():
     assert 1e8 <= rate <= 2e9
     # the budget's rate (leaks + mean spike load, pumps and basal load, 5 ATP per O2)
     assert rate == pytest.approx(b["o2_molecules_per_s"], rel=0.05)
+
+
+def test_absurd_spike_load_is_refused_and_a_failed_run_is_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    cli = [sys.executable, "-m", "ionmc.cli", "run", "firing_neuron", "-o", str(tmp_path / "o"),
+           "--duration", "1", "--set", "mechanisms.firing.start_s=0.0"]
+    r = subprocess.run(cli + ["--set", "mechanisms.firing.Na_per_spike=1e30"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "Na_per_spike" in r.stderr and r.stderr.count("\n") == 1
+    # a load the cell cannot hold (all the ECS's Na+ in one spike) breaks the leap's solver:
+    # one line, exit 1, no traceback
+    r = subprocess.run(cli + ["--set", "mechanisms.firing.Na_per_spike=1e14"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert "run failed" in r.stderr

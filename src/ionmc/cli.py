@@ -1,5 +1,6 @@
 """The `ionmc` command line: a thin layer over the Python API (DESIGN.md section 4)."""
 import argparse
+import os
 import sys
 
 from . import __version__
@@ -124,6 +125,13 @@ def main(argv=None):
         print("ionmc: interrupted; finished replicates are kept, run again to complete",
               file=sys.stderr)
         return 130
+    except Exception as exc:  # a failure while simulating: one line, not a traceback
+        if os.environ.get("IONMC_DEBUG"):
+            raise
+        kept = " (finished replicates are kept in OUTDIR)" if args.command == "run" else ""
+        print(f"ionmc: error: {args.command} failed: {type(exc).__name__}: {exc}{kept}; "
+              "set IONMC_DEBUG=1 for the traceback", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -135,7 +135,7 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
         mspec = data["membranes"][mech.spec["membrane"]]
         na, k = activity.ions_per_spike(mech.spec, mspec)
         if method_cls.integer:
-            na, k = rng.poisson(na), rng.poisson(k)
+            na, k = rng.poisson(na), rng.poisson(k)  # (lam <= 1e15 by validation)
         x = method.x
         g0 = cols.free_energy(x)
         moved = []

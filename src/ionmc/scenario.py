@@ -507,6 +507,10 @@ def _check_mechanism(src, pre, t, species):
         for k in ("rate_Hz", "start_s", "overlap_factor", "spike_amplitude_mV"):
             if t[k] < 0:
                 raise InputError(src, f"{pre}.{k}", f"must not be negative (got {t[k]:g})")
+        for k in ("Na_per_spike", "K_per_spike"):
+            if t[k] != -1 and not 0 <= t[k] <= 1e15:
+                raise InputError(src, f"{pre}.{k}", f"must be -1 (derived) or an ion count "
+                                 f"between 0 and 1e15 (got {t[k]:g})")
     if t["type"] == "cotransporter":
         from . import cotransporter
 
