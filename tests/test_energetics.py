@@ -98,3 +98,15 @@ def test_simulated_o2_use_matches_the_budget_with_a_pool(method):
     t = df["time_s"].to_numpy()
     rate = (o2[-1] - o2[5]) / (t[-1] - t[5])
     assert rate == pytest.approx(b["o2_molecules_per_s"], rel=0.02)
+
+
+def test_budget_counts_the_cotransporters_na():
+    # gaba_uptake at t = 0: GAT1 brings 2 Na+ per turnover; the budget's transporter Na+
+    # equals twice the net turnover rate of a simulated (ode) start
+    sc = make("gaba_uptake", method="ode", duration=0.01, dt=0.002)
+    b = energetics(sc)["membranes"]["pm"]
+    df = run_df(sc)
+    net = (df["GAT1.forward"] - df["GAT1.backward"]).to_numpy()
+    assert b["transporter_na_per_s"] == pytest.approx(2 * net[1] / 0.002, rel=0.01)
+    assert b["pump_cycles_per_s"] == pytest.approx(
+        (b["na_influx_per_s"] + b["transporter_na_per_s"]) / 3.0, rel=1e-12)

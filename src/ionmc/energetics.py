@@ -15,8 +15,8 @@ Choices (README, "ionmc energetics"):
   "diffusion_share" is the seed's sense of ">90% from the K+ battery": 1 - the pump's
   electrogenic share (slope resistance) over V.
 - "pump_cycles_per_s" / "atp_per_s" are the rates that balance the net Na+ entry through
-  the leaks and, where the membrane has a spike train, its mean Na+ load (/ 3, one ATP per
-  cycle); "pump_model_cycles_per_s" is what the scenario's
+  the leaks and, where the membrane has them, a spike train's mean Na+ load and the
+  cotransporters' net Na+ flux at this state (/ 3, one ATP per cycle); "pump_model_cycles_per_s" is what the scenario's
   pumps actually turn over at this state (King-Altman), equal at a designed fixed point.
 - O2 per second = (pump ATP/s + the pool's basal ATP/s) / ATP per O2: the cell's pool's
   `ATP_per_O2` where it has one, else 5 (REFERENCES.md, "Energy budget": P/O ~2.5 per O
@@ -27,7 +27,7 @@ import math
 
 from scipy.optimize import brentq
 
-from . import activity, leak, metabolism, pump
+from . import activity, cotransporter, leak, metabolism, pump
 from .closed_forms import ghk_current, nernst
 from .constants import E_CHARGE, F, R
 
@@ -56,6 +56,28 @@ def _leak_current(model, mi, x, V):
 def _conc(model, x, comp, s):
     i = model.idx(comp, s)
     return float(x[i] * model.inv_nvol[i])
+
+
+def _transporter_na(model, mi, x):
+    """Net Na+ entering through the membrane's cotransporters at state x (ions/s), from the
+    kernels' own propensities; None when it has none."""
+    import numpy as np
+
+    from .kernels import all_propensities, voltages
+
+    name = model.mems[mi]
+    js = [j for m in model.mechs if m.type == cotransporter.TYPE
+          and m.spec["membrane"] == name for j in m.transitions]
+    if not js or "Na" not in model.species:
+        return None
+    M = model.kernel_args()
+    x = np.asarray(x)
+    V = np.zeros(len(model.mems))
+    voltages(x, V, M)
+    a = np.zeros(model.nt)
+    all_propensities(x, V, a, M)
+    i_na = model.idx(model.scenario.data["membranes"][name]["inside"], "Na")
+    return float(sum(a[j] * model.stoich_full[j, i_na] for j in js))
 
 
 def _pool(model, x, mi):
@@ -140,6 +162,10 @@ def membrane_budget(model, mi, x):
                    and m.spec["membrane"] == name)
         if load:
             out["activity_na_per_s"] = load
+        tr = _transporter_na(model, mi, x)
+        if tr is not None:
+            out["transporter_na_per_s"] = tr
+            load += tr
         cycles = (na_influx + load) / 3.0
         out["pump_cycles_per_s"] = cycles
         out["atp_per_s"] = cycles
@@ -206,6 +232,7 @@ ROWS = [
     ("leak_current_pA", "net leak current (outward +)", "pA"),
     ("na_influx_per_s", "net Na+ entry through the leaks", "ions/s"),
     ("activity_na_per_s", "Na+ entry by spikes (mean)", "ions/s"),
+    ("transporter_na_per_s", "Na+ entry through cotransporters (now)", "ions/s"),
     ("pump_cycles_per_s", "pump cycles that balance the Na+ entry (= ATP/s)", "1/s"),
     ("pump_model_cycles_per_s", "pump cycles the scenario's pumps run at", "1/s"),
     ("basal_atp_per_s", "ATP used by the pool's basal load", "1/s"),
