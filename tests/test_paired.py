@@ -51,3 +51,18 @@ def test_paired_difference_variance_is_10x_smaller():
     assert ratio >= 10, ratio
     # and the treatment effect is still seen: Na+ rises once 10% of the pumps are blocked
     assert paired.mean() > 4 * se_of_mean(paired)
+
+
+def test_per_transition_streams_book_atp_work_at_the_pools_dg():
+    # the same firing step as the direct method: on a metabolic pool the ATP step's work is
+    # -dG_ATP of the pool at each firing (kernels.ledger_arg), here ~57.6 kJ/mol per cycle
+    N_A = 6.02214076e23
+    for streams in ("shared", "per_transition"):
+        df = run_df(make("anoxia", 1e-4, method="ssa", duration=0.2, dt=0.05, seed=5,
+                         events=[], sets=[("scenario.random_streams", streams)]))
+        # the pump's ATP-booking step is its first; count cycles by the Na step, which
+        # differs from it by at most one per pump molecule over the run
+        net = df["pump.forward"].iloc[-1] - df["pump.backward"].iloc[-1]
+        assert net > 300
+        per = df["thermo.atp_work_J"].iloc[-1] / net * N_A / 1e3
+        assert per == pytest.approx(57.6, rel=0.02), (streams, per)

@@ -18,11 +18,11 @@ import math
 
 import numpy as np
 
-from .kernels import all_propensities, apply_transition, prop_arrays, refresh, voltages
+from .kernels import all_propensities, voltages
 from .numba_conf import inlined, leaf, njit
+from .ssa import fire
 
-_apply_transition, _voltages, _prop_arrays, _refresh = (
-    inlined(k) for k in (apply_transition, voltages, prop_arrays, refresh))
+_fire = inlined(fire)
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -50,8 +50,6 @@ def stream_exp(key, j, k):
 def mnrm_advance(x, F, S, VS, t, t_end, a, V, Tin, P, cnt, key, M):
     """Fire events until t_end; returns (t, events fired). Tin: internal times, P: next
     Poisson points, cnt: draws used per stream. Accumulates F, S, VS like `ssa_advance`."""
-    dep_ptr, dep_idx, hdv, rev = M[9], M[10], M[17], M[18]
-    kind, src, mem, hdv, P_, II, inv_nvol = _prop_arrays(M)
     nt = a.shape[0]
     fired = 0
     while True:
@@ -72,19 +70,10 @@ def mnrm_advance(x, F, S, VS, t, t_end, a, V, Tin, P, cnt, key, M):
         for j in range(nt):
             Tin[j] += a[j] * dmin
         Tin[mu] = P[mu]  # exactly, against rounding
-        aj = a[mu]
-        VS[mu] += V[mem[mu]] + hdv[mu]
-        _apply_transition(mu, x, 1, M)
-        F[mu] += 1
+        _fire(mu, x, F, S, VS, V, a, M)  # the same step and bookkeeping as ssa.py
         fired += 1
         P[mu] += stream_exp(key, mu, cnt[mu])
         cnt[mu] += 1
-        _voltages(x, V, M)
-        _refresh(dep_idx, dep_ptr[mu], dep_ptr[mu + 1], x, V, a, kind, src, mem, hdv, P_, II,
-                 inv_nvol)
-        ar = a[rev[mu]]
-        if ar > 0.0:
-            S[mu] += math.log(aj / ar)
 
 
 @njit

@@ -15,6 +15,30 @@ _apply_transition, _voltages, _prop_arrays, _refresh, _ledger_arg = (
 
 
 @leaf
+def fire(j, x, F, S, VS, V, a, M):
+    """Fire transition j with its bookkeeping, for both exact methods (this module and
+    paired.py): the ledger's argument into VS[j], the jump, F[j], the potentials, the
+    propensities it changed (dependency graph) and ln(a_j(x)/a_r(x')) into S[j]. Returns the
+    change of the sum of the propensities."""
+    dep_ptr, dep_idx, hdv, rev, wk = M[9], M[10], M[17], M[18], M[19]
+    kind, src, mem, hdv, P, II, inv_nvol = _prop_arrays(M)
+    aj = a[j]
+    VS[j] += _ledger_arg(j, x, V, mem, hdv, wk, P, II, inv_nvol)
+    _apply_transition(j, x, 1, M)
+    F[j] += 1
+    _voltages(x, V, M)
+    d = _refresh(dep_idx, dep_ptr[j], dep_ptr[j + 1], x, V, a, kind, src, mem, hdv, P, II,
+                 inv_nvol)
+    ar = a[rev[j]]  # the reverse reads every count j changed, so it is fresh
+    if ar > 0.0:
+        S[j] += math.log(aj / ar)
+    return d
+
+
+_fire = inlined(fire)
+
+
+@leaf
 def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
     """Run events until t_end (or max_events). Returns (t, a0, events fired).
 
@@ -27,8 +51,6 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
     The waiting time that would cross t_end is discarded: by memorylessness, restarting
     the clock at t_end is exact.
     """
-    dep_ptr, dep_idx, hdv, rev, wk = M[9], M[10], M[17], M[18], M[19]
-    kind, src, mem, hdv, P, II, inv_nvol = _prop_arrays(M)
     nt = a.shape[0]
     fired = 0
     since_resum = 0
@@ -48,17 +70,8 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
         # guard against rounding: never fire a transition with zero propensity
         while a[j] <= 0.0 and j > 0:
             j -= 1
-        aj = a[j]
-        VS[j] += _ledger_arg(j, x, V, mem, hdv, wk, P, II, inv_nvol)
-        _apply_transition(j, x, 1, M)
-        F[j] += 1
+        a0 += _fire(j, x, F, S, VS, V, a, M)
         fired += 1
-        _voltages(x, V, M)
-        a0 += _refresh(dep_idx, dep_ptr[j], dep_ptr[j + 1], x, V, a, kind, src, mem, hdv, P,
-                      II, inv_nvol)
-        ar = a[rev[j]]  # the reverse reads every count j changed, so it is fresh
-        if ar > 0.0:
-            S[j] += math.log(aj / ar)
         since_resum += 1
         if since_resum >= 4096:  # bound the drift of the running sum
             a0 = 0.0
