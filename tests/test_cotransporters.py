@@ -9,7 +9,7 @@ from ionmc.cotransporter import PRESETS, equilibrium_ratio
 from ionmc.model import Model
 from ionmc.scenario import load_scenario
 
-from conftest import run_df
+from conftest import balance, run_df
 
 T = 310.0
 NA = (15.0, 145.0)  # mM inside, outside
@@ -247,8 +247,6 @@ LEDGER_CASES = {
 
 @pytest.mark.parametrize("case", list(LEDGER_CASES))
 def test_ledger_closes_to_rounding_under_ssa_with_transporters(tmp_path, case):
-    from test_ledger import balance
-
     path = tmp_path / "cell.toml"
     path.write_text(LEDGER_CELL.format(**LEDGER_CASES[case]))
     sc = with_transporters(load_scenario(path), "cell", "bath", "pm")

@@ -5,24 +5,7 @@ import pytest
 
 from ionmc.scenario import load_scenario
 
-from conftest import make, run_df
-
-LEDGER = ["thermo.free_energy_J", "thermo.atp_work_J", "thermo.clamp_work_J",
-          "thermo.bath_exchange_J", "thermo.event_work_J", "thermo.entropy_production_J_per_K"]
-
-
-def balance(df, T=310.0):
-    G = df["thermo.free_energy_J"] - df["thermo.free_energy_J"].iloc[0]
-    W = df["thermo.atp_work_J"] + df["thermo.clamp_work_J"] + df["thermo.bath_exchange_J"] \
-        + df["thermo.event_work_J"]
-    TS = T * df["thermo.entropy_production_J_per_K"]
-    resid = G - (W - TS)
-    scale = max(np.abs(G).max(), np.abs(W).max(), np.abs(TS).max(),
-                np.abs(df[[c for c in df.columns if c.startswith("thermo.") and
-                           c.endswith("_J")]]).max().max() * 0)
-    assert np.allclose(resid, df["thermo.balance_residual_J"], rtol=0, atol=1e-12 * scale)
-    return resid, scale
-
+from conftest import balance, make, run_df
 
 MIXED = """
 [scenario]
