@@ -80,3 +80,97 @@ def balance(df, T=310.0):
     scale = max(np.abs(G).max(), np.abs(W).max(), np.abs(TS).max())
     assert np.allclose(resid, df["thermo.balance_residual_J"], rtol=0, atol=1e-12 * scale)
     return resid, scale
+
+
+SMALL_CELL = """
+[scenario]
+name = "small_cell"
+duration_s = {duration}
+record_interval_s = 0.01
+method = "{method}"
+seed = {seed}
+[species]
+Na = {{ charge = 1 }}
+K = {{ charge = 1 }}
+Cl = {{ charge = -1 }}
+X = {{ charge = -1, permeant = false }}
+[compartments.cell]
+volume_um3 = 0.01
+concentrations_mM = {{ Na = 15.0, K = 140.0, Cl = 9.0 }}
+balance_charge_with = "X"
+{clamped}
+[compartments.bath]
+volume_um3 = 10.0
+concentrations_mM = {{ Na = 145.0, K = 5.0, Cl = 120.0 }}
+balance_charge_with = "X"
+bath = {bath}
+[membranes.pm]
+inside = "cell"
+outside = "bath"
+area_um2 = 0.05
+initial_potential_mV = -70.0
+{clamp}
+{leaks}
+{events}
+"""
+LEAK = """[[mechanisms]]
+type = "leak"
+name = "{s}_leak"
+membrane = "pm"
+species = "{s}"
+permeability_cm_per_s = {p}
+"""
+
+
+def small_cell(method="ssa", duration=0.4, seed=4, clamped="", bath="true", clamp="",
+               leaks=(("K", 5e-6), ("Na", 1e-6), ("Cl", 2e-6)), events=""):
+    """TOML of a 0.01 um^3 cell behind a 0.05 um^2 membrane in a 10 um^3 outside (a bath
+    unless bath = "false") with leaks: the ledger tests' small system."""
+    return SMALL_CELL.format(method=method, duration=duration, seed=seed, clamped=clamped,
+                             bath=bath, clamp=clamp, events=events,
+                             leaks="".join(LEAK.format(s=sp, p=p) for sp, p in leaks))
+
+
+PUMP_CELL = """
+[scenario]
+name = "pump_clamp"
+duration_s = {duration}
+record_interval_s = {dt}
+method = "{method}"
+seed = {seed}
+[species]
+Na = {{ charge = 1 }}
+K = {{ charge = 1 }}
+X = {{ charge = -1, permeant = false }}
+[compartments.cell]
+volume_um3 = 1.0
+concentrations_mM = {{ Na = {nai}, K = {ki} }}
+clamped_species = ["Na", "K"]
+balance_charge_with = "X"
+[compartments.bath]
+volume_um3 = 100.0
+concentrations_mM = {{ Na = {nao}, K = {ko} }}
+balance_charge_with = "X"
+bath = true
+[membranes.pm]
+inside = "cell"
+outside = "bath"
+area_um2 = 1.0
+clamp_mV = {V_mV}
+[[mechanisms]]
+type = "nak_pump"
+name = "pump"
+membrane = "pm"
+density_per_um2 = {density}
+dG_ATP_kJ_per_mol = {dg}
+{events}
+"""
+
+
+def pump_cell(method="ssa", nai=15.0, ki=140.0, nao=145.0, ko=5.0, V_mV=-70.0, dg=-57.0,
+              density=1000.0, duration=2.0, dt=0.1, seed=1, events=""):
+    """TOML of pumps alone on a 1 um^2 voltage-clamped membrane, Na+ and K+ fixed on both
+    sides (clamped inside, a bath outside): the pump tests' system."""
+    return PUMP_CELL.format(method=method, nai=nai, ki=ki, nao=nao, ko=ko, V_mV=V_mV, dg=dg,
+                            density=density, duration=duration, dt=dt, seed=seed,
+                            events=events)

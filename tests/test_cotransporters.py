@@ -9,7 +9,7 @@ from ionmc.cotransporter import PRESETS, equilibrium_ratio
 from ionmc.model import Model
 from ionmc.scenario import load_scenario
 
-from conftest import balance, run_df
+from conftest import balance, run_df, small_cell
 
 T = 310.0
 NA = (15.0, 145.0)  # mM inside, outside
@@ -190,57 +190,13 @@ def test_exact_conservation_with_every_mechanism(method):
             assert (df[f"{name}.current_pA"].iloc[1:] == 0).all()
 
 
-LEDGER_CELL = """
-[scenario]
-name = "ledger_transporters"
-duration_s = 0.3
-record_interval_s = 0.01
-method = "ssa"
-seed = 7
-[species]
-Na = {{ charge = 1 }}
-K = {{ charge = 1 }}
-Cl = {{ charge = -1 }}
-X = {{ charge = -1, permeant = false }}
-[compartments.cell]
-volume_um3 = 0.01
-concentrations_mM = {{ Na = 15.0, K = 140.0, Cl = 9.0 }}
-balance_charge_with = "X"
-{clamped}
-[compartments.bath]
-volume_um3 = 10.0
-concentrations_mM = {{ Na = 145.0, K = 5.0, Cl = 120.0 }}
-balance_charge_with = "X"
-bath = {bath}
-[membranes.pm]
-inside = "cell"
-outside = "bath"
-area_um2 = 0.05
-initial_potential_mV = -70.0
-{clamp}
-[[mechanisms]]
-type = "leak"
-name = "K_leak"
-membrane = "pm"
-species = "K"
-permeability_cm_per_s = 5e-6
-[[mechanisms]]
-type = "leak"
-name = "Na_leak"
-membrane = "pm"
-species = "Na"
-permeability_cm_per_s = 1e-6
-{events}
-"""
 LEDGER_CASES = {
     # a closed system (no bath), free potential: G_ion + capacitor energy only
-    "closed": dict(clamped="", bath="false", clamp="", events=""),
+    "closed": dict(bath="false"),
     # a bath outside and Na clamped inside at a free potential (bath term at moving V)
-    "bath+clamped species": dict(clamped='clamped_species = ["Na"]', bath="true", clamp="",
-                                 events=""),
+    "bath+clamped species": dict(clamped='clamped_species = ["Na"]'),
     # voltage clamp with a step, Na and Cl clamped inside (the equilibrium test's setting)
-    "clamp": dict(clamped='clamped_species = ["Na", "Cl"]', bath="true",
-                  clamp="clamp_mV = -60.0",
+    "clamp": dict(clamped='clamped_species = ["Na", "Cl"]', clamp="clamp_mV = -60.0",
                   events='[[events]]\nat_s = 0.15\nset = { "membranes.pm.clamp_mV" = -90.0 }'),
 }
 
@@ -248,7 +204,8 @@ LEDGER_CASES = {
 @pytest.mark.parametrize("case", list(LEDGER_CASES))
 def test_ledger_closes_to_rounding_under_ssa_with_transporters(tmp_path, case):
     path = tmp_path / "cell.toml"
-    path.write_text(LEDGER_CELL.format(**LEDGER_CASES[case]))
+    path.write_text(small_cell(duration=0.3, seed=7, leaks=(("K", 5e-6), ("Na", 1e-6)),
+                               **LEDGER_CASES[case]))
     sc = with_transporters(load_scenario(path), "cell", "bath", "pm")
     df = run_df(sc)
     resid, scale = balance(df)

@@ -32,6 +32,8 @@ import ionmc
 from ionmc import pump
 from ionmc.scenario import load_scenario
 
+from conftest import pump_cell
+
 T = 310.0
 KT = sc_const.k * T                      # J
 RT = sc_const.R * T                      # J/mol
@@ -167,40 +169,6 @@ def test_leak_fluctuation_theorem_in_any_window(tmp_path, case):
 
 # -- (b) one pump near stall -----------------------------------------------------------
 
-PUMP = """
-[scenario]
-name = "ft_pump"
-duration_s = {duration}
-record_interval_s = {dt}
-method = "ssa"
-seed = {seed}
-[species]
-Na = {{ charge = 1 }}
-K = {{ charge = 1 }}
-X = {{ charge = -1, permeant = false }}
-[compartments.cell]
-volume_um3 = 1.0
-concentrations_mM = {{ Na = {nai}, K = {ki} }}
-clamped_species = ["Na", "K"]
-balance_charge_with = "X"
-[compartments.bath]
-volume_um3 = 100.0
-concentrations_mM = {{ Na = {nao}, K = {ko} }}
-balance_charge_with = "X"
-bath = true
-[membranes.pm]
-inside = "cell"
-outside = "bath"
-area_um2 = 1.0
-clamp_mV = {V_mV}
-[[mechanisms]]
-type = "nak_pump"
-name = "pump"
-membrane = "pm"
-density_per_um2 = 1.0
-dG_ATP_kJ_per_mol = {dg}
-"""
-
 PUMP_STATE = dict(nai=15.0, ki=140.0, nao=145.0, ko=5.0, V_mV=-70.0)
 
 
@@ -244,8 +212,8 @@ def test_pump_fluctuation_theorem_near_stall(tmp_path, case):
     # it is ~50 times the mean time between completions in either direction, 1/(J+ + J-).
     window = math.ceil(20.0 / min(j_plus, j_minus))
     n_windows = 10_000
-    df = run(tmp_path, PUMP.format(duration=float(window * (n_windows + 1)), dt=float(window),
-                                   seed=seed, dg=dg, **PUMP_STATE), f"pump_{case}")
+    df = run(tmp_path, pump_cell(duration=float(window * (n_windows + 1)), dt=float(window),
+                                 seed=seed, dg=dg, density=1.0, **PUMP_STATE), f"pump_{case}")
     assert df["pump.P1.count"].iloc[0] + df["pump.P2.count"].iloc[0] \
         + df["pump.P3.count"].iloc[0] + df["pump.P4.count"].iloc[0] == 1  # one molecule
     # Net cycles: increments of forward - backward of the Na+-translocating step (P2 <-> P3).

@@ -5,56 +5,7 @@ import pytest
 
 from ionmc.scenario import load_scenario
 
-from conftest import balance, make, run_df
-
-MIXED = """
-[scenario]
-name = "ledger_mixed"
-duration_s = 0.4
-record_interval_s = 0.01
-method = "{method}"
-seed = 4
-[species]
-Na = {{ charge = 1 }}
-K = {{ charge = 1 }}
-Cl = {{ charge = -1 }}
-X = {{ charge = -1, permeant = false }}
-[compartments.cell]
-volume_um3 = 0.01
-concentrations_mM = {{ Na = 15.0, K = 140.0, Cl = 9.0 }}
-balance_charge_with = "X"
-{clamped}
-[compartments.bath]
-volume_um3 = 10.0
-concentrations_mM = {{ Na = 145.0, K = 5.0, Cl = 120.0 }}
-balance_charge_with = "X"
-bath = true
-[membranes.pm]
-inside = "cell"
-outside = "bath"
-area_um2 = 0.05
-initial_potential_mV = -70.0
-{clamp}
-[[mechanisms]]
-type = "leak"
-name = "K_leak"
-membrane = "pm"
-species = "K"
-permeability_cm_per_s = 5e-6
-[[mechanisms]]
-type = "leak"
-name = "Na_leak"
-membrane = "pm"
-species = "Na"
-permeability_cm_per_s = 1e-6
-[[mechanisms]]
-type = "leak"
-name = "Cl_leak"
-membrane = "pm"
-species = "Cl"
-permeability_cm_per_s = 2e-6
-{events}
-"""
+from conftest import balance, make, run_df, small_cell
 
 CASES = {
     # free potential, a bath outside, Na clamped inside (bath term at the moving V)
@@ -70,7 +21,7 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_ledger_exact_under_ssa_leaks_baths_clamps(tmp_path, case):
     path = tmp_path / "mixed.toml"
-    path.write_text(MIXED.format(method="ssa", **CASES[case]))
+    path.write_text(small_cell(**CASES[case]))
     df = run_df(load_scenario(path))
     resid, scale = balance(df)
     assert scale > 0

@@ -9,50 +9,14 @@ import pytest
 from ionmc import pump
 from ionmc.scenario import load_scenario
 
-from conftest import make, run_df
+from conftest import make, pump_cell, run_df
 
 T = 310.0
-CLAMPED = """
-[scenario]
-name = "pump_clamp"
-duration_s = {duration}
-record_interval_s = {dt}
-method = "{method}"
-seed = {seed}
-[species]
-Na = {{ charge = 1 }}
-K = {{ charge = 1 }}
-X = {{ charge = -1, permeant = false }}
-[compartments.cell]
-volume_um3 = 1.0
-concentrations_mM = {{ Na = {nai}, K = 140.0 }}
-clamped_species = ["Na", "K"]
-balance_charge_with = "X"
-[compartments.bath]
-volume_um3 = 100.0
-concentrations_mM = {{ Na = 145.0, K = 5.0 }}
-balance_charge_with = "X"
-bath = true
-[membranes.pm]
-inside = "cell"
-outside = "bath"
-area_um2 = 1.0
-clamp_mV = -70.0
-[[mechanisms]]
-type = "nak_pump"
-name = "pump"
-membrane = "pm"
-density_per_um2 = {density}
-dG_ATP_kJ_per_mol = {dg}
-{events}
-"""
-
-
 def clamped(tmp_path, method="ssa", nai=15.0, dg=-57.0, density=1000.0, duration=2.0,
             dt=0.1, seed=1, events=""):
     p = tmp_path / f"pump_{method}_{nai}_{dg}_{seed}.toml"
-    p.write_text(CLAMPED.format(method=method, nai=nai, dg=dg, density=density,
-                                duration=duration, dt=dt, seed=seed, events=events))
+    p.write_text(pump_cell(method=method, nai=nai, dg=dg, density=density, duration=duration,
+                           dt=dt, seed=seed, events=events))
     return load_scenario(p)
 
 
