@@ -116,10 +116,15 @@ initial_potential_mV = -70.0
 LEAK = """[[mechanisms]]
 type = "leak"
 name = "{s}_leak"
-membrane = "pm"
+membrane = "{m}"
 species = "{s}"
 permeability_cm_per_s = {p}
 """
+
+
+def leak_mechanisms(P, membrane="pm"):
+    """[[mechanisms]] TOML of one leak per (species, permeability in cm/s)."""
+    return "".join(LEAK.format(s=sp, p=p, m=membrane) for sp, p in P)
 
 
 def small_cell(method="ssa", duration=0.4, seed=4, clamped="", bath="true", clamp="",
@@ -128,7 +133,7 @@ def small_cell(method="ssa", duration=0.4, seed=4, clamped="", bath="true", clam
     unless bath = "false") with leaks: the ledger tests' small system."""
     return SMALL_CELL.format(method=method, duration=duration, seed=seed, clamped=clamped,
                              bath=bath, clamp=clamp, events=events,
-                             leaks="".join(LEAK.format(s=sp, p=p) for sp, p in leaks))
+                             leaks=leak_mechanisms(leaks))
 
 
 PUMP_CELL = """

@@ -14,6 +14,8 @@ from ionmc.closed_forms import ghk_fluxes, ghk_voltage
 from ionmc.design import slope_conductance
 from ionmc.scenario import load_scenario
 
+from conftest import leak_mechanisms
+
 T = 310.0
 AREA = 0.05  # um^2 -> C = 5e-16 F, sqrt(kT/C) = 2.9 mV
 C = 1e-2 * AREA * 1e-12  # 1 uF/cm^2
@@ -49,13 +51,6 @@ area_um2 = {area}
 initial_potential_mV = {v0}
 {leaks}
 """
-LEAK = """[[mechanisms]]
-type = "leak"
-name = "{s}_leak"
-membrane = "m"
-species = "{s}"
-permeability_cm_per_s = {p}
-"""
 
 
 def spine(tmp_path, P, v0, tau_m_records=5, reps=8, records=400, seed=1):
@@ -63,7 +58,7 @@ def spine(tmp_path, P, v0, tau_m_records=5, reps=8, records=400, seed=1):
     g = slope_conductance(P, AREA, CIN, COUT, v0 * 1e-3, T, {"Na": 1, "K": 1})
     dt = tau_m_records * C / g
     text = SPINE.format(duration=dt * records, dt=dt, reps=reps, seed=seed, area=AREA, v0=v0,
-                        leaks="".join(LEAK.format(s=s, p=p) for s, p in P.items()))
+                        leaks=leak_mechanisms(P.items(), membrane="m"))
     path = tmp_path / "spine.toml"
     path.write_text(text)
     out = ionmc.run(load_scenario(path), tmp_path / "out", workers=2, progress=False)
