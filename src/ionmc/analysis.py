@@ -123,9 +123,10 @@ def ensemble_stats(run, columns):
     return out
 
 
-def cv_over_time(run, column):
-    """Coefficient of variation (sd/mean over replicates) of a column against time."""
-    s = ensemble_stats(run, [column])[column]
+def cv_over_time(run, column, stats=None):
+    """Coefficient of variation (sd/mean over replicates) of a column against time; pass
+    `stats` (its `ensemble_stats` frame) when already read."""
+    s = stats if stats is not None else ensemble_stats(run, [column])[column]
     return s["sd"] / s["mean"].abs()
 
 

@@ -287,7 +287,8 @@ class Figures:
         axes[0].set_ylabel("replicates")
         axes[0].legend(fontsize=8)
         for s in species:
-            cv = analysis.cv_over_time(self.run, f"{smallest}.{s}.count")
+            col = f"{smallest}.{s}.count"
+            cv = analysis.cv_over_time(self.run, col, self.stat(col))  # read once
             axes[1].plot(cv.index, cv.to_numpy(), color=self.colour[s], label=s)
         axes[1].set_yscale("log")
         axes[1].set_title(f"coefficient of variation in {smallest}")
