@@ -11,6 +11,8 @@ import numpy as np
 
 from .constants import E_CHARGE
 from .cotransporter import rate as cotransport_rate
+from .coupling import rate as coupling_rate
+from .kir import rate as kir_rate
 from .leak import ghk_factor
 from .metabolism import I_ADP, I_ATP, I_CR, I_O2, I_PCR, I_PI, P_JIN, P_KB, P_KF, P_KOUT, \
     load_rate, oxphos_rate
@@ -33,6 +35,12 @@ KIND_CK_BW = 11
 # cotransporters (cotransporter.py): one pair per transporter
 KIND_COTR_FW = 12
 KIND_COTR_BW = 13
+# couplings (coupling.py): one pair per species, forward = first -> second compartment
+KIND_COUPLE_FW = 18
+KIND_COUPLE_BW = 19
+# inward-rectifier K+ channels (kir.py): forward = outward
+KIND_KIR_OUT = 24
+KIND_KIR_IN = 25
 
 
 @leaf
@@ -61,6 +69,11 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
     """
     kind = kind_[j]
     if kind >= KIND_COTR_FW:
+        if kind == KIND_COUPLE_FW or kind == KIND_COUPLE_BW:
+            # hdv holds half the jump's change of V_source - V_destination
+            return coupling_rate(j, x[src_[j]], V, hdv_[j], P, II)
+        if kind == KIND_KIR_OUT or kind == KIND_KIR_IN:
+            return kir_rate(j, kind == KIND_KIR_OUT, x, V[mem_[j]] + hdv_[j], P, II, inv_nvol)
         return cotransport_rate(j, x, V[mem_[j]] + hdv_[j], P, II, inv_nvol)
     if kind >= KIND_OX_FW:
         return _metabolic(j, kind, x, P, II, inv_nvol)
@@ -139,9 +152,12 @@ def _metabolic(j, kind, x, P, II, inv_nvol):
 def ledger_arg(j, x, V, mem, hdv, wk, P, II, inv_nvol):
     """What the ledger multiplies per firing: the midpoint potential, or (wk[j] = 1, a
     pump's ATP-booking step on a pool) dG_ATP (J/mol) of the pool at the firing, so that
-    W_ATP uses the dG_ATP the rates used (DESIGN.md section 3)."""
+    W_ATP uses the dG_ATP the rates used (DESIGN.md section 3); 0 for a coupling
+    (wk[j] = 2), whose clamp and bath work need only fixed potentials (scenario.py)."""
     if wk[j] == 0:
         return V[mem[j]] + hdv[j]
+    if wk[j] == 2:  # a coupling: its work terms need no potential sum (ledger.py)
+        return 0.0
     ia, idp, ip = II[j, 5], II[j, 6], II[j, 7]
     # a count of 0 never fires in the direction that needs it; keep the log finite
     atp = max(x[ia], 0.5) * inv_nvol[ia]

@@ -111,23 +111,26 @@ class Ledger:
                 w = -mech.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
                 c0[j, ATP] += w
                 c0[j + 1, ATP] -= w
+        # clamp work on every membrane a transition charges (a coupling may charge two)
+        c0[:, CLAMP] = -E_CHARGE * (m.tr_qm[:, m.mem_clamped] @ m.mem_vclamp[m.mem_clamped])
         for j in range(m.nt):
-            mi = m.tr_mem[j]
-            if m.mem_clamped[mi]:
-                c0[j, CLAMP] += -E_CHARGE * m.mem_vclamp[mi] * m.tr_q[j]
-            inside = m.mem_start[mi] // m.ns
             for i in np.nonzero(m.stoich_full[j] * m.clamped)[0]:
                 d = m.stoich_full[j, i]
                 into_system = -d
                 conc = x[i] * m.inv_nvol[i]
                 if conc > 0 and self.cref[i] > 0:
                     c0[j, BATH] += into_system * self.kT * math.log(conc / self.cref[i])
-                if i // m.ns == inside:
-                    ze = m.z[i] * E_CHARGE * into_system
-                    if m.mem_clamped[mi]:
-                        c0[j, BATH] += ze * m.mem_vclamp[mi]
-                    else:
-                        c1[j, BATH] += ze
+                mi = m.comp_mem[i // m.ns]  # the potential of the ion's compartment
+                if mi < 0 or m.z[i] == 0:
+                    continue  # inside no membrane (0 V), or no charge
+                ze = m.z[i] * E_CHARGE * into_system
+                if m.mem_clamped[mi]:
+                    c0[j, BATH] += ze * m.mem_vclamp[mi]
+                else:
+                    # V from the kernels' sum of midpoint potentials: only the transition's
+                    # own membrane has one (scenario.py keeps couplings off such sides)
+                    assert mi == m.tr_mem[j] and not m.tr_wk[j], (j, mi)
+                    c1[j, BATH] += ze
         self.c0, self.c1 = c0, c1
 
     def _pump_state_energies(self, mech):

@@ -403,11 +403,13 @@ def validate(raw, src, duration=None):
         schema.update({k: (d, types.get(k, str if k in ("membrane", "species") else _NUM))
                        for k, (d, _) in mod.PARAMS.items()})
         t = _table(src, pre, spec, schema)
-        if t["membrane"] not in mems:
+        if "membrane" in t and t["membrane"] not in mems:
             raise InputError(src, f"{pre}.membrane", f"unknown membrane {t['membrane']!r}")
-        if "species" in t and t["species"] not in species:
+        if isinstance(t.get("species"), str) and t["species"] not in species:
             raise InputError(src, f"{pre}.species", f"unknown species {t['species']!r}")
-        _check_mechanism(src, pre, t, species)
+        _check_mechanism(src, pre, t, species, comps)
+        if t["type"] == "coupling":
+            _check_coupling_sides(src, pre, t, comps, mems)
         mechs.append(t)
     pools = {}
     for t in mechs:
@@ -481,7 +483,32 @@ def _check_sweep(src, raw, data):
     return sw
 
 
-def _check_mechanism(src, pre, t, species):
+def _check_coupling_sides(src, pre, t, comps, mems):
+    """A coupling may draw on a clamped species only in a compartment at a fixed potential
+    (inside no membrane, or inside a clamped one): the ledger's bath work then needs no
+    potential that the jump changes (ledger.py)."""
+    for c in t["compartments"]:
+        m = next((k for k, v in mems.items() if v["inside"] == c), None)
+        if m is None or mems[m]["clamp_mV"] is not None or comps[c]["bath"]:
+            continue
+        for s in t["species"]:
+            if s in comps[c]["clamped_species"]:
+                raise InputError(src, f"{pre}.species", f"{s!r} is clamped in {c!r}, whose "
+                                 f"membrane {m!r} is not voltage-clamped: not supported "
+                                 "(clamp the membrane or couple another compartment)")
+
+
+def _check_mechanism(src, pre, t, species, comps=None):
+    if t["type"] == "coupling":
+        from . import coupling
+
+        for key, msg in coupling.check(t, species, comps or {}):
+            raise InputError(src, f"{pre}.{key}", msg)
+    if t["type"] == "kir":
+        from . import kir
+
+        for key, msg in kir.check(t, species):
+            raise InputError(src, f"{pre}.{key}", msg)
     if t["type"] == "leak":
         if t["permeability_cm_per_s"] < 0:
             raise InputError(src, f"{pre}.permeability_cm_per_s", "must not be negative")
@@ -555,6 +582,8 @@ def _check_event_target(src, key, target, value, data):
                 if parts[2] in ("type", "name", "membrane", "species") or \
                         (m["type"] == "cotransporter" and parts[2] in
                          ("preset", "stoichiometry", "K_m_mM", "K_m_out_mM")) or \
+                        (m["type"] == "coupling" and parts[2] in
+                         ("compartments", "D_um2_per_s")) or \
                         (m["type"] == "metabolism" and parts[2] == "ATP_per_O2"):
                     raise InputError(src, key, f"{parts[2]!r} cannot change during a run")
                 if parts[2] not in m:
@@ -562,7 +591,7 @@ def _check_event_target(src, key, target, value, data):
                                      f"{parts[2]!r}")
                 _check_type(src, key, value, _NUM)
                 trial = dict(m, **{parts[2]: float(value)})
-                _check_mechanism(src, key, trial, data["species"])
+                _check_mechanism(src, key, trial, data["species"], data["compartments"])
                 return
         raise InputError(src, key, f"unknown mechanism {parts[1]!r}")
     if parts[0] == "compartments" and len(parts) == 4 and parts[2] == "concentrations_mM":
