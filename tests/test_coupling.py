@@ -374,7 +374,7 @@ def test_astrocyte_lowers_peak_k_o():
         peaks[method] = [ionmc.simulate(sc.at_point(pt), 0)[0]["ecs.K.mM"].max()
                          for pt in sc.points()]
     with_astro, without = peaks["ode"]
-    print("peak K_o (mM): with astrocyte", peaks, "from 5.0")
+    print("peak K_o (mM) from 5.0, [with, without] the astrocyte:", peaks)
     assert without - 5.0 > 2.0
     assert with_astro - 5.0 < 0.5 * (without - 5.0)
     assert peaks["tau-leap"] == pytest.approx(peaks["ode"], rel=0.01)
@@ -435,3 +435,15 @@ def test_coupling_from_diffusion_coefficient():
     assert coupling.permeability_m_per_s(t, "Na", 310.0) == pytest.approx(1000e-12 / 4 / 50e-6)
     assert coupling.permeability_m_per_s(t, "K", 310.0) == pytest.approx(
         1960e-12 * 1.3 ** 1.185 / 4 / 50e-6)
+
+
+def test_energetics_counts_kir_as_the_astrocytes_k_conductance():
+    """`ionmc energetics` on astrocyte_buffering: the astrocyte's Kir is its K+ conductance,
+    so at the designed fixed point the channels' net current is the pump's, opposite."""
+    from ionmc.energetics import energetics
+
+    res = energetics(load_scenario("astrocyte_buffering"))
+    b = res["membranes"]["astro_mem"]
+    assert b["leak_current_pA"] == pytest.approx(-b["pump_current_pA"], rel=1e-3)
+    assert b["pump_cycles_per_s"] == pytest.approx(b["pump_model_cycles_per_s"], rel=1e-3)
+    assert b["input_resistance_MOhm"] < 100.0  # Kir: ~30 MOhm, leaks alone ~500

@@ -27,7 +27,7 @@ import math
 
 from scipy.optimize import brentq
 
-from . import activity, cotransporter, leak, metabolism, pump
+from . import activity, cotransporter, kir, leak, metabolism, pump
 from .closed_forms import ghk_current, nernst
 from .constants import E_CHARGE, F, R
 
@@ -36,12 +36,22 @@ _KJ = 1e-3
 
 
 def _leak_current(model, mi, x, V):
-    """Net outward current (A) of the membrane's leaks at potential V, per species."""
+    """Net outward current (A) of the membrane's leaks (and Kir channels) at potential V,
+    per species."""
     d = model.scenario.data
     mspec = d["membranes"][model.mems[mi]]
     per = {}
     for mech in model.mechs:
         spec = mech.spec
+        if mech.type == kir.TYPE and spec["membrane"] == model.mems[mi]:
+            # Kir channels count as the membrane's K+ conductance (README, Couplings)
+            s = spec["species"]
+            cin = _conc(model, x, mspec["inside"], s)
+            cout = _conc(model, x, mspec["outside"], s)
+            if cin > 0 and cout > 0:
+                per[s] = per.get(s, 0.0) + kir.net_current(
+                    spec, d["species"][s]["charge"], model.T, mspec["area_um2"], cin, cout, V)
+            continue
         if mech.type != leak.TYPE or spec["membrane"] != model.mems[mi]:
             continue
         s = spec["species"]
@@ -126,13 +136,14 @@ def membrane_budget(model, mi, x):
     out["dG_influx_kJ_per_mol"] = dG
 
     per = _leak_current(model, mi, x, V)
-    if per:
-        def total(v):
-            return sum(_leak_current(model, mi, x, v).values())
 
+    def total(v):
+        return sum(_leak_current(model, mi, x, v).values())
+
+    h = 1e-5
+    g_slope = (total(V + h) - total(V - h)) / (2 * h) if per else 0.0
+    if g_slope > 0:  # leaks that conduct (all at P = 0, e.g. a sweep's "off" point: none)
         out["ghk_mV"] = brentq(total, -0.3, 0.3, xtol=1e-12) * 1e3
-        h = 1e-5
-        g_slope = (total(V + h) - total(V - h)) / (2 * h)
         out["leak_current_pA"] = sum(per.values()) * 1e12
         out["leak_current_by_species_pA"] = {s: i * 1e12 for s, i in per.items()}
         out["input_resistance_MOhm"] = 1e-6 / g_slope

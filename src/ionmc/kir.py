@@ -151,3 +151,17 @@ def rate(j, outward, x, v, P, II, inv_nvol):
     if outward:
         return P[j, P_PRE] * f * ghk_factor(w)
     return P[j, P_PRE] * f * ghk_factor(-w)
+
+
+def net_current(t, z, T, area_um2, c_in, c_out, V):
+    """Mean-field net outward current (A) at concentrations c_in, c_out (mM) and V (volts):
+    f g A (V - E_K) for the linear law, f times the GHK current otherwise (module
+    docstring); for `ionmc energetics`."""
+    from .closed_forms import ghk_current
+
+    q = t["q10"] ** ((T - 310.0) / 10.0)
+    e_k = R * T / (z * F) * math.log(c_out / c_in)
+    f = factor(c_out, V, e_k, t)
+    if t["permeability_cm_per_s"] >= 0:
+        return f * ghk_current(t["permeability_cm_per_s"] * q, area_um2, z, c_in, c_out, V, T)
+    return f * t["conductance_mS_per_cm2"] * q * 10.0 * area_um2 * UM2_TO_M2 * (V - e_k)
