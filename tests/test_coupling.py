@@ -447,3 +447,13 @@ def test_energetics_counts_kir_as_the_astrocytes_k_conductance():
     assert b["leak_current_pA"] == pytest.approx(-b["pump_current_pA"], rel=1e-3)
     assert b["pump_cycles_per_s"] == pytest.approx(b["pump_model_cycles_per_s"], rel=1e-3)
     assert b["input_resistance_MOhm"] < 100.0  # Kir: ~30 MOhm, leaks alone ~500
+
+
+def test_an_event_closes_a_coupling(tmp_path):
+    """`area_um2 = 0` at an event: no ion crosses after it (the first box keeps its count)."""
+    text = two_boxes() + '\n[[events]]\nat_s = 0.02\nset = { "mechanisms.gap.area_um2" = 0.0 }\n'
+    df = run(write(tmp_path, text))
+    after = df[df["time_s"] >= 0.02]
+    assert df["gap.forward"].iloc[2] > 0
+    assert (after["gap.forward"] == after["gap.forward"].iloc[0]).all()
+    assert (after["a.K.count"] == after["a.K.count"].iloc[0]).all()

@@ -38,7 +38,7 @@ D_FREE_UM2_PER_S = {"Na": 1330.0, "K": 1960.0, "Cl": 2030.0, "Ca": 790.0}
 PARAMS = {
     "compartments": (None, "[first, second]: a forward event moves one ion first -> second"),
     "species": (None, "species carried (a name or a list of names)"),
-    "area_um2": (None, "cross-section area (um^2) of the slab, or of the junctions"),
+    "area_um2": (None, "cross-section area (um^2) of the slab, or of the junctions (0: closed)"),
     "permeability_cm_per_s": (-1.0, "P (cm/s) for every species; -1: D / length"),
     "length_um": (-1.0, "diffusion length (um), with D_um2_per_s (when P is not given)"),
     "D_um2_per_s": ({}, "D (um^2/s) at 37 C: a number for every species, or a table "
@@ -92,8 +92,8 @@ def check(t, species, comps):
             return [("species", f"{s!r} is impermeant")]
     if len(set(sp)) != len(sp):
         return [("species", "names a species twice")]
-    if not t["area_um2"] > 0:
-        return [("area_um2", f"must be positive (got {t['area_um2']:g})")]
+    if not t["area_um2"] >= 0:  # 0: closed (an event may close gap junctions)
+        return [("area_um2", f"must not be negative (got {t['area_um2']:g})")]
     has_p = t["permeability_cm_per_s"] >= 0
     has_l = t["length_um"] != -1.0
     if has_p == has_l:

@@ -44,7 +44,9 @@ PARAMS = {
     "conductance_mS_per_cm2": (-1.0, "linear-law conductance g (mS/cm^2) at f = 1 "
                                       "(Halnes 2013, edNEGmodel); give this or P"),
     "K_o_ref_mM": (3.0, "reference outside K+ of the sqrt factor (Halnes 2013: 3 mM)"),
-    "E_K_ref_mV": (-83.6, "E_K of the reference state (the outer normalisation)"),
+    "E_K_ref_mV": (-93.7, "E_K of the reference state (the outer normalisation); default "
+                          "E_K at K_o 3 mM, K_i 100 mM, 310 K, near edNEGmodel's glial "
+                          "baseline"),
     "shift_mV": (18.5, "a: (V - E_K + a)/s in the first rectification factor"),
     "slope_mV": (42.5, "s"),
     "V_half_mV": (-118.6, "-b: (V + b)/r in the second factor"),
