@@ -1,0 +1,67 @@
+"""The edNEGmodel mapping (results/ednegmodel/compare.py): at edNEG's resting state the
+flux-matched ionmc model must hold every ion still (each leak, pump and transporter carries
+edNEG's flux there, with the signs and units of both codes), and the slope-matched leaks
+must have edNEG's conductances as their GHK slope."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ionmc.closed_forms import ghk_current
+from ionmc.model import Model
+from ionmc.ode import ode_rhs
+from ionmc.scenario import validate
+
+HERE = Path(__file__).resolve().parents[1] / "results" / "ednegmodel"
+
+
+@pytest.fixture(scope="module")
+def cmp():
+    spec = importlib.util.spec_from_file_location("edneg_compare", HERE / "compare.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def rest_row():
+    return pd.read_csv(HERE / "rest_300s.csv").iloc[-1]
+
+
+def test_flux_matched_rest_is_a_fixed_point(cmp, rest_row):
+    L, P, dens, flux, gs, cycles, cot = cmp.derive(rest_row, "flux")
+    model = Model(validate(cmp.scenario_dict(L, P, dens), "edneg-test"))
+    x = model.x0.astype(float)
+    dx = ode_rhs(x, model.nx, model.nu.astype(float), model.kernel_args())
+    # the turnover scale: Na+ the neuronal pumps move per second (~2.3e8 ions/s)
+    scale = 3 * cycles["n"]
+    for c in ("neuron", "ecs", "glia"):
+        for s in ("Na", "K", "Cl"):
+            assert abs(dx[model.idx(c, s)]) < 1e-4 * scale, (c, s, dx[model.idx(c, s)])
+    # and it is not trivially still: edNEG's resting fluxes are large
+    assert cycles["n"] > 1e7 and cot["KCC2"] > 1e7
+
+
+def test_a_sign_error_would_show(cmp, rest_row):
+    """The same check with KCC2 running the wrong way must fail by far."""
+    L, P, dens, flux, gs, cycles, cot = cmp.derive(rest_row, "flux")
+    raw = cmp.scenario_dict(L, P, dict(dens, KCC2=0.0))
+    model = Model(validate(raw, "edneg-test"))
+    dx = ode_rhs(model.x0.astype(float), model.nx, model.nu.astype(float),
+                 model.kernel_args())
+    assert abs(dx[model.idx("neuron", "Cl")]) > 0.1 * cot["KCC2"]
+
+
+def test_slope_matched_leaks_have_ednegs_conductance(cmp, rest_row):
+    L, P, dens, flux, gs, cycles, cot = cmp.derive(rest_row, "slope")
+    T = cmp.T
+    for m, vm in (("n", L["Vm_n"]), ("g", L["Vm_g"])):
+        for s, z in (("Na", 1), ("K", 1), ("Cl", -1)):
+            ci, co = L[f"{s}_{m}"], L[f"{s}_e"]
+            v, h = vm * 1e-3, 1e-5
+            slope = (ghk_current(P[m, s], 1e8, z, ci, co, v + h, T)
+                     - ghk_current(P[m, s], 1e8, z, ci, co, v - h, T)) / (2 * h)
+            # 1e8 um^2 = 1 cm^2: slope in S/cm^2
+            assert slope * 1e3 == pytest.approx(gs[m, s], rel=1e-6), (m, s)
