@@ -415,7 +415,7 @@ def main():
         "the neuronal pump's K_Ko fitted to edNEG's K_o sensitivity at rest.\n\n"
         + fmt_table(st))
 
-    fig, ax = plt.subplots(1, 3, figsize=(15, 4.2))
+    fig, ax = plt.subplots(1, 3, figsize=(15, 5.0))
     ax[0].plot(stim_ref.t_s, stim_ref.cK_se_mM, lw=0.8, color="0.6", label="edNEG ECS soma layer")
     ax[0].plot(stim_ref.t_s, stim_ref.cK_de_mM, lw=0.8, color="0.8",
                label="edNEG ECS dendrite layer")
@@ -424,8 +424,8 @@ def main():
         ax[0].plot(d.t_s, d.K_e, color=col, label=label + " (ode, spike_train)")
     ax[0].axvspan(10, 20, color="C0", alpha=0.08)
     ax[0].set(xlabel="t (s)", ylabel="K+ ECS (mM)", title="K_o, 36 pA stimulus 10-20 s")
-    ax[0].set_ylim(3.45, 4.45)
-    ax[0].legend(fontsize=6.5, loc="upper left", ncol=2)
+    ax[0].set_ylim(3.45, 4.35)
+    ax[0].legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     ax[1].plot(refl.t_s, refl.Na_n, color="k", label="edNEG neuron Na")
     ax[1].plot(ion.t_s, ion.Na_n, color="C3", label="ionmc neuron Na")
     ax[1].plot(refl.t_s, refl.Na_g, color="k", ls="--", label="edNEG glia Na")
@@ -440,6 +440,9 @@ def main():
     ax[2].axhline(0, color="k", lw=0.5)
     ax[2].set_xticks(x, q, rotation=60, fontsize=8)
     ax[2].set(ylabel="ionmc - edNEG (mM or mV)", title="resting state, ionmc fixed point")
+    worst = float(np.abs(sub["diff flux"]).max())
+    ax[2].text(0.02, 0.04, f"flux-matched: all |diff| < {worst:.1g} (by construction)",
+               transform=ax[2].transAxes, fontsize=7)
     ax[2].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(HERE / "comparison.png", dpi=120)
