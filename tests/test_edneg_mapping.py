@@ -65,3 +65,43 @@ def test_slope_matched_leaks_have_ednegs_conductance(cmp, rest_row):
                      - ghk_current(P[m, s], 1e8, z, ci, co, v - h, T)) / (2 * h)
             # 1e8 um^2 = 1 cm^2: slope in S/cm^2
             assert slope * 1e3 == pytest.approx(gs[m, s], rel=1e-6), (m, s)
+
+
+def _need(mech_type):
+    from ionmc.mechanisms import REGISTRY
+    if mech_type not in REGISTRY:
+        pytest.skip(f"this ionmc has no {mech_type!r} mechanism yet")
+
+
+def test_kir_carries_ednegs_kir_flux(cmp, rest_row):
+    """ionmc's Kir with edNEG's constants (compare.kir_spec) carries edNEG's glial K+ flux
+    at edNEG's rest: same law, no matching (constants R, F differ by 1e-4)."""
+    _need("kir")
+    L, P, dens, flux, gs, cycles, cot = cmp.derive(rest_row, "flux")
+    model = Model(validate(cmp.scenario_dict(L, P, dens, kir=True), "edneg-test"))
+    from ionmc import kernels
+    x = model.x0.astype(float)
+    V = np.zeros(len(model.mems))
+    M = model.kernel_args()
+    kernels.voltages(x, V, M)
+    a = np.zeros(model.nt)
+    kernels.all_propensities(x, V, a, M)
+    kir = next(m for m in model.mechs if m.name == "Kir_g")
+    f, b = kir.ref
+    assert a[f] - a[b] == pytest.approx(flux["g", "K"], rel=2e-3)
+
+
+def test_two_layers_rest_at_ednegs(cmp, rest_row):
+    """Two layers joined by couplings with edNEG's D/lambda^2/dx: ionmc's fixed point is
+    edNEG's rest per compartment within 0.02 mM and 0.01 mV. The residue is the ECS
+    potential edNEG solves for (0.004 mV between its ECS layers) and ionmc sets to 0, which
+    leaves the axial ECS flux to diffusion alone (~0.01 mM of Na+ and Cl- between layers)."""
+    _need("coupling")
+    t = cmp.two_layer_rest(rest_row, write=False)
+    conc = t[~t.quantity.str.startswith("Vm")]
+    volt = t[t.quantity.str.startswith("Vm")]
+    assert conc["diff"].abs().max() < 0.02
+    assert volt["diff"].abs().max() < 0.01
+    # the intracellular compartments are much closer than the ECS
+    intra = conc[~conc.quantity.str.contains("e$")]
+    assert intra["diff"].abs().max() < 1e-3

@@ -52,6 +52,24 @@ J_TO_IONS = 1e-9 * N_A * 616e-8 * 1e3
 LAYERS = ("s", "d")
 
 
+def kir_spec():
+    """edNEG's glial Kir as ionmc's `kir` mechanism (linear law: Halnes 2013 / edNEG's
+    I = g f (V - E_K)), same constants. edNEG's first numerator is 1 + exp(18.4/42.4) where
+    ionmc's is 1 + exp(a/s) with a = 18.5, s = 42.5: the ratio goes into g."""
+    g = G["K_IR"] * (1 + math.exp(18.4 / 42.4)) / (1 + math.exp(18.5 / 42.5))
+    return {"type": "kir", "name": "Kir_g", "membrane": "glia_m", "species": "K",
+            "conductance_mS_per_cm2": g, "K_o_ref_mM": CB_K_SE,
+            "E_K_ref_mV": float(nernst_e(1, CB_K_SG, CB_K_SE)),
+            "shift_mV": 18.5, "slope_mV": 42.5, "V_half_mV": -118.6, "V_slope_mV": 44.1,
+            "q10": 1.0}
+
+
+def have(mech_type):
+    """Whether this ionmc has a mechanism type (the Kir comes with the couplings work)."""
+    from ionmc.mechanisms import REGISTRY
+    return mech_type in REGISTRY
+
+
 def nernst_e(z, ci, co):
     """Reversal potential (mV) as edNEG computes it (its R and F)."""
     return 1e3 * R_E * T / (z * F_E) * np.log(co / ci)
@@ -71,7 +89,7 @@ def kir_factor(v, dphi, k_e, bE_K):
     return np.sqrt(k_e / CB_K_SE) * f1 * f2
 
 
-def passive_fluxes(r):
+def passive_fluxes(r, layers=LAYERS):
     """Outward passive fluxes (ions/s) per membrane (neuron, glia) and ion, summed over the
     two layers, in a reference row `r`: every Ohmic conductance (leaks, the Pinsky-Rinzel
     channels at their gates) and the 2 Na+ per Ca2+ of edNEG's Ca2+ extrusion (its Ca2+
@@ -79,7 +97,7 @@ def passive_fluxes(r):
     carries the Ca2+ channel's charge)."""
     out = {("n", s): 0.0 for s in ("Na", "K", "Cl")}
     out.update({("g", s): 0.0 for s in ("Na", "K", "Cl")})
-    for L in LAYERS:
+    for L in layers:
         vn, vg = r[f"phi_m{L}n_mV"], r[f"phi_m{L}g_mV"]
         e = {s: nernst_e(z, r[f"c{s}_{L}n_mM"], r[f"c{s}_{L}e_mM"])
              for s, z in (("Na", 1), ("K", 1), ("Cl", -1))}
@@ -152,7 +170,7 @@ def ghk_slope_P(g_mS_cm2, z, ci, co, v_mV):
 
 
 def scenario_dict(rest, P, dens, method="ode", duration=300.0, record=1.0, start="given",
-                  spikes=None):
+                  spikes=None, kir=False):
     """The ionmc scenario (one layer) at edNEG's lumped resting state."""
     L = rest
     comp = {
@@ -172,6 +190,9 @@ def scenario_dict(rest, P, dens, method="ode", duration=300.0, record=1.0, start
     mechs = []
     for m, mname in (("n", "neuron_m"), ("g", "glia_m")):
         for s in ("Na", "K", "Cl"):
+            if kir and (m, s) == ("g", "K"):
+                mechs.append(kir_spec())   # edNEG's own law instead of a matched GHK leak
+                continue
             mechs.append({"type": "leak", "name": f"{s}_{m}", "membrane": mname, "species": s,
                           "permeability_cm_per_s": P[m, s], "q10": 1.0})
         mechs.append(dict({"type": "nak_pump", "name": f"pump_{m}", "membrane": mname,
@@ -269,6 +290,118 @@ def derive(rest_row, variant="flux", pump_params=None):
     return L, P, dens, flux, gs, cycles, {"KCC2": kcc2, "NKCC1": nkcc1}
 
 
+# ---- two layers: soma and dendrite joined by couplings (needs the `coupling` mechanism) ------
+#: edNEG's axial transport (edNEGmodel.py): D (um^2/s), tortuosities, dx, cross-sections
+D_UM2_S = {"Na": 1330.0, "K": 1960.0, "Cl": 2030.0, "Ca": 710.0}
+LAMBDA_I, LAMBDA_E, DX_UM, A_I_UM2, A_E_UM2 = 3.2, 1.6, 667.0, 2 * 616.0, 61.6
+
+
+def layer_state(r, L):
+    """Concentrations (mM), potentials (mV) and volumes (um^3) of layer L ("s" or "d")."""
+    out = {"Vm_n": r[f"phi_m{L}n_mV"], "Vm_g": r[f"phi_m{L}g_mV"]}
+    for c in ("n", "e", "g"):
+        out[f"V_{c}_um3"] = r[f"V_{L}{c}_um3"]
+        for s in ("Na", "K", "Cl", "Ca"):
+            if not (s == "Ca" and c == "g"):
+                out[f"{s}_{c}"] = r[f"c{s}_{L}{c}_mM"]
+    return out
+
+
+def two_layer_dict(r, P, dens, duration=1.0, record=1.0, start="steady_state", kir=False):
+    """edNEG's six compartments in ionmc: per layer the one-layer system (leaks matched per
+    layer, pumps and transporters per layer), joined by electrodiffusive couplings with
+    edNEG's D / lambda^2 over dx and its cross-sections. Neuronal Ca2+ moves axially with
+    1% of D (edNEG moves the free 1% of its total Ca2+)."""
+    comps, mems, mechs = {}, {}, []
+    for L in LAYERS:
+        st = layer_state(r, L)
+        one_P = {(m, sp): P[L, m, sp] for m in "ng" for sp in ("Na", "K", "Cl")}
+        one_d = {("pump", "n"): dens[L, "pump", "n"], ("pump", "g"): dens[L, "pump", "g"],
+                 "KCC2": dens[L, "KCC2"], "NKCC1": dens[L, "NKCC1"]}
+        one = scenario_dict(st, one_P, one_d, kir=kir)
+        ren = {"neuron": f"neuron_{L}", "ecs": f"ecs_{L}", "glia": f"glia_{L}",
+               "neuron_m": f"neuron_m_{L}", "glia_m": f"glia_m_{L}"}
+        for c, spec in one["compartments"].items():
+            comps[ren[c]] = spec
+        for m, spec in one["membranes"].items():
+            spec = dict(spec, inside=ren[spec["inside"]], outside=ren[spec["outside"]],
+                        area_um2=A_M_UM2)
+            mems[ren[m]] = spec
+        for mech in one["mechanisms"]:
+            mechs.append(dict(mech, name=f"{mech['name']}_{L}", membrane=ren[mech["membrane"]]))
+    for c, lam, area, sp in (("neuron", LAMBDA_I, A_I_UM2, ("Na", "K", "Cl", "Ca")),
+                             ("ecs", LAMBDA_E, A_E_UM2, ("Na", "K", "Cl", "Ca")),
+                             ("glia", LAMBDA_I, A_I_UM2, ("Na", "K", "Cl"))):
+        d = {s: D_UM2_S[s] * (0.01 if (c, s) == ("neuron", "Ca") else 1.0) for s in sp}
+        mechs.append({"type": "coupling", "name": f"axial_{c}",
+                      "compartments": [f"{c}_s", f"{c}_d"], "species": list(sp),
+                      "length_um": DX_UM, "area_um2": area, "D_um2_per_s": d,
+                      "tortuosity": lam, "q10": 1.0})
+    raw = scenario_dict(lumped(r), {(m, s): 1.0 for m in "ng" for s in ("Na", "K", "Cl")},
+                        {("pump", "n"): 1.0, ("pump", "g"): 1.0, "KCC2": 1.0, "NKCC1": 1.0},
+                        duration=duration, record=record, start=start)
+    raw["scenario"]["name"] = "edneg_2layer"
+    raw["compartments"], raw["membranes"], raw["mechanisms"] = comps, mems, mechs
+    return raw
+
+
+def derive_two_layer(r):
+    """Per-layer flux-matched permeabilities and densities (the one-layer rules, applied to
+    each layer's membranes at its own resting state)."""
+    P, dens = {}, {}
+    for L in LAYERS:
+        st = layer_state(r, L)
+        flux = passive_fluxes(r, (L,))
+        for m in ("n", "g"):
+            vm = st[f"Vm_{m}"]
+            for s, z in (("Na", 1), ("K", 1), ("Cl", -1)):
+                o, i = ghk_fluxes(1.0, A_M_UM2, z, st[f"{s}_{m}"], st[f"{s}_e"], vm * 1e-3, T)
+                P[L, m, s] = flux[m, s] / (o - i)
+            p = {k: v for k, (v, _) in pump.PARAMS.items() if v is not None}
+            p["q10"] = 1.0
+            turn = pump.turnover(pump.param_row(p, T), st[f"Na_{m}"], st[f"K_{m}"],
+                                 st["Na_e"], st["K_e"], vm * 1e-3)
+            dens[L, "pump", m] = r[f"j_pump_{L}{m}"] * J_TO_IONS / turn / A_M_UM2
+        one_P = {(m, s): P[L, m, s] for m in "ng" for s in ("Na", "K", "Cl")}
+        trial = {("pump", "n"): dens[L, "pump", "n"], ("pump", "g"): dens[L, "pump", "g"],
+                 "KCC2": 1000.0, "NKCC1": 1000.0}
+        raw = scenario_dict(st, one_P, trial)
+        raw["membranes"] = {k: dict(v, area_um2=A_M_UM2) for k, v in raw["membranes"].items()}
+        per = net_rate_per_density(raw, ("KCC2", "NKCC1"))
+        dens[L, "KCC2"] = r[f"j_kcc2_{L}n"] * J_TO_IONS / per["KCC2"]
+        dens[L, "NKCC1"] = -r[f"j_nkcc1_{L}n"] * J_TO_IONS / per["NKCC1"]
+    return P, dens
+
+
+def two_layer_rest(rest_row, write=True):
+    """ionmc's two-layer fixed point (couplings between the layers) against edNEG's rest,
+    per compartment; written to rest_table_2layer.md/.csv when `write`."""
+    P, d = derive_two_layer(rest_row)
+    kir = have("kir")
+    df, _ = simulate(validate(two_layer_dict(rest_row, P, d, kir=kir), "edneg-2layer"))
+    row = df.iloc[0]
+    rows = []
+    for L in LAYERS:
+        for c, name in (("n", "neuron"), ("e", "ecs"), ("g", "glia")):
+            for s in ("Na", "K", "Cl"):
+                rows.append({"quantity": f"{s}_{L}{c}", "edNEG": rest_row[f"c{s}_{L}{c}_mM"],
+                             "ionmc": row[f"{name}_{L}.{s}.mM"]})
+        for c, name in (("n", "neuron"), ("g", "glia")):
+            rows.append({"quantity": f"Vm_{L}{c}", "edNEG": rest_row[f"phi_m{L}{c}_mV"],
+                         "ionmc": row[f"{name}_m_{L}.V_mV"]})
+    t = pd.DataFrame(rows)
+    t["diff"] = t["ionmc"] - t["edNEG"]
+    if not write:
+        return t
+    t.to_csv(HERE / "rest_table_2layer.csv", index=False)
+    (HERE / "rest_table_2layer.md").write_text(
+        "Resting state, two layers (s soma, d dendrite; n neuron, e ECS, g glia; mM, mV): "
+        "ionmc's ODE fixed point with the layers joined by couplings (edNEG's D/lambda^2 "
+        f"over {DX_UM:g} um), leaks flux-matched per layer"
+        + (", edNEG's Kir law on the glia" if kir else "") + ".\n\n" + fmt_table(t))
+    return t
+
+
 def ionmc_lumped(df):
     """ionmc output renamed to the lumped reference's keys."""
     out = pd.DataFrame({"t_s": df["time_s"]})
@@ -337,6 +470,11 @@ def main():
         raw = scenario_dict(L, P, dens, start="steady_state", duration=1.0, record=1.0)
         df, _ = simulate(validate(raw, f"edneg-{variant}-steady"))
         rest_runs[variant] = ionmc_lumped(df).iloc[0]
+        if variant == "flux" and have("kir"):
+            raw = scenario_dict(L, P, dens, start="steady_state", duration=1.0, record=1.0,
+                                kir=True)
+            df, _ = simulate(validate(raw, "edneg-flux-kir-steady"))
+            rest_runs["flux+kir"] = ionmc_lumped(df).iloc[0]
     # mapping table (flux variant is the reference mapping; slope for comparison)
     L, P, dens = out["flux"]
     _, P2, _ = out["slope"]
@@ -366,13 +504,20 @@ def main():
                        "edNEG t=300 s": [L[k] for k in keys],
                        "ionmc flux-match": [rest_runs["flux"][k] for k in keys],
                        "ionmc slope-match": [rest_runs["slope"][k] for k in keys]})
+    if "flux+kir" in rest_runs:
+        rt["ionmc flux-match + Kir"] = [rest_runs["flux+kir"][k] for k in keys]
     rt["diff flux"] = rt["ionmc flux-match"] - rt["edNEG t=300 s"]
     rt["diff slope"] = rt["ionmc slope-match"] - rt["edNEG t=300 s"]
+    if "flux+kir" in rest_runs:
+        rt["diff flux + Kir"] = rt["ionmc flux-match + Kir"] - rt["edNEG t=300 s"]
     rt.to_csv(HERE / "rest_table.csv", index=False)
     (HERE / "rest_table.md").write_text(
         "Resting state, one layer (mM; V in mV; n neuron, e ECS, g glia). ionmc columns: "
         "the ODE's fixed point (start = steady_state).\n\n" + fmt_table(rt))
     tables.append(rt)
+
+    if have("coupling"):
+        two_layer_rest(rest_row)
 
     # stimulus: edNEG's example (36 pA K+ injection into the soma, 10-20 s)
     stim_ref = pd.read_csv(HERE / "stimulus_36pA.csv")
@@ -387,6 +532,10 @@ def main():
         raw = scenario_dict(L, P, d, duration=30.0, record=0.02, spikes=spikes)
         df, _ = simulate(validate(raw, "edneg-stim"))
         runs[label] = ionmc_lumped(df)
+        if have("kir"):
+            raw = scenario_dict(L, P, d, duration=30.0, record=0.02, spikes=spikes, kir=True)
+            df, _ = simulate(validate(raw, "edneg-stim-kir"))
+            runs[label + " + glial Kir"] = ionmc_lumped(df)
     ion = runs["ionmc"]
     ion.to_csv(HERE / "ionmc_stimulus_36pA.csv", index=False, float_format="%.7g")
     refl = ref_lumped(stim_ref)
@@ -411,7 +560,7 @@ def main():
         "edNEG's example stimulus (36 pA into the soma, 10-20 s) and ionmc's spike-train "
         f"equivalent ({spikes['rate_Hz']:.3g} Hz, {spikes['Na_per_spike']:.4g} Na+ in and "
         f"{spikes['K_per_spike']:.4g} K+ out per event, 100 events per edNEG spike). One layer: ECS K+ is the "
-        "volume-weighted mean of edNEG's two ECS compartments. The last column is a what-if: "
+        "volume-weighted mean of edNEG's two ECS compartments. Columns with \"K_Ko\" are a what-if: "
         "the neuronal pump's K_Ko fitted to edNEG's K_o sensitivity at rest.\n\n"
         + fmt_table(st))
 
@@ -420,7 +569,7 @@ def main():
     ax[0].plot(stim_ref.t_s, stim_ref.cK_de_mM, lw=0.8, color="0.8",
                label="edNEG ECS dendrite layer")
     ax[0].plot(refl.t_s, refl.K_e, color="k", label="edNEG, ECS mean")
-    for (label, d), col in zip(runs.items(), ("C3", "C1")):
+    for (label, d), col in zip(runs.items(), ("C3", "C1", "C2", "C4")):
         ax[0].plot(d.t_s, d.K_e, color=col, label=label + " (ode, spike_train)")
     ax[0].axvspan(10, 20, color="C0", alpha=0.08)
     ax[0].set(xlabel="t (s)", ylabel="K+ ECS (mM)", title="K_o, 36 pA stimulus 10-20 s")
