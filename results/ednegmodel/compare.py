@@ -29,7 +29,7 @@ import pandas as pd  # noqa: E402
 from ionmc import simulate  # noqa: E402
 from ionmc import kernels, pump  # noqa: E402
 from ionmc.closed_forms import ghk_fluxes  # noqa: E402
-from ionmc.constants import N_A  # noqa: E402
+from ionmc.constants import IONS_PER_MM_UM3, N_A  # noqa: E402
 from ionmc.model import Model  # noqa: E402
 from ionmc.scenario import validate  # noqa: E402
 
@@ -402,6 +402,40 @@ def two_layer_rest(rest_row, write=True):
     return t
 
 
+def k_budget_ref(ref, t0=10.0, t1=30.0):
+    """edNEG's K+ budget over [t0, t1] (ions): uptake by each pump above its rate at t0
+    (2 K+ per cycle, trapezoid on the grid) and the change of K+ in each lumped
+    compartment (amounts = c x V, volumes move a little in edNEG)."""
+    w = ref[(ref.t_s >= t0) & (ref.t_s <= t1)]
+    out = {}
+    for m in ("n", "g"):
+        j = sum(w[f"j_pump_{L}{m}"] for L in LAYERS)
+        j0 = j.iloc[0]
+        out[f"K+ taken up by the {'neuronal' if m == 'n' else 'glial'} pumps above rest"] = \
+            2 * np.trapezoid(j - j0, w.t_s * 1e3) * J_TO_IONS * 1e-3
+    for c, name in (("n", "neuron"), ("e", "ECS"), ("g", "glia")):
+        amt = sum(w[f"cK_{L}{c}_mM"] * w[f"V_{L}{c}_um3"] for L in LAYERS) * IONS_PER_MM_UM3
+        out[f"change of K+ in {name}, {t0:g} -> {t1:g} s"] = amt.iloc[-1] - amt.iloc[0]
+    return out
+
+
+def k_budget_ionmc(df, t0=10.0, t1=30.0):
+    """The same budget from an ionmc run (net pump cycles from the forward/backward counts of
+    the Na+-translocating step; its rate at t0 from the first record interval)."""
+    w = df[(df.time_s >= t0 - 1e-9) & (df.time_s <= t1 + 1e-9)]
+    out = {}
+    for m in ("n", "g"):
+        net = w[f"pump_{m}.forward"] - w[f"pump_{m}.backward"]
+        rate0 = (net.iloc[1] - net.iloc[0]) / (w.time_s.iloc[1] - w.time_s.iloc[0])
+        extra = (net.iloc[-1] - net.iloc[0]) - rate0 * (t1 - t0)
+        out[f"K+ taken up by the {'neuronal' if m == 'n' else 'glial'} pumps above rest"] = \
+            2 * extra
+    for c, name in (("neuron", "neuron"), ("ecs", "ECS"), ("glia", "glia")):
+        k = w[f"{c}.K.count"]
+        out[f"change of K+ in {name}, {t0:g} -> {t1:g} s"] = float(k.iloc[-1] - k.iloc[0])
+    return out
+
+
 def ionmc_lumped(df):
     """ionmc output renamed to the lumped reference's keys."""
     out = pd.DataFrame({"t_s": df["time_s"]})
@@ -525,13 +559,14 @@ def main():
     rsum = read_summary("rest_300s_summary.csv")
     spikes, extra = stimulus_loads(summ, rsum, 300.0)
     kko = fit_K_Ko(rest_row)
-    runs = {}
+    runs, budgets = {}, {"edNEG": k_budget_ref(stim_ref)}
     for label, d in (("ionmc", dens),
                      (f"ionmc, neuron pump K_Ko {kko:.3g} mM",
                       derive(rest_row, "flux", {"n": {"K_Ko_mM": kko}})[2])):
         raw = scenario_dict(L, P, d, duration=30.0, record=0.02, spikes=spikes)
         df, _ = simulate(validate(raw, "edneg-stim"))
         runs[label] = ionmc_lumped(df)
+        budgets[label] = k_budget_ionmc(df)
         if have("kir"):
             raw = scenario_dict(L, P, d, duration=30.0, record=0.02, spikes=spikes, kir=True)
             df, _ = simulate(validate(raw, "edneg-stim-kir"))
@@ -562,7 +597,9 @@ def main():
         f"{spikes['K_per_spike']:.4g} K+ out per event, 100 events per edNEG spike). One layer: ECS K+ is the "
         "volume-weighted mean of edNEG's two ECS compartments. Columns with \"K_Ko\" are a what-if: "
         "the neuronal pump's K_Ko fitted to edNEG's K_o sensitivity at rest.\n\n"
-        + fmt_table(st))
+        + fmt_table(st)
+        + "\nK+ budget, 10 -> 30 s (ions; pumps: 2 K+ per cycle above the rate at 10 s):\n\n"
+        + fmt_table(pd.DataFrame(budgets).reset_index().rename(columns={"index": "K+"})))
 
     fig, ax = plt.subplots(1, 3, figsize=(15, 5.0))
     ax[0].plot(stim_ref.t_s, stim_ref.cK_se_mM, lw=0.8, color="0.6", label="edNEG ECS soma layer")
