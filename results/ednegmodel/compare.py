@@ -75,6 +75,22 @@ def nernst_e(z, ci, co):
     return 1e3 * R_E * T / (z * F_E) * np.log(co / ci)
 
 
+def ednegs_transport(r, L):
+    """edNEG's pump and cotransporter fluxes (nmol/cm^2/ms, outward) in layer L of row r,
+    from its formulas (edNEGmodel.py j_pump_n/g, j_kcc2, j_nkcc1; concentrations in mM):
+    the transcription the tests check against edNEG's own output."""
+    na_n, k_n, cl_n = (r[f"c{s}_{L}n_mM"] for s in ("Na", "K", "Cl"))
+    na_e, k_e, cl_e = (r[f"c{s}_{L}e_mM"] for s in ("Na", "K", "Cl"))
+    na_g = r[f"cNa_{L}g_mM"]
+    return {
+        "pump_n": RHO_N / (1 + np.exp((25.0 - na_n) / 3.0)) / (1 + np.exp((3.5 - k_e) / 1.0)),
+        "pump_g": RHO_G * na_g ** 1.5 / (na_g ** 1.5 + 10.0 ** 1.5) * k_e / (k_e + 1.5),
+        "kcc2": U_KCC2 * np.log(k_n * cl_n / (k_e * cl_e)),
+        "nkcc1": U_NKCC1 / (1 + np.exp(16.0 - k_e)) * (np.log(k_n * cl_n / (k_e * cl_e))
+                                                       + np.log(na_n * cl_n / (na_e * cl_e))),
+    }
+
+
 def m_inf(v):
     a = -0.32 * (v + 46.9) / (np.exp(-(v + 46.9) / 4) - 1.0)
     b = 0.28 * (v + 19.9) / (np.exp((v + 19.9) / 5) - 1.0)
