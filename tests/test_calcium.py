@@ -379,3 +379,45 @@ def test_buffer_sites_must_be_impermeant(tmp_path):
 
     with pytest.raises(InputError, match="permeant = false"):
         validate(raw, "x.toml")
+
+
+# -- the built-in scenario -----------------------------------------------------------------
+
+def test_spine_calcium_rests_takes_its_influx_and_recovers():
+    """spine_calcium under ode: the given state is the fixed point (80 nM free, 401 bound
+    sites, up to the whole ions it starts from), the 2 ms step lets in the GHK influx
+    P A c_o N_A u/(e^u - 1) x 2 ms (~1000 ions), and Ca returns to rest by 1 s."""
+    from conftest import make
+
+    df = run(make("spine_calcium", method="ode")).set_index("time_s")
+    ca = df["spine.Ca.mM"] * 1e6  # nM
+    assert ca.loc[0.1:0.199].to_numpy() == pytest.approx(80.0, rel=2e-3)
+    assert df.loc[0.199, "spine.CaB.mM"] * 1e3 == pytest.approx(6.667, rel=2e-3)
+    u = 2 * F * -0.07 / (R * T)
+    want = 8.0e-6 * 1e-2 * 1e-12 * 2.0 * 6.02214076e23 * u / math.expm1(u) * 0.002
+    entered = df.loc[0.2, "Ca_leak.Ca.net_efflux"] - df.loc[0.202, "Ca_leak.Ca.net_efflux"]
+    assert entered == pytest.approx(want, rel=2e-3)
+    assert 900 < want < 1200
+    assert ca.loc[0.202] > 3000.0  # a few uM at the end of the entry
+    assert ca.loc[1.0] == pytest.approx(80.0, rel=1e-2)
+    # W_ATP of the PMCA alone: -dG_ATP per net turnover
+    net = df["pmca.forward"] - df["pmca.backward"]
+    assert df["thermo.atp_work_J"].iloc[-1] == pytest.approx(
+        net.iloc[-1] * 57e3 / 6.02214076e23, rel=1e-9)
+
+
+def test_spine_calcium_ssa_mean_follows_the_ode():
+    """10 ssa replicates: mean total Ca in the spine (free + bound) 50 ms after the entry
+    within 4 SE of the ode; free Ca at rest is a handful of ions."""
+    from conftest import make
+
+    ode = run(make("spine_calcium", method="ode", duration=0.3)).set_index("time_s")
+    sc = make("spine_calcium", duration=0.3)
+    tot, rest = [], []
+    for r in range(10):
+        d = run(sc, r).set_index("time_s")
+        tot.append(d.loc[0.25, "spine.Ca.count"] + d.loc[0.25, "spine.CaB.count"])
+        rest.append(d.loc[0.0:0.199, "spine.Ca.count"].mean())
+    want = (ode.loc[0.25, "spine.Ca.mM"] + ode.loc[0.25, "spine.CaB.mM"]) * IONS_PER_MM_UM3 * 0.1
+    assert abs(np.mean(tot) - want) < 4 * se_of_mean(tot), (np.mean(tot), want)
+    assert 3.0 < np.mean(rest) < 7.0

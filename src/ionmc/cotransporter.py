@@ -93,9 +93,13 @@ PRESETS = {
     # turnover ~30-100 /s (Scheuss, Yasuda, Sobczyk & Svoboda 2006, J Neurosci 26:8183,
     # estimate spine PMCA from extrusion rates). The 1-2 H+ it takes in are not modelled,
     # so it carries 2 charges out per turnover (add H as a species with stoichiometry
-    # { H = 2 } for an electroneutral pump).
+    # { H = 2 } for an electroneutral pump). Its forward rate is taken voltage-independent
+    # (voltage_split 0: the ATP-driven step limits it; PMCA currents vary little with V);
+    # the Haldane relation puts the whole 2FV on the backward rate, which keeps the stall
+    # ratio exact.
     "PMCA": dict(stoichiometry={"Ca": -1}, K_m_mM={"Ca": 0.0003},
-                 K_m_out_mM={"Ca": 10.0}, turnover_per_s=50.0, ATP_per_turnover=1.0),
+                 K_m_out_mM={"Ca": 10.0}, turnover_per_s=50.0, ATP_per_turnover=1.0,
+                 voltage_split=0.0),
 }
 MAX_SPECIES = 5
 
@@ -155,8 +159,9 @@ def resolve(raw):
             return t, (key, f"{given!r} is not a table")
         t[key] = dict(p.get(key, {}), **given)
     t.setdefault("turnover_per_s", p["turnover_per_s"])
-    if "ATP_per_turnover" in p:
-        t.setdefault("ATP_per_turnover", p["ATP_per_turnover"])
+    for key in ("ATP_per_turnover", "voltage_split"):
+        if key in p:
+            t.setdefault(key, p[key])
     return t, None
 
 
