@@ -421,3 +421,27 @@ def test_spine_calcium_ssa_mean_follows_the_ode():
     want = (ode.loc[0.25, "spine.Ca.mM"] + ode.loc[0.25, "spine.CaB.mM"]) * IONS_PER_MM_UM3 * 0.1
     assert abs(np.mean(tot) - want) < 4 * se_of_mean(tot), (np.mean(tot), want)
     assert 3.0 < np.mean(rest) < 7.0
+
+
+def test_energetics_reports_pmca_ncx_and_the_buffer():
+    """`ionmc energetics` on spine_calcium: the dG of a PMCA turnover is dG_ATP +
+    RT ln(Ca_o/Ca_i) - 2FV (negative: it pumps), NCX's 3 RT ln(Na_i/Na_o) + RT ln(Ca_o/Ca_i)
+    + FV (positive at rest: it runs backward), and the buffer's kappa_B."""
+    from ionmc.energetics import energetics, table
+
+    sc = load_scenario("spine_calcium")
+    e = energetics(sc)
+    head = e["membranes"]["head"]
+    ca_i = 5 / (IONS_PER_MM_UM3 * 0.1)  # the 5 whole ions it starts from, mM
+    RT, V = R * T, -0.07
+    pmca = -57e3 + RT * math.log(2.0 / ca_i) - 2 * F * V
+    ncx = 3 * RT * math.log(15.0 / 145.0) + RT * math.log(2.0 / ca_i) + F * V
+    assert head["transporter_dG_kJ_per_mol"]["pmca"] == pytest.approx(pmca / 1e3, rel=1e-6)
+    assert head["transporter_dG_kJ_per_mol"]["ncx"] == pytest.approx(ncx / 1e3, rel=1e-4)
+    assert head["transporter_atp_per_s"]["pmca"] > 0
+    b = e["buffers"]["calbindin"]
+    assert b["kappa_B"] == pytest.approx(
+        buffer.buffering_capacity(b["free_sites_uM"] + b["bound_sites_uM"], 0.4,
+                                  b["free_ligand_uM"]), rel=1e-12)
+    assert 60 < b["kappa_B"] < 75
+    assert "buffer calbindin" in table(e)

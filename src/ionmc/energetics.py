@@ -125,22 +125,20 @@ def _transporters(model, mi, x, V):
     pool = _pool(model, x, mi)
     dg, atp = {}, {}
     for m in mechs:
-        g = 0.0
-        for s, n in m.spec["stoichiometry"].items():
-            cin = _conc(model, x, mspec["inside"], s)
-            cout = _conc(model, x, mspec["outside"], s)
-            if cin <= 0 or cout <= 0:
-                g = math.nan
-                break
-            g += n * (R * model.T * math.log(cin / cout) + d["species"][s]["charge"] * F * V)
         if m.spec["ATP_per_turnover"]:
-            g_atp = pool["dG_ATP_kJ_per_mol"] / _KJ if pool else \
-                m.spec["dG_ATP_kJ_per_mol"] * 1e3
-            g += g_atp
             f, b = m.transitions
             atp[m.name] = float(a[f] - a[b])
+        conc = [(n, _conc(model, x, mspec["inside"], s), _conc(model, x, mspec["outside"], s),
+                 d["species"][s]["charge"]) for s, n in m.spec["stoichiometry"].items()]
+        if any(cin <= 0 or cout <= 0 for _, cin, cout, _ in conc):
+            continue  # a species absent on one side: the dG is infinite
+        g = sum(n * (R * model.T * math.log(cin / cout) + z * F * V)
+                for n, cin, cout, z in conc)
+        if m.spec["ATP_per_turnover"]:
+            g += pool["dG_ATP_kJ_per_mol"] / _KJ if pool else \
+                m.spec["dG_ATP_kJ_per_mol"] * 1e3
         dg[m.name] = g * _KJ
-    out = {"transporter_dG_kJ_per_mol": dg}
+    out = {"transporter_dG_kJ_per_mol": dg} if dg else {}
     if atp:
         out["transporter_atp_per_s"] = atp
     return out
