@@ -447,3 +447,35 @@ def test_energetics_reports_pmca_ncx_and_the_buffer():
                                   b["free_ligand_uM"]), rel=1e-12)
     assert 60 < b["kappa_B"] < 75
     assert "buffer calbindin" in table(e)
+
+
+def test_ledger_exact_with_a_buffer_outside_and_a_K_d_event(tmp_path):
+    """Buffers in the spine and in the (finite, non-bath) outside, which is no membrane's
+    inside (its potential 0), Ca2+ leaking between them, and an event that changes the
+    spine buffer's K_d: the jump of G (its standard chemical potential g changes) is event
+    work and the balance closes to rounding under ssa."""
+    mechs = (BUFFER.format(k_on=8e7, K_d=0.4) + LEAK.format(P=2e-5)
+             + BUFFER.format(k_on=5e7, K_d=2.0).replace('"calbindin"', '"ecs_buffer"')
+             .replace('compartment = "spine"', 'compartment = "ecs"'))
+    events = """[[events]]
+at_s = 0.1
+set = { "mechanisms.calbindin.K_d_uM" = 1.5 }
+"""
+    sc = cell(tmp_path, mechs + events, duration=0.2, seed=4, vol=0.05, area=0.5, ca=0.005,
+              b=0.05, ca_o="0.01, B = 0.02", vol_out=0.2, bath="false", clamped="")
+    df = run(sc)
+    resid, scale = balance(df)
+    assert np.abs(resid).max() <= 1e-9 * scale, (np.abs(resid).max(), scale)
+    assert df["thermo.event_work_J"].iloc[-1] != 0.0
+    assert df["ecs_buffer.forward"].iloc[-1] > 100 and df["Ca_leak.backward"].iloc[-1] > 50
+    # the K_d step (0.4 -> 1.5 uM) raises the free Ca2+ about 3.75-fold
+    d = df.set_index("time_s")["spine.Ca.count"]
+    assert d.loc[0.12:0.2].mean() > 2.0 * d.loc[0.02:0.1].mean()
+
+
+def test_buffer_structure_cannot_change_in_a_run(tmp_path):
+    with pytest.raises(InputError, match="cannot change during a run"):
+        cell(tmp_path, BUFFER.format(k_on=8e7, K_d=0.4) + """[[events]]
+at_s = 0.1
+set = { "mechanisms.calbindin.compartment" = 1.0 }
+""")
