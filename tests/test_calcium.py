@@ -479,3 +479,27 @@ def test_buffer_structure_cannot_change_in_a_run(tmp_path):
 at_s = 0.1
 set = { "mechanisms.calbindin.compartment" = 1.0 }
 """)
+
+
+def test_spine_calcium_from_the_cli_with_report_and_energetics(tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    from ionmc.cli import main
+
+    assert main(["list"]) == 0
+    assert "spine_calcium" in capsys.readouterr().out
+    out = tmp_path / "sc"
+    assert main(["run", "spine_calcium", "-o", str(out), "--replicates", "2",
+                 "--duration", "0.25"]) == 0
+    df = pd.read_parquet(out / "timeseries")
+    assert set(df["replicate"]) == {0, 1}
+    assert (df.groupby("replicate")["spine.CaB.count"].max() > 1000).all()  # the entry
+    assert (df["calbindin.current_pA"].dropna() == 0).all()
+    assert main(["report", str(out), "-o", str(tmp_path / "r.html")]) == 0
+    assert (tmp_path / "r.html").stat().st_size > 10000
+    capsys.readouterr()
+    assert main(["energetics", "spine_calcium", "--json"]) == 0
+    e = json.loads(capsys.readouterr().out)
+    assert e["buffers"]["calbindin"]["compartment"] == "spine"
