@@ -111,6 +111,67 @@ def _pool(model, x, mi):
             "dG_ATP_kJ_per_mol": float(dg) * _KJ}
 
 
+def _transporters(model, mi, x, V):
+    """Per cotransporter on membrane mi: the free energy of one forward turnover (ion terms,
+    V and, for an ATP-driven one such as PMCA, its dG_ATP: negative = it runs forward),
+    and for ATP-driven ones the net ATP/s at state x from the kernels' own propensities."""
+    import numpy as np
+
+    from .kernels import all_propensities, voltages
+
+    d = model.scenario.data
+    name = model.mems[mi]
+    mspec = d["membranes"][name]
+    mechs = [m for m in model.mechs if m.type == cotransporter.TYPE
+             and m.spec["membrane"] == name]
+    if not mechs:
+        return {}
+    M = model.kernel_args()
+    xf = np.asarray(x, float)
+    Vs = np.zeros(len(model.mems))
+    voltages(xf, Vs, M)
+    a = np.zeros(model.nt)
+    all_propensities(xf, Vs, a, M)
+    pool = _pool(model, x, mi)
+    dg, atp = {}, {}
+    for m in mechs:
+        if m.spec["ATP_per_turnover"]:
+            f, b = m.transitions
+            atp[m.name] = float(a[f] - a[b])
+        conc = [(n, _conc(model, x, mspec["inside"], s), _conc(model, x, mspec["outside"], s),
+                 d["species"][s]["charge"]) for s, n in m.spec["stoichiometry"].items()]
+        if any(cin <= 0 or cout <= 0 for _, cin, cout, _ in conc):
+            continue  # a species absent on one side: the dG is infinite
+        g = sum(n * (R * model.T * math.log(cin / cout) + z * F * V)
+                for n, cin, cout, z in conc)
+        if m.spec["ATP_per_turnover"]:
+            g += pool["dG_ATP_kJ_per_mol"] / _KJ if pool else \
+                m.spec["dG_ATP_kJ_per_mol"] * 1e3
+        dg[m.name] = g * _KJ
+    out = {"transporter_dG_kJ_per_mol": dg} if dg else {}
+    if atp:
+        out["transporter_atp_per_s"] = atp
+    return out
+
+
+def buffers(model, x):
+    """Per buffer: free ligand, free and bound sites (uM) and the buffer capacity
+    kappa_B = d[bound]/d[free] at state x (Neher & Augustine 1992)."""
+    from . import buffer
+
+    out = {}
+    for m in model.mechs:
+        if m.type != buffer.TYPE:
+            continue
+        c = m.spec["compartment"]
+        ca, b, cb = (_conc(model, x, c, m.spec[k]) * 1e3
+                     for k in ("ligand", "buffer_species", "bound_species"))
+        out[m.name] = {"compartment": c, "free_ligand_uM": ca, "free_sites_uM": b,
+                       "bound_sites_uM": cb,
+                       "kappa_B": buffer.buffering_capacity(b + cb, m.spec["K_d_uM"], ca)}
+    return out
+
+
 def membrane_budget(model, mi, x):
     d = model.scenario.data
     T = model.T
@@ -201,6 +262,7 @@ def membrane_budget(model, mi, x):
         if out.get("_g_chord", 0) > 0:
             out["pump_electrogenic_chord_mV"] = -i_pump / out["_g_chord"] * 1e3
     out.pop("_g_chord", None)
+    out.update(_transporters(model, mi, x, V))
     model_cycles = 0.0
     pumps = [m for m in model.mechs
              if m.type == pump.TYPE and m.spec["membrane"] == name]
@@ -220,9 +282,13 @@ def energetics(scenario):
 
     model = Model(scenario)
     x = model.x0
-    return {"scenario": scenario.data["scenario"]["name"], "temperature_K": model.T,
-            "membranes": {name: membrane_budget(model, mi, x)
-                          for mi, name in enumerate(model.mems)}}
+    out = {"scenario": scenario.data["scenario"]["name"], "temperature_K": model.T,
+           "membranes": {name: membrane_budget(model, mi, x)
+                         for mi, name in enumerate(model.mems)}}
+    buf = buffers(model, x)
+    if buf:
+        out["buffers"] = buf
+    return out
 
 
 def _fmt(v):
@@ -256,6 +322,8 @@ ROWS = [
     ("diffusion_share", "share of V that is diffusion potential (slope R)", ""),
     ("chord_conductance_nS", "chord conductance", "nS"),
     ("k_battery_share", "K+ battery's share of V (chord conductances)", ""),
+    ("transporter_dG_kJ_per_mol", "dG of a forward turnover (ATP incl.)", "kJ/mol"),
+    ("transporter_atp_per_s", "ATP used by ATP-driven transporters (now)", "1/s"),
 ]
 
 
@@ -273,4 +341,11 @@ def table(result):
                     lines.append(f"  {label + ', ' + s:<52} {_fmt(vs):>12} {unit}")
             else:
                 lines.append(f"  {label:<52} {_fmt(v):>12} {unit}")
+    for name, b in result.get("buffers", {}).items():
+        lines.append(f"\nbuffer {name} (in {b['compartment']})")
+        for key, label, unit in (("free_ligand_uM", "free ligand", "uM"),
+                                 ("free_sites_uM", "free sites", "uM"),
+                                 ("bound_sites_uM", "bound sites", "uM"),
+                                 ("kappa_B", "buffer capacity kappa_B", "")):
+            lines.append(f"  {label:<52} {_fmt(b[key]):>12} {unit}")
     return "\n".join(lines)

@@ -1,5 +1,5 @@
 """Registry of mechanism types: name -> module declaring PARAMS (defaults and units)."""
-from . import activity, cotransporter, coupling, kir, leak, metabolism, pump
+from . import activity, buffer, cotransporter, coupling, kir, leak, metabolism, pump
 
-REGISTRY = {m.TYPE: m for m in (leak, pump, metabolism, cotransporter, activity, coupling,
-                                kir)}
+REGISTRY = {m.TYPE: m for m in (leak, pump, metabolism, cotransporter, activity, buffer,
+                                coupling, kir)}

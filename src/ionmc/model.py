@@ -14,7 +14,7 @@ of the pumps on the same compartment.
 """
 import numpy as np
 
-from . import activity, cotransporter, coupling, kir, leak, metabolism, pump
+from . import activity, buffer, cotransporter, coupling, kir, leak, metabolism, pump
 from .constants import CM_TO_M, E_CHARGE, F, IONS_PER_MM_UM3, R, UF_PER_CM2_TO_F_PER_M2, \
     UM2_TO_M2, UM3_TO_M3
 from .errors import InputError
@@ -26,6 +26,7 @@ KIND_PUMP_BW = 3
 KIND_OX_FW, KIND_OX_BW, KIND_O2_OUT, KIND_O2_IN, KIND_LOAD_FW, KIND_LOAD_BW, KIND_CK_FW, \
     KIND_CK_BW = range(4, 12)
 KIND_COTR_FW, KIND_COTR_BW = 12, 13
+KIND_BUF_FW, KIND_BUF_BW = 14, 15
 KIND_COUPLE_FW, KIND_COUPLE_BW = 18, 19
 KIND_KIR_OUT, KIND_KIR_IN = 24, 25
 NPAR = max(pump.N_PAR, 6, cotransporter.N_PAR, coupling.N_PAR, kir.N_PAR)
@@ -158,10 +159,13 @@ class Model:
                     r_f[[coupling.I_MSRC, coupling.I_MDST]] = [m_a, m_b]
                     r_b[[coupling.I_MSRC, coupling.I_MDST]] = [m_b, m_a]
                     irow += [r_f, r_b]
-                    wk += [2, 2]  # the ledger needs no potential sum (kernels.ledger_arg)
+                    wk += [3, 3]  # the ledger needs no potential sum (kernels.ledger_arg)
                     mech.efflux[s] = {j: 1, j + 1: -1}  # net first -> second
                 mech.transitions = list(range(t0, len(kinds)))
                 mech.ref = (t0, t0 + 1)
+                continue
+            if mech.type == buffer.TYPE:
+                self._buffer_transitions(mech, kinds, src, mem, stoich, prow, irow, wk, noii)
                 continue
             mi = self.mems.index(spec["membrane"])
             mspec = d["membranes"][spec["membrane"]]
@@ -277,6 +281,12 @@ class Model:
                     bw_ii[1 + 2 * k:3 + 2 * k] = [b, a]
                     fw[i_in] = fw.get(i_in, 0) + n
                     fw[i_out] = fw.get(i_out, 0) - n
+                pool = bool(spec["ATP_per_turnover"]) and cin in self.pools
+                if pool:  # a forward turnover hydrolyses one pool ATP (cotransporter.py)
+                    ipool = [self.idx(cin, s) for s in ("ATP", "ADP", "Pi")]
+                    fw_ii[cotransporter.I_ATP:cotransporter.I_ATP + 3] = ipool
+                    bw_ii[cotransporter.I_ATP:cotransporter.I_ATP + 3] = ipool
+                    fw.update({ipool[0]: -1, ipool[1]: 1, ipool[2]: 1})
                 t0 = len(kinds)
                 kinds += [KIND_COTR_FW, KIND_COTR_BW]
                 src += [int(fw_ii[1]), int(bw_ii[1])]
@@ -284,7 +294,7 @@ class Model:
                 stoich += [fw, {k: -v for k, v in fw.items()}]
                 prow += [np.zeros(NPAR), np.zeros(NPAR)]
                 irow += [fw_ii, bw_ii]
-                wk += [0, 0]
+                wk += [2, 2] if pool else [0, 0]
                 mech.transitions = [t0, t0 + 1]
                 mech.ref = (t0, t0 + 1)
                 # net efflux (inside -> outside): a forward turnover moves n_s inward
@@ -340,6 +350,31 @@ class Model:
         for mech in self.mechs:
             self.update_parameters(mech)
 
+    def _buffer_transitions(self, mech, kinds, src, mem, stoich, prow, irow, wk, noii):
+        """Binding (forward) and unbinding of a buffer (buffer.py). Its transitions use the
+        membrane whose inside is the buffer's compartment (for the ledger's potential when
+        the ligand is clamped; they add no charge), or, in a compartment that is no
+        membrane's inside, membrane 0 as a placeholder with wk = 3 (at 0 V)."""
+        spec = mech.spec
+        c = spec["compartment"]
+        il, ib, ic = (self.idx(c, spec[k]) for k in ("ligand", "buffer_species",
+                                                       "bound_species"))
+        mi = next((i for i, m in enumerate(self.mems)
+                   if self.scenario.data["membranes"][m]["inside"] == c), None)
+        ii = noii.copy()
+        ii[[buffer.I_LIG, buffer.I_B, buffer.I_BOUND]] = [il, ib, ic]
+        t0 = len(kinds)
+        kinds += [KIND_BUF_FW, KIND_BUF_BW]
+        src += [il, ic]
+        mem += [0 if mi is None else mi] * 2
+        fw = {il: -1, ib: -1, ic: 1}
+        stoich += [fw, {k: -v for k, v in fw.items()}]
+        prow += [np.zeros(NPAR), np.zeros(NPAR)]
+        irow += [ii, ii.copy()]
+        wk += [3, 3] if mi is None else [0, 0]
+        mech.transitions = [t0, t0 + 1]
+        mech.ref = (t0, t0 + 1)
+
     def _build_dependencies(self):
         """dep[j]: transitions whose propensity can change when transition j fires."""
         reads = []
@@ -354,8 +389,11 @@ class Model:
                 r |= {("x", int(i)) for i in self.tr_ii[j, :4]}
                 r |= {("x", int(i)) for i in self.tr_ii[j, 5:8] if i >= 0}
                 r.add(("V", int(self.tr_mem[j])))
+            elif self.tr_kind[j] in (KIND_BUF_FW, KIND_BUF_BW):  # ligand and free site, not V
+                r |= {("x", int(i)) for i in self.tr_ii[j, :3]}
             elif self.tr_kind[j] >= KIND_COTR_FW:  # every count it moves, and V
                 r |= {("x", int(i)) for i in self.tr_ii[j, 1:1 + 2 * self.tr_ii[j, 0]]}
+                r |= {("x", int(i)) for i in self.tr_ii[j, cotransporter.I_ATP:] if i >= 0}
                 r.add(("V", int(self.tr_mem[j])))
             elif self.tr_kind[j] >= KIND_OX_FW:  # reads pool counts, not V
                 r |= {("x", int(i)) for i in self.tr_ii[j, :6] if i >= 0}
@@ -388,6 +426,13 @@ class Model:
                 self.tr_p[j0, :coupling.N_PAR] = fw
                 self.tr_p[j1, :coupling.N_PAR] = bw
             return
+        if mech.type == buffer.TYPE:
+            c = spec["compartment"]
+            kf, kb = buffer.rates(spec, self.T, d["compartments"][c]["volume_um3"])
+            j0, j1 = mech.transitions
+            self.tr_p[j0, buffer.P_RATE] = kf
+            self.tr_p[j1, buffer.P_RATE] = kb
+            return
         mspec = d["membranes"][spec["membrane"]]
         if mech.type == kir.TYPE:
             s = spec["species"]
@@ -419,7 +464,11 @@ class Model:
             charges = {s: d["species"][s]["charge"] for s in spec["stoichiometry"]}
             clamped = [{s: c["bath"] or s in c["clamped_species"]
                         for s in spec["stoichiometry"]} for c in (cin, cout)]
-            fw, bw = cotransporter.rows(spec, self.T, mspec["area_um2"], charges, *clamped)
+            pool = self.pools.get(mspec["inside"])
+            dg0 = None if pool is None or not spec["ATP_per_turnover"] else \
+                pool.spec["dG0_ATP_kJ_per_mol"] * 1e3
+            fw, bw = cotransporter.rows(spec, self.T, mspec["area_um2"], charges, *clamped,
+                                        dG0_pool=dg0)
             j0, j1 = mech.transitions
             self.tr_p[j0, :cotransporter.N_PAR] = fw
             self.tr_p[j1, :cotransporter.N_PAR] = bw
@@ -429,9 +478,9 @@ class Model:
             for k, row in enumerate(rows):
                 for j in mech.transitions[2 * k:2 * k + 2]:
                     self.tr_p[j, :len(row)] = row
-            # a pump on the same cell uses the pool's dG0'
+            # a pump or ATP-driven transporter on the same cell uses the pool's dG0'
             for other in self.mechs:
-                if other.type == pump.TYPE and other.transitions and \
+                if other.type in (pump.TYPE, cotransporter.TYPE) and other.transitions and \
                         d["membranes"][other.spec["membrane"]]["inside"] == mspec["inside"]:
                     self.update_parameters(other)
 

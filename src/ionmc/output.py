@@ -116,7 +116,9 @@ class Columns:
             if mech.type == activity.TYPE:
                 continue  # the spikes' net charge is zero: no mean current
             q = qout.get(mech.name, np.zeros(n))
-            prev_q = np.concatenate([[self.last_q[mech.name] if self.last_q else np.nan], q[:-1]])
+            # a mechanism that moves no ion across a membrane (a buffer) carries no charge
+            last = self.last_q.get(mech.name, 0.0) if self.last_q else np.nan
+            prev_q = np.concatenate([[last], q[:-1]])
             prev_t = np.concatenate([[self.last_t if self.last_t is not None else np.nan],
                                      t[:-1]])
             with np.errstate(invalid="ignore", divide="ignore"):

@@ -403,6 +403,18 @@ def validate(raw, src, duration=None):
         schema.update({k: (d, types.get(k, str if k in ("membrane", "species") else _NUM))
                        for k, (d, _) in mod.PARAMS.items()})
         t = _table(src, pre, spec, schema)
+        if typ == "buffer":  # in a compartment, not on a membrane (buffer.py)
+            from . import buffer
+
+            used = {(m["compartment"], m[k]) for m in mechs if m["type"] == "buffer"
+                    for k in ("buffer_species", "bound_species")}
+            for key, msg in buffer.check(t, species, comps, used):
+                raise InputError(src, f"{pre}.{key}", msg)
+            if not mems:
+                raise InputError(src, f"{pre}.compartment", "a buffer needs a scenario with "
+                                 "at least one membrane")
+            mechs.append(t)
+            continue
         if "membrane" in t and t["membrane"] not in mems:
             raise InputError(src, f"{pre}.membrane", f"unknown membrane {t['membrane']!r}")
         if isinstance(t.get("species"), str) and t["species"] not in species:
@@ -581,9 +593,12 @@ def _check_event_target(src, key, target, value, data):
             if m["name"] == parts[1]:
                 if parts[2] in ("type", "name", "membrane", "species") or \
                         (m["type"] == "cotransporter" and parts[2] in
-                         ("preset", "stoichiometry", "K_m_mM", "K_m_out_mM")) or \
+                         ("preset", "stoichiometry", "K_m_mM", "K_m_out_mM",
+                          "ATP_per_turnover")) or \
                         (m["type"] == "coupling" and parts[2] in
                          ("compartments", "D_um2_per_s")) or \
+                        (m["type"] == "buffer" and parts[2] in
+                         ("compartment", "ligand", "buffer_species", "bound_species")) or \
                         (m["type"] == "metabolism" and parts[2] == "ATP_per_O2"):
                     raise InputError(src, key, f"{parts[2]!r} cannot change during a run")
                 if parts[2] not in m:
@@ -591,6 +606,13 @@ def _check_event_target(src, key, target, value, data):
                                      f"{parts[2]!r}")
                 _check_type(src, key, value, _NUM)
                 trial = dict(m, **{parts[2]: float(value)})
+                if m["type"] == "buffer":
+                    from . import buffer
+
+                    for _, msg in buffer.check(trial, data["species"], data["compartments"],
+                                               set()):
+                        raise InputError(src, key, msg)
+                    return
                 _check_mechanism(src, key, trial, data["species"], data["compartments"])
                 return
         raise InputError(src, key, f"unknown mechanism {parts[1]!r}")
