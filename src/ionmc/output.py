@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from . import activity, metabolism
 from .constants import E_CHARGE, K_B
-from .ledger import ATP, BATH, CLAMP, EVENT, WORK_COLUMNS, Ledger
+from .ledger import ATP, BATH, CLAMP, EVENT, WATER_COLUMN, WORK_COLUMNS, Ledger
 
 
 class Columns:
@@ -61,7 +61,9 @@ class Columns:
         (the ions flowed down their gradients through channels: see activity.py)."""
         self.spikes[name] += [1.0, n_na, n_k, -dG / self.model.T]
 
-    def table(self, replicate, times, X, F, S, VS, keep=None):
+    def table(self, replicate, times, X, F, S, VS, keep=None, water=None):
+        """`water`: with water flow on (volume.py), rows of (volumes, water gained,
+        W_water, entropy produced by the water flow) at the same times."""
         m = self.model
         Xf = np.asarray(X, float)
         Ff = np.asarray(F, float)
@@ -76,6 +78,8 @@ class Columns:
             self.last_F, self.last_VS = Ff[-1].copy(), np.asarray(VS[-1], float).copy()
         if keep is not None:
             times, X, Xf, F, Ff, S, W = (np.asarray(a)[keep] for a in (times, X, Xf, F, Ff, S, W))
+            if water is not None:
+                water = tuple(np.asarray(a)[keep] for a in water)
         n = len(times)
         V = self.voltages(Xf)
         cols = {"replicate": np.full(n, replicate, np.int64), "time_s": np.asarray(times, float)}
@@ -143,7 +147,13 @@ class Columns:
                         for s in ("ATP", "ADP", "Pi")]
                 cols[f"{c}.dG_ATP_kJ_per_mol"] = metabolism.dG_ATP(
                     mech.spec["dG0_ATP_kJ_per_mol"] * 1e3, m.T, *conc) / 1e3
-        G, G_ion = self.ledger.free_energy(Xf, V)
+        if water is not None:
+            vols, gained = water[:2]
+            for ci, c in enumerate(m.comps):
+                cols[f"{c}.volume_um3"] = np.asarray(vols[:, ci], float)
+                if m.scenario.data["compartments"][c]["bath"]:
+                    cols[f"{c}.water_gained_um3"] = np.asarray(gained[:, ci], float)
+        G, G_ion = self.ledger.free_energy(Xf, V, None if water is None else water[0])
         if self.G0 is None and n:
             self.G0 = G[0]
         s_prod = K_B * S[:, self.ledger.ion_tr].sum(axis=1) + \
@@ -153,7 +163,13 @@ class Columns:
         cols["thermo.entropy_production_J_per_K"] = s_prod
         for k, name in enumerate(WORK_COLUMNS):
             cols[name] = W[:, k]
-        cols["thermo.balance_residual_J"] = (G - self.G0) - (W.sum(axis=1) - m.T * s_prod)
+        w_all = W.sum(axis=1)
+        if water is not None:
+            cols[WATER_COLUMN] = np.asarray(water[2], float)
+            w_all = w_all + cols[WATER_COLUMN]
+            # the flow's own dissipation, all osmolytes (inside W_water, not in S_prod)
+            cols["thermo.water_entropy_production_J_per_K"] = np.asarray(water[3], float)
+        cols["thermo.balance_residual_J"] = (G - self.G0) - (w_all - m.T * s_prod)
         if n:
             self.last_q = {k: float(v[-1]) for k, v in qout.items()}
             self.last_t = float(t[-1])
