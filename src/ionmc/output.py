@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import activity, metabolism
-from .constants import E_CHARGE, K_B
+from .constants import E_CHARGE, IONS_PER_MM_UM3, K_B
 from .ledger import ATP, BATH, CLAMP, EVENT, WATER_COLUMN, WORK_COLUMNS, Ledger
 
 
@@ -82,6 +82,10 @@ class Columns:
                 water = tuple(np.asarray(a)[keep] for a in water)
         n = len(times)
         V = self.voltages(Xf)
+        # 1/(N_A vol) per row and state index: the volumes of each row with water flow
+        inv_nvol = m.inv_nvol[None, :] if water is None else np.concatenate(
+            [np.repeat(1.0 / (IONS_PER_MM_UM3 * np.asarray(water[0], float)), m.ns, axis=1),
+             np.zeros((n, m.nx - m.nion))], axis=1)
         cols = {"replicate": np.full(n, replicate, np.int64), "time_s": np.asarray(times, float)}
         for ci, c in enumerate(m.comps):
             for si, s in enumerate(m.species):
@@ -91,7 +95,7 @@ class Columns:
         for ci, c in enumerate(m.comps):
             for si, s in enumerate(m.species):
                 i = ci * m.ns + si
-                cols[f"{c}.{s}.mM"] = Xf[:, i] * m.inv_nvol[i]
+                cols[f"{c}.{s}.mM"] = Xf[:, i] * inv_nvol[:, i]
         for mi, name in enumerate(m.mems):
             cols[f"{name}.V_mV"] = V[:, mi] * 1e3
         Fi = F if self.integer else Ff
@@ -143,7 +147,7 @@ class Columns:
                 f, b = mech.ref  # one oxphos event reduces one O2
                 cols[f"{c}.o2_consumed"] = Ff[:, f].sum(axis=1) - Ff[:, b].sum(axis=1)
                 ix = m.pool_indices(c)
-                conc = [np.maximum(Xf[:, ix[s]], 0.5) * m.inv_nvol[ix[s]]
+                conc = [np.maximum(Xf[:, ix[s]], 0.5) * inv_nvol[:, ix[s]]
                         for s in ("ATP", "ADP", "Pi")]
                 cols[f"{c}.dG_ATP_kJ_per_mol"] = metabolism.dG_ATP(
                     mech.spec["dG0_ATP_kJ_per_mol"] * 1e3, m.T, *conc) / 1e3
