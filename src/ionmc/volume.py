@@ -301,6 +301,58 @@ class ODEWater(ODE):
         return Y[:, :nx], Y[:, nx:nx + nt], Y[:, nx + nt:nx + 2 * nt], Y[:, nx + 2 * nt:self.n0]
 
 
+def donnan_osmotic_equilibrium(model, x, guess=None):
+    """The Gibbs-Donnan state with osmotic balance that a pumpless cell relaxes to when its
+    outside is a finite compartment (closed form up to a 2-unknown root solve).
+
+    One membrane (model.mems[0]) between two non-bath compartments; every species that a
+    transition moves across it is a permeant ion, everything else stays where it is.
+    Conditions (exact, with the charge-difference potential): each permeant species at
+    its Nernst potential, c_in/c_out = exp(-z u) with u = FV/RT; the inside's net charge
+    sum_s z_s n_s,in = C V / e; equal osmolarity on both sides (all species); every
+    species' total count and the total volume conserved. Unknowns: vol_in and u.
+    Returns (vol_in, vol_out, V in volts, counts x at equilibrium)."""
+    from scipy.optimize import fsolve
+
+    from .constants import E_CHARGE, F
+
+    m = model
+    d = m.scenario.data
+    spec = d["membranes"][m.mems[0]]
+    ci, co = m.comps.index(spec["inside"]), m.comps.index(spec["outside"])
+    ns = m.ns
+    x = np.asarray(x, float)
+    vtot = m.vol[ci] + m.vol[co]
+    moved = np.any(m.stoich_full[:, ci * ns:(ci + 1) * ns] != 0, axis=0)
+    total = x[ci * ns:(ci + 1) * ns] + x[co * ns:(co + 1) * ns]
+    rt_f = R * m.T / F
+
+    def split(vin, u):
+        vout = vtot - vin
+        xin = x[ci * ns:(ci + 1) * ns].copy()
+        w = np.exp(-m.charge * u) * vin
+        xin[moved] = (total * w / (w + vout))[moved]
+        return xin, total - xin, vout
+
+    def eqs(p):
+        vin, u = p[0] * vtot, p[1]
+        xin, xout, vout = split(vin, u)
+        charge = float(xin @ m.charge) - m.mem_C[0] * u * rt_f / E_CHARGE
+        osm = xin.sum() / vin - xout.sum() / vout
+        return [charge / total.sum(), osm * vtot / total.sum()]
+
+    p0 = guess if guess is not None else [m.vol[ci] / vtot, -0.5]
+    p, info, ok, msg = fsolve(eqs, p0, full_output=True, xtol=1e-13)
+    if ok != 1:
+        raise RuntimeError(f"no Donnan-osmotic equilibrium found: {msg}")
+    vin = p[0] * vtot
+    xin, xout, vout = split(vin, p[1])
+    xe = x.copy()
+    xe[ci * ns:(ci + 1) * ns] = xin
+    xe[co * ns:(co + 1) * ns] = xout
+    return vin, vout, p[1] * rt_f, xe
+
+
 def attach(method, model, ledger):
     """The method with water flow when a membrane has a water permeability, else itself."""
     water = Water(model)
