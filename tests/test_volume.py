@@ -245,9 +245,11 @@ def test_anoxic_swelling_ledger_within_design_tolerance():
     assert df["thermo.water_work_J"].iloc[-1] > 0.05 * df["thermo.atp_work_J"].iloc[-1]
 
 
-@pytest.mark.parametrize("method", ["ssa", "tau-leap"])
-def test_ion_counts_conserved_exactly_with_water(method):
-    sc = make("anoxic_swelling", 1e-3, method=method, duration=5.0, dt=0.5,
+@pytest.mark.parametrize("method,factor", [("ssa", 1e-3), ("tau-leap", 1.0)])
+def test_ion_counts_conserved_exactly_with_water(method, factor):
+    # tau-leap on the whole cell, where it leaps (a small cell's V noise bound sends it
+    # to exact steps)
+    sc = make("anoxic_swelling", factor, method=method, duration=5.0, dt=0.5,
               events=block_at(0.5))
     df = run_df(sc)
     for s in ("Na", "K", "Cl", "X", "Y"):
