@@ -49,7 +49,8 @@ from scipy.integrate import solve_ivp
 from scipy.special import digamma
 
 from .constants import IONS_PER_MM_UM3, R, UM3_TO_M3
-from .ode import ODE, ode_rhs
+from . import pump
+from .ode import ODE, ode_jac, ode_rhs
 
 KEY = "water_permeability_um_per_s"
 #: molar volume of water at 37 C, m^3/mol (18.015 g/mol / 0.99333 g/cm^3); times an
@@ -77,8 +78,8 @@ class Water:
         self.mem_out = np.array(self.mem_out, np.int64)
         self.kw = np.array(self.kw)
         self.on = len(self.kw) > 0
-        self.vol0 = model.vol.copy()
         self._applied = model.vol.copy()
+        self.follow = self._volume_dependent() if self.on else []
 
     # -- physics -------------------------------------------------------------------------
     def osmolarity(self, x, vol):
@@ -95,9 +96,8 @@ class Water:
         osm = self.osmolarity(x, vol)
         dosm = osm[self.mem_in] - osm[self.mem_out]
         j = self.kw * dosm  # into each inside, um^3/s
-        change = np.zeros(self.model.nc)
-        np.add.at(change, self.mem_in, j)
-        np.add.at(change, self.mem_out, -j)
+        nc = self.model.nc
+        change = np.bincount(self.mem_in, j, nc) - np.bincount(self.mem_out, j, nc)
         dvol = np.where(self.bath, 0.0, change)
         gain = np.where(self.bath, change, 0.0)
         return dvol, gain, R * UM3_TO_M3 * float(j @ dosm)
@@ -114,21 +114,33 @@ class Water:
         return 1.0 / rate if rate > 0 else math.inf
 
     # -- the model follows the volumes ---------------------------------------------------
-    def apply(self, vol):
-        """Make the model's concentrations and rate parameters those of volumes `vol`:
-        `inv_nvol` in place (the kernels hold it) and every mechanism's parameters through
-        `update_parameters`, which reads the scenario's volumes."""
-        vol = np.asarray(vol, float)
-        if np.array_equal(vol, self._applied):
-            return
+    def _volume_dependent(self):
+        """The mechanisms whose parameters `apply` re-derives: all but the Na/K pumps,
+        whose rate row has no volume in it (`pump.param_row` takes none; the pump reads
+        concentrations through `inv_nvol`). The ODE calls `apply` at every right-hand side,
+        and re-deriving the pumps' rows there took a third of its time. Every other
+        mechanism follows, so a new one with a volume in its rates needs nothing here."""
+        return [mech for mech in self.model.mechs if mech.type != pump.TYPE]
+
+    def _set(self, vol, mechs):
         m = self.model
         d = m.scenario.data
         m.vol[:] = vol
         for ci, c in enumerate(m.comps):
             d["compartments"][c]["volume_um3"] = float(vol[ci])
             m.inv_nvol[ci * m.ns:(ci + 1) * m.ns] = 1.0 / (IONS_PER_MM_UM3 * vol[ci])
-        for mech in m.mechs:
+        for mech in mechs:
             m.update_parameters(mech)
+
+    def apply(self, vol):
+        """Make the model's concentrations and rate parameters those of volumes `vol`:
+        `inv_nvol` in place (the kernels hold it) and the parameters of every mechanism
+        that depends on them through `update_parameters`, which reads the scenario's
+        volumes."""
+        vol = np.asarray(vol, float)
+        if np.array_equal(vol, self._applied):
+            return
+        self._set(vol, self.follow)
         self._applied = vol.copy()
 
     # -- the ledger's water term ---------------------------------------------------------
@@ -146,9 +158,7 @@ class Water:
         lam = per_um3 * vol[comp]
         n = np.asarray(x, float)[idx]
         dg = ledger.kT * (np.log(lam) - digamma(lam + 1.0) - n / lam + 1.0) * per_um3
-        out = np.zeros(m.nc)
-        np.add.at(out, comp, dg)
-        return out
+        return np.bincount(comp, dg, m.nc)
 
 
 def rk4_volumes(water, x, vol, h):
@@ -267,12 +277,29 @@ class ODEWater(ODE):
         return dy
 
     def jac(self, t, y):
-        """Central differences over the counts that move and the free volumes."""
+        """The counts' block from the compiled `ode_jac` at the state's volumes; the
+        volumes' rows in the counts analytically (J_v is linear in the counts); the
+        volumes' columns by central differences of the whole right-hand side. The rows of
+        the accumulators W_water and S_water in the counts are left out: nothing depends
+        on them, so Newton's iteration still converges (as the counts do)."""
+        m, n0, nc = self.model, self.n0, self.model.nc
         n = len(y)
         J = np.zeros((n, n))
+        vol = y[n0:n0 + nc]
+        self.water.apply(vol)
+        J[:n0, :n0] = ode_jac(y[:n0], self.moved, self.nu, self.M)
+        w = self.water
+        for k in range(len(w.kw)):
+            for c, sign in ((w.mem_in[k], 1.0), (w.mem_out[k], -1.0)):
+                # dJ_v/dn for every species of compartment c
+                d = sign * w.kw[k] / (IONS_PER_MM_UM3 * vol[c])
+                sl = slice(c * m.ns, (c + 1) * m.ns)
+                for target, s in ((w.mem_in[k], 1.0), (w.mem_out[k], -1.0)):
+                    row = n0 + (nc if w.bath[target] else 0) + target
+                    J[row, sl] += s * d
         yp = y.copy()
-        for i in self.cols:
-            h = max(1e-6 * abs(y[i]), 1e-2) if i < self.n0 else 1e-7 * abs(y[i])
+        for i in self.cols[self.cols >= n0]:
+            h = 1e-7 * abs(y[i])
             yp[i] = y[i] + h
             f1 = self.rhs(t, yp)
             yp[i] = y[i] - h
