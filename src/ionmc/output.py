@@ -171,7 +171,8 @@ class Columns:
         if water is not None:
             cols[WATER_COLUMN] = np.asarray(water[2], float)
             w_all = w_all + cols[WATER_COLUMN]
-            # the flow's own dissipation, all osmolytes (inside W_water, not in S_prod)
+            # the flow's own dissipation, all osmolytes: reported beside the balance, not a
+            # term of it (W_water also carries the references; volume.py)
             cols["thermo.water_entropy_production_J_per_K"] = np.asarray(water[3], float)
         cols["thermo.balance_residual_J"] = (G - self.G0) - (w_all - m.T * s_prod)
         if n:
