@@ -273,6 +273,14 @@ def membrane_budget(model, mi, x):
         out["pump_model_cycles_per_s"] = model_cycles
         out["pump_dG_ATP_kJ_per_mol"] = out.get("pool_dG_ATP_kJ_per_mol",
                                                 pumps[0].spec["dG_ATP_kJ_per_mol"])
+    pf = mspec["water_permeability_um_per_s"]
+    if pf > 0:  # osmotic water flow (volume.py): all species are osmolytes
+        from .volume import V_W, Water
+
+        osm = Water(model).osmolarity(x, model.vol)
+        oin, oout = (osm[model.comps.index(mspec[k])] for k in ("inside", "outside"))
+        out["osmolarity_in_mM"], out["osmolarity_out_mM"] = oin, oout
+        out["water_flux_um3_per_s"] = pf * mspec["area_um2"] * V_W * (oin - oout)
     return out
 
 
@@ -324,6 +332,9 @@ ROWS = [
     ("k_battery_share", "K+ battery's share of V (chord conductances)", ""),
     ("transporter_dG_kJ_per_mol", "dG of a forward turnover (ATP incl.)", "kJ/mol"),
     ("transporter_atp_per_s", "ATP used by ATP-driven transporters (now)", "1/s"),
+    ("osmolarity_in_mM", "osmolarity inside (all species)", "mM"),
+    ("osmolarity_out_mM", "osmolarity outside (all species)", "mM"),
+    ("water_flux_um3_per_s", "osmotic water flow into the inside", "um^3/s"),
 ]
 
 

@@ -38,6 +38,8 @@ What events change (a clamp potential, ouabain binding, a pump's state energies)
 as the jump of G at the event: to W_clamp for clamp events, W_bath for concentration events,
 and otherwise to `thermo.event_work_J` (an addition to DESIGN.md's columns, so that the
 balance G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event - T S_prod closes on every run).
+With water flow (volume.py), lam follows the compartment volumes and the change of G when
+water moves at fixed counts is `thermo.water_work_J`, one more term of the balance.
 """
 import math
 
@@ -50,6 +52,8 @@ from .constants import E_CHARGE, IONS_PER_MM_UM3, K_B, N_A, R
 ATP, CLAMP, BATH, EVENT = range(4)
 WORK_COLUMNS = ("thermo.atp_work_J", "thermo.clamp_work_J", "thermo.bath_exchange_J",
                 "thermo.event_work_J")
+#: with water flow on (volume.py): the change of G when volumes move at fixed counts
+WATER_COLUMN = "thermo.water_work_J"
 
 
 def reference_counts(model, x):
@@ -200,13 +204,22 @@ class Ledger:
         return g
 
     # -- per row -----------------------------------------------------------------------
-    def free_energy(self, X, V):
-        """(G, G_ion) in J for rows of counts X (float) and potentials V (volts)."""
+    def g_ion(self, X, vols=None):
+        """G_ion (J) for rows of counts X (float), at rows of compartment volumes `vols`
+        (um^3; default the model's current volumes): lam = c_ref N_A vol follows the
+        volume when water moves (volume.py)."""
         m = self.model
         n = X[:, self.ion_idx]
-        lam = self.lam[self.ion_idx]
-        g_ion = self.kT * np.sum(gammaln(n + 1.0) - gammaln(lam + 1.0) - (n - lam) * np.log(lam),
-                                 axis=1)
+        vols = m.vol[None, :] if vols is None else np.asarray(vols, float)
+        lam = self.cref[self.ion_idx] * IONS_PER_MM_UM3 * vols[:, self.ion_idx // m.ns]
+        return self.kT * np.sum(gammaln(n + 1.0) - gammaln(lam + 1.0) - (n - lam) * np.log(lam),
+                                axis=1)
+
+    def free_energy(self, X, V, vols=None):
+        """(G, G_ion) in J for rows of counts X (float) and potentials V (volts), at rows
+        of volumes `vols` (default: the model's current volumes)."""
+        m = self.model
+        g_ion = self.g_ion(X, vols)
         g_cap = 0.5 * (V * V) @ m.mem_C
         g = g_ion + g_cap + X @ self.g_chem
         for mech in m.mechs:

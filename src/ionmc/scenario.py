@@ -47,6 +47,8 @@ MEMBRANE_KEYS = {
     "capacitance_uF_per_cm2": (1.0, _NUM),
     "initial_potential_mV": (0.0, _NUM),
     "clamp_mV": (None, _NUM),
+    # osmotic water permeability P_f; 0 = no water flow (volume.py)
+    "water_permeability_um_per_s": (0.0, _NUM),
 }
 TOP_KEYS = ("scenario", "species", "compartments", "membranes", "mechanisms", "events",
             "sweep")
@@ -360,6 +362,19 @@ def validate(raw, src, duration=None):
                              f"({t['inside']!r})")
         _positive(src, f"{pre}.area_um2", t["area_um2"])
         _positive(src, f"{pre}.capacitance_uF_per_cm2", t["capacitance_uF_per_cm2"])
+        if t["water_permeability_um_per_s"] < 0:
+            raise InputError(src, f"{pre}.water_permeability_um_per_s",
+                             f"must not be negative (got {t['water_permeability_um_per_s']:g})")
+        if t["water_permeability_um_per_s"] > 0:
+            for side in ("inside", "outside"):
+                c = comps[t[side]]
+                if c["clamped_species"] and not c["bath"]:
+                    # a clamped concentration in a compartment whose volume moves would
+                    # need its count to follow the volume: not modelled
+                    raise InputError(src, f"{pre}.water_permeability_um_per_s",
+                                     f"compartment {t[side]!r} clamps species "
+                                     f"{', '.join(c['clamped_species'])}: water flow needs "
+                                     "its counts free (or a bath)")
         if t["inside"] in inside_of:
             raise InputError(src, f"{pre}.inside", f"{t['inside']!r} is already inside "
                              f"membrane {inside_of[t['inside']]!r}")
