@@ -11,6 +11,7 @@ import math
 import tomllib
 from pathlib import Path
 
+from . import agents
 from .errors import InputError
 from .mechanisms import REGISTRY
 
@@ -408,6 +409,8 @@ def validate(raw, src, duration=None):
         if "species" in t and t["species"] not in species:
             raise InputError(src, f"{pre}.species", f"unknown species {t['species']!r}")
         _check_mechanism(src, pre, t, species)
+        if "agents" in t:
+            agents.check(src, pre, t, mems[t["membrane"]], sc)
         mechs.append(t)
     pools = {}
     for t in mechs:
@@ -552,7 +555,7 @@ def _check_event_target(src, key, target, value, data):
     if parts[0] == "mechanisms" and len(parts) == 3:
         for m in data["mechanisms"]:
             if m["name"] == parts[1]:
-                if parts[2] in ("type", "name", "membrane", "species") or \
+                if parts[2] in ("type", "name", "membrane", "species", *agents.PARAMS) or \
                         (m["type"] == "cotransporter" and parts[2] in
                          ("preset", "stoichiometry", "K_m_mM", "K_m_out_mM")) or \
                         (m["type"] == "metabolism" and parts[2] == "ATP_per_O2"):
