@@ -10,6 +10,7 @@ from ionmc import pump
 from ionmc.closed_forms import cycle_statistics
 from ionmc.errors import InputError
 from ionmc.model import Model
+from ionmc.replicate import simulate
 from ionmc.scenario import load_scenario
 
 PUMP = """
@@ -140,7 +141,7 @@ def test_individual_and_counts_agree_in_distribution(tmp_path):
         root = np.random.SeedSequence(99 if mode == "counts" else 100).spawn(R)
         net[mode] = np.array([
             (lambda d: d["pump.forward"].iloc[-1] - d["pump.backward"].iloc[-1])(
-                ionmc.simulate(sc, k, root[k])[0]) for k in range(R)], float)
+                simulate(sc, k, root[k])[0]) for k in range(R)], float)
     a, b = net["counts"], net["individual"]
     se_mean = np.sqrt(a.var(ddof=1) / R + b.var(ddof=1) / R)
 

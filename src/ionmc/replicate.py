@@ -83,11 +83,12 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
     rng = np.random.Generator(np.random.PCG64(seed_seq))
     x0 = initial_state(model, method_cls.integer) if x_start is None else x_start.copy()
     if sc["random_streams"] == "per_transition":
-        from .paired import PairedSSA
+        from .paired import PairedSSA, PairedTauLeap
 
         # one key per replicate, the same for every scenario with this seed: control and
         # treatment runs share each transition's Poisson process
-        method = PairedSSA(model, x0, rng, seed_seq.generate_state(1, np.uint64)[0])
+        paired = PairedTauLeap if sc["method"] == "tau-leap" else PairedSSA
+        method = paired(model, x0, rng, seed_seq.generate_state(1, np.uint64)[0])
     else:
         method = method_cls(model, x0, rng)
     from .dwell import LoggedSSA, Recorder

@@ -285,9 +285,9 @@ def validate(raw, src, duration=None):
     if sc["random_streams"] not in STREAMS:
         raise InputError(src, "scenario.random_streams", f"unknown value "
                          f"{sc['random_streams']!r} (known: {', '.join(STREAMS)})")
-    if sc["random_streams"] == "per_transition" and sc["method"] != "ssa":
+    if sc["random_streams"] == "per_transition" and sc["method"] == "ode":
         raise InputError(src, "scenario.random_streams", "'per_transition' streams are "
-                         f"implemented for method 'ssa' only, not {sc['method']!r}")
+                         "for the stochastic methods ('ssa', 'tau-leap'), not 'ode'")
     if sc["replicates"] < 1:
         raise InputError(src, "scenario.replicates", "must be at least 1")
     if sc["seed"] < 0:
