@@ -125,16 +125,16 @@ def test_dwell_times_tile_each_agents_run(tmp_path):
 
 # -- (1) individual agents and counts per state: the same process ---------------------
 def _free_cell(agents, seed):
-    """20 pumps on a 0.05 um^2 membrane with leaks, V free: the pumps interact through V
-    (0.32 mV per charge) and the cell's Na+."""
-    toml = small_cell(duration=2.0, seed=seed) + PUMP.format(density=400.0, agents=agents,
-                                                             more="")
+    """20 pumps on a 0.05 um^2 membrane with weak leaks, V free: the pumps interact through
+    V (0.32 mV per charge) and the cell's Na+."""
+    toml = small_cell(duration=1.0, seed=seed, leaks=(("K", 5e-7), ("Na", 1e-7), ("Cl", 2e-7))) \
+        + PUMP.format(density=400.0, agents=agents, more="")
     return toml.replace("record_interval_s = 0.01", "record_interval_s = 0.5")
 
 
 @pytest.mark.slow
 def test_individual_and_counts_agree_in_distribution(tmp_path):
-    R = 400
+    R = 300
     net = {}
     for mode in ("counts", "individual"):
         sc = _load(tmp_path, _free_cell(mode, 5), f"{mode}.toml")
@@ -197,6 +197,8 @@ set = { "mechanisms.pump.block_fraction" = 0.0 }
     (('method = "ssa"', 'method = "ode"'), "agents"),
     (("density_per_um2 = 20.0", "density_per_um2 = 300.0"), "agents"),
     (('agents = "individual"', 'agents = "counts"'), "record_dwell_times"),
+    (('method = "ssa"', 'method = "ssa"\nrandom_streams = "per_transition"'),
+     "record_dwell_times"),
 ])
 def test_bad_agent_input(tmp_path, change, key):
     toml = _agents(pump_cell(density=20.0), dwell=True).replace(*change)

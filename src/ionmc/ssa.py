@@ -51,7 +51,7 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events, log=None):
     The waiting time that would cross t_end is discarded: by memorylessness, restarting
     the clock at t_end is exact.
 
-    `log` (agents.py; omitted otherwise): a tuple (flag per transition, times, transitions,
+    `log` (dwell.py; omitted otherwise): a tuple (flag per transition, times, transitions,
     [filled]) into which the firings of flagged transitions are written; when the buffer is
     full the loop returns at that event's time for Python to empty it. Omitted, the `log is
     not None` branches are pruned when Numba compiles, so the loop is the one without it.
