@@ -186,7 +186,8 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
         if writer is not None:
             writer.close()
     info = {"events_fired": fired, "method_events": int(method.events)}
-    side = {"agents": _agent_table(model, method.F, replicate),
+    individual = any(m.agent_slots is not None for m in model.mechs)  # ssa only
+    side = {"agents": _agent_table(model, method.F, replicate) if individual else None,
             "dwell_times": recorder.close() if recorder else None}
     for kind, table in side.items():
         if table is None:
@@ -211,7 +212,7 @@ def _agent_table(model, F, replicate):
     rows = []
     for mech in model.mechs:
         if mech.agent_slots is None:
-            continue
+            continue  # counts per state: no agent to report
         fw, bw = agents.turnover(mech, F)
         rows.append(pa.table({
             "replicate": np.full(len(fw), replicate, np.int64),
@@ -219,4 +220,4 @@ def _agent_table(model, F, replicate):
             "agent": np.arange(len(fw), dtype=np.int64),
             "forward": np.asarray(fw, np.int64), "backward": np.asarray(bw, np.int64),
             "turnover": np.asarray(fw - bw, np.int64)}))
-    return pa.concat_tables(rows) if rows else None
+    return pa.concat_tables(rows)
