@@ -225,3 +225,19 @@ def test_cli_writes_agent_tables_beside_the_timeseries(tmp_path):
     tot = ag.groupby("replicate")["forward"].sum()
     assert (tot == last["pump.forward"]).all()
     assert set(dw["replicate"]) == {0, 1}
+
+
+def test_sweep_writes_agent_tables_per_point(tmp_path):
+    from ionmc.cli import main
+
+    p = tmp_path / "s.toml"
+    toml = _agents(pump_cell(nai=40.0, density=4.0, duration=0.5, dt=0.25), dwell=True)
+    p.write_text(toml + '\n[sweep]\n"mechanisms.pump.fxyd_phosphorylated" = [0.0, 1.0]\n')
+    out = tmp_path / "out"
+    assert main(["run", str(p), "-o", str(out), "--replicates", "1", "--workers", "1"]) == 0
+    for kind in ("agents", "dwell_times"):
+        assert sorted(f.parent.name for f in (out / kind).rglob("*.parquet")) == \
+            ["point=0000", "point=0001"]
+    ag = pd.read_parquet(out / "agents")
+    assert sorted(ag["sweep.mechanisms.pump.fxyd_phosphorylated"].unique()) == [0.0, 1.0]
+    assert not list(out.rglob("*.tmp"))
