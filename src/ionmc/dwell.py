@@ -14,10 +14,10 @@ still going at the end has left_s = NaN: censored, not invented.
 import numpy as np
 import pyarrow as pa
 
+from . import agents
 from .kernels import all_propensities, voltages
 from .numba_conf import njit
 from .ssa import SSA, ssa_advance
-from . import agents
 
 BUFFER = 1 << 16  # firings per hand-back to Python
 
@@ -105,6 +105,7 @@ class Recorder:
             "replicate": np.full(len(agent), self.replicate, np.int64),
             "mechanism": np.array([self.mechs[i].name for i in range(len(self.mechs))])[mo],
             "agent": self.local[agent],
+            # state -1 (blocked) picks the last name, "blocked"
             "state": np.array([names[m][s] for m, s in zip(mo, state)], dtype=object),
             "entered_s": t_in, "left_s": t_out}))
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import activity, agents, pump
+from .dwell import LoggedSSA, Recorder
 from .methods import REGISTRY
 from .model import Model, _largest_remainder
 from .ode import steady_state
@@ -91,8 +92,6 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
         method = paired(model, x0, rng, seed_seq.generate_state(1, np.uint64)[0])
     else:
         method = method_cls(model, x0, rng)
-    from .dwell import LoggedSSA, Recorder
-
     recorder = Recorder(model, x0, replicate)
     if recorder:  # individual agents with dwell times (ssa only: scenario.py)
         method = LoggedSSA(model, x0, rng, recorder)
