@@ -3,7 +3,8 @@
 Free energy stored: G = G_ion + sum_m C_m V_m^2 / 2 + G_agents, with the discrete ideal
 solution G_ion = k_B T sum_c sum_s [ln Gamma(n+1) - ln Gamma(lam+1) - (n - lam) ln lam],
 lam = c_ref * N_A * vol (zero at the reference; n ln(c/c_ref) - n + lam for large n), and for
-pumps counted per state G_agents = sum_i m_i g_i + k_B T sum_i ln(m_i!).
+pumps counted per state G_agents = sum_i m_i g_i + k_B T sum_i ln(m_i!) (individual,
+distinguishable pumps, agents.py: sum_i m_i g_i alone).
 
 Reference concentration of a species: the clamped concentration where it touches a bath or
 a clamped species, otherwise its mean concentration over the compartments it can reach
@@ -142,14 +143,15 @@ class Ledger:
         c1 = np.zeros((m.nt, 3))
         for mech in m.mechs:
             if mech.type == pump.TYPE:
-                j = mech.transitions[0]  # step 1 forward books one ATP hydrolysed
-                if m.tr_wk[j]:  # on a pool: -dG_ATP at each firing, summed by the kernels
-                    c1[j, ATP] -= 1.0 / N_A
-                    c1[j + 1, ATP] += 1.0 / N_A
-                    continue
-                w = -mech.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
-                c0[j, ATP] += w
-                c0[j + 1, ATP] -= w
+                # step 1 forward books one ATP hydrolysed (in each agent's block, agents.py)
+                for j in mech.blocks:
+                    if m.tr_wk[j]:  # on a pool: -dG_ATP at each firing, summed by the kernels
+                        c1[j, ATP] -= 1.0 / N_A
+                        c1[j + 1, ATP] += 1.0 / N_A
+                        continue
+                    w = -mech.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
+                    c0[j, ATP] += w
+                    c0[j + 1, ATP] -= w
             elif mech.type == cotransporter.TYPE and mech.spec["ATP_per_turnover"]:
                 j = mech.transitions[0]  # forward turnover hydrolyses one ATP
                 if m.tr_wk[j] == 2:  # on a pool: dG_ATP at each firing's midpoint
@@ -225,7 +227,9 @@ class Ledger:
         for mech in m.mechs:
             if mech.states:
                 s = X[:, mech.states]
-                g = g + s @ self.g[mech.states] + self.kT * np.sum(gammaln(s + 1.0), axis=1)
+                g = g + s @ self.g[mech.states]
+                if mech.agent_slots is None:  # indistinguishable agents (agents.py)
+                    g = g + self.kT * np.sum(gammaln(s + 1.0), axis=1)
         return g, g_ion
 
     def work(self, dF, dVS):

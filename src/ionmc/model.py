@@ -14,7 +14,8 @@ of the pumps on the same compartment.
 """
 import numpy as np
 
-from . import activity, buffer, cotransporter, coupling, kir, leak, metabolism, pump
+from . import activity, agents, buffer, cotransporter, coupling, kir, leak, metabolism, \
+    pump
 from .constants import CM_TO_M, E_CHARGE, F, IONS_PER_MM_UM3, R, UF_PER_CM2_TO_F_PER_M2, \
     UM2_TO_M2, UM3_TO_M3
 from .errors import InputError
@@ -52,7 +53,10 @@ class Mechanism:
         self.transitions = []   # global transition indices
         self.ref = (None, None)  # (forward, backward) reference transition
         self.efflux = {}        # species -> {transition: ions moved inside -> outside}
-        self.states = []        # agent state indices (pumps)
+        self.states = []        # agent state indices (pumps): counts per state
+        self.agent_slots = None  # agents = "individual": (agent, state) -> index (agents.py)
+        self.blocks = []        # first transition of each block (one per agent, or one)
+        self.agent_moves = []   # individual agents: (transition, agent, from, to) states
         self.blocked = None
         self.n_agents = 0
         self.pool_compartment = None  # metabolism: the compartment holding the pool
@@ -78,7 +82,12 @@ class Model:
         # compartment -> its metabolism mechanism (at most one, scenario.py checks)
         self.pools = {d["membranes"][m.spec["membrane"]]["inside"]: m
                       for m in self.mechs if m.type == metabolism.TYPE}
-        nagent = sum(pump.N_STATES + 1 for m in self.mechs if m.type == pump.TYPE)
+        nagent = 0
+        for m in self.mechs:
+            if m.type == pump.TYPE:
+                m.n_agents = agents.population(m.spec, d["membranes"][m.spec["membrane"]])
+                nagent += pump.N_STATES + 1 + agents.n_slots(m.spec, m.n_agents,
+                                                             pump.N_STATES)
         self.nx = nx = nion + nagent
         self.inv_nvol = np.zeros(nx)
         self.z = np.zeros(nx)
@@ -189,7 +198,9 @@ class Model:
                 mech.states = states
                 mech.blocked = next_agent + pump.N_STATES
                 next_agent += pump.N_STATES + 1
-                mech.n_agents = int(round(spec["density_per_um2"] * mspec["area_um2"]))
+                # one block of transitions on the counts per state, or one per agent
+                blocks = agents.blocks(mech, pump.N_STATES, next_agent)
+                next_agent += agents.n_slots(spec, mech.n_agents, pump.N_STATES)
                 pool = cin in self.pools
                 ii = np.array([self.idx(cin, "Na"), self.idx(cin, "K"), self.idx(cout, "Na"),
                                self.idx(cout, "K"), 0] + [-1] * (NII - 5), np.int64)
@@ -197,9 +208,18 @@ class Model:
                     ii[5:8] = [self.idx(cin, s) for s in ("ATP", "ADP", "Pi")]
                 t0 = len(kinds)
                 mech.efflux = {"Na": {}, "K": {}}
-                for step in range(pump.N_STEPS):
-                    a, b = states[step], states[(step + 1) % pump.N_STATES]
+                steps = [(agent, own, step) for agent, own in blocks
+                         for step in range(pump.N_STEPS)]
+                for agent, own, step in steps:
+                    if step == 0:
+                        mech.blocks.append(len(kinds))
+                    nxt = (step + 1) % pump.N_STATES
+                    a, b = own[step], own[nxt]
                     fw = {a: -1, b: +1}
+                    if own is not states:  # an agent's jump moves the counts per state too
+                        fw.update({states[step]: -1, states[nxt]: +1})
+                        mech.agent_moves += [(len(kinds), agent, step, nxt),
+                                             (len(kinds) + 1, agent, nxt, step)]
                     if step in pump.TRANSLOCATION:
                         s, n = pump.TRANSLOCATION[step]
                         fw[self.idx(cin, s)] = -n
@@ -221,9 +241,12 @@ class Model:
                         wk.append(1 if pool and step == 0 else 0)
                     if step in pump.TRANSLOCATION:
                         s, n = pump.TRANSLOCATION[step]
-                        mech.efflux[s] = {j: n, j + 1: -n}
+                        mech.efflux[s].update({j: n, j + 1: -n})
                 mech.transitions = list(range(t0, len(kinds)))
-                mech.ref = (t0 + 2, t0 + 3)  # step 2, the Na+ translocation
+                # step 2, the Na+ translocation (of every agent: output sums the lists)
+                ref = [(b + 2, b + 3) for b in mech.blocks]
+                mech.ref = ref[0] if mech.agent_slots is None else \
+                    (tuple(list(r) for r in zip(*ref)) or ([], []))
             elif mech.type == kir.TYPE:
                 s = spec["species"]
                 i_in, i_out = self.idx(cin, s), self.idx(cout, s)
@@ -400,6 +423,12 @@ class Model:
             else:
                 r.add(("V", int(self.tr_mem[j])))
             reads.append(r)
+        # who reads what, so that each transition's dependents are a union of lists (one
+        # agent per block makes nt large: the pairwise test was O(nt^2) set operations)
+        readers = {}
+        for k, r in enumerate(reads):
+            for key in r:
+                readers.setdefault(key, []).append(k)
         ptr, ind = [0], []
         for j in range(self.nt):
             w = {("x", int(i)) for i in self.st_idx[self.st_ptr[j]:self.st_ptr[j + 1]]}
@@ -408,7 +437,7 @@ class Model:
                 if not self.mem_clamped[m] and np.any(
                         self.nu[j, s0:s0 + self.ns] * self.charge != 0):
                     w.add(("V", m))
-            deps = [k for k in range(self.nt) if reads[k] & w]
+            deps = sorted(set().union(*(readers.get(key, ()) for key in w)))
             ind += deps
             ptr.append(len(ind))
         self.dep_ptr = np.array(ptr, np.int64)
@@ -532,6 +561,7 @@ class Model:
         probs = self.pump_steady_state(mech, x)[0]
         x[mech.states] = _largest_remainder(mech.n_agents - nblocked, probs)
         x[mech.blocked] = nblocked
+        agents.assign(mech, x)
 
     def pump_concentrations(self, mech, x):
         ii = self.tr_ii[mech.transitions[0], :4]
@@ -610,7 +640,9 @@ class Model:
             return
         target = int(round(f * mech.n_agents))
         delta = target - int(x[mech.blocked])
-        if delta > 0:
+        if mech.agent_slots is not None:
+            agents.reblock(mech, x, rng, delta, self.pump_steady_state(mech, x)[0])
+        elif delta > 0:
             take = rng.multivariate_hypergeometric(x[st].astype(np.int64), delta)
             x[st] -= take
         elif delta < 0:

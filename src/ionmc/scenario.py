@@ -11,6 +11,7 @@ import math
 import tomllib
 from pathlib import Path
 
+from . import agents
 from .errors import InputError
 from .mechanisms import REGISTRY
 
@@ -286,9 +287,9 @@ def validate(raw, src, duration=None):
     if sc["random_streams"] not in STREAMS:
         raise InputError(src, "scenario.random_streams", f"unknown value "
                          f"{sc['random_streams']!r} (known: {', '.join(STREAMS)})")
-    if sc["random_streams"] == "per_transition" and sc["method"] != "ssa":
+    if sc["random_streams"] == "per_transition" and sc["method"] == "ode":
         raise InputError(src, "scenario.random_streams", "'per_transition' streams are "
-                         f"implemented for method 'ssa' only, not {sc['method']!r}")
+                         "for the stochastic methods ('ssa', 'tau-leap'), not 'ode'")
     if sc["replicates"] < 1:
         raise InputError(src, "scenario.replicates", "must be at least 1")
     if sc["seed"] < 0:
@@ -437,6 +438,8 @@ def validate(raw, src, duration=None):
         _check_mechanism(src, pre, t, species, comps)
         if t["type"] == "coupling":
             _check_coupling_sides(src, pre, t, comps, mems)
+        if "agents" in t:
+            agents.check(src, pre, t, mems[t["membrane"]], sc)
         mechs.append(t)
     pools = {}
     for t in mechs:
@@ -606,7 +609,7 @@ def _check_event_target(src, key, target, value, data):
     if parts[0] == "mechanisms" and len(parts) == 3:
         for m in data["mechanisms"]:
             if m["name"] == parts[1]:
-                if parts[2] in ("type", "name", "membrane", "species") or \
+                if parts[2] in ("type", "name", "membrane", "species", *agents.PARAMS) or \
                         (m["type"] == "cotransporter" and parts[2] in
                          ("preset", "stoichiometry", "K_m_mM", "K_m_out_mM",
                           "ATP_per_turnover")) or \

@@ -39,7 +39,7 @@ _fire = inlined(fire)
 
 
 @leaf
-def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
+def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events, log=None):
     """Run events until t_end (or max_events). Returns (t, a0, events fired).
 
     Per transition j it accumulates F[j] (firings), S[j] (the sum of ln(a_j(x)/a_r(x'))
@@ -50,6 +50,11 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
 
     The waiting time that would cross t_end is discarded: by memorylessness, restarting
     the clock at t_end is exact.
+
+    `log` (dwell.py; omitted otherwise): a tuple (flag per transition, times, transitions,
+    [filled]) into which the firings of flagged transitions are written; when the buffer is
+    full the loop returns at that event's time for Python to empty it. Omitted, the `log is
+    not None` branches are pruned when Numba compiles, so the loop is the one without it.
     """
     nt = a.shape[0]
     fired = 0
@@ -72,6 +77,14 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
             j -= 1
         a0 += _fire(j, x, F, S, VS, V, a, M)
         fired += 1
+        if log is not None:
+            if log[0][j]:
+                n = log[3][0]
+                log[1][n] = t
+                log[2][n] = j
+                log[3][0] = n + 1
+                if n + 1 == log[1].shape[0]:
+                    return t, a0, fired
         since_resum += 1
         if since_resum >= 4096:  # bound the drift of the running sum
             a0 = 0.0

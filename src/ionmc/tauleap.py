@@ -40,6 +40,7 @@ from .kernels import KIND_COUPLE_BW, KIND_COUPLE_FW, KIND_LEAK_IN, KIND_LEAK_OUT
     all_propensities, apply_transition, ledger_arg, prop_arrays, propensity, voltages
 from .numba_conf import njit
 from .ssa import SSA, ssa_advance
+from .streams import count_to, move_cursor, stream_steps
 
 
 @njit
@@ -121,10 +122,16 @@ def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
 
 @njit
 def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nion,
-                    eps, dv_max, dv_noise, ssa_below, floor):
+                    eps, dv_max, dv_noise, ssa_below, floor, streams=None):
     """Leap from t to t_end. Returns (t, tau_prev, events fired). F, S and VS accumulate
     as in `ssa_advance`, each leap's firings weighted by ln(a_j/a_r) and V_mid at the
-    leap's backward-Euler state."""
+    leap's backward-Euler state.
+
+    `streams` (paired runs, paired.PairedTauLeap; omitted otherwise, and then compiled
+    out): (key, internal times, Y_j at them, superblock cursors, counts before them). The
+    firings of a leap are then the increments of each transition's own Poisson process over
+    its internal time a_j tau (streams.py), and the exact-step fallback reads the same
+    processes (`streams.stream_steps`)."""
     tr_kind, tr_src, tr_mem, qm = M[0], M[1], M[2], M[20]
     hdv, rev = M[17], M[18]
     st_ptr, st_idx, st_del = M[6], M[7], M[8]
@@ -169,7 +176,10 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
             if tau * a0 < ssa_below:
                 # few events due: exact steps instead
                 t_stop = min(t_end, t + ssa_below / a0 * 10.0)
-                t, a0, n = ssa_advance(x, F, S, VS, t, t_stop, a, V, a0, rng, M, 100)
+                if streams is None:
+                    t, a0, n = ssa_advance(x, F, S, VS, t, t_stop, a, V, a0, rng, M, 100)
+                else:  # the same streams, so that the pair stays coupled
+                    t, n = stream_steps(x, F, S, VS, t, t_stop, a, V, M, 100, streams)
                 fired += n
                 tau_prev = max(tau, 1e-12)
                 break
@@ -196,7 +206,11 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
                 continue
             for j in range(nt):
                 lam = ahat[j] * tau
-                if lam <= 0.0:
+                if streams is not None:
+                    K[j] = 0 if lam <= 0.0 else count_to(
+                        streams[0], j, streams[1][j] + lam, streams[3][j],
+                        streams[4][j]) - streams[2][j]
+                elif lam <= 0.0:
                     K[j] = 0
                 elif (tr_kind[j] == KIND_LEAK_OUT or tr_kind[j] == KIND_LEAK_IN
                       or tr_kind[j] == KIND_COUPLE_FW or tr_kind[j] == KIND_COUPLE_BW) \
@@ -220,6 +234,11 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
                 continue
             for i in range(nx):
                 x[i] = xnew[i]
+            if streams is not None:
+                for j in range(nt):
+                    streams[1][j] += ahat[j] * tau
+                    streams[2][j] += K[j]
+                    move_cursor(streams[0], j, streams[1][j], streams[3], streams[4])
             for m in range(nmem):
                 Vhat[m] = V[m]
             for k in range(fmem.shape[0]):
@@ -241,12 +260,13 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
 
 @njit
 def tauleap_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, tau0, rng, M, nu,
-                fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below, floor):
+                fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below, floor, streams=None):
     tau = tau0
     total = 0
     for r in range(stop_times.shape[0]):
         t, tau, n = tauleap_advance(x, F, S, VS, t, stop_times[r], tau, rng, M, nu, fmem,
-                                    fidx, nion, eps, dv_max, dv_noise, ssa_below, floor)
+                                    fidx, nion, eps, dv_max, dv_noise, ssa_below, floor,
+                                    streams)
         total += n
         out_x[r] = x
         out_F[r] = F
@@ -298,11 +318,16 @@ class TauLeap(SSA):
                 self.floor[mech.states] = np.inf
         self.fidx = np.array(fast, np.int64)
 
+    def _streams(self):
+        """Extra arguments of the kernels: none here (paired.PairedTauLeap adds streams)."""
+        return ()
+
     def advance(self, stop_times):
         out = self._outputs(len(stop_times))
         self.t, self.tau, fired = tauleap_run(
             self.x, self.F, self.S, self.VS, self.t, np.asarray(stop_times, float), *out,
             self.tau, self.rng, self.M, self.nu, self.fmem, self.fidx, self.model.nion,
-            self.eps, self.dv_max, self.dv_noise, self.ssa_below, self.floor)
+            self.eps, self.dv_max, self.dv_noise, self.ssa_below, self.floor,
+            *self._streams())
         self.events += fired
         return out
