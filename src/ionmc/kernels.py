@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .channels import rate as channel_rate
 from .constants import E_CHARGE
 from .cotransporter import rate as cotransport_rate
 from .leak import ghk_factor
@@ -33,6 +34,11 @@ KIND_CK_BW = 11
 # cotransporters (cotransporter.py): one pair per transporter
 KIND_COTR_FW = 12
 KIND_COTR_BW = 13
+# voltage-gated channels (channels.py): gating pairs, then one conduction pair (out, in)
+KIND_GATE_FW = 20
+KIND_GATE_BW = 21
+KIND_CHAN_OUT = 22
+KIND_CHAN_IN = 23
 
 
 @leaf
@@ -61,6 +67,8 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
     """
     kind = kind_[j]
     if kind >= KIND_COTR_FW:
+        if kind >= KIND_GATE_FW:
+            return channel_rate(j, kind, x, V[mem_[j]] + hdv_[j], src_, P, II)
         return cotransport_rate(j, x, V[mem_[j]] + hdv_[j], P, II, inv_nvol)
     if kind >= KIND_OX_FW:
         return _metabolic(j, kind, x, P, II, inv_nvol)

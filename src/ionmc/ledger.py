@@ -21,6 +21,9 @@ A metabolic pool (metabolism.py) is a chemical reservoir outside this ledger (DE
 section 1): its species do not enter G_ion, its own transitions' entropy production is
 reported per mechanism but not in the total, and a pump on a pool books W_ATP with the
 pool's dG_ATP at each firing (the kernels sum it per transition where they sum V_mid).
+Voltage-gated channels' gating is such a reservoir too (channels.py): their states are
+not in G and their gating transitions' entropy production is reported per mechanism only;
+their conduction is an ordinary electrodiffusive move inside the ledger.
 
 What events change (a clamp potential, ouabain binding, a pump's state energies) is booked
 as the jump of G at the event: to W_clamp for clamp events, W_bath for concentration events,
@@ -89,6 +92,7 @@ class Ledger:
         for mech in model.mechs:
             if mech.type == metabolism.TYPE:
                 self.ion_tr[mech.transitions] = False
+            self.ion_tr[mech.reservoir] = False  # channel gating (channels.py)
         self.update(x0)
 
     # -- coefficients that change only at events ---------------------------------------
@@ -163,7 +167,7 @@ class Ledger:
         g_cap = 0.5 * (V * V) @ m.mem_C
         g = g_ion + g_cap
         for mech in m.mechs:
-            if mech.states:
+            if mech.states and mech.states_in_ledger:
                 s = X[:, mech.states]
                 g = g + s @ self.g[mech.states] + self.kT * np.sum(gammaln(s + 1.0), axis=1)
         return g, g_ion
