@@ -240,17 +240,16 @@ def permeability_for_conductance(g_pS, z, c_in, c_out, V, T):
 
 
 # -- measuring what the channels make ----------------------------------------------------
-def spike_metrics(t, v_mV, na_in, C_F, dvdt_threshold_V_per_s=10.0):
-    """Threshold, peak, width and Na+ entry of the first action potential in a trace.
+def spike_metrics(t, v_mV, na_in, C_F, t_from=0.0, dvdt_threshold_V_per_s=10.0):
+    """Threshold, peak, width and Na+ entry of the (first) action potential in a trace.
 
-    t (s), v_mV, na_in (cumulative Na+ ions that entered through the Na+ channels) as
-    arrays of one replicate. Threshold: V where dV/dt first exceeds
-    `dvdt_threshold_V_per_s` (10 V/s, a common criterion) on the upstroke; width: at half
-    the amplitude from threshold to peak; Na+ entry: from the threshold crossing to the end
-    of the trace, minus the resting entry at the rate before the stimulus ... kept simple:
-    the channel's net entry over the trace (the caller starts the trace at rest). The
-    overlap factor is that entry over C (V_peak - V_rest)/e (Alle et al. 2009). Returns a
-    dict, or None when no spike (V never rises above 0 mV)."""
+    t (s), v_mV and na_in (cumulative Na+ ions that entered through the Na+ channels) are
+    arrays of one replicate starting at rest. Threshold: V where dV/dt first exceeds
+    `dvdt_threshold_V_per_s` (10 V/s, a common criterion) at or after `t_from` (pass the
+    end of a stimulus, whose own slope would otherwise count); width: full width at half the amplitude from rest to
+    peak; Na+ entry: the channels' net entry over the trace; overlap factor: that entry over
+    the minimum C (V_peak - V_rest)/e (Attwell & Laughlin 2001; Alle et al. 2009). Returns
+    a dict, or None when V never rises above 0 mV."""
     from .constants import E_CHARGE
 
     t = np.asarray(t, float)
@@ -259,14 +258,12 @@ def spike_metrics(t, v_mV, na_in, C_F, dvdt_threshold_V_per_s=10.0):
         return None
     ip = int(np.argmax(v))
     dv = np.gradient(v, t) * 1e-3  # V/s
-    up = np.nonzero(dv[:ip + 1] > dvdt_threshold_V_per_s)[0]
-    # the stimulus itself is fast: take the last run of supra-threshold slope before the peak
-    k = up[-1]
-    while k > 0 and dv[k - 1] > dvdt_threshold_V_per_s:
-        k -= 1
+    k0 = min(int(np.searchsorted(t, t_from)), ip)
+    up = np.nonzero(dv[k0:ip + 1] > dvdt_threshold_V_per_s)[0]
+    k = k0 + int(up[0]) if len(up) else ip
     v_rest = v[0]
     v_th = v[k]
-    half = 0.5 * (v_th + v[ip])
+    half = 0.5 * (v_rest + v[ip])
     above = np.nonzero(v >= half)[0]
     i0 = above[0]
     i1 = above[above >= ip]
@@ -315,3 +312,12 @@ def check(t, species):
     if t["q10_gating"] <= 0:
         out.append(("q10_gating", "must be positive"))
     return out
+
+
+def mean_permeability_cm_per_s(spec, area_um2, V, T):
+    """The population's mean GHK permeability per membrane area (cm/s) at steady state at
+    V: N x P_open(V) x p_single / area (for `ionmc energetics`)."""
+    p = spec["single_channel_permeability_um3_per_s"] * spec["q10"] ** ((T - 310.0) / 10.0)
+    po = open_probability(spec["gates"], V, T, spec["q10_gating"])
+    # um^3/s per um^2 = um/s = 1e-4 cm/s
+    return n_channels(spec, area_um2) * po * p / area_um2 * 1e-4
