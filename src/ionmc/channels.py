@@ -275,7 +275,8 @@ def spike_metrics(t, v_mV, na_in, C_F, t_from=0.0, dvdt_threshold_V_per_s=10.0):
 
     t_up = cross(i0 - 1, i0) if i0 > 0 else t[i0]
     t_down = cross(i_end, i_end + 1) if i_end + 1 < len(t) else t[i_end]
-    entry = float(na_in[-1] - na_in[0])
+    na = np.asarray(na_in, float)
+    entry = float(na[-1] - na[0])
     minimum = C_F * (v[ip] - v_rest) * 1e-3 / E_CHARGE
     return {"rest_mV": float(v_rest), "threshold_mV": float(v_th), "peak_mV": float(v[ip]),
             "t_peak_s": float(t[ip]), "width_ms": float((t_down - t_up) * 1e3),
