@@ -7,15 +7,14 @@ import sys
 
 import numpy as np
 import pytest
+import tomllib
 from scipy.special import gammaln
 
-import ionmc
 from ionmc import channels
 from ionmc.constants import K_B
 from ionmc.errors import InputError
 from ionmc.model import Model
 from ionmc.scenario import load_scenario, validate
-import tomllib
 
 from conftest import balance, make, run_df, se_of_mean
 
@@ -78,7 +77,7 @@ def clamp(method="ssa", V=-40.0, dur=12.0, dt=0.03, dna=10.0, dk=10.0, p=0.0, se
     return validate(raw, "clamp-test")
 
 
-def state_columns(df, sc, name):
+def state_columns(sc, name):
     mech = next(m for m in Model(sc).mechs if m.name == name)
     return [f"{name}.{mech.state_label(k)}.count" for k in range(len(mech.states))]
 
@@ -115,7 +114,7 @@ def test_ssa_stationary_occupancies_are_binomial():
     df = run_df(sc).iloc[1:]
     for name, fam in (("na", "hh_na"), ("k", "hh_k")):
         probs = channels.occupancies(fam, -0.040, T_HH)
-        cols = state_columns(df, sc, name)
+        cols = state_columns(sc, name)
         N = 1000
         assert (df[cols].sum(axis=1) == N).all()
         for col, p in zip(cols, probs):
@@ -134,7 +133,7 @@ def test_gating_entropy_telescopes_under_clamp():
     df = run_df(sc)
     for name, fam in (("na", "hh_na"), ("k", "hh_k")):
         probs = channels.occupancies(fam, -0.040, T_HH)
-        cols = state_columns(df, sc, name)
+        cols = state_columns(sc, name)
 
         def log_pi(row):
             m = row[cols].to_numpy(float)
@@ -171,7 +170,7 @@ def test_ode_relaxation_matches_hh():
     assert na_open.max() > 0.1  # the transient was there to be checked
     for name, fam in (("na", "hh_na"), ("k", "hh_k")):
         probs = channels.occupancies(fam, -0.020, T_HH)
-        end = df[state_columns(df, sc, name)].iloc[-1].to_numpy() / N
+        end = df[state_columns(sc, name)].iloc[-1].to_numpy() / N
         # after 29 ms = 3.4 tau_h the inactivation has not quite finished; compare with the
         # product form at the gates' own values instead
         if fam == "hh_na":
@@ -245,7 +244,8 @@ def test_conservation_exact(method):
             assert (df[cols] >= 0).all().all()
 
 
-def peak_mV(stim, method="ode", factor=1.0, seed=None, replicates=None):
+def pulsed(stim, method="ode", factor=1.0, seed=None):
+    """action_potential with its 0.5 ms Na+ pulse at permeability `stim` (cm/s)."""
     sc = make("action_potential", factor=factor, method=method,
               events=[(0.002, {"mechanisms.stimulus.permeability_cm_per_s": stim}),
                       (0.0025, {"mechanisms.stimulus.permeability_cm_per_s": 0.0})],
@@ -257,7 +257,7 @@ def test_action_potential_threshold_ode():
     """ode: the 0.5 ms Na+ pulse fires above the threshold (1.425e-6 cm/s) and not below;
     the scenario's spike: peak, width and overlap factor as in the README."""
     for stim, fires in ((1.6e-6, True), (1.25e-6, False)):
-        df = run_df(peak_mV(stim))
+        df = run_df(pulsed(stim))
         assert (df["soma.V_mV"].max() > 0) == fires, stim
         if not fires:
             assert df["soma.V_mV"].max() < -50
@@ -281,14 +281,14 @@ def test_small_compartment_ssa_and_tauleap_agree():
     for method in ("ssa", "tau-leap"):
         vals = []
         for r in range(16):
-            sc = peak_mV(4e-6, method=method, factor=10 / 500, seed=100 + r)
+            sc = pulsed(4e-6, method=method, factor=10 / 500, seed=100 + r)
             sc.data["scenario"]["duration_s"] = 0.008
             df = run_df(sc)
             vals.append(-df["NaV.Na.net_efflux"].iloc[-1])
         res[method] = (np.mean(vals), se_of_mean(vals))
     (a, sa), (b, sb) = res["ssa"], res["tau-leap"]
     assert abs(a - b) < 4 * math.hypot(sa, sb), res
-    sc = peak_mV(4e-6, method="ode", factor=10 / 500)
+    sc = pulsed(4e-6, method="ode", factor=10 / 500)
     sc.data["scenario"]["duration_s"] = 0.008
     ode = -run_df(sc)["NaV.Na.net_efflux"].iloc[-1]
     assert abs(a - ode) / ode < 0.1, (a, ode)

@@ -46,7 +46,7 @@ import math
 
 import numpy as np
 
-from .constants import CM_TO_M, F, R, UM2_TO_M2, UM3_TO_M3
+from .constants import F, R
 from .leak import ghk_factor
 from .numba_conf import leaf
 
