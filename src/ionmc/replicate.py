@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import activity
+from . import activity, pump, volume
 from .methods import REGISTRY
 from .model import Model, _largest_remainder
 from .ode import steady_state
@@ -91,6 +91,8 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
     else:
         method = method_cls(model, x0, rng)
     cols = Columns(model, method_cls.integer, x0)
+    # water flow (volume.py): the volumes move with the method; the ledger follows them
+    method = volume.attach(method, model, cols.ledger)
 
     rec = record_times(sc["duration_s"], sc["record_interval_s"])
     # spike trains: drawn for the whole run from their rate schedules, applied as events
@@ -155,7 +157,7 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
     X0 = np.asarray(method.x)[None, :].copy()
     zeros = np.zeros((1, model.nt))
     emit(cols.table(replicate, rec[:1], X0, zeros.astype(np.int64) if method_cls.integer
-                    else zeros, zeros, zeros))
+                    else zeros, zeros, zeros, water=getattr(method, "volume_rows", None)))
     fire(0.0)
     i = 0
     try:
@@ -166,7 +168,8 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
                 j = i + ev[0] + 1
             X, Fc, S, VS = method.advance(stops[i:j])
             keep = is_rec[i:j]
-            table = cols.table(replicate, stops[i:j], X, Fc, S, VS, keep)
+            table = cols.table(replicate, stops[i:j], X, Fc, S, VS, keep,
+                               water=getattr(method, "volume_rows", None))
             if table.num_rows:
                 emit(table)
             if is_event[j - 1]:

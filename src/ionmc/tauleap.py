@@ -36,8 +36,8 @@ import math
 import numpy as np
 
 from .constants import E_CHARGE
-from .kernels import KIND_LEAK_IN, KIND_LEAK_OUT, all_propensities, apply_transition, \
-    ledger_arg, prop_arrays, propensity, voltages
+from .kernels import KIND_COUPLE_BW, KIND_COUPLE_FW, KIND_LEAK_IN, KIND_LEAK_OUT, \
+    all_propensities, apply_transition, ledger_arg, prop_arrays, propensity, voltages
 from .numba_conf import njit
 from .ssa import SSA, ssa_advance
 
@@ -56,7 +56,7 @@ def _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M):
 
 
 @njit
-def _residual(y, y0, tau, a, fmem, fidx, nu, tr_q, tr_mem, mem_C, res):
+def _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, res):
     nm = fmem.shape[0]
     for k in range(y.shape[0]):
         res[k] = y[k] - y0[k]
@@ -64,9 +64,9 @@ def _residual(y, y0, tau, a, fmem, fidx, nu, tr_q, tr_mem, mem_C, res):
         aj = a[j] * tau
         if aj == 0.0:
             continue
-        for k in range(nm):
-            if tr_mem[j] == fmem[k]:
-                res[k] -= E_CHARGE / mem_C[fmem[k]] * tr_q[j] * aj
+        for k in range(nm):  # qm[j, m]: charge j adds to membrane m (two for a coupling)
+            if qm[j, fmem[k]] != 0.0:
+                res[k] -= E_CHARGE / mem_C[fmem[k]] * qm[j, fmem[k]] * aj
         for k in range(fidx.shape[0]):
             res[nm + k] -= nu[j, fidx[k]] * aj
 
@@ -74,7 +74,7 @@ def _residual(y, y0, tau, a, fmem, fidx, nu, tr_q, tr_mem, mem_C, res):
 @njit
 def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
     """Backward-Euler values of the fast variables over tau. Returns (ok, y)."""
-    tr_mem, tr_q, mem_C = M[2], M[3], M[14]
+    qm, mem_C = M[20], M[14]
     nm = fmem.shape[0]
     n = nm + fidx.shape[0]
     y0 = np.empty(n)
@@ -94,13 +94,13 @@ def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
     a2 = np.empty_like(a)
     for it in range(30):
         _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M)
-        _residual(y, y0, tau, a, fmem, fidx, nu, tr_q, tr_mem, mem_C, res)
+        _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, res)
         for c in range(n):
             h = 1e-7 if c < nm else max(1e-7 * abs(y[c]), 1e-3)
             old = y[c]
             y[c] = old + h
             _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a2, M)
-            _residual(y, y0, tau, a2, fmem, fidx, nu, tr_q, tr_mem, mem_C, res2)
+            _residual(y, y0, tau, a2, fmem, fidx, nu, qm, mem_C, res2)
             y[c] = old
             for r in range(n):
                 J[r, c] = (res2[r] - res[r]) / h
@@ -125,7 +125,7 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
     """Leap from t to t_end. Returns (t, tau_prev, events fired). F, S and VS accumulate
     as in `ssa_advance`, each leap's firings weighted by ln(a_j/a_r) and V_mid at the
     leap's backward-Euler state."""
-    tr_kind, tr_src, tr_mem, tr_q = M[0], M[1], M[2], M[3]
+    tr_kind, tr_src, tr_mem, qm = M[0], M[1], M[2], M[20]
     hdv, rev = M[17], M[18]
     st_ptr, st_idx, st_del = M[6], M[7], M[8]
     mem_C, mem_clamped = M[14], M[15]
@@ -155,7 +155,8 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
         for j in range(nt):
             for e in range(st_ptr[j], st_ptr[j + 1]):
                 sig2[st_idx[e]] += st_del[e] * st_del[e] * a[j]
-            sigq[tr_mem[j]] += tr_q[j] * tr_q[j] * a[j]
+            for m in range(nmem):
+                sigq[m] += qm[j, m] * qm[j, m] * a[j]
         for i in range(nx):
             if sig2[i] > 0.0 and floor[i] < np.inf:
                 bound = max(eps * x[i], floor[i])
@@ -197,7 +198,8 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
                 lam = ahat[j] * tau
                 if lam <= 0.0:
                     K[j] = 0
-                elif (tr_kind[j] == KIND_LEAK_OUT or tr_kind[j] == KIND_LEAK_IN) \
+                elif (tr_kind[j] == KIND_LEAK_OUT or tr_kind[j] == KIND_LEAK_IN
+                      or tr_kind[j] == KIND_COUPLE_FW or tr_kind[j] == KIND_COUPLE_BW) \
                         and lam > 0.25 * x[tr_src[j]]:
                     n = x[tr_src[j]]
                     K[j] = rng.binomial(n, -math.expm1(-lam / n))
