@@ -8,6 +8,8 @@ usage: python results/build.py
 import copy
 import math
 import shutil
+
+import numpy as np
 import sys
 from pathlib import Path
 
@@ -153,6 +155,90 @@ def claims():
                  f"{kdf['neuron.Cl.mM'] / kdf['ecs.Cl.mM']:.3f} with KCC2 (1e4 /µm², P_Cl "
                  f"0.045 P_K) at its steady state, V {kdf['soma.V_mV']:.1f} mV",
                  "results/build.py (resting_neuron + KCC2, ode, start = steady_state)"))
+    rows += activity_rows()
+    return rows
+
+
+def activity_rows():
+    """Issue 5's half of the seed: firing loads Na+ and the pump follows, FXYD tunes it,
+    astrocytes carry K+ away, failing pumps swell cells, and what an action potential
+    costs."""
+    rows = []
+    # ode: the deterministic answer, as in the README's description of these scenarios
+    fn = run("firing_neuron", "scenario.method='ode'", duration=150.0)
+    spec = next(m for m in load_scenario("firing_neuron").data["mechanisms"]
+                if m["type"] == "spike_train")
+    t, na = analysis.read_column(fn, "neuron.Na.mM")
+    rate = net_rate(fn)
+    start, stop = spec["start_s"], spec["stop_s"]
+    before, late = rate[(t > start - 5) & (t < start)].mean(), rate[(t > stop - 5) & (t < stop)]
+    # recovery: the slope of ln(Na_i excess) from 10 s after the train on (tests/test_activity)
+    after = (t >= stop + 10) & (t <= stop + 80)
+    tau = -1.0 / np.polyfit(t[after], np.log(na[0, after] - na[0, 0]), 1)[0]
+    rows.append(("Firing loads the cell with Na+ and the pump speeds up, then recovers",
+                 f"Na_i {na[0, 0]:.1f} → {na[0, (t > start) & (t < stop)].max():.1f} mM during "
+                 f"{stop - start:.0f} s at {spec['rate_Hz']:g} Hz; pump turnover "
+                 f"+{100 * (late.mean() / before - 1):.0f}% by the train's end; Na_i recovers "
+                 f"with τ {tau:.1f} s (ode)", f"`{cmd('firing_neuron')}`"))
+    fx = run("fxyd", "scenario.method='ode'", "scenario.record_interval_s=0.01")
+    t, na = analysis.read_column(fx, "neuron.Na.mM")
+    rate = net_rate(fx)
+    t_ev = fx.manifest["events_fired"][0]["at_s"]
+    k = int(np.searchsorted(t, t_ev))  # first row after the event: Na_i has not moved yet
+    peak = int(np.argmax(rate[k:k + 50])) + k
+    # the cycle's steady-state law at the unchanged state before the event, both ways
+    from ionmc import pump
+    from ionmc.model import Model
+
+    model = Model(load_scenario("fxyd"))
+    mech = next(m for m in model.mechs if m.type == pump.TYPE)
+    state = [model.x0[i] * model.inv_nvol[i] for i in model.tr_ii[mech.transitions[0], :4]]
+    law = []
+    for f in (0.0, 1.0):
+        mech.spec["fxyd_phosphorylated"] = f
+        model.update_parameters(mech)
+        law.append(pump.turnover(model.tr_p[mech.transitions[0]], *state, -0.070))
+    rows.append(("FXYD phosphorylation tunes the pump's Na+ affinity",
+                 f"pump turnover ×{rate[peak] / rate[k - 2]:.2f} at its peak "
+                 f"{1e3 * (t[peak] - t_ev):.0f} ms after the event (Na_i already "
+                 f"{na[0, k - 1] - na[0, peak]:.2f} mM lower; the cycle's law at the same Na_i: "
+                 f"×{law[1] / law[0]:.2f}); Na_i then settles at {na[0, -1]:.1f} mM from "
+                 f"{na[0, 0]:.0f} (K0.5 18.8 → 13.6 mM; ode)", f"`{cmd('fxyd')}`"))
+    # a sweep of two points: the astrocyte working (0) and inert (1), same spike times
+    out = RUNS / "astrocyte_buffering"
+    shutil.rmtree(out, ignore_errors=True)
+    ionmc.run(load_scenario("astrocyte_buffering", ["scenario.method='ode'"]), out,
+              progress=False)
+    (HERE / "astrocyte_buffering").mkdir(exist_ok=True)
+    build_report(out, HERE / "astrocyte_buffering" / "report.md", fmt="md", point=0)
+    ko = [analysis.read_column(analysis.open_run(out, p), "ecs.K.mM")[1][0] for p in (0, 1)]
+    peaks, k_o0 = [float(k.max()) for k in ko], float(ko[0][0])
+    rows.append(("Astrocytes carry K+ away from firing neurons",
+                 f"peak K_o {peaks[0]:.2f} mM with the astrocyte (Kir, pump, gap junctions), "
+                 f"{peaks[1]:.2f} mM with it inert, from {k_o0:.1f} mM during the same 20 Hz "
+                 "firing", f"`{cmd('astrocyte_buffering')}`"))
+    sw = run("anoxic_swelling", "scenario.method='ode'")
+    t, vol = analysis.read_column(sw, "neuron.volume_um3")
+    nocl = run("anoxic_swelling", "scenario.method='ode'",
+               "mechanisms.Cl_leak.permeability_cm_per_s=0.0", tag="anoxic_swelling_no_cl")
+    _, vol2 = analysis.read_column(nocl, "neuron.volume_um3")
+    rows.append(("Cells whose pumps fail swell (when Cl− can follow Na+)",
+                 f"neuron volume +{100 * (vol[0, -1] / vol[0, 0] - 1):.1f}% {t[-1] - 30:.0f} s "
+                 f"after the O2 cut; without a Cl− leak +{100 * (vol2[0, -1] / vol2[0, 0] - 1):.2f}%"
+                 " (Dijkstra et al. 2016)", f"`{cmd('anoxic_swelling')}`"))
+    from ionmc.channels import spike_metrics
+    from ionmc.model import Model
+
+    ap = run("action_potential", "scenario.method='ode'")
+    t, v = analysis.read_column(ap, "soma.V_mV")
+    _, na_in = analysis.read_column(ap, "NaV.Na.net_efflux")
+    sc = load_scenario("action_potential")
+    stim = max(e["at_s"] for e in sc.data["events"])
+    m = spike_metrics(t, v[0], -na_in[0], Model(sc).mem_C[0], t_from=stim)
+    rows.append(("An action potential's Na+ entry (what the pump must pay back)",
+                 f"{m['na_entry']:.3g} Na+ through the channels, {m['overlap_factor']:.2f}× the "
+                 f"minimum C·ΔV/e (peak {m['peak_mV']:+.1f} mV; Attwell & Laughlin assumed 4, "
+                 "Alle et al. 2009 measured 1.3)", f"`{cmd('action_potential')}`"))
     return rows
 
 
@@ -165,6 +251,13 @@ preset = "KCC2"
 density_per_um2 = 1e4
 """
 P_CL = 2.9461968183403014e-07  # resting_neuron's P_Cl / 10: mature neurons' low Cl- leak
+
+
+def net_rate(r, pump="pump"):
+    """Net pump cycles per second of replicate 0 (gradient of forward - backward)."""
+    t, fw = analysis.read_column(r, f"{pump}.forward")
+    _, bw = analysis.read_column(r, f"{pump}.backward")
+    return np.gradient(fw[0] - bw[0], t)
 
 
 def onset_after(r, t_event):
