@@ -11,6 +11,7 @@ import numpy as np
 
 from .constants import E_CHARGE
 from .cotransporter import rate as cotransport_rate
+from .lattice import leak_factor
 from .leak import ghk_factor
 from .metabolism import I_ADP, I_ATP, I_CR, I_O2, I_PCR, I_PI, P_JIN, P_KB, P_KF, P_KOUT, \
     load_rate, oxphos_rate
@@ -150,7 +151,8 @@ def ledger_arg(j, x, V, mem, hdv, wk, P, II, inv_nvol):
     return P[j, P_DG0] + P[j, P_RT] * math.log(1e-3 * adp * pi / atp)
 
 
-_propensity = inlined(propensity)  # for the per-event loop in `refresh`
+# for the per-event loop in `refresh`
+_propensity, _leak_factor = inlined(propensity), inlined(leak_factor)
 
 
 @njit
@@ -161,13 +163,21 @@ def prop_arrays(M):
 
 
 @leaf
-def refresh(idx, lo, hi, x, V, a, kind, src, mem, hdv, P, II, inv_nvol):
-    """Recompute the propensities of transitions idx[lo:hi]; return the change of their
-    sum. One leaf call per event (not one per transition) keeps the SSA loop cheap."""
+def refresh(idx, lo, hi, x, V, a, kind, src, mem, hdv, P, II, inv_nvol, row, tab, qlo, qc):
+    """Recompute the propensities of transitions idx[lo:hi] in an integer state; return the
+    change of their sum. One leaf call per event (not one per transition) keeps the SSA
+    loop cheap. Leaks on free membranes look their V factor up on the charge lattice
+    (lattice.py: bit-identical to `propensity`, without its exp)."""
     d = 0.0
     for e in range(lo, hi):
         k = idx[e]
-        new = _propensity(k, x, V, kind, src, mem, hdv, P, II, inv_nvol)
+        r = row[k]
+        if r >= 0:
+            n = x[src[k]]
+            new = n * _leak_factor(k, r, V, mem, hdv, P, kind, row, tab, qlo, qc) \
+                if n > 0 else 0.0
+        else:
+            new = _propensity(k, x, V, kind, src, mem, hdv, P, II, inv_nvol)
         d += new - a[k]
         a[k] = new
     return d

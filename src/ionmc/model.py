@@ -14,7 +14,7 @@ of the pumps on the same compartment.
 """
 import numpy as np
 
-from . import activity, cotransporter, leak, metabolism, pump
+from . import activity, cotransporter, lattice, leak, metabolism, pump
 from .constants import CM_TO_M, E_CHARGE, F, IONS_PER_MM_UM3, R, UF_PER_CM2_TO_F_PER_M2, \
     UM2_TO_M2, UM3_TO_M3
 from .errors import InputError
@@ -493,7 +493,11 @@ class Model:
 
     # -- the tuple handed to the kernels ---------------------------------------------
     def kernel_args(self):
+        """The model's arrays, then scratch arrays of the caller's own: lattice tables
+        (20..23, lattice.py) and the pending entropy products (24, `ssa.fire`)."""
+        row = lattice.rows(self.tr_kind, self.tr_mem, self.mem_clamped)
         return (self.tr_kind, self.tr_src, self.tr_mem, self.tr_q, self.tr_p, self.tr_ii,
                 self.st_ptr, self.st_idx, self.st_del, self.dep_ptr, self.dep_idx,
                 self.inv_nvol, self.charge, self.mem_start, self.mem_C, self.mem_clamped,
-                self.mem_vclamp, self.tr_hdv, self.tr_rev, self.tr_wk)
+                self.mem_vclamp, self.tr_hdv, self.tr_rev, self.tr_wk,
+                row) + lattice.tables(row, self.mem_C) + (np.ones(self.nt),)

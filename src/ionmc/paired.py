@@ -19,10 +19,11 @@ import math
 import numpy as np
 
 from .kernels import all_propensities, voltages
+from . import lattice
 from .numba_conf import inlined, leaf, njit
-from .ssa import fire
+from .ssa import fire, flush_entropy
 
-_fire = inlined(fire)
+_fire, _flush_entropy = inlined(fire), inlined(flush_entropy)
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -65,6 +66,7 @@ def mnrm_advance(x, F, S, VS, t, t_end, a, V, Tin, P, cnt, key, M):
             dt = t_end - t
             for j in range(nt):
                 Tin[j] += a[j] * dt
+            _flush_entropy(S, M)
             return t_end, fired
         t += dmin
         for j in range(nt):
@@ -127,6 +129,7 @@ class PairedSSA:
         n = len(stop_times)
         out = (np.empty((n, m.nx), np.int64), np.empty((n, m.nt), np.int64),
                np.empty((n, m.nt)), np.empty((n, m.nt)))
+        lattice.clear(self.M)  # parameters may have changed (events)
         self.t, fired = mnrm_run(self.x, self.F, self.S, self.VS, self.t,
                                  np.asarray(stop_times, float), *out, self.Tin, self.P,
                                  self.cnt, self.key, self.M)

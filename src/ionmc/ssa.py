@@ -8,6 +8,7 @@ import numpy as np
 
 from .kernels import all_propensities, apply_transition, ledger_arg, prop_arrays, refresh, \
     voltages
+from . import lattice
 from .numba_conf import inlined, leaf, njit
 
 _apply_transition, _voltages, _prop_arrays, _refresh, _ledger_arg = (
@@ -28,14 +29,35 @@ def fire(j, x, F, S, VS, V, a, M):
     F[j] += 1
     _voltages(x, V, M)
     d = _refresh(dep_idx, dep_ptr[j], dep_ptr[j + 1], x, V, a, kind, src, mem, hdv, P, II,
-                 inv_nvol)
+                 inv_nvol, M[20], M[21], M[22], M[23])
     ar = a[rev[j]]  # the reverse reads every count j changed, so it is fresh
     if ar > 0.0:
-        S[j] += math.log(aj / ar)
+        # ln(a_j/a_r) is summed as a running product Sp[j], logged into S[j] when it
+        # leaves [1e-100, 1e100] and at the end of every advance (`flush_entropy`): a
+        # multiplication instead of a log per event (10% of the SSA's time on a spine)
+        Sp = M[24]
+        q = aj / ar
+        p = Sp[j] * q
+        if 1e-100 < p < 1e100:
+            Sp[j] = p
+        else:
+            S[j] += math.log(Sp[j]) + math.log(q)
+            Sp[j] = 1.0
     return d
 
 
-_fire = inlined(fire)
+@leaf
+def flush_entropy(S, M):
+    """Add the pending products of `fire` to S (see there); every caller of `fire`
+    calls this before S is read."""
+    Sp = M[24]
+    for j in range(S.shape[0]):
+        if Sp[j] != 1.0:
+            S[j] += math.log(Sp[j])
+            Sp[j] = 1.0
+
+
+_fire, _flush_entropy = inlined(fire), inlined(flush_entropy)
 
 
 @leaf
@@ -56,9 +78,11 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
     since_resum = 0
     while fired < max_events:
         if a0 <= 0.0:
+            _flush_entropy(S, M)
             return t_end, a0, fired
         tau = -math.log(1.0 - rng.random()) / a0
         if t + tau >= t_end:
+            _flush_entropy(S, M)
             return t_end, a0, fired
         t += tau
         r = rng.random() * a0
@@ -78,6 +102,7 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
             for k in range(nt):
                 a0 += a[k]
             since_resum = 0
+    _flush_entropy(S, M)
     return t, a0, fired
 
 
@@ -124,6 +149,7 @@ class SSA:
 
     def advance(self, stop_times):
         """States at stop_times: (counts, firings, entropy sums, potential sums) per row."""
+        lattice.clear(self.M)  # parameters may have changed (events)
         out = self._outputs(len(stop_times))
         self.t, fired = ssa_run(self.x, self.F, self.S, self.VS, self.t,
                                 np.asarray(stop_times, float), *out, self.rng, self.M)

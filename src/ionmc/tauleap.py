@@ -35,6 +35,7 @@ import math
 
 import numpy as np
 
+from . import lattice
 from .constants import E_CHARGE
 from .kernels import KIND_LEAK_IN, KIND_LEAK_OUT, all_propensities, apply_transition, \
     ledger_arg, prop_arrays, propensity, voltages
@@ -297,6 +298,7 @@ class TauLeap(SSA):
         self.fidx = np.array(fast, np.int64)
 
     def advance(self, stop_times):
+        lattice.clear(self.M)  # parameters may have changed (events)
         out = self._outputs(len(stop_times))
         self.t, self.tau, fired = tauleap_run(
             self.x, self.F, self.S, self.VS, self.t, np.asarray(stop_times, float), *out,

@@ -1,0 +1,77 @@
+"""Memo tables of voltage-dependent rate factors on the charge lattice (issue 8).
+
+Under the exact methods the counts are integers, so a free membrane's potential
+V = e * Q / C takes values on a lattice: Q, the charge inside in units of e, is an integer.
+A leak's propensity P0 * ghk(z F (V + dV/2) / RT) * n depends on V only through Q, and one
+ion moves Q by its charge, so over a run the potential revisits a narrow band of Q values
+(a few dozen in a spine, ~1e3 in a whole cell at rest): computing the factor
+P0 * ghk(...) once per (transition, Q) and looking it up afterwards skips almost every
+exp() of the SSA's inner loop.
+
+Each entry is computed by the very expression `kernels.propensity` uses, from the same V,
+so looked-up propensities are bit-identical to computed ones: trajectories, the ledger's
+sums and every test are unchanged by the tables, only faster (benchmarks/peers.py).
+
+Each method object gets its own tables (`Model.kernel_args()` allocates them), which hold
+a window of W lattice points per membrane, filled lazily (0.0 marks an empty entry: a GHK
+factor is never 0 at a finite potential); when Q leaves the window it is re-centred on Q
+and emptied. Only leaks on free membranes are tabulated (`rows`); every other kind takes
+the generic `propensity`, and so does every caller that evaluates propensities off the
+lattice (ode, tau-leap's implicit solve on continuous counts). Events that change rate
+parameters empty the tables (`clear`, called by the methods before each advance).
+"""
+import numpy as np
+
+from .constants import E_CHARGE
+from .leak import KIND_IN, KIND_OUT, ghk_factor
+from .numba_conf import leaf
+
+#: lattice points per membrane window
+W = 4096
+
+def rows(kind, mem, mem_clamped):
+    """Table row of every transition, or -1 where it is not tabulated."""
+    out = np.full(len(kind), -1, np.int64)
+    r = 0
+    for j in range(len(kind)):
+        if kind[j] in (KIND_OUT, KIND_IN) and not mem_clamped[mem[j]]:
+            out[j] = r
+            r += 1
+    return out
+
+
+def tables(row, mem_C):
+    """Fresh (empty) tables, window offsets and C/e per membrane for one method object."""
+    nrow = int(row.max()) + 1 if len(row) else 0
+    return (np.zeros((nrow, W)), np.zeros(len(mem_C), np.int64),
+            np.asarray(mem_C, float) / E_CHARGE)
+
+
+def clear(M):
+    """Empty the tables of a kernel tuple (`Model.kernel_args()`: row, tab, qlo, qc at
+    20..23), so that rate parameters changed by an event are picked up."""
+    M[21][:] = 0.0
+
+
+@leaf
+def leak_factor(k, r, V, mem, hdv, P, kind, row, tab, qlo, qc):
+    """P0 * ghk(+-zF V_mid / RT) of leak transition k (table row r) at the potential V."""
+    m = mem[k]
+    # V = e q / C was computed from an integer q, so this rounds back to q exactly
+    i = np.int64(round(V[m] * qc[m])) - qlo[m]
+    if i < 0 or i >= W:
+        qlo[m] += i - W // 2
+        i = W // 2
+        for j in range(row.shape[0]):
+            if row[j] >= 0 and mem[j] == m:
+                for e in range(W):
+                    tab[row[j], e] = 0.0
+    f = tab[r, i]
+    if f == 0.0:
+        v = V[m] + hdv[k]
+        if kind[k] == KIND_OUT:
+            f = P[k, 0] * ghk_factor(P[k, 1] * v)
+        else:
+            f = P[k, 0] * ghk_factor(-P[k, 1] * v)
+        tab[r, i] = f
+    return f
