@@ -203,3 +203,16 @@ def apply_transition(j, x, k, M):
 
 def new_voltage_array(model):
     return np.zeros(len(model.mems))
+
+
+@leaf
+def record(r, x, F, S, VS, out_x, out_F, out_S, out_VS):
+    """Copy the state into row r of the outputs. Element by element: a row assignment
+    (`out_x[r] = x`) compiles Numba's shape-mismatch error formatting, ~2.5 s of the
+    first run's compilation per kernel that has one."""
+    for i in range(x.shape[0]):
+        out_x[r, i] = x[i]
+    for j in range(F.shape[0]):
+        out_F[r, j] = F[j]
+        out_S[r, j] = S[j]
+        out_VS[r, j] = VS[j]

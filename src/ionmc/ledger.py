@@ -29,11 +29,18 @@ balance G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event - T S_prod closes on ev
 """
 import math
 
+import numba
 import numpy as np
-from scipy.special import gammaln
 
-from . import metabolism, pump
+from . import metabolism, numba_conf, pump  # noqa: F401 (numba_conf: the cache directory)
 from .constants import E_CHARGE, IONS_PER_MM_UM3, K_B, N_A, R
+
+
+@numba.vectorize(["float64(float64)"], cache=True)
+def gammaln(v):
+    """ln Gamma(v), elementwise. Not scipy.special's: importing it was ~0.3 s of every
+    start-up (issue 8)."""
+    return math.lgamma(v)
 
 ATP, CLAMP, BATH, EVENT = range(4)
 WORK_COLUMNS = ("thermo.atp_work_J", "thermo.clamp_work_J", "thermo.bath_exchange_J",

@@ -12,7 +12,6 @@ counts, and count columns are rounded; `.mM` and `V_mV` columns keep full precis
 import math
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from .kernels import all_propensities, ledger_arg, voltages
 from .numba_conf import njit
@@ -96,6 +95,8 @@ class ODE:
         return ode_jac(y, self.moved, self.nu, self.M)
 
     def advance(self, stop_times):
+        from scipy.integrate import solve_ivp  # here: its import is ~1 s of a CLI start
+
         stop_times = np.asarray(stop_times, float)
         nx = self.model.nx
         if stop_times[-1] > self.t:
@@ -120,6 +121,8 @@ class ODE:
         that rounding noise for long would only shrink the solver's steps. Checked at the
         ends of windows that double (1 s, 2 s, 4 s, ...), not with a solver event: an
         event's root-finding fails where the rate criterion is flat or noisy."""
+        from scipy.integrate import solve_ivp
+
         nx = self.model.nx
         scale = np.maximum(np.abs(self.y[:nx]), 1.0)
 

@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
-from .kernels import all_propensities, voltages
 from . import lattice
+from .kernels import all_propensities, record, voltages
 from .numba_conf import inlined, leaf, njit
 from .ssa import fire, flush_entropy
 
@@ -88,10 +88,7 @@ def mnrm_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, Tin, P, cn
         all_propensities(x, V, a, M)  # parameters may have changed at an event
         t, fired = mnrm_advance(x, F, S, VS, t, stop_times[r], a, V, Tin, P, cnt, key, M)
         total += fired
-        out_x[r] = x
-        out_F[r] = F
-        out_S[r] = S
-        out_VS[r] = VS
+        record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)
     return t, total
 
 

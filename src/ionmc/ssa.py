@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from .kernels import all_propensities, apply_transition, ledger_arg, prop_arrays, refresh, \
-    voltages
 from . import lattice
+from .kernels import all_propensities, apply_transition, ledger_arg, prop_arrays, record, \
+    refresh, voltages
 from .numba_conf import inlined, leaf, njit
 
 _apply_transition, _voltages, _prop_arrays, _refresh, _ledger_arg = (
@@ -118,10 +118,7 @@ def ssa_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, rng, M):
         t, a0, fired = ssa_advance(x, F, S, VS, t, stop_times[r], a, V, a0, rng, M, 1 << 62)
         total += fired
         a0 = all_propensities(x, V, a, M)
-        out_x[r] = x
-        out_F[r] = F
-        out_S[r] = S
-        out_VS[r] = VS
+        record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)
     return t, total
 
 

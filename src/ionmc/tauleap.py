@@ -38,7 +38,7 @@ import numpy as np
 from . import lattice
 from .constants import E_CHARGE
 from .kernels import KIND_LEAK_IN, KIND_LEAK_OUT, all_propensities, apply_transition, \
-    ledger_arg, prop_arrays, propensity, voltages
+    ledger_arg, record, voltages
 from .numba_conf import njit
 from .ssa import SSA, ssa_advance
 
@@ -70,6 +70,35 @@ def _residual(y, y0, tau, a, fmem, fidx, nu, tr_q, tr_mem, mem_C, res):
                 res[k] -= E_CHARGE / mem_C[fmem[k]] * tr_q[j] * aj
         for k in range(fidx.shape[0]):
             res[nm + k] -= nu[j, fidx[k]] * aj
+
+
+@njit
+def _solve_linear(J, res):
+    """-J^-1 res by Gaussian elimination with partial pivoting, J and res overwritten. The
+    systems are small (a few potentials and pump states), and `np.linalg.solve` cost ~3 s
+    of the first run's compilation."""
+    n = res.shape[0]
+    for c in range(n):
+        p = c
+        for r in range(c + 1, n):
+            if abs(J[r, c]) > abs(J[p, c]):
+                p = r
+        if p != c:
+            for k in range(c, n):
+                J[c, k], J[p, k] = J[p, k], J[c, k]
+            res[c], res[p] = res[p], res[c]
+        for r in range(c + 1, n):
+            f = J[r, c] / J[c, c]
+            for k in range(c, n):
+                J[r, k] -= f * J[c, k]
+            res[r] -= f * res[c]
+    dy = np.empty(n)
+    for r in range(n - 1, -1, -1):
+        acc = -res[r]
+        for k in range(r + 1, n):
+            acc -= J[r, k] * dy[k]
+        dy[r] = acc / J[r, r]
+    return dy
 
 
 @njit
@@ -105,9 +134,11 @@ def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
             y[c] = old
             for r in range(n):
                 J[r, c] = (res2[r] - res[r]) / h
-        dy = np.linalg.solve(J, -res)
+        dy = _solve_linear(J, res)
         done = True
         for k in range(n):
+            if not math.isfinite(dy[k]):  # singular J: let the caller halve tau
+                return False, y
             y[k] += dy[k]
             tol = 1e-10 if k < nm else 1e-9 * max(abs(y[k]), 1.0)
             if abs(dy[k]) > tol:
@@ -247,10 +278,7 @@ def tauleap_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, tau0, r
         t, tau, n = tauleap_advance(x, F, S, VS, t, stop_times[r], tau, rng, M, nu, fmem,
                                     fidx, nion, eps, dv_max, dv_noise, ssa_below, floor)
         total += n
-        out_x[r] = x
-        out_F[r] = F
-        out_S[r] = S
-        out_VS[r] = VS
+        record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)
     return t, tau, total
 
 
