@@ -76,7 +76,8 @@ def _residual(y, y0, tau, a, fmem, fidx, nu, tr_q, tr_mem, mem_C, res):
 def _solve_linear(J, res):
     """-J^-1 res by Gaussian elimination with partial pivoting, J and res overwritten. The
     systems are small (a few potentials and pump states), and `np.linalg.solve` cost ~3 s
-    of the first run's compilation."""
+    of the first run's compilation. A singular or non-finite system raises, as
+    `np.linalg.solve` did (the run fails with one line, test_activity)."""
     n = res.shape[0]
     for c in range(n):
         p = c
@@ -87,6 +88,8 @@ def _solve_linear(J, res):
             for k in range(c, n):
                 J[c, k], J[p, k] = J[p, k], J[c, k]
             res[c], res[p] = res[p], res[c]
+        if not abs(J[c, c]) > 0.0:  # zero or NaN pivot
+            raise ValueError("tau-leap: singular Jacobian in the implicit step")
         for r in range(c + 1, n):
             f = J[r, c] / J[c, c]
             for k in range(c, n):
@@ -98,6 +101,8 @@ def _solve_linear(J, res):
         for k in range(r + 1, n):
             acc -= J[r, k] * dy[k]
         dy[r] = acc / J[r, r]
+        if not math.isfinite(dy[r]):
+            raise ValueError("tau-leap: non-finite Newton step in the implicit step")
     return dy
 
 
@@ -137,8 +142,6 @@ def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
         dy = _solve_linear(J, res)
         done = True
         for k in range(n):
-            if not math.isfinite(dy[k]):  # singular J: let the caller halve tau
-                return False, y
             y[k] += dy[k]
             tol = 1e-10 if k < nm else 1e-9 * max(abs(y[k]), 1.0)
             if abs(dy[k]) > tol:
