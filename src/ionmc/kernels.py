@@ -11,12 +11,12 @@ import numpy as np
 
 from .constants import E_CHARGE
 from .cotransporter import rate as cotransport_rate
-from .lattice import leak_factor
+from .lattice import factor
 from .leak import ghk_factor
 from .metabolism import I_ADP, I_ATP, I_CR, I_O2, I_PCR, I_PI, P_JIN, P_KB, P_KF, P_KOUT, \
     load_rate, oxphos_rate
 from .numba_conf import inlined, leaf, njit
-from .pump import P_DG0, P_ELEM, P_KATP, P_RT, step_rate
+from .pump import P_DG0, P_ELEM, P_KATP, P_RT, rate_with, v_factor
 
 KIND_LEAK_OUT = 0
 KIND_LEAK_IN = 1
@@ -74,6 +74,20 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
         return P[j, 0] * ghk_factor(P[j, 1] * v) * n
     if kind == KIND_LEAK_IN:
         return P[j, 0] * ghk_factor(-P[j, 1] * v) * n
+    return _pump_rate(j, kind, x, n, pump_v_factor(j, kind, v, P, II), P, II, inv_nvol)
+
+
+@leaf
+def pump_v_factor(j, kind, v, P, II):
+    """The voltage-dependent factor of pump transition j at midpoint potential v."""
+    return v_factor(II[j, 4], kind - KIND_PUMP_FW, P[j, 8], P[j, 9], P[j, 12], P[j, 13], v,
+                    P[j, P_ELEM])
+
+
+@leaf
+def pump_rate(j, kind, x, n, kv, P, II, inv_nvol):
+    """Propensity of pump transition j (n > 0 pumps in its source state) given its
+    voltage factor kv (`pump_v_factor`, or the SSA's lattice table)."""
     step = II[j, 4]
     bw = kind - KIND_PUMP_FW  # 0 forward, 1 backward
     i0, i1, i2, i3 = II[j, 0], II[j, 1], II[j, 2], II[j, 3]
@@ -113,8 +127,7 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
         elif step == 3:
             c1 = math.sqrt(x[i1] * (x[i1] - 1.0)) * inv_nvol[i1]
             c3 = math.sqrt(x[i3] * (x[i3] - 1.0)) * inv_nvol[i3]
-    return n * step_rate(step, bw, k, P[j, 8], P[j, 9], P[j, 10],
-                         P[j, 11], P[j, 12], P[j, 13], c0, c1, c2, c3, v, P[j, P_ELEM])
+    return n * rate_with(step, bw, k, kv, P[j, 10], P[j, 11], c0, c1, c2, c3, P[j, P_ELEM])
 
 
 @leaf
@@ -151,8 +164,9 @@ def ledger_arg(j, x, V, mem, hdv, wk, P, II, inv_nvol):
     return P[j, P_DG0] + P[j, P_RT] * math.log(1e-3 * adp * pi / atp)
 
 
+_pump_rate = inlined(pump_rate)  # one function with `propensity` for the SSA's loop
 # for the per-event loop in `refresh`
-_propensity, _leak_factor = inlined(propensity), inlined(leak_factor)
+_propensity, _factor = inlined(propensity), inlined(factor)
 
 
 @njit
@@ -166,16 +180,21 @@ def prop_arrays(M):
 def refresh(idx, lo, hi, x, V, a, kind, src, mem, hdv, P, II, inv_nvol, row, tab, qlo, qc):
     """Recompute the propensities of transitions idx[lo:hi] in an integer state; return the
     change of their sum. One leaf call per event (not one per transition) keeps the SSA
-    loop cheap. Leaks on free membranes look their V factor up on the charge lattice
-    (lattice.py: bit-identical to `propensity`, without its exp)."""
+    loop cheap. Leaks and pumps on free membranes look their V factor up on the charge
+    lattice (lattice.py: bit-identical to `propensity`, without its exp)."""
     d = 0.0
     for e in range(lo, hi):
         k = idx[e]
         r = row[k]
         if r >= 0:
             n = x[src[k]]
-            new = n * _leak_factor(k, r, V, mem, hdv, P, kind, row, tab, qlo, qc) \
-                if n > 0 else 0.0
+            if n <= 0:
+                new = 0.0
+            elif kind[k] <= KIND_LEAK_IN:
+                new = n * _factor(k, r, V, mem, hdv, P, II, kind, row, tab, qlo, qc)
+            else:
+                new = _pump_rate(k, kind[k], x, n, _factor(k, r, V, mem, hdv, P, II, kind,
+                                                           row, tab, qlo, qc), P, II, inv_nvol)
         else:
             new = _propensity(k, x, V, kind, src, mem, hdv, P, II, inv_nvol)
         d += new - a[k]

@@ -6,7 +6,8 @@ A leak's propensity P0 * ghk(z F (V + dV/2) / RT) * n depends on V only through 
 ion moves Q by its charge, so over a run the potential revisits a narrow band of Q values
 (a few dozen in a spine, ~1e3 in a whole cell at rest): computing the factor
 P0 * ghk(...) once per (transition, Q) and looking it up afterwards skips almost every
-exp() of the SSA's inner loop.
+exp() of the SSA's inner loop. A pump step's one V-dependent factor (K_Nai(V) or K_Nao(V),
+`pump.v_factor`) is tabulated the same way.
 
 Each entry is computed by the very expression `kernels.propensity` uses, from the same V,
 so looked-up propensities are bit-identical to computed ones: trajectories, the ledger's
@@ -15,8 +16,8 @@ sums and every test are unchanged by the tables, only faster (benchmarks/peers.p
 Each method object gets its own tables (`Model.kernel_args()` allocates them), which hold
 a window of W lattice points per membrane, filled lazily (0.0 marks an empty entry: a GHK
 factor is never 0 at a finite potential); when Q leaves the window it is re-centred on Q
-and emptied. Only leaks on free membranes are tabulated (`rows`); every other kind takes
-the generic `propensity`, and so does every caller that evaluates propensities off the
+and emptied. Only leaks and pumps on free membranes are tabulated (`rows`); every other
+kind takes the generic `propensity`, and so does every caller that evaluates propensities off the
 lattice (ode, tau-leap's implicit solve on continuous counts). Events that change rate
 parameters empty the tables (`clear`, called by the methods before each advance).
 """
@@ -25,16 +26,19 @@ import numpy as np
 from .constants import E_CHARGE
 from .leak import KIND_IN, KIND_OUT, ghk_factor
 from .numba_conf import leaf
+from .pump import P_ELEM, v_factor
 
 #: lattice points per membrane window
 W = 4096
+KIND_PUMP_FW = 2  # kernels.KIND_PUMP_FW (kernels imports this module)
 
-def rows(kind, mem, mem_clamped):
-    """Table row of every transition, or -1 where it is not tabulated."""
+def rows(kind, mem, mem_clamped, tabulated):
+    """Table row of every transition, or -1 where it is not tabulated (kinds other than
+    `tabulated`: the leaks' two and the pumps' two; clamped membranes)."""
     out = np.full(len(kind), -1, np.int64)
     r = 0
     for j in range(len(kind)):
-        if kind[j] in (KIND_OUT, KIND_IN) and not mem_clamped[mem[j]]:
+        if kind[j] in tabulated and not mem_clamped[mem[j]]:
             out[j] = r
             r += 1
     return out
@@ -54,8 +58,9 @@ def clear(M):
 
 
 @leaf
-def leak_factor(k, r, V, mem, hdv, P, kind, row, tab, qlo, qc):
-    """P0 * ghk(+-zF V_mid / RT) of leak transition k (table row r) at the potential V."""
+def factor(k, r, V, mem, hdv, P, II, kind, row, tab, qlo, qc):
+    """The V factor of transition k (table row r) at the potential V: P0 * ghk(+-zF V_mid
+    / RT) of a leak, `pump.v_factor` of a pump step (both never 0 at finite V)."""
     m = mem[k]
     # V = e q / C was computed from an integer q, so this rounds back to q exactly
     i = np.int64(round(V[m] * qc[m])) - qlo[m]
@@ -71,7 +76,10 @@ def leak_factor(k, r, V, mem, hdv, P, kind, row, tab, qlo, qc):
         v = V[m] + hdv[k]
         if kind[k] == KIND_OUT:
             f = P[k, 0] * ghk_factor(P[k, 1] * v)
-        else:
+        elif kind[k] == KIND_IN:
             f = P[k, 0] * ghk_factor(-P[k, 1] * v)
+        else:  # a pump step: the same call as kernels.pump_v_factor
+            f = v_factor(II[k, 4], kind[k] - KIND_PUMP_FW, P[k, 8], P[k, 9], P[k, 12],
+                         P[k, 13], v, P[k, P_ELEM])
         tab[r, i] = f
     return f

@@ -495,7 +495,8 @@ class Model:
     def kernel_args(self):
         """The model's arrays, then scratch arrays of the caller's own: lattice tables
         (20..23, lattice.py) and the pending entropy products (24, `ssa.fire`)."""
-        row = lattice.rows(self.tr_kind, self.tr_mem, self.mem_clamped)
+        row = lattice.rows(self.tr_kind, self.tr_mem, self.mem_clamped,
+                           (KIND_LEAK_OUT, KIND_LEAK_IN, KIND_PUMP_FW, KIND_PUMP_BW))
         return (self.tr_kind, self.tr_src, self.tr_mem, self.tr_q, self.tr_p, self.tr_ii,
                 self.st_ptr, self.st_idx, self.st_del, self.dep_ptr, self.dep_idx,
                 self.inv_nvol, self.charge, self.mem_start, self.mem_C, self.mem_clamped,
