@@ -19,13 +19,13 @@ def run_events(model, M, n_events, seed=3):
     F, S, VS = np.zeros(nt, np.int64), np.zeros(nt), np.zeros(nt)
     a, V = np.zeros(nt), np.zeros(len(model.mems))
     voltages(x, V, M)
-    a0 = all_propensities(x, V, a, M)
+    a0 = all_propensities(x.astype(float), V, a, M)
     rng = np.random.Generator(np.random.PCG64(seed))
     t, a0, fired = ssa_advance(x, F, S, VS, 0.0, 1e9, a, V, a0, rng, M, n_events)
     assert fired == n_events
     fresh = np.zeros(nt)
     voltages(x, V, M)
-    all_propensities(x, V, fresh, M)
+    all_propensities(x.astype(float), V, fresh, M)
     return x, a, fresh
 
 

@@ -58,10 +58,9 @@ def clear(M):
 
 
 @leaf
-def factor(k, r, V, mem, hdv, P, II, kind, row, tab, qlo, qc):
-    """The V factor of transition k (table row r) at the potential V: P0 * ghk(+-zF V_mid
-    / RT) of a leak, `pump.v_factor` of a pump step (both never 0 at finite V)."""
-    m = mem[k]
+def index(m, V, mem, row, tab, qlo, qc):
+    """Column of membrane m's window for its potential V[m], re-centring (and emptying) the
+    window when the charge has left it."""
     # V = e q / C was computed from an integer q, so this rounds back to q exactly
     i = np.int64(round(V[m] * qc[m])) - qlo[m]
     if i < 0 or i >= W:
@@ -71,9 +70,17 @@ def factor(k, r, V, mem, hdv, P, II, kind, row, tab, qlo, qc):
             if row[j] >= 0 and mem[j] == m:
                 for e in range(W):
                     tab[row[j], e] = 0.0
+    return i
+
+
+@leaf
+def factor(k, r, i, V, mem, hdv, P, II, kind, tab):
+    """The V factor of transition k (table row r, column i from `index`) at the potential
+    V: P0 * ghk(+-zF V_mid / RT) of a leak, `pump.v_factor` of a pump step (both never 0
+    at finite V, so 0 marks an empty entry)."""
     f = tab[r, i]
     if f == 0.0:
-        v = V[m] + hdv[k]
+        v = V[mem[k]] + hdv[k]
         if kind[k] == KIND_OUT:
             f = P[k, 0] * ghk_factor(P[k, 1] * v)
         elif kind[k] == KIND_IN:

@@ -85,7 +85,8 @@ def mnrm_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, Tin, P, cn
     total = 0
     for r in range(stop_times.shape[0]):
         voltages(x, V, M)
-        all_propensities(x, V, a, M)  # parameters may have changed at an event
+        # parameters may have changed at an event
+        all_propensities(x.astype(np.float64), V, a, M)
         t, fired = mnrm_advance(x, F, S, VS, t, stop_times[r], a, V, Tin, P, cnt, key, M)
         total += fired
         record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)

@@ -112,12 +112,12 @@ def ssa_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, rng, M):
     a = np.zeros(F.shape[0])
     V = np.zeros(M[14].shape[0])
     voltages(x, V, M)
-    a0 = all_propensities(x, V, a, M)
+    a0 = all_propensities(x.astype(np.float64), V, a, M)
     total = 0
     for r in range(stop_times.shape[0]):
         t, a0, fired = ssa_advance(x, F, S, VS, t, stop_times[r], a, V, a0, rng, M, 1 << 62)
         total += fired
-        a0 = all_propensities(x, V, a, M)
+        a0 = all_propensities(x.astype(np.float64), V, a, M)
         record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)
     return t, total
 

@@ -178,7 +178,7 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
     fired = 0
     while t < t_end:
         voltages(x, V, M)
-        a0 = all_propensities(x, V, a, M)
+        a0 = all_propensities(x.astype(np.float64), V, a, M)
         if a0 <= 0.0:
             return t_end, tau_prev, fired
         tau = min(2.0 * tau_prev, t_end - t)
