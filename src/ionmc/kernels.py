@@ -74,7 +74,7 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
         return P[j, 0] * ghk_factor(P[j, 1] * v) * n
     if kind == KIND_LEAK_IN:
         return P[j, 0] * ghk_factor(-P[j, 1] * v) * n
-    return _pump_rate(j, kind, x, n, pump_v_factor(j, kind, v, P, II), P, II, inv_nvol)
+    return pump_rate(j, kind, x, n, pump_v_factor(j, kind, v, P, II), P, II, inv_nvol)
 
 
 @leaf
@@ -164,8 +164,9 @@ def ledger_arg(j, x, V, mem, hdv, wk, P, II, inv_nvol):
     return P[j, P_DG0] + P[j, P_RT] * math.log(1e-3 * adp * pi / atp)
 
 
-_pump_rate = inlined(pump_rate)  # one function with `propensity` for the SSA's loop
-# for the per-event loop in `refresh`
+# for the per-event loop in `refresh` (the generic `propensity` calls `pump_rate` instead:
+# inlined there too, it doubled the SSA's compilation for pumps on clamped membranes)
+_pump_rate = inlined(pump_rate)
 _propensity, _factor, _index = inlined(propensity), inlined(factor), inlined(index)
 
 
