@@ -4,6 +4,8 @@ Each function cites its source; units: concentrations mM, potentials volts, SI o
 """
 import math
 
+import numpy as np
+
 from .constants import CM_TO_M, F, N_A, R, UM2_TO_M2
 
 
@@ -63,3 +65,36 @@ def donnan_ratio(A_mM, c_plus, cl_out):
 def donnan_potential(r, T):
     """V = -(RT/F) ln r."""
     return -R * T / F * math.log(r)
+
+
+def cycle_statistics(fw, bw, edge=0):
+    """Velocity v (net cycles per second) and randomness parameter r = 2D/v of a single
+    cycle of n states with forward rates fw[i] (state i -> i+1) and backward rates bw[i]
+    (i+1 -> i), counting the net crossings of step `edge`.
+
+    From the tilted generator (large deviations of the crossing count; Koza 1999, J Phys A
+    32:7637, whose coefficients give Derrida's 1983 closed form, J Stat Phys 31:433):
+    W(s) = W0 + (e^s - 1) A + (e^-s - 1) B with A, B the edge's forward and backward jump
+    rates, lambda(s) its eigenvalue through 0 at s = 0, v = lambda'(0), 2D = lambda''(0).
+    Perturbation of that simple eigenvalue (left eigenvector 1, right eigenvector the
+    stationary p): lambda' = 1.W'p, lambda'' = 1.W''p + 2 1.W'p' with W0 p' = -(W' -
+    lambda') p and 1.p' = 0. The times at which the winding number reaches a new maximum
+    are renewal times with mean 1/v and squared coefficient of variation r."""
+    fw, bw = np.asarray(fw, float), np.asarray(bw, float)
+    n = len(fw)
+    W0, A, B = np.zeros((n, n)), np.zeros((n, n)), np.zeros((n, n))
+    for i in range(n):
+        j = (i + 1) % n
+        for frm, to, k, tilt in ((i, j, fw[i], A), (j, i, bw[i], B)):
+            W0[to, frm] += k
+            W0[frm, frm] -= k
+            if i == edge:
+                tilt[to, frm] += k
+    ones = np.ones(n)
+    aug = np.vstack([W0, ones])
+    p = np.linalg.lstsq(aug, np.r_[np.zeros(n), 1.0], rcond=None)[0]
+    W1, W2 = A - B, A + B
+    l1 = ones @ W1 @ p
+    dp = np.linalg.lstsq(aug, np.r_[-(W1 @ p - l1 * p), 0.0], rcond=None)[0]
+    l2 = ones @ W2 @ p + 2.0 * ones @ W1 @ dp
+    return l1, l2 / l1

@@ -29,6 +29,21 @@ exactly, with the discrete (falling-factorial) free energy of the ledger (DESIGN
 largest accumulation of a cargo S is the closed-form ratio (REFERENCES.md)
 S_in/S_out = prod_{s != S} (c_out,s/c_in,s)^(n_s/n_S) exp(-q F V / (n_S R T)).
 
+Primary active transport (P-type ATPases such as PMCA): with `ATP_per_turnover = 1` a
+forward turnover also hydrolyses one ATP, and the Haldane relation gains its free energy,
+so that a_f(x)/a_b(x') = exp(-(dG_turnover + dG_ATP)/k_B T) and the stall point is the
+closed form with the ATP term (`equilibrium_ratio`; for PMCA, 1 Ca2+ out per ATP,
+Ca_o/Ca_i = exp((-dG_ATP + 2 F V)/RT) at stall, V the inside's potential). Without a
+metabolic pool dG_ATP is the transporter's `dG_ATP_kJ_per_mol` and the turnover law is the
+one above with k_b multiplied by exp(dG_ATP/RT). When the membrane's inside has a pool
+(metabolism.py) the turnover draws on it: the forward rate gains ATP/(K_ATP + ATP) and the
+backward rate exp(dG0'/RT) [ADP][Pi]/(K_ATP + ATP) (molar [ADP][Pi]), which is the forward
+factor times exp(dG_ATP/RT) with dG_ATP = dG0' + RT ln([ADP][Pi]/[ATP]). Both are
+evaluated at the jump's midpoint counts of ATP, ADP and Pi, so the ratio holds with the
+same dG_ATP that the ledger books as W_ATP (`dG_ATP_mid`, kernels.ledger_arg), and the
+ion ledger stays exact under `ssa`. This one law covers every case, so PMCA is a preset
+of this module (`preset = "PMCA"`) rather than a mechanism of its own.
+
 Ions are never stored in a transporter (binding is folded into the rapid-equilibrium
 factors), so compartment counts alone conserve every species; the transition is elementary
 in the ledger's sense and the ledger closes to rounding under `ssa`.
@@ -72,6 +87,19 @@ PRESETS = {
     # Lederer 1999, Physiol Rev 79:763)
     "NCX": dict(stoichiometry={"Na": 3, "Ca": -1},
                 K_m_mM={"Na": 20.0, "Ca": 0.001}, turnover_per_s=5000.0),
+    # PMCA (ATP2B): 1 Ca2+ out per ATP. Calmodulin-activated K_m for Ca_i 0.2-0.5 uM
+    # (Carafoli 1991, Physiol Rev 71:129; Strehler & Zacharias 2001, Physiol Rev 81:21);
+    # outside Ca2+ binds weakly (K_m_out 10 mM here, so 1-2 mM Ca_o barely inhibits);
+    # turnover ~30-100 /s (Scheuss, Yasuda, Sobczyk & Svoboda 2006, J Neurosci 26:8183,
+    # estimate spine PMCA from extrusion rates). The 1-2 H+ it takes in are not modelled,
+    # so it carries 2 charges out per turnover (add H as a species with stoichiometry
+    # { H = 2 } for an electroneutral pump). Its forward rate is taken voltage-independent
+    # (voltage_split 0: the ATP-driven step limits it; PMCA currents vary little with V);
+    # the Haldane relation puts the whole 2FV on the backward rate, which keeps the stall
+    # ratio exact.
+    "PMCA": dict(stoichiometry={"Ca": -1}, K_m_mM={"Ca": 0.0003},
+                 K_m_out_mM={"Ca": 10.0}, turnover_per_s=50.0, ATP_per_turnover=1.0,
+                 voltage_split=0.0),
 }
 MAX_SPECIES = 5
 
@@ -86,17 +114,27 @@ PARAMS = {
     "turnover_per_s": (10.0, "forward maximal turnover per transporter (1/s) at 37 C"),
     "voltage_split": (0.5, "share of the voltage dependence carried by the forward rate, 0..1"),
     "q10": (2.0, "temperature coefficient of the turnover"),
+    "ATP_per_turnover": (0.0, "ATP hydrolysed per forward turnover: 0 or 1 (PMCA: 1)"),
+    "dG_ATP_kJ_per_mol": (-57.0, "ATP's free energy when the cell has no metabolic pool"),
+    "K_ATP_mM": (0.15, "ATP half-saturation on a metabolic pool (PMCA's low-affinity "
+                       "site, 0.1-0.3 mM; Carafoli 1991)"),
 }
 PARAM_TYPES = {"preset": str, "stoichiometry": dict, "K_m_mM": dict, "K_m_out_mM": dict}
 #: tables and strings that fix the transporter's structure: no event may change them
-FIXED = ("preset", "stoichiometry", "K_m_mM", "K_m_out_mM")
+FIXED = ("preset", "stoichiometry", "K_m_mM", "K_m_out_mM", "ATP_per_turnover")
 
 # parameter row: P_K prefactor (1/s), P_CV coefficient of V_mid (1/V) in the exponent,
-# then per species k: nu, 1/K_src, 1/K_dst, src clamped, dst clamped
+# then per species k: nu, 1/K_src, 1/K_dst, src clamped, dst clamped; then the pool's ATP
+# terms: on a pool (0/1), K_ATP (mM), exp(dG0'/RT) per M^2 in mM^2 (backward factor),
+# direction (+1 forward: ATP consumed; -1 backward), dG0' (J/mol), RT (J/mol)
 P_K, P_CV = 0, 1
 P_SP0, P_SPW = 3, 5
-N_PAR = P_SP0 + P_SPW * MAX_SPECIES
-N_II = 1 + 2 * MAX_SPECIES  # II[j, 0] = species count, then (src, dst) index pairs
+P_POOL = P_SP0 + P_SPW * MAX_SPECIES
+P_KATP, P_BFAC, P_SIGN, P_DG0, P_RT = range(P_POOL + 1, P_POOL + 6)
+N_PAR = P_POOL + 6
+# II[j, 0] = species count, then (src, dst) index pairs, then the pool's ATP, ADP, Pi
+I_ATP = 1 + 2 * MAX_SPECIES
+N_II = I_ATP + 3
 
 
 def resolve(raw):
@@ -115,7 +153,15 @@ def resolve(raw):
         if not isinstance(given, dict):
             return t, (key, f"{given!r} is not a table")
         t[key] = dict(p[key], **given)
+    for key in ("K_m_out_mM",):
+        given = t.get(key, {})
+        if not isinstance(given, dict):
+            return t, (key, f"{given!r} is not a table")
+        t[key] = dict(p.get(key, {}), **given)
     t.setdefault("turnover_per_s", p["turnover_per_s"])
+    for key in ("ATP_per_turnover", "voltage_split"):
+        if key in p:
+            t.setdefault(key, p[key])
     return t, None
 
 
@@ -146,6 +192,10 @@ def check(t, species):
         return [("density_per_um2", "must not be negative")]
     if t["turnover_per_s"] < 0:
         return [("turnover_per_s", "must not be negative")]
+    if t["ATP_per_turnover"] not in (0.0, 1.0):
+        return [("ATP_per_turnover", f"must be 0 or 1 (got {t['ATP_per_turnover']:g})")]
+    if not t["K_ATP_mM"] > 0:
+        return [("K_ATP_mM", f"must be positive (got {t['K_ATP_mM']:g})")]
     if not 0.0 <= t["voltage_split"] <= 1.0:
         return [("voltage_split", f"must be between 0 and 1 (got {t['voltage_split']:g})")]
     return []
@@ -156,9 +206,9 @@ def net_charge(stoich, charges):
     return sum(n * charges[s] for s, n in stoich.items())
 
 
-def rows(spec, T, area_um2, charges, clamped_in, clamped_out):
-    """(forward, backward) parameter rows and per species (name, nu, forward from inside?)
-    at temperature T. `clamped_in/out`: species -> clamped on that side."""
+def rows(spec, T, area_um2, charges, clamped_in, clamped_out, dG0_pool=None):
+    """(forward, backward) parameter rows at temperature T. `clamped_in/out`: species ->
+    clamped on that side; `dG0_pool`: dG0' (J/mol) of the inside's metabolic pool, if any."""
     import numpy as np
 
     st = spec["stoichiometry"]
@@ -181,9 +231,35 @@ def rows(spec, T, area_um2, charges, clamped_in, clamped_out):
         bw[o:o + P_SPW] = [nu, 1.0 / kd, 1.0 / ks, cd, cs]
     d = spec["voltage_split"]
     u = F / (R * T)
+    if spec["ATP_per_turnover"]:
+        if dG0_pool is None:  # Haldane with ATP: k_b gains exp(dG_ATP/RT)
+            kb *= math.exp(spec["dG_ATP_kJ_per_mol"] * 1e3 / (R * T))
+        else:  # the kernel reads the pool (module docstring)
+            for row, sign in ((fw, 1.0), (bw, -1.0)):
+                row[[P_POOL, P_KATP, P_BFAC, P_SIGN, P_DG0, P_RT]] = \
+                    [1.0, spec["K_ATP_mM"], 1e-3 * math.exp(dG0_pool / (R * T)), sign,
+                     dG0_pool, R * T]
     fw[[P_K, P_CV]] = [kf, -d * q * u]
     bw[[P_K, P_CV]] = [kb, (1.0 - d) * q * u]
     return fw, bw
+
+
+@leaf
+def _pool_mid(j, x, II, inv_nvol, s):
+    """ATP, ADP, Pi (mM) at the jump's midpoint counts (s = +1 forward: ATP consumed)."""
+    ia, idp, ip = II[j, I_ATP], II[j, I_ATP + 1], II[j, I_ATP + 2]
+    return ((x[ia] - 0.5 * s) * inv_nvol[ia], (x[idp] + 0.5 * s) * inv_nvol[idp],
+            (x[ip] + 0.5 * s) * inv_nvol[ip])
+
+
+@leaf
+def dG_ATP_mid(j, x, P, II, inv_nvol):
+    """dG_ATP (J/mol) of the pool at the midpoint of transition j's jump from x: the one
+    its rates used, which the ledger books as W_ATP."""
+    atp, adp, pi = _pool_mid(j, x, II, inv_nvol, P[j, P_SIGN])
+    # a count of 0 never fires in the direction that needs it; keep the log finite
+    return P[j, P_DG0] + P[j, P_RT] * math.log(1e-3 * max(adp, 1e-300) * max(pi, 1e-300)
+                                               / max(atp, 1e-300))
 
 
 @leaf
@@ -221,15 +297,26 @@ def rate(j, x, v, P, II, inv_nvol):
         dd *= (1.0 + md * cd) ** inu
     if num <= 0.0:
         return 0.0
+    if P[j, P_POOL] != 0.0:
+        s = P[j, P_SIGN]
+        if s > 0.0:
+            if x[II[j, I_ATP]] < 1:
+                return 0.0
+        elif x[II[j, I_ATP + 1]] < 1 or x[II[j, I_ATP + 2]] < 1:
+            return 0.0
+        atp, adp, pi = _pool_mid(j, x, II, inv_nvol, s)
+        num *= atp if s > 0.0 else P[j, P_BFAC] * adp * pi
+        num /= P[j, P_KATP] + atp
     return P[j, P_K] * math.exp(P[j, P_CV] * v) * num / (ds + dd - 1.0)
 
 
-def equilibrium_ratio(stoich, cargo, conc_in, conc_out, charges, V, T):
+def equilibrium_ratio(stoich, cargo, conc_in, conc_out, charges, V, T, dG_ATP=0.0):
     """Closed-form largest accumulation c_in/c_out of `cargo` (REFERENCES.md,
     Cotransporters): where the turnover's dG = 0, the other species at the given
-    concentrations (mM), V in volts."""
+    concentrations (mM), V in volts; `dG_ATP` (J/mol) for a transporter that hydrolyses one
+    ATP per turnover (PMCA: c_in/c_out = exp((dG_ATP - 2 F V)/RT))."""
     n_c = stoich[cargo]
-    s = -net_charge(stoich, charges) * F * V / (R * T)
+    s = (-net_charge(stoich, charges) * F * V - dG_ATP) / (R * T)
     for sp, n in stoich.items():
         if sp != cargo:
             s += n * math.log(conc_out[sp] / conc_in[sp])

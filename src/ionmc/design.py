@@ -77,3 +77,36 @@ def metabolic_pool(pump_atp_per_s, vol_um3, area_um2, pool_mM, T=310.0, pump_sha
     p["o2_per_s"] = o2_per_s
     p["atp_per_s"] = total
     return p
+
+
+def kir_cell_state(cin, cout, V, T, area_um2, kir_spec, pcl_cm_per_s, pump_params=None):
+    """Na+ leak permeability (cm/s) and pump density (1/um^2) that make (cin, cout, V) a
+    fixed point of a cell whose K+ moves through Kir channels (kir.py; an astrocyte):
+    the Kir's net K+ efflux at rest is the pump's 2 K+ per cycle, the Na+ leak's influx its
+    3 Na+; Cl- sits at its equilibrium (returned), so its leak carries no net flux."""
+    from . import kir
+    from .closed_forms import nernst
+    from .constants import E_CHARGE, K_B
+
+    cin = dict(cin)
+    cin["Cl"] = cout["Cl"] * math.exp(F * V / (R * T))
+    e_k = nernst(1, cin["K"], cout["K"], T)
+    f = kir.factor(cout["K"], V, e_k, kir_spec)
+    area_m2 = area_um2 * 1e-12
+    if kir_spec.get("conductance_mS_per_cm2", -1.0) >= 0:
+        g = kir_spec["conductance_mS_per_cm2"] * 10.0 * area_m2  # S
+        k_efflux = g * f * (V - e_k) / E_CHARGE
+    else:
+        out, inn = ghk_fluxes(kir_spec["permeability_cm_per_s"], area_um2, 1, cin["K"],
+                              cout["K"], V, T)
+        k_efflux = f * (out - inn)
+    cycles = k_efflux / 2.0
+    na_out, na_in = ghk_fluxes(1.0, area_um2, 1, cin["Na"], cout["Na"], V, T)
+    p_na = 3.0 * cycles / (na_in - na_out)
+    p = {k: v for k, (v, _) in pump.PARAMS.items() if v is not None}
+    p.update(pump_params or {})
+    turn = pump.turnover(pump.param_row(p, T), cin["Na"], cin["K"], cout["Na"], cout["K"], V)
+    return {"P_Na_cm_per_s": p_na, "Cl_in_mM": cin["Cl"], "E_K_mV": e_k * 1e3,
+            "kir_factor": f, "k_efflux_per_s": k_efflux, "pump_cycles_per_s": cycles,
+            "pump_turnover_per_s": turn, "pump_density_per_um2": cycles / turn / area_um2,
+            "P_Cl_cm_per_s": pcl_cm_per_s, "kT": K_B * T}

@@ -27,7 +27,7 @@ import math
 
 from scipy.optimize import brentq
 
-from . import activity, cotransporter, leak, metabolism, pump
+from . import activity, channels, cotransporter, kir, leak, metabolism, pump
 from .closed_forms import ghk_current, nernst
 from .constants import E_CHARGE, F, R
 
@@ -36,17 +36,32 @@ _KJ = 1e-3
 
 
 def _leak_current(model, mi, x, V):
-    """Net outward current (A) of the membrane's leaks at potential V, per species."""
+    """Net outward current (A) of the membrane's leaks (and Kir channels) at potential V,
+    per species; with them the voltage-gated channels at their steady-state open
+    probability at V (so the resting budget counts their window currents, and slopes
+    are steady-state slopes)."""
     d = model.scenario.data
     mspec = d["membranes"][model.mems[mi]]
     per = {}
     for mech in model.mechs:
         spec = mech.spec
-        if mech.type != leak.TYPE or spec["membrane"] != model.mems[mi]:
+        if mech.type == kir.TYPE and spec["membrane"] == model.mems[mi]:
+            # Kir channels count as the membrane's K+ conductance (README, Couplings)
+            s = spec["species"]
+            cin = _conc(model, x, mspec["inside"], s)
+            cout = _conc(model, x, mspec["outside"], s)
+            if cin > 0 and cout > 0:
+                per[s] = per.get(s, 0.0) + kir.net_current(
+                    spec, d["species"][s]["charge"], model.T, mspec["area_um2"], cin, cout, V)
+            continue
+        if mech.type not in (leak.TYPE, channels.TYPE) or spec["membrane"] != model.mems[mi]:
             continue
         s = spec["species"]
         z = d["species"][s]["charge"]
-        P = spec["permeability_cm_per_s"] * spec["q10"] ** ((model.T - 310.0) / 10.0)
+        if mech.type == channels.TYPE:
+            P = channels.mean_permeability_cm_per_s(spec, mspec["area_um2"], V, model.T)
+        else:
+            P = spec["permeability_cm_per_s"] * spec["q10"] ** ((model.T - 310.0) / 10.0)
         cin = _conc(model, x, mspec["inside"], s)
         cout = _conc(model, x, mspec["outside"], s)
         per[s] = per.get(s, 0.0) + ghk_current(P, mspec["area_um2"], z, cin, cout, V, model.T)
@@ -101,6 +116,67 @@ def _pool(model, x, mi):
             "dG_ATP_kJ_per_mol": float(dg) * _KJ}
 
 
+def _transporters(model, mi, x, V):
+    """Per cotransporter on membrane mi: the free energy of one forward turnover (ion terms,
+    V and, for an ATP-driven one such as PMCA, its dG_ATP: negative = it runs forward),
+    and for ATP-driven ones the net ATP/s at state x from the kernels' own propensities."""
+    import numpy as np
+
+    from .kernels import all_propensities, voltages
+
+    d = model.scenario.data
+    name = model.mems[mi]
+    mspec = d["membranes"][name]
+    mechs = [m for m in model.mechs if m.type == cotransporter.TYPE
+             and m.spec["membrane"] == name]
+    if not mechs:
+        return {}
+    M = model.kernel_args()
+    xf = np.asarray(x, float)
+    Vs = np.zeros(len(model.mems))
+    voltages(xf, Vs, M)
+    a = np.zeros(model.nt)
+    all_propensities(xf, Vs, a, M)
+    pool = _pool(model, x, mi)
+    dg, atp = {}, {}
+    for m in mechs:
+        if m.spec["ATP_per_turnover"]:
+            f, b = m.transitions
+            atp[m.name] = float(a[f] - a[b])
+        conc = [(n, _conc(model, x, mspec["inside"], s), _conc(model, x, mspec["outside"], s),
+                 d["species"][s]["charge"]) for s, n in m.spec["stoichiometry"].items()]
+        if any(cin <= 0 or cout <= 0 for _, cin, cout, _ in conc):
+            continue  # a species absent on one side: the dG is infinite
+        g = sum(n * (R * model.T * math.log(cin / cout) + z * F * V)
+                for n, cin, cout, z in conc)
+        if m.spec["ATP_per_turnover"]:
+            g += pool["dG_ATP_kJ_per_mol"] / _KJ if pool else \
+                m.spec["dG_ATP_kJ_per_mol"] * 1e3
+        dg[m.name] = g * _KJ
+    out = {"transporter_dG_kJ_per_mol": dg} if dg else {}
+    if atp:
+        out["transporter_atp_per_s"] = atp
+    return out
+
+
+def buffers(model, x):
+    """Per buffer: free ligand, free and bound sites (uM) and the buffer capacity
+    kappa_B = d[bound]/d[free] at state x (Neher & Augustine 1992)."""
+    from . import buffer
+
+    out = {}
+    for m in model.mechs:
+        if m.type != buffer.TYPE:
+            continue
+        c = m.spec["compartment"]
+        ca, b, cb = (_conc(model, x, c, m.spec[k]) * 1e3
+                     for k in ("ligand", "buffer_species", "bound_species"))
+        out[m.name] = {"compartment": c, "free_ligand_uM": ca, "free_sites_uM": b,
+                       "bound_sites_uM": cb,
+                       "kappa_B": buffer.buffering_capacity(b + cb, m.spec["K_d_uM"], ca)}
+    return out
+
+
 def membrane_budget(model, mi, x):
     d = model.scenario.data
     T = model.T
@@ -126,13 +202,14 @@ def membrane_budget(model, mi, x):
     out["dG_influx_kJ_per_mol"] = dG
 
     per = _leak_current(model, mi, x, V)
-    if per:
-        def total(v):
-            return sum(_leak_current(model, mi, x, v).values())
 
+    def total(v):
+        return sum(_leak_current(model, mi, x, v).values())
+
+    h = 1e-5
+    g_slope = (total(V + h) - total(V - h)) / (2 * h) if per else 0.0
+    if g_slope > 0:  # leaks that conduct (all at P = 0, e.g. a sweep's "off" point: none)
         out["ghk_mV"] = brentq(total, -0.3, 0.3, xtol=1e-12) * 1e3
-        h = 1e-5
-        g_slope = (total(V + h) - total(V - h)) / (2 * h)
         out["leak_current_pA"] = sum(per.values()) * 1e12
         out["leak_current_by_species_pA"] = {s: i * 1e12 for s, i in per.items()}
         out["input_resistance_MOhm"] = 1e-6 / g_slope
@@ -190,6 +267,7 @@ def membrane_budget(model, mi, x):
         if out.get("_g_chord", 0) > 0:
             out["pump_electrogenic_chord_mV"] = -i_pump / out["_g_chord"] * 1e3
     out.pop("_g_chord", None)
+    out.update(_transporters(model, mi, x, V))
     model_cycles = 0.0
     pumps = [m for m in model.mechs
              if m.type == pump.TYPE and m.spec["membrane"] == name]
@@ -200,6 +278,14 @@ def membrane_budget(model, mi, x):
         out["pump_model_cycles_per_s"] = model_cycles
         out["pump_dG_ATP_kJ_per_mol"] = out.get("pool_dG_ATP_kJ_per_mol",
                                                 pumps[0].spec["dG_ATP_kJ_per_mol"])
+    pf = mspec["water_permeability_um_per_s"]
+    if pf > 0:  # osmotic water flow (volume.py): all species are osmolytes
+        from .volume import V_W, Water
+
+        osm = Water(model).osmolarity(x, model.vol)
+        oin, oout = (osm[model.comps.index(mspec[k])] for k in ("inside", "outside"))
+        out["osmolarity_in_mM"], out["osmolarity_out_mM"] = oin, oout
+        out["water_flux_um3_per_s"] = pf * mspec["area_um2"] * V_W * (oin - oout)
     return out
 
 
@@ -209,9 +295,13 @@ def energetics(scenario):
 
     model = Model(scenario)
     x = model.x0
-    return {"scenario": scenario.data["scenario"]["name"], "temperature_K": model.T,
-            "membranes": {name: membrane_budget(model, mi, x)
-                          for mi, name in enumerate(model.mems)}}
+    out = {"scenario": scenario.data["scenario"]["name"], "temperature_K": model.T,
+           "membranes": {name: membrane_budget(model, mi, x)
+                         for mi, name in enumerate(model.mems)}}
+    buf = buffers(model, x)
+    if buf:
+        out["buffers"] = buf
+    return out
 
 
 def _fmt(v):
@@ -245,6 +335,11 @@ ROWS = [
     ("diffusion_share", "share of V that is diffusion potential (slope R)", ""),
     ("chord_conductance_nS", "chord conductance", "nS"),
     ("k_battery_share", "K+ battery's share of V (chord conductances)", ""),
+    ("transporter_dG_kJ_per_mol", "dG of a forward turnover (ATP incl.)", "kJ/mol"),
+    ("transporter_atp_per_s", "ATP used by ATP-driven transporters (now)", "1/s"),
+    ("osmolarity_in_mM", "osmolarity inside (all species)", "mM"),
+    ("osmolarity_out_mM", "osmolarity outside (all species)", "mM"),
+    ("water_flux_um3_per_s", "osmotic water flow into the inside", "um^3/s"),
 ]
 
 
@@ -262,4 +357,11 @@ def table(result):
                     lines.append(f"  {label + ', ' + s:<52} {_fmt(vs):>12} {unit}")
             else:
                 lines.append(f"  {label:<52} {_fmt(v):>12} {unit}")
+    for name, b in result.get("buffers", {}).items():
+        lines.append(f"\nbuffer {name} (in {b['compartment']})")
+        for key, label, unit in (("free_ligand_uM", "free ligand", "uM"),
+                                 ("free_sites_uM", "free sites", "uM"),
+                                 ("bound_sites_uM", "bound sites", "uM"),
+                                 ("kappa_B", "buffer capacity kappa_B", "")):
+            lines.append(f"  {label:<52} {_fmt(b[key]):>12} {unit}")
     return "\n".join(lines)

@@ -9,8 +9,12 @@ import math
 
 import numpy as np
 
+from .channels import rate as channel_rate
 from .constants import E_CHARGE
-from .cotransporter import rate as cotransport_rate
+from .buffer import rate as buffer_rate
+from .cotransporter import dG_ATP_mid, rate as cotransport_rate
+from .coupling import rate as coupling_rate
+from .kir import rate as kir_rate
 from .lattice import factor, index
 from .leak import ghk_factor
 from .metabolism import I_ADP, I_ATP, I_CR, I_O2, I_PCR, I_PI, P_JIN, P_KB, P_KF, P_KOUT, \
@@ -34,6 +38,20 @@ KIND_CK_BW = 11
 # cotransporters (cotransporter.py): one pair per transporter
 KIND_COTR_FW = 12
 KIND_COTR_BW = 13
+# buffers (buffer.py): binding / unbinding inside one compartment
+KIND_BUF_FW = 14
+KIND_BUF_BW = 15
+# couplings (coupling.py): one pair per species, forward = first -> second compartment
+KIND_COUPLE_FW = 18
+KIND_COUPLE_BW = 19
+# voltage-gated channels (channels.py): gating pairs, then one conduction pair (out, in)
+KIND_GATE_FW = 20
+KIND_GATE_BW = 21
+KIND_CHAN_OUT = 22
+KIND_CHAN_IN = 23
+# inward-rectifier K+ channels (kir.py): forward = outward
+KIND_KIR_OUT = 24
+KIND_KIR_IN = 25
 
 
 @leaf
@@ -62,6 +80,15 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
     """
     kind = kind_[j]
     if kind >= KIND_COTR_FW:
+        if kind == KIND_COUPLE_FW or kind == KIND_COUPLE_BW:
+            # hdv holds half the jump's change of V_source - V_destination
+            return coupling_rate(j, x[src_[j]], V, hdv_[j], P, II)
+        if kind == KIND_KIR_OUT or kind == KIND_KIR_IN:
+            return kir_rate(j, kind == KIND_KIR_OUT, x, V[mem_[j]] + hdv_[j], P, II, inv_nvol)
+        if kind == KIND_BUF_FW or kind == KIND_BUF_BW:  # buffers read no potential
+            return buffer_rate(j, kind == KIND_BUF_BW, x, P, II)
+        if KIND_GATE_FW <= kind <= KIND_CHAN_IN:
+            return channel_rate(j, kind, x, V[mem_[j]] + hdv_[j], src_, P, II)
         return cotransport_rate(j, x, V[mem_[j]] + hdv_[j], P, II, inv_nvol)
     if kind >= KIND_OX_FW:
         return _metabolic(j, kind, x, P, II, inv_nvol)
@@ -152,10 +179,17 @@ def _metabolic(j, kind, x, P, II, inv_nvol):
 @leaf
 def ledger_arg(j, x, V, mem, hdv, wk, P, II, inv_nvol):
     """What the ledger multiplies per firing: the midpoint potential, or (wk[j] = 1, a
-    pump's ATP-booking step on a pool) dG_ATP (J/mol) of the pool at the firing, so that
-    W_ATP uses the dG_ATP the rates used (DESIGN.md section 3)."""
+    pump's ATP-booking step on a pool; wk[j] = 2, an ATP-driven transporter on a pool)
+    dG_ATP (J/mol) of the pool at the firing; wk[j] = 3: 0, for a buffer in a compartment
+    that is no membrane's inside and for a coupling, whose clamp and bath work need only
+    fixed potentials (scenario.py, ledger.py). So W_ATP uses the dG_ATP the rates used
+    (DESIGN.md section 3)."""
     if wk[j] == 0:
         return V[mem[j]] + hdv[j]
+    if wk[j] == 2:
+        return dG_ATP_mid(j, x, P, II, inv_nvol)
+    if wk[j] == 3:
+        return 0.0
     ia, idp, ip = II[j, 5], II[j, 6], II[j, 7]
     # a count of 0 never fires in the direction that needs it; keep the log finite
     atp = max(x[ia], 0.5) * inv_nvol[ia]

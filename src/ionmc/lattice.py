@@ -16,8 +16,11 @@ sums and every test are unchanged by the tables, only faster (benchmarks/peers.p
 Each method object gets its own tables (`Model.kernel_args()` allocates them), which hold
 a window of W lattice points per membrane, filled lazily (0.0 marks an empty entry: a GHK
 factor is never 0 at a finite potential); when Q leaves the window it is re-centred on Q
-and emptied. Only leaks and pumps on free membranes are tabulated (`rows`); every other
-kind takes the generic `propensity`, and so does every caller that evaluates propensities off the
+and emptied. Only leaks and pumps (counts, not individual agents) on free membranes are
+tabulated (`rows`): their propensity reads one membrane's V through that one factor. Every
+other kind -- couplings (two membranes' potentials), Kir (the K+ counts outside), channel
+gating and conduction (the open count), buffers, cotransporters, the metabolic pool --
+takes the generic `propensity`, and so does every caller that evaluates propensities off the
 lattice (ode, tau-leap's implicit solve on continuous counts). Events that change rate
 parameters empty the tables (`clear`, called by the methods before each advance).
 """
@@ -30,15 +33,22 @@ from .pump import P_ELEM, v_factor
 
 #: lattice points per membrane window
 W = 4096
+#: where `Model.kernel_args()` puts each method object's scratch arrays, after the model's
+#: own arrays (0..20): table row per transition, the tables, window offsets, C/e per
+#: membrane, and `ssa.fire`'s pending entropy products (not a table, kept beside them)
+M_ROW, M_TAB, M_QLO, M_QC, M_SPROD = 21, 22, 23, 24, 25
 KIND_PUMP_FW = 2  # kernels.KIND_PUMP_FW (kernels imports this module)
 
-def rows(kind, mem, mem_clamped, tabulated):
+def rows(kind, mem, mem_clamped, tabulated, skip=()):
     """Table row of every transition, or -1 where it is not tabulated (kinds other than
-    `tabulated`: the leaks' two and the pumps' two; clamped membranes)."""
+    `tabulated`: the leaks' two and the pumps' two; clamped membranes; the transitions in
+    `skip`: individual pump agents, whose 2 x 4 x N rows of W entries would be up to 67 MB
+    per method object for 256 agents, emptied at every advance)."""
     out = np.full(len(kind), -1, np.int64)
+    skip = set(int(j) for j in skip)
     r = 0
     for j in range(len(kind)):
-        if kind[j] in tabulated and not mem_clamped[mem[j]]:
+        if kind[j] in tabulated and not mem_clamped[mem[j]] and j not in skip:
             out[j] = r
             r += 1
     return out
@@ -52,9 +62,9 @@ def tables(row, mem_C):
 
 
 def clear(M):
-    """Empty the tables of a kernel tuple (`Model.kernel_args()`: row, tab, qlo, qc at
-    20..23), so that rate parameters changed by an event are picked up."""
-    M[21][:] = 0.0
+    """Empty the tables of a kernel tuple (`Model.kernel_args()`), so that rate parameters
+    changed between advances (an event; volume.py's water steps) are picked up."""
+    M[M_TAB][:] = 0.0
 
 
 @leaf

@@ -3,7 +3,8 @@
 Free energy stored: G = G_ion + sum_m C_m V_m^2 / 2 + G_agents, with the discrete ideal
 solution G_ion = k_B T sum_c sum_s [ln Gamma(n+1) - ln Gamma(lam+1) - (n - lam) ln lam],
 lam = c_ref * N_A * vol (zero at the reference; n ln(c/c_ref) - n + lam for large n), and for
-pumps counted per state G_agents = sum_i m_i g_i + k_B T sum_i ln(m_i!).
+pumps counted per state G_agents = sum_i m_i g_i + k_B T sum_i ln(m_i!) (individual,
+distinguishable pumps, agents.py: sum_i m_i g_i alone).
 
 Reference concentration of a species: the clamped concentration where it touches a bath or
 a clamped species, otherwise its mean concentration over the compartments it can reach
@@ -21,18 +22,36 @@ A metabolic pool (metabolism.py) is a chemical reservoir outside this ledger (DE
 section 1): its species do not enter G_ion, its own transitions' entropy production is
 reported per mechanism but not in the total, and a pump on a pool books W_ATP with the
 pool's dG_ATP at each firing (the kernels sum it per transition where they sum V_mid).
+Voltage-gated channels' gating is such a reservoir too (channels.py): their states are
+not in G and their gating transitions' entropy production is reported per mechanism only;
+their conduction is an ordinary electrodiffusive move inside the ledger.
+
+Chemical reactions (buffer.py, Ca + B <-> CaB inside a compartment): G_ion alone is a
+state function for transport, where every species keeps its identity and its reference
+chemical potential can be set to zero. A reaction turns species into each other, so G
+also carries their standard chemical potentials: G_chem = sum_c n_CaB,c g_c with
+g_c = -k_B T ln(K c_ref,Ca c_ref,B / c_ref,CaB), K = 1/K_d the binding constant, which is
+the reaction's dG0 expressed against the references. Then G_ion + G_chem changes by
+exactly -k_B T ln(a_f(x)/a_b(x')) per binding event (the falling-factorial terms of G_ion
+give ln(n_CaB + 1) - ln(n_Ca n_B), the references and g give ln K), and the balance holds
+to rounding under `ssa`. The references of B and CaB are set in binding equilibrium with
+Ca's reference (buffer.reference_split), so g = 0 to rounding and G is still zero at the
+reference state; an event that changes K_d changes g, and its jump of G is event work.
 
 What events change (a clamp potential, ouabain binding, a pump's state energies) is booked
 as the jump of G at the event: to W_clamp for clamp events, W_bath for concentration events,
 and otherwise to `thermo.event_work_J` (an addition to DESIGN.md's columns, so that the
 balance G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event - T S_prod closes on every run).
+With water flow (volume.py), lam follows the compartment volumes and the change of G when
+water moves at fixed counts is `thermo.water_work_J`, one more term of the balance.
 """
 import math
 
 import numba
 import numpy as np
 
-from . import metabolism, numba_conf, pump  # noqa: F401 (numba_conf: the cache directory)
+# numba_conf: imported for its cache directory
+from . import buffer, cotransporter, metabolism, numba_conf, pump  # noqa: F401
 from .constants import E_CHARGE, IONS_PER_MM_UM3, K_B, N_A, R
 
 
@@ -45,6 +64,8 @@ def gammaln(v):
 ATP, CLAMP, BATH, EVENT = range(4)
 WORK_COLUMNS = ("thermo.atp_work_J", "thermo.clamp_work_J", "thermo.bath_exchange_J",
                 "thermo.event_work_J")
+#: with water flow on (volume.py): the change of G when volumes move at fixed counts
+WATER_COLUMN = "thermo.water_work_J"
 
 
 def reference_counts(model, x):
@@ -79,6 +100,19 @@ def reference_counts(model, x):
                 cref = sum(float(x[i]) for i in idx) / (IONS_PER_MM_UM3 * vol)
             for c, i in zip(members, idx):
                 lam[i] = cref * IONS_PER_MM_UM3 * model.vol[c]
+    # a buffer's sites: references in binding equilibrium with the ligand's (buffer.py)
+    for mech in model.mechs:
+        if mech.type != buffer.TYPE:
+            continue
+        spec = mech.spec
+        c = spec["compartment"]
+        il, ib, ic = (model.idx(c, spec[k]) for k in ("ligand", "buffer_species",
+                                                        "bound_species"))
+        total = (float(x[ib]) + float(x[ic])) * model.inv_nvol[ib]
+        cb, ccb = buffer.reference_split(lam[il] * model.inv_nvol[il], total,
+                                         spec["K_d_uM"] * 1e-3)
+        lam[ib] = cb / model.inv_nvol[ib]
+        lam[ic] = ccb / model.inv_nvol[ic]
     mask = np.zeros(model.nx, bool)
     mask[:model.nion] = ~model.clamped[:model.nion] & ~model.pool_mask[:model.nion]
     return lam, mask
@@ -96,6 +130,7 @@ class Ledger:
         for mech in model.mechs:
             if mech.type == metabolism.TYPE:
                 self.ion_tr[mech.transitions] = False
+            self.ion_tr[mech.reservoir] = False  # channel gating (channels.py)
         self.update(x0)
 
     # -- coefficients that change only at events ---------------------------------------
@@ -106,35 +141,58 @@ class Ledger:
         for mech in m.mechs:
             if mech.type == pump.TYPE:
                 self.g[mech.states] = self._pump_state_energies(mech)
+        # standard chemical potentials of bound buffer sites (module docstring)
+        self.g_chem = np.zeros(m.nx)
+        for mech in m.mechs:
+            if mech.type == buffer.TYPE:
+                j = mech.transitions[0]
+                il, ib, ic = m.tr_ii[j, :3]
+                lam = self.lam
+                if lam[il] > 0 and lam[ib] > 0 and lam[ic] > 0:
+                    kc = m.tr_p[j, buffer.P_RATE] / m.tr_p[j + 1, buffer.P_RATE]
+                    self.g_chem[ic] = -self.kT * math.log(kc * lam[il] * lam[ib] / lam[ic])
         c0 = np.zeros((m.nt, 3))
         c1 = np.zeros((m.nt, 3))
         for mech in m.mechs:
             if mech.type == pump.TYPE:
-                j = mech.transitions[0]  # step 1 forward books one ATP hydrolysed
-                if m.tr_wk[j]:  # on a pool: -dG_ATP at each firing, summed by the kernels
+                # step 1 forward books one ATP hydrolysed (in each agent's block, agents.py)
+                for j in mech.blocks:
+                    if m.tr_wk[j]:  # on a pool: -dG_ATP at each firing, summed by the kernels
+                        c1[j, ATP] -= 1.0 / N_A
+                        c1[j + 1, ATP] += 1.0 / N_A
+                        continue
+                    w = -mech.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
+                    c0[j, ATP] += w
+                    c0[j + 1, ATP] -= w
+            elif mech.type == cotransporter.TYPE and mech.spec["ATP_per_turnover"]:
+                j = mech.transitions[0]  # forward turnover hydrolyses one ATP
+                if m.tr_wk[j] == 2:  # on a pool: dG_ATP at each firing's midpoint
                     c1[j, ATP] -= 1.0 / N_A
                     c1[j + 1, ATP] += 1.0 / N_A
-                    continue
-                w = -mech.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
-                c0[j, ATP] += w
-                c0[j + 1, ATP] -= w
+                else:
+                    w = -mech.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
+                    c0[j, ATP] += w
+                    c0[j + 1, ATP] -= w
+        # clamp work on every membrane a transition charges (a coupling may charge two)
+        c0[:, CLAMP] = -E_CHARGE * (m.tr_qm[:, m.mem_clamped] @ m.mem_vclamp[m.mem_clamped])
         for j in range(m.nt):
-            mi = m.tr_mem[j]
-            if m.mem_clamped[mi]:
-                c0[j, CLAMP] += -E_CHARGE * m.mem_vclamp[mi] * m.tr_q[j]
-            inside = m.mem_start[mi] // m.ns
             for i in np.nonzero(m.stoich_full[j] * m.clamped)[0]:
                 d = m.stoich_full[j, i]
                 into_system = -d
                 conc = x[i] * m.inv_nvol[i]
                 if conc > 0 and self.cref[i] > 0:
                     c0[j, BATH] += into_system * self.kT * math.log(conc / self.cref[i])
-                if i // m.ns == inside:
-                    ze = m.z[i] * E_CHARGE * into_system
-                    if m.mem_clamped[mi]:
-                        c0[j, BATH] += ze * m.mem_vclamp[mi]
-                    else:
-                        c1[j, BATH] += ze
+                mi = m.comp_mem[i // m.ns]  # the potential of the ion's compartment
+                if mi < 0 or m.z[i] == 0:
+                    continue  # inside no membrane (0 V), or no charge
+                ze = m.z[i] * E_CHARGE * into_system
+                if m.mem_clamped[mi]:
+                    c0[j, BATH] += ze * m.mem_vclamp[mi]
+                else:
+                    # V from the kernels' sum of midpoint potentials: only the transition's
+                    # own membrane has one (scenario.py keeps couplings off such sides)
+                    assert mi == m.tr_mem[j] and not m.tr_wk[j], (j, mi)
+                    c1[j, BATH] += ze
         self.c0, self.c1 = c0, c1
 
     def _pump_state_energies(self, mech):
@@ -160,19 +218,30 @@ class Ledger:
         return g
 
     # -- per row -----------------------------------------------------------------------
-    def free_energy(self, X, V):
-        """(G, G_ion) in J for rows of counts X (float) and potentials V (volts)."""
+    def g_ion(self, X, vols=None):
+        """G_ion (J) for rows of counts X (float), at rows of compartment volumes `vols`
+        (um^3; default the model's current volumes): lam = c_ref N_A vol follows the
+        volume when water moves (volume.py)."""
         m = self.model
         n = X[:, self.ion_idx]
-        lam = self.lam[self.ion_idx]
-        g_ion = self.kT * np.sum(gammaln(n + 1.0) - gammaln(lam + 1.0) - (n - lam) * np.log(lam),
-                                 axis=1)
+        vols = m.vol[None, :] if vols is None else np.asarray(vols, float)
+        lam = self.cref[self.ion_idx] * IONS_PER_MM_UM3 * vols[:, self.ion_idx // m.ns]
+        return self.kT * np.sum(gammaln(n + 1.0) - gammaln(lam + 1.0) - (n - lam) * np.log(lam),
+                                axis=1)
+
+    def free_energy(self, X, V, vols=None):
+        """(G, G_ion) in J for rows of counts X (float) and potentials V (volts), at rows
+        of volumes `vols` (default: the model's current volumes)."""
+        m = self.model
+        g_ion = self.g_ion(X, vols)
         g_cap = 0.5 * (V * V) @ m.mem_C
-        g = g_ion + g_cap
+        g = g_ion + g_cap + X @ self.g_chem
         for mech in m.mechs:
-            if mech.states:
+            if mech.states and mech.states_in_ledger:
                 s = X[:, mech.states]
-                g = g + s @ self.g[mech.states] + self.kT * np.sum(gammaln(s + 1.0), axis=1)
+                g = g + s @ self.g[mech.states]
+                if mech.agent_slots is None:  # indistinguishable agents (agents.py)
+                    g = g + self.kT * np.sum(gammaln(s + 1.0), axis=1)
         return g, g_ion
 
     def work(self, dF, dVS):

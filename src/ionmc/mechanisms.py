@@ -1,4 +1,6 @@
 """Registry of mechanism types: name -> module declaring PARAMS (defaults and units)."""
-from . import activity, cotransporter, leak, metabolism, pump
+from . import activity, buffer, channels, cotransporter, coupling, kir, leak, metabolism, \
+    pump
 
-REGISTRY = {m.TYPE: m for m in (leak, pump, metabolism, cotransporter, activity)}
+REGISTRY = {m.TYPE: m for m in (leak, pump, metabolism, cotransporter, activity, buffer,
+                                coupling, kir, channels)}

@@ -8,13 +8,17 @@ unidirectional: each reversible step is a forward/backward pair. A transition ha
 float parameters, a row of index parameters, and a sparse stoichiometry over x that omits
 clamped indices (baths and clamped species keep their counts).
 
+A voltage-gated channel population (channels.py) adds its gating-state counts (contiguous,
+like a pump's), with gating pairs 20/21 between them and one conduction pair 22/23.
+
 A metabolic pool (metabolism.py) adds no state slots: its species are ordinary species
 of the cell's compartment (charge 0), moved by the pool's transitions and by the ATP step
 of the pumps on the same compartment.
 """
 import numpy as np
 
-from . import activity, cotransporter, lattice, leak, metabolism, pump
+from . import activity, agents, buffer, channels, cotransporter, coupling, kir, lattice, \
+    leak, metabolism, pump
 from .constants import CM_TO_M, E_CHARGE, F, IONS_PER_MM_UM3, R, UF_PER_CM2_TO_F_PER_M2, \
     UM2_TO_M2, UM3_TO_M3
 from .errors import InputError
@@ -26,7 +30,11 @@ KIND_PUMP_BW = 3
 KIND_OX_FW, KIND_OX_BW, KIND_O2_OUT, KIND_O2_IN, KIND_LOAD_FW, KIND_LOAD_BW, KIND_CK_FW, \
     KIND_CK_BW = range(4, 12)
 KIND_COTR_FW, KIND_COTR_BW = 12, 13
-NPAR = max(pump.N_PAR, 6, cotransporter.N_PAR)
+KIND_BUF_FW, KIND_BUF_BW = 14, 15
+KIND_COUPLE_FW, KIND_COUPLE_BW = 18, 19
+KIND_GATE_FW, KIND_GATE_BW, KIND_CHAN_OUT, KIND_CHAN_IN = 20, 21, 22, 23
+KIND_KIR_OUT, KIND_KIR_IN = 24, 25
+NPAR = max(pump.N_PAR, 6, cotransporter.N_PAR, coupling.N_PAR, kir.N_PAR)
 NII = max(8, cotransporter.N_II)
 
 
@@ -49,10 +57,21 @@ class Mechanism:
         self.transitions = []   # global transition indices
         self.ref = (None, None)  # (forward, backward) reference transition
         self.efflux = {}        # species -> {transition: ions moved inside -> outside}
-        self.states = []        # agent state indices (pumps)
+        self.states = []        # agent state indices (pumps, channels), contiguous
+        self.agent_slots = None  # agents = "individual": (agent, state) -> index (agents.py)
+        self.blocks = []        # first transition of each block (one per agent, or one)
+        self.agent_moves = []   # individual agents: (transition, agent, from, to) states
+        self.state_names = None  # labels of the states in output columns (default P1, P2..)
+        # transitions driven by a reservoir outside the ion ledger (channel gating) and
+        # whether the states' free energy enters G (pumps yes, channels no: channels.py)
+        self.reservoir = []
+        self.states_in_ledger = True
         self.blocked = None
         self.n_agents = 0
         self.pool_compartment = None  # metabolism: the compartment holding the pool
+
+    def state_label(self, k):
+        return self.state_names[k] if self.state_names else f"P{k + 1}"
 
 
 class Model:
@@ -75,7 +94,14 @@ class Model:
         # compartment -> its metabolism mechanism (at most one, scenario.py checks)
         self.pools = {d["membranes"][m.spec["membrane"]]["inside"]: m
                       for m in self.mechs if m.type == metabolism.TYPE}
-        nagent = sum(pump.N_STATES + 1 for m in self.mechs if m.type == pump.TYPE)
+        nagent = 0
+        for m in self.mechs:
+            if m.type == pump.TYPE:
+                m.n_agents = agents.population(m.spec, d["membranes"][m.spec["membrane"]])
+                nagent += pump.N_STATES + 1 + agents.n_slots(m.spec, m.n_agents,
+                                                             pump.N_STATES)
+        nagent += sum(len(channels.scheme(m.spec["gates"])[0]) for m in self.mechs
+                      if m.type == channels.TYPE)
         self.nx = nx = nion + nagent
         self.inv_nvol = np.zeros(nx)
         self.z = np.zeros(nx)
@@ -94,6 +120,10 @@ class Model:
                 if s in self.species:
                     self.pool_mask[self.idx(c, s)] = True
         nm = len(self.mems)
+        # compartment index -> the membrane whose inside it is (-1: none, at 0 V)
+        self.comp_mem = np.full(nc, -1, np.int64)
+        for mi, m in enumerate(self.mems):
+            self.comp_mem[self.comps.index(d["membranes"][m]["inside"])] = mi
         self.mem_start = np.zeros(nm, np.int64)
         self.mem_C = np.zeros(nm)
         self.mem_area = np.zeros(nm)
@@ -135,6 +165,31 @@ class Model:
         next_agent = nion
         for mech in self.mechs:
             spec = mech.spec
+            if mech.type == coupling.TYPE:  # joins two compartments, on no membrane
+                t0 = len(kinds)
+                a, b = (self.comps.index(c) for c in spec["compartments"])
+                for s in spec["species"]:
+                    i_a, i_b = self.idx(spec["compartments"][0], s), \
+                        self.idx(spec["compartments"][1], s)
+                    j = len(kinds)
+                    kinds += [KIND_COUPLE_FW, KIND_COUPLE_BW]
+                    src += [i_a, i_b]
+                    m_a, m_b = int(self.comp_mem[a]), int(self.comp_mem[b])
+                    mem += [m_a if m_a >= 0 else m_b] * 2
+                    stoich += [{i_a: -1, i_b: +1}, {i_a: +1, i_b: -1}]
+                    prow += [np.zeros(NPAR), np.zeros(NPAR)]
+                    r_f, r_b = noii.copy(), noii.copy()
+                    r_f[[coupling.I_MSRC, coupling.I_MDST]] = [m_a, m_b]
+                    r_b[[coupling.I_MSRC, coupling.I_MDST]] = [m_b, m_a]
+                    irow += [r_f, r_b]
+                    wk += [3, 3]  # the ledger needs no potential sum (kernels.ledger_arg)
+                    mech.efflux[s] = {j: 1, j + 1: -1}  # net first -> second
+                mech.transitions = list(range(t0, len(kinds)))
+                mech.ref = (t0, t0 + 1)
+                continue
+            if mech.type == buffer.TYPE:
+                self._buffer_transitions(mech, kinds, src, mem, stoich, prow, irow, wk, noii)
+                continue
             mi = self.mems.index(spec["membrane"])
             mspec = d["membranes"][spec["membrane"]]
             cin, cout = mspec["inside"], mspec["outside"]
@@ -157,7 +212,9 @@ class Model:
                 mech.states = states
                 mech.blocked = next_agent + pump.N_STATES
                 next_agent += pump.N_STATES + 1
-                mech.n_agents = int(round(spec["density_per_um2"] * mspec["area_um2"]))
+                # one block of transitions on the counts per state, or one per agent
+                blocks = agents.blocks(mech, pump.N_STATES, next_agent)
+                next_agent += agents.n_slots(spec, mech.n_agents, pump.N_STATES)
                 pool = cin in self.pools
                 ii = np.array([self.idx(cin, "Na"), self.idx(cin, "K"), self.idx(cout, "Na"),
                                self.idx(cout, "K"), 0] + [-1] * (NII - 5), np.int64)
@@ -165,9 +222,18 @@ class Model:
                     ii[5:8] = [self.idx(cin, s) for s in ("ATP", "ADP", "Pi")]
                 t0 = len(kinds)
                 mech.efflux = {"Na": {}, "K": {}}
-                for step in range(pump.N_STEPS):
-                    a, b = states[step], states[(step + 1) % pump.N_STATES]
+                steps = [(agent, own, step) for agent, own in blocks
+                         for step in range(pump.N_STEPS)]
+                for agent, own, step in steps:
+                    if step == 0:
+                        mech.blocks.append(len(kinds))
+                    nxt = (step + 1) % pump.N_STATES
+                    a, b = own[step], own[nxt]
                     fw = {a: -1, b: +1}
+                    if own is not states:  # an agent's jump moves the counts per state too
+                        fw.update({states[step]: -1, states[nxt]: +1})
+                        mech.agent_moves += [(len(kinds), agent, step, nxt),
+                                             (len(kinds) + 1, agent, nxt, step)]
                     if step in pump.TRANSLOCATION:
                         s, n = pump.TRANSLOCATION[step]
                         fw[self.idx(cin, s)] = -n
@@ -189,9 +255,61 @@ class Model:
                         wk.append(1 if pool and step == 0 else 0)
                     if step in pump.TRANSLOCATION:
                         s, n = pump.TRANSLOCATION[step]
-                        mech.efflux[s] = {j: n, j + 1: -n}
+                        mech.efflux[s].update({j: n, j + 1: -n})
                 mech.transitions = list(range(t0, len(kinds)))
-                mech.ref = (t0 + 2, t0 + 3)  # step 2, the Na+ translocation
+                # step 2, the Na+ translocation (of every agent: output sums the lists)
+                ref = [(b + 2, b + 3) for b in mech.blocks]
+                mech.ref = ref[0] if mech.agent_slots is None else \
+                    (tuple(list(r) for r in zip(*ref)) or ([], []))
+            elif mech.type == channels.TYPE:
+                names, open_k, edges = channels.scheme(spec["gates"])
+                states = list(range(next_agent, next_agent + len(names)))
+                next_agent += len(names)
+                mech.states, mech.state_names = states, names
+                mech.states_in_ledger = False
+                mech.n_agents = channels.n_channels(spec, mspec["area_um2"])
+                t0 = len(kinds)
+                for a, b, *_ in edges:
+                    a, b = states[a], states[b]
+                    kinds += [KIND_GATE_FW, KIND_GATE_BW]
+                    src += [a, b]
+                    mem += [mi, mi]
+                    stoich += [{a: -1, b: 1}, {a: 1, b: -1}]
+                    prow += [np.zeros(NPAR), np.zeros(NPAR)]
+                    irow += [noii.copy(), noii.copy()]
+                    wk += [0, 0]
+                mech.reservoir = list(range(t0, len(kinds)))
+                s = spec["species"]
+                i_in, i_out = self.idx(cin, s), self.idx(cout, s)
+                j = len(kinds)
+                kinds += [KIND_CHAN_OUT, KIND_CHAN_IN]
+                src += [i_in, i_out]
+                mem += [mi, mi]
+                stoich += [{i_in: -1, i_out: +1}, {i_in: +1, i_out: -1}]
+                prow += [np.zeros(NPAR), np.zeros(NPAR)]
+                r = noii.copy()
+                r[channels.I_OPEN] = states[open_k]
+                irow += [r, r.copy()]
+                wk += [0, 0]
+                mech.transitions = list(range(t0, len(kinds)))
+                mech.ref = (j, j + 1)
+                mech.efflux = {s: {j: 1, j + 1: -1}}
+            elif mech.type == kir.TYPE:
+                s = spec["species"]
+                i_in, i_out = self.idx(cin, s), self.idx(cout, s)
+                t0 = len(kinds)
+                kinds += [KIND_KIR_OUT, KIND_KIR_IN]
+                src += [i_in, i_out]
+                mem += [mi, mi]
+                stoich += [{i_in: -1, i_out: +1}, {i_in: +1, i_out: -1}]
+                prow += [np.zeros(NPAR), np.zeros(NPAR)]
+                r = noii.copy()
+                r[[kir.I_IN, kir.I_OUT]] = [i_in, i_out]
+                irow += [r, r.copy()]
+                wk += [0, 0]
+                mech.transitions = [t0, t0 + 1]
+                mech.ref = (t0, t0 + 1)
+                mech.efflux = {s: {t0: 1, t0 + 1: -1}}
             elif mech.type == activity.TYPE:
                 continue  # no transitions: spikes are applied at their times (replicate.py)
             elif mech.type == metabolism.TYPE:
@@ -233,6 +351,12 @@ class Model:
                     bw_ii[1 + 2 * k:3 + 2 * k] = [b, a]
                     fw[i_in] = fw.get(i_in, 0) + n
                     fw[i_out] = fw.get(i_out, 0) - n
+                pool = bool(spec["ATP_per_turnover"]) and cin in self.pools
+                if pool:  # a forward turnover hydrolyses one pool ATP (cotransporter.py)
+                    ipool = [self.idx(cin, s) for s in ("ATP", "ADP", "Pi")]
+                    fw_ii[cotransporter.I_ATP:cotransporter.I_ATP + 3] = ipool
+                    bw_ii[cotransporter.I_ATP:cotransporter.I_ATP + 3] = ipool
+                    fw.update({ipool[0]: -1, ipool[1]: 1, ipool[2]: 1})
                 t0 = len(kinds)
                 kinds += [KIND_COTR_FW, KIND_COTR_BW]
                 src += [int(fw_ii[1]), int(bw_ii[1])]
@@ -240,7 +364,7 @@ class Model:
                 stoich += [fw, {k: -v for k, v in fw.items()}]
                 prow += [np.zeros(NPAR), np.zeros(NPAR)]
                 irow += [fw_ii, bw_ii]
-                wk += [0, 0]
+                wk += [2, 2] if pool else [0, 0]
                 mech.transitions = [t0, t0 + 1]
                 mech.ref = (t0, t0 + 1)
                 # net efflux (inside -> outside): a forward turnover moves n_s inward
@@ -269,39 +393,94 @@ class Model:
         self.st_ptr = np.array(ptr, np.int64)
         self.st_idx = np.array(ind, np.int64)
         self.st_del = np.array(dl, np.int64)
-        # charge each transition adds to its membrane's inside (unclamped species only)
-        self.tr_q = np.zeros(nt)
-        for j in range(nt):
-            m = self.tr_mem[j]
+        # charge each transition adds to each membrane's inside (unclamped species only);
+        # tr_q: to its own membrane's (a coupling may change two membranes, or none)
+        nm = len(self.mems)
+        self.tr_qm = np.zeros((nt, nm))
+        for m in range(nm):
             s0 = self.mem_start[m]
-            self.tr_q[j] = float(applied[j, s0:s0 + self.ns] @ self.charge)
+            self.tr_qm[:, m] = applied[:, s0:s0 + self.ns] @ self.charge
+        self.tr_q = np.array([self.tr_qm[j, self.tr_mem[j]] if self.tr_mem[j] >= 0 else 0.0
+                              for j in range(nt)])
         # the reverse partner of each transition (pairs are built adjacent: 2k, 2k + 1)
         self.tr_rev = np.arange(nt, dtype=np.int64) ^ 1
-        # half the potential change of each jump, for the midpoint rule (0 when clamped)
-        self.tr_hdv = np.array([0.0 if self.mem_clamped[self.tr_mem[j]] else
-                                0.5 * self.tr_q[j] * E_CHARGE / self.mem_C[self.tr_mem[j]]
-                                for j in range(nt)])
+        # half the potential change of each jump, for the midpoint rule (0 when clamped);
+        # for a coupling, of the difference source - destination (coupling.py)
+        dv = np.where(self.mem_clamped[None, :], 0.0,
+                      self.tr_qm * E_CHARGE / np.where(self.mem_C > 0, self.mem_C, 1.0))
+        self.tr_hdv = np.zeros(nt)
+        for j in range(nt):
+            if self.tr_kind[j] in (KIND_COUPLE_FW, KIND_COUPLE_BW):
+                ms, md = self.tr_ii[j, coupling.I_MSRC], self.tr_ii[j, coupling.I_MDST]
+                self.tr_hdv[j] = 0.5 * ((dv[j, ms] if ms >= 0 else 0.0)
+                                        - (dv[j, md] if md >= 0 else 0.0))
+            elif self.tr_mem[j] >= 0:
+                self.tr_hdv[j] = 0.5 * dv[j, self.tr_mem[j]]
         self._build_dependencies()
         for mech in self.mechs:
             self.update_parameters(mech)
+
+    def _buffer_transitions(self, mech, kinds, src, mem, stoich, prow, irow, wk, noii):
+        """Binding (forward) and unbinding of a buffer (buffer.py). Its transitions use the
+        membrane whose inside is the buffer's compartment (for the ledger's potential when
+        the ligand is clamped; they add no charge), or, in a compartment that is no
+        membrane's inside, membrane 0 as a placeholder with wk = 3 (at 0 V)."""
+        spec = mech.spec
+        c = spec["compartment"]
+        il, ib, ic = (self.idx(c, spec[k]) for k in ("ligand", "buffer_species",
+                                                       "bound_species"))
+        mi = next((i for i, m in enumerate(self.mems)
+                   if self.scenario.data["membranes"][m]["inside"] == c), None)
+        ii = noii.copy()
+        ii[[buffer.I_LIG, buffer.I_B, buffer.I_BOUND]] = [il, ib, ic]
+        t0 = len(kinds)
+        kinds += [KIND_BUF_FW, KIND_BUF_BW]
+        src += [il, ic]
+        mem += [0 if mi is None else mi] * 2
+        fw = {il: -1, ib: -1, ic: 1}
+        stoich += [fw, {k: -v for k, v in fw.items()}]
+        prow += [np.zeros(NPAR), np.zeros(NPAR)]
+        irow += [ii, ii.copy()]
+        wk += [3, 3] if mi is None else [0, 0]
+        mech.transitions = [t0, t0 + 1]
+        mech.ref = (t0, t0 + 1)
 
     def _build_dependencies(self):
         """dep[j]: transitions whose propensity can change when transition j fires."""
         reads = []
         for j in range(self.nt):
             r = {("x", int(self.tr_src[j]))}
-            if self.tr_kind[j] in (KIND_PUMP_FW, KIND_PUMP_BW):
+            if self.tr_kind[j] in (KIND_COUPLE_FW, KIND_COUPLE_BW):
+                r |= {("V", int(m)) for m in self.tr_ii[j, :2] if m >= 0}
+            elif self.tr_kind[j] in (KIND_KIR_OUT, KIND_KIR_IN):
+                r |= {("x", int(i)) for i in self.tr_ii[j, :2]}
+                r.add(("V", int(self.tr_mem[j])))
+            elif self.tr_kind[j] in (KIND_PUMP_FW, KIND_PUMP_BW):
                 r |= {("x", int(i)) for i in self.tr_ii[j, :4]}
                 r |= {("x", int(i)) for i in self.tr_ii[j, 5:8] if i >= 0}
                 r.add(("V", int(self.tr_mem[j])))
+            elif self.tr_kind[j] in (KIND_CHAN_OUT, KIND_CHAN_IN):  # and the open count
+                r.add(("x", int(self.tr_ii[j, channels.I_OPEN])))
+                r.add(("V", int(self.tr_mem[j])))
+            elif self.tr_kind[j] in (KIND_GATE_FW, KIND_GATE_BW):
+                r.add(("V", int(self.tr_mem[j])))
+            elif self.tr_kind[j] in (KIND_BUF_FW, KIND_BUF_BW):  # ligand and free site, not V
+                r |= {("x", int(i)) for i in self.tr_ii[j, :3]}
             elif self.tr_kind[j] >= KIND_COTR_FW:  # every count it moves, and V
                 r |= {("x", int(i)) for i in self.tr_ii[j, 1:1 + 2 * self.tr_ii[j, 0]]}
+                r |= {("x", int(i)) for i in self.tr_ii[j, cotransporter.I_ATP:] if i >= 0}
                 r.add(("V", int(self.tr_mem[j])))
             elif self.tr_kind[j] >= KIND_OX_FW:  # reads pool counts, not V
                 r |= {("x", int(i)) for i in self.tr_ii[j, :6] if i >= 0}
             else:
                 r.add(("V", int(self.tr_mem[j])))
             reads.append(r)
+        # who reads what, so that each transition's dependents are a union of lists (one
+        # agent per block makes nt large: the pairwise test was O(nt^2) set operations)
+        readers = {}
+        for k, r in enumerate(reads):
+            for key in r:
+                readers.setdefault(key, []).append(k)
         ptr, ind = [0], []
         for j in range(self.nt):
             w = {("x", int(i)) for i in self.st_idx[self.st_ptr[j]:self.st_ptr[j + 1]]}
@@ -310,7 +489,7 @@ class Model:
                 if not self.mem_clamped[m] and np.any(
                         self.nu[j, s0:s0 + self.ns] * self.charge != 0):
                     w.add(("V", m))
-            deps = [k for k in range(self.nt) if reads[k] & w]
+            deps = sorted(set().union(*(readers.get(key, ()) for key in w)))
             ind += deps
             ptr.append(len(ind))
         self.dep_ptr = np.array(ptr, np.int64)
@@ -320,8 +499,33 @@ class Model:
         """(Re)compute the rate parameters of a mechanism from its spec (after events)."""
         spec = mech.spec
         d = self.scenario.data
+        if mech.type == coupling.TYPE:
+            va, vb = (d["compartments"][c]["volume_um3"] for c in spec["compartments"])
+            for k, s in enumerate(spec["species"]):
+                fw, bw = coupling.rows(spec, s, d["species"][s]["charge"], self.T, va, vb)
+                j0, j1 = mech.transitions[2 * k:2 * k + 2]
+                self.tr_p[j0, :coupling.N_PAR] = fw
+                self.tr_p[j1, :coupling.N_PAR] = bw
+            return
+        if mech.type == buffer.TYPE:
+            c = spec["compartment"]
+            kf, kb = buffer.rates(spec, self.T, d["compartments"][c]["volume_um3"])
+            j0, j1 = mech.transitions
+            self.tr_p[j0, buffer.P_RATE] = kf
+            self.tr_p[j1, buffer.P_RATE] = kb
+            return
         mspec = d["membranes"][spec["membrane"]]
-        if mech.type == leak.TYPE:
+        if mech.type == kir.TYPE:
+            s = spec["species"]
+            i_in, i_out = self.idx(mspec["inside"], s), self.idx(mspec["outside"], s)
+            out, inw = kir.rows(spec, d["species"][s]["charge"], self.T, mspec["area_um2"],
+                                self.vol[self.comps.index(mspec["inside"])],
+                                self.vol[self.comps.index(mspec["outside"])],
+                                self.inv_nvol[i_out], self.clamped[i_in], self.clamped[i_out])
+            j0, j1 = mech.transitions
+            self.tr_p[j0, :kir.N_PAR] = out
+            self.tr_p[j1, :kir.N_PAR] = inw
+        elif mech.type == leak.TYPE:
             z = d["species"][spec["species"]]["charge"]
             q = spec["q10"] ** ((self.T - 310.0) / 10.0)
             pa = spec["permeability_cm_per_s"] * q * CM_TO_M * mspec["area_um2"] * UM2_TO_M2
@@ -341,19 +545,36 @@ class Model:
             charges = {s: d["species"][s]["charge"] for s in spec["stoichiometry"]}
             clamped = [{s: c["bath"] or s in c["clamped_species"]
                         for s in spec["stoichiometry"]} for c in (cin, cout)]
-            fw, bw = cotransporter.rows(spec, self.T, mspec["area_um2"], charges, *clamped)
+            pool = self.pools.get(mspec["inside"])
+            dg0 = None if pool is None or not spec["ATP_per_turnover"] else \
+                pool.spec["dG0_ATP_kJ_per_mol"] * 1e3
+            fw, bw = cotransporter.rows(spec, self.T, mspec["area_um2"], charges, *clamped,
+                                        dG0_pool=dg0)
             j0, j1 = mech.transitions
             self.tr_p[j0, :cotransporter.N_PAR] = fw
             self.tr_p[j1, :cotransporter.N_PAR] = bw
+        elif mech.type == channels.TYPE:
+            _, _, edges = channels.scheme(spec["gates"])
+            for k, (p0, fn, beta) in enumerate(channels.gating_rows(spec, self.T, edges)):
+                j = mech.transitions[k]
+                self.tr_p[j, 0] = p0
+                self.tr_ii[j, channels.I_FN] = fn
+                self.tr_ii[j, channels.I_BETA] = beta
+            z = d["species"][spec["species"]]["charge"]
+            rows = channels.conduction_rows(
+                spec, self.T, z, d["compartments"][mspec["inside"]]["volume_um3"],
+                d["compartments"][mspec["outside"]]["volume_um3"])
+            for j, row in zip(mech.transitions[-2:], rows):
+                self.tr_p[j, :2] = row
         elif mech.type == metabolism.TYPE:
             vol = d["compartments"][mspec["inside"]]["volume_um3"]
             rows = metabolism.rows(spec, self.T, vol, mspec["area_um2"])
             for k, row in enumerate(rows):
                 for j in mech.transitions[2 * k:2 * k + 2]:
                     self.tr_p[j, :len(row)] = row
-            # a pump on the same cell uses the pool's dG0'
+            # a pump or ATP-driven transporter on the same cell uses the pool's dG0'
             for other in self.mechs:
-                if other.type == pump.TYPE and other.transitions and \
+                if other.type in (pump.TYPE, cotransporter.TYPE) and other.transitions and \
                         d["membranes"][other.spec["membrane"]]["inside"] == mspec["inside"]:
                     self.update_parameters(other)
 
@@ -398,13 +619,25 @@ class Model:
         for mech in self.mechs:
             if mech.type == pump.TYPE:
                 self._place_pumps(mech, x)
+        V = self.voltages(x)
+        for mech in self.mechs:
+            if mech.type == channels.TYPE:  # at the stationary occupancies of V(0)
+                mi = self.mems.index(mech.spec["membrane"])
+                x[mech.states] = _largest_remainder(mech.n_agents, self.channel_occupancies(
+                    mech, V[mi]))
         return x
+
+    def channel_occupancies(self, mech, V):
+        """Stationary probabilities of a channel population's states at V (volts)."""
+        spec = mech.spec
+        return channels.occupancies(spec["gates"], V, self.T, spec["q10_gating"])
 
     def _place_pumps(self, mech, x):
         nblocked = int(round(mech.spec["block_fraction"] * mech.n_agents))
         probs = self.pump_steady_state(mech, x)[0]
         x[mech.states] = _largest_remainder(mech.n_agents - nblocked, probs)
         x[mech.blocked] = nblocked
+        agents.assign(mech, x)
 
     def pump_concentrations(self, mech, x):
         ii = self.tr_ii[mech.transitions[0], :4]
@@ -483,7 +716,9 @@ class Model:
             return
         target = int(round(f * mech.n_agents))
         delta = target - int(x[mech.blocked])
-        if delta > 0:
+        if mech.agent_slots is not None:
+            agents.reblock(mech, x, rng, delta, self.pump_steady_state(mech, x)[0])
+        elif delta > 0:
             take = rng.multivariate_hypergeometric(x[st].astype(np.int64), delta)
             x[st] -= take
         elif delta < 0:
@@ -493,12 +728,13 @@ class Model:
 
     # -- the tuple handed to the kernels ---------------------------------------------
     def kernel_args(self):
-        """The model's arrays, then scratch arrays of the caller's own: lattice tables
-        (20..23, lattice.py) and the pending entropy products (24, `ssa.fire`)."""
+        """The model's arrays (0..20), then scratch arrays of the caller's own: lattice
+        tables and the pending entropy products of `ssa.fire` (21..25, `lattice.M_ROW`...)."""
         row = lattice.rows(self.tr_kind, self.tr_mem, self.mem_clamped,
-                           (KIND_LEAK_OUT, KIND_LEAK_IN, KIND_PUMP_FW, KIND_PUMP_BW))
+                           (KIND_LEAK_OUT, KIND_LEAK_IN, KIND_PUMP_FW, KIND_PUMP_BW),
+                           [mv[0] for m in self.mechs for mv in m.agent_moves])
         return (self.tr_kind, self.tr_src, self.tr_mem, self.tr_q, self.tr_p, self.tr_ii,
                 self.st_ptr, self.st_idx, self.st_del, self.dep_ptr, self.dep_idx,
                 self.inv_nvol, self.charge, self.mem_start, self.mem_C, self.mem_clamped,
-                self.mem_vclamp, self.tr_hdv, self.tr_rev, self.tr_wk,
+                self.mem_vclamp, self.tr_hdv, self.tr_rev, self.tr_wk, self.tr_qm,
                 row) + lattice.tables(row, self.mem_C) + (np.ones(self.nt),)

@@ -10,8 +10,8 @@ import numpy as np
 import pyarrow as pa
 
 from . import activity, metabolism
-from .constants import E_CHARGE, K_B
-from .ledger import ATP, BATH, CLAMP, EVENT, WORK_COLUMNS, Ledger
+from .constants import E_CHARGE, IONS_PER_MM_UM3, K_B
+from .ledger import ATP, BATH, CLAMP, EVENT, WATER_COLUMN, WORK_COLUMNS, Ledger
 
 
 class Columns:
@@ -61,7 +61,9 @@ class Columns:
         (the ions flowed down their gradients through channels: see activity.py)."""
         self.spikes[name] += [1.0, n_na, n_k, -dG / self.model.T]
 
-    def table(self, replicate, times, X, F, S, VS, keep=None):
+    def table(self, replicate, times, X, F, S, VS, keep=None, water=None):
+        """`water`: with water flow on (volume.py), rows of (volumes, water gained,
+        W_water, entropy produced by the water flow) at the same times."""
         m = self.model
         Xf = np.asarray(X, float)
         Ff = np.asarray(F, float)
@@ -76,8 +78,14 @@ class Columns:
             self.last_F, self.last_VS = Ff[-1].copy(), np.asarray(VS[-1], float).copy()
         if keep is not None:
             times, X, Xf, F, Ff, S, W = (np.asarray(a)[keep] for a in (times, X, Xf, F, Ff, S, W))
+            if water is not None:
+                water = tuple(np.asarray(a)[keep] for a in water)
         n = len(times)
         V = self.voltages(Xf)
+        # 1/(N_A vol) per row and state index: the volumes of each row with water flow
+        inv_nvol = m.inv_nvol[None, :] if water is None else np.concatenate(
+            [np.repeat(1.0 / (IONS_PER_MM_UM3 * np.asarray(water[0], float)), m.ns, axis=1),
+             np.zeros((n, m.nx - m.nion))], axis=1)
         cols = {"replicate": np.full(n, replicate, np.int64), "time_s": np.asarray(times, float)}
         for ci, c in enumerate(m.comps):
             for si, s in enumerate(m.species):
@@ -87,7 +95,7 @@ class Columns:
         for ci, c in enumerate(m.comps):
             for si, s in enumerate(m.species):
                 i = ci * m.ns + si
-                cols[f"{c}.{s}.mM"] = Xf[:, i] * m.inv_nvol[i]
+                cols[f"{c}.{s}.mM"] = Xf[:, i] * inv_nvol[:, i]
         for mi, name in enumerate(m.mems):
             cols[f"{name}.V_mV"] = V[:, mi] * 1e3
         Fi = F if self.integer else Ff
@@ -116,18 +124,24 @@ class Columns:
             if mech.type == activity.TYPE:
                 continue  # the spikes' net charge is zero: no mean current
             q = qout.get(mech.name, np.zeros(n))
-            prev_q = np.concatenate([[self.last_q[mech.name] if self.last_q else np.nan], q[:-1]])
+            # a mechanism that moves no ion across a membrane (a buffer) carries no charge
+            last = self.last_q.get(mech.name, 0.0) if self.last_q else np.nan
+            prev_q = np.concatenate([[last], q[:-1]])
             prev_t = np.concatenate([[self.last_t if self.last_t is not None else np.nan],
                                      t[:-1]])
             with np.errstate(invalid="ignore", divide="ignore"):
                 cols[f"{mech.name}.current_pA"] = (q - prev_q) / (t - prev_t) * E_CHARGE * 1e12
         for mech in m.mechs:
+            own = [j for j in mech.transitions if j not in mech.reservoir]
             cols[f"{mech.name}.entropy_production_J_per_K"] = \
-                K_B * S[:, mech.transitions].sum(axis=1) + \
+                K_B * S[:, own].sum(axis=1) + \
                 (self.spikes[mech.name][3] if mech.name in self.spikes else 0.0)
+            if mech.reservoir:  # outside the ion ledger (channels.py)
+                cols[f"{mech.name}.gating_entropy_J_per_K"] = \
+                    K_B * S[:, mech.reservoir].sum(axis=1)
         for mech in m.mechs:
             for k, i in enumerate(mech.states):
-                cols[f"{mech.name}.P{k + 1}.count"] = np.asarray(
+                cols[f"{mech.name}.{mech.state_label(k)}.count"] = np.asarray(
                     X[:, i] if self.integer else np.rint(Xf[:, i]), np.int64)
             if mech.blocked is not None:
                 cols[f"{mech.name}.blocked.count"] = np.asarray(
@@ -139,11 +153,17 @@ class Columns:
                 f, b = mech.ref  # one oxphos event reduces one O2
                 cols[f"{c}.o2_consumed"] = Ff[:, f].sum(axis=1) - Ff[:, b].sum(axis=1)
                 ix = m.pool_indices(c)
-                conc = [np.maximum(Xf[:, ix[s]], 0.5) * m.inv_nvol[ix[s]]
+                conc = [np.maximum(Xf[:, ix[s]], 0.5) * inv_nvol[:, ix[s]]
                         for s in ("ATP", "ADP", "Pi")]
                 cols[f"{c}.dG_ATP_kJ_per_mol"] = metabolism.dG_ATP(
                     mech.spec["dG0_ATP_kJ_per_mol"] * 1e3, m.T, *conc) / 1e3
-        G, G_ion = self.ledger.free_energy(Xf, V)
+        if water is not None:
+            vols, gained = water[:2]
+            for ci, c in enumerate(m.comps):
+                cols[f"{c}.volume_um3"] = np.asarray(vols[:, ci], float)
+                if m.scenario.data["compartments"][c]["bath"]:
+                    cols[f"{c}.water_gained_um3"] = np.asarray(gained[:, ci], float)
+        G, G_ion = self.ledger.free_energy(Xf, V, None if water is None else water[0])
         if self.G0 is None and n:
             self.G0 = G[0]
         s_prod = K_B * S[:, self.ledger.ion_tr].sum(axis=1) + \
@@ -153,7 +173,14 @@ class Columns:
         cols["thermo.entropy_production_J_per_K"] = s_prod
         for k, name in enumerate(WORK_COLUMNS):
             cols[name] = W[:, k]
-        cols["thermo.balance_residual_J"] = (G - self.G0) - (W.sum(axis=1) - m.T * s_prod)
+        w_all = W.sum(axis=1)
+        if water is not None:
+            cols[WATER_COLUMN] = np.asarray(water[2], float)
+            w_all = w_all + cols[WATER_COLUMN]
+            # the flow's own dissipation, all osmolytes: reported beside the balance, not a
+            # term of it (W_water also carries the references; volume.py)
+            cols["thermo.water_entropy_production_J_per_K"] = np.asarray(water[3], float)
+        cols["thermo.balance_residual_J"] = (G - self.G0) - (w_all - m.T * s_prod)
         if n:
             self.last_q = {k: float(v[-1]) for k, v in qout.items()}
             self.last_t = float(t[-1])

@@ -1,4 +1,5 @@
-"""Exact SSA with one random stream per transition, for paired (common-random-number) runs.
+"""One random stream per transition, for paired (common-random-number) runs: the exact SSA
+(below) and tau-leaping (`PairedTauLeap`, with the streams of streams.py).
 
 Anderson's modified next reaction method (Anderson 2007, J Chem Phys 127:214107; the
 coupling of Anderson & Higham 2012): transition j fires when its internal time
@@ -22,20 +23,10 @@ from . import lattice
 from .kernels import all_propensities, record, voltages
 from .numba_conf import inlined, leaf, njit
 from .ssa import fire, flush_entropy
+from .streams import _GOLDEN, _mix
+from .tauleap import TauLeap
 
 _fire, _flush_entropy = inlined(fire), inlined(flush_entropy)
-
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-@njit
-def _mix(z):
-    """SplitMix64's finaliser (Steele, Lea & Flood 2014): a bijection on 64 bits."""
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
 
 
 @njit
@@ -133,3 +124,19 @@ class PairedSSA:
                                  self.cnt, self.key, self.M)
         self.events += fired
         return out
+
+
+class PairedTauLeap(TauLeap):
+    """The `tau-leap` method with per-transition streams: each leap fires every transition
+    by the increment of its own unit-rate Poisson process over its internal time
+    (streams.py; Anderson 2008), so control and treatment leaps read the same points
+    wherever their internal times agree, whatever step sizes each run picks."""
+
+    def __init__(self, model, x, rng, key):
+        super().__init__(model, x, rng)
+        nt = model.nt
+        self.streams = (np.uint64(key), np.zeros(nt), np.zeros(nt, np.int64),
+                        np.zeros(nt, np.int64), np.zeros(nt, np.int64))
+
+    def _streams(self):
+        return (self.streams,)

@@ -35,6 +35,7 @@ import math
 
 import numpy as np
 
+from . import agents
 from .constants import F, R
 from .numba_conf import njit
 
@@ -70,6 +71,8 @@ PARAMS = {
                    "charge's voltage factor on the step that moves it), for which the "
                    "ledger is exact; a test of the ledger, not a physiological model"),
 }
+PARAMS.update(agents.PARAMS)  # counts per state or one pump at a time (agents.py)
+PARAM_TYPES = agents.PARAM_TYPES
 
 N_STATES = 4
 N_STEPS = 4

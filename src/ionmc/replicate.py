@@ -5,12 +5,14 @@ is recorded first, then the events at t are applied, then the method advances. S
 at an event's time shows the state just before the event.
 """
 import copy
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import activity, pump
+from . import activity, agents, pump, volume
+from .dwell import LoggedSSA, Recorder
 from .methods import REGISTRY
 from .model import Model, _largest_remainder
 from .ode import steady_state
@@ -56,13 +58,16 @@ def initial_state(model, integer):
         return xs
     x = np.rint(xs).astype(np.int64)
     for mech in model.mechs:
-        if mech.type == pump.TYPE:  # keep each pump population's total exact
+        if mech.states:  # keep each agent population's (pumps, channels) total exact
             st = mech.states
-            active = mech.n_agents - int(model.x0[mech.blocked])
+            blocked = 0 if mech.blocked is None else int(model.x0[mech.blocked])
+            active = mech.n_agents - blocked
             tot = xs[st].sum()
             x[st] = _largest_remainder(active, xs[st] / tot if tot > 0 else
                                        np.full(len(st), 1.0 / len(st)))
-            x[mech.blocked] = model.x0[mech.blocked]
+            if mech.blocked is not None:
+                x[mech.blocked] = blocked
+            agents.assign(mech, x)
     return x
 
 
@@ -81,14 +86,20 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
     rng = np.random.Generator(np.random.PCG64(seed_seq))
     x0 = initial_state(model, method_cls.integer) if x_start is None else x_start.copy()
     if sc["random_streams"] == "per_transition":
-        from .paired import PairedSSA
+        from .paired import PairedSSA, PairedTauLeap
 
         # one key per replicate, the same for every scenario with this seed: control and
         # treatment runs share each transition's Poisson process
-        method = PairedSSA(model, x0, rng, seed_seq.generate_state(1, np.uint64)[0])
+        paired = PairedTauLeap if sc["method"] == "tau-leap" else PairedSSA
+        method = paired(model, x0, rng, seed_seq.generate_state(1, np.uint64)[0])
     else:
         method = method_cls(model, x0, rng)
+    recorder = Recorder(model, x0, replicate)
+    if recorder:  # individual agents with dwell times (ssa only: scenario.py)
+        method = LoggedSSA(model, x0, rng, recorder)
     cols = Columns(model, method_cls.integer, x0)
+    # water flow (volume.py): the volumes move with the method; the ledger follows them
+    method = volume.attach(method, model, cols.ledger)
 
     rec = record_times(sc["duration_s"], sc["record_interval_s"])
     # spike trains: drawn for the whole run from their rate schedules, applied as events
@@ -129,6 +140,8 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
                 fired.append({"at_s": t, "set": e["set"]})
         for mech in spikes.get(t, ()):
             spike(mech)
+        if recorder:
+            recorder.sync(method.x, t)
 
     def spike(mech):
         """Na+ in and K+ out across the spike train's membrane, in one step."""
@@ -153,7 +166,7 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
     X0 = np.asarray(method.x)[None, :].copy()
     zeros = np.zeros((1, model.nt))
     emit(cols.table(replicate, rec[:1], X0, zeros.astype(np.int64) if method_cls.integer
-                    else zeros, zeros, zeros))
+                    else zeros, zeros, zeros, water=getattr(method, "volume_rows", None)))
     fire(0.0)
     i = 0
     try:
@@ -164,7 +177,8 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
                 j = i + ev[0] + 1
             X, Fc, S, VS = method.advance(stops[i:j])
             keep = is_rec[i:j]
-            table = cols.table(replicate, stops[i:j], X, Fc, S, VS, keep)
+            table = cols.table(replicate, stops[i:j], X, Fc, S, VS, keep,
+                               water=getattr(method, "volume_rows", None))
             if table.num_rows:
                 emit(table)
             if is_event[j - 1]:
@@ -176,6 +190,38 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
         if writer is not None:
             writer.close()
     info = {"events_fired": fired, "method_events": int(method.events)}
+    individual = any(m.agent_slots is not None for m in model.mechs)  # ssa only
+    side = {"agents": _agent_table(model, method.F, replicate) if individual else None,
+            "dwell_times": recorder.close() if recorder else None}
+    for kind, table in side.items():
+        if table is None:
+            continue
+        for name, value in (extra or {}).items():
+            table = table.append_column(name, pa.array([value] * table.num_rows))
+        if path is None:
+            info[kind] = table.to_pandas()
+        else:  # beside the timeseries part (agents.SIDE_DIRS), renamed with it (runner.py)
+            f = agents.side_file(Path(path), kind)
+            f.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, f)
+            info.setdefault("side_files", []).append(kind)
     if path is None:
         return pa.concat_tables(frames).to_pandas(), info
     return None, info
+
+
+def _agent_table(model, F, replicate):
+    """Per individual agent at the end of the run: firings of its reference step (the
+    pump's Na+ step) forward and backward and their difference, the net cycles it made."""
+    rows = []
+    for mech in model.mechs:
+        if mech.agent_slots is None:
+            continue  # counts per state: no agent to report
+        fw, bw = agents.turnover(mech, F)
+        rows.append(pa.table({
+            "replicate": np.full(len(fw), replicate, np.int64),
+            "mechanism": [mech.name] * len(fw),
+            "agent": np.arange(len(fw), dtype=np.int64),
+            "forward": np.asarray(fw, np.int64), "backward": np.asarray(bw, np.int64),
+            "turnover": np.asarray(fw - bw, np.int64)}))
+    return pa.concat_tables(rows)

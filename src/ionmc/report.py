@@ -114,7 +114,7 @@ class Figures:
                 st[model.idx(c, s)] = f"{c}.{s}.count"
         for mech in model.mechs:
             for k, i in enumerate(mech.states):
-                st[i] = f"{mech.name}.P{k + 1}.count"
+                st[i] = f"{mech.name}.{mech.state_label(k)}.count"
             if mech.blocked is not None:
                 st[mech.blocked] = f"{mech.name}.blocked.count"
         if any(col not in self.run.columns for col in st.values()):
@@ -209,7 +209,8 @@ class Figures:
         self._line(axes[2], "thermo.entropy_production_J_per_K", "T·S produced", "tab:orange",
                    fJ * T)
         for col, lab in (("thermo.clamp_work_J", "clamp work"),
-                         ("thermo.bath_exchange_J", "bath exchange")):
+                         ("thermo.bath_exchange_J", "bath exchange"),
+                         ("thermo.water_work_J", "water work")):
             if col in self.run.columns and np.any(self.stat(col)["mean"].to_numpy() != 0):
                 self._line(axes[2], col, lab, None, fJ)
         axes[2].set_ylabel("fJ (cumulative)")
@@ -225,8 +226,9 @@ class Figures:
         for ax in axes:
             self._events(ax)
             ax.set_xlabel("time (s)")
-        caption = ("The ledger (DESIGN.md §3): G(t) − G(0) = W_ATP + W_clamp + W_bath − T·S_prod."
-                   + self._band_note())
+        caption = ("The ledger (DESIGN.md §3): G(t) − G(0) = W_ATP + W_clamp + W_bath − T·S_prod"
+                   + (" + W_water (volume.py)." if "thermo.water_work_J" in self.run.columns
+                      else ".") + self._band_note())
         if "thermo.balance_residual_J" in self.run.columns:
             res = self.stat("thermo.balance_residual_J")["mean"].abs().max()
             scale = max(self.stat("thermo.atp_work_J")["mean"].abs().max(),
@@ -267,6 +269,33 @@ class Figures:
                 "[ATP]), and the rate of O2 reduction by oxidative phosphorylation."
                 + self._band_note(), fig)
 
+    def volume(self):
+        comps = [c for c, spec in self.d["compartments"].items()
+                 if not spec["bath"] and f"{c}.volume_um3" in self.run.columns]
+        if not comps:
+            return None
+        fig, axes = self._fig(2, ncols=2, h=3.0)
+        for c in comps:
+            self._line(axes[0], f"{c}.volume_um3", c, None,
+                       1.0 / self.d["compartments"][c]["volume_um3"])
+        axes[0].set_ylabel("volume / initial volume")
+        axes[0].set_title("compartment volumes")
+        axes[0].legend(fontsize=8)
+        T = self.d["scenario"]["temperature_K"]
+        self._line(axes[1], "thermo.water_entropy_production_J_per_K", "T·S produced by water "
+                   "flow", "tab:orange", 1e15 * T)
+        self._line(axes[1], "thermo.water_work_J", "water work (G change at fixed counts)",
+                   "tab:blue", 1e15)
+        axes[1].set_ylabel("fJ (cumulative)")
+        axes[1].set_title("osmotic water flow")
+        axes[1].legend(fontsize=8)
+        for ax in axes:
+            self._events(ax)
+            ax.set_xlabel("time (s)")
+        return ("Volume", "Water follows osmotic differences through each membrane's water "
+                "permeability (volume.py); the flow's dissipation and the ledger's water term."
+                + self._band_note(), fig)
+
     def noise(self):
         if self.run.replicates < 2:
             return None
@@ -301,7 +330,7 @@ class Figures:
     def all(self):
         out = []
         for f in (self.concentrations, self.potentials, self.turnover, self.thermodynamics,
-                  self.metabolism, self.noise):
+                  self.metabolism, self.volume, self.noise):
             r = f()
             if r is not None:
                 out.append(r)

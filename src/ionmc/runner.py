@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import agents
 from .errors import InputError
 from .model import Model
 from .replicate import initial_state, simulate
@@ -58,6 +59,9 @@ def _run_one(scenario, k, seed_seq, final, x_start, progress=None, key=None, ext
     tmp = final.with_name(f"{final.name}.{socket.gethostname()}-{os.getpid()}.tmp")
     _, info = simulate(scenario, k, seed_seq, path=tmp, x_start=x_start, progress=progress,
                        extra=extra)
+    # individual agents' tables first: a timeseries part that exists has its side files
+    for kind in info.pop("side_files", ()):
+        os.replace(agents.side_file(tmp, kind), agents.side_file(final, kind))
     os.replace(tmp, final)
     info["wall_time_s"] = time.perf_counter() - t0
     info["host"] = socket.gethostname()
@@ -143,7 +147,8 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
     children = root.spawn(R)
     ts_dir = outdir / "timeseries"
     ts_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ts_dir.rglob("*.tmp"):
+    for stale in [f for d in ("timeseries",) + agents.SIDE_DIRS
+                  for f in (outdir / d).rglob("*.tmp")]:
         stale.unlink()
     (outdir / "scenario.toml").write_text(scenario.to_toml())
     reps = dict(old.get("replicates", {})) if old else {}

@@ -11,6 +11,7 @@ import math
 import tomllib
 from pathlib import Path
 
+from . import agents
 from .errors import InputError
 from .mechanisms import REGISTRY
 
@@ -47,6 +48,8 @@ MEMBRANE_KEYS = {
     "capacitance_uF_per_cm2": (1.0, _NUM),
     "initial_potential_mV": (0.0, _NUM),
     "clamp_mV": (None, _NUM),
+    # osmotic water permeability P_f; 0 = no water flow (volume.py)
+    "water_permeability_um_per_s": (0.0, _NUM),
 }
 TOP_KEYS = ("scenario", "species", "compartments", "membranes", "mechanisms", "events",
             "sweep")
@@ -284,9 +287,9 @@ def validate(raw, src, duration=None):
     if sc["random_streams"] not in STREAMS:
         raise InputError(src, "scenario.random_streams", f"unknown value "
                          f"{sc['random_streams']!r} (known: {', '.join(STREAMS)})")
-    if sc["random_streams"] == "per_transition" and sc["method"] != "ssa":
+    if sc["random_streams"] == "per_transition" and sc["method"] == "ode":
         raise InputError(src, "scenario.random_streams", "'per_transition' streams are "
-                         f"implemented for method 'ssa' only, not {sc['method']!r}")
+                         "for the stochastic methods ('ssa', 'tau-leap'), not 'ode'")
     if sc["replicates"] < 1:
         raise InputError(src, "scenario.replicates", "must be at least 1")
     if sc["seed"] < 0:
@@ -360,6 +363,19 @@ def validate(raw, src, duration=None):
                              f"({t['inside']!r})")
         _positive(src, f"{pre}.area_um2", t["area_um2"])
         _positive(src, f"{pre}.capacitance_uF_per_cm2", t["capacitance_uF_per_cm2"])
+        if t["water_permeability_um_per_s"] < 0:
+            raise InputError(src, f"{pre}.water_permeability_um_per_s",
+                             f"must not be negative (got {t['water_permeability_um_per_s']:g})")
+        if t["water_permeability_um_per_s"] > 0:
+            for side in ("inside", "outside"):
+                c = comps[t[side]]
+                if c["clamped_species"] and not c["bath"]:
+                    # a clamped concentration in a compartment whose volume moves would
+                    # need its count to follow the volume: not modelled
+                    raise InputError(src, f"{pre}.water_permeability_um_per_s",
+                                     f"compartment {t[side]!r} clamps species "
+                                     f"{', '.join(c['clamped_species'])}: water flow needs "
+                                     "its counts free (or a bath)")
         if t["inside"] in inside_of:
             raise InputError(src, f"{pre}.inside", f"{t['inside']!r} is already inside "
                              f"membrane {inside_of[t['inside']]!r}")
@@ -403,11 +419,27 @@ def validate(raw, src, duration=None):
         schema.update({k: (d, types.get(k, str if k in ("membrane", "species") else _NUM))
                        for k, (d, _) in mod.PARAMS.items()})
         t = _table(src, pre, spec, schema)
-        if t["membrane"] not in mems:
+        if typ == "buffer":  # in a compartment, not on a membrane (buffer.py)
+            from . import buffer
+
+            used = {(m["compartment"], m[k]) for m in mechs if m["type"] == "buffer"
+                    for k in ("buffer_species", "bound_species")}
+            for key, msg in buffer.check(t, species, comps, used):
+                raise InputError(src, f"{pre}.{key}", msg)
+            if not mems:
+                raise InputError(src, f"{pre}.compartment", "a buffer needs a scenario with "
+                                 "at least one membrane")
+            mechs.append(t)
+            continue
+        if "membrane" in t and t["membrane"] not in mems:
             raise InputError(src, f"{pre}.membrane", f"unknown membrane {t['membrane']!r}")
-        if "species" in t and t["species"] not in species:
+        if isinstance(t.get("species"), str) and t["species"] not in species:
             raise InputError(src, f"{pre}.species", f"unknown species {t['species']!r}")
-        _check_mechanism(src, pre, t, species)
+        _check_mechanism(src, pre, t, species, comps)
+        if t["type"] == "coupling":
+            _check_coupling_sides(src, pre, t, comps, mems)
+        if "agents" in t:
+            agents.check(src, pre, t, mems[t["membrane"]], sc)
         mechs.append(t)
     pools = {}
     for t in mechs:
@@ -481,7 +513,32 @@ def _check_sweep(src, raw, data):
     return sw
 
 
-def _check_mechanism(src, pre, t, species):
+def _check_coupling_sides(src, pre, t, comps, mems):
+    """A coupling may draw on a clamped species only in a compartment at a fixed potential
+    (inside no membrane, or inside a clamped one): the ledger's bath work then needs no
+    potential that the jump changes (ledger.py)."""
+    for c in t["compartments"]:
+        m = next((k for k, v in mems.items() if v["inside"] == c), None)
+        if m is None or mems[m]["clamp_mV"] is not None or comps[c]["bath"]:
+            continue
+        for s in t["species"]:
+            if s in comps[c]["clamped_species"]:
+                raise InputError(src, f"{pre}.species", f"{s!r} is clamped in {c!r}, whose "
+                                 f"membrane {m!r} is not voltage-clamped: not supported "
+                                 "(clamp the membrane or couple another compartment)")
+
+
+def _check_mechanism(src, pre, t, species, comps=None):
+    if t["type"] == "coupling":
+        from . import coupling
+
+        for key, msg in coupling.check(t, species, comps or {}):
+            raise InputError(src, f"{pre}.{key}", msg)
+    if t["type"] == "kir":
+        from . import kir
+
+        for key, msg in kir.check(t, species):
+            raise InputError(src, f"{pre}.{key}", msg)
     if t["type"] == "leak":
         if t["permeability_cm_per_s"] < 0:
             raise InputError(src, f"{pre}.permeability_cm_per_s", "must not be negative")
@@ -515,6 +572,11 @@ def _check_mechanism(src, pre, t, species):
         from . import cotransporter
 
         for key, msg in cotransporter.check(t, species):
+            raise InputError(src, f"{pre}.{key}", msg)
+    if t["type"] == "hh_channel":
+        from . import channels
+
+        for key, msg in channels.check(t, species):
             raise InputError(src, f"{pre}.{key}", msg)
     if "q10" in t and t["q10"] <= 0:
         raise InputError(src, f"{pre}.q10", "must be positive")
@@ -552,17 +614,31 @@ def _check_event_target(src, key, target, value, data):
     if parts[0] == "mechanisms" and len(parts) == 3:
         for m in data["mechanisms"]:
             if m["name"] == parts[1]:
-                if parts[2] in ("type", "name", "membrane", "species") or \
+                if parts[2] in ("type", "name", "membrane", "species", *agents.PARAMS) or \
                         (m["type"] == "cotransporter" and parts[2] in
-                         ("preset", "stoichiometry", "K_m_mM", "K_m_out_mM")) or \
-                        (m["type"] == "metabolism" and parts[2] == "ATP_per_O2"):
+                         ("preset", "stoichiometry", "K_m_mM", "K_m_out_mM",
+                          "ATP_per_turnover")) or \
+                        (m["type"] == "coupling" and parts[2] in
+                         ("compartments", "D_um2_per_s")) or \
+                        (m["type"] == "buffer" and parts[2] in
+                         ("compartment", "ligand", "buffer_species", "bound_species")) or \
+                        (m["type"] == "metabolism" and parts[2] == "ATP_per_O2") or \
+                        (m["type"] == "hh_channel" and parts[2] in ("gates",
+                                                                     "density_per_um2")):
                     raise InputError(src, key, f"{parts[2]!r} cannot change during a run")
                 if parts[2] not in m:
                     raise InputError(src, key, f"mechanism {parts[1]!r} has no parameter "
                                      f"{parts[2]!r}")
                 _check_type(src, key, value, _NUM)
                 trial = dict(m, **{parts[2]: float(value)})
-                _check_mechanism(src, key, trial, data["species"])
+                if m["type"] == "buffer":
+                    from . import buffer
+
+                    for _, msg in buffer.check(trial, data["species"], data["compartments"],
+                                               set()):
+                        raise InputError(src, key, msg)
+                    return
+                _check_mechanism(src, key, trial, data["species"], data["compartments"])
                 return
         raise InputError(src, key, f"unknown mechanism {parts[1]!r}")
     if parts[0] == "compartments" and len(parts) == 4 and parts[2] == "concentrations_mM":

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from . import lattice
+from .lattice import M_QC, M_QLO, M_ROW, M_SPROD, M_TAB
 from .kernels import all_propensities, apply_transition, ledger_arg, prop_arrays, record, \
     refresh, voltages
 from .numba_conf import inlined, leaf, njit
@@ -29,13 +30,13 @@ def fire(j, x, F, S, VS, V, a, M):
     F[j] += 1
     _voltages(x, V, M)
     d = _refresh(dep_idx, dep_ptr[j], dep_ptr[j + 1], x, V, a, kind, src, mem, hdv, P, II,
-                 inv_nvol, M[20], M[21], M[22], M[23])
+                 inv_nvol, M[M_ROW], M[M_TAB], M[M_QLO], M[M_QC])
     ar = a[rev[j]]  # the reverse reads every count j changed, so it is fresh
     if ar > 0.0:
         # ln(a_j/a_r) is summed as a running product Sp[j], logged into S[j] when it
         # leaves [1e-100, 1e100] and at the end of every advance (`flush_entropy`): a
         # multiplication instead of a log per event (10% of the SSA's time on a spine)
-        Sp = M[24]
+        Sp = M[M_SPROD]
         q = aj / ar
         p = Sp[j] * q
         if 1e-100 < p < 1e100:
@@ -50,7 +51,7 @@ def fire(j, x, F, S, VS, V, a, M):
 def flush_entropy(S, M):
     """Add the pending products of `fire` to S (see there); every caller of `fire`
     calls this before S is read."""
-    Sp = M[24]
+    Sp = M[M_SPROD]
     for j in range(S.shape[0]):
         if Sp[j] != 1.0:
             S[j] += math.log(Sp[j])
@@ -61,7 +62,7 @@ _fire, _flush_entropy = inlined(fire), inlined(flush_entropy)
 
 
 @leaf
-def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
+def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events, log=None):
     """Run events until t_end (or max_events). Returns (t, a0, events fired).
 
     Per transition j it accumulates F[j] (firings), S[j] (the sum of ln(a_j(x)/a_r(x'))
@@ -72,6 +73,11 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
 
     The waiting time that would cross t_end is discarded: by memorylessness, restarting
     the clock at t_end is exact.
+
+    `log` (dwell.py; omitted otherwise): a tuple (flag per transition, times, transitions,
+    [filled]) into which the firings of flagged transitions are written; when the buffer is
+    full the loop returns at that event's time for Python to empty it. Omitted, the `log is
+    not None` branches are pruned when Numba compiles, so the loop is the one without it.
     """
     nt = a.shape[0]
     fired = 0
@@ -96,6 +102,15 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events):
             j -= 1
         a0 += _fire(j, x, F, S, VS, V, a, M)
         fired += 1
+        if log is not None:
+            if log[0][j]:
+                n = log[3][0]
+                log[1][n] = t
+                log[2][n] = j
+                log[3][0] = n + 1
+                if n + 1 == log[1].shape[0]:
+                    _flush_entropy(S, M)
+                    return t, a0, fired
         since_resum += 1
         if since_resum >= 4096:  # bound the drift of the running sum
             a0 = 0.0

@@ -37,10 +37,11 @@ import numpy as np
 
 from . import lattice
 from .constants import E_CHARGE
-from .kernels import KIND_LEAK_IN, KIND_LEAK_OUT, all_propensities, apply_transition, \
-    ledger_arg, record, voltages
+from .kernels import KIND_COUPLE_BW, KIND_COUPLE_FW, KIND_LEAK_IN, KIND_LEAK_OUT, \
+    all_propensities, apply_transition, ledger_arg, prop_arrays, propensity, record, voltages
 from .numba_conf import njit
 from .ssa import SSA, ssa_advance
+from .streams import count_to, move_cursor, stream_steps
 
 
 @njit
@@ -57,7 +58,7 @@ def _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M):
 
 
 @njit
-def _residual(y, y0, tau, a, fmem, fidx, nu, tr_q, tr_mem, mem_C, res):
+def _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, res):
     nm = fmem.shape[0]
     for k in range(y.shape[0]):
         res[k] = y[k] - y0[k]
@@ -65,9 +66,9 @@ def _residual(y, y0, tau, a, fmem, fidx, nu, tr_q, tr_mem, mem_C, res):
         aj = a[j] * tau
         if aj == 0.0:
             continue
-        for k in range(nm):
-            if tr_mem[j] == fmem[k]:
-                res[k] -= E_CHARGE / mem_C[fmem[k]] * tr_q[j] * aj
+        for k in range(nm):  # qm[j, m]: charge j adds to membrane m (two for a coupling)
+            if qm[j, fmem[k]] != 0.0:
+                res[k] -= E_CHARGE / mem_C[fmem[k]] * qm[j, fmem[k]] * aj
         for k in range(fidx.shape[0]):
             res[nm + k] -= nu[j, fidx[k]] * aj
 
@@ -109,7 +110,7 @@ def _solve_linear(J, res):
 @njit
 def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
     """Backward-Euler values of the fast variables over tau. Returns (ok, y)."""
-    tr_mem, tr_q, mem_C = M[2], M[3], M[14]
+    qm, mem_C = M[20], M[14]
     nm = fmem.shape[0]
     n = nm + fidx.shape[0]
     y0 = np.empty(n)
@@ -129,13 +130,13 @@ def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
     a2 = np.empty_like(a)
     for it in range(30):
         _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M)
-        _residual(y, y0, tau, a, fmem, fidx, nu, tr_q, tr_mem, mem_C, res)
+        _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, res)
         for c in range(n):
             h = 1e-7 if c < nm else max(1e-7 * abs(y[c]), 1e-3)
             old = y[c]
             y[c] = old + h
             _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a2, M)
-            _residual(y, y0, tau, a2, fmem, fidx, nu, tr_q, tr_mem, mem_C, res2)
+            _residual(y, y0, tau, a2, fmem, fidx, nu, qm, mem_C, res2)
             y[c] = old
             for r in range(n):
                 J[r, c] = (res2[r] - res[r]) / h
@@ -156,11 +157,17 @@ def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
 
 @njit
 def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nion,
-                    eps, dv_max, dv_noise, ssa_below, floor):
+                    eps, dv_max, dv_noise, ssa_below, floor, streams=None):
     """Leap from t to t_end. Returns (t, tau_prev, events fired). F, S and VS accumulate
     as in `ssa_advance`, each leap's firings weighted by ln(a_j/a_r) and V_mid at the
-    leap's backward-Euler state."""
-    tr_kind, tr_src, tr_mem, tr_q = M[0], M[1], M[2], M[3]
+    leap's backward-Euler state.
+
+    `streams` (paired runs, paired.PairedTauLeap; omitted otherwise, and then compiled
+    out): (key, internal times, Y_j at them, superblock cursors, counts before them). The
+    firings of a leap are then the increments of each transition's own Poisson process over
+    its internal time a_j tau (streams.py), and the exact-step fallback reads the same
+    processes (`streams.stream_steps`)."""
+    tr_kind, tr_src, tr_mem, qm = M[0], M[1], M[2], M[20]
     hdv, rev = M[17], M[18]
     st_ptr, st_idx, st_del = M[6], M[7], M[8]
     mem_C, mem_clamped = M[14], M[15]
@@ -190,7 +197,8 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
         for j in range(nt):
             for e in range(st_ptr[j], st_ptr[j + 1]):
                 sig2[st_idx[e]] += st_del[e] * st_del[e] * a[j]
-            sigq[tr_mem[j]] += tr_q[j] * tr_q[j] * a[j]
+            for m in range(nmem):
+                sigq[m] += qm[j, m] * qm[j, m] * a[j]
         for i in range(nx):
             if sig2[i] > 0.0 and floor[i] < np.inf:
                 bound = max(eps * x[i], floor[i])
@@ -203,7 +211,10 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
             if tau * a0 < ssa_below:
                 # few events due: exact steps instead
                 t_stop = min(t_end, t + ssa_below / a0 * 10.0)
-                t, a0, n = ssa_advance(x, F, S, VS, t, t_stop, a, V, a0, rng, M, 100)
+                if streams is None:
+                    t, a0, n = ssa_advance(x, F, S, VS, t, t_stop, a, V, a0, rng, M, 100)
+                else:  # the same streams, so that the pair stays coupled
+                    t, n = stream_steps(x, F, S, VS, t, t_stop, a, V, M, 100, streams)
                 fired += n
                 tau_prev = max(tau, 1e-12)
                 break
@@ -230,9 +241,14 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
                 continue
             for j in range(nt):
                 lam = ahat[j] * tau
-                if lam <= 0.0:
+                if streams is not None:
+                    K[j] = 0 if lam <= 0.0 else count_to(
+                        streams[0], j, streams[1][j] + lam, streams[3][j],
+                        streams[4][j]) - streams[2][j]
+                elif lam <= 0.0:
                     K[j] = 0
-                elif (tr_kind[j] == KIND_LEAK_OUT or tr_kind[j] == KIND_LEAK_IN) \
+                elif (tr_kind[j] == KIND_LEAK_OUT or tr_kind[j] == KIND_LEAK_IN
+                      or tr_kind[j] == KIND_COUPLE_FW or tr_kind[j] == KIND_COUPLE_BW) \
                         and lam > 0.25 * x[tr_src[j]]:
                     n = x[tr_src[j]]
                     K[j] = rng.binomial(n, -math.expm1(-lam / n))
@@ -253,6 +269,11 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
                 continue
             for i in range(nx):
                 x[i] = xnew[i]
+            if streams is not None:
+                for j in range(nt):
+                    streams[1][j] += ahat[j] * tau
+                    streams[2][j] += K[j]
+                    move_cursor(streams[0], j, streams[1][j], streams[3], streams[4])
             for m in range(nmem):
                 Vhat[m] = V[m]
             for k in range(fmem.shape[0]):
@@ -274,12 +295,13 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
 
 @njit
 def tauleap_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, tau0, rng, M, nu,
-                fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below, floor):
+                fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below, floor, streams=None):
     tau = tau0
     total = 0
     for r in range(stop_times.shape[0]):
         t, tau, n = tauleap_advance(x, F, S, VS, t, stop_times[r], tau, rng, M, nu, fmem,
-                                    fidx, nion, eps, dv_max, dv_noise, ssa_below, floor)
+                                    fidx, nion, eps, dv_max, dv_noise, ssa_below, floor,
+                                    streams)
         total += n
         record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)
     return t, tau, total
@@ -328,12 +350,17 @@ class TauLeap(SSA):
                 self.floor[mech.states] = np.inf
         self.fidx = np.array(fast, np.int64)
 
+    def _streams(self):
+        """Extra arguments of the kernels: none here (paired.PairedTauLeap adds streams)."""
+        return ()
+
     def advance(self, stop_times):
         lattice.clear(self.M)  # parameters may have changed (events)
         out = self._outputs(len(stop_times))
         self.t, self.tau, fired = tauleap_run(
             self.x, self.F, self.S, self.VS, self.t, np.asarray(stop_times, float), *out,
             self.tau, self.rng, self.M, self.nu, self.fmem, self.fidx, self.model.nion,
-            self.eps, self.dv_max, self.dv_noise, self.ssa_below, self.floor)
+            self.eps, self.dv_max, self.dv_noise, self.ssa_below, self.floor,
+            *self._streams())
         self.events += fired
         return out

@@ -1,0 +1,479 @@
+"""Couplings (electrodiffusion between compartments, coupling.py) and Kir channels (kir.py):
+closed forms (equal concentrations, Boltzmann ratio, Nernst, the Kir laws' net fluxes),
+exact conservation, the ledger, and astrocyte K+ buffering (astrocyte_buffering)."""
+import math
+
+import numpy as np
+import pytest
+
+import ionmc
+from ionmc import kir
+from ionmc.constants import E_CHARGE, F, IONS_PER_MM_UM3, R
+from ionmc.errors import InputError
+from ionmc.model import Model
+from ionmc.scenario import load_scenario
+
+from conftest import balance, se_of_mean
+
+T = 310.0
+
+
+def write(tmp_path, text, name="s.toml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def run(path, *sets, replicate=0):
+    return ionmc.simulate(load_scenario(path, list(sets)), replicate)[0]
+
+
+TWO_BOXES = """
+[scenario]
+name = "two_boxes"
+duration_s = {duration}
+record_interval_s = {dt}
+method = "{method}"
+seed = 3
+[species]
+K = {{ charge = 1 }}
+A = {{ charge = -1, permeant = false }}
+[compartments.a]
+volume_um3 = {va}
+concentrations_mM = {{ K = 10.0 }}
+balance_charge_with = "A"
+[compartments.b]
+volume_um3 = {vb}
+concentrations_mM = {{ K = 1.0 }}
+balance_charge_with = "A"
+[membranes]
+{membranes}
+[[mechanisms]]
+type = "coupling"
+name = "gap"
+compartments = ["a", "b"]
+species = "K"
+area_um2 = {area}
+length_um = 1.0
+"""
+
+
+def two_boxes(method="ssa", duration=0.05, dt=0.01, va=1e-4, vb=2e-4, area=1e-5,
+              membranes=""):
+    return TWO_BOXES.format(method=method, duration=duration, dt=dt, va=va, vb=vb, area=area,
+                            membranes=membranes)
+
+
+# two cells at fixed (clamped) potentials in one bath, joined only by the coupling
+CLAMPED = """
+[compartments.bath]
+volume_um3 = 10.0
+concentrations_mM = {{ K = 5.0 }}
+balance_charge_with = "A"
+bath = true
+[membranes.ma]
+inside = "a"
+outside = "bath"
+area_um2 = 0.01
+clamp_mV = {va_mV}
+[membranes.mb]
+inside = "b"
+outside = "bath"
+area_um2 = 0.01
+clamp_mV = {vb_mV}
+"""
+
+
+def clamped_boxes(method, va_mV, vb_mV, **kw):
+    text = two_boxes(method=method, **kw)
+    head, tail = text.split("[membranes]\n")
+    return head + CLAMPED.format(va_mV=va_mV, vb_mV=vb_mV) + tail
+
+
+def ion_totals(df, model, species):
+    return sum(df[f"{c}.{species}.count"] for c in model.comps
+               if not model.clamped[model.idx(c, species)])
+
+
+def test_coupling_between_non_membrane_compartments_equalises(tmp_path):
+    """No membrane at all: the coupling takes both boxes to the same concentration (the
+    mean-field fixed point exactly; under ssa, the binomial mean N v_a/(v_a+v_b) of the
+    replicates' final counts within 4 SE), and conserves K exactly."""
+    p = write(tmp_path, two_boxes())
+    ode = run(p, ("scenario.method", "ode"))
+    ca, cb = ode["a.K.mM"].iloc[-1], ode["b.K.mM"].iloc[-1]
+    n0 = ode["a.K.count"].iloc[0] + ode["b.K.count"].iloc[0]  # 602 + 120 ions
+    assert ca == pytest.approx(cb, rel=1e-6)
+    assert ca == pytest.approx(n0 / (IONS_PER_MM_UM3 * 3e-4), rel=1e-6)
+    final = []
+    for r in range(24):
+        df = run(p, replicate=r)
+        tot = df["a.K.count"] + df["b.K.count"]
+        assert (tot == tot.iloc[0]).all()
+        final.append(df["a.K.count"].iloc[-1])
+        n_total = int(tot.iloc[0])
+    expect = n_total / 3.0
+    assert abs(np.mean(final) - expect) < 4 * se_of_mean(final)
+    # and the spread is the binomial one (variance N p (1 - p)), within 40%
+    assert np.var(final, ddof=1) == pytest.approx(n_total * 2 / 9, rel=0.4)
+
+
+@pytest.mark.parametrize("va_mV,vb_mV", [(0.0, -20.0), (-30.0, 10.0)])
+def test_coupling_reaches_boltzmann_ratio_between_clamped_potentials(tmp_path, va_mV, vb_mV):
+    """Between two compartments at fixed potentials the coupling's equilibrium is
+    c_b/c_a = exp(-zF(V_b - V_a)/RT): the ode to 1e-6, the ssa's replicate mean within
+    4 SE; the ledger balances to rounding under ssa (clamp work on two membranes)."""
+    ratio = math.exp(-F * (vb_mV - va_mV) * 1e-3 / (R * T))
+    p = write(tmp_path, clamped_boxes("ssa", va_mV, vb_mV, duration=0.1))
+    ode = run(p, ("scenario.method", "ode"))
+    assert ode["b.K.mM"].iloc[-1] / ode["a.K.mM"].iloc[-1] == pytest.approx(ratio, rel=1e-6)
+    pa = 1e-4 / (1e-4 + 2e-4 * ratio)  # each ion's probability of being in a
+    final = []
+    for r in range(24):
+        df = run(p, replicate=r)
+        n = df["a.K.count"] + df["b.K.count"]
+        assert (n == n.iloc[0]).all()
+        final.append(df["a.K.count"].iloc[-1])
+        resid, scale = balance(df)
+        assert np.abs(resid).max() < 1e-9 * scale
+        assert np.abs(df["thermo.clamp_work_J"]).max() > 1e-3 * scale
+    assert abs(np.mean(final) - pa * n.iloc[0]) < 4 * se_of_mean(final)
+
+
+NETWORK = """
+[scenario]
+name = "network"
+duration_s = {duration}
+record_interval_s = {dt}
+method = "{method}"
+seed = 5
+[species]
+Na = {{ charge = 1 }}
+K = {{ charge = 1 }}
+Cl = {{ charge = -1 }}
+X = {{ charge = -1, permeant = false }}
+[compartments.ecs]
+volume_um3 = {v_ecs}
+concentrations_mM = {{ Na = 145.0, K = 12.0, Cl = 120.0 }}
+balance_charge_with = "X"
+[compartments.ecs_far]
+volume_um3 = {v_far}
+concentrations_mM = {{ Na = 145.0, K = 3.0, Cl = 120.0 }}
+balance_charge_with = "X"
+[compartments.astro]
+volume_um3 = {v_astro}
+concentrations_mM = {{ Na = 15.0, K = 130.0, Cl = 6.0 }}
+balance_charge_with = "X"
+[compartments.astro_far]
+volume_um3 = {v_astro}
+concentrations_mM = {{ Na = 20.0, K = 120.0, Cl = 5.0 }}
+balance_charge_with = "X"
+[membranes.am]
+inside = "astro"
+outside = "ecs"
+area_um2 = {a_mem}
+initial_potential_mV = -80.0
+[membranes.fm]
+inside = "astro_far"
+outside = "ecs_far"
+area_um2 = {a_mem}
+initial_potential_mV = -90.0
+[[mechanisms]]
+type = "kir"
+name = "kir_lin"
+membrane = "am"
+conductance_mS_per_cm2 = 1.7
+K_o_ref_mM = 5.0
+[[mechanisms]]
+type = "kir"
+name = "kir_ghk"
+membrane = "fm"
+permeability_cm_per_s = 2e-5
+K_o_ref_mM = 5.0
+[[mechanisms]]
+type = "leak"
+name = "na_leak"
+membrane = "am"
+species = "Na"
+permeability_cm_per_s = 2e-7
+[[mechanisms]]
+type = "leak"
+name = "cl_leak"
+membrane = "fm"
+species = "Cl"
+permeability_cm_per_s = 1e-6
+[[mechanisms]]
+type = "coupling"
+name = "gap"
+compartments = ["astro", "astro_far"]
+species = ["Na", "K", "Cl"]
+area_um2 = {a_gap}
+length_um = 1.0
+tortuosity = 3.2
+[[mechanisms]]
+type = "coupling"
+name = "ecs_diffusion"
+compartments = ["ecs", "ecs_far"]
+species = ["K", "Cl"]
+area_um2 = {a_ecs}
+permeability_cm_per_s = 1e-3
+"""
+
+
+def network(method, duration=0.05, dt=0.005, scale=1.0):
+    """Two tiny astrocytes (0.01 um^3, 0.02 um^2: one ion moves V by 0.8 mV) in their
+    ECSs, every volume and area times `scale`."""
+    return NETWORK.format(method=method, duration=duration, dt=dt, v_ecs=0.004 * scale,
+                          v_far=0.008 * scale, v_astro=0.01 * scale, a_mem=0.02 * scale,
+                          a_gap=2e-5 * scale, a_ecs=1e-3 * scale)
+
+
+@pytest.mark.parametrize("method", ["ssa", "tau-leap"])
+def test_couplings_and_kir_conserve_ions_exactly(tmp_path, method):
+    """Two astrocytes (Kir of both laws, leaks) joined by gap junctions, their ECSs by
+    diffusion, started away from equilibrium: every species' total count is constant on
+    every row, and the couplings' net efflux columns are what moved."""
+    p = write(tmp_path, network(method))
+    model = Model(load_scenario(p))
+    df = run(p)
+    for s in ("Na", "K", "Cl", "X"):
+        tot = ion_totals(df, model, s)
+        assert (tot == tot.iloc[0]).all(), s
+    moved = df["gap.K.net_efflux"].iloc[-1]
+    assert moved != 0
+    assert df["astro.K.count"].iloc[0] - df["astro.K.count"].iloc[-1] == \
+        moved + df["kir_lin.K.net_efflux"].iloc[-1]
+
+
+def test_ledger_balances_to_rounding_under_ssa_with_couplings_and_kir(tmp_path):
+    """Couplings that charge two membranes, the Kir's state-dependent factors at the
+    jump's midpoint: G(t) - G(0) = W - T S_prod to rounding on the ssa trajectory."""
+    df = run(write(tmp_path, network("ssa")))
+    resid, scale = balance(df)
+    assert df["thermo.entropy_production_J_per_K"].iloc[-1] > 0
+    assert np.abs(resid).max() < 1e-9 * scale
+    # a wrong midpoint would show: the gap junction moved thousands of ions
+    assert df["gap.forward"].iloc[-1] > 1000
+
+
+@pytest.mark.parametrize("method", ["tau-leap", "ode"])
+def test_ledger_balances_within_one_percent_under_tau_leap_and_ode(tmp_path, method):
+    df = run(write(tmp_path, network(method)))
+    resid, scale = balance(df)
+    assert np.abs(resid).max() < 1e-2 * scale
+
+
+def _props(model, x):
+    from ionmc.kernels import all_propensities, voltages
+
+    M = model.kernel_args()
+    V = np.zeros(len(model.mems))
+    voltages(x, V, M)
+    a = np.zeros(model.nt)
+    all_propensities(x, V, a, M)
+    return a, V
+
+
+def test_kir_net_flux_is_its_closed_form(tmp_path):
+    """Mean-field net outward K+ of each Kir law at a state away from rest: the linear law
+    gives g A f (V - E_K)/e (Halnes 2013, edNEGmodel), the GHK law f times the GHK flux;
+    f from kir.factor at that state (large counts: the midpoint's half ion is 1e-8)."""
+    scale = 1e6  # one ion's dV/2 and half-count are below 1e-6 of V and the counts
+    model = Model(load_scenario(write(tmp_path, network("ode", scale=scale))))
+    x = model.x0.copy()
+    a, V = _props(model, x)
+    spec = model.scenario.mechanism("kir_lin")
+    ci = x[model.idx("astro", "K")] * model.inv_nvol[model.idx("astro", "K")]
+    co = x[model.idx("ecs", "K")] * model.inv_nvol[model.idx("ecs", "K")]
+    e_k = R * T / F * math.log(co / ci)
+    v = V[model.mems.index("am")]
+    f = kir.factor(co, v, e_k, spec)
+    j0, j1 = next(m for m in model.mechs if m.name == "kir_lin").transitions
+    g = 1.7e-3 * 0.02e-8 * scale  # S/cm^2 x cm^2
+    assert a[j0] - a[j1] == pytest.approx(g * f * (v - e_k) / E_CHARGE, rel=1e-5)
+    # the GHK law on the other membrane
+    from ionmc.closed_forms import ghk_fluxes
+
+    spec = model.scenario.mechanism("kir_ghk")
+    ci = x[model.idx("astro_far", "K")] * model.inv_nvol[model.idx("astro_far", "K")]
+    co = x[model.idx("ecs_far", "K")] * model.inv_nvol[model.idx("ecs_far", "K")]
+    v = V[model.mems.index("fm")]
+    f = kir.factor(co, v, R * T / F * math.log(co / ci), spec)
+    out, inn = ghk_fluxes(2e-5, 0.02 * scale, 1, ci, co, v, T)
+    j0, j1 = next(m for m in model.mechs if m.name == "kir_ghk").transitions
+    assert a[j0] == pytest.approx(f * out, rel=1e-5)
+    assert a[j1] == pytest.approx(f * inn, rel=1e-5)
+
+
+KIR_CELL = """
+[scenario]
+name = "kir_cell"
+duration_s = 100.0
+record_interval_s = 50.0
+method = "ode"
+[species]
+K = {{ charge = 1 }}
+A = {{ charge = -1, permeant = false }}
+[compartments.cell]
+volume_um3 = 1.0
+concentrations_mM = {{ K = 100.0 }}
+balance_charge_with = "A"
+[compartments.bath]
+volume_um3 = 10.0
+concentrations_mM = {{ K = 5.0 }}
+balance_charge_with = "A"
+bath = true
+[membranes.pm]
+inside = "cell"
+outside = "bath"
+area_um2 = 10.0
+clamp_mV = -60.0
+[[mechanisms]]
+type = "kir"
+name = "kir"
+membrane = "pm"
+{law}
+"""
+
+
+@pytest.mark.parametrize("law", ["conductance_mS_per_cm2 = 2.0",
+                                 "permeability_cm_per_s = 1e-5"])
+def test_kir_takes_k_to_nernst_whatever_its_rectification(tmp_path, law):
+    """Both directions carry the same factor f, so a Kir alone on a clamped membrane takes
+    K_i to the Nernst value K_o exp(-FV/RT) (from 100 mM to 47.25 mM at -60 mV)."""
+    df = run(write(tmp_path, KIR_CELL.format(law=law)))
+    assert df["cell.K.mM"].iloc[-1] == pytest.approx(5.0 * math.exp(0.06 * F / (R * T)),
+                                                      rel=1e-5)
+
+
+def astro(method, duration, dt):
+    return load_scenario("astrocyte_buffering", [("scenario.method", method),
+                                                 ("scenario.record_interval_s", dt)],
+                         duration=duration)
+
+
+def test_astrocyte_buffering_starts_at_a_fixed_point():
+    """Before the firing starts (10 s) nothing moves: the design (design.kir_cell_state)
+    makes rest a fixed point of the neuron, both astrocytes and the couplings."""
+    sc = astro("ode", 8.0, 4.0)
+    df = ionmc.simulate(sc.at_point(sc.points()[0]), 0)[0]
+    for m in ("soma", "astro_mem", "astro_far_mem"):
+        assert abs(df[f"{m}.V_mV"].iloc[-1] - df[f"{m}.V_mV"].iloc[0]) < 0.01
+    for c in ("ecs", "astro", "ecs_far"):
+        assert abs(df[f"{c}.K.mM"].iloc[-1] - df[f"{c}.K.mM"].iloc[0]) < 1e-4
+
+
+@pytest.mark.slow
+def test_astrocyte_lowers_peak_k_o():
+    """The same firing (same seed, same spike times) with the astrocyte working and inert
+    (the scenario's sweep): K_o rises by more than 2 mM without it and by less than half
+    that with it; ode and tau-leap agree on both peaks within 1%."""
+    peaks = {}
+    for method in ("ode", "tau-leap"):
+        sc = astro(method, 16.0, 0.1)
+        peaks[method] = [ionmc.simulate(sc.at_point(pt), 0)[0]["ecs.K.mM"].max()
+                         for pt in sc.points()]
+    with_astro, without = peaks["ode"]
+    print("peak K_o (mM) from 5.0, [with, without] the astrocyte:", peaks)
+    assert without - 5.0 > 2.0
+    assert with_astro - 5.0 < 0.5 * (without - 5.0)
+    assert peaks["tau-leap"] == pytest.approx(peaks["ode"], rel=0.01)
+
+
+BAD = [
+    ('compartments = ["a", "a"]', "compartments", "same"),
+    ('compartments = ["a", "zz"]', "compartments", "unknown compartment"),
+    ('species = "Q"', "species", "unknown species"),
+    ('permeability_cm_per_s = 1e-3', "permeability_cm_per_s", "not both"),
+    ('length_um = -1.0', "length_um", "missing"),
+    ('tortuosity = 0.5', "tortuosity", "at least 1"),
+    ('D_um2_per_s = { Na = 1.0 }', "D_um2_per_s.Na", "not in species"),
+]
+
+
+@pytest.mark.parametrize("line,key,msg", BAD)
+def test_bad_coupling_tables_name_file_and_key(tmp_path, line, key, msg):
+    text = two_boxes()
+    field = line.split(" = ")[0]
+    lines = [ln for ln in text.splitlines() if not ln.startswith(field + " =")]
+    text = "\n".join(lines) + "\n" + line + "\n"
+    p = write(tmp_path, text)
+    with pytest.raises(InputError) as e:
+        load_scenario(p)
+    assert e.value.key == f"mechanisms.gap.{key}" and msg in e.value.message
+    assert str(p) in str(e.value)
+
+
+def test_coupling_may_not_draw_on_a_clamped_species_at_a_free_potential(tmp_path):
+    text = network("ssa").replace('[compartments.astro]\nvolume_um3 = 0.01\n'
+                                  'concentrations_mM = { Na = 15.0, K = 130.0, Cl = 6.0 }\n',
+                                  '[compartments.astro]\nvolume_um3 = 0.01\n'
+                                  'concentrations_mM = { Na = 15.0, K = 130.0, Cl = 6.0 }\n'
+                                  'clamped_species = ["K"]\n')
+    with pytest.raises(InputError) as e:
+        load_scenario(write(tmp_path, text))
+    assert e.value.key == "mechanisms.gap.species" and "not voltage-clamped" in e.value.message
+
+
+def test_kir_needs_one_flux_law(tmp_path):
+    text = KIR_CELL.format(law="")
+    with pytest.raises(InputError) as e:
+        load_scenario(write(tmp_path, text))
+    assert e.value.key == "mechanisms.kir.permeability_cm_per_s"
+    text = KIR_CELL.format(law="permeability_cm_per_s = 1e-5\nconductance_mS_per_cm2 = 1.0")
+    with pytest.raises(InputError):
+        load_scenario(write(tmp_path, text))
+
+
+def test_coupling_from_diffusion_coefficient():
+    """P = D / (tortuosity^2 length), D of a species not named: Hille's free-solution value
+    taken from 25 to 37 C by q10."""
+    from ionmc import coupling
+
+    t = {"permeability_cm_per_s": -1.0, "length_um": 50.0, "D_um2_per_s": {"Na": 1000.0},
+         "tortuosity": 2.0, "q10": 1.3, "area_um2": 1.0}
+    assert coupling.permeability_m_per_s(t, "Na", 310.0) == pytest.approx(1000e-12 / 4 / 50e-6)
+    assert coupling.permeability_m_per_s(t, "K", 310.0) == pytest.approx(
+        1960e-12 * 1.3 ** 1.185 / 4 / 50e-6)
+
+
+def test_energetics_counts_kir_as_the_astrocytes_k_conductance():
+    """`ionmc energetics` on astrocyte_buffering: the astrocyte's Kir is its K+ conductance,
+    so at the designed fixed point the channels' net current is the pump's, opposite."""
+    from ionmc.energetics import energetics
+
+    res = energetics(load_scenario("astrocyte_buffering"))
+    b = res["membranes"]["astro_mem"]
+    assert b["leak_current_pA"] == pytest.approx(-b["pump_current_pA"], rel=1e-3)
+    assert b["pump_cycles_per_s"] == pytest.approx(b["pump_model_cycles_per_s"], rel=1e-3)
+    assert b["input_resistance_MOhm"] < 100.0  # Kir: ~30 MOhm, leaks alone ~500
+
+
+def test_an_event_closes_a_coupling(tmp_path):
+    """`area_um2 = 0` at an event: no ion crosses after it (the first box keeps its count)."""
+    text = two_boxes() + '\n[[events]]\nat_s = 0.02\nset = { "mechanisms.gap.area_um2" = 0.0 }\n'
+    df = run(write(tmp_path, text))
+    after = df[df["time_s"] >= 0.02]
+    assert df["gap.forward"].iloc[2] > 0
+    assert (after["gap.forward"] == after["gap.forward"].iloc[0]).all()
+    assert (after["a.K.count"] == after["a.K.count"].iloc[0]).all()
+
+
+@pytest.mark.parametrize("law", ["conductance_mS_per_cm2 = 2.0",
+                                 "permeability_cm_per_s = 1e-5"])
+def test_kir_against_a_bath_balances_the_ledger_to_rounding(tmp_path, law):
+    """A tiny cell (0.001 um^3, 0.01 um^2: one ion moves V by 1.6 mV) whose Kir exchanges
+    K+ with a bath (clamped counts: no half step on that side): the ledger closes under ssa
+    to rounding."""
+    text = KIR_CELL.format(law=law).replace("clamp_mV = -60.0", "initial_potential_mV = -60.0")
+    text = text.replace("duration_s = 100.0\nrecord_interval_s = 50.0\nmethod = \"ode\"",
+                        "duration_s = 0.5\nrecord_interval_s = 0.05\nmethod = \"ssa\"")
+    text = text.replace("volume_um3 = 1.0", "volume_um3 = 0.001")
+    text = text.replace("area_um2 = 10.0", "area_um2 = 0.01")
+    df = run(write(tmp_path, text))
+    assert df["kir.forward"].iloc[-1] > 1000
+    resid, scale = balance(df)
+    # the bath is the reference of K+ (DESIGN.md section 3): W_bath = 0, and G falls by
+    # what is dissipated
+    assert df["thermo.entropy_production_J_per_K"].iloc[-1] * T > 0.1 * scale
+    assert np.abs(resid).max() < 1e-9 * scale
