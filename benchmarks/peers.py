@@ -33,6 +33,7 @@ usage: python benchmarks/peers.py [--repeats 5] [--quick]
 import argparse
 import math
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -51,6 +52,7 @@ import numpy as np
 import ionmc
 from ionmc.constants import E_CHARGE
 from ionmc.model import Model
+from ionmc.ode import ODE
 from ionmc.scenario import builtin_dir, validate
 from ionmc.ssa import SSA
 
@@ -474,12 +476,22 @@ class RoadRunner:
 # --------------------------------------------------------------------------------------
 # measurement helpers
 # --------------------------------------------------------------------------------------
+def cpu_now():
+    """CPU seconds of this thread plus those of finished child processes (GillesPy2's
+    solvers run as children). On a shared machine wall time includes waiting for a core;
+    CPU time does not, so the tables give both."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.thread_time() + ru.ru_utime + ru.ru_stime
+
+
 def interleaved(engines, repeats, seed0=100):
-    """Run the engines interleaved; returns {label: (walls, events, finals)}."""
-    out = {e.label: ([], [], []) for e in engines}
+    """Run the engines interleaved; returns {label: (walls, events, finals, cpus)}."""
+    out = {e.label: ([], [], [], []) for e in engines}
     for r in range(repeats):
         for e in engines:
+            c0 = cpu_now()
             n, wall, x = e.run(seed0 + r)
+            out[e.label][3].append(cpu_now() - c0)
             out[e.label][0].append(wall)
             out[e.label][1].append(n)
             out[e.label][2].append(x)
@@ -498,14 +510,18 @@ def zmax(a, b):
 ROWS = []
 
 
-def row(network, engine, wall, events=None, ratio=None, agree="", note=""):
-    """One table row; ratio = this engine's wall time / ionmc's (> 1: ionmc is faster)."""
+def row(network, engine, wall, events=None, ratio=None, agree="", note="", cpu=None,
+        cpu_ratio=None):
+    """One table row; ratio = this engine's wall time / ionmc's (> 1: ionmc is faster),
+    cpu_ratio the same in CPU time."""
     ROWS.append(dict(network=network, engine=engine, wall=wall, events=events,
-                     ratio=ratio, agree=agree, note=note))
+                     ratio=ratio, agree=agree, note=note, cpu=cpu, cpu_ratio=cpu_ratio))
     ev = f"{events / wall:.3g}" if events else "—"
     rs = f"{ratio:.2f}" if ratio else "—"
-    print(f"  {engine:44s} {wall:9.4f} s  {ev:>9s} ev/s  wall/ionmc {rs:>6s}  "
-          f"{agree}  {note}", flush=True)
+    cs = f"{cpu:9.4f} s" if cpu is not None else " " * 11
+    crs = f"{cpu_ratio:.2f}" if cpu_ratio else "—"
+    print(f"  {engine:44s} {wall:9.4f} s  {ev:>9s} ev/s  wall/ionmc {rs:>6s}  cpu {cs} "
+          f"cpu/ionmc {crs:>6s}  {agree}  {note}", flush=True)
 
 
 def ssa_network(title, net, duration, repeats, gpys, rrs):
@@ -515,15 +531,17 @@ def ssa_network(title, net, duration, repeats, gpys, rrs):
         if not isinstance(e, (Gillespy, RoadRunner)):
             e.run(0)
     res = interleaved(engines, repeats)
-    walls, events, finals = res["ionmc ssa"]
+    walls, events, finals, cpus = res["ionmc ssa"]
     n_mean = statistics.mean(events)
     w_ion = statistics.median(walls)
-    row(title, "ionmc ssa", w_ion, n_mean)
+    c_ion = statistics.median(cpus)
+    row(title, "ionmc ssa", w_ion, n_mean, cpu=c_ion)
     for e in engines[1:]:
-        w, ev, fin = res[e.label]
+        w, ev, fin, c = res[e.label]
         ev_used = statistics.mean(ev) if ev[0] is not None else n_mean
         row(title, e.label, statistics.median(w), ev_used,
-            ratio=statistics.median(w) / w_ion, agree=f"mean state {zmax(finals, fin):.1f} SE")
+            ratio=statistics.median(w) / w_ion, agree=f"mean state {zmax(finals, fin):.1f} SE",
+            cpu=statistics.median(c), cpu_ratio=statistics.median(c) / c_ion)
     return res
 
 
@@ -536,7 +554,8 @@ STARTUP = textwrap.dedent("""
     import numpy as np
     import ionmc
     from ionmc.scenario import load_scenario
-    for method, dur in (("ssa", 0.001), ("tau-leap", 0.01), ("ode", 0.01)):
+    for method in sys.argv[1].split(","):
+        dur = 0.001 if method == "ssa" else 0.01
         name = "spine_noise" if method == "ssa" else "resting_neuron"
         sc = load_scenario(name, [("scenario.method", method),
                                   ("scenario.record_interval_s", dur),
@@ -545,17 +564,25 @@ STARTUP = textwrap.dedent("""
     print(time.perf_counter() - t0)
 """)
 
+STARTUP_CASES = ("ssa", "tau-leap", "ode", "ssa,tau-leap,ode")
+
 
 def startup_times():
-    with tempfile.TemporaryDirectory() as d:
-        env = dict(os.environ, NUMBA_CACHE_DIR=d)
-        out = []
-        for _ in range(2):
-            t0 = time.perf_counter()
-            r = subprocess.run([sys.executable, "-c", STARTUP], env=env, capture_output=True,
-                               text=True, check=True)
-            out.append((time.perf_counter() - t0, float(r.stdout.split()[-1])))
-        return out
+    """{methods: ((wall, cpu) of a process in a fresh Numba cache, (wall, cpu) of the same
+    process again, from the cache)}: import, build and a tiny run of each method; each case
+    in a cache of its own (what a user's first run of that method meets)."""
+    out = {}
+    for case in STARTUP_CASES:
+        with tempfile.TemporaryDirectory() as d:
+            env = dict(os.environ, NUMBA_CACHE_DIR=d)
+            res = []
+            for _ in range(2):
+                c0, t0 = cpu_now(), time.perf_counter()
+                subprocess.run([sys.executable, "-c", STARTUP, case], env=env,
+                               capture_output=True, text=True, check=True)
+                res.append((time.perf_counter() - t0, cpu_now() - c0))
+            out[case] = res
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -584,13 +611,16 @@ def main():
 
     # ---- 4. compilation and start-up --------------------------------------------------
     if not args.skip_startup:
-        (w1, in1), (w2, in2) = startup_times()
-        print(f"\nNumba compilation (fresh cache; import + ssa, tau-leap, ode on tiny runs): "
-              f"{w1:.1f} s wall process, {in1:.1f} s in Python\n"
-              f"start-up from the cache (same runs, second process): {w2:.1f} s wall process, "
-              f"{in2:.1f} s in Python", flush=True)
-        ROWS.append(dict(network="start-up", engine="ionmc first run (compile)", wall=w1))
-        ROWS.append(dict(network="start-up", engine="ionmc second run (cache)", wall=w2))
+        st = startup_times()
+        print("\nNumba compilation: a process (import + a tiny run) in a fresh cache, then the "
+              "same process again from the cache; wall / CPU seconds:")
+        for case, ((w1, c1), (w2, c2)) in st.items():
+            print(f"  {case:18s} first {w1:5.1f} / {c1:5.1f} s   cached {w2:4.1f} / {c2:4.1f} s",
+                  flush=True)
+            ROWS.append(dict(network="start-up", engine=f"{case}: first run (compile)",
+                             wall=w1, cpu=c1))
+            ROWS.append(dict(network="start-up", engine=f"{case}: second run (cache)",
+                             wall=w2, cpu=c2))
 
     # ---- builds ---------------------------------------------------------------------------
     leak = Net(spine_scenario(False, T_a))
@@ -631,27 +661,42 @@ def main():
           f"build {gpy_tau.build_s:.1f} s")
     rr_ode = RoadRunner(nb, T_b, integrator="cvode", points=int(T_b) + 1, rtol=1e-9,
                         atol=1e-3)
-    walls = {k: [] for k in ("tau", "ode", "rr", "gode", "gtau")}
+    keys = ("tau", "ode", "odeadv", "rr", "gode", "gtau")
+    walls = {k: [] for k in keys}
+    cpus = {k: [] for k in keys}
     gtau_error = None
     last = {}
+    stops_b = np.arange(1.0, T_b + 0.5, 1.0)
+
+    def timed(key, f):
+        c0, t0 = cpu_now(), time.perf_counter()
+        out = f()
+        walls[key].append(time.perf_counter() - t0)
+        cpus[key].append(cpu_now() - c0)
+        return out
+
+    def ode_advance():  # the integrator alone, as libroadrunner's simulate
+        o = ODE(model_b, model_b.x0.astype(float))
+        return o.advance(stops_b)
+
+    model_b = Model(sc_ode)
     for r in range(R):
-        t0 = time.perf_counter()
-        df_t, info_t = ionmc.simulate(sc_tau, replicate=r)
-        walls["tau"].append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        df_o, _ = ionmc.simulate(sc_ode)
-        walls["ode"].append(time.perf_counter() - t0)
-        walls["rr"].append(rr_ode.run(0)[1])
-        walls["gode"].append(gpy_ode.run(0)[1])
+        df_t, info_t = timed("tau", lambda: ionmc.simulate(sc_tau, replicate=r))
+        df_o, _ = timed("ode", lambda: ionmc.simulate(sc_ode))
+        timed("odeadv", ode_advance)
+        timed("rr", lambda: rr_ode.run(0))
+        timed("gode", lambda: gpy_ode.run(0))
         if r < 2:  # it fails or runs into its timeout: twice is enough
             t0 = time.perf_counter()
             try:
-                walls["gtau"].append(gpy_tau.run(r)[1])
+                timed("gtau", lambda: gpy_tau.run(r))
             except Exception as exc:  # noqa: BLE001 - report whatever the peer raised
                 walls["gtau"].append(time.perf_counter() - t0)
+                cpus["gtau"].append(float("nan"))
                 gtau_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:60]}"
         last = dict(tau=df_t, ode=df_o, tau_events=info_t["method_events"])
     med = {k: statistics.median(v) for k, v in walls.items()}
+    bcpu = {k: statistics.median(v) for k, v in cpus.items()}
     df_t, df_o = last["tau"], last["ode"]
     dvs = df_t["soma.V_mV"].values - df_o["soma.V_mV"].values
     dv = np.max(np.abs(dvs))
@@ -675,16 +720,21 @@ def main():
         gt_ok = np.all(np.isfinite([gt_na, gt_v]))
     print(f"  ionmc ode at {T_b:g} s: Na_i {ode_na:.4f} mM, V {ode_v:.3f} mV; "
           f"{crossings:.3g} events in the tau-leap run")
-    row("(b)", "ionmc tau-leap", med["tau"], crossings,
+    row("(b)", "ionmc tau-leap", med["tau"], crossings, cpu=bcpu["tau"],
         agree=f"vs ionmc ode at 1-s points: max |dV| {dv:.3f} mV (mean {dvs.mean():+.4f}, "
               f"sd {dvs.std():.3f}; 10-s running mean max {dv10:.3f}), max |dNa_i|/Na_i "
               f"{100 * na_rel:.3f} %")
-    row("(b)", "ionmc ode (LSODA)", med["ode"], None,
-        agree=f"end: Na_i {ode_na:.4f} mM, V {ode_v:.3f} mV")
-    row("(b)", "libroadrunner cvode (vs ionmc ode)", med["rr"], None, ratio=med["rr"] / med["ode"],
+    row("(b)", "ionmc ode: ODE.advance (LSODA, with the ledger)", med["odeadv"], None,
+        cpu=bcpu["odeadv"], agree=f"end: Na_i {ode_na:.4f} mM, V {ode_v:.3f} mV")
+    row("(b)", "ionmc ode: ionmc.simulate (+ model, columns, DataFrame)", med["ode"], None,
+        cpu=bcpu["ode"])
+    row("(b)", "libroadrunner cvode (vs ODE.advance)", med["rr"], None,
+        ratio=med["rr"] / med["odeadv"], cpu=bcpu["rr"], cpu_ratio=bcpu["rr"] / bcpu["odeadv"],
         agree=f"end: Na_i {rr_na:.4f} mM, V {rr_v:.3f} mV")
-    row("(b)", "GillesPy2 ODECSolver -O3 (vs ionmc ode)", med["gode"], None,
-        ratio=med["gode"] / med["ode"], agree=f"end: Na_i {g_na:.4f} mM, V {g_v:.3f} mV",
+    row("(b)", "GillesPy2 ODECSolver -O3 (vs ODE.advance)", med["gode"], None,
+        ratio=med["gode"] / med["odeadv"], cpu=bcpu["gode"],
+        cpu_ratio=bcpu["gode"] / bcpu["odeadv"],
+        agree=f"end: Na_i {g_na:.4f} mM, V {g_v:.3f} mV",
         note="(it prints 6 significant digits: V from ~1e10 counts is off by ~mV)")
     row("(b)", "GillesPy2 TauLeapingCSolver -O3", med["gtau"], None,
         agree=(f"failed: {gtau_error}" if gtau_error else
@@ -776,39 +826,48 @@ def main():
                 agree=f"mean state {zmax(cf['ionmc'], cf[k]):.1f} SE")
 
     # ---- summary ----------------------------------------------------------------------
-    def ratio(res, lab):
-        return statistics.median(res[lab][0]) / statistics.median(res["ionmc ssa"][0])
+    def ratio(res, lab, k=0):  # k = 0: wall time, 3: CPU time
+        return statistics.median(res[lab][k]) / statistics.median(res["ionmc ssa"][k])
 
     print("\n=== must show ===")
     for title, res, gpys in (("(a)", res_a, gpy_leak), ("(a+pump)", res_ap, gpy_pump)):
         h = ratio(res, "hand-written Numba direct")
         o3 = ratio(res, gpys[0].label)
-        line = f"1. {title} ionmc/hand events/s {h:.2f} (need >= 1.0); ionmc/GillesPy2 -O3 " \
-               f"{o3:.2f} (need >= 1.5)"
+        hc = ratio(res, "hand-written Numba direct", 3)
+        oc = ratio(res, gpys[0].label, 3)
+        line = f"1. {title} ionmc/hand events/s {h:.2f} (CPU {hc:.2f}; need >= 1.0); " \
+               f"ionmc/GillesPy2 -O3 {o3:.2f} (CPU {oc:.2f}; need >= 1.5)"
         if not quick:
             line += f"; ionmc/GillesPy2 -O0 {ratio(res, gpys[1].label):.2f}"
         print(line)
     print(f"2. (b) tau-leap {med['tau']:.2f} s wall for {T_b:g} s (need <= 10 s); max |dV| "
           f"{dv:.3f} mV (<= 0.5; 10-s running mean {dv10:.3f}), max |dNa_i| {100 * na_rel:.3f} % "
-          f"(<= 1 %); ionmc ode / "
-          f"roadrunner cvode wall {med['ode'] / med['rr']:.1f}x (need <= 10x)")
+          f"(<= 1 %); ionmc ODE.advance / roadrunner cvode wall "
+          f"{med['odeadv'] / med['rr']:.1f}x, CPU {bcpu['odeadv'] / bcpu['rr']:.1f}x "
+          f"(need <= 10x); whole ionmc.simulate / cvode wall {med['ode'] / med['rr']:.1f}x, "
+          f"CPU {bcpu['ode'] / bcpu['rr']:.1f}x")
     print(f"3. (c) GillesPy2 -O3 (1 call) / ionmc {cmed['gpy1'] / cmed['ionmc']:.2f} (need >= 2);"
           f" GillesPy2 -O3 (2 processes) / ionmc {cmed['gpy2'] / cmed['ionmc']:.2f}"
           + (f"; shipped -O0 / ionmc {cmed['gpy0'] / cmed['ionmc']:.2f} (need >= 5)"
              if "gpy0" in cmed else ""))
     if not args.skip_startup:
-        print(f"4. compile (first process) {w1:.1f} s (<= 20 s); start-up from cache "
-              f"{w2:.1f} s (<= 2 s)")
+        for case, ((w1, c1), (w2, c2)) in st.items():
+            print(f"4. {case}: first run {w1:.1f} s wall, {c1:.1f} s CPU (<= 20 s); from the "
+                  f"cache {w2:.1f} s wall, {c2:.1f} s CPU (<= 2 s)")
     print(f"\nload average at the end {os.getloadavg()[0]:.1f} (other processes share the cores: "
           "ratios are interleaved medians, absolute figures are not)")
     print("\n=== table (markdown) ===")
-    print("| network | engine | wall (median) | events/s | wall / ionmc | agreement |")
-    print("|---|---|---|---|---|---|")
+    print("| network | engine | wall (median) | CPU (median) | events/s (wall) | wall / ionmc "
+          "| CPU / ionmc | agreement |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in ROWS:
         ev = f"{r['events'] / r['wall']:.3g}" if r.get("events") else "—"
         ra = f"{r['ratio']:.2f}" if r.get("ratio") else "—"
+        cpu = f"{r['cpu']:.4g} s" if r.get("cpu") is not None else "—"
+        cra = f"{r['cpu_ratio']:.2f}" if r.get("cpu_ratio") else "—"
         cell = f"{r.get('agree', '')} {r.get('note', '')}".strip().replace("|", "\\|")
-        print(f"| {r['network']} | {r['engine']} | {r['wall']:.4g} s | {ev} | {ra} | {cell} |")
+        print(f"| {r['network']} | {r['engine']} | {r['wall']:.4g} s | {cpu} | {ev} | {ra} | "
+              f"{cra} | {cell} |")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -1,4 +1,4 @@
-"""What would make ionmc's SSA faster (issue 8, item 5): a prototype, not ionmc code.
+"""The prototype of ionmc's lattice tables (issue 8, item 5), kept as a reference kernel.
 
 V = e * Q / C takes values on a lattice (Q the integer charge inside), so every V-dependent
 factor of a propensity -- the GHK factors of the leaks at their midpoint potentials, the
@@ -6,7 +6,9 @@ pump's exp(delta*phi) and exp((1+delta)*phi) -- can be tabulated once per run ov
 looked up, with Q updated by each jump's charge instead of re-summed. This is the direct
 method of benchmarks/peers.py's hand-written kernel with those lookups; it is run beside
 ionmc and the hand-written kernel on networks (a) and (a+pump), interleaved, and the mean
-states are compared.
+states are compared. ionmc itself now looks these factors up (src/ionmc/lattice.py, filled
+lazily per method object); what separates it from this kernel is its bookkeeping (firings,
+entropy and potential sums per transition), its dependency graph and its generic rate laws.
 
 usage: python benchmarks/peers_lattice.py [--repeats 7]
 """

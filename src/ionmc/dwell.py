@@ -14,8 +14,8 @@ still going at the end has left_s = NaN: censored, not invented.
 import numpy as np
 import pyarrow as pa
 
-from . import agents
-from .kernels import all_propensities, voltages
+from . import agents, lattice
+from .kernels import all_propensities, record, voltages
 from .numba_conf import njit
 from .ssa import SSA, ssa_advance
 
@@ -29,7 +29,7 @@ def logged_run(x, F, S, VS, t, stop_times, r0, out_x, out_F, out_S, out_VS, rng,
     a = np.zeros(F.shape[0])
     V = np.zeros(M[14].shape[0])
     voltages(x, V, M)
-    a0 = all_propensities(x, V, a, M)
+    a0 = all_propensities(x.astype(np.float64), V, a, M)
     total = 0
     for r in range(r0, stop_times.shape[0]):
         t, a0, fired = ssa_advance(x, F, S, VS, t, stop_times[r], a, V, a0, rng, M, 1 << 62,
@@ -37,11 +37,8 @@ def logged_run(x, F, S, VS, t, stop_times, r0, out_x, out_F, out_S, out_VS, rng,
         total += fired
         if log[3][0] == log[1].shape[0]:  # full: returned at an event before stop_times[r]
             return t, total, r
-        a0 = all_propensities(x, V, a, M)
-        out_x[r] = x
-        out_F[r] = F
-        out_S[r] = S
-        out_VS[r] = VS
+        a0 = all_propensities(x.astype(np.float64), V, a, M)
+        record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)
     return t, total, stop_times.shape[0]
 
 
@@ -146,6 +143,7 @@ class LoggedSSA(SSA):
 
     def advance(self, stop_times):
         stop_times = np.asarray(stop_times, float)
+        lattice.clear(self.M)  # parameters may have changed (events)
         out = self._outputs(len(stop_times))
         r = 0
         while r < len(stop_times):

@@ -90,7 +90,7 @@ def _transporter_na(model, mi, x):
     V = np.zeros(len(model.mems))
     voltages(x, V, M)
     a = np.zeros(model.nt)
-    all_propensities(x, V, a, M)
+    all_propensities(x.astype(np.float64), V, a, M)
     i_na = model.idx(model.scenario.data["membranes"][name]["inside"], "Na")
     return float(sum(a[j] * model.stoich_full[j, i_na] for j in js))
 

@@ -15,11 +15,12 @@ from .buffer import rate as buffer_rate
 from .cotransporter import dG_ATP_mid, rate as cotransport_rate
 from .coupling import rate as coupling_rate
 from .kir import rate as kir_rate
+from .lattice import factor, index
 from .leak import ghk_factor
 from .metabolism import I_ADP, I_ATP, I_CR, I_O2, I_PCR, I_PI, P_JIN, P_KB, P_KF, P_KOUT, \
     load_rate, oxphos_rate
 from .numba_conf import inlined, leaf, njit
-from .pump import P_DG0, P_ELEM, P_KATP, P_RT, step_rate
+from .pump import P_DG0, P_ELEM, P_KATP, P_RT, rate_with, v_factor
 
 KIND_LEAK_OUT = 0
 KIND_LEAK_IN = 1
@@ -100,6 +101,20 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
         return P[j, 0] * ghk_factor(P[j, 1] * v) * n
     if kind == KIND_LEAK_IN:
         return P[j, 0] * ghk_factor(-P[j, 1] * v) * n
+    return pump_rate(j, kind, x, n, pump_v_factor(j, kind, v, P, II), P, II, inv_nvol)
+
+
+@leaf
+def pump_v_factor(j, kind, v, P, II):
+    """The voltage-dependent factor of pump transition j at midpoint potential v."""
+    return v_factor(II[j, 4], kind - KIND_PUMP_FW, P[j, 8], P[j, 9], P[j, 12], P[j, 13], v,
+                    P[j, P_ELEM])
+
+
+@leaf
+def pump_rate(j, kind, x, n, kv, P, II, inv_nvol):
+    """Propensity of pump transition j (n > 0 pumps in its source state) given its
+    voltage factor kv (`pump_v_factor`, or the SSA's lattice table)."""
     step = II[j, 4]
     bw = kind - KIND_PUMP_FW  # 0 forward, 1 backward
     i0, i1, i2, i3 = II[j, 0], II[j, 1], II[j, 2], II[j, 3]
@@ -139,8 +154,7 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
         elif step == 3:
             c1 = math.sqrt(x[i1] * (x[i1] - 1.0)) * inv_nvol[i1]
             c3 = math.sqrt(x[i3] * (x[i3] - 1.0)) * inv_nvol[i3]
-    return n * step_rate(step, bw, k, P[j, 8], P[j, 9], P[j, 10],
-                         P[j, 11], P[j, 12], P[j, 13], c0, c1, c2, c3, v, P[j, P_ELEM])
+    return n * rate_with(step, bw, k, kv, P[j, 10], P[j, 11], c0, c1, c2, c3, P[j, P_ELEM])
 
 
 @leaf
@@ -184,7 +198,10 @@ def ledger_arg(j, x, V, mem, hdv, wk, P, II, inv_nvol):
     return P[j, P_DG0] + P[j, P_RT] * math.log(1e-3 * adp * pi / atp)
 
 
-_propensity = inlined(propensity)  # for the per-event loop in `refresh`
+# for the per-event loop in `refresh` (the generic `propensity` calls `pump_rate` instead:
+# inlined there too, it doubled the SSA's compilation for pumps on clamped membranes)
+_pump_rate = inlined(pump_rate)
+_propensity, _factor, _index = inlined(propensity), inlined(factor), inlined(index)
 
 
 @njit
@@ -195,13 +212,30 @@ def prop_arrays(M):
 
 
 @leaf
-def refresh(idx, lo, hi, x, V, a, kind, src, mem, hdv, P, II, inv_nvol):
-    """Recompute the propensities of transitions idx[lo:hi]; return the change of their
-    sum. One leaf call per event (not one per transition) keeps the SSA loop cheap."""
+def refresh(idx, lo, hi, x, V, a, kind, src, mem, hdv, P, II, inv_nvol, row, tab, qlo, qc):
+    """Recompute the propensities of transitions idx[lo:hi] in an integer state; return the
+    change of their sum. One leaf call per event (not one per transition) keeps the SSA
+    loop cheap. Leaks and pumps on free membranes look their V factor up on the charge
+    lattice (lattice.py: bit-identical to `propensity`, without its exp)."""
     d = 0.0
+    m_last = -1  # the table column is found once per membrane and event
+    i = 0
     for e in range(lo, hi):
         k = idx[e]
-        new = _propensity(k, x, V, kind, src, mem, hdv, P, II, inv_nvol)
+        r = row[k]
+        if r >= 0:
+            n = x[src[k]]
+            if n <= 0:
+                new = 0.0
+            else:
+                if mem[k] != m_last:
+                    m_last = mem[k]
+                    i = _index(m_last, V, mem, row, tab, qlo, qc)
+                f = _factor(k, r, i, V, mem, hdv, P, II, kind, tab)
+                new = n * f if kind[k] <= KIND_LEAK_IN else \
+                    _pump_rate(k, kind[k], x, n, f, P, II, inv_nvol)
+        else:
+            new = _propensity(k, x, V, kind, src, mem, hdv, P, II, inv_nvol)
         d += new - a[k]
         a[k] = new
     return d
@@ -209,6 +243,8 @@ def refresh(idx, lo, hi, x, V, a, kind, src, mem, hdv, P, II, inv_nvol):
 
 @njit
 def all_propensities(x, V, a, M):
+    """Every propensity into a; returns their sum. Callers pass float counts (integer ones
+    converted): one compiled specialisation for every method, ~2 s less compilation."""
     kind, src, mem, hdv, P, II, inv_nvol = prop_arrays(M)
     tot = 0.0
     for j in range(a.shape[0]):
@@ -227,3 +263,16 @@ def apply_transition(j, x, k, M):
 
 def new_voltage_array(model):
     return np.zeros(len(model.mems))
+
+
+@leaf
+def record(r, x, F, S, VS, out_x, out_F, out_S, out_VS):
+    """Copy the state into row r of the outputs. Element by element: a row assignment
+    (`out_x[r] = x`) compiles Numba's shape-mismatch error formatting, ~2.5 s of the
+    first run's compilation per kernel that has one."""
+    for i in range(x.shape[0]):
+        out_x[r, i] = x[i]
+    for j in range(F.shape[0]):
+        out_F[r, j] = F[j]
+        out_S[r, j] = S[j]
+        out_VS[r, j] = VS[j]

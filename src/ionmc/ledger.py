@@ -47,11 +47,19 @@ water moves at fixed counts is `thermo.water_work_J`, one more term of the balan
 """
 import math
 
+import numba
 import numpy as np
-from scipy.special import gammaln
 
-from . import buffer, cotransporter, metabolism, pump
+# numba_conf: imported for its cache directory
+from . import buffer, cotransporter, metabolism, numba_conf, pump  # noqa: F401
 from .constants import E_CHARGE, IONS_PER_MM_UM3, K_B, N_A, R
+
+
+@numba.vectorize(["float64(float64)"], cache=True)
+def gammaln(v):
+    """ln Gamma(v), elementwise. Not scipy.special's: importing it was ~0.3 s of every
+    start-up (issue 8)."""
+    return math.lgamma(v)
 
 ATP, CLAMP, BATH, EVENT = range(4)
 WORK_COLUMNS = ("thermo.atp_work_J", "thermo.clamp_work_J", "thermo.bath_exchange_J",

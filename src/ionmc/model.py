@@ -17,8 +17,8 @@ of the pumps on the same compartment.
 """
 import numpy as np
 
-from . import activity, agents, buffer, channels, cotransporter, coupling, kir, leak, \
-    metabolism, pump
+from . import activity, agents, buffer, channels, cotransporter, coupling, kir, lattice, \
+    leak, metabolism, pump
 from .constants import CM_TO_M, E_CHARGE, F, IONS_PER_MM_UM3, R, UF_PER_CM2_TO_F_PER_M2, \
     UM2_TO_M2, UM3_TO_M3
 from .errors import InputError
@@ -728,7 +728,13 @@ class Model:
 
     # -- the tuple handed to the kernels ---------------------------------------------
     def kernel_args(self):
+        """The model's arrays (0..20), then scratch arrays of the caller's own: lattice
+        tables and the pending entropy products of `ssa.fire` (21..25, `lattice.M_ROW`...)."""
+        row = lattice.rows(self.tr_kind, self.tr_mem, self.mem_clamped,
+                           (KIND_LEAK_OUT, KIND_LEAK_IN, KIND_PUMP_FW, KIND_PUMP_BW),
+                           [mv[0] for m in self.mechs for mv in m.agent_moves])
         return (self.tr_kind, self.tr_src, self.tr_mem, self.tr_q, self.tr_p, self.tr_ii,
                 self.st_ptr, self.st_idx, self.st_del, self.dep_ptr, self.dep_idx,
                 self.inv_nvol, self.charge, self.mem_start, self.mem_C, self.mem_clamped,
-                self.mem_vclamp, self.tr_hdv, self.tr_rev, self.tr_wk, self.tr_qm)
+                self.mem_vclamp, self.tr_hdv, self.tr_rev, self.tr_wk, self.tr_qm,
+                row) + lattice.tables(row, self.mem_C) + (np.ones(self.nt),)

@@ -19,14 +19,14 @@ import math
 
 import numpy as np
 
-from .kernels import all_propensities, voltages
+from . import lattice
+from .kernels import all_propensities, record, voltages
 from .numba_conf import inlined, leaf, njit
-from .ssa import fire
-from .tauleap import TauLeap
+from .ssa import fire, flush_entropy
 from .streams import _GOLDEN, _mix
+from .tauleap import TauLeap
 
-_fire = inlined(fire)
-
+_fire, _flush_entropy = inlined(fire), inlined(flush_entropy)
 
 
 @njit
@@ -57,6 +57,7 @@ def mnrm_advance(x, F, S, VS, t, t_end, a, V, Tin, P, cnt, key, M):
             dt = t_end - t
             for j in range(nt):
                 Tin[j] += a[j] * dt
+            _flush_entropy(S, M)
             return t_end, fired
         t += dmin
         for j in range(nt):
@@ -75,13 +76,11 @@ def mnrm_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, Tin, P, cn
     total = 0
     for r in range(stop_times.shape[0]):
         voltages(x, V, M)
-        all_propensities(x, V, a, M)  # parameters may have changed at an event
+        # parameters may have changed at an event
+        all_propensities(x.astype(np.float64), V, a, M)
         t, fired = mnrm_advance(x, F, S, VS, t, stop_times[r], a, V, Tin, P, cnt, key, M)
         total += fired
-        out_x[r] = x
-        out_F[r] = F
-        out_S[r] = S
-        out_VS[r] = VS
+        record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)
     return t, total
 
 
@@ -119,6 +118,7 @@ class PairedSSA:
         n = len(stop_times)
         out = (np.empty((n, m.nx), np.int64), np.empty((n, m.nt), np.int64),
                np.empty((n, m.nt)), np.empty((n, m.nt)))
+        lattice.clear(self.M)  # parameters may have changed (events)
         self.t, fired = mnrm_run(self.x, self.F, self.S, self.VS, self.t,
                                  np.asarray(stop_times, float), *out, self.Tin, self.P,
                                  self.cnt, self.key, self.M)

@@ -165,25 +165,49 @@ def step_rate(step, backward, k, knai, knao, kki, kko, delta, frt, nai, ki, nao,
     direction taken (row layout: P[2*step + backward]), concentrations in mM, V in volts.
     Scalars only, so that the call is cheap in the innermost loop. `elem` > 0: the
     elementary test pump (the kernel passes falling-factorial concentrations for it)."""
+    return rate_with(step, backward, k, v_factor(step, backward, knai, knao, delta, frt, V,
+                                                 elem), kki, kko, nai, ki, nao, ko, elem)
+
+
+@njit
+def v_factor(step, backward, knai, knao, delta, frt, V, elem):
+    """The step's one voltage-dependent factor: K_Nai(V) or K_Nao(V) (mM) where its rate
+    has one, exp(+-3u/2) or exp(+-u) for the elementary pump, else 1. Apart so that the
+    SSA can look it up on the charge lattice (lattice.py)."""
     if elem > 0.0:
         u = frt * V
         if step == 1:  # 3 Na+ out: exp(+3u/2) forward, exp(-3u/2) backward
-            return k * nao * nao * nao * math.exp(-1.5 * u) if backward else \
-                k * nai * nai * nai * math.exp(1.5 * u)
+            return math.exp(-1.5 * u) if backward else math.exp(1.5 * u)
         if step == 3:  # 2 K+ in
-            return k * ki * ki * math.exp(u) if backward else k * ko * ko * math.exp(-u)
-        return k
+            return math.exp(u) if backward else math.exp(-u)
+        return 1.0
     phi = frt * V / 3.0
+    if (step == 0 and not backward) or (step == 3 and backward):
+        return knai * math.exp(delta * phi)
+    if (step == 1 and backward) or (step == 2 and not backward):
+        return knao * math.exp((1.0 + delta) * phi)
+    return 1.0
+
+
+@njit
+def rate_with(step, backward, k, kv, kki, kko, nai, ki, nao, ko, elem):
+    """`step_rate` given the step's `v_factor` kv."""
+    if elem > 0.0:
+        if step == 1:
+            return k * nao * nao * nao * kv if backward else k * nai * nai * nai * kv
+        if step == 3:
+            return k * ki * ki * kv if backward else k * ko * ko * kv
+        return k
     if step == 0:
         if backward:
             return k
-        tnai = nai / (knai * math.exp(delta * phi))
+        tnai = nai / kv
         tki = ki / kki
         di = (1.0 + tnai) * (1.0 + tnai) * (1.0 + tnai) + (1.0 + tki) * (1.0 + tki) - 1.0
         return k * tnai * tnai * tnai / di
     if step == 1:
         if backward:
-            tnao = nao / (knao * math.exp((1.0 + delta) * phi))
+            tnao = nao / kv
             tko = ko / kko
             do = (1.0 + tnao) * (1.0 + tnao) * (1.0 + tnao) + (1.0 + tko) * (1.0 + tko) - 1.0
             return k * tnao * tnao * tnao / do
@@ -191,12 +215,12 @@ def step_rate(step, backward, k, knai, knao, kki, kko, delta, frt, nai, ki, nao,
     if step == 2:
         if backward:
             return k
-        tnao = nao / (knao * math.exp((1.0 + delta) * phi))
+        tnao = nao / kv
         tko = ko / kko
         do = (1.0 + tnao) * (1.0 + tnao) * (1.0 + tnao) + (1.0 + tko) * (1.0 + tko) - 1.0
         return k * tko * tko / do
     if backward:
-        tnai = nai / (knai * math.exp(delta * phi))
+        tnai = nai / kv
         tki = ki / kki
         di = (1.0 + tnai) * (1.0 + tnai) * (1.0 + tnai) + (1.0 + tki) * (1.0 + tki) - 1.0
         return k * tki * tki / di

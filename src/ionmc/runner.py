@@ -30,15 +30,12 @@ from .methods import REGISTRY
 
 
 def _versions():
-    import numba
-    import pandas
-    import pyarrow
+    from importlib.metadata import version  # not `import pandas`: ~1 s of a CLI start
 
     from . import __version__
 
     return {"ionmc": __version__, "python": platform.python_version(),
-            "numpy": np.__version__, "numba": numba.__version__,
-            "pandas": pandas.__version__, "pyarrow": pyarrow.__version__}
+            "numpy": np.__version__, **{p: version(p) for p in ("numba", "pandas", "pyarrow")}}
 
 
 def part_name(k):

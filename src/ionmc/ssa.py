@@ -6,8 +6,10 @@ import math
 
 import numpy as np
 
-from .kernels import all_propensities, apply_transition, ledger_arg, prop_arrays, refresh, \
-    voltages
+from . import lattice
+from .lattice import M_QC, M_QLO, M_ROW, M_SPROD, M_TAB
+from .kernels import all_propensities, apply_transition, ledger_arg, prop_arrays, record, \
+    refresh, voltages
 from .numba_conf import inlined, leaf, njit
 
 _apply_transition, _voltages, _prop_arrays, _refresh, _ledger_arg = (
@@ -28,14 +30,35 @@ def fire(j, x, F, S, VS, V, a, M):
     F[j] += 1
     _voltages(x, V, M)
     d = _refresh(dep_idx, dep_ptr[j], dep_ptr[j + 1], x, V, a, kind, src, mem, hdv, P, II,
-                 inv_nvol)
+                 inv_nvol, M[M_ROW], M[M_TAB], M[M_QLO], M[M_QC])
     ar = a[rev[j]]  # the reverse reads every count j changed, so it is fresh
     if ar > 0.0:
-        S[j] += math.log(aj / ar)
+        # ln(a_j/a_r) is summed as a running product Sp[j], logged into S[j] when it
+        # leaves [1e-100, 1e100] and at the end of every advance (`flush_entropy`): a
+        # multiplication instead of a log per event (10% of the SSA's time on a spine)
+        Sp = M[M_SPROD]
+        q = aj / ar
+        p = Sp[j] * q
+        if 1e-100 < p < 1e100:
+            Sp[j] = p
+        else:
+            S[j] += math.log(Sp[j]) + math.log(q)
+            Sp[j] = 1.0
     return d
 
 
-_fire = inlined(fire)
+@leaf
+def flush_entropy(S, M):
+    """Add the pending products of `fire` to S (see there); every caller of `fire`
+    calls this before S is read."""
+    Sp = M[M_SPROD]
+    for j in range(S.shape[0]):
+        if Sp[j] != 1.0:
+            S[j] += math.log(Sp[j])
+            Sp[j] = 1.0
+
+
+_fire, _flush_entropy = inlined(fire), inlined(flush_entropy)
 
 
 @leaf
@@ -61,9 +84,11 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events, log=None):
     since_resum = 0
     while fired < max_events:
         if a0 <= 0.0:
+            _flush_entropy(S, M)
             return t_end, a0, fired
         tau = -math.log(1.0 - rng.random()) / a0
         if t + tau >= t_end:
+            _flush_entropy(S, M)
             return t_end, a0, fired
         t += tau
         r = rng.random() * a0
@@ -84,6 +109,7 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events, log=None):
                 log[2][n] = j
                 log[3][0] = n + 1
                 if n + 1 == log[1].shape[0]:
+                    _flush_entropy(S, M)
                     return t, a0, fired
         since_resum += 1
         if since_resum >= 4096:  # bound the drift of the running sum
@@ -91,6 +117,7 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events, log=None):
             for k in range(nt):
                 a0 += a[k]
             since_resum = 0
+    _flush_entropy(S, M)
     return t, a0, fired
 
 
@@ -100,16 +127,13 @@ def ssa_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, rng, M):
     a = np.zeros(F.shape[0])
     V = np.zeros(M[14].shape[0])
     voltages(x, V, M)
-    a0 = all_propensities(x, V, a, M)
+    a0 = all_propensities(x.astype(np.float64), V, a, M)
     total = 0
     for r in range(stop_times.shape[0]):
         t, a0, fired = ssa_advance(x, F, S, VS, t, stop_times[r], a, V, a0, rng, M, 1 << 62)
         total += fired
-        a0 = all_propensities(x, V, a, M)
-        out_x[r] = x
-        out_F[r] = F
-        out_S[r] = S
-        out_VS[r] = VS
+        a0 = all_propensities(x.astype(np.float64), V, a, M)
+        record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)
     return t, total
 
 
@@ -137,6 +161,7 @@ class SSA:
 
     def advance(self, stop_times):
         """States at stop_times: (counts, firings, entropy sums, potential sums) per row."""
+        lattice.clear(self.M)  # parameters may have changed (events)
         out = self._outputs(len(stop_times))
         self.t, fired = ssa_run(self.x, self.F, self.S, self.VS, self.t,
                                 np.asarray(stop_times, float), *out, self.rng, self.M)

@@ -23,9 +23,9 @@ import math
 import numpy as np
 
 from .numba_conf import inlined, njit
-from .ssa import fire
+from .ssa import fire, flush_entropy
 
-_fire = inlined(fire)
+_fire, _flush_entropy = inlined(fire), inlined(flush_entropy)
 
 S = 16                        # superblock = 2^S units of internal time
 L = float(1 << S)
@@ -216,4 +216,5 @@ def stream_steps(x, F, S_, VS, t, t_end, a, V, M, max_events, streams):
         P[mu] = point(key, mu, Y[mu] + 1, sb[mu], before[mu])
     for j in range(nt):
         move_cursor(key, j, Tin[j], sb, before)
+    _flush_entropy(S_, M)  # `fire` keeps ln(a_j/a_r) as pending products
     return t, fired

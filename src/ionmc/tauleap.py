@@ -35,9 +35,10 @@ import math
 
 import numpy as np
 
+from . import lattice
 from .constants import E_CHARGE
 from .kernels import KIND_COUPLE_BW, KIND_COUPLE_FW, KIND_LEAK_IN, KIND_LEAK_OUT, \
-    all_propensities, apply_transition, ledger_arg, prop_arrays, propensity, voltages
+    all_propensities, apply_transition, ledger_arg, prop_arrays, propensity, record, voltages
 from .numba_conf import njit
 from .ssa import SSA, ssa_advance
 from .streams import count_to, move_cursor, stream_steps
@@ -73,6 +74,40 @@ def _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, res):
 
 
 @njit
+def _solve_linear(J, res):
+    """-J^-1 res by Gaussian elimination with partial pivoting, J and res overwritten. The
+    systems are small (a few potentials and pump states), and `np.linalg.solve` cost ~3 s
+    of the first run's compilation. A singular or non-finite system raises, as
+    `np.linalg.solve` did (the run fails with one line, test_activity)."""
+    n = res.shape[0]
+    for c in range(n):
+        p = c
+        for r in range(c + 1, n):
+            if abs(J[r, c]) > abs(J[p, c]):
+                p = r
+        if p != c:
+            for k in range(c, n):
+                J[c, k], J[p, k] = J[p, k], J[c, k]
+            res[c], res[p] = res[p], res[c]
+        if not abs(J[c, c]) > 0.0:  # zero or NaN pivot
+            raise ValueError("tau-leap: singular Jacobian in the implicit step")
+        for r in range(c + 1, n):
+            f = J[r, c] / J[c, c]
+            for k in range(c, n):
+                J[r, k] -= f * J[c, k]
+            res[r] -= f * res[c]
+    dy = np.empty(n)
+    for r in range(n - 1, -1, -1):
+        acc = -res[r]
+        for k in range(r + 1, n):
+            acc -= J[r, k] * dy[k]
+        dy[r] = acc / J[r, r]
+        if not math.isfinite(dy[r]):
+            raise ValueError("tau-leap: non-finite Newton step in the implicit step")
+    return dy
+
+
+@njit
 def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
     """Backward-Euler values of the fast variables over tau. Returns (ok, y)."""
     qm, mem_C = M[20], M[14]
@@ -105,7 +140,7 @@ def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
             y[c] = old
             for r in range(n):
                 J[r, c] = (res2[r] - res[r]) / h
-        dy = np.linalg.solve(J, -res)
+        dy = _solve_linear(J, res)
         done = True
         for k in range(n):
             y[k] += dy[k]
@@ -150,7 +185,7 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
     fired = 0
     while t < t_end:
         voltages(x, V, M)
-        a0 = all_propensities(x, V, a, M)
+        a0 = all_propensities(x.astype(np.float64), V, a, M)
         if a0 <= 0.0:
             return t_end, tau_prev, fired
         tau = min(2.0 * tau_prev, t_end - t)
@@ -268,10 +303,7 @@ def tauleap_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, tau0, r
                                     fidx, nion, eps, dv_max, dv_noise, ssa_below, floor,
                                     streams)
         total += n
-        out_x[r] = x
-        out_F[r] = F
-        out_S[r] = S
-        out_VS[r] = VS
+        record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)
     return t, tau, total
 
 
@@ -323,6 +355,7 @@ class TauLeap(SSA):
         return ()
 
     def advance(self, stop_times):
+        lattice.clear(self.M)  # parameters may have changed (events)
         out = self._outputs(len(stop_times))
         self.t, self.tau, fired = tauleap_run(
             self.x, self.F, self.S, self.VS, self.t, np.asarray(stop_times, float), *out,

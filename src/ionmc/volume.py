@@ -45,8 +45,6 @@ How each method moves water:
 import math
 
 import numpy as np
-from scipy.integrate import solve_ivp
-from scipy.special import digamma
 
 from .constants import IONS_PER_MM_UM3, R, UM3_TO_M3
 from . import pump
@@ -157,6 +155,8 @@ class Water:
         per_um3 = ledger.cref[idx] * IONS_PER_MM_UM3
         lam = per_um3 * vol[comp]
         n = np.asarray(x, float)[idx]
+        from scipy.special import digamma  # not at the top: ~0.15 s of every start-up
+
         dg = ledger.kT * (np.log(lam) - digamma(lam + 1.0) - n / lam + 1.0) * per_um3
         return np.bincount(comp, dg, m.nc)
 
@@ -309,6 +309,8 @@ class ODEWater(ODE):
         return J
 
     def advance(self, stop_times):
+        from scipy.integrate import solve_ivp  # as ode.py: only when the ode method runs
+
         stop_times = np.asarray(stop_times, float)
         nx, nt = self.model.nx, self.model.nt
         if stop_times[-1] > self.t:
