@@ -98,6 +98,10 @@ def check(src, pre, t, mspec, sc):
     if t.get("record_dwell_times") and sc.get("random_streams") == "per_transition":
         raise InputError(src, f"{pre}.record_dwell_times", "not recorded with "
                          "random_streams = 'per_transition'")
+    if t["type"] == "hh_channel" and sc.get("random_streams") == "per_transition":
+        raise InputError(src, f"{pre}.agents", "individual channels' openings and open "
+                         "times come from the firing log, which random_streams = "
+                         "'per_transition' does not keep")
 
 
 def assign(mech, x):

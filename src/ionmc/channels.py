@@ -46,6 +46,7 @@ import math
 
 import numpy as np
 
+from . import agents
 from .constants import F, R
 from .leak import ghk_factor
 from .numba_conf import leaf
@@ -63,7 +64,8 @@ PARAMS = {
     "q10": (1.3, "temperature coefficient of the single-channel permeability"),
     "q10_gating": (3.0, "temperature coefficient of the gating rates (HH 1952: 3)"),
 }
-PARAM_TYPES = {"gates": str, "species": str}
+PARAMS.update(agents.PARAMS)  # counts per gating state or one channel at a time (agents.py)
+PARAM_TYPES = {"gates": str, "species": str, **agents.PARAM_TYPES}
 
 # rate-function codes (the kernel's switch): (alpha, beta) of one gate
 HH_M, HH_H, HH_N, PR_M, PR_H, PR_N = range(6)
