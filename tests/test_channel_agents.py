@@ -246,3 +246,32 @@ def test_bad_channel_agent_input(change, key):
     raw = clamp_raw(dur=0.01, dt=0.01, agents="counts", dwell=True)
     with pytest.raises(InputError, match="record_dwell_times"):
         validate(raw, "f")
+
+
+def test_pumps_and_channels_share_the_agent_table(tmp_path):
+    """Individual pumps and channels in one scenario: one table, each with nulls in the
+    other's columns; the counts still add up per mechanism."""
+    from conftest import pump_cell
+    from ionmc.scenario import load_scenario
+
+    toml = pump_cell(nai=40.0, density=20.0, duration=0.2, dt=0.1, V_mV=-20.0) + \
+        'agents = "individual"\n' + """
+[[mechanisms]]
+type = "hh_channel"
+name = "kdr"
+membrane = "pm"
+gates = "pr_kdr"
+density_per_um2 = 5.0
+single_channel_permeability_um3_per_s = 0.08
+agents = "individual"
+"""
+    p = tmp_path / "s.toml"
+    p.write_text(toml)
+    df, info = simulate(load_scenario(str(p)), 0)
+    ag = info["agents"]
+    pumps, chans = ag[ag["mechanism"] == "pump"], ag[ag["mechanism"] == "kdr"]
+    assert len(pumps) == 20 and len(chans) == 5  # 20 /um^2 and 5 /um^2 on 1 um^2
+    assert pumps["openings"].isna().all() and chans["turnover"].isna().all()
+    assert pumps["forward"].sum() == df["pump.forward"].iloc[-1]
+    assert (chans["open_fraction"].between(0.0, 1.0)).all()
+    assert chans["openings"].sum() > 0

@@ -41,6 +41,12 @@ like the metabolic pool's own transitions: channel states do not enter G, the ga
 transitions' entropy production k_B ln(a_f(x)/a_b(x')) is reported per mechanism
 (`{name}.gating_entropy_J_per_K`) but not in thermo.entropy_production_J_per_K, and
 G(t) - G(0) = W - T S_prod closes on the ions alone.
+
+`agents = "individual"` (agents.py): each channel gets its own 0/1 state slots and its own
+block of gating pairs with the same rows, each jump also moving the counts per state that
+conduction and the output read; per channel, its openings and open time (replicate.py) and,
+with `record_dwell_times`, every dwell (dwell.py). Distinguishable channels' gating entropy
+has no multinomial coefficient: under clamp it telescopes to sum_i dm_i ln p_i.
 """
 import math
 
