@@ -150,8 +150,9 @@ def test_individual_and_counts_agree_in_distribution(col, t, _step_runs):
 
     se_v = math.hypot(se_var(a), se_var(b))
     print(f"{col} at {t * 1e3:.1f} ms (exact mean {exact:.3f}): counts {a.mean():.3f} "
-          f"(var {a.var(ddof=1):.3f}), individual {b.mean():.3f} (var {b.var(ddof=1):.3f}); mean diff "
-          f"{(a.mean() - b.mean()) / se_mean:+.2f} SE, var diff "
+          f"(var {a.var(ddof=1):.3f}), individual {b.mean():.3f} "
+          f"(var {b.var(ddof=1):.3f}); mean diff {(a.mean() - b.mean()) / se_mean:+.2f} SE, "
+          f"var diff "
           f"{(a.var(ddof=1) - b.var(ddof=1)) / se_v:+.2f} SE")
     assert a.mean() > 2  # channels really open
     assert abs(a.mean() - b.mean()) < 4 * se_mean
