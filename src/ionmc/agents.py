@@ -1,7 +1,7 @@
 """Agent mechanisms simulated one agent at a time (`agents = "individual"`).
 
-An agent mechanism is a population of identical molecules (pumps; voltage-gated channels
-follow the same pattern) with a set of states and transitions between them. By default
+An agent mechanism is a population of identical molecules (pumps, voltage-gated channels)
+with a set of states and transitions between them. By default
 (`agents = "counts"`) the state vector holds the number of agents in each state and a
 transition's propensity is that count times the per-agent rate: exact in distribution for
 identical agents, and what the noise studies need. With `agents = "individual"` each of the
@@ -15,11 +15,24 @@ the counts mode.
 
 Layout (model.py): the counts per state (and the blocked count) come first as in the counts
 mode; the agents' slots follow, agent k's state i at `agent_slots[k, i]`; a blocked agent
-(ouabain) has all its slots at 0.
+(ouabain) has all its slots at 0. A channel's gating blocks are its only per-agent
+transitions: its conduction pair stays one pair on the counts (it reads the open-state
+count, which every agent's opening and closing moves), so currents and effluxes are
+computed exactly as in the counts mode.
 
 Cost: every agent's transitions read the membrane potential, so an event that moves charge
-recomputes the propensities of all 2 x steps x N agent transitions, and the dependency graph
-holds (2 x steps x N)^2 entries: O(N) per event and O(N^2) memory. Hence MAX_AGENTS.
+recomputes the propensities of all 2 x steps x N agent transitions. Every pump step moves
+charge or reads V, so the pumps' dependency graph holds (2 x steps x N)^2 entries: O(N) per
+event and O(N^2) memory. Channel gating moves no charge, so only the conduction pair depends
+on all 2 x edges x N gating transitions (O(N) memory; O(1) per gating event, O(N) per
+conduction event on a free membrane, O(1) under clamp). The same MAX_AGENTS holds for both:
+the per-event cost of conduction on a free membrane (5120 propensities for 256 m^3h
+channels) is the pumps' (2048 transitions' and the potential), and a single-channel record
+needs a few channels, not thousands.
+
+Per-agent output (replicate.py): a pump's firings of its Na+ step; a channel's openings
+and open time, from the firing log (dwell.py), which is why individual channels, like dwell
+times, are not run with random_streams = 'per_transition'.
 
 Thermodynamics: agents are now distinguishable, so their free energy is sum_k g_{s(k)}
 without the k_B T ln(m_i!) of the counts (ledger.py), and each firing's entropy production
@@ -98,6 +111,10 @@ def check(src, pre, t, mspec, sc):
     if t.get("record_dwell_times") and sc.get("random_streams") == "per_transition":
         raise InputError(src, f"{pre}.record_dwell_times", "not recorded with "
                          "random_streams = 'per_transition'")
+    if t["type"] == "hh_channel" and sc.get("random_streams") == "per_transition":
+        raise InputError(src, f"{pre}.agents", "individual channels' openings and open "
+                         "times come from the firing log, which random_streams = "
+                         "'per_transition' does not keep")
 
 
 def assign(mech, x):

@@ -41,11 +41,18 @@ like the metabolic pool's own transitions: channel states do not enter G, the ga
 transitions' entropy production k_B ln(a_f(x)/a_b(x')) is reported per mechanism
 (`{name}.gating_entropy_J_per_K`) but not in thermo.entropy_production_J_per_K, and
 G(t) - G(0) = W - T S_prod closes on the ions alone.
+
+`agents = "individual"` (agents.py): each channel gets its own 0/1 state slots and its own
+block of gating pairs with the same rows, each jump also moving the counts per state that
+conduction and the output read; per channel, its openings and open time (replicate.py) and,
+with `record_dwell_times`, every dwell (dwell.py). Distinguishable channels' gating entropy
+has no multinomial coefficient: under clamp it telescopes to sum_i dm_i ln p_i.
 """
 import math
 
 import numpy as np
 
+from . import agents
 from .constants import F, R
 from .leak import ghk_factor
 from .numba_conf import leaf
@@ -63,7 +70,8 @@ PARAMS = {
     "q10": (1.3, "temperature coefficient of the single-channel permeability"),
     "q10_gating": (3.0, "temperature coefficient of the gating rates (HH 1952: 3)"),
 }
-PARAM_TYPES = {"gates": str, "species": str}
+PARAMS.update(agents.PARAMS)  # counts per gating state or one channel at a time (agents.py)
+PARAM_TYPES = {"gates": str, "species": str, **agents.PARAM_TYPES}
 
 # rate-function codes (the kernel's switch): (alpha, beta) of one gate
 HH_M, HH_H, HH_N, PR_M, PR_H, PR_N = range(6)

@@ -9,7 +9,9 @@ float parameters, a row of index parameters, and a sparse stoichiometry over x t
 clamped indices (baths and clamped species keep their counts).
 
 A voltage-gated channel population (channels.py) adds its gating-state counts (contiguous,
-like a pump's), with gating pairs 20/21 between them and one conduction pair 22/23.
+like a pump's), with gating pairs 20/21 between them and one conduction pair 22/23; with
+`agents = "individual"` each channel's 0/1 state slots follow, with a block of gating pairs
+of its own (agents.py), and conduction still reads the open-state count.
 
 A metabolic pool (metabolism.py) adds no state slots: its species are ordinary species
 of the cell's compartment (charge 0), moved by the pool's transitions and by the ATP step
@@ -67,6 +69,7 @@ class Mechanism:
         self.reservoir = []
         self.states_in_ledger = True
         self.blocked = None
+        self.open_state = None  # channels: index of the conducting state in self.states
         self.n_agents = 0
         self.pool_compartment = None  # metabolism: the compartment holding the pool
 
@@ -100,8 +103,11 @@ class Model:
                 m.n_agents = agents.population(m.spec, d["membranes"][m.spec["membrane"]])
                 nagent += pump.N_STATES + 1 + agents.n_slots(m.spec, m.n_agents,
                                                              pump.N_STATES)
-        nagent += sum(len(channels.scheme(m.spec["gates"])[0]) for m in self.mechs
-                      if m.type == channels.TYPE)
+            elif m.type == channels.TYPE:
+                m.n_agents = channels.n_channels(
+                    m.spec, d["membranes"][m.spec["membrane"]]["area_um2"])
+                k = len(channels.scheme(m.spec["gates"])[0])
+                nagent += k + agents.n_slots(m.spec, m.n_agents, k)
         self.nx = nx = nion + nagent
         self.inv_nvol = np.zeros(nx)
         self.z = np.zeros(nx)
@@ -267,17 +273,27 @@ class Model:
                 next_agent += len(names)
                 mech.states, mech.state_names = states, names
                 mech.states_in_ledger = False
-                mech.n_agents = channels.n_channels(spec, mspec["area_um2"])
+                mech.open_state = open_k
+                # one block of gating pairs on the counts, or one per channel (agents.py)
+                blocks = agents.blocks(mech, len(names), next_agent)
+                next_agent += agents.n_slots(spec, mech.n_agents, len(names))
                 t0 = len(kinds)
-                for a, b, *_ in edges:
-                    a, b = states[a], states[b]
-                    kinds += [KIND_GATE_FW, KIND_GATE_BW]
-                    src += [a, b]
-                    mem += [mi, mi]
-                    stoich += [{a: -1, b: 1}, {a: 1, b: -1}]
-                    prow += [np.zeros(NPAR), np.zeros(NPAR)]
-                    irow += [noii.copy(), noii.copy()]
-                    wk += [0, 0]
+                for agent, own in blocks:
+                    mech.blocks.append(len(kinds))
+                    for e_a, e_b, *_ in edges:
+                        a, b = own[e_a], own[e_b]
+                        fw = {a: -1, b: 1}
+                        if own is not states:  # an agent's jump moves the counts too
+                            fw.update({states[e_a]: -1, states[e_b]: 1})
+                            mech.agent_moves += [(len(kinds), agent, e_a, e_b),
+                                                 (len(kinds) + 1, agent, e_b, e_a)]
+                        kinds += [KIND_GATE_FW, KIND_GATE_BW]
+                        src += [a, b]
+                        mem += [mi, mi]
+                        stoich += [fw, {k: -v for k, v in fw.items()}]
+                        prow += [np.zeros(NPAR), np.zeros(NPAR)]
+                        irow += [noii.copy(), noii.copy()]
+                        wk += [0, 0]
                 mech.reservoir = list(range(t0, len(kinds)))
                 s = spec["species"]
                 i_in, i_out = self.idx(cin, s), self.idx(cout, s)
@@ -555,11 +571,12 @@ class Model:
             self.tr_p[j1, :cotransporter.N_PAR] = bw
         elif mech.type == channels.TYPE:
             _, _, edges = channels.scheme(spec["gates"])
-            for k, (p0, fn, beta) in enumerate(channels.gating_rows(spec, self.T, edges)):
-                j = mech.transitions[k]
-                self.tr_p[j, 0] = p0
-                self.tr_ii[j, channels.I_FN] = fn
-                self.tr_ii[j, channels.I_BETA] = beta
+            for b in mech.blocks:  # the counts' block, or each channel's (agents.py)
+                for k, (p0, fn, beta) in enumerate(channels.gating_rows(spec, self.T, edges)):
+                    j = b + k
+                    self.tr_p[j, 0] = p0
+                    self.tr_ii[j, channels.I_FN] = fn
+                    self.tr_ii[j, channels.I_BETA] = beta
             z = d["species"][spec["species"]]["charge"]
             rows = channels.conduction_rows(
                 spec, self.T, z, d["compartments"][mspec["inside"]]["volume_um3"],
@@ -625,6 +642,7 @@ class Model:
                 mi = self.mems.index(mech.spec["membrane"])
                 x[mech.states] = _largest_remainder(mech.n_agents, self.channel_occupancies(
                     mech, V[mi]))
+                agents.assign(mech, x)
         return x
 
     def channel_occupancies(self, mech, V):

@@ -132,7 +132,8 @@ class Columns:
             with np.errstate(invalid="ignore", divide="ignore"):
                 cols[f"{mech.name}.current_pA"] = (q - prev_q) / (t - prev_t) * E_CHARGE * 1e12
         for mech in m.mechs:
-            own = [j for j in mech.transitions if j not in mech.reservoir]
+            res = set(mech.reservoir)  # one gating block per channel agent: a set
+            own = [j for j in mech.transitions if j not in res]
             cols[f"{mech.name}.entropy_production_J_per_K"] = \
                 K_B * S[:, own].sum(axis=1) + \
                 (self.spikes[mech.name][3] if mech.name in self.spikes else 0.0)

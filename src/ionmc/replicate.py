@@ -191,8 +191,10 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
             writer.close()
     info = {"events_fired": fired, "method_events": int(method.events)}
     individual = any(m.agent_slots is not None for m in model.mechs)  # ssa only
-    side = {"agents": _agent_table(model, method.F, replicate) if individual else None,
-            "dwell_times": recorder.close() if recorder else None}
+    t_end = float(stops[-1]) if len(stops) else 0.0
+    dwell = recorder.close(t_end) if recorder else None  # first: it closes open dwells
+    side = {"agents": _agent_table(model, method.F, replicate, recorder, t_end)
+            if individual else None, "dwell_times": dwell}
     for kind, table in side.items():
         if table is None:
             continue
@@ -210,13 +212,27 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
     return None, info
 
 
-def _agent_table(model, F, replicate):
-    """Per individual agent at the end of the run: firings of its reference step (the
-    pump's Na+ step) forward and backward and their difference, the net cycles it made."""
+def _agent_table(model, F, replicate, recorder, t_end):
+    """Per individual agent at the end of the run. A pump: firings of its reference step
+    (the Na+ step) forward and backward and their difference, the net cycles it made. A
+    channel: what a single-channel record gives first, its number of openings (entries
+    into the conducting state), its total open time and the fraction of the run it was
+    open (its open probability; mean open time = open time / openings). Pumps and channels
+    in one scenario share the table, each with nulls in the other's columns."""
     rows = []
     for mech in model.mechs:
         if mech.agent_slots is None:
             continue  # counts per state: no agent to report
+        if mech.open_state is not None:
+            n, t_open = recorder.channel_record(mech)
+            rows.append(pa.table({
+                "replicate": np.full(len(n), replicate, np.int64),
+                "mechanism": [mech.name] * len(n),
+                "agent": np.arange(len(n), dtype=np.int64),
+                "openings": np.asarray(n, np.int64), "open_time_s": np.asarray(t_open),
+                "open_fraction": np.asarray(t_open) / t_end if t_end > 0 else
+                np.full(len(n), np.nan)}))
+            continue
         fw, bw = agents.turnover(mech, F)
         rows.append(pa.table({
             "replicate": np.full(len(fw), replicate, np.int64),
@@ -224,4 +240,4 @@ def _agent_table(model, F, replicate):
             "agent": np.arange(len(fw), dtype=np.int64),
             "forward": np.asarray(fw, np.int64), "backward": np.asarray(bw, np.int64),
             "turnover": np.asarray(fw - bw, np.int64)}))
-    return pa.concat_tables(rows)
+    return pa.concat_tables(rows, promote_options="default")
