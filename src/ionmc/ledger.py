@@ -41,13 +41,16 @@ and otherwise to `thermo.event_work_J` (an addition to DESIGN.md's columns, so t
 balance G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event - T S_prod closes on every run).
 With water flow (volume.py), lam follows the compartment volumes and the change of G when
 water moves at fixed counts is `thermo.water_work_J`, one more term of the balance.
+A current injection (injection.py) is driven from outside and produces no entropy; the
+work its stimulator does, the exact change of G per jump, is `thermo.stimulus_work_J`,
+another term of the balance.
 """
 import math
 
 import numpy as np
 from scipy.special import gammaln
 
-from . import buffer, cotransporter, metabolism, pump
+from . import buffer, cotransporter, injection, metabolism, pump
 from .constants import E_CHARGE, IONS_PER_MM_UM3, K_B, N_A, R
 
 ATP, CLAMP, BATH, EVENT = range(4)
@@ -55,6 +58,9 @@ WORK_COLUMNS = ("thermo.atp_work_J", "thermo.clamp_work_J", "thermo.bath_exchang
                 "thermo.event_work_J")
 #: with water flow on (volume.py): the change of G when volumes move at fixed counts
 WATER_COLUMN = "thermo.water_work_J"
+#: with current injections (injection.py): the work of the stimulator, the sum over its
+#: jumps of their exact change of G, which the kernels accumulate in VS
+STIM_COLUMN = "thermo.stimulus_work_J"
 
 
 def reference_counts(model, x):
@@ -119,6 +125,9 @@ class Ledger:
         for mech in model.mechs:
             if mech.type == metabolism.TYPE:
                 self.ion_tr[mech.transitions] = False
+        # injections' transitions: VS holds their dG (J), W_stim is its sum
+        self.stim_tr = np.array([j for mech in model.mechs if mech.type == injection.TYPE
+                                 for j in mech.transitions], np.int64)
         self.update(x0)
 
     # -- coefficients that change only at events ---------------------------------------
@@ -182,6 +191,8 @@ class Ledger:
                     assert mi == m.tr_mem[j] and not m.tr_wk[j], (j, mi)
                     c1[j, BATH] += ze
         self.c0, self.c1 = c0, c1
+        # an injection's ledger constants (references, bath potentials) in its rate rows
+        injection.ledger_rows(m, self.cref, self.kT, x)
 
     def _pump_state_energies(self, mech):
         """g_i from the rate constants at the reference concentrations and V = 0, with the
