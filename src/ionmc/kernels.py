@@ -166,7 +166,7 @@ def ledger_arg(j, x, V, mem, hdv, wk, P, II, inv_nvol):
     pump's ATP-booking step on a pool; wk[j] = 2, an ATP-driven transporter on a pool)
     dG_ATP (J/mol) of the pool at the firing; wk[j] = 3: 0, for a buffer in a compartment
     that is no membrane's inside and for a coupling, whose clamp and bath work need only
-    fixed potentials (scenario.py, ledger.py); wk[j] = 4: the exact change of G (J) of an
+    fixed potentials (scenario.py, ledger.py); wk[j] = 4: the exact change of G (k_B T) of an
     injection's jump, the stimulator's work (injection.py). So W_ATP uses the dG_ATP the
     rates used (DESIGN.md section 3)."""
     if wk[j] == 0:

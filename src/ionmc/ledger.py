@@ -59,7 +59,7 @@ WORK_COLUMNS = ("thermo.atp_work_J", "thermo.clamp_work_J", "thermo.bath_exchang
 #: with water flow on (volume.py): the change of G when volumes move at fixed counts
 WATER_COLUMN = "thermo.water_work_J"
 #: with current injections (injection.py): the work of the stimulator, the sum over its
-#: jumps of their exact change of G, which the kernels accumulate in VS
+#: jumps of their exact change of G, which the kernels accumulate in VS (in k_B T)
 STIM_COLUMN = "thermo.stimulus_work_J"
 
 
@@ -114,8 +114,10 @@ def reference_counts(model, x):
 
 
 class Ledger:
-    def __init__(self, model, x0):
+    def __init__(self, model, x0, continuous=False):
+        """`continuous`: the method is the ODE (injection.ledger_rows)."""
         self.model = model
+        self.continuous = continuous
         self.kT = K_B * model.T
         self.lam, self.mask = reference_counts(model, np.asarray(x0, float))
         self.ion_idx = np.nonzero(self.mask & (self.lam > 0))[0]
@@ -192,7 +194,7 @@ class Ledger:
                     c1[j, BATH] += ze
         self.c0, self.c1 = c0, c1
         # an injection's ledger constants (references, bath potentials) in its rate rows
-        injection.ledger_rows(m, self.cref, self.kT, x)
+        injection.ledger_rows(m, self.cref, self.kT, x, self.continuous)
 
     def _pump_state_energies(self, mech):
         """g_i from the rate constants at the reference concentrations and V = 0, with the

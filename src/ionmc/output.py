@@ -18,7 +18,7 @@ class Columns:
     def __init__(self, model, integer, x0):
         self.model = model
         self.integer = integer
-        self.ledger = Ledger(model, x0)
+        self.ledger = Ledger(model, x0, continuous=not integer)
         m = model
         self.eff = []  # (mechanism, species, vector over transitions)
         for mech in m.mechs:
@@ -76,9 +76,10 @@ class Columns:
         if len(X):
             self.W = W[-1].copy()
             self.last_F, self.last_VS = Ff[-1].copy(), np.asarray(VS[-1], float).copy()
-        # injections: VS holds the sum of their jumps' dG, the stimulator's work (ledger.py)
+        # injections: VS holds the sum of their jumps' dG / k_B T, the stimulator's work
         stim_tr = self.ledger.stim_tr
-        W_stim = np.asarray(VS, float)[:, stim_tr].sum(axis=1) if len(stim_tr) else None
+        W_stim = self.ledger.kT * np.asarray(VS, float)[:, stim_tr].sum(axis=1) \
+            if len(stim_tr) else None
         if keep is not None:
             times, X, Xf, F, Ff, S, W = (np.asarray(a)[keep] for a in (times, X, Xf, F, Ff, S, W))
             if W_stim is not None:
