@@ -349,3 +349,28 @@ def test_a_species_absent_everywhere_it_can_go_is_refused(tmp_path):
     data["mechanisms"][0]["species"] = "D"
     with pytest.raises(InputError, match="no reference concentration"):
         run(validate(data, sc.source))
+
+
+def test_current_step_scenario_from_the_command_line(tmp_path):
+    """The built-in current_step (resting_neuron, 100 pA of K+ from an electrode from 5 s):
+    `ionmc energetics` predicts the step's depolarisation through the input resistance
+    (100 pA x 200 MOhm = 20 mV), and `ionmc run` shows it half a second into the step,
+    before K+ piles up in the ECS (within 2 mV; the injected count within 4 SE)."""
+    from ionmc.cli import main
+    from ionmc.energetics import energetics
+    import pandas as pd
+
+    b = energetics(load_scenario("current_step"))["membranes"]["soma"]
+    assert b["injected_current_pA"] == 0.0
+    assert b["injection_peak_pA"] == pytest.approx(100.0)
+    assert b["injection_dV_mV"] == pytest.approx(100e-12 * b["input_resistance_MOhm"] * 1e9)
+    out = tmp_path / "out"
+    assert main(["run", "current_step", "-o", str(out), "--duration", "5.5"]) == 0
+    df = pd.read_parquet(out / "timeseries")
+    v = df.set_index("time_s")["soma.V_mV"]
+    dv = v.loc[5.5] - v.loc[5.0]
+    assert abs(dv - b["injection_dV_mV"]) < 2.0
+    n = df["electrode.forward"].iloc[-1]
+    mu = 100e-12 * 0.5 / E_CHARGE
+    assert abs(n - mu) < 4 * math.sqrt(mu)
+    assert df["electrode.current_pA"].iloc[-1] == pytest.approx(-100.0, rel=1e-3)

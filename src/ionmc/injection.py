@@ -115,6 +115,27 @@ def flux(spec, z):
     return f
 
 
+def current_into(spec, z, comp):
+    """Electric current (A) the injection carries into compartment `comp` (0 if neither
+    side)."""
+    q = z * E_CHARGE * flux(spec, z)
+    return q if spec["compartment"] == comp else -q if spec["from"] == comp else 0.0
+
+
+def schedule(name, spec, z, comp, events):
+    """[(time, current into `comp` in A)] at t = 0 and after each event that sets the
+    injection (for `ionmc energetics`)."""
+    s = dict(spec)
+    out = [(0.0, current_into(s, z, comp))]
+    for e in events:
+        keys = {k.split(".")[2]: v for k, v in e["set"].items()
+                if k.startswith(f"mechanisms.{name}.")}
+        if keys:
+            s.update({k: float(v) for k, v in keys.items()})
+            out.append((float(e["at_s"]), current_into(s, z, comp)))
+    return out
+
+
 def transitions(model, mech, noii):
     """The pair's (kinds, sources, membranes, stoichiometries, index rows) as lists, the
     forward moving one ion from `from` into `compartment`; sets the mechanism's output
