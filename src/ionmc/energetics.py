@@ -30,7 +30,7 @@ import math
 
 from scipy.optimize import brentq
 
-from . import activity, cotransporter, injection, kir, leak, metabolism, pump
+from . import activity, channels, cotransporter, injection, kir, leak, metabolism, pump
 from .closed_forms import ghk_current, nernst
 from .constants import E_CHARGE, F, R
 
@@ -40,7 +40,9 @@ _KJ = 1e-3
 
 def _leak_current(model, mi, x, V):
     """Net outward current (A) of the membrane's leaks (and Kir channels) at potential V,
-    per species."""
+    per species; with them the voltage-gated channels at their steady-state open
+    probability at V (so the resting budget counts their window currents, and slopes
+    are steady-state slopes)."""
     d = model.scenario.data
     mspec = d["membranes"][model.mems[mi]]
     per = {}
@@ -55,11 +57,14 @@ def _leak_current(model, mi, x, V):
                 per[s] = per.get(s, 0.0) + kir.net_current(
                     spec, d["species"][s]["charge"], model.T, mspec["area_um2"], cin, cout, V)
             continue
-        if mech.type != leak.TYPE or spec["membrane"] != model.mems[mi]:
+        if mech.type not in (leak.TYPE, channels.TYPE) or spec["membrane"] != model.mems[mi]:
             continue
         s = spec["species"]
         z = d["species"][s]["charge"]
-        P = spec["permeability_cm_per_s"] * spec["q10"] ** ((model.T - 310.0) / 10.0)
+        if mech.type == channels.TYPE:
+            P = channels.mean_permeability_cm_per_s(spec, mspec["area_um2"], V, model.T)
+        else:
+            P = spec["permeability_cm_per_s"] * spec["q10"] ** ((model.T - 310.0) / 10.0)
         cin = _conc(model, x, mspec["inside"], s)
         cout = _conc(model, x, mspec["outside"], s)
         per[s] = per.get(s, 0.0) + ghk_current(P, mspec["area_um2"], z, cin, cout, V, model.T)

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .channels import rate as channel_rate
 from .constants import E_CHARGE
 from .buffer import rate as buffer_rate
 from .cotransporter import dG_ATP_mid, rate as cotransport_rate
@@ -43,6 +44,11 @@ KIND_BUF_BW = 15
 # couplings (coupling.py): one pair per species, forward = first -> second compartment
 KIND_COUPLE_FW = 18
 KIND_COUPLE_BW = 19
+# voltage-gated channels (channels.py): gating pairs, then one conduction pair (out, in)
+KIND_GATE_FW = 20
+KIND_GATE_BW = 21
+KIND_CHAN_OUT = 22
+KIND_CHAN_IN = 23
 # inward-rectifier K+ channels (kir.py): forward = outward
 KIND_KIR_OUT = 24
 KIND_KIR_IN = 25
@@ -84,6 +90,8 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
             return kir_rate(j, kind == KIND_KIR_OUT, x, V[mem_[j]] + hdv_[j], P, II, inv_nvol)
         if kind == KIND_BUF_FW or kind == KIND_BUF_BW:  # buffers read no potential
             return buffer_rate(j, kind == KIND_BUF_BW, x, P, II)
+        if KIND_GATE_FW <= kind <= KIND_CHAN_IN:
+            return channel_rate(j, kind, x, V[mem_[j]] + hdv_[j], src_, P, II)
         if kind == KIND_INJ_FW or kind == KIND_INJ_BW:  # a set rate: no potential
             return injection_rate(j, x, P, II)
         return cotransport_rate(j, x, V[mem_[j]] + hdv_[j], P, II, inv_nvol)

@@ -22,6 +22,9 @@ A metabolic pool (metabolism.py) is a chemical reservoir outside this ledger (DE
 section 1): its species do not enter G_ion, its own transitions' entropy production is
 reported per mechanism but not in the total, and a pump on a pool books W_ATP with the
 pool's dG_ATP at each firing (the kernels sum it per transition where they sum V_mid).
+Voltage-gated channels' gating is such a reservoir too (channels.py): their states are
+not in G and their gating transitions' entropy production is reported per mechanism only;
+their conduction is an ordinary electrodiffusive move inside the ledger.
 
 Chemical reactions (buffer.py, Ca + B <-> CaB inside a compartment): G_ion alone is a
 state function for transport, where every species keeps its identity and its reference
@@ -127,7 +130,8 @@ class Ledger:
         for mech in model.mechs:
             if mech.type == metabolism.TYPE:
                 self.ion_tr[mech.transitions] = False
-        # injections' transitions: VS holds their dG (J), W_stim is its sum
+            self.ion_tr[mech.reservoir] = False  # channel gating (channels.py)
+        # injections' transitions: VS holds their dG (k_B T), W_stim its sum times k_B T
         self.stim_tr = np.array([j for mech in model.mechs if mech.type == injection.TYPE
                                  for j in mech.transitions], np.int64)
         self.update(x0)
@@ -238,7 +242,7 @@ class Ledger:
         g_cap = 0.5 * (V * V) @ m.mem_C
         g = g_ion + g_cap + X @ self.g_chem
         for mech in m.mechs:
-            if mech.states:
+            if mech.states and mech.states_in_ledger:
                 s = X[:, mech.states]
                 g = g + s @ self.g[mech.states]
                 if mech.agent_slots is None:  # indistinguishable agents (agents.py)

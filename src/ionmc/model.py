@@ -8,14 +8,17 @@ unidirectional: each reversible step is a forward/backward pair. A transition ha
 float parameters, a row of index parameters, and a sparse stoichiometry over x that omits
 clamped indices (baths and clamped species keep their counts).
 
+A voltage-gated channel population (channels.py) adds its gating-state counts (contiguous,
+like a pump's), with gating pairs 20/21 between them and one conduction pair 22/23.
+
 A metabolic pool (metabolism.py) adds no state slots: its species are ordinary species
 of the cell's compartment (charge 0), moved by the pool's transitions and by the ATP step
 of the pumps on the same compartment.
 """
 import numpy as np
 
-from . import activity, agents, buffer, cotransporter, coupling, injection, kir, leak, \
-    metabolism, pump
+from . import activity, agents, buffer, channels, cotransporter, coupling, injection, kir, \
+    leak, metabolism, pump
 from .constants import CM_TO_M, E_CHARGE, F, IONS_PER_MM_UM3, R, UF_PER_CM2_TO_F_PER_M2, \
     UM2_TO_M2, UM3_TO_M3
 from .errors import InputError
@@ -29,6 +32,7 @@ KIND_OX_FW, KIND_OX_BW, KIND_O2_OUT, KIND_O2_IN, KIND_LOAD_FW, KIND_LOAD_BW, KIN
 KIND_COTR_FW, KIND_COTR_BW = 12, 13
 KIND_BUF_FW, KIND_BUF_BW = 14, 15
 KIND_COUPLE_FW, KIND_COUPLE_BW = 18, 19
+KIND_GATE_FW, KIND_GATE_BW, KIND_CHAN_OUT, KIND_CHAN_IN = 20, 21, 22, 23
 KIND_KIR_OUT, KIND_KIR_IN = 24, 25
 KIND_INJ_FW, KIND_INJ_BW = 26, 27
 NPAR = max(pump.N_PAR, 6, cotransporter.N_PAR, coupling.N_PAR, kir.N_PAR, injection.N_PAR)
@@ -54,13 +58,21 @@ class Mechanism:
         self.transitions = []   # global transition indices
         self.ref = (None, None)  # (forward, backward) reference transition
         self.efflux = {}        # species -> {transition: ions moved inside -> outside}
-        self.states = []        # agent state indices (pumps): counts per state
+        self.states = []        # agent state indices (pumps, channels), contiguous
         self.agent_slots = None  # agents = "individual": (agent, state) -> index (agents.py)
         self.blocks = []        # first transition of each block (one per agent, or one)
         self.agent_moves = []   # individual agents: (transition, agent, from, to) states
+        self.state_names = None  # labels of the states in output columns (default P1, P2..)
+        # transitions driven by a reservoir outside the ion ledger (channel gating) and
+        # whether the states' free energy enters G (pumps yes, channels no: channels.py)
+        self.reservoir = []
+        self.states_in_ledger = True
         self.blocked = None
         self.n_agents = 0
         self.pool_compartment = None  # metabolism: the compartment holding the pool
+
+    def state_label(self, k):
+        return self.state_names[k] if self.state_names else f"P{k + 1}"
 
 
 class Model:
@@ -89,6 +101,8 @@ class Model:
                 m.n_agents = agents.population(m.spec, d["membranes"][m.spec["membrane"]])
                 nagent += pump.N_STATES + 1 + agents.n_slots(m.spec, m.n_agents,
                                                              pump.N_STATES)
+        nagent += sum(len(channels.scheme(m.spec["gates"])[0]) for m in self.mechs
+                      if m.type == channels.TYPE)
         self.nx = nx = nion + nagent
         self.inv_nvol = np.zeros(nx)
         self.z = np.zeros(nx)
@@ -263,6 +277,39 @@ class Model:
                 ref = [(b + 2, b + 3) for b in mech.blocks]
                 mech.ref = ref[0] if mech.agent_slots is None else \
                     (tuple(list(r) for r in zip(*ref)) or ([], []))
+            elif mech.type == channels.TYPE:
+                names, open_k, edges = channels.scheme(spec["gates"])
+                states = list(range(next_agent, next_agent + len(names)))
+                next_agent += len(names)
+                mech.states, mech.state_names = states, names
+                mech.states_in_ledger = False
+                mech.n_agents = channels.n_channels(spec, mspec["area_um2"])
+                t0 = len(kinds)
+                for a, b, *_ in edges:
+                    a, b = states[a], states[b]
+                    kinds += [KIND_GATE_FW, KIND_GATE_BW]
+                    src += [a, b]
+                    mem += [mi, mi]
+                    stoich += [{a: -1, b: 1}, {a: 1, b: -1}]
+                    prow += [np.zeros(NPAR), np.zeros(NPAR)]
+                    irow += [noii.copy(), noii.copy()]
+                    wk += [0, 0]
+                mech.reservoir = list(range(t0, len(kinds)))
+                s = spec["species"]
+                i_in, i_out = self.idx(cin, s), self.idx(cout, s)
+                j = len(kinds)
+                kinds += [KIND_CHAN_OUT, KIND_CHAN_IN]
+                src += [i_in, i_out]
+                mem += [mi, mi]
+                stoich += [{i_in: -1, i_out: +1}, {i_in: +1, i_out: -1}]
+                prow += [np.zeros(NPAR), np.zeros(NPAR)]
+                r = noii.copy()
+                r[channels.I_OPEN] = states[open_k]
+                irow += [r, r.copy()]
+                wk += [0, 0]
+                mech.transitions = list(range(t0, len(kinds)))
+                mech.ref = (j, j + 1)
+                mech.efflux = {s: {j: 1, j + 1: -1}}
             elif mech.type == kir.TYPE:
                 s = spec["species"]
                 i_in, i_out = self.idx(cin, s), self.idx(cout, s)
@@ -428,6 +475,11 @@ class Model:
                 r |= {("x", int(i)) for i in self.tr_ii[j, :4]}
                 r |= {("x", int(i)) for i in self.tr_ii[j, 5:8] if i >= 0}
                 r.add(("V", int(self.tr_mem[j])))
+            elif self.tr_kind[j] in (KIND_CHAN_OUT, KIND_CHAN_IN):  # and the open count
+                r.add(("x", int(self.tr_ii[j, channels.I_OPEN])))
+                r.add(("V", int(self.tr_mem[j])))
+            elif self.tr_kind[j] in (KIND_GATE_FW, KIND_GATE_BW):
+                r.add(("V", int(self.tr_mem[j])))
             elif self.tr_kind[j] in (KIND_INJ_FW, KIND_INJ_BW):  # its source's count alone
                 pass
             elif self.tr_kind[j] in (KIND_BUF_FW, KIND_BUF_BW):  # ligand and free site, not V
@@ -524,6 +576,19 @@ class Model:
             j0, j1 = mech.transitions
             self.tr_p[j0, :cotransporter.N_PAR] = fw
             self.tr_p[j1, :cotransporter.N_PAR] = bw
+        elif mech.type == channels.TYPE:
+            _, _, edges = channels.scheme(spec["gates"])
+            for k, (p0, fn, beta) in enumerate(channels.gating_rows(spec, self.T, edges)):
+                j = mech.transitions[k]
+                self.tr_p[j, 0] = p0
+                self.tr_ii[j, channels.I_FN] = fn
+                self.tr_ii[j, channels.I_BETA] = beta
+            z = d["species"][spec["species"]]["charge"]
+            rows = channels.conduction_rows(
+                spec, self.T, z, d["compartments"][mspec["inside"]]["volume_um3"],
+                d["compartments"][mspec["outside"]]["volume_um3"])
+            for j, row in zip(mech.transitions[-2:], rows):
+                self.tr_p[j, :2] = row
         elif mech.type == metabolism.TYPE:
             vol = d["compartments"][mspec["inside"]]["volume_um3"]
             rows = metabolism.rows(spec, self.T, vol, mspec["area_um2"])
@@ -577,7 +642,18 @@ class Model:
         for mech in self.mechs:
             if mech.type == pump.TYPE:
                 self._place_pumps(mech, x)
+        V = self.voltages(x)
+        for mech in self.mechs:
+            if mech.type == channels.TYPE:  # at the stationary occupancies of V(0)
+                mi = self.mems.index(mech.spec["membrane"])
+                x[mech.states] = _largest_remainder(mech.n_agents, self.channel_occupancies(
+                    mech, V[mi]))
         return x
+
+    def channel_occupancies(self, mech, V):
+        """Stationary probabilities of a channel population's states at V (volts)."""
+        spec = mech.spec
+        return channels.occupancies(spec["gates"], V, self.T, spec["q10_gating"])
 
     def _place_pumps(self, mech, x):
         nblocked = int(round(mech.spec["block_fraction"] * mech.n_agents))

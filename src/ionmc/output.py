@@ -138,12 +138,16 @@ class Columns:
             with np.errstate(invalid="ignore", divide="ignore"):
                 cols[f"{mech.name}.current_pA"] = (q - prev_q) / (t - prev_t) * E_CHARGE * 1e12
         for mech in m.mechs:
+            own = [j for j in mech.transitions if j not in mech.reservoir]
             cols[f"{mech.name}.entropy_production_J_per_K"] = \
-                K_B * S[:, mech.transitions].sum(axis=1) + \
+                K_B * S[:, own].sum(axis=1) + \
                 (self.spikes[mech.name][3] if mech.name in self.spikes else 0.0)
+            if mech.reservoir:  # outside the ion ledger (channels.py)
+                cols[f"{mech.name}.gating_entropy_J_per_K"] = \
+                    K_B * S[:, mech.reservoir].sum(axis=1)
         for mech in m.mechs:
             for k, i in enumerate(mech.states):
-                cols[f"{mech.name}.P{k + 1}.count"] = np.asarray(
+                cols[f"{mech.name}.{mech.state_label(k)}.count"] = np.asarray(
                     X[:, i] if self.integer else np.rint(Xf[:, i]), np.int64)
             if mech.blocked is not None:
                 cols[f"{mech.name}.blocked.count"] = np.asarray(

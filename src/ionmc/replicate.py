@@ -58,13 +58,15 @@ def initial_state(model, integer):
         return xs
     x = np.rint(xs).astype(np.int64)
     for mech in model.mechs:
-        if mech.type == pump.TYPE:  # keep each pump population's total exact
+        if mech.states:  # keep each agent population's (pumps, channels) total exact
             st = mech.states
-            active = mech.n_agents - int(model.x0[mech.blocked])
+            blocked = 0 if mech.blocked is None else int(model.x0[mech.blocked])
+            active = mech.n_agents - blocked
             tot = xs[st].sum()
             x[st] = _largest_remainder(active, xs[st] / tot if tot > 0 else
                                        np.full(len(st), 1.0 / len(st)))
-            x[mech.blocked] = model.x0[mech.blocked]
+            if mech.blocked is not None:
+                x[mech.blocked] = blocked
             agents.assign(mech, x)
     return x
 

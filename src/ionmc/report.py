@@ -114,7 +114,7 @@ class Figures:
                 st[model.idx(c, s)] = f"{c}.{s}.count"
         for mech in model.mechs:
             for k, i in enumerate(mech.states):
-                st[i] = f"{mech.name}.P{k + 1}.count"
+                st[i] = f"{mech.name}.{mech.state_label(k)}.count"
             if mech.blocked is not None:
                 st[mech.blocked] = f"{mech.name}.blocked.count"
         if any(col not in self.run.columns for col in st.values()):

@@ -591,6 +591,11 @@ def _check_mechanism(src, pre, t, species, comps=None):
 
         for key, msg in cotransporter.check(t, species):
             raise InputError(src, f"{pre}.{key}", msg)
+    if t["type"] == "hh_channel":
+        from . import channels
+
+        for key, msg in channels.check(t, species):
+            raise InputError(src, f"{pre}.{key}", msg)
     if "q10" in t and t["q10"] <= 0:
         raise InputError(src, f"{pre}.q10", "must be positive")
 
@@ -636,7 +641,9 @@ def _check_event_target(src, key, target, value, data):
                         (m["type"] == "injection" and parts[2] in ("compartment", "from")) or \
                         (m["type"] == "buffer" and parts[2] in
                          ("compartment", "ligand", "buffer_species", "bound_species")) or \
-                        (m["type"] == "metabolism" and parts[2] == "ATP_per_O2"):
+                        (m["type"] == "metabolism" and parts[2] == "ATP_per_O2") or \
+                        (m["type"] == "hh_channel" and parts[2] in ("gates",
+                                                                     "density_per_um2")):
                     raise InputError(src, key, f"{parts[2]!r} cannot change during a run")
                 if parts[2] not in m:
                     raise InputError(src, key, f"mechanism {parts[1]!r} has no parameter "
