@@ -70,11 +70,13 @@ def se_of_mean(x):
 
 def balance(df, T=310.0):
     """The ledger's balance recomputed from its columns (DESIGN.md section 3):
-    G(t) - G(0) - (W_ATP + W_clamp + W_bath + W_event - T S_prod), checked against the
+    G(t) - G(0) - (W_ATP + W_clamp + W_bath + W_event [+ W_stim] - T S_prod), checked against the
     run's own thermo.balance_residual_J. Returns (residual, largest of |G|, |W|, |T S|)."""
     G = df["thermo.free_energy_J"] - df["thermo.free_energy_J"].iloc[0]
     W = df["thermo.atp_work_J"] + df["thermo.clamp_work_J"] + df["thermo.bath_exchange_J"] \
         + df["thermo.event_work_J"]
+    if "thermo.stimulus_work_J" in df:  # current injections (injection.py)
+        W = W + df["thermo.stimulus_work_J"]
     TS = T * df["thermo.entropy_production_J_per_K"]
     resid = G - (W - TS)
     scale = max(np.abs(G).max(), np.abs(W).max(), np.abs(TS).max())

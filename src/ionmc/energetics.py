@@ -22,12 +22,15 @@ Choices (README, "ionmc energetics"):
   `ATP_per_O2` where it has one, else 5 (REFERENCES.md, "Energy budget": P/O ~2.5 per O
   atom); "o2_for_pumps_per_s" is the pumps' part. With a pool, the pump's dG_ATP is the
   pool's, dG0' + RT ln([ADP][Pi]/[ATP]).
+- Current injections (injection.py) into or out of a membrane's inside: the current now,
+  the largest (by magnitude, several injections summed) that the events set, and its
+  depolarisation through the slope input resistance at the initial concentrations.
 """
 import math
 
 from scipy.optimize import brentq
 
-from . import activity, channels, cotransporter, kir, leak, metabolism, pump
+from . import activity, channels, cotransporter, injection, kir, leak, metabolism, pump
 from .closed_forms import ghk_current, nernst
 from .constants import E_CHARGE, F, R
 
@@ -278,6 +281,22 @@ def membrane_budget(model, mi, x):
         out["pump_model_cycles_per_s"] = model_cycles
         out["pump_dG_ATP_kJ_per_mol"] = out.get("pool_dG_ATP_kJ_per_mol",
                                                 pumps[0].spec["dG_ATP_kJ_per_mol"])
+    # current injections into (or out of) the inside (injection.py): now, the largest the
+    # events set, and the depolarisation it gives through the slope resistance at these
+    # concentrations (leaks alone: the pump and the concentrations will move)
+    scheds = [injection.schedule(m.name, m.spec, model.charge[model.species.index(
+                  m.spec["species"])], mspec["inside"], d["events"])
+              for m in model.mechs if m.type == injection.TYPE
+              and mspec["inside"] in (m.spec["compartment"], m.spec["from"])]
+    if scheds:
+        # several injections add: at each time, the sum of each one's latest step
+        times = sorted({t for sch in scheds for t, _ in sch})
+        total = [sum([i for t2, i in sch if t2 <= t][-1] for sch in scheds) for t in times]
+        out["injected_current_pA"] = total[0] * 1e12
+        peak = max(total, key=abs)
+        out["injection_peak_pA"] = peak * 1e12
+        if g_slope > 0 and not model.mem_clamped[mi]:
+            out["injection_dV_mV"] = peak / g_slope * 1e3
     pf = mspec["water_permeability_um_per_s"]
     if pf > 0:  # osmotic water flow (volume.py): all species are osmolytes
         from .volume import V_W, Water
@@ -340,6 +359,9 @@ ROWS = [
     ("osmolarity_in_mM", "osmolarity inside (all species)", "mM"),
     ("osmolarity_out_mM", "osmolarity outside (all species)", "mM"),
     ("water_flux_um3_per_s", "osmotic water flow into the inside", "um^3/s"),
+    ("injected_current_pA", "injected current into the inside (now)", "pA"),
+    ("injection_peak_pA", "largest injected current the events set", "pA"),
+    ("injection_dV_mV", "its depolarisation through the slope resistance", "mV"),
 ]
 
 

@@ -14,6 +14,7 @@ from .constants import E_CHARGE
 from .buffer import rate as buffer_rate
 from .cotransporter import dG_ATP_mid, rate as cotransport_rate
 from .coupling import rate as coupling_rate
+from .injection import dG as injection_dG, rate as injection_rate
 from .kir import rate as kir_rate
 from .lattice import factor, index
 from .leak import ghk_factor
@@ -52,6 +53,9 @@ KIND_CHAN_IN = 23
 # inward-rectifier K+ channels (kir.py): forward = outward
 KIND_KIR_OUT = 24
 KIND_KIR_IN = 25
+# current injection (injection.py): forward = from -> compartment
+KIND_INJ_FW = 26
+KIND_INJ_BW = 27
 
 
 @leaf
@@ -89,6 +93,8 @@ def propensity(j, x, V, kind_, src_, mem_, hdv_, P, II, inv_nvol):
             return buffer_rate(j, kind == KIND_BUF_BW, x, P, II)
         if KIND_GATE_FW <= kind <= KIND_CHAN_IN:
             return channel_rate(j, kind, x, V[mem_[j]] + hdv_[j], src_, P, II)
+        if kind == KIND_INJ_FW or kind == KIND_INJ_BW:  # a set rate: no potential
+            return injection_rate(j, x, P, II)
         return cotransport_rate(j, x, V[mem_[j]] + hdv_[j], P, II, inv_nvol)
     if kind >= KIND_OX_FW:
         return _metabolic(j, kind, x, P, II, inv_nvol)
@@ -182,10 +188,13 @@ def ledger_arg(j, x, V, mem, hdv, wk, P, II, inv_nvol):
     pump's ATP-booking step on a pool; wk[j] = 2, an ATP-driven transporter on a pool)
     dG_ATP (J/mol) of the pool at the firing; wk[j] = 3: 0, for a buffer in a compartment
     that is no membrane's inside and for a coupling, whose clamp and bath work need only
-    fixed potentials (scenario.py, ledger.py). So W_ATP uses the dG_ATP the rates used
-    (DESIGN.md section 3)."""
+    fixed potentials (scenario.py, ledger.py); wk[j] = 4: the exact change of G (k_B T) of an
+    injection's jump, the stimulator's work (injection.py). So W_ATP uses the dG_ATP the
+    rates used (DESIGN.md section 3)."""
     if wk[j] == 0:
         return V[mem[j]] + hdv[j]
+    if wk[j] == 4:
+        return injection_dG(j, x, V, P, II, inv_nvol)
     if wk[j] == 2:
         return dG_ATP_mid(j, x, P, II, inv_nvol)
     if wk[j] == 3:

@@ -44,6 +44,9 @@ and otherwise to `thermo.event_work_J` (an addition to DESIGN.md's columns, so t
 balance G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event - T S_prod closes on every run).
 With water flow (volume.py), lam follows the compartment volumes and the change of G when
 water moves at fixed counts is `thermo.water_work_J`, one more term of the balance.
+A current injection (injection.py) is driven from outside and produces no entropy; the
+work its stimulator does, the exact change of G per jump, is `thermo.stimulus_work_J`,
+another term of the balance.
 """
 import math
 
@@ -51,7 +54,7 @@ import numba
 import numpy as np
 
 # numba_conf: imported for its cache directory
-from . import buffer, cotransporter, metabolism, numba_conf, pump  # noqa: F401
+from . import buffer, cotransporter, injection, metabolism, numba_conf, pump  # noqa: F401
 from .constants import E_CHARGE, IONS_PER_MM_UM3, K_B, N_A, R
 
 
@@ -66,6 +69,9 @@ WORK_COLUMNS = ("thermo.atp_work_J", "thermo.clamp_work_J", "thermo.bath_exchang
                 "thermo.event_work_J")
 #: with water flow on (volume.py): the change of G when volumes move at fixed counts
 WATER_COLUMN = "thermo.water_work_J"
+#: with current injections (injection.py): the work of the stimulator, the sum over its
+#: jumps of their exact change of G, which the kernels accumulate in VS (in k_B T)
+STIM_COLUMN = "thermo.stimulus_work_J"
 
 
 def reference_counts(model, x):
@@ -119,8 +125,10 @@ def reference_counts(model, x):
 
 
 class Ledger:
-    def __init__(self, model, x0):
+    def __init__(self, model, x0, continuous=False):
+        """`continuous`: the method is the ODE (injection.ledger_rows)."""
         self.model = model
+        self.continuous = continuous
         self.kT = K_B * model.T
         self.lam, self.mask = reference_counts(model, np.asarray(x0, float))
         self.ion_idx = np.nonzero(self.mask & (self.lam > 0))[0]
@@ -131,6 +139,9 @@ class Ledger:
             if mech.type == metabolism.TYPE:
                 self.ion_tr[mech.transitions] = False
             self.ion_tr[mech.reservoir] = False  # channel gating (channels.py)
+        # injections' transitions: VS holds their dG (k_B T), W_stim its sum times k_B T
+        self.stim_tr = np.array([j for mech in model.mechs if mech.type == injection.TYPE
+                                 for j in mech.transitions], np.int64)
         self.update(x0)
 
     # -- coefficients that change only at events ---------------------------------------
@@ -194,6 +205,8 @@ class Ledger:
                     assert mi == m.tr_mem[j] and not m.tr_wk[j], (j, mi)
                     c1[j, BATH] += ze
         self.c0, self.c1 = c0, c1
+        # an injection's ledger constants (references, bath potentials) in its rate rows
+        injection.ledger_rows(m, self.cref, self.kT, x, self.continuous)
 
     def _pump_state_energies(self, mech):
         """g_i from the rate constants at the reference concentrations and V = 0, with the

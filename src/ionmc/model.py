@@ -19,8 +19,8 @@ of the pumps on the same compartment.
 """
 import numpy as np
 
-from . import activity, agents, buffer, channels, cotransporter, coupling, kir, lattice, \
-    leak, metabolism, pump
+from . import activity, agents, buffer, channels, cotransporter, coupling, injection, kir, \
+    lattice, leak, metabolism, pump
 from .constants import CM_TO_M, E_CHARGE, F, IONS_PER_MM_UM3, R, UF_PER_CM2_TO_F_PER_M2, \
     UM2_TO_M2, UM3_TO_M3
 from .errors import InputError
@@ -36,7 +36,8 @@ KIND_BUF_FW, KIND_BUF_BW = 14, 15
 KIND_COUPLE_FW, KIND_COUPLE_BW = 18, 19
 KIND_GATE_FW, KIND_GATE_BW, KIND_CHAN_OUT, KIND_CHAN_IN = 20, 21, 22, 23
 KIND_KIR_OUT, KIND_KIR_IN = 24, 25
-NPAR = max(pump.N_PAR, 6, cotransporter.N_PAR, coupling.N_PAR, kir.N_PAR)
+KIND_INJ_FW, KIND_INJ_BW = 26, 27
+NPAR = max(pump.N_PAR, 6, cotransporter.N_PAR, coupling.N_PAR, kir.N_PAR, injection.N_PAR)
 NII = max(8, cotransporter.N_II)
 
 
@@ -192,6 +193,21 @@ class Model:
                     mech.efflux[s] = {j: 1, j + 1: -1}  # net first -> second
                 mech.transitions = list(range(t0, len(kinds)))
                 mech.ref = (t0, t0 + 1)
+                continue
+            if mech.type == injection.TYPE:  # between compartments or from an electrode
+                t0 = len(kinds)
+                s_, m_, st_, ii_ = injection.transitions(self, mech, noii)
+                kinds += [KIND_INJ_FW, KIND_INJ_BW]
+                src += s_
+                mem += m_
+                stoich += st_
+                prow += [np.zeros(NPAR), np.zeros(NPAR)]
+                irow += ii_
+                wk += [4, 4]  # the ledger sums each jump's dG (kernels.ledger_arg)
+                mech.transitions = [t0, t0 + 1]
+                mech.ref = (t0, t0 + 1)
+                # net efflux = out of `compartment`: a forward firing moves one ion in
+                mech.efflux = {mech.spec["species"]: {t0: -1, t0 + 1: 1}}
                 continue
             if mech.type == buffer.TYPE:
                 self._buffer_transitions(mech, kinds, src, mem, stoich, prow, irow, wk, noii)
@@ -480,6 +496,8 @@ class Model:
                 r.add(("V", int(self.tr_mem[j])))
             elif self.tr_kind[j] in (KIND_GATE_FW, KIND_GATE_BW):
                 r.add(("V", int(self.tr_mem[j])))
+            elif self.tr_kind[j] in (KIND_INJ_FW, KIND_INJ_BW):  # its source's count alone
+                pass
             elif self.tr_kind[j] in (KIND_BUF_FW, KIND_BUF_BW):  # ligand and free site, not V
                 r |= {("x", int(i)) for i in self.tr_ii[j, :3]}
             elif self.tr_kind[j] >= KIND_COTR_FW:  # every count it moves, and V
@@ -522,6 +540,11 @@ class Model:
                 j0, j1 = mech.transitions[2 * k:2 * k + 2]
                 self.tr_p[j0, :coupling.N_PAR] = fw
                 self.tr_p[j1, :coupling.N_PAR] = bw
+            return
+        if mech.type == injection.TYPE:
+            j0, j1 = mech.transitions
+            rates = injection.rates(spec, d["species"][spec["species"]]["charge"])
+            self.tr_p[[j0, j1], injection.P_RATE] = rates
             return
         if mech.type == buffer.TYPE:
             c = spec["compartment"]

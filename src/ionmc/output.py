@@ -11,14 +11,14 @@ import pyarrow as pa
 
 from . import activity, metabolism
 from .constants import E_CHARGE, IONS_PER_MM_UM3, K_B
-from .ledger import ATP, BATH, CLAMP, EVENT, WATER_COLUMN, WORK_COLUMNS, Ledger
+from .ledger import ATP, BATH, CLAMP, EVENT, STIM_COLUMN, WATER_COLUMN, WORK_COLUMNS, Ledger
 
 
 class Columns:
     def __init__(self, model, integer, x0):
         self.model = model
         self.integer = integer
-        self.ledger = Ledger(model, x0)
+        self.ledger = Ledger(model, x0, continuous=not integer)
         m = model
         self.eff = []  # (mechanism, species, vector over transitions)
         for mech in m.mechs:
@@ -76,8 +76,14 @@ class Columns:
         if len(X):
             self.W = W[-1].copy()
             self.last_F, self.last_VS = Ff[-1].copy(), np.asarray(VS[-1], float).copy()
+        # injections: VS holds the sum of their jumps' dG / k_B T, the stimulator's work
+        stim_tr = self.ledger.stim_tr
+        W_stim = self.ledger.kT * np.asarray(VS, float)[:, stim_tr].sum(axis=1) \
+            if len(stim_tr) else None
         if keep is not None:
             times, X, Xf, F, Ff, S, W = (np.asarray(a)[keep] for a in (times, X, Xf, F, Ff, S, W))
+            if W_stim is not None:
+                W_stim = W_stim[keep]
             if water is not None:
                 water = tuple(np.asarray(a)[keep] for a in water)
         n = len(times)
@@ -175,6 +181,9 @@ class Columns:
         for k, name in enumerate(WORK_COLUMNS):
             cols[name] = W[:, k]
         w_all = W.sum(axis=1)
+        if W_stim is not None:
+            cols[STIM_COLUMN] = W_stim
+            w_all = w_all + W_stim
         if water is not None:
             cols[WATER_COLUMN] = np.asarray(water[2], float)
             w_all = w_all + cols[WATER_COLUMN]

@@ -210,7 +210,8 @@ class Figures:
                    fJ * T)
         for col, lab in (("thermo.clamp_work_J", "clamp work"),
                          ("thermo.bath_exchange_J", "bath exchange"),
-                         ("thermo.water_work_J", "water work")):
+                         ("thermo.water_work_J", "water work"),
+                         ("thermo.stimulus_work_J", "stimulus work")):
             if col in self.run.columns and np.any(self.stat(col)["mean"].to_numpy() != 0):
                 self._line(axes[2], col, lab, None, fJ)
         axes[2].set_ylabel("fJ (cumulative)")
@@ -227,8 +228,11 @@ class Figures:
             self._events(ax)
             ax.set_xlabel("time (s)")
         caption = ("The ledger (DESIGN.md §3): G(t) − G(0) = W_ATP + W_clamp + W_bath − T·S_prod"
-                   + (" + W_water (volume.py)." if "thermo.water_work_J" in self.run.columns
-                      else ".") + self._band_note())
+                   + (" + W_water (volume.py)" if "thermo.water_work_J" in self.run.columns
+                      else "")
+                   + (" + W_stim (current injection, injection.py)"
+                      if "thermo.stimulus_work_J" in self.run.columns else "")
+                   + "." + self._band_note())
         if "thermo.balance_residual_J" in self.run.columns:
             res = self.stat("thermo.balance_residual_J")["mean"].abs().max()
             scale = max(self.stat("thermo.atp_work_J")["mean"].abs().max(),

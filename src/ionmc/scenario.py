@@ -438,6 +438,11 @@ def validate(raw, src, duration=None):
         _check_mechanism(src, pre, t, species, comps)
         if t["type"] == "coupling":
             _check_coupling_sides(src, pre, t, comps, mems)
+        if t["type"] == "injection":
+            from . import injection
+
+            for key, msg in injection.check(t, species, comps, mems):
+                raise InputError(src, f"{pre}.{key}", msg)
         if "agents" in t:
             agents.check(src, pre, t, mems[t["membrane"]], sc)
         mechs.append(t)
@@ -450,6 +455,14 @@ def validate(raw, src, duration=None):
                                  f"compartment {c!r} already has a metabolic pool "
                                  f"({pools[c]!r})")
             pools[c] = t["name"]
+    for t in mechs:  # a pool's species are outside the ion ledger (DESIGN.md section 1)
+        if t["type"] == "injection" and (t["compartment"] in pools or t["from"] in pools):
+            from .metabolism import CREATINE, POOL
+
+            if t["species"] in POOL + CREATINE:
+                raise InputError(src, f"mechanisms.{t['name']}.species",
+                                 f"{t['species']!r} belongs to a metabolic pool, outside "
+                                 "the ledger: not injectable")
     data["mechanisms"] = mechs
 
     events = []
@@ -533,6 +546,11 @@ def _check_mechanism(src, pre, t, species, comps=None):
         from . import coupling
 
         for key, msg in coupling.check(t, species, comps or {}):
+            raise InputError(src, f"{pre}.{key}", msg)
+    if t["type"] == "injection":
+        from . import injection
+
+        for key, msg in injection.check(t, species, comps or {}):
             raise InputError(src, f"{pre}.{key}", msg)
     if t["type"] == "kir":
         from . import kir
@@ -620,6 +638,7 @@ def _check_event_target(src, key, target, value, data):
                           "ATP_per_turnover")) or \
                         (m["type"] == "coupling" and parts[2] in
                          ("compartments", "D_um2_per_s")) or \
+                        (m["type"] == "injection" and parts[2] in ("compartment", "from")) or \
                         (m["type"] == "buffer" and parts[2] in
                          ("compartment", "ligand", "buffer_species", "bound_species")) or \
                         (m["type"] == "metabolism" and parts[2] == "ATP_per_O2") or \
