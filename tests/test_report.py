@@ -145,3 +145,21 @@ def test_report_shows_metabolism_when_the_run_has_a_pool(tmp_path):
     text = build(out).read_text()
     imgs = re.findall(r"<img alt='([^']+)'", text)
     assert imgs[-1] == "Metabolism" and "O2_supply_mM = 0.0" in text
+
+
+def test_nernst_lines_follow_the_volumes_under_water_flow(tmp_path):
+    # anoxic_swelling: the ECS loses ~60% of its water by 600 s, so E_K from the counts at
+    # the initial volumes would be ~28 mV off the one the concentrations give
+    from ionmc.constants import F, R
+    from ionmc.report import Figures
+
+    out = ionmc.run(make("anoxic_swelling", method="ode", dt=50.0), tmp_path / "s",
+                    workers=1, progress=False)
+    refs = Figures(analysis.open_run(out))._references(0)
+    df = pd.read_parquet(out / "timeseries")
+    last = df.iloc[-1]
+    assert refs["t"][-1] == last["time_s"]
+    assert last["ecs.volume_um3"] < 0.7 * df["ecs.volume_um3"].iloc[0]
+    e_k = R * 310.0 / F * np.log(last["ecs.K.mM"] / last["neuron.K.mM"]) * 1e3
+    # the counts are rounded under ode: 0.01 mV is ~4e-4 of a count ratio of ~1e9 ions
+    assert refs["nernst"]["K"][-1] == pytest.approx(e_k, abs=0.01)

@@ -123,10 +123,20 @@ class Figures:
         t_all = next(iter(means.values())).index.to_numpy()
         pick = np.unique(np.linspace(0, len(t_all) - 1, min(NREF, len(t_all))).astype(int))
         refs = {"t": t_all[pick], "nernst": {}, "ghk": []}
+        # with water flow the concentrations are the counts over the volumes of that time
+        vcols = [f"{c}.volume_um3" for c in model.comps]
+        water = None
+        if all(col in self.run.columns for col in vcols):
+            from .volume import Water
+
+            water = Water(model)
+            vols = [self.stat(col)["mean"] for col in vcols]
         for k in pick:
             x = np.zeros(model.nx)
             for i, m in means.items():
                 x[i] = m.iloc[k]
+            if water is not None:
+                water.apply(np.array([v.iloc[k] for v in vols]))
             b = membrane_budget(model, mi, x)
             for s, v in b["nernst_mV"].items():
                 refs["nernst"].setdefault(s, []).append(v)
