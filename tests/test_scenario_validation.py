@@ -38,6 +38,8 @@ CASES = [
      "at_s"),
     ("event unknown target", GOOD + '\n[[events]]\nat_s = 1.0\nset = { "mechanisms.pmp.block_fraction" = 1.0 }\n',
      "pmp"),
+    ("event sets a bad value", GOOD + '\n[[events]]\nat_s = 0.005\nset = { "mechanisms.K_leak.permeability_cm_per_s" = -1.0 }\n',
+     "events[0].set.mechanisms.K_leak.permeability_cm_per_s: must not be negative"),
     ("wrong type", GOOD.replace("Na = 15.0, K", 'Na = "fifteen", K'), "concentrations_mM.Na"),
     ("not TOML", "this is [not toml", "not valid TOML"),
     ("empty file", "", "empty"),

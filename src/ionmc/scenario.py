@@ -657,7 +657,9 @@ def _check_event_target(src, key, target, value, data):
                                                set()):
                         raise InputError(src, key, msg)
                     return
-                _check_mechanism(src, key, trial, data["species"], data["compartments"])
+                # its checks name the parameter after the prefix: the event's key without it
+                _check_mechanism(src, key[:-len(parts[2]) - 1], trial, data["species"],
+                                 data["compartments"])
                 return
         raise InputError(src, key, f"unknown mechanism {parts[1]!r}")
     if parts[0] == "compartments" and len(parts) == 4 and parts[2] == "concentrations_mM":
