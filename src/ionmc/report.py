@@ -175,8 +175,9 @@ class Figures:
         others = [m for m in mechs if m not in pumps]
         fig, axes = self._fig(3, ncols=3, h=3.2)
         for ax, group, title, unit in ((axes[0], pumps, "pump cycles", "net cycles/s"),
-                                       (axes[1], others, "net flux, inside → outside",
-                                        "ions/s")):
+                                       (axes[1], others,
+                                        "net forward firings (leak: inside → outside)",
+                                        "events/s")):
             for name in group:
                 f, b = self.stat(f"{name}.forward"), self.stat(f"{name}.backward")
                 net = (f["mean"] - b["mean"])
