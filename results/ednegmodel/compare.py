@@ -713,7 +713,7 @@ def main():
                    label=label + how)
     ax[0].axvspan(10, 20, color="C0", alpha=0.08)
     ax[0].set(xlabel="t (s)", ylabel="K+ ECS (mM)", title="K_o, 36 pA stimulus 10-20 s")
-    ax[0].set_ylim(3.45, 4.35)
+    ax[0].set_ylim(3.2, 6.5)
     ax[0].legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     ax[1].plot(refl.t_s, refl.Na_n, color="k", label="edNEG neuron Na")
     ax[1].plot(ion.t_s, ion.Na_n, color="C3", label="ionmc neuron Na")
@@ -731,7 +731,7 @@ def main():
         if ts <= 13.0:
             ax[3].axvline(ts, color="k", lw=0.5, ls=":")
     ax[3].set(xlabel="t (s)", ylabel="V_n (mV)",
-              title="neuron V, stimulus onset (dotted: edNEG's spike times)")
+              title="neuron V at the stimulus onset\n(dotted: edNEG's spike times)")
     ax[3].legend(fontsize=7, loc="lower right")
     q = ["Na_n", "K_n", "Cl_n", "Na_e", "K_e", "Cl_e", "Na_g", "K_g", "Cl_g", "Vm_n", "Vm_g"]
     sub = rt.set_index("quantity").loc[q]
