@@ -453,6 +453,25 @@ def derive_two_layer(r):
     return P, dens
 
 
+def two_layer_stimulus(rest_row, duration=30.0, record=CH_RECORD_S):
+    """Two layers under edNEG's stimulus: the injection of K+ from the somatic ECS into the
+    soma, and the soma's Na+ and K-DR channel agents on its own 616 um^2 membrane (leaks of
+    that layer lowered by their window permeability). Returns ionmc's output."""
+    P, d = derive_two_layer(rest_row)
+    st = layer_state(rest_row, "s")
+    specs = [dict(sp, membrane="neuron_m_s") for sp in channel_specs(st, A_M_UM2)]
+    for sp, ion in zip(specs, ("Na", "K")):
+        P["s", "n", ion] -= channels.mean_permeability_cm_per_s(sp, A_M_UM2,
+                                                                st["Vm_n"] * 1e-3, T)
+    raw = two_layer_dict(rest_row, P, d, duration=duration, record=record,
+                         start="steady_state", kir=have("kir"))
+    inj, ev = injection_spec(compartment="neuron_s", source="ecs_s")
+    raw["mechanisms"] += specs + [inj]
+    raw["events"] = ev
+    df, _ = simulate(validate(raw, "edneg-2layer-stim"))
+    return df
+
+
 def two_layer_rest(rest_row, write=True):
     """ionmc's two-layer fixed point (couplings between the layers) against edNEG's rest,
     per compartment; written to rest_table_2layer.md/.csv when `write`."""
