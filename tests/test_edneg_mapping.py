@@ -125,3 +125,54 @@ def test_transcribed_formulas_reproduce_ednegs_output(cmp):
         e_k = cmp.nernst_e(1, r["cK_sn_mM"], r["cK_se_mM"])
         j = cmp.G["DR"] * r["gate_n"] * (r["phi_msn_mV"] - e_k) / cmp.F_E
         assert j == pytest.approx(r["jK_gDR_sn"], rel=2e-5, abs=1e-15)
+
+
+def test_rest_with_channels_and_injection_off_is_a_fixed_point(cmp, rest_row):
+    """With the Pinsky-Rinzel Na+ and K-DR channel agents, the neuron's leaks lowered by
+    the channels' window permeability keep edNEG's rest a fixed point; the same scenario
+    without that correction is not (the window currents are 0.8% / 4.4% of the leaks)."""
+    _need("hh_channel")
+    _need("injection")
+    L, P, dens, flux, gs, cycles, cot = cmp.derive(rest_row, "flux")
+    specs, P_ch, window = cmp.with_channels(L, P)
+    inj, ev = cmp.injection_spec()
+    scale = 3 * cycles["n"]
+
+    def worst(Pn):
+        raw = cmp.scenario_dict(L, Pn, dens, duration=30.0, extra=specs + [inj], events=ev)
+        model = Model(validate(raw, "edneg-test"))
+        x = model.x0.astype(float)
+        # the ode's fixed point has the channels at their (non-integer) stationary
+        # occupancies; x0 rounds them to whole channels (~3 K-DR channels open at rest)
+        V = model.voltages(x)
+        for mech in model.mechs:
+            if mech.type == "hh_channel":
+                mi = model.mems.index(mech.spec["membrane"])
+                x[mech.states] = mech.n_agents * model.channel_occupancies(mech, V[mi])
+        dx = ode_rhs(x, model.nx, model.nu.astype(float), model.kernel_args())
+        return max(abs(dx[model.idx(c, s)]) for c in ("neuron", "ecs", "glia")
+                   for s in ("Na", "K", "Cl"))
+    assert worst(P_ch) < 1e-4 * scale
+    assert worst(P) > 1e-2 * scale
+    # channel counts are edNEG's total conductance on its 616 um^2 soma (30, 15 mS/cm^2)
+    n = {s["gates"]: s["density_per_um2"] * 2 * cmp.A_M_UM2 for s in specs}
+    assert n == pytest.approx({"pr_na": 12320.0, "pr_kdr": 9240.0})
+
+
+def test_injection_moves_ednegs_stimulus(cmp, rest_row):
+    """edNEG's 36 pA stimulus as an injection moves I/e K+ per second from the ECS into
+    the neuron (edNEG: dKdt_sn += I/F, dKdt_se -= I/F)."""
+    _need("injection")
+    L, P, dens, *_ = cmp.derive(rest_row, "flux")
+    inj, _ = cmp.injection_spec()
+
+    def dk(current):
+        raw = cmp.scenario_dict(L, P, dens, extra=[dict(inj, current_pA=current)])
+        model = Model(validate(raw, "edneg-test"))
+        dx = ode_rhs(model.x0.astype(float), model.nx, model.nu.astype(float),
+                     model.kernel_args())
+        return dx[model.idx("neuron", "K")], dx[model.idx("ecs", "K")]
+    (n1, e1), (n0, e0) = dk(cmp.STIM_PA), dk(0.0)
+    ions = cmp.STIM_PA * 1e-12 / 1.602176634e-19
+    assert n1 - n0 == pytest.approx(ions, rel=1e-9)
+    assert e1 - e0 == pytest.approx(-ions, rel=1e-9)

@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ionmc import simulate  # noqa: E402
-from ionmc import kernels, pump  # noqa: E402
+from ionmc import channels, kernels, pump  # noqa: E402
 from ionmc.closed_forms import ghk_fluxes  # noqa: E402
 from ionmc.constants import IONS_PER_MM_UM3, N_A  # noqa: E402
 from ionmc.model import Model  # noqa: E402
@@ -186,7 +186,7 @@ def ghk_slope_P(g_mS_cm2, z, ci, co, v_mV):
 
 
 def scenario_dict(rest, P, dens, method="ode", duration=300.0, record=1.0, start="given",
-                  spikes=None, kir=False):
+                  spikes=None, kir=False, extra=(), events=()):
     """The ionmc scenario (one layer) at edNEG's lumped resting state."""
     L = rest
     comp = {
@@ -220,13 +220,77 @@ def scenario_dict(rest, P, dens, method="ode", duration=300.0, record=1.0, start
     if spikes:
         mechs.append(dict({"type": "spike_train", "name": "stim", "membrane": "neuron_m"},
                           **spikes))
+    mechs.extend(extra)
     raw = {"scenario": {"name": "edneg_1layer", "temperature_K": T, "duration_s": duration,
                         "record_interval_s": record, "method": method, "seed": 7,
                         "start": start},
            "species": {"Na": {"charge": 1}, "K": {"charge": 1}, "Cl": {"charge": -1},
                        "Ca": {"charge": 2}, "X": {"charge": -1, "permeant": False}},
            "compartments": comp, "membranes": mem, "mechanisms": mechs}
+    if events:
+        raw["events"] = list(events)
     return raw
+
+
+# ---- channels as agents and edNEG's stimulus as an injection -------------------------------
+#: single-channel conductances (pS) for edNEG's soma g_Na and g_DR (action_potential's
+#: choice: 30 mS/cm^2 = 20 /um^2 x 15 pS, 15 mS/cm^2 = 15 /um^2 x 10 pS)
+GAMMA_PS = {"Na": 15.0, "DR": 10.0}
+#: where each channel's GHK chord conductance equals gamma (mid-spike, as action_potential)
+V_MATCH_MV = -20.0
+STIM_PA, STIM_ON, STIM_OFF = 36.0, 10.0, 20.0
+#: record interval of the run with channels (resolves a ~1 ms spike for the count)
+CH_RECORD_S = 5e-4
+
+
+def channel_specs(L, area_um2):
+    """edNEG's somatic Pinsky-Rinzel Na+ (m^2 h, 30 mS/cm^2) and delayed-rectifier K+ (n,
+    15 mS/cm^2) as `hh_channel` agents: as many channels as edNEG's total conductance on its
+    616 um^2 soma holds (12 320 and 9 240), spread over ionmc's membrane of `area_um2`, each
+    with the GHK permeability whose chord conductance at V_MATCH_MV and the resting
+    concentrations is gamma. q10 and q10_gating 1: edNEG's rates hold at its T."""
+    out = []
+    for name, fam, key, s in (("NaV", "pr_na", "Na", "Na"), ("KDR", "pr_kdr", "DR", "K")):
+        n = G[key] * 10.0 * A_M_UM2 / GAMMA_PS[key]      # 1 mS/cm^2 = 10 pS/um^2
+        p = channels.permeability_for_conductance(GAMMA_PS[key], 1, L[f"{s}_n"], L[f"{s}_e"],
+                                                  V_MATCH_MV * 1e-3, T)
+        out.append({"type": "hh_channel", "name": name, "membrane": "neuron_m", "gates": fam,
+                    "density_per_um2": n / area_um2,
+                    "single_channel_permeability_um3_per_s": p, "q10": 1.0,
+                    "q10_gating": 1.0})
+    return out
+
+
+def with_channels(L, P, area_um2=2 * A_M_UM2):
+    """Channel specs and the neuron's leaks lowered by the channels' resting (window)
+    permeability, so that the flux-matched rest stays a fixed point (as in
+    action_potential): at fixed concentrations and V a GHK flux is linear in P, so the
+    leak's P minus the channels' mean open permeability carries the same total flux."""
+    specs = channel_specs(L, area_um2)
+    P = dict(P)
+    window = {}
+    for spec, s in zip(specs, ("Na", "K")):
+        pw = channels.mean_permeability_cm_per_s(spec, area_um2, L["Vm_n"] * 1e-3, T)
+        window[s] = pw / P["n", s]
+        P["n", s] -= pw
+    return specs, P, window
+
+
+def injection_spec(current_pA=STIM_PA, on=STIM_ON, off=STIM_OFF, name="stim",
+                   compartment="neuron", source="ecs"):
+    """edNEG's stimulus: K+ moved from the ECS into the soma at I/F (its dKdt_sn += I/F,
+    dKdt_se -= I/F) as an `injection` switched on and off by two events."""
+    spec = {"type": "injection", "name": name, "species": "K", "compartment": compartment,
+            "from": source, "current_pA": 0.0}
+    key = f"mechanisms.{name}.current_pA"
+    return spec, [{"at_s": on, "set": {key: current_pA}}, {"at_s": off, "set": {key: 0.0}}]
+
+
+def count_spikes(t, v, t0=STIM_ON, t1=STIM_OFF + 0.5, level=-20.0):
+    """Upward crossings of `level` mV in (t0, t1] (the reference's spike criterion)."""
+    t, v = np.asarray(t), np.asarray(v)
+    up = (v[1:] >= level) & (v[:-1] < level) & (t[1:] > t0) & (t[1:] <= t1)
+    return int(up.sum())
 
 
 def net_rate_per_density(raw, mech_names):
@@ -387,6 +451,25 @@ def derive_two_layer(r):
         dens[L, "KCC2"] = r[f"j_kcc2_{L}n"] * J_TO_IONS / per["KCC2"]
         dens[L, "NKCC1"] = -r[f"j_nkcc1_{L}n"] * J_TO_IONS / per["NKCC1"]
     return P, dens
+
+
+def two_layer_stimulus(rest_row, duration=30.0, record=CH_RECORD_S):
+    """Two layers under edNEG's stimulus: the injection of K+ from the somatic ECS into the
+    soma, and the soma's Na+ and K-DR channel agents on its own 616 um^2 membrane (leaks of
+    that layer lowered by their window permeability). Returns ionmc's output."""
+    P, d = derive_two_layer(rest_row)
+    st = layer_state(rest_row, "s")
+    specs = [dict(sp, membrane="neuron_m_s") for sp in channel_specs(st, A_M_UM2)]
+    for sp, ion in zip(specs, ("Na", "K")):
+        P["s", "n", ion] -= channels.mean_permeability_cm_per_s(sp, A_M_UM2,
+                                                                st["Vm_n"] * 1e-3, T)
+    raw = two_layer_dict(rest_row, P, d, duration=duration, record=record,
+                         start="steady_state", kir=have("kir"))
+    inj, ev = injection_spec(compartment="neuron_s", source="ecs_s")
+    raw["mechanisms"] += specs + [inj]
+    raw["events"] = ev
+    df, _ = simulate(validate(raw, "edneg-2layer-stim"))
+    return df
 
 
 def two_layer_rest(rest_row, write=True):
@@ -587,14 +670,34 @@ def main():
             raw = scenario_dict(L, P, d, duration=30.0, record=0.02, spikes=spikes, kir=True)
             df, _ = simulate(validate(raw, "edneg-stim-kir"))
             runs[label + " + glial Kir"] = ionmc_lumped(df)
+    # the stimulus as edNEG has it (an injection of K+ from the ECS into the neuron), with
+    # the leaks alone and with the Pinsky-Rinzel Na+ and K-DR channels as agents
+    inj, ev = injection_spec()
+    nspk = {"edNEG (lumped)": summ["n_spikes_in_stim"]}
+    raw = scenario_dict(L, P, dens, duration=30.0, record=0.02, extra=[inj], events=ev)
+    df, _ = simulate(validate(raw, "edneg-inj"))
+    runs["ionmc, injection, leaks only"] = ionmc_lumped(df)
+    budgets["ionmc, injection, leaks only"] = k_budget_ionmc(df)
+    ch_specs, P_ch, window = with_channels(L, P)
+    raw = scenario_dict(L, P_ch, dens, duration=30.0, record=CH_RECORD_S,
+                        extra=ch_specs + [inj], events=ev)
+    df, _ = simulate(validate(raw, "edneg-inj-channels"))
+    lab = "ionmc, injection + Na, K-DR channels"
+    nspk[lab] = count_spikes(df.time_s, df["neuron_m.V_mV"])
+    runs[lab] = ionmc_lumped(df)
+    budgets[lab] = k_budget_ionmc(df)
+    ion_ch = runs[lab]
+    ion_ch.iloc[::20].to_csv(HERE / "ionmc_stimulus_36pA_channels.csv", index=False,
+                             float_format="%.7g")
     ion = runs["ionmc"]
     ion.to_csv(HERE / "ionmc_stimulus_36pA.csv", index=False, float_format="%.7g")
     refl = ref_lumped(stim_ref)
     st = pd.DataFrame({"quantity": ["K_e before (mM)", "K_e peak (mM)", "t of peak (s)",
                                     "K_e at 30 s (mM)", "K_e half-recovery after 20 s (s)",
-                                    "Na_n at 20 s (mM)", "V_n mean 12-20 s (mV)"]})
+                                    "Na_n at 20 s (mM)", "V_n mean 12-20 s (mV)",
+                                    "V_n median 12-20 s (mV)", "spikes 10-20 s"]})
 
-    def summ_of(d):
+    def summ_of(d, label=None):
         pre = d[d.t_s < 10].iloc[-1]
         i = d["K_e"].idxmax()
         at20 = d.iloc[(d.t_s - 20).abs().argmin()]
@@ -603,10 +706,11 @@ def main():
         half = pre["K_e"] + 0.5 * (after["K_e"].iloc[0] - pre["K_e"])
         t_half = after.t_s[after["K_e"] <= half].iloc[0] - 20.0
         return [pre["K_e"], d["K_e"].max(), d.loc[i, "t_s"], d["K_e"].iloc[-1], t_half,
-                at20["Na_n"], w["Vm_n"].mean()]
-    st["edNEG (lumped)"] = summ_of(refl)
+                at20["Na_n"], w["Vm_n"].mean(), w["Vm_n"].median(),
+                float(nspk.get(label, np.nan))]
+    st["edNEG (lumped)"] = summ_of(refl, "edNEG (lumped)")
     for label, d in runs.items():
-        st[label] = summ_of(d)
+        st[label] = summ_of(d, label)
     (HERE / "stimulus_table.md").write_text(
         "edNEG's example stimulus (36 pA into the soma, 10-20 s) and ionmc's spike-train "
         f"equivalent ({spikes['rate_Hz']:.3g} Hz, {spikes['Na_per_spike']:.4g} Na+ in and "
@@ -617,23 +721,37 @@ def main():
         + "\nK+ budget, 10 -> 30 s (ions; pumps: 2 K+ per cycle above the rate at 10 s):\n\n"
         + fmt_table(pd.DataFrame(budgets).reset_index().rename(columns={"index": "K+"})))
 
-    fig, ax = plt.subplots(1, 3, figsize=(15, 5.0))
+    fig, ax = plt.subplots(1, 4, figsize=(20, 5.0))
     ax[0].plot(stim_ref.t_s, stim_ref.cK_se_mM, lw=0.8, color="0.6", label="edNEG ECS soma layer")
     ax[0].plot(stim_ref.t_s, stim_ref.cK_de_mM, lw=0.8, color="0.8",
                label="edNEG ECS dendrite layer")
     ax[0].plot(refl.t_s, refl.K_e, color="k", label="edNEG, ECS mean")
-    for (label, d), col in zip(runs.items(), ("C3", "C1", "C2", "C4")):
-        ax[0].plot(d.t_s, d.K_e, color=col, label=label + " (ode, spike_train)")
+    for (label, d), col in zip(runs.items(), ("C3", "C1", "C2", "C4", "C5", "C0", "C6")):
+        how = "" if "injection" in label else " (spike_train)"
+        ax[0].plot(d.t_s, d.K_e, color=col, lw=1.6 if "channels" in label else 1.0,
+                   label=label + how)
     ax[0].axvspan(10, 20, color="C0", alpha=0.08)
     ax[0].set(xlabel="t (s)", ylabel="K+ ECS (mM)", title="K_o, 36 pA stimulus 10-20 s")
-    ax[0].set_ylim(3.45, 4.35)
+    ax[0].set_ylim(3.2, 6.5)
     ax[0].legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     ax[1].plot(refl.t_s, refl.Na_n, color="k", label="edNEG neuron Na")
     ax[1].plot(ion.t_s, ion.Na_n, color="C3", label="ionmc neuron Na")
     ax[1].plot(refl.t_s, refl.Na_g, color="k", ls="--", label="edNEG glia Na")
     ax[1].plot(ion.t_s, ion.Na_g, color="C3", ls="--", label="ionmc glia Na")
+    ax[1].plot(ion_ch.t_s, ion_ch.Na_n, color="C0", label="ionmc neuron Na, injection + channels")
     ax[1].set(xlabel="t (s)", ylabel="mM", title="intracellular Na+")
     ax[1].legend(fontsize=7)
+    w = ion_ch[(ion_ch.t_s >= 9.5) & (ion_ch.t_s <= 13.0)]
+    ax[3].plot(w.t_s, w.Vm_n, color="C0", lw=0.7, label="ionmc, injection + Na, K-DR channels")
+    wr = stim_ref[(stim_ref.t_s >= 9.5) & (stim_ref.t_s <= 13.0)]
+    ax[3].plot(wr.t_s, wr.phi_msn_mV, color="k", lw=0.9,
+               label="edNEG soma (20 ms grid: spikes not resolved)")
+    for ts in pd.read_csv(HERE / "stimulus_36pA_spikes.csv").spike_time_s:
+        if ts <= 13.0:
+            ax[3].axvline(ts, color="k", lw=0.5, ls=":")
+    ax[3].set(xlabel="t (s)", ylabel="V_n (mV)",
+              title="neuron V at the stimulus onset\n(dotted: edNEG's spike times)")
+    ax[3].legend(fontsize=7, loc="lower right")
     q = ["Na_n", "K_n", "Cl_n", "Na_e", "K_e", "Cl_e", "Na_g", "K_g", "Cl_g", "Vm_n", "Vm_g"]
     sub = rt.set_index("quantity").loc[q]
     x = np.arange(len(q))
