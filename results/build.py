@@ -22,6 +22,7 @@ from ionmc.scenario import load_scenario, validate
 
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "runs"
+ODE = "scenario.method='ode'"
 
 
 def run(name, *overrides, duration=None, tag=None, events=None):
@@ -144,7 +145,7 @@ def claims():
     rc = load_scenario("resting_neuron").data["compartments"]
     kcc2 = load_scenario("resting_neuron").to_toml() + KCC2
     (RUNS / "kcc2.toml").write_text(kcc2)
-    kc = load_scenario(RUNS / "kcc2.toml", ["scenario.method='ode'",
+    kc = load_scenario(RUNS / "kcc2.toml", [ODE,
                                             "scenario.start='steady_state'",
                                             f"mechanisms.Cl_leak.permeability_cm_per_s={P_CL}"],
                        duration=1.0)
@@ -165,7 +166,7 @@ def activity_rows():
     costs."""
     rows = []
     # ode: the deterministic answer, as in the README's description of these scenarios
-    fn = run("firing_neuron", "scenario.method='ode'", duration=150.0)
+    fn = run("firing_neuron", ODE, duration=150.0)
     spec = next(m for m in load_scenario("firing_neuron").data["mechanisms"]
                 if m["type"] == "spike_train")
     t, na = analysis.read_column(fn, "neuron.Na.mM")
@@ -179,8 +180,9 @@ def activity_rows():
                  f"Na_i {na[0, 0]:.1f} → {na[0, (t > start) & (t < stop)].max():.1f} mM during "
                  f"{stop - start:.0f} s at {spec['rate_Hz']:g} Hz; pump turnover "
                  f"+{100 * (late.mean() / before - 1):.0f}% by the train's end; Na_i recovers "
-                 f"with τ {tau:.1f} s (ode)", f"`{cmd('firing_neuron')}`"))
-    fx = run("fxyd", "scenario.method='ode'", "scenario.record_interval_s=0.01")
+                 f"with τ {tau:.1f} s (ode)",
+                 f"`{cmd('firing_neuron', ODE, duration=150.0)}`"))
+    fx = run("fxyd", ODE, "scenario.record_interval_s=0.01")
     t, na = analysis.read_column(fx, "neuron.Na.mM")
     rate = net_rate(fx)
     t_ev = fx.manifest["events_fired"][0]["at_s"]
@@ -203,11 +205,12 @@ def activity_rows():
                  f"{1e3 * (t[peak] - t_ev):.0f} ms after the event (Na_i already "
                  f"{na[0, k - 1] - na[0, peak]:.2f} mM lower; the cycle's law at the same Na_i: "
                  f"×{law[1] / law[0]:.2f}); Na_i then settles at {na[0, -1]:.1f} mM from "
-                 f"{na[0, 0]:.0f} (K0.5 18.8 → 13.6 mM; ode)", f"`{cmd('fxyd')}`"))
+                 f"{na[0, 0]:.0f} (K0.5 18.8 → 13.6 mM; ode)",
+                 f"`{cmd('fxyd', ODE, 'scenario.record_interval_s=0.01')}`"))
     # a sweep of two points: the astrocyte working (0) and inert (1), same spike times
     out = RUNS / "astrocyte_buffering"
     shutil.rmtree(out, ignore_errors=True)
-    ionmc.run(load_scenario("astrocyte_buffering", ["scenario.method='ode'"]), out,
+    ionmc.run(load_scenario("astrocyte_buffering", [ODE]), out,
               progress=False)
     (HERE / "astrocyte_buffering").mkdir(exist_ok=True)
     build_report(out, HERE / "astrocyte_buffering" / "report.md", fmt="md", point=0)
@@ -216,20 +219,22 @@ def activity_rows():
     rows.append(("Astrocytes carry K+ away from firing neurons",
                  f"peak K_o {peaks[0]:.2f} mM with the astrocyte (Kir, pump, gap junctions), "
                  f"{peaks[1]:.2f} mM with it inert, from {k_o0:.1f} mM during the same 20 Hz "
-                 "firing", f"`{cmd('astrocyte_buffering')}`"))
-    sw = run("anoxic_swelling", "scenario.method='ode'")
+                 "firing", f"`{cmd('astrocyte_buffering', ODE)}`"))
+    sw = run("anoxic_swelling", ODE)
     t, vol = analysis.read_column(sw, "neuron.volume_um3")
-    nocl = run("anoxic_swelling", "scenario.method='ode'",
+    nocl = run("anoxic_swelling", ODE,
                "mechanisms.Cl_leak.permeability_cm_per_s=0.0", tag="anoxic_swelling_no_cl")
     _, vol2 = analysis.read_column(nocl, "neuron.volume_um3")
     rows.append(("Cells whose pumps fail swell (when Cl− can follow Na+)",
                  f"neuron volume +{100 * (vol[0, -1] / vol[0, 0] - 1):.1f}% {t[-1] - 30:.0f} s "
                  f"after the O2 cut; without a Cl− leak +{100 * (vol2[0, -1] / vol2[0, 0] - 1):.2f}%"
-                 " (Dijkstra et al. 2016)", f"`{cmd('anoxic_swelling')}`"))
+                 " (Dijkstra et al. 2016)",
+                 f"`{cmd('anoxic_swelling', ODE)}` (and with --set "
+                 "mechanisms.Cl_leak.permeability_cm_per_s=0)"))
     from ionmc.channels import spike_metrics
     from ionmc.model import Model
 
-    ap = run("action_potential", "scenario.method='ode'")
+    ap = run("action_potential", ODE)
     t, v = analysis.read_column(ap, "soma.V_mV")
     _, na_in = analysis.read_column(ap, "NaV.Na.net_efflux")
     sc = load_scenario("action_potential")
@@ -238,7 +243,8 @@ def activity_rows():
     rows.append(("An action potential's Na+ entry (what the pump must pay back)",
                  f"{m['na_entry']:.3g} Na+ through the channels, {m['overlap_factor']:.2f}× the "
                  f"minimum C·ΔV/e (peak {m['peak_mV']:+.1f} mV; Attwell & Laughlin assumed 4, "
-                 "Alle et al. 2009 measured 1.3)", f"`{cmd('action_potential')}`"))
+                 "Alle et al. 2009 measured 1.3)",
+                 f"`{cmd('action_potential', ODE)}`"))
     return rows
 
 
