@@ -23,10 +23,10 @@ from . import lattice
 from .kernels import all_propensities, record, voltages
 from .numba_conf import inlined, leaf, njit
 from .ssa import fire, flush_entropy
-from .streams import _GOLDEN, _mix
+from .streams import _GOLDEN, _mix, next_firing
 from .tauleap import TauLeap
 
-_fire, _flush_entropy = inlined(fire), inlined(flush_entropy)
+_fire, _flush_entropy, _next_firing = (inlined(k) for k in (fire, flush_entropy, next_firing))
 
 
 @njit
@@ -42,27 +42,12 @@ def stream_exp(key, j, k):
 def mnrm_advance(x, F, S, VS, t, t_end, a, V, Tin, P, cnt, key, M):
     """Fire events until t_end; returns (t, events fired). Tin: internal times, P: next
     Poisson points, cnt: draws used per stream. Accumulates F, S, VS like `ssa_advance`."""
-    nt = a.shape[0]
     fired = 0
     while True:
-        mu = -1
-        dmin = np.inf
-        for j in range(nt):
-            if a[j] > 0.0:
-                d = (P[j] - Tin[j]) / a[j]
-                if d < dmin:
-                    dmin = d
-                    mu = j
-        if mu < 0 or t + dmin >= t_end:
-            dt = t_end - t
-            for j in range(nt):
-                Tin[j] += a[j] * dt
+        mu, t = _next_firing(a, P, Tin, t, t_end)
+        if mu < 0:
             _flush_entropy(S, M)
             return t_end, fired
-        t += dmin
-        for j in range(nt):
-            Tin[j] += a[j] * dmin
-        Tin[mu] = P[mu]  # exactly, against rounding
         _fire(mu, x, F, S, VS, V, a, M)  # the same step and bookkeeping as ssa.py
         fired += 1
         P[mu] += stream_exp(key, mu, cnt[mu])

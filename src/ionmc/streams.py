@@ -27,6 +27,34 @@ from .ssa import fire, flush_entropy
 
 _fire, _flush_entropy = inlined(fire), inlined(flush_entropy)
 
+
+@njit
+def next_firing(a, P, Tin, t, t_end):
+    """The modified next reaction method's step (Anderson 2007), shared by paired.py's
+    exact loop and `stream_steps`: the transition mu whose internal time Tin reaches its
+    next Poisson point P first. Advances every Tin to that moment, or to t_end when
+    nothing fires before it (then mu = -1). Returns (mu, the new time)."""
+    nt = a.shape[0]
+    mu = -1
+    dmin = np.inf
+    for j in range(nt):
+        if a[j] > 0.0:
+            d = (P[j] - Tin[j]) / a[j]
+            if d < dmin:
+                dmin = d
+                mu = j
+    if mu < 0 or t + dmin >= t_end:
+        for j in range(nt):
+            Tin[j] += a[j] * (t_end - t)
+        return -1, t_end
+    for j in range(nt):
+        Tin[j] += a[j] * dmin
+    Tin[mu] = P[mu]  # exactly, against rounding
+    return mu, t + dmin
+
+
+_next_firing = inlined(next_firing)
+
 S = 16                        # superblock = 2^S units of internal time
 L = float(1 << S)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -192,23 +220,9 @@ def stream_steps(x, F, S_, VS, t, t_end, a, V, M, max_events, streams):
         P[j] = point(key, j, Y[j] + 1, sb[j], before[j])
     fired = 0
     while fired < max_events:
-        mu = -1
-        dmin = np.inf
-        for j in range(nt):
-            if a[j] > 0.0:
-                d = (P[j] - Tin[j]) / a[j]
-                if d < dmin:
-                    dmin = d
-                    mu = j
-        if mu < 0 or t + dmin >= t_end:
-            for j in range(nt):
-                Tin[j] += a[j] * (t_end - t)
-            t = t_end
+        mu, t = _next_firing(a, P, Tin, t, t_end)
+        if mu < 0:
             break
-        t += dmin
-        for j in range(nt):
-            Tin[j] += a[j] * dmin
-        Tin[mu] = P[mu]
         _fire(mu, x, F, S_, VS, V, a, M)
         Y[mu] += 1
         fired += 1
