@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import ionmc
+from ionmc.ledger import STIM_COLUMN, WATER_COLUMN, WORK_COLUMNS
 from ionmc.scenario import load_scenario
 
 
@@ -70,13 +71,12 @@ def se_of_mean(x):
 
 def balance(df, T=310.0):
     """The ledger's balance recomputed from its columns (DESIGN.md section 3):
-    G(t) - G(0) - (W_ATP + W_clamp + W_bath + W_event [+ W_stim] - T S_prod), checked against the
-    run's own thermo.balance_residual_J. Returns (residual, largest of |G|, |W|, |T S|)."""
+    G(t) - G(0) - (W_ATP + W_clamp + W_bath + W_event [+ W_water] [+ W_stim] - T S_prod),
+    checked against the run's own thermo.balance_residual_J. Returns (residual, largest of
+    |G|, |W|, |T S|). W_water and W_stim enter when the run has them (volume.py,
+    injection.py)."""
     G = df["thermo.free_energy_J"] - df["thermo.free_energy_J"].iloc[0]
-    W = df["thermo.atp_work_J"] + df["thermo.clamp_work_J"] + df["thermo.bath_exchange_J"] \
-        + df["thermo.event_work_J"]
-    if "thermo.stimulus_work_J" in df:  # current injections (injection.py)
-        W = W + df["thermo.stimulus_work_J"]
+    W = df[[c for c in WORK_COLUMNS + (WATER_COLUMN, STIM_COLUMN) if c in df]].sum(axis=1)
     TS = T * df["thermo.entropy_production_J_per_K"]
     resid = G - (W - TS)
     scale = max(np.abs(G).max(), np.abs(W).max(), np.abs(TS).max())
