@@ -7,16 +7,18 @@ explicit leap would be throttled (and destabilised) by those fast modes. So each
 
 1. picks tau from the slow variables and from noise bounds (Cao, Gillespie & Petzold
    2006: the relative change of every ion count stays below `eps`; the standard deviation
-   of V from the leap's own noise stays below `dv_noise`);
+   of V from the leap's own noise, after step 3's damping, stays below `dv_noise`);
 2. solves, by Newton's method, the backward-Euler equations of the fast variables alone
    (each unclamped membrane's V and the pump state counts) over tau with concentrations
    held at the start of the leap -- L-stable, so V and pump states land on their
    quasi-steady values however long tau is (Rathinam, Petzold, Cao & Gillespie 2003
    treat all species implicitly; the slow ones do not need it);
 3. draws the number of firings of every transition from Poisson(a_j(fast^) tau)
-   (binomial for a leak that could empty its source), checks that the mean drift of every
-   ion count stays below `eps` and V moves less than `dv_max`, and that no count goes
-   negative; otherwise halves tau and tries again;
+   (binomial for a leak that could empty its source), adds the integer firings with which
+   the fast variables answer that draw's noise (`_damp_noise`: the implicit tau-leap's
+   noise term, linearised), checks that the mean drift of every ion count stays below
+   `eps` and V moves less than `dv_max`, and that no count goes negative; otherwise halves
+   tau and tries again;
 4. falls back to exact SSA steps when fewer than `ssa_below` events are due.
 
 A metabolic pool adds fast variables of its own: the cell's O2 (a few 1e4 molecules
@@ -29,7 +31,13 @@ floor `pool_atol_mM`.
 
 Events fire by integer transitions, so every species is conserved exactly and the
 cumulative per-transition counts stay integers. Means follow the ODE; fluctuations of the
-fast modes are not those of the exact process (use `ssa` for noise studies).
+fast modes are not those of the exact process: V scatters around the ODE by less than the
+membrane's own shot noise (tests/test_methods.py; use `ssa` for noise studies).
+
+Without step 3's damping, each leap's Poisson draws scattered V by up to `dv_noise`
+(measured sd 0.17 mV on benchmarks/peers.py's network b), and bounding that noise held
+tau ~9x shorter than the counts needed (3.75 s of CPU for 600 s; with it 0.43 s, V within
+0.07 mV of the ODE).
 """
 import math
 
@@ -108,8 +116,10 @@ def _solve_linear(J, res):
 
 
 @njit
-def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
-    """Backward-Euler values of the fast variables over tau. Returns (ok, y)."""
+def _solve_fast(x, V, tau, fmem, fidx, nu, a, M, dA):
+    """Backward-Euler values of the fast variables over tau. Returns (ok, y). dA[j, c]
+    gets the derivative of propensity j by fast unknown c near the solution (finite
+    differences of the last Newton iteration), for `_damp_noise`."""
     qm, mem_C = M[20], M[14]
     nm = fmem.shape[0]
     n = nm + fidx.shape[0]
@@ -140,6 +150,8 @@ def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
             y[c] = old
             for r in range(n):
                 J[r, c] = (res2[r] - res[r]) / h
+            for j in range(a.shape[0]):
+                dA[j, c] = (a2[j] - a[j]) / h
         dy = _solve_linear(J, res)
         done = True
         for k in range(n):
@@ -153,6 +165,92 @@ def _solve_fast(x, V, tau, fmem, fidx, nu, a, M):
             _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M)
             return True, y
     return False, y
+
+
+@njit
+def _fast_coef(r, j, fmem, fidx, nu, qm, mem_C):
+    """How much one firing of transition j moves fast unknown r (a potential, in volts,
+    or a count)."""
+    nm = fmem.shape[0]
+    if r < nm:
+        return E_CHARGE / mem_C[fmem[r]] * qm[j, fmem[r]]
+    return float(nu[j, fidx[r - nm]])
+
+
+@njit
+def _damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng):
+    """Add to the firings K the integer firings with which the fast variables answer the
+    leap's own noise.
+
+    The Poisson draws scatter the fast unknowns (V, pump states) around their
+    backward-Euler values by xi = sum_j coef_j (K_j - a_j tau): for V, sqrt(sum a_j tau)
+    ions' worth. In the real process that charge is pulled back within the membrane time
+    constant, which is much shorter than the leap. Rathinam et al. 2003's implicit
+    tau-leap, x' = x + nu (K - a(x) tau) + nu a(x') tau, includes the answer; linearised
+    in the fast unknowns alone it is dy = J^-1 xi with the step's Jacobian J = I - tau
+    coef dA, carried by dK_j = tau dA_j . dy extra firings (rounded stochastically, so
+    without bias). The fast modes' scatter shrinks by 1 + lambda tau (lambda: the mode's
+    relaxation rate), the mean is unchanged, and every count stays an integer.
+    (The damped scatter is below the exact process's for lambda tau >> 1, as Rathinam et
+    al. note for stiff modes; use `ssa` for the noise of V itself.)"""
+    n = dA.shape[1]
+    nt = K.shape[0]
+    if n == 0:
+        return
+    xi = np.zeros(n)
+    J = np.zeros((n, n))
+    for r in range(n):
+        J[r, r] = 1.0
+    for j in range(nt):
+        dev = K[j] - ahat[j] * tau
+        for r in range(n):
+            c = _fast_coef(r, j, fmem, fidx, nu, qm, mem_C)
+            if c == 0.0:
+                continue
+            xi[r] += c * dev
+            for k in range(n):
+                J[r, k] -= tau * c * dA[j, k]
+    for r in range(n):
+        xi[r] = -xi[r]
+    dy = _solve_linear(J, xi)  # J dy = xi
+    for j in range(nt):
+        dk = 0.0
+        for k in range(n):
+            dk += tau * dA[j, k] * dy[k]
+        if dk == 0.0:
+            continue
+        base = math.floor(dk)
+        extra = int(base) + (1 if rng.random() < dk - base else 0)
+        K[j] = max(K[j] + extra, 0)
+
+
+@njit
+def _relaxation_rates(lam, dA, fmem, qm, mem_C):
+    """lambda_m = -(e/C_m) sum_j q_jm da_j/dV_m: how fast membrane m's charge relaxes."""
+    for k in range(fmem.shape[0]):
+        m = fmem[k]
+        g = 0.0
+        for j in range(dA.shape[0]):
+            g += qm[j, m] * dA[j, k]
+        lam[m] = -E_CHARGE / mem_C[m] * g
+
+
+@njit
+def _noise_tau(c, lam, dv):
+    """Largest tau whose noise moves V by at most dv (sd) after `_damp_noise`: the draws
+    scatter V by sqrt(c tau) (c = (e/C)^2 sum_j q_j^2 a_j), which the implicit answer
+    divides by 1 + lam tau. Without relaxation (lam <= 0) this is Cao et al.'s bound
+    dv^2/c. With it, the damped scatter peaks at tau = 1/lam at sqrt(c / (4 lam)) -- the
+    exact process's own shot noise over sqrt(2) -- and when that is below dv no tau is
+    limited by noise; otherwise tau stays below the smaller root of
+    c tau = dv^2 (1 + lam tau)^2."""
+    d2 = dv * dv
+    if lam <= 0.0:
+        return d2 / c
+    if c <= 4.0 * lam * d2:
+        return np.inf
+    b = c - 2.0 * lam * d2
+    return 2.0 * d2 / (b + math.sqrt(b * b - 4.0 * lam * lam * d2 * d2))
 
 
 @njit
@@ -182,6 +280,8 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
     K = np.zeros(nt, np.int64)
     xnew = np.empty_like(x)
     Vhat = np.zeros(nmem)
+    dA = np.zeros((nt, fmem.shape[0] + fidx.shape[0]))
+    relax = np.zeros(nmem)  # V's relaxation rate per membrane, from the last implicit step
     fired = 0
     while t < t_end:
         voltages(x, V, M)
@@ -206,7 +306,7 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
         for m in range(nmem):
             if sigq[m] > 0.0 and not mem_clamped[m]:
                 s = E_CHARGE / mem_C[m]
-                tau = min(tau, dv_noise * dv_noise / (s * s * sigq[m]))
+                tau = min(tau, _noise_tau(s * s * sigq[m], relax[m], dv_noise))
         while True:
             if tau * a0 < ssa_below:
                 # few events due: exact steps instead
@@ -218,7 +318,7 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
                 fired += n
                 tau_prev = max(tau, 1e-12)
                 break
-            ok, y = _solve_fast(x, V, tau, fmem, fidx, nu, ahat, M)
+            ok, y = _solve_fast(x, V, tau, fmem, fidx, nu, ahat, M, dA)
             good = ok
             if good:
                 for k in range(fmem.shape[0]):
@@ -254,6 +354,9 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
                     K[j] = rng.binomial(n, -math.expm1(-lam / n))
                 else:
                     K[j] = rng.poisson(lam)
+            if streams is None:  # paired runs keep each transition's own stream
+                _damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng)
+                _relaxation_rates(relax, dA, fmem, qm, mem_C)
             for i in range(nx):
                 xnew[i] = x[i]
             for j in range(nt):
