@@ -106,7 +106,7 @@ def test_coupling_between_non_membrane_compartments_equalises(tmp_path):
     assert ca == pytest.approx(cb, rel=1e-6)
     assert ca == pytest.approx(n0 / (IONS_PER_MM_UM3 * 3e-4), rel=1e-6)
     final = []
-    for r in range(24):
+    for r in range(200):
         df = run(p, replicate=r)
         tot = df["a.K.count"] + df["b.K.count"]
         assert (tot == tot.iloc[0]).all()
@@ -114,8 +114,13 @@ def test_coupling_between_non_membrane_compartments_equalises(tmp_path):
         n_total = int(tot.iloc[0])
     expect = n_total / 3.0
     assert abs(np.mean(final) - expect) < 4 * se_of_mean(final)
-    # and the spread is the binomial one (variance N p (1 - p)), within 40%
-    assert np.var(final, ddof=1) == pytest.approx(n_total * 2 / 9, rel=0.4)
+    # and the spread is the binomial one (variance N p (1 - p)) within 4 SE of the sample
+    # variance (from the sample's fourth moment; ~10% of it with 200 replicates)
+    final = np.asarray(final, float)
+    n, var = len(final), np.var(final, ddof=1)
+    m4 = np.mean((final - final.mean()) ** 4)
+    se_var = np.sqrt((m4 - (n - 3) / (n - 1) * var ** 2) / n)
+    assert abs(var - n_total * 2 / 9) < 4 * se_var, (var, n_total * 2 / 9, se_var)
 
 
 @pytest.mark.parametrize("va_mV,vb_mV", [(0.0, -20.0), (-30.0, 10.0)])
@@ -129,7 +134,7 @@ def test_coupling_reaches_boltzmann_ratio_between_clamped_potentials(tmp_path, v
     assert ode["b.K.mM"].iloc[-1] / ode["a.K.mM"].iloc[-1] == pytest.approx(ratio, rel=1e-6)
     pa = 1e-4 / (1e-4 + 2e-4 * ratio)  # each ion's probability of being in a
     final = []
-    for r in range(24):
+    for r in range(200):
         df = run(p, replicate=r)
         n = df["a.K.count"] + df["b.K.count"]
         assert (n == n.iloc[0]).all()

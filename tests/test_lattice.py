@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from ionmc import lattice
+from ionmc.fastrand import new_state
 from ionmc.kernels import all_propensities, voltages
 from ionmc.model import Model
 from ionmc.ssa import ssa_advance
@@ -20,8 +21,8 @@ def run_events(model, M, n_events, seed=3):
     a, V = np.zeros(nt), np.zeros(len(model.mems))
     voltages(x, V, M)
     a0 = all_propensities(x.astype(float), V, a, M)
-    rng = np.random.Generator(np.random.PCG64(seed))
-    t, a0, fired = ssa_advance(x, F, S, VS, 0.0, 1e9, a, V, a0, rng, M, n_events)
+    rs = new_state(np.random.Generator(np.random.PCG64(seed)))
+    t, a0, fired = ssa_advance(x, F, S, VS, 0.0, 1e9, a, V, a0, rs, M, n_events)
     assert fired == n_events
     fresh = np.zeros(nt)
     voltages(x, V, M)

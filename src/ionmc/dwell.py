@@ -25,7 +25,7 @@ BUFFER = 1 << 16  # firings per hand-back to Python
 
 
 @njit
-def logged_run(x, F, S, VS, t, stop_times, r0, out_x, out_F, out_S, out_VS, rng, M, log):
+def logged_run(x, F, S, VS, t, stop_times, r0, out_x, out_F, out_S, out_VS, rs, M, log):
     """`ssa.ssa_run` from row r0 with the firing log; returns (t, events, next row): at a
     full buffer it returns mid-interval, and is called again from that row."""
     a = np.zeros(F.shape[0])
@@ -34,7 +34,7 @@ def logged_run(x, F, S, VS, t, stop_times, r0, out_x, out_F, out_S, out_VS, rng,
     a0 = all_propensities(x.astype(np.float64), V, a, M)
     total = 0
     for r in range(r0, stop_times.shape[0]):
-        t, a0, fired = ssa_advance(x, F, S, VS, t, stop_times[r], a, V, a0, rng, M, 1 << 62,
+        t, a0, fired = ssa_advance(x, F, S, VS, t, stop_times[r], a, V, a0, rs, M, 1 << 62,
                                    log)
         total += fired
         if log[3][0] == log[1].shape[0]:  # full: returned at an event before stop_times[r]
@@ -187,7 +187,7 @@ class LoggedSSA(SSA):
         r = 0
         while r < len(stop_times):
             self.t, fired, r = logged_run(self.x, self.F, self.S, self.VS, self.t, stop_times,
-                                          r, *out, self.rng, self.M, self.recorder.log)
+                                          r, *out, self.rs, self.M, self.recorder.log)
             self.events += fired
             self.recorder.drain()
         return out

@@ -10,6 +10,7 @@ from . import lattice
 from .lattice import M_QC, M_QLO, M_ROW, M_SPROD, M_TAB
 from .kernels import all_propensities, apply_transition, ledger_arg, prop_arrays, record, \
     refresh, voltages
+from .fastrand import _exponential, _uniform, new_state
 from .numba_conf import inlined, leaf, njit
 
 _apply_transition, _voltages, _prop_arrays, _refresh, _ledger_arg = (
@@ -62,7 +63,7 @@ _fire, _flush_entropy = inlined(fire), inlined(flush_entropy)
 
 
 @leaf
-def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events, log=None):
+def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rs, M, max_events, log=None):
     """Run events until t_end (or max_events). Returns (t, a0, events fired).
 
     Per transition j it accumulates F[j] (firings), S[j] (the sum of ln(a_j(x)/a_r(x'))
@@ -70,6 +71,9 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events, log=None):
     in units of k_B, Schnakenberg 1976) and VS[j] (the sum of the midpoint potentials at
     its firings, from which the ledger computes V-dependent work; for a pump's ATP step
     on a metabolic pool, the sum of dG_ATP at its firings, `kernels.ledger_arg`).
+
+    `rs`: the state of the exact steps' own generator (fastrand.py: an inlined
+    xoshiro256** and ziggurat exponential, seeded from the replicate's Generator).
 
     The waiting time that would cross t_end is discarded: by memorylessness, restarting
     the clock at t_end is exact.
@@ -86,12 +90,12 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events, log=None):
         if a0 <= 0.0:
             _flush_entropy(S, M)
             return t_end, a0, fired
-        tau = -math.log(1.0 - rng.random()) / a0
+        tau = _exponential(rs) / a0
         if t + tau >= t_end:
             _flush_entropy(S, M)
             return t_end, a0, fired
         t += tau
-        r = rng.random() * a0
+        r = _uniform(rs) * a0
         j = 0
         acc = a[0]
         while acc <= r and j < nt - 1:
@@ -122,7 +126,7 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rng, M, max_events, log=None):
 
 
 @njit
-def ssa_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, rng, M):
+def ssa_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, rs, M):
     """Advance through stop_times, copying the state at each into the out_ rows."""
     a = np.zeros(F.shape[0])
     V = np.zeros(M[14].shape[0])
@@ -130,7 +134,7 @@ def ssa_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, rng, M):
     a0 = all_propensities(x.astype(np.float64), V, a, M)
     total = 0
     for r in range(stop_times.shape[0]):
-        t, a0, fired = ssa_advance(x, F, S, VS, t, stop_times[r], a, V, a0, rng, M, 1 << 62)
+        t, a0, fired = ssa_advance(x, F, S, VS, t, stop_times[r], a, V, a0, rs, M, 1 << 62)
         total += fired
         a0 = all_propensities(x.astype(np.float64), V, a, M)
         record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)
@@ -152,6 +156,7 @@ class SSA:
         self.VS = np.zeros(model.nt)
         self.t = 0.0
         self.rng = rng
+        self.rs = new_state(rng)  # the exact steps' own random numbers (fastrand.py)
         self.events = 0
 
     def _outputs(self, n):
@@ -164,6 +169,6 @@ class SSA:
         lattice.clear(self.M)  # parameters may have changed (events)
         out = self._outputs(len(stop_times))
         self.t, fired = ssa_run(self.x, self.F, self.S, self.VS, self.t,
-                                np.asarray(stop_times, float), *out, self.rng, self.M)
+                                np.asarray(stop_times, float), *out, self.rs, self.M)
         self.events += fired
         return out

@@ -254,7 +254,7 @@ def _noise_tau(c, lam, dv):
 
 
 @njit
-def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nion,
+def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, rs, M, nu, fmem, fidx, nion,
                     eps, dv_max, dv_noise, ssa_below, floor, streams=None):
     """Leap from t to t_end. Returns (t, tau_prev, events fired). F, S and VS accumulate
     as in `ssa_advance`, each leap's firings weighted by ln(a_j/a_r) and V_mid at the
@@ -312,7 +312,7 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
                 # few events due: exact steps instead
                 t_stop = min(t_end, t + ssa_below / a0 * 10.0)
                 if streams is None:
-                    t, a0, n = ssa_advance(x, F, S, VS, t, t_stop, a, V, a0, rng, M, 100)
+                    t, a0, n = ssa_advance(x, F, S, VS, t, t_stop, a, V, a0, rs, M, 100)
                 else:  # the same streams, so that the pair stays coupled
                     t, n = stream_steps(x, F, S, VS, t, t_stop, a, V, M, 100, streams)
                 fired += n
@@ -397,12 +397,12 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, M, nu, fmem, fidx, nio
 
 
 @njit
-def tauleap_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, tau0, rng, M, nu,
+def tauleap_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, tau0, rng, rs, M, nu,
                 fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below, floor, streams=None):
     tau = tau0
     total = 0
     for r in range(stop_times.shape[0]):
-        t, tau, n = tauleap_advance(x, F, S, VS, t, stop_times[r], tau, rng, M, nu, fmem,
+        t, tau, n = tauleap_advance(x, F, S, VS, t, stop_times[r], tau, rng, rs, M, nu, fmem,
                                     fidx, nion, eps, dv_max, dv_noise, ssa_below, floor,
                                     streams)
         total += n
@@ -462,7 +462,7 @@ class TauLeap(SSA):
         out = self._outputs(len(stop_times))
         self.t, self.tau, fired = tauleap_run(
             self.x, self.F, self.S, self.VS, self.t, np.asarray(stop_times, float), *out,
-            self.tau, self.rng, self.M, self.nu, self.fmem, self.fidx, self.model.nion,
+            self.tau, self.rng, self.rs, self.M, self.nu, self.fmem, self.fidx, self.model.nion,
             self.eps, self.dv_max, self.dv_noise, self.ssa_below, self.floor,
             *self._streams())
         self.events += fired
