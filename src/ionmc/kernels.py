@@ -263,6 +263,22 @@ def all_propensities(x, V, a, M):
 
 
 @leaf
+def pick(a, r):
+    """The direct method's choice (Gillespie 1977): the first j with a[0] + ... + a[j] > r,
+    for r uniform on [0, sum a). Rounding can carry the sum past the last positive
+    propensity: never a transition with zero propensity."""
+    nt = a.shape[0]
+    j = 0
+    acc = a[0]
+    while acc <= r and j < nt - 1:
+        j += 1
+        acc += a[j]
+    while a[j] <= 0.0 and j > 0:
+        j -= 1
+    return j
+
+
+@leaf
 def apply_transition(j, x, k, M):
     """Fire transition j k times (stoichiometry without clamped indices)."""
     st_ptr, st_idx, st_del = M[6], M[7], M[8]

@@ -7,14 +7,14 @@ import math
 import numpy as np
 
 from . import lattice
-from .lattice import M_QC, M_QLO, M_ROW, M_SPROD, M_TAB
-from .kernels import all_propensities, apply_transition, ledger_arg, prop_arrays, record, \
-    refresh, voltages
 from .fastrand import _exponential, _uniform, new_state
+from .kernels import all_propensities, apply_transition, ledger_arg, pick, prop_arrays, \
+    record, refresh, voltages
+from .lattice import M_QC, M_QLO, M_ROW, M_SPROD, M_TAB
 from .numba_conf import inlined, leaf, njit
 
-_apply_transition, _voltages, _prop_arrays, _refresh, _ledger_arg = (
-    inlined(k) for k in (apply_transition, voltages, prop_arrays, refresh, ledger_arg))
+_apply_transition, _voltages, _prop_arrays, _refresh, _ledger_arg, _pick = (
+    inlined(k) for k in (apply_transition, voltages, prop_arrays, refresh, ledger_arg, pick))
 
 
 @leaf
@@ -95,15 +95,7 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rs, M, max_events, log=None):
             _flush_entropy(S, M)
             return t_end, a0, fired
         t += tau
-        r = _uniform(rs) * a0
-        j = 0
-        acc = a[0]
-        while acc <= r and j < nt - 1:
-            j += 1
-            acc += a[j]
-        # guard against rounding: never fire a transition with zero propensity
-        while a[j] <= 0.0 and j > 0:
-            j -= 1
+        j = _pick(a, _uniform(rs) * a0)
         a0 += _fire(j, x, F, S, VS, V, a, M)
         fired += 1
         if log is not None:

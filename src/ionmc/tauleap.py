@@ -45,10 +45,11 @@ import numpy as np
 
 from . import lattice
 from .constants import E_CHARGE
+from .fastrand import exponential, uniform
 from .kernels import KIND_COUPLE_BW, KIND_COUPLE_FW, KIND_LEAK_IN, KIND_LEAK_OUT, \
-    all_propensities, apply_transition, ledger_arg, prop_arrays, propensity, record, voltages
+    all_propensities, apply_transition, ledger_arg, pick, record, voltages
 from .numba_conf import njit
-from .ssa import SSA, ssa_advance
+from .ssa import SSA
 from .streams import count_to, move_cursor, stream_steps
 
 
@@ -254,6 +255,44 @@ def _noise_tau(c, lam, dv):
 
 
 @njit
+def exact_steps(x, F, S, VS, t, t_end, a, V, a0, rs, M, max_events):
+    """Exact direct-method steps (Gillespie 1977) for the stretches where fewer than
+    `ssa_below` events are due per leap. Returns (t, events fired); accumulates F, S, VS
+    as `ssa.ssa_advance` does, from the same draws (fastrand.py).
+
+    Every propensity is recomputed after each event (`all_propensities`, which this
+    method compiles anyway) instead of `ssa_advance`'s dependency graph and lattice
+    tables: inlined into the leap's kernel those were ~6 s of a first tau-leap run's
+    ~18 s of compilation, for stretches of at most `max_events` events."""
+    rev = M[18]
+    tr_mem, hdv, wk, P, II, inv_nvol = M[2], M[17], M[19], M[4], M[5], M[11]
+    xf = x.astype(np.float64)
+    st_ptr, st_idx = M[6], M[7]
+    fired = 0
+    while fired < max_events:
+        if a0 <= 0.0:
+            return t_end, fired
+        tau = exponential(rs) / a0
+        if t + tau >= t_end:
+            return t_end, fired
+        t += tau
+        j = pick(a, uniform(rs) * a0)
+        aj = a[j]
+        VS[j] += ledger_arg(j, x, V, tr_mem, hdv, wk, P, II, inv_nvol)
+        apply_transition(j, x, 1, M)
+        for e in range(st_ptr[j], st_ptr[j + 1]):
+            xf[st_idx[e]] = x[st_idx[e]]
+        F[j] += 1
+        fired += 1
+        voltages(x, V, M)
+        a0 = all_propensities(xf, V, a, M)
+        ar = a[rev[j]]
+        if ar > 0.0:
+            S[j] += math.log(aj / ar)
+    return t, fired
+
+
+@njit
 def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, rs, M, nu, fmem, fidx, nion,
                     eps, dv_max, dv_noise, ssa_below, floor, streams=None):
     """Leap from t to t_end. Returns (t, tau_prev, events fired). F, S and VS accumulate
@@ -312,7 +351,7 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, rs, M, nu, fmem, fidx,
                 # few events due: exact steps instead
                 t_stop = min(t_end, t + ssa_below / a0 * 10.0)
                 if streams is None:
-                    t, a0, n = ssa_advance(x, F, S, VS, t, t_stop, a, V, a0, rs, M, 100)
+                    t, n = exact_steps(x, F, S, VS, t, t_stop, a, V, a0, rs, M, 100)
                 else:  # the same streams, so that the pair stays coupled
                     t, n = stream_steps(x, F, S, VS, t, t_stop, a, V, M, 100, streams)
                 fired += n
