@@ -181,3 +181,12 @@ def pump_cell(method="ssa", nai=15.0, ki=140.0, nao=145.0, ko=5.0, V_mV=-70.0, d
     return PUMP_CELL.format(method=method, nai=nai, ki=ki, nao=nao, ko=ko, V_mV=V_mV, dg=dg,
                             density=density, duration=duration, dt=dt, seed=seed,
                             events=events)
+
+
+def default_sigint():
+    """`preexec_fn` for a child that a test interrupts with SIGINT: a shell that starts a
+    job in the background (CI harnesses, `cmd &`) ignores SIGINT for it, Python then never
+    installs its KeyboardInterrupt handler, and the "interrupted" run would finish."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -14,7 +14,7 @@ import pytest
 import ionmc
 from ionmc.cli import main
 
-from conftest import make
+from conftest import default_sigint, make
 
 distributed = pytest.importorskip("distributed")
 
@@ -179,7 +179,7 @@ def test_interrupted_dask_run_says_what_is_missing_and_resumes(tmp_path):
     args = [sys.executable, "-m", "ionmc.cli", "run", *CLI_SPINE, "-o", str(out),
             "--replicates", "40", "--dask", "--workers", "2"]
     p = subprocess.Popen(args, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                         text=True)
+                         preexec_fn=default_sigint, text=True)
     ts = out / "timeseries"
     deadline = time.time() + 60
     while time.time() < deadline and len(list(ts.glob("part-*.parquet"))) < 2:

@@ -14,7 +14,7 @@ import pytest
 import ionmc
 from ionmc.cli import main
 
-from conftest import make
+from conftest import default_sigint, make
 
 SPINE = dict(factor=0.25, method="ssa", duration=0.05, dt=0.005, replicates=4)
 
@@ -84,7 +84,8 @@ def test_interrupted_run_keeps_finished_replicates_and_resumes(tmp_path, sig, wo
     ionmc_bin = [sys.executable, "-m", "ionmc.cli"]
     args = ["run", "spine_noise", "-o", str(out), "--replicates", "40", "--workers", str(workers),
             "--duration", "0.05", "--set", "scenario.record_interval_s=0.005"]
-    p = subprocess.Popen(ionmc_bin + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(ionmc_bin + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         preexec_fn=default_sigint)
     ts = out / "timeseries"
     deadline = time.time() + 120
     while time.time() < deadline and len(list(ts.glob("part-*.parquet"))) < 2:
