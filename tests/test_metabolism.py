@@ -108,7 +108,6 @@ def test_pump_on_the_pool_stalls_at_dG_ATP_and_reverses_beyond():
     nai, ki, nao, ko = m.pump_concentrations(mech, x)
     V = m.voltages(x)[0]
     need = pump.cycle_dG(nai, ki, nao, ko, V, T)  # J/mol, +41 kJ/mol
-    ix = m.pool_indices("neuron")
     atp, pi = 3.0, 3.0
     for dg, sign in ((-need - 2e3, 1), (-need, 0), (-need + 2e3, -1)):
         adp = atp / pi * 1e3 * math.exp((dg + 30.5e3) / (R * T))  # dG_ATP = dg

@@ -1,7 +1,6 @@
 """Runs on disk (issue 3, 'What it must show' 5): seeds, workers, resume, manifest."""
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -1,6 +1,5 @@
 """Every bad input gets one clear line naming the file and key, exit 2, nothing written."""
 import re
-from pathlib import Path
 
 import pytest
 

@@ -4,7 +4,6 @@ run alone; resume completes only what is missing; bad sweeps fail before anythin
 import subprocess
 import sys
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from . import activity, metabolism
 from .constants import E_CHARGE, IONS_PER_MM_UM3, K_B
-from .ledger import ATP, BATH, CLAMP, EVENT, STIM_COLUMN, WATER_COLUMN, WORK_COLUMNS, Ledger
+from .ledger import BATH, CLAMP, EVENT, STIM_COLUMN, WATER_COLUMN, WORK_COLUMNS, Ledger
 
 
 class Columns:

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import activity, agents, pump, volume
+from . import activity, agents, volume
 from .dwell import LoggedSSA, Recorder
 from .methods import REGISTRY
 from .model import Model, _largest_remainder
