@@ -237,6 +237,27 @@ def _relaxation_rates(lam, dA, fmem, qm, mem_C):
 
 
 @njit
+def _start_relaxation_rates(lam, x, V, a, fmem, M):
+    """`_relaxation_rates` at the state (x, V) with propensities a, by finite differences
+    in each free membrane's V: the first leap of a call has no implicit step behind it (and
+    events between calls may have changed the rates)."""
+    qm, mem_C = M[20], M[14]
+    xf = x.astype(np.float64)
+    Vp = V.copy()
+    a2 = np.empty_like(a)
+    h = 1e-7
+    for k in range(fmem.shape[0]):
+        m = fmem[k]
+        Vp[m] = V[m] + h
+        all_propensities(xf, Vp, a2, M)
+        Vp[m] = V[m]
+        g = 0.0
+        for j in range(a.shape[0]):
+            g += qm[j, m] * (a2[j] - a[j]) / h
+        lam[m] = -E_CHARGE / mem_C[m] * g
+
+
+@njit
 def _noise_tau(c, lam, dv):
     """Largest tau whose noise moves V by at most dv (sd) after `_damp_noise`: the draws
     scatter V by sqrt(c tau) (c = (e/C)^2 sum_j q_j^2 a_j), which the implicit answer
@@ -322,11 +343,15 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, rs, M, nu, fmem, fidx,
     dA = np.zeros((nt, fmem.shape[0] + fidx.shape[0]))
     relax = np.zeros(nmem)  # V's relaxation rate per membrane, from the last implicit step
     fired = 0
+    first = True
     while t < t_end:
         voltages(x, V, M)
         a0 = all_propensities(x.astype(np.float64), V, a, M)
         if a0 <= 0.0:
             return t_end, tau_prev, fired
+        if first and streams is None:  # no implicit step yet in this call
+            _start_relaxation_rates(relax, x, V, a, fmem, M)
+        first = False
         tau = min(2.0 * tau_prev, t_end - t)
         # noise bounds (Cao, Gillespie & Petzold 2006, with mu from the implicit solve)
         for i in range(nx):
