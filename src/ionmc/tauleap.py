@@ -242,27 +242,6 @@ def _relaxation_rates(lam, dA, fmem, qm, mem_C):
 
 
 @njit
-def _start_relaxation_rates(lam, x, V, a, fmem, M):
-    """`_relaxation_rates` at the state (x, V) with propensities a, by finite differences
-    in each free membrane's V: the first leap of a call has no implicit step behind it (and
-    events between calls may have changed the rates)."""
-    qm, mem_C = M[20], M[14]
-    xf = x.astype(np.float64)
-    Vp = V.copy()
-    a2 = np.empty_like(a)
-    h = 1e-7
-    for k in range(fmem.shape[0]):
-        m = fmem[k]
-        Vp[m] = V[m] + h
-        all_propensities(xf, Vp, a2, M)
-        Vp[m] = V[m]
-        g = 0.0
-        for j in range(a.shape[0]):
-            g += qm[j, m] * (a2[j] - a[j]) / h
-        lam[m] = -E_CHARGE / mem_C[m] * g
-
-
-@njit
 def _noise_tau(c, lam, dv):
     """Largest tau whose noise moves V by at most dv (sd) after `_damp_noise`: the draws
     scatter V by sqrt(c tau) (c = (e/C)^2 sum_j q_j^2 a_j), which the implicit answer
@@ -324,7 +303,7 @@ def exact_steps(x, F, S, VS, t, t_end, a, V, a0, rs, M, max_events):
 
 
 @njit
-def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, rs, M, nu, fmem, fidx, nion,
+def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, relax, rng, rs, M, nu, fmem, fidx, nion,
                     eps, dv_max, dv_noise, ssa_below, floor, streams=None):
     """Leap from t to t_end. Returns (t, tau_prev, events fired). F, S and VS accumulate
     as in `ssa_advance`, each leap's firings weighted by ln(a_j/a_r) and V_mid at the
@@ -352,18 +331,14 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, rs, M, nu, fmem, fidx,
     Vhat = np.zeros(nmem)
     dA = np.zeros((nt, fmem.shape[0] + fidx.shape[0]))
     xm = np.zeros(nx)
+    xmi = np.zeros(nx, np.int64)
     amid = np.zeros(nt)
-    relax = np.zeros(nmem)  # V's relaxation rate per membrane, from the last implicit step
     fired = 0
-    first = True
     while t < t_end:
         voltages(x, V, M)
         a0 = all_propensities(x.astype(np.float64), V, a, M)
         if a0 <= 0.0:
             return t_end, tau_prev, fired
-        if first and streams is None:  # no implicit step yet in this call
-            _start_relaxation_rates(relax, x, V, a, fmem, M)
-        first = False
         tau = min(2.0 * tau_prev, t_end - t)
         # noise bounds (Cao, Gillespie & Petzold 2006, with mu from the implicit solve)
         for i in range(nx):
@@ -454,6 +429,8 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, rs, M, nu, fmem, fidx,
                 xm[i] = 0.5 * (x[i] + xnew[i])
             for k in range(fidx.shape[0]):
                 xm[fidx[k]] = y[fmem.shape[0] + k]
+            for i in range(nx):  # integer counts for `ledger_arg` (its one compiled form)
+                xmi[i] = np.int64(round(xm[i]))
             for i in range(nx):
                 x[i] = xnew[i]
             if streams is not None:
@@ -471,7 +448,7 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, rs, M, nu, fmem, fidx,
                     continue
                 F[j] += K[j]
                 fired += K[j]
-                VS[j] += K[j] * ledger_arg(j, xm, Vhat, tr_mem, hdv, M[19], M[4], M[5],
+                VS[j] += K[j] * ledger_arg(j, xmi, Vhat, tr_mem, hdv, M[19], M[4], M[5],
                                            M[11])
                 if amid[j] > 0.0 and amid[rev[j]] > 0.0:
                     S[j] += K[j] * math.log(amid[j] / amid[rev[j]])
@@ -484,13 +461,13 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, rng, rs, M, nu, fmem, fidx,
 
 
 @njit
-def tauleap_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, tau0, rng, rs, M, nu,
-                fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below, floor, streams=None):
+def tauleap_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, tau0, relax, rng, rs,
+                M, nu, fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below, floor, streams=None):
     tau = tau0
     total = 0
     for r in range(stop_times.shape[0]):
-        t, tau, n = tauleap_advance(x, F, S, VS, t, stop_times[r], tau, rng, rs, M, nu, fmem,
-                                    fidx, nion, eps, dv_max, dv_noise, ssa_below, floor,
+        t, tau, n = tauleap_advance(x, F, S, VS, t, stop_times[r], tau, relax, rng, rs, M, nu,
+                                    fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below, floor,
                                     streams)
         total += n
         record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)
@@ -514,6 +491,8 @@ class TauLeap(SSA):
     def __init__(self, model, x, rng):
         super().__init__(model, x, rng)
         self.tau = 1e-6
+        #: V's relaxation rate per membrane, from the last implicit step (`_noise_tau`)
+        self.relax = np.zeros(len(model.mems))
         self.nu = model.nu.astype(np.int64)
         self.fmem = np.array([m for m in range(len(model.mems)) if not model.mem_clamped[m]],
                              np.int64)
@@ -546,10 +525,15 @@ class TauLeap(SSA):
 
     def advance(self, stop_times):
         lattice.clear(self.M)  # parameters may have changed (events)
+        # and with them each membrane's relaxation rate: the first leap takes the undamped
+        # noise bound, the next ones the rate of the leap before (kept across record
+        # intervals: reset per interval, every interval began at the undamped bound)
+        self.relax[:] = 0.0
         out = self._outputs(len(stop_times))
         self.t, self.tau, fired = tauleap_run(
             self.x, self.F, self.S, self.VS, self.t, np.asarray(stop_times, float), *out,
-            self.tau, self.rng, self.rs, self.M, self.nu, self.fmem, self.fidx, self.model.nion,
+            self.tau, self.relax, self.rng, self.rs, self.M, self.nu, self.fmem, self.fidx,
+            self.model.nion,
             self.eps, self.dv_max, self.dv_noise, self.ssa_below, self.floor,
             *self._streams())
         self.events += fired
