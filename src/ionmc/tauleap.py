@@ -179,14 +179,16 @@ def _fast_coef(r, j, fmem, fidx, nu, qm, mem_C):
 
 
 @njit
-def _damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng):
+def _damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng, relax):
     """Add to the firings K the integer firings with which the fast variables answer the
-    leap's own noise.
+    leap's own noise; set relax[m], the relaxation rate of each free membrane's V,
+    lambda_m = -(e/C_m) sum_j q_jm da_j/dV_m, read off the step's Jacobian
+    (J_mm = 1 + lambda_m tau) for the next leap's noise bound (`_noise_tau`).
 
     The Poisson draws scatter the fast unknowns (V, pump states) around their
     backward-Euler values by xi = sum_j coef_j (K_j - a_j tau): for V, the charge of
-    sqrt(sum_j q_j^2 a_j tau) ions. In the real process that charge is pulled back within the membrane time
-    constant, which is much shorter than the leap. Rathinam et al. 2003's implicit
+    sqrt(sum_j q_j^2 a_j tau) ions. In the real process that charge is pulled back within
+    the membrane time constant, which is much shorter than the leap. Rathinam et al. 2003's implicit
     tau-leap, x' = x + nu (K - a(x) tau) + nu a(x') tau, includes the answer; linearised
     in the fast unknowns alone it is dy = J^-1 xi with the step's Jacobian J = I - tau
     coef dA, carried by dK_j = tau dA_j . dy extra firings (rounded stochastically, so
@@ -214,9 +216,11 @@ def _damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng):
             xi[r] += c * dev
             for k in range(n):
                 J[r, k] -= tau * c * dA[j, k]
+    for k in range(fmem.shape[0]):
+        relax[fmem[k]] = (J[k, k] - 1.0) / tau
     for r in range(n):
         xi[r] = -xi[r]
-    dy = _solve_linear(J, xi)  # J dy = xi
+    dy = _solve_linear(J, xi)  # J dy = xi (J overwritten)
     for j in range(nt):
         if ahat[j] <= 0.0:
             continue
@@ -228,17 +232,6 @@ def _damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng):
         base = math.floor(dk)
         extra = int(base) + (1 if rng.random() < dk - base else 0)
         K[j] = max(K[j] + extra, 0)
-
-
-@njit
-def _relaxation_rates(lam, dA, fmem, qm, mem_C):
-    """lambda_m = -(e/C_m) sum_j q_jm da_j/dV_m: how fast membrane m's charge relaxes."""
-    for k in range(fmem.shape[0]):
-        m = fmem[k]
-        g = 0.0
-        for j in range(dA.shape[0]):
-            g += qm[j, m] * dA[j, k]
-        lam[m] = -E_CHARGE / mem_C[m] * g
 
 
 @njit
@@ -406,8 +399,7 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, relax, rng, rs, M, nu, fmem
                 else:
                     K[j] = rng.poisson(lam)
             if streams is None:  # paired runs keep each transition's own stream
-                _damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng)
-                _relaxation_rates(relax, dA, fmem, qm, mem_C)
+                _damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng, relax)
             for i in range(nx):
                 xnew[i] = x[i]
             for j in range(nt):
@@ -533,8 +525,7 @@ class TauLeap(SSA):
         self.t, self.tau, fired = tauleap_run(
             self.x, self.F, self.S, self.VS, self.t, np.asarray(stop_times, float), *out,
             self.tau, self.relax, self.rng, self.rs, self.M, self.nu, self.fmem, self.fidx,
-            self.model.nion,
-            self.eps, self.dv_max, self.dv_noise, self.ssa_below, self.floor,
+            self.model.nion, self.eps, self.dv_max, self.dv_noise, self.ssa_below, self.floor,
             *self._streams())
         self.events += fired
         return out
