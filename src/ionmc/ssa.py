@@ -73,7 +73,7 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rs, M, max_events, log=None):
     on a metabolic pool, the sum of dG_ATP at its firings, `kernels.ledger_arg`).
 
     `rs`: the state of the exact steps' own generator (fastrand.py: an inlined
-    xoshiro256** and ziggurat exponential, seeded from the replicate's Generator).
+    xoshiro256** and ziggurat exponential, seeded from the replicate's SeedSequence).
 
     The waiting time that would cross t_end is discarded: by memorylessness, restarting
     the clock at t_end is exact.
