@@ -188,6 +188,8 @@ class Scenario:
     def with_overrides(self, overrides, duration=None):
         """A new validated scenario with --set items applied (used by events too)."""
         raw = copy.deepcopy(self.data)
+        if raw.get("sweep"):  # back to its TOML form: [sweep] mode = ..., key = [...]
+            raw["sweep"] = {"mode": raw["sweep"]["mode"], **raw["sweep"]["keys"]}
         for k, v in overrides:
             _set_dotted(raw, k, v, "--set")
         return validate(raw, self.source, duration=duration)
