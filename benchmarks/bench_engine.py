@@ -21,7 +21,7 @@ import ionmc
 from ionmc.constants import E_CHARGE
 from ionmc.model import Model
 from ionmc.scenario import load_scenario
-from ionmc.ssa import SSA
+from ionmc.engine.ssa import SSA
 
 
 @numba.njit(cache=True)

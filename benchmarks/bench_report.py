@@ -1,6 +1,6 @@
 """Report build time and size (issue 7, 'What it must show' 2): a 1-replicate 10-minute run
 and a 200-replicate ensemble, each must build in under 30 s on 2 cores and stay < 10 MB.
-The simulations are not timed; only `ionmc.report.build` is.
+The simulations are not timed; only `ionmc.analysis.report.build` is.
 
 usage: python benchmarks/bench_report.py [--replicates 200] [--workdir /tmp/ionmc-bench-report]
 """
@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import ionmc
-from ionmc.report import build
+from ionmc.analysis.report import build
 from ionmc.scenario import load_scenario
 
 

@@ -10,7 +10,7 @@ import time
 import numba
 import numpy as np
 
-from ionmc.fastrand import exponential, new_state, uniform
+from ionmc.engine.fastrand import exponential, new_state, uniform
 
 
 @numba.njit

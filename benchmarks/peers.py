@@ -52,9 +52,9 @@ import numpy as np
 import ionmc
 from ionmc.constants import E_CHARGE
 from ionmc.model import Model
-from ionmc.ode import ODE
+from ionmc.engine.ode import ODE
 from ionmc.scenario import builtin_dir, validate
-from ionmc.ssa import SSA
+from ionmc.engine.ssa import SSA
 
 HERE = Path(__file__).resolve().parent
 SPINE_SCALE = 0.01

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import ionmc
 from ionmc import analysis
-from ionmc.energetics import energetics
-from ionmc.report import build as build_report
+from ionmc.thermo.energetics import energetics
+from ionmc.analysis.report import build as build_report
 from ionmc.constants import F, R
 from ionmc.scenario import load_scenario, validate
 
@@ -189,7 +189,7 @@ def activity_rows():
     k = int(np.searchsorted(t, t_ev))  # first row after the event: Na_i has not moved yet
     peak = int(np.argmax(rate[k:k + 50])) + k
     # the cycle's steady-state law at the unchanged state before the event, both ways
-    from ionmc import pump
+    from ionmc.mechanisms import pump
     from ionmc.model import Model
 
     model = Model(load_scenario("fxyd"))
@@ -231,7 +231,7 @@ def activity_rows():
                  " (Dijkstra et al. 2016)",
                  f"`{cmd('anoxic_swelling', ODE)}` (and with --set "
                  "mechanisms.Cl_leak.permeability_cm_per_s=0)"))
-    from ionmc.channels import spike_metrics
+    from ionmc.mechanisms.channels import spike_metrics
     from ionmc.model import Model
 
     ap = run("action_potential", ODE)

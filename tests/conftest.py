@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import ionmc
-from ionmc.ledger import STIM_COLUMN, WATER_COLUMN, WORK_COLUMNS
+from ionmc.thermo.ledger import STIM_COLUMN, WATER_COLUMN, WORK_COLUMNS
 from ionmc.scenario import load_scenario
 
 

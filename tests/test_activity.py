@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from ionmc import pump
-from ionmc.energetics import energetics
+from ionmc.mechanisms import pump
+from ionmc.thermo.energetics import energetics
 from ionmc.model import Model
 
 from conftest import make, run_df

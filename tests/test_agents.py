@@ -6,11 +6,11 @@ import pytest
 
 import ionmc
 from conftest import balance, pump_cell, small_cell
-from ionmc import pump
-from ionmc.closed_forms import cycle_statistics
+from ionmc.mechanisms import pump
+from ionmc.thermo.closed_forms import cycle_statistics
 from ionmc.errors import InputError
 from ionmc.model import Model
-from ionmc.replicate import simulate
+from ionmc.runs.replicate import simulate
 from ionmc.scenario import load_scenario
 
 PUMP = """

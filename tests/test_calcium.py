@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import ionmc
-from ionmc import buffer
+from ionmc.mechanisms import buffer
 from ionmc.constants import F, IONS_PER_MM_UM3, R
-from ionmc.cotransporter import PRESETS, equilibrium_ratio
+from ionmc.mechanisms.cotransporter import PRESETS, equilibrium_ratio
 from ionmc.errors import InputError
 from ionmc.scenario import load_scenario
 
@@ -285,7 +285,7 @@ def test_pmca_ssa_count_is_poisson_at_the_stall(tmp_path):
 def test_pmca_on_a_metabolic_pool_stalls_at_the_pools_dG_ATP(tmp_path):
     """With a pool in the spine the PMCA uses the pool's dG_ATP (not its own parameter):
     stall ratio from the pool's final ATP, ADP, Pi; each Ca2+ pumped costs one ATP."""
-    from ionmc.metabolism import dG_ATP
+    from ionmc.mechanisms.metabolism import dG_ATP
 
     V = -120.0
     sc = cell(tmp_path, PMCA.format(density=200, dG=-80.0), method="ode", duration=50.0,
@@ -429,7 +429,7 @@ def test_energetics_reports_pmca_ncx_and_the_buffer():
     """`ionmc energetics` on spine_calcium: the dG of a PMCA turnover is dG_ATP +
     RT ln(Ca_o/Ca_i) - 2FV (negative: it pumps), NCX's 3 RT ln(Na_i/Na_o) + RT ln(Ca_o/Ca_i)
     + FV (positive at rest: it runs backward), and the buffer's kappa_B."""
-    from ionmc.energetics import energetics, table
+    from ionmc.thermo.energetics import energetics, table
 
     sc = load_scenario("spine_calcium")
     e = energetics(sc)

@@ -11,11 +11,11 @@ import tomllib
 from scipy import integrate, stats
 from scipy.linalg import expm
 
-from ionmc import channels
+from ionmc.mechanisms import channels
 from ionmc.constants import K_B
 from ionmc.errors import InputError
 from ionmc.model import Model
-from ionmc.replicate import simulate
+from ionmc.runs.replicate import simulate
 from ionmc.scenario import validate
 
 from conftest import balance, make

@@ -10,7 +10,7 @@ import pytest
 import tomllib
 from scipy.special import gammaln
 
-from ionmc import channels
+from ionmc.mechanisms import channels
 from ionmc.constants import K_B
 from ionmc.errors import InputError
 from ionmc.model import Model
@@ -187,7 +187,7 @@ def test_conduction_is_ghk_through_open_channels():
     """ode under a constant clamp from the stationary occupancies: N_open stays N m^3 h
     (n^4), and each open channel's net efflux is p_single (scaled by its q10 from 37 C) x
     the GHK flux per unit permeability (closed form)."""
-    from ionmc.closed_forms import ghk_fluxes
+    from ionmc.thermo.closed_forms import ghk_fluxes
 
     V, p, N = -20.0, 0.02, 1e6
     # a large cell: the concentrations stay put (the flux is checked at fixed ones)

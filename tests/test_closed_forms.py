@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ionmc.closed_forms import donnan_potential, donnan_ratio, ghk_fluxes, ghk_voltage, \
+from ionmc.thermo.closed_forms import donnan_potential, donnan_ratio, ghk_fluxes, ghk_voltage, \
     ussing_ratio
 from ionmc.scenario import load_scenario
 

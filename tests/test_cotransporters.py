@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ionmc.cotransporter import PRESETS, equilibrium_ratio
+from ionmc.mechanisms.cotransporter import PRESETS, equilibrium_ratio
 from ionmc.model import Model
 from ionmc.scenario import load_scenario
 

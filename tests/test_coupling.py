@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import ionmc
-from ionmc import kir
+from ionmc.mechanisms import kir
 from ionmc.constants import E_CHARGE, F, IONS_PER_MM_UM3, R
 from ionmc.errors import InputError
 from ionmc.model import Model
@@ -269,7 +269,7 @@ def test_ledger_balances_within_one_percent_under_tau_leap_and_ode(tmp_path, met
 
 
 def _props(model, x):
-    from ionmc.kernels import all_propensities, voltages
+    from ionmc.engine.kernels import all_propensities, voltages
 
     M = model.kernel_args()
     V = np.zeros(len(model.mems))
@@ -297,7 +297,7 @@ def test_kir_net_flux_is_its_closed_form(tmp_path):
     g = 1.7e-3 * 0.02e-8 * scale  # S/cm^2 x cm^2
     assert a[j0] - a[j1] == pytest.approx(g * f * (v - e_k) / E_CHARGE, rel=1e-5)
     # the GHK law on the other membrane
-    from ionmc.closed_forms import ghk_fluxes
+    from ionmc.thermo.closed_forms import ghk_fluxes
 
     spec = model.scenario.mechanism("kir_ghk")
     ci = x[model.idx("astro_far", "K")] * model.inv_nvol[model.idx("astro_far", "K")]
@@ -433,7 +433,7 @@ def test_kir_needs_one_flux_law(tmp_path):
 def test_coupling_from_diffusion_coefficient():
     """P = D / (tortuosity^2 length), D of a species not named: Hille's free-solution value
     taken from 25 to 37 C by q10."""
-    from ionmc import coupling
+    from ionmc.mechanisms import coupling
 
     t = {"permeability_cm_per_s": -1.0, "length_um": 50.0, "D_um2_per_s": {"Na": 1000.0},
          "tortuosity": 2.0, "q10": 1.3, "area_um2": 1.0}
@@ -445,7 +445,7 @@ def test_coupling_from_diffusion_coefficient():
 def test_energetics_counts_kir_as_the_astrocytes_k_conductance():
     """`ionmc energetics` on astrocyte_buffering: the astrocyte's Kir is its K+ conductance,
     so at the designed fixed point the channels' net current is the pump's, opposite."""
-    from ionmc.energetics import energetics
+    from ionmc.thermo.energetics import energetics
 
     res = energetics(load_scenario("astrocyte_buffering"))
     b = res["membranes"]["astro_mem"]

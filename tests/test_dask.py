@@ -82,7 +82,7 @@ def test_workers_import_the_ionmc_under_test(cluster):
 
 def test_workers_with_other_sources_are_refused(cluster, monkeypatch):
     from ionmc import numba_conf
-    from ionmc.cluster import _check_workers
+    from ionmc.runs.cluster import _check_workers
 
     _, client = cluster
     _check_workers(client, "--scheduler X")  # the same sources: fine

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ionmc.closed_forms import ghk_current
+from ionmc.thermo.closed_forms import ghk_current
 from ionmc.model import Model
-from ionmc.ode import ode_rhs
+from ionmc.engine.ode import ode_rhs
 from ionmc.scenario import validate
 
 HERE = Path(__file__).resolve().parents[1] / "results" / "ednegmodel"
@@ -68,7 +68,7 @@ def test_slope_matched_leaks_have_ednegs_conductance(cmp, rest_row):
 
 
 def _need(mech_type):
-    from ionmc.mechanisms import REGISTRY
+    from ionmc.mechanisms.registry import REGISTRY
     if mech_type not in REGISTRY:
         pytest.skip(f"this ionmc has no {mech_type!r} mechanism yet")
 
@@ -79,7 +79,7 @@ def test_kir_carries_ednegs_kir_flux(cmp, rest_row):
     _need("kir")
     L, P, dens, flux, gs, cycles, cot = cmp.derive(rest_row, "flux")
     model = Model(validate(cmp.scenario_dict(L, P, dens, kir=True), "edneg-test"))
-    from ionmc import kernels
+    from ionmc.engine import kernels
     x = model.x0.astype(float)
     V = np.zeros(len(model.mems))
     M = model.kernel_args()

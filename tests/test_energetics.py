@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from ionmc.energetics import energetics
+from ionmc.thermo.energetics import energetics
 from ionmc.scenario import load_scenario
 
 from conftest import make, run_df

@@ -6,7 +6,7 @@ import numba
 import numpy as np
 from scipy import stats
 
-from ionmc.fastrand import R_TAIL, exponential, new_state, uniform
+from ionmc.engine.fastrand import R_TAIL, exponential, new_state, uniform
 
 
 @numba.njit
@@ -48,7 +48,7 @@ def test_xoshiro256starstar_reference_vector():
     # Blackman & Vigna's reference code from the state {1, 2, 3, 4} (the vector that
     # rand_xoshiro and others test against): a transcription slip that still looks
     # random (a rotation, a shift) fails here, not in the distribution tests
-    from ionmc.fastrand import next64
+    from ionmc.engine.fastrand import next64
 
     @numba.njit
     def words(s, n):

@@ -29,7 +29,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 
 import ionmc
-from ionmc import pump
+from ionmc.mechanisms import pump
 from ionmc.scenario import load_scenario
 
 from conftest import pump_cell

@@ -4,8 +4,8 @@ where the pump balances the leak again (ode)."""
 import numpy as np
 import pytest
 
-from ionmc import pump
-from ionmc.closed_forms import ghk_fluxes
+from ionmc.mechanisms import pump
+from ionmc.thermo.closed_forms import ghk_fluxes
 from ionmc.model import Model
 from ionmc.scenario import load_scenario
 

@@ -352,7 +352,7 @@ def test_current_step_scenario_from_the_command_line(tmp_path):
     (100 pA x 200 MOhm = 20 mV), and `ionmc run` shows it half a second into the step,
     before K+ piles up in the ECS (within 2 mV; the injected count within 4 SE)."""
     from ionmc.cli import main
-    from ionmc.energetics import energetics
+    from ionmc.thermo.energetics import energetics
     import pandas as pd
 
     b = energetics(load_scenario("current_step"))["membranes"]["soma"]

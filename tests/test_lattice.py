@@ -4,11 +4,11 @@ look-ups equal, bit for bit, a fresh evaluation of every transition."""
 import numpy as np
 import pytest
 
-from ionmc import lattice
-from ionmc.fastrand import new_state
-from ionmc.kernels import all_propensities, voltages
+from ionmc.engine import lattice
+from ionmc.engine.fastrand import new_state
+from ionmc.engine.kernels import all_propensities, voltages
 from ionmc.model import Model
-from ionmc.ssa import ssa_advance
+from ionmc.engine.ssa import ssa_advance
 
 from conftest import make, run_df, shrink
 

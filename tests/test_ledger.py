@@ -100,7 +100,7 @@ def test_ledger_exact_under_ssa_with_the_elementary_test_pump():
     # DESIGN.md section 3: with elementary steps (mass action in the moved ions' falling
     # factorials, the voltage factor of the charge each step moves, ATP booked on one
     # step) the balance telescopes to rounding, pump included -- unlike the reduced pump
-    from ionmc import pump
+    from ionmc.mechanisms import pump
     from ionmc.model import Model
 
     sc = make("pump_block", 1e-4, method="ssa", duration=0.3, dt=0.02, seed=7, events=[],

@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 import ionmc
-from ionmc import metabolism, pump
+from ionmc.mechanisms import metabolism
+from ionmc.mechanisms import pump
 from ionmc.constants import R
-from ionmc.design import metabolic_pool
+from ionmc.scenario.design import metabolic_pool
 from ionmc.errors import InputError
-from ionmc.kernels import all_propensities, voltages
-from ionmc.model import KIND_OX_BW, KIND_OX_FW, Model
+from ionmc.engine.kernels import all_propensities, voltages
+from ionmc.model import Model
+from ionmc.model.compiled import KIND_OX_BW, KIND_OX_FW
 from ionmc.scenario import load_scenario
 
 from conftest import make, run_df

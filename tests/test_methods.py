@@ -43,7 +43,7 @@ def _shot_noise_sd_mV(sc):
     lambda = -(e/C) d(sum_j q_j a_j)/dV, so Var V = (e/C)^2 sum_j q_j^2 a_j / (2 lambda)
     (the membrane's shot noise; van Kampen, ch. 10)."""
     from ionmc.constants import E_CHARGE
-    from ionmc.kernels import all_propensities, voltages
+    from ionmc.engine.kernels import all_propensities, voltages
     from ionmc.model import Model
 
     model = Model(sc)

@@ -11,8 +11,8 @@ from scipy import constants as sc
 
 import ionmc
 from ionmc import analysis
-from ionmc.closed_forms import ghk_fluxes, ghk_voltage
-from ionmc.design import slope_conductance
+from ionmc.thermo.closed_forms import ghk_fluxes, ghk_voltage
+from ionmc.scenario.design import slope_conductance
 from ionmc.scenario import load_scenario
 
 from conftest import leak_mechanisms
@@ -103,7 +103,7 @@ def lna_v_variance(leaks, z, cin, cout, V, T, area, Cm, p_row, n_pumps):
     import numpy as np
     from scipy.linalg import solve_continuous_lyapunov
 
-    from ionmc import pump
+    from ionmc.mechanisms import pump
 
     e = sc.e
 
@@ -146,7 +146,7 @@ def test_pump_makes_v_noise_nonthermal_as_the_linear_noise_approximation_says(tm
     # undone by a back-step within ~8 ms (P3 -> P2 at 33 /s of 121 /s) in 27% of cases, which
     # lowers the noise below it. The linear-noise approximation of charge + pump states is
     # the closed form to test against; the white-noise formula is checked to be above it.
-    from ionmc import pump
+    from ionmc.mechanisms import pump
     from ionmc.model import Model
 
     base = load_scenario("spine_noise")

@@ -71,7 +71,7 @@ def test_per_transition_streams_book_atp_work_at_the_pools_dg():
 
 # -- tau-leap with per-transition streams (streams.py) -------------------------------------
 def test_streams_are_unit_rate_poisson_processes():
-    from ionmc.streams import L, count_to, point
+    from ionmc.engine.streams import L, count_to, point
 
     # Y(T1) and the increment Y(T2) - Y(T1) across three superblocks: Poisson means and
     # variances within 4 SE, uncorrelated (independent increments)

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from ionmc import pump
+from ionmc.mechanisms import pump
 from ionmc.scenario import load_scenario
 
 from conftest import make, pump_cell, run_df
@@ -138,7 +138,7 @@ def test_resting_neuron_is_a_fixed_point_under_ode():
 
 
 def test_builtin_matches_its_design():
-    from ionmc.design import resting_state
+    from ionmc.scenario.design import resting_state
 
     sc = load_scenario("resting_neuron")
     d = resting_state({"Na": 15.0, "K": 140.0}, {"Na": 145.0, "K": 5.0, "Cl": 120.0}, -0.07,

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from ionmc.model import Model
-from ionmc.replicate import simulate
+from ionmc.runs.replicate import simulate
 from ionmc.scenario import load_scenario
-from ionmc import volume
+from ionmc.engine import volume
 
 from conftest import balance, leak_mechanisms, make, run_df, se_of_mean
 
@@ -174,11 +174,11 @@ def _volumes(split_fraction, tmp_path):
     old = volume.Split.step_fraction
     volume.Split.step_fraction = split_fraction
     try:
-        from ionmc.ode import ODE
+        from ionmc.engine.ode import ODE
 
         sc = cell(tmp_path, duration=1.0, dt=0.1)
         model = Model(sc)
-        from ionmc.ledger import Ledger
+        from ionmc.thermo.ledger import Ledger
 
         m = volume.Split(ODE(model, model.x0.astype(float)), volume.Water(model),
                          Ledger(model, model.x0))

@@ -28,7 +28,7 @@ import pandas as pd  # noqa: E402
 
 from ionmc import simulate  # noqa: E402
 from ionmc import channels, kernels, pump  # noqa: E402
-from ionmc.closed_forms import ghk_fluxes  # noqa: E402
+from ionmc.thermo.closed_forms import ghk_fluxes  # noqa: E402
 from ionmc.constants import IONS_PER_MM_UM3, N_A  # noqa: E402
 from ionmc.model import Model  # noqa: E402
 from ionmc.scenario import validate  # noqa: E402
@@ -66,7 +66,7 @@ def kir_spec():
 
 def have(mech_type):
     """Whether this ionmc has a mechanism type (the Kir comes with the couplings work)."""
-    from ionmc.mechanisms import REGISTRY
+    from ionmc.mechanisms.registry import REGISTRY
     return mech_type in REGISTRY
 
 

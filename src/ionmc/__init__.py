@@ -8,8 +8,8 @@ Public API (the CLI is a thin layer over it):
 """
 __version__ = "0.1.0"
 
-from .errors import InputError  # noqa: E402
-from .scenario import Scenario, load_scenario  # noqa: E402
+from ionmc.errors import InputError  # noqa: E402
+from ionmc.scenario.load import Scenario, load_scenario  # noqa: E402
 
 
 def run(scenario, outdir, workers=None, progress=True, executor=None, executor_label=None):
@@ -17,7 +17,7 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
 
     `executor`: any concurrent.futures.Executor to run the replicates on (default: local
     processes), e.g. from `dask_executor()`."""
-    from .runner import run as _run
+    from ionmc.runs.runner import run as _run
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -28,14 +28,14 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
 def dask_executor(workers=None, scheduler=None):
     """Context manager yielding (Executor, label) on an embedded Dask LocalCluster with
     `workers` processes, or on the cluster at `scheduler` ("tcp://HOST:PORT")."""
-    from .cluster import dask_executor as _dx
+    from ionmc.runs.cluster import dask_executor as _dx
 
     return _dx(workers=workers, scheduler=scheduler)
 
 
 def simulate(scenario, replicate=0):
     """One replicate in memory: returns (DataFrame, info)."""
-    from .replicate import simulate as _sim
+    from ionmc.runs.replicate import simulate as _sim
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)

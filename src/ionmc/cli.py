@@ -3,8 +3,8 @@ import argparse
 import os
 import sys
 
-from . import __version__
-from .errors import InputError
+from ionmc import __version__
+from ionmc.errors import InputError
 
 
 def _parser():
@@ -46,12 +46,12 @@ def _parser():
 
 
 def _run(args):
-    from .runner import prepare_outdir, rescan, run
-    from .scenario import load_scenario
+    from ionmc.runs.runner import prepare_outdir, rescan, run
+    from ionmc.scenario.load import load_scenario
 
     dask = args.dask or args.scheduler is not None
     if dask:
-        from .cluster import require
+        from ionmc.runs.cluster import require
 
         require("--dask" if args.dask else "--scheduler")
 
@@ -66,7 +66,7 @@ def _run(args):
     for w in sc.warnings:
         print(f"ionmc: warning: {w}", file=sys.stderr)
     if dask:
-        from .cluster import dask_executor
+        from ionmc.runs.cluster import dask_executor
 
         prepare_outdir(sc, args.outdir)  # refuse a wrong OUTDIR before starting a cluster
         try:
@@ -84,8 +84,8 @@ def _run(args):
 def _energetics(args):
     import json
 
-    from .energetics import energetics, table
-    from .scenario import load_scenario
+    from ionmc.thermo.energetics import energetics, table
+    from ionmc.scenario.load import load_scenario
 
     result = energetics(load_scenario(args.scenario, list(args.set)))
     print(json.dumps(result, indent=2) if args.json else table(result))
@@ -93,7 +93,7 @@ def _energetics(args):
 
 
 def _report(args):
-    from .report import build
+    from ionmc.analysis.report import build
 
     out = build(args.outdir, args.output, args.format, args.point)
     print(f"ionmc: wrote {out}")
@@ -101,7 +101,7 @@ def _report(args):
 
 
 def _list(args):
-    from .scenario import builtins
+    from ionmc.scenario.load import builtins
 
     items = builtins()
     w = max(len(k) for k in items) if items else 0

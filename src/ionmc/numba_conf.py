@@ -8,19 +8,48 @@ import os
 from pathlib import Path
 
 import numba
+from numba.core.caching import CacheImpl, UserProvidedCacheLocator
 
+_PKG = Path(__file__).resolve().parent
 # Numba invalidates a cached kernel only when its own file changes, not when a kernel it
-# calls (in another module) does, so a stale compiled kernel could survive an edit. Cache
-# under a directory named by a hash of all of ionmc's sources instead: any change to the
-# package compiles afresh. A user's NUMBA_CACHE_DIR is respected.
+# calls (in another module) does, so a stale compiled kernel could survive an edit. ionmc's
+# kernels are cached under a directory named by a hash of every source file of the package
+# (subpackages included): any change to ionmc compiles afresh.
 _src = hashlib.sha256()
-for _f in sorted(Path(__file__).resolve().parent.glob("*.py")):
+for _f in sorted(_PKG.rglob("*.py")):
+    _src.update(str(_f.relative_to(_PKG)).encode())
     _src.update(_f.read_bytes())
 #: the sources this process compiled from (cluster.py checks Dask workers run the same)
 SOURCE_DIGEST = _src.hexdigest()[:12]
-if not os.environ.get("NUMBA_CACHE_DIR"):
-    _base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ionmc"
-    numba.config.CACHE_DIR = str(_base / f"numba-{SOURCE_DIGEST}")
+#: where ionmc's kernels are cached: under NUMBA_CACHE_DIR when the user set it, else under
+#: $XDG_CACHE_HOME/ionmc (~/.cache/ionmc)
+CACHE_DIR = Path(os.environ.get("NUMBA_CACHE_DIR") or
+                 Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ionmc") \
+    / f"ionmc-numba-{SOURCE_DIGEST}"
+
+
+class _IonmcCacheLocator(UserProvidedCacheLocator):
+    """Numba's cache locator for functions defined in ionmc's own files, and no others: a
+    process that imports ionmc keeps its Numba settings (numba.config.CACHE_DIR untouched)
+    for its own code."""
+
+    def __init__(self, py_func, py_file):
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = str(CACHE_DIR / self.get_suitable_cache_subpath(py_file))
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        try:
+            Path(py_file).resolve().relative_to(_PKG)
+        except (ValueError, OSError):
+            return None
+        # the source-file mixin's from_function: makes and checks the directory
+        return super(UserProvidedCacheLocator, cls).from_function(py_func, py_file)
+
+
+if _IonmcCacheLocator not in CacheImpl._locator_classes:
+    CacheImpl._locator_classes.insert(0, _IonmcCacheLocator)
 
 JIT = dict(cache=True, nogil=True, error_model="numpy")
 #: leaf kernels (they allocate nothing) compile without NRT reference counting: a call

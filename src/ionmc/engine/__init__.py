@@ -1,0 +1,1 @@
+"""The methods (ssa, tau-leap, ode) and the Numba kernels they share."""

@@ -1,0 +1,392 @@
+"""Osmotic water flow between compartments (DESIGN.md section 1, "Volume"; issue 5).
+
+A membrane with `water_permeability_um_per_s` = P_f > 0 (the osmotic water permeability
+coefficient, the quantity water-transport measurements report) moves water into its inside
+at the van 't Hoff rate
+
+    J_v = P_f * A * v_w * (osm_in - osm_out)          (um^3/s)
+
+(equivalently J_v = L_p A R T (osm_in - osm_out) with L_p = P_f v_w / (R T);
+e.g. Finkelstein 1987, "Water movement through lipid bilayers, pores and plasma
+membranes"), v_w the molar volume of water. Every species counts in the osmolarity
+osm_c = sum_s n_cs / (N_A vol_c): ions, impermeant anions, cargo and the metabolic pool's
+species (ideal, dilute, reflection coefficient 1). A bath keeps its volume (and so its
+clamped osmolarity); the water it gives or takes is counted in `{bath}.water_gained_um3`,
+so that the sum of the non-bath volumes plus what the baths gained is constant (total
+water is conserved). Membrane area and capacitance stay fixed: a swelling cell unfolds
+membrane reserves rather than stretching the bilayer (which tolerates ~3% areal strain),
+and V stays e*q/C as DESIGN.md defines it.
+
+What follows the volume. Concentrations (`Model.inv_nvol`) and every rate parameter that
+`Model.update_parameters` derives from the scenario's volumes (a leak's P*A/vol, the pool's
+O2 exchange and its capacities in molecules per mM) are recomputed whenever the volumes
+move (`Water.apply`). The ledger's reference counts lam = c_ref N_A vol follow the volume,
+so G_ion changes when water moves at fixed counts; that change is booked as its own term,
+`thermo.water_work_J` = sum over volume moves of (dG/dvol)|_counts dvol (ledger.py). For
+large counts dG/dvol_c = -k_B T N_A sum_s (c_s - c_ref,s) over the ledger's species: water
+flowing down its osmotic gradient lowers G (the dissipation -T S_water of the flow), and the
+term also carries the shift of the references when water moves between compartments whose
+impermeant references differ. With it G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event +
+W_water - T S_prod.
+
+How each method moves water:
+- `ode`: the volumes are extra ODE variables beside the counts (`ODEWater`), W_water an
+  accumulated integral; exact to the solver's tolerance.
+- `ssa` and `tau-leap` (any method with an integer state): Strang splitting (`Split`).
+  Ions are discrete and volumes continuous: between two stops, steps of h (a fraction
+  `step_fraction` of the osmotic time constant tau_w, at most the stop interval) alternate
+  a water half step at fixed counts (RK4; it conserves total water to rounding), the
+  method's own exact or leaped ion step at fixed volumes, and a water half step. Strang
+  splitting is second order: the volume trajectory's error is O((h/tau_w)^2) of its change
+  (measured against `ode` with the same splitting around ODE steps: tests/test_volume.py).
+  Each water step books the exact change of G at fixed counts, each ion step books its
+  events as without water, so the ledger still closes to rounding under `ssa`.
+"""
+import math
+
+import numpy as np
+
+from ionmc.constants import IONS_PER_MM_UM3, R, UM3_TO_M3
+from ionmc.mechanisms import pump
+from ionmc.engine.ode import ODE, ode_jac, ode_rhs
+
+KEY = "water_permeability_um_per_s"
+#: molar volume of water at 37 C, m^3/mol (18.015 g/mol / 0.99333 g/cm^3); times an
+#: osmolarity in mM (mol/m^3) it is a volume fraction
+V_W = 18.14e-6
+
+
+class Water:
+    """The water-flow part of a model: which membranes move water, and the volumes."""
+
+    def __init__(self, model):
+        self.model = model
+        d = model.scenario.data
+        comps = model.comps
+        self.bath = np.array([d["compartments"][c]["bath"] for c in comps], bool)
+        self.mem_in, self.mem_out, self.kw = [], [], []
+        for m, spec in d["membranes"].items():
+            pf = spec.get(KEY, 0.0)
+            if pf > 0:
+                self.mem_in.append(comps.index(spec["inside"]))
+                self.mem_out.append(comps.index(spec["outside"]))
+                # um/s * um^2 * (m^3/mol * mol/m^3 per mM): um^3/s per mM of difference
+                self.kw.append(pf * spec["area_um2"] * V_W)
+        self.mem_in = np.array(self.mem_in, np.int64)
+        self.mem_out = np.array(self.mem_out, np.int64)
+        self.kw = np.array(self.kw)
+        self.on = len(self.kw) > 0
+        self._applied = model.vol.copy()
+        self.follow = self._volume_dependent() if self.on else []
+
+    # -- physics -------------------------------------------------------------------------
+    def osmolarity(self, x, vol):
+        """Total osmolarity (mM) of every compartment: all species of its counts."""
+        m = self.model
+        n = np.asarray(x[:m.nion], float).reshape(m.nc, m.ns).sum(axis=1)
+        return n / (IONS_PER_MM_UM3 * vol)
+
+    def flows(self, x, vol):
+        """(dvol/dt per compartment, water gained per second per compartment, entropy
+        production rate of the flow in J/K/s): a bath's volume does not move, what it
+        gains is counted in the second vector; dS/dt = R sum_m J_v,m (osm_in - osm_out)
+        >= 0 (J_v Delta pi / T, all osmolytes)."""
+        osm = self.osmolarity(x, vol)
+        dosm = osm[self.mem_in] - osm[self.mem_out]
+        j = self.kw * dosm  # into each inside, um^3/s
+        nc = self.model.nc
+        change = np.bincount(self.mem_in, j, nc) - np.bincount(self.mem_out, j, nc)
+        dvol = np.where(self.bath, 0.0, change)
+        gain = np.where(self.bath, change, 0.0)
+        return dvol, gain, R * UM3_TO_M3 * float(j @ dosm)
+
+    def time_constant(self, x):
+        """The fastest osmotic relaxation time (s) at state x and the current volumes."""
+        vol = self.model.vol
+        osm = self.osmolarity(x, vol)
+        rate = 0.0
+        for k in range(len(self.kw)):
+            i, o = self.mem_in[k], self.mem_out[k]
+            r = self.kw[k] * sum(osm[c] / vol[c] for c in (i, o) if not self.bath[c])
+            rate = max(rate, r)
+        return 1.0 / rate if rate > 0 else math.inf
+
+    # -- the model follows the volumes ---------------------------------------------------
+    def _volume_dependent(self):
+        """The mechanisms whose parameters `apply` re-derives: all but the Na/K pumps,
+        whose rate row has no volume in it (`pump.param_row` takes none; the pump reads
+        concentrations through `inv_nvol`). The ODE calls `apply` at every right-hand side,
+        and re-deriving the pumps' rows there took a third of its time. Every other
+        mechanism follows, so a new one with a volume in its rates needs nothing here."""
+        return [mech for mech in self.model.mechs if mech.type != pump.TYPE]
+
+    def _set(self, vol, mechs):
+        m = self.model
+        d = m.scenario.data
+        m.vol[:] = vol
+        for ci, c in enumerate(m.comps):
+            d["compartments"][c]["volume_um3"] = float(vol[ci])
+            m.inv_nvol[ci * m.ns:(ci + 1) * m.ns] = 1.0 / (IONS_PER_MM_UM3 * vol[ci])
+        for mech in mechs:
+            m.update_parameters(mech)
+
+    def apply(self, vol):
+        """Make the model's concentrations and rate parameters those of volumes `vol`:
+        `inv_nvol` in place (the kernels hold it) and the parameters of every mechanism
+        that depends on them through `update_parameters`, which reads the scenario's
+        volumes."""
+        vol = np.asarray(vol, float)
+        if np.array_equal(vol, self._applied):
+            return
+        self._set(vol, self.follow)
+        self._applied = vol.copy()
+
+    # -- the ledger's water term ---------------------------------------------------------
+    def g_ion(self, ledger, x, vol):
+        """G_ion (J) of counts x at volumes vol (ledger.py's formula)."""
+        return float(ledger.g_ion(np.asarray(x, float)[None, :], np.asarray(vol)[None, :])[0])
+
+    def dG_dvol(self, ledger, x, vol):
+        """(dG/dvol_c) at fixed counts, J per um^3, per compartment: from the lgamma form,
+        dG/dlam = k_B T [ln lam - psi(lam + 1) - n/lam + 1], dlam/dvol = c_ref N_A."""
+        m = self.model
+        idx = ledger.ion_idx
+        comp = idx // m.ns
+        per_um3 = ledger.cref[idx] * IONS_PER_MM_UM3
+        lam = per_um3 * vol[comp]
+        n = np.asarray(x, float)[idx]
+        from scipy.special import digamma  # not at the top: ~0.15 s of every start-up
+
+        dg = ledger.kT * (np.log(lam) - digamma(lam + 1.0) - n / lam + 1.0) * per_um3
+        return np.bincount(comp, dg, m.nc)
+
+
+def rk4_volumes(water, x, vol, h):
+    """One RK4 step of the volumes over h at fixed counts x; (vol, water gained, entropy
+    produced). The volume increments are combinations of flows that sum to zero over
+    compartments and baths, so total water is conserved to rounding."""
+    k1, g1, s1 = water.flows(x, vol)
+    k2, g2, s2 = water.flows(x, vol + 0.5 * h * k1)
+    k3, g3, s3 = water.flows(x, vol + 0.5 * h * k2)
+    k4, g4, s4 = water.flows(x, vol + h * k3)
+    return (vol + h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4), h / 6.0 * (g1 + 2 * g2 + 2 * g3 + g4),
+            h / 6.0 * (s1 + 2 * s2 + 2 * s3 + s4))
+
+
+class Split:
+    """Strang splitting of water and ions around any method (see the module docstring).
+    `volume_rows` after `advance`: (volumes, water gained, W_water) at the stop times."""
+
+    #: the water step as a fraction of the osmotic time constant
+    step_fraction = 0.02
+
+    def __init__(self, inner, water, ledger):
+        self.inner = inner
+        self.water = water
+        self.ledger = ledger
+        self.model = inner.model
+        self.vol = water.model.vol.copy()
+        self.gain = np.zeros(water.model.nc)
+        self.W = 0.0
+        self.S = 0.0
+        self.h = self.step_fraction * water.time_constant(inner.x)
+        self.volume_rows = self._rows(1)
+
+    name = property(lambda self: self.inner.name)
+    integer = property(lambda self: self.inner.integer)
+    events = property(lambda self: self.inner.events)
+    x = property(lambda self: self.inner.x)
+    t = property(lambda self: self.inner.t)
+
+    def _rows(self, n):
+        return (np.repeat(self.vol[None, :], n, axis=0), np.repeat(self.gain[None, :], n, 0),
+                np.full(n, self.W), np.full(n, self.S))
+
+    def _water(self, h):
+        """Move water over h at fixed counts; book the change of G_ion."""
+        x = np.asarray(self.inner.x, float)
+        g0 = self.water.g_ion(self.ledger, x, self.vol)
+        self.vol, gained, s = rk4_volumes(self.water, x, self.vol, h)
+        self.gain = self.gain + gained
+        self.S += s
+        self.water.apply(self.vol)
+        self.W += self.water.g_ion(self.ledger, x, self.vol) - g0
+
+    def advance(self, stop_times):
+        stop_times = np.asarray(stop_times, float)
+        n = len(stop_times)
+        out = None
+        vols, gains, W, S = self._rows(n)
+        for r, t_stop in enumerate(stop_times):
+            span = t_stop - self.inner.t
+            if span <= 0:
+                row = self.inner.advance(np.array([t_stop]))
+            else:
+                k = max(1, int(math.ceil(span / self.h - 1e-9)))
+                h = span / k
+                t0 = self.inner.t
+                for i in range(k):
+                    self._water(0.5 * h)
+                    row = self.inner.advance(np.array([t0 + (i + 1) * h if i < k - 1
+                                                       else t_stop]))
+                    self._water(0.5 * h)
+            if out is None:
+                out = [np.empty((n,) + np.shape(a)[1:], np.asarray(a).dtype) for a in row]
+            for a, b in zip(out, row):
+                a[r] = b[-1]
+            vols[r], gains[r], W[r], S[r] = self.vol, self.gain, self.W, self.S
+        self.volume_rows = (vols, gains, W, S)
+        return tuple(out)
+
+
+class ODEWater(ODE):
+    """`ode` with the volumes as ODE variables: y = (counts, F, S, VS, volumes, water
+    gained per compartment, W_water, the flow's entropy production)."""
+
+    def __init__(self, model, x, water, ledger):
+        super().__init__(model, x)
+        self.water = water
+        self.ledger = ledger
+        nc = model.nc
+        self.n0 = len(self.y)
+        self.y = np.concatenate([self.y, model.vol, np.zeros(nc), [0.0, 0.0]])
+        free = np.nonzero(~water.bath)[0]
+        self.cols = np.concatenate([self.moved, self.n0 + free]).astype(np.int64)
+        kT = ledger.kT
+        self.atol_vec = np.concatenate([np.full(self.n0, self.atol),
+                                        1e-12 * model.vol, 1e-12 * model.vol,
+                                        [1e-3 * kT, 1e-3 * kT / model.T]])
+        self.volume_rows = self._rows(self.y[None, :])
+
+    def _rows(self, Y):
+        nc = self.model.nc
+        return (Y[:, self.n0:self.n0 + nc], Y[:, self.n0 + nc:self.n0 + 2 * nc], Y[:, -2],
+                Y[:, -1])
+
+    def rhs(self, t, y):
+        nx, nc, n0 = self.model.nx, self.model.nc, self.n0
+        vol = y[n0:n0 + nc]
+        self.water.apply(vol)
+        dy = np.empty_like(y)
+        dy[:n0] = ode_rhs(y[:n0], nx, self.nu, self.M)
+        dvol, gain, sdot = self.water.flows(y[:nx], vol)
+        dy[n0:n0 + nc] = dvol
+        dy[n0 + nc:n0 + 2 * nc] = gain
+        dy[-2] = self.water.dG_dvol(self.ledger, y[:nx], vol) @ dvol
+        dy[-1] = sdot
+        return dy
+
+    def jac(self, t, y):
+        """The counts' block from the compiled `ode_jac` at the state's volumes; the
+        volumes' rows in the counts analytically (J_v is linear in the counts); the
+        volumes' columns by central differences of the whole right-hand side. The rows of
+        the accumulators W_water and S_water in the counts are left out: nothing depends
+        on them, so Newton's iteration still converges (as the counts do)."""
+        m, n0, nc = self.model, self.n0, self.model.nc
+        n = len(y)
+        J = np.zeros((n, n))
+        vol = y[n0:n0 + nc]
+        self.water.apply(vol)
+        J[:n0, :n0] = ode_jac(y[:n0], self.moved, self.nu, self.M)
+        w = self.water
+        for k in range(len(w.kw)):
+            for c, sign in ((w.mem_in[k], 1.0), (w.mem_out[k], -1.0)):
+                # dJ_v/dn for every species of compartment c
+                d = sign * w.kw[k] / (IONS_PER_MM_UM3 * vol[c])
+                sl = slice(c * m.ns, (c + 1) * m.ns)
+                for target, s in ((w.mem_in[k], 1.0), (w.mem_out[k], -1.0)):
+                    row = n0 + (nc if w.bath[target] else 0) + target
+                    J[row, sl] += s * d
+        yp = y.copy()
+        for i in self.cols[self.cols >= n0]:
+            h = 1e-7 * abs(y[i])
+            yp[i] = y[i] + h
+            f1 = self.rhs(t, yp)
+            yp[i] = y[i] - h
+            f0 = self.rhs(t, yp)
+            yp[i] = y[i]
+            J[:, i] = (f1 - f0) / (2.0 * h)
+        return J
+
+    def advance(self, stop_times):
+        from scipy.integrate import solve_ivp  # as ode.py: only when the ode method runs
+
+        stop_times = np.asarray(stop_times, float)
+        nx, nt = self.model.nx, self.model.nt
+        if stop_times[-1] > self.t:
+            sol = solve_ivp(self.rhs, (self.t, stop_times[-1]), self.y, method="LSODA",
+                            t_eval=stop_times, rtol=self.rtol, atol=self.atol_vec,
+                            jac=self.jac)
+            if not sol.success:
+                raise RuntimeError(f"ODE solver failed at t={self.t}: {sol.message}")
+            Y = sol.y.T
+        else:
+            Y = np.repeat(self.y[None, :], len(stop_times), axis=0)
+        self.y = Y[-1].copy()
+        self.t = float(stop_times[-1])
+        # leave the model at the volumes of the state (events and the ledger read them)
+        self.water.apply(self.y[self.n0:self.n0 + self.model.nc])
+        self.volume_rows = self._rows(Y)
+        return Y[:, :nx], Y[:, nx:nx + nt], Y[:, nx + nt:nx + 2 * nt], Y[:, nx + 2 * nt:self.n0]
+
+
+def donnan_osmotic_equilibrium(model, x, guess=None):
+    """The Gibbs-Donnan state with osmotic balance that a pumpless cell relaxes to when its
+    outside is a finite compartment (closed form up to a 2-unknown root solve).
+
+    One membrane (model.mems[0]) between two non-bath compartments; every species that a
+    transition moves across it is a permeant ion, everything else stays where it is.
+    Conditions (exact, with the charge-difference potential): each permeant species at
+    its Nernst potential, c_in/c_out = exp(-z u) with u = FV/RT; the inside's net charge
+    sum_s z_s n_s,in = C V / e; equal osmolarity on both sides (all species); every
+    species' total count and the total volume conserved. Unknowns: vol_in and u.
+    Returns (vol_in, vol_out, V in volts, counts x at equilibrium)."""
+    from scipy.optimize import fsolve
+
+    from ionmc.constants import E_CHARGE, F
+
+    m = model
+    d = m.scenario.data
+    spec = d["membranes"][m.mems[0]]
+    ci, co = m.comps.index(spec["inside"]), m.comps.index(spec["outside"])
+    ns = m.ns
+    x = np.asarray(x, float)
+    vtot = m.vol[ci] + m.vol[co]
+    moved = np.any(m.stoich_full[:, ci * ns:(ci + 1) * ns] != 0, axis=0)
+    total = x[ci * ns:(ci + 1) * ns] + x[co * ns:(co + 1) * ns]
+    rt_f = R * m.T / F
+
+    def split(vin, u):
+        vout = vtot - vin
+        xin = x[ci * ns:(ci + 1) * ns].copy()
+        w = np.exp(-m.charge * u) * vin
+        xin[moved] = (total * w / (w + vout))[moved]
+        return xin, total - xin, vout
+
+    def eqs(p):
+        vin, u = p[0] * vtot, p[1]
+        xin, xout, vout = split(vin, u)
+        charge = float(xin @ m.charge) - m.mem_C[0] * u * rt_f / E_CHARGE
+        osm = xin.sum() / vin - xout.sum() / vout
+        return [charge / total.sum(), osm * vtot / total.sum()]
+
+    p0 = guess if guess is not None else [m.vol[ci] / vtot, -0.5]
+    p, info, ok, msg = fsolve(eqs, p0, full_output=True, xtol=1e-13)
+    if ok != 1:
+        raise RuntimeError(f"no Donnan-osmotic equilibrium found: {msg}")
+    vin = p[0] * vtot
+    xin, xout, vout = split(vin, p[1])
+    xe = x.copy()
+    xe[ci * ns:(ci + 1) * ns] = xin
+    xe[co * ns:(co + 1) * ns] = xout
+    return vin, vout, p[1] * rt_f, xe
+
+
+def attach(method, model, ledger):
+    """The method with water flow when a membrane has a water permeability, else itself."""
+    water = Water(model)
+    if not water.on:
+        return method
+    if isinstance(method, ODE):
+        return ODEWater(model, method.x, water, ledger)
+    return Split(method, water, ledger)

@@ -1,0 +1,140 @@
+"""Buffers: reversible binding of an ion to a buffer site inside one compartment,
+Ca + B <-> CaB, by mass action (the fast Ca2+ buffers of spines: calbindin-D28k,
+parvalbumin, calmodulin, or a dye such as Fluo-4 or BAPTA).
+
+Unlike every other mechanism a buffer sits in a compartment, not on a membrane
+(`compartment = "spine"`). B and CaB are species of that compartment; their charges must
+satisfy z_CaB = z_ligand + z_B, so binding does not change the compartment's charge or the
+membrane potential (the built-in choice: B charge 0, CaB charge +2: the site's own negative
+charge is part of the compartment's impermeant anions). Both are impermeant and no other
+mechanism may move them, so B + CaB is conserved per compartment.
+
+Rates (Gillespie 1977's mass action in counts, exact for the discrete process):
+
+  binding    a_f = k_on / (N_A vol) * n_Ca * n_B        (k_on per M per s, vol in L)
+  unbinding  a_b = k_off * n_CaB,  k_off = K_d k_on
+
+both scaled by q10^((T - 310 K)/10 K) (K_d is taken temperature-independent). At
+equilibrium the stationary distribution of n_CaB with fixed totals is
+P(n) ~ K^n / (n! (Ca_tot - n)! (B_tot - n)!) with K = k_on / (k_off N_A vol)
+(`closed_forms`-style helper `stationary_bound` below), whose mean tends to the mass-action
+equilibrium [Ca][B]/[CaB] = K_d for large counts.
+
+The ledger (DESIGN.md section 3): a binding event is elementary, with
+ln(a_f(x)/a_b(x')) = ln(K n_Ca n_B / (n_CaB + 1)). The ion ledger's G_ion measures each
+species against a reference concentration; a chemical reaction also needs the standard
+chemical potentials, G gains sum_c n_CaB,c g_c with
+g_c = mu0_CaB - mu0_Ca - mu0_B (relative to the references)
+    = -k_B T ln(K_d^-1 c_ref,Ca c_ref,B / c_ref,CaB),
+so that G_ion + n_CaB g changes by exactly -k_B T ln(a_f(x)/a_b(x')) per binding (ledger.py).
+The references of B and CaB are chosen in binding equilibrium with Ca's reference
+(c_ref,CaB / c_ref,B = c_ref,Ca / K_d, c_ref,B + c_ref,CaB = the compartment's total buffer
+at the start), so g = 0 up to rounding and G stays zero at the reference state, as for the
+ions; g is kept in G so the ledger stays a state function whatever the references.
+"""
+import math
+
+import numpy as np
+
+from ionmc.constants import IONS_PER_MM_UM3
+from ionmc.numba_conf import leaf
+
+TYPE = "buffer"
+
+PARAMS = {
+    "compartment": (None, "compartment the buffer is in (not a membrane)"),
+    "ligand": ("Ca", "the ion that binds"),
+    "buffer_species": ("B", "species name of the free site"),
+    "bound_species": ("CaB", "species name of the occupied site"),
+    # calbindin-D28k, medium-affinity sites: k_on ~ 8e7 /M/s, K_d ~ 0.2-0.5 uM (Naegerl,
+    # Novo, Mody & Vergara 2000, Biophys J 79:3009; Faas et al. 2011, Nat Neurosci 14:301)
+    "k_on_per_M_per_s": (8.0e7, "binding rate constant (per M per s) at 37 C"),
+    "K_d_uM": (0.4, "dissociation constant (uM): k_off = K_d k_on"),
+    "q10": (1.3, "temperature coefficient of k_on and k_off"),
+}
+PARAM_TYPES = {"compartment": str, "ligand": str, "buffer_species": str,
+               "bound_species": str}
+#: names that fix the buffer's structure: no event may change them
+FIXED = ("compartment", "ligand", "buffer_species", "bound_species")
+
+# parameter rows: P_RATE (1/s per ion pair: k_on / (N_A vol); 1/s per CaB: k_off)
+P_RATE = 0
+# index rows: ligand, free site, bound site (same in both directions)
+I_LIG, I_B, I_BOUND = 0, 1, 2
+
+
+def check(t, species, comps, used):
+    """Problems with a buffer table: [(key, message)]. `used`: {(compartment, species)}
+    already taken by other buffers."""
+    c = t["compartment"]
+    if c not in comps:
+        return [("compartment", f"unknown compartment {c!r}")]
+    for key in ("ligand", "buffer_species", "bound_species"):
+        if t[key] not in species:
+            return [(key, f"unknown species {t[key]!r}")]
+    lig, b, cb = t["ligand"], t["buffer_species"], t["bound_species"]
+    if len({lig, b, cb}) < 3:
+        return [("bound_species", "ligand, buffer_species and bound_species must differ")]
+    z = {s: species[s]["charge"] for s in (lig, b, cb)}
+    if z[cb] != z[lig] + z[b]:
+        return [("bound_species", f"charge of {cb!r} ({z[cb]}) must be that of {lig!r} plus "
+                 f"{b!r} ({z[lig] + z[b]}), so binding keeps the compartment's charge")]
+    for s in (b, cb):
+        if species[s]["permeant"]:
+            return [("buffer_species" if s == b else "bound_species",
+                     f"{s!r} must be declared permeant = false (a buffer site stays in its "
+                     "compartment)")]
+        if (c, s) in used:
+            return [("buffer_species" if s == b else "bound_species",
+                     f"{s!r} in {c!r} already belongs to another buffer")]
+    if not t["k_on_per_M_per_s"] > 0 or not math.isfinite(t["k_on_per_M_per_s"]):
+        return [("k_on_per_M_per_s", f"must be positive (got {t['k_on_per_M_per_s']:g})")]
+    if not t["K_d_uM"] > 0 or not math.isfinite(t["K_d_uM"]):
+        return [("K_d_uM", f"must be positive (got {t['K_d_uM']:g})")]
+    if not t["q10"] > 0:
+        return [("q10", "must be positive")]
+    return []
+
+
+def rates(spec, T, volume_um3):
+    """(binding rate per ion pair, unbinding rate per bound site), 1/s, at temperature T."""
+    q = spec["q10"] ** ((T - 310.0) / 10.0)
+    kon = spec["k_on_per_M_per_s"] * q
+    # k_on / (N_A vol): per M -> per mM (1e-3), per mM in vol -> per ion (IONS_PER_MM_UM3)
+    per_pair = kon * 1e-3 / (IONS_PER_MM_UM3 * volume_um3)
+    return per_pair, kon * spec["K_d_uM"] * 1e-6
+
+
+@leaf
+def rate(j, backward, x, P, II):
+    """Propensity (1/s) of buffer transition j: mass action in counts."""
+    if backward:
+        return P[j, P_RATE] * x[II[j, I_BOUND]]
+    return P[j, P_RATE] * x[II[j, I_LIG]] * x[II[j, I_B]]
+
+
+def reference_split(c_lig_mM, total_mM, K_d_mM):
+    """(c_ref,B, c_ref,CaB) in mM: the total buffer split in binding equilibrium with the
+    ligand's reference concentration (module docstring)."""
+    frac = c_lig_mM / (K_d_mM + c_lig_mM) if c_lig_mM > 0 else 0.0
+    return total_mM * (1.0 - frac), total_mM * frac
+
+
+def stationary_bound(ca_tot, b_tot, K):
+    """Exact stationary distribution of the bound count n in a closed compartment
+    (Ca_tot ions, B_tot sites, K = k_on / (k_off N_A vol)): P(n) ~ K^n / (n! (Ca_tot - n)!
+    (B_tot - n)!), the product of Poisson-like weights of the three species under the
+    constraint (the chemical master equation of A + B <-> C is in detailed balance)."""
+    from scipy.special import gammaln  # here: importing it is ~0.15 s of every start-up
+
+    n = np.arange(0, min(ca_tot, b_tot) + 1)
+    logw = n * math.log(K) - gammaln(n + 1) - gammaln(ca_tot - n + 1) - gammaln(b_tot - n + 1)
+    w = np.exp(logw - logw.max())
+    return n, w / w.sum()
+
+
+def buffering_capacity(b_tot_uM, K_d_uM, ca_uM):
+    """kappa_B = d[CaB]/d[Ca] = B_tot K_d / (K_d + Ca)^2 (Neher & Augustine 1992, J Physiol
+    450:273): a small Ca load decays with tau = (1 + kappa_B) / gamma, gamma the extrusion
+    rate constant of free Ca."""
+    return b_tot_uM * K_d_uM / (K_d_uM + ca_uM) ** 2

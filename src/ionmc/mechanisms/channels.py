@@ -1,0 +1,332 @@
+"""Voltage-gated channels as agents: Hodgkin-Huxley gating as a Markov scheme, GHK conduction.
+
+A population of N channels (density x area) is counted per gating state, like the pump's
+cycle states (DESIGN.md section 2, agents: exact in distribution). A gate family has an
+activation gate of power p (HH's m^3 or n^4) and optionally one inactivation gate (h).
+With independent identical gates the HH product m^p h is the occupancy of one state of the
+equivalent Markov scheme (Fitzhugh 1965; Skaugen & Walloe 1979, Acta Physiol Scand
+107:343; Hille, Ion Channels of Excitable Membranes, ch. 18): states (k, j), k = 0..p
+activation gates open, j = 0..1 inactivation gate open, with
+
+  (k, j) -> (k+1, j)   (p - k) alpha_m(V)        (k+1, j) -> (k, j)   (k + 1) beta_m(V)
+  (k, 0) -> (k, 1)     alpha_h(V)                (k, 1) -> (k, 0)     beta_h(V)
+
+and only (p, 1) (or (p,) without inactivation) conducts. At fixed V the stationary state
+is the product of binomials, P(k, j) = C(p, k) m^k (1-m)^(p-k) h^j (1-h)^(1-j) with
+m = m_inf(V), h = h_inf(V) (each square of the scheme is detailed-balanced), and from
+m(0), h(0) at the product form the open probability follows m(t)^p h(t) with
+m(t) = m_inf + (m(0) - m_inf) exp(-t/tau_m) (what the tests check).
+
+Gate families (`gates`), rate functions in 1/ms with V in mV:
+- `hh_na` (m^3 h) and `hh_k` (n^4): Hodgkin & Huxley 1952 (J Physiol 117:500), squid
+  giant axon, in the modern sign convention with the rest at -65 mV; their rates are for
+  6.3 C and scale with `q10_gating` (3, HH 1952's own factor 3^((T - 6.3 C)/10)).
+- `pr_na` (m^2 h) and `pr_kdr` (n): Pinsky & Rinzel 1994 (J Comput Neurosci 1:39) soma
+  Na+ and delayed-rectifier K+, with the potentials of the electrodiffusive version
+  (Saetra et al. 2020, PLoS Comput Biol 16:e1007661, edNEGmodel), at 37 C. Pinsky & Rinzel
+  take Na+ activation as instantaneous (m_inf^2 h); here m is a kinetic gate with their
+  alpha_m, beta_m (tau_m <= 0.16 ms), as a channel agent must be.
+
+Conduction: the open state conducts its ion by GHK fluxes (leak.py) with permeability
+p_single x N_open: per open channel, efflux per inside ion p/vol_in * u/(1 - e^-u) and
+influx per outside ion p/vol_out * u/(e^u - 1), u = zFV_mid/RT. Ions move directly
+between the compartments, so conservation is exact, and because a conduction jump leaves
+N_open unchanged, ln(a_f(x)/a_b(x')) is the leak's exact value (the ion ledger closes to
+rounding under ssa).
+
+Ledger: HH rate functions carry no gating charge (alpha/beta are fits, not
+exp(z_g F V/RT) Eyring rates), so the free energy a gating step exchanges with the field is
+undefined. Gating is therefore booked as a conformational reservoir outside the ion ledger,
+like the metabolic pool's own transitions: channel states do not enter G, the gating
+transitions' entropy production k_B ln(a_f(x)/a_b(x')) is reported per mechanism
+(`{name}.gating_entropy_J_per_K`) but not in thermo.entropy_production_J_per_K, and
+G(t) - G(0) = W - T S_prod closes on the ions alone.
+
+`agents = "individual"` (agents.py): each channel gets its own 0/1 state slots and its own
+block of gating pairs with the same rows, each jump also moving the counts per state that
+conduction and the output read; per channel, its openings and open time (replicate.py) and,
+with `record_dwell_times`, every dwell (dwell.py). Distinguishable channels' gating entropy
+has no multinomial coefficient: under clamp it telescopes to sum_i dm_i ln p_i.
+"""
+import math
+
+import numpy as np
+
+from ionmc.mechanisms import agents
+from ionmc.constants import F, R
+from ionmc.mechanisms.leak import ghk_factor
+from ionmc.numba_conf import leaf
+
+TYPE = "hh_channel"
+
+PARAMS = {
+    "membrane": (None, "membrane name"),
+    "gates": (None, "gate family: hh_na, hh_k (Hodgkin & Huxley 1952), pr_na, pr_kdr "
+              "(Pinsky & Rinzel 1994)"),
+    "species": (None, "conducted ion (default: the gate family's)"),
+    "density_per_um2": (None, "channels per um^2 of membrane"),
+    "single_channel_permeability_um3_per_s": (None, "GHK permeability of one open channel "
+                                              "(um^3/s) at 37 C"),
+    "q10": (1.3, "temperature coefficient of the single-channel permeability"),
+    "q10_gating": (3.0, "temperature coefficient of the gating rates (HH 1952: 3)"),
+}
+PARAMS.update(agents.PARAMS)  # counts per gating state or one channel at a time (agents.py)
+PARAM_TYPES = {"gates": str, "species": str, **agents.PARAM_TYPES}
+
+# rate-function codes (the kernel's switch): (alpha, beta) of one gate
+HH_M, HH_H, HH_N, PR_M, PR_H, PR_N = range(6)
+
+#: family -> (ion, reference temperature K, (activation code, power), inactivation code
+#: or None)
+FAMILIES = {
+    "hh_na": ("Na", 279.45, (HH_M, 3), HH_H),
+    "hh_k": ("K", 279.45, (HH_N, 4), None),
+    "pr_na": ("Na", 310.0, (PR_M, 2), PR_H),
+    "pr_kdr": ("K", 310.0, (PR_N, 1), None),
+}
+GATE_LETTER = {HH_M: "m", HH_H: "h", HH_N: "n", PR_M: "m", PR_H: "h", PR_N: "n"}
+
+# parameter rows: gating P[j, 0] = multiplier x temperature factor, II[j, 0] = rate code,
+# II[j, 1] = 0 alpha / 1 beta; conduction P[j, 0] = p_single/vol (1/s), P[j, 1] = zF/RT,
+# II[j, 0] = the open state's index
+I_FN, I_BETA = 0, 1
+I_OPEN = 0
+
+
+@leaf
+def _vtrap(x, k):
+    """x / (1 - exp(-x/k)), with its limit k (1 + x/2k) at x -> 0."""
+    if abs(x) < 1e-6 * k:
+        return k * (1.0 + 0.5 * x / k)
+    return x / (1.0 - math.exp(-x / k))
+
+
+@leaf
+def gate_rate(fn, beta, v):
+    """alpha (beta = 0) or beta (beta = 1) of rate function `fn` in 1/ms at v in mV."""
+    if fn == HH_M:
+        return 4.0 * math.exp(-(v + 65.0) / 18.0) if beta else 0.1 * _vtrap(v + 40.0, 10.0)
+    if fn == HH_H:
+        return 1.0 / (1.0 + math.exp(-(v + 35.0) / 10.0)) if beta else \
+            0.07 * math.exp(-(v + 65.0) / 20.0)
+    if fn == HH_N:
+        return 0.125 * math.exp(-(v + 65.0) / 80.0) if beta else 0.01 * _vtrap(v + 55.0, 10.0)
+    if fn == PR_M:
+        return 0.28 * _vtrap(-(v + 19.9), 5.0) if beta else 0.32 * _vtrap(v + 46.9, 4.0)
+    if fn == PR_H:
+        return 4.0 / (1.0 + math.exp(-(v + 20.0) / 5.0)) if beta else \
+            0.128 * math.exp((-43.0 - v) / 18.0)
+    # PR_N
+    return 0.25 * math.exp(-(v + 40.0) / 40.0) if beta else 0.016 * _vtrap(v + 24.9, 5.0)
+
+
+@leaf
+def rate(j, kind, x, v, src, P, II):
+    """Propensity (1/s) of channel transition j (kinds 20/21 gating, 22/23 conduction out/in)
+    at midpoint potential v (volts)."""
+    n = x[src[j]]
+    if n <= 0:
+        return 0.0
+    if kind <= 21:
+        return P[j, 0] * 1e3 * gate_rate(II[j, I_FN], II[j, I_BETA], v * 1e3) * n
+    n_open = x[II[j, I_OPEN]]
+    if n_open <= 0:
+        return 0.0
+    u = P[j, 1] * v
+    return P[j, 0] * n_open * n * ghk_factor(u if kind == 22 else -u)
+
+
+# -- the scheme, built once per run (model.py) ------------------------------------------
+def scheme(family):
+    """(state names, open state, edges) of a family's Markov scheme. An edge is
+    (from, to, rate code, multiplier forward, multiplier backward): forward runs at
+    mult_f x alpha, backward at mult_b x beta."""
+    _, _, (fa, p), fi = FAMILIES[family]
+    nj = 2 if fi is not None else 1
+    a, b = GATE_LETTER[fa], (GATE_LETTER[fi] if fi is not None else "")
+
+    def index(k, j):
+        return k + (p + 1) * j
+
+    names = [f"{a}{k}" + (f"{b}{j}" if nj == 2 else "") for j in range(nj)
+             for k in range(p + 1)]
+    edges = []
+    for j in range(nj):
+        for k in range(p):
+            edges.append((index(k, j), index(k + 1, j), fa, float(p - k), float(k + 1)))
+    if nj == 2:
+        for k in range(p + 1):
+            edges.append((index(k, 0), index(k, 1), fi, 1.0, 1.0))
+    return names, index(p, nj - 1), edges
+
+
+def rates(fn, V, T, family, q10_gating):
+    """(alpha, beta) in 1/s of rate function fn at V (volts) and temperature T (K)."""
+    phi = q10_gating ** ((T - FAMILIES[family][1]) / 10.0)
+    return (phi * 1e3 * gate_rate(fn, 0, V * 1e3), phi * 1e3 * gate_rate(fn, 1, V * 1e3))
+
+
+def steady_gates(family, V, T=310.0, q10_gating=3.0):
+    """(x_inf of the activation gate, of the inactivation gate or 1), at V (volts)."""
+    _, _, (fa, _), fi = FAMILIES[family]
+    out = []
+    for fn in (fa, fi):
+        if fn is None:
+            out.append(1.0)
+            continue
+        al, be = rates(fn, V, T, family, q10_gating)
+        out.append(al / (al + be))
+    return tuple(out)
+
+
+def time_constants(family, V, T=310.0, q10_gating=3.0):
+    """(tau of the activation gate, of the inactivation gate or None) in s, at V."""
+    _, _, (fa, _), fi = FAMILIES[family]
+    out = []
+    for fn in (fa, fi):
+        if fn is None:
+            out.append(None)
+            continue
+        al, be = rates(fn, V, T, family, q10_gating)
+        out.append(1.0 / (al + be))
+    return tuple(out)
+
+
+def occupancies(family, V, T=310.0, q10_gating=3.0, gates=None):
+    """Stationary probabilities of the scheme's states at V: the product of binomials
+    (module docstring). `gates` = (m, h) overrides the steady values."""
+    _, _, (_, p), fi = FAMILIES[family]
+    m, h = gates if gates is not None else steady_gates(family, V, T, q10_gating)
+    nj = 2 if fi is not None else 1
+    probs = np.zeros((p + 1) * nj)
+    for j in range(nj):
+        hj = (h if j else 1.0 - h) if nj == 2 else 1.0
+        for k in range(p + 1):
+            probs[k + (p + 1) * j] = math.comb(p, k) * m ** k * (1 - m) ** (p - k) * hj
+    return probs
+
+
+def open_probability(family, V, T=310.0, q10_gating=3.0):
+    """m_inf^p h_inf at V (volts)."""
+    _, _, (_, p), _ = FAMILIES[family]
+    m, h = steady_gates(family, V, T, q10_gating)
+    return m ** p * h
+
+
+def n_channels(spec, area_um2):
+    return int(round(spec["density_per_um2"] * area_um2))
+
+
+def gating_rows(spec, T, edges):
+    """Parameter rows (P[0], code, beta flag) of the gating pairs, forward then backward."""
+    phi = spec["q10_gating"] ** ((T - FAMILIES[spec["gates"]][1]) / 10.0)
+    rows = []
+    for _, _, fn, mf, mb in edges:
+        rows.append((mf * phi, fn, 0))
+        rows.append((mb * phi, fn, 1))
+    return rows
+
+
+def conduction_rows(spec, T, z, vol_in_um3, vol_out_um3):
+    """(P[0], P[1]) of the conduction pair (out, in): p_single/vol per open channel and
+    per ion (1/s), and zF/RT."""
+    p = spec["single_channel_permeability_um3_per_s"] * spec["q10"] ** ((T - 310.0) / 10.0)
+    zfrt = z * F / (R * T)
+    return ((p / vol_in_um3, zfrt), (p / vol_out_um3, zfrt))
+
+
+def permeability_for_conductance(g_pS, z, c_in, c_out, V, T):
+    """Single-channel GHK permeability (um^3/s) whose chord conductance I/(V - E) at V
+    (volts) is g_pS (pS), for concentrations in mM: how a conductance-based parameter set
+    (gbar = density x gamma) is carried over to GHK conduction."""
+    from ionmc.thermo.closed_forms import ghk_current, nernst
+
+    E = nernst(z, c_in, c_out, T)
+    # ghk_current for P in cm/s over area in um^2: 1 um^3/s = P 1e-4 cm/s on 1 um^2
+    i1 = ghk_current(1e-4, 1.0, z, c_in, c_out, V, T)
+    return g_pS * 1e-12 * (V - E) / i1
+
+
+# -- measuring what the channels make ----------------------------------------------------
+def spike_metrics(t, v_mV, na_in, C_F, t_from=0.0, dvdt_threshold_V_per_s=10.0):
+    """Threshold, peak, width and Na+ entry of the (first) action potential in a trace.
+
+    t (s), v_mV and na_in (cumulative Na+ ions that entered through the Na+ channels) are
+    arrays of one replicate starting at rest. Threshold: V where dV/dt first exceeds
+    `dvdt_threshold_V_per_s` (10 V/s, a common criterion) at or after `t_from` (pass the
+    end of a stimulus, whose own slope would otherwise count); width: full width at half the amplitude from rest to
+    peak; Na+ entry: the channels' net entry over the trace; overlap factor: that entry over
+    the minimum C (V_peak - V_rest)/e (Attwell & Laughlin 2001; Alle et al. 2009). Returns
+    a dict, or None when V never rises above 0 mV."""
+    from ionmc.constants import E_CHARGE
+
+    t = np.asarray(t, float)
+    v = np.asarray(v_mV, float)
+    if v.max() < 0.0:
+        return None
+    ip = int(np.argmax(v))
+    dv = np.gradient(v, t) * 1e-3  # V/s
+    k0 = min(int(np.searchsorted(t, t_from)), ip)
+    up = np.nonzero(dv[k0:ip + 1] > dvdt_threshold_V_per_s)[0]
+    k = k0 + int(up[0]) if len(up) else ip
+    v_rest = v[0]
+    v_th = v[k]
+    half = 0.5 * (v_rest + v[ip])
+    above = np.nonzero(v >= half)[0]
+    i0 = above[0]
+    i1 = above[above >= ip]
+    seg = np.split(i1, np.nonzero(np.diff(i1) > 1)[0] + 1)[0]
+    i_end = seg[-1]
+
+    def cross(a, b):  # linear interpolation of the half-amplitude crossing between a, b
+        return t[a] + (half - v[a]) / (v[b] - v[a]) * (t[b] - t[a]) if v[b] != v[a] else t[a]
+
+    t_up = cross(i0 - 1, i0) if i0 > 0 else t[i0]
+    t_down = cross(i_end, i_end + 1) if i_end + 1 < len(t) else t[i_end]
+    na = np.asarray(na_in, float)
+    entry = float(na[-1] - na[0])
+    minimum = C_F * (v[ip] - v_rest) * 1e-3 / E_CHARGE
+    return {"rest_mV": float(v_rest), "threshold_mV": float(v_th), "peak_mV": float(v[ip]),
+            "t_peak_s": float(t[ip]), "width_ms": float((t_down - t_up) * 1e3),
+            "na_entry": entry, "min_charge_ions": float(minimum),
+            "overlap_factor": entry / minimum}
+
+
+# -- scenario validation (scenario.py) ---------------------------------------------------
+
+
+def resolve(raw):
+    """The raw table with `species` defaulting to the gate family's ion. Returns
+    (table, error or None)."""
+    t = dict(raw)
+    fam = t.get("gates")
+    if fam is None:
+        return t, None  # reported as missing by the schema
+    if not isinstance(fam, str) or fam not in FAMILIES:
+        return t, ("gates", f"unknown gate family {fam!r} (known: {', '.join(FAMILIES)})")
+    t.setdefault("species", FAMILIES[fam][0])
+    return t, None
+
+
+def check(t, species):
+    """Problems with a filled channel table: [(key, message)] (empty if none)."""
+    out = []
+    if not species[t["species"]]["permeant"]:
+        out.append(("species", f"{t['species']!r} is impermeant"))
+    if t["density_per_um2"] < 0:
+        out.append(("density_per_um2", f"must not be negative (got {t['density_per_um2']:g})"))
+    if t["single_channel_permeability_um3_per_s"] < 0:
+        out.append(("single_channel_permeability_um3_per_s",
+                    f"must not be negative (got {t['single_channel_permeability_um3_per_s']:g})"))
+    if t["q10_gating"] <= 0:
+        out.append(("q10_gating", "must be positive"))
+    return out
+
+
+def mean_permeability_cm_per_s(spec, area_um2, V, T):
+    """The population's mean GHK permeability per membrane area (cm/s) at steady state at
+    V: N x P_open(V) x p_single / area (for `ionmc energetics`)."""
+    p = spec["single_channel_permeability_um3_per_s"] * spec["q10"] ** ((T - 310.0) / 10.0)
+    po = open_probability(spec["gates"], V, T, spec["q10_gating"])
+    # um^3/s per um^2 = um/s = 1e-4 cm/s
+    return n_channels(spec, area_um2) * po * p / area_um2 * 1e-4

@@ -1,0 +1,153 @@
+"""Couplings: electrodiffusion between two compartments without a membrane between them
+(DESIGN.md section 1) -- shells of extracellular space, gap junctions between astrocytes.
+
+Each species the coupling carries is one reversible transition pair; the forward event moves
+one ion from the first compartment (a) to the second (b). GHK form, as a leak's with the
+membrane replaced by the two compartments' potentials: with u = zF(V_a - V_b)/RT,
+
+  k_ab = P*A/vol_a * u/(1 - exp(-u))    per ion in a,
+  k_ba = P*A/vol_b * u/(exp(u) - 1)     per ion in b,
+
+P = D/length (Fick: a slab of `length_um` and cross-section `area_um2`; D the ion's
+diffusion coefficient over the squared tortuosity, Nicholson & Sykova 1998, Trends Neurosci
+21:207) or a junction's permeability. V of a compartment is the potential of the membrane
+whose inside it is, 0 for one that is inside no membrane (the extracellular space).
+
+Their ratio k_ab n_a / (k_ba n_b) = (c_a/c_b) exp(u) is the Ussing flux ratio, so the
+coupling equilibrates to the Boltzmann ratio c_b/c_a = exp(-zF(V_b - V_a)/RT) (equal
+concentrations at equal potentials). An event may change the charge of two membranes: the
+propensities use the midpoint of each, V_a + dV_a/2 - V_b - dV_b/2 (`Model.tr_hdv` holds
+(dV_a - dV_b)/2), which makes the transition elementary in the ledger's sense.
+
+Free-solution diffusion coefficients at 25 C (Hille 2001, Ion Channels of Excitable
+Membranes, 3rd ed., Table 14.1 from Robinson & Stokes; the same as Lide, CRC Handbook) are the
+defaults where `D_um2_per_s` does not name a species; they are scaled to 37 C by `q10`.
+"""
+import copy
+import math
+
+from ionmc.constants import CM_TO_M, F, R, UM2_TO_M2, UM3_TO_M3
+from ionmc.mechanisms.leak import ghk_factor
+from ionmc.numba_conf import leaf
+
+TYPE = "coupling"
+
+#: free-solution D (um^2/s) at 25 C (Hille 2001, Table 14.1); scaled to 37 C by q10
+D_FREE_UM2_PER_S = {"Na": 1330.0, "K": 1960.0, "Cl": 2030.0, "Ca": 790.0}
+
+PARAMS = {
+    "compartments": (None, "[first, second]: a forward event moves one ion first -> second"),
+    "species": (None, "species carried (a name or a list of names)"),
+    "area_um2": (None, "cross-section area (um^2) of the slab, or of the junctions (0: closed)"),
+    "permeability_cm_per_s": (-1.0, "P (cm/s) for every species; -1: D / length"),
+    "length_um": (-1.0, "diffusion length (um), with D_um2_per_s (when P is not given)"),
+    "D_um2_per_s": ({}, "D (um^2/s) at 37 C: a number for every species, or a table "
+                        "species -> D; species not named use free-solution values"),
+    "tortuosity": (1.0, "lambda: D_eff = D / lambda^2 (extracellular space ~1.6)"),
+    "q10": (1.3, "temperature coefficient of the permeability"),
+}
+PARAM_TYPES = {"compartments": list, "species": list, "D_um2_per_s": dict}
+#: keys that fix the coupling's structure: no event may change them
+FIXED = ("compartments", "species", "D_um2_per_s")
+
+# parameter row: prefactor P*A/vol_src (1/s), zF/RT (1/V)
+P_PA, P_ZU = 0, 1
+N_PAR = 2
+# index row: membrane whose inside is the source compartment (-1: none, at 0 V), the same
+# for the destination
+I_MSRC, I_MDST = 0, 1
+
+
+def resolve(raw):
+    """Normalise the table: `species` a list, `D_um2_per_s` a table. (table, error)."""
+    t = copy.deepcopy(raw)
+    sp = t.get("species")
+    if isinstance(sp, str):
+        t["species"] = [sp]
+    d = t.get("D_um2_per_s")
+    if isinstance(d, (int, float)) and not isinstance(d, bool):
+        if not isinstance(t.get("species"), list):
+            return t, ("species", "must be a species name or a list of names")
+        t["D_um2_per_s"] = {s: float(d) for s in t["species"]}
+    return t, None
+
+
+def check(t, species, comps):
+    """Problems with a filled coupling table: [(key, message)] (empty if none)."""
+    cs = t["compartments"]
+    if len(cs) != 2 or not all(isinstance(c, str) for c in cs):
+        return [("compartments", "must be a list of two compartment names")]
+    for c in cs:
+        if c not in comps:
+            return [("compartments", f"unknown compartment {c!r}")]
+    if cs[0] == cs[1]:
+        return [("compartments", f"the two compartments are the same ({cs[0]!r})")]
+    sp = t["species"]
+    if not sp:
+        return [("species", "names no species")]
+    for s in sp:
+        if not isinstance(s, str) or s not in species:
+            return [("species", f"unknown species {s!r}")]
+        if not species[s]["permeant"]:
+            return [("species", f"{s!r} is impermeant")]
+    if len(set(sp)) != len(sp):
+        return [("species", "names a species twice")]
+    if not t["area_um2"] >= 0:  # 0: closed (an event may close gap junctions)
+        return [("area_um2", f"must not be negative (got {t['area_um2']:g})")]
+    has_p = t["permeability_cm_per_s"] >= 0
+    has_l = t["length_um"] != -1.0
+    if has_p == has_l:
+        return [("permeability_cm_per_s", "give either permeability_cm_per_s or length_um "
+                 "(with D_um2_per_s), not both")] if has_p else \
+            [("length_um", "missing: give length_um (P = D / length) or "
+              "permeability_cm_per_s")]
+    if has_l:
+        if not t["length_um"] > 0:
+            return [("length_um", f"must be positive (got {t['length_um']:g})")]
+        for s, v in t["D_um2_per_s"].items():
+            if s not in sp:
+                return [(f"D_um2_per_s.{s}", f"{s!r} is not in species")]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 \
+                    or not math.isfinite(v):
+                return [(f"D_um2_per_s.{s}", f"must be a non-negative number (got {v!r})")]
+        for s in sp:
+            if s not in t["D_um2_per_s"] and s not in D_FREE_UM2_PER_S:
+                return [("D_um2_per_s", f"no diffusion coefficient for {s!r}: give "
+                         f"D_um2_per_s = {{ {s} = ... }}")]
+    if not t["tortuosity"] >= 1.0:
+        return [("tortuosity", f"must be at least 1 (got {t['tortuosity']:g})")]
+    return []
+
+
+def permeability_m_per_s(t, s, T):
+    """P (m/s) of species s at temperature T."""
+    q = t["q10"] ** ((T - 310.0) / 10.0)
+    if t["permeability_cm_per_s"] >= 0:
+        return t["permeability_cm_per_s"] * CM_TO_M * q
+    if s in t["D_um2_per_s"]:
+        d = float(t["D_um2_per_s"][s])
+    else:  # free-solution value at 25 C, taken to 37 C
+        d = D_FREE_UM2_PER_S[s] * t["q10"] ** ((310.0 - 298.15) / 10.0)
+    return d * 1e-12 / t["tortuosity"] ** 2 / (t["length_um"] * 1e-6) * q
+
+
+def rows(t, s, z, T, vol_a_um3, vol_b_um3):
+    """(forward, backward) parameter rows of species s (charge z)."""
+    pa = permeability_m_per_s(t, s, T) * t["area_um2"] * UM2_TO_M2
+    zu = z * F / (R * T)
+    return [pa / (vol_a_um3 * UM3_TO_M3), zu], [pa / (vol_b_um3 * UM3_TO_M3), zu]
+
+
+@leaf
+def rate(j, n, V, hdv, P, II):
+    """Propensity (1/s) of coupling transition j with n ions in its source compartment:
+    GHK in the midpoint potential difference source - destination (module docstring)."""
+    if n <= 0:
+        return 0.0
+    v = hdv
+    ms, md = II[j, I_MSRC], II[j, I_MDST]
+    if ms >= 0:
+        v += V[ms]
+    if md >= 0:
+        v -= V[md]
+    return P[j, P_PA] * ghk_factor(P[j, P_ZU] * v) * n

@@ -1,0 +1,171 @@
+"""A metabolic pool per cell (DESIGN.md section 1, "Metabolism"): ATP, ADP, Pi, O2 and,
+optionally, phosphocreatine PCr and creatine Cr, counted like species in the compartment
+inside the mechanism's membrane, with four reversible processes:
+
+  oxphos     n ADP + n Pi + O2  <->  n ATP        (n = ATP_per_O2, a whole number)
+  O2 supply  O2 (cell)  <->  O2 (capillary at O2_supply_mM, a virtual bath)
+  basal load ATP  <->  ADP + Pi                   (everything but the pumps)
+  creatine kinase  PCr + ADP  <->  Cr + ATP       (only if species PCr and Cr exist)
+
+The pool's species have charge 0: they sit outside the ion ledger (their real charge is
+part of the impermeant anions'), so no pool reaction moves V, and their free energy
+enters the ledger only as the ATP work of the pumps (DESIGN.md section 3).
+
+**Why one oxphos event reduces one O2 and makes n ATP.** Counts are integers, so an event
+that makes one ATP cannot consume 1/5 O2. One event is one O2 reduced by the respiratory
+chain (4 electrons from 2 NADH) and the n ATP its proton gradient pays for. Stoichiometry,
+O2 consumption (`{compartment}.o2_consumed` = net oxphos events) and the detailed balance
+of the event are then exact; ATP comes in packets of n (5 by default, P/O = 2.5;
+REFERENCES.md). A ratio r between whole numbers (4.6) is a mixture of two parallel
+couplings, n = floor(r) with weight 1 - (r - floor(r)) and n + 1 with weight r - floor(r):
+two reversible pairs, each in detailed balance with its own n, whose mean is r ATP per
+O2 (far from equilibrium; near it the two couplings would slip against each other, as a
+proton leak does).
+
+Rate laws (concentrations in mM; V_ev = oxphos_Vmax_mM_per_s / n in events):
+  forward   a+ = V_ev s(O2, K_O2) s(ADP, K_ADP) s(Pi, K_Pi),  s(c, K) = c / (K + c)
+            (O2 saturating with K_m ~1 uM; Michaelis-Menten in ADP: respiratory control,
+            Chance & Williams 1955)
+  backward  a- = a+ exp(dG_event / RT), dG_event = -n dG_ATP + dG_ox,
+            dG_ATP = dG0' + RT ln([ADP][Pi]/[ATP]) (molar),
+            dG_ox = dG_ox(1 mM) - RT ln([O2]/1 mM) (NADH oxidation by O2: 4 F x 1.136 V
+            = 438 kJ per mol O2 at standard potentials, e.g. Nicholls & Ferguson,
+            Bioenergetics)
+so ln(a+/a-) = -dG_event/RT exactly (local detailed balance); a- is written without the
+1/[O2] of the ratio so that it stays finite at [O2] = 0.
+The basal load is a saturating ATPase, a+ = V_load s(ATP, K_load), a- = a+ exp(dG_ATP/RT);
+creatine kinase is mass action, a+ = k_f [PCr] n_ADP, a- = (k_f/K_CK) [Cr] n_ATP, with
+K_CK = [Cr][ATP]/([PCr][ADP]) ~ 166 at pH 7 (Lawson & Veech 1979, J Biol Chem 254:6528).
+"""
+import math
+
+import numpy as np
+
+from ionmc.constants import CM_TO_M, IONS_PER_MM_UM3, N_A, R, UM2_TO_M2, UM3_TO_M3
+from ionmc.numba_conf import leaf, njit
+
+TYPE = "metabolism"
+
+PARAMS = {
+    "membrane": (None, "membrane whose inside holds the pool; O2 enters through it"),
+    "ATP_per_O2": (5.0, "ATP made per O2 reduced (a whole number; P/O = half of it)"),
+    "oxphos_Vmax_mM_per_s": (1.0, "ATP synthesis capacity (mM ATP per s)"),
+    "K_O2_mM": (0.001, "O2 half-saturation of oxphos (~1 uM)"),
+    "K_ADP_mM": (0.02, "ADP half-saturation of oxphos (respiratory control)"),
+    "K_Pi_mM": (1.0, "Pi half-saturation of oxphos"),
+    "dG0_ATP_kJ_per_mol": (-30.5, "standard dG0' of ATP hydrolysis (REFERENCES.md)"),
+    "dG_ox_kJ_per_mol_O2": (-438.0, "free energy of reducing one O2 by NADH at 1 mM O2"),
+    "O2_supply_mM": (0.05, "capillary O2 concentration the cell exchanges with; 0 = anoxia"),
+    "O2_permeability_cm_per_s": (1e-3, "effective O2 transfer coefficient over the "
+                                 "membrane's area"),
+    "basal_load_mM_per_s": (0.0, "ATP use by everything but the pumps, at saturating ATP"),
+    "basal_load_K_ATP_mM": (0.1, "ATP half-saturation of the basal load"),
+    "CK_k_forward_per_mM_s": (20.0, "creatine kinase k_f: PCr + ADP -> Cr + ATP"),
+    "CK_Keq": (166.0, "[Cr][ATP]/([PCr][ADP]) at equilibrium (Lawson & Veech 1979)"),
+    "q10": (2.0, "temperature coefficient of the oxphos, load and CK rates"),
+}
+POOL = ("ATP", "ADP", "Pi", "O2")
+CREATINE = ("PCr", "Cr")
+
+# index row of every metabolic transition: pool species indices (-1 = absent)
+I_ATP, I_ADP, I_PI, I_O2, I_PCR, I_CR = range(6)
+# parameter rows, per process
+P_VEV, P_KO2, P_KADP, P_KPI, P_N, P_CB = range(6)   # oxphos
+P_KOUT, P_JIN = range(2)                            # O2 exchange
+P_VL, P_KL, P_CREV = range(3)                       # basal load
+P_KF, P_KB = range(2)                               # creatine kinase
+
+
+def dG_ATP(dG0_J, T, atp_mM, adp_mM, pi_mM):
+    """dG_ATP = dG0' + RT ln([ADP][Pi]/[ATP]) in J/mol, concentrations in mM (molar
+    inside the logarithm)."""
+    return dG0_J + R * T * np.log(1e-3 * np.asarray(adp_mM) * pi_mM / atp_mM)
+
+
+def couplings(r):
+    """[(n, weight)] of the two oxphos couplings whose mean ATP per O2 is r."""
+    lo = math.floor(r + 1e-12)
+    w = r - lo if r - lo > 1e-12 else 0.0
+    return [(lo, 1.0 - w), (lo + 1, w)]
+
+
+def rows(p, T, vol_um3, area_um2):
+    """Parameter rows (oxphos n = floor, oxphos n = floor + 1, O2 exchange, basal load, CK)
+    at temperature T."""
+    q = p["q10"] ** ((T - 310.0) / 10.0)
+    per_mM = IONS_PER_MM_UM3 * vol_um3  # molecules per mM in the cell
+    RT = R * T
+    dg0 = p["dG0_ATP_kJ_per_mol"] * 1e3
+    r = p["ATP_per_O2"]
+    oxs = []
+    for n, w in couplings(r):
+        ox = np.zeros(6)
+        # events/s at saturation: the mixture makes Vmax ATP/s in all
+        ox[[P_VEV, P_KO2, P_KADP, P_KPI, P_N]] = [
+            p["oxphos_Vmax_mM_per_s"] * q * per_mM * w / r, p["K_O2_mM"], p["K_ADP_mM"],
+            p["K_Pi_mM"], n]
+        ox[P_CB] = p["dG_ox_kJ_per_mol_O2"] * 1e3 / RT - n * dg0 / RT + n * math.log(1e3)
+        oxs.append(ox)
+    pa = p["O2_permeability_cm_per_s"] * CM_TO_M * area_um2 * UM2_TO_M2  # m^3/s
+    o2 = np.zeros(6)
+    # c_supply in mM = mol/m^3: molecules/s entering from the capillary
+    o2[[P_KOUT, P_JIN]] = [pa / (vol_um3 * UM3_TO_M3), pa * p["O2_supply_mM"] * N_A]
+    load = np.zeros(6)
+    load[[P_VL, P_KL, P_CREV]] = [p["basal_load_mM_per_s"] * q * per_mM,
+                                  p["basal_load_K_ATP_mM"], 1e-3 * math.exp(dg0 / RT)]
+    ck = np.zeros(6)
+    ck[[P_KF, P_KB]] = [p["CK_k_forward_per_mM_s"] * q,
+                        p["CK_k_forward_per_mM_s"] * q / p["CK_Keq"]]
+    return oxs[0], oxs[1], o2, load, ck
+
+
+@njit
+def _sat(c, K):
+    return c / (K + c)
+
+
+@leaf
+def oxphos_rate(backward, P, j, atp, adp, pi, o2, n_atp, n_adp, n_pi, n_o2):
+    """Events/s of oxphos (concentrations mM, counts n_*); 0 where a count would go
+    negative."""
+    n = P[j, P_N]
+    if backward:
+        if n_atp < n or n_adp < 1 or n_pi < 1:
+            return 0.0
+        return P[j, P_VEV] * _sat(adp, P[j, P_KADP]) * _sat(pi, P[j, P_KPI]) \
+            / (P[j, P_KO2] + o2) * math.exp(P[j, P_CB] + n * math.log(atp / (adp * pi)))
+    if n_o2 < 1 or n_adp < n or n_pi < n:
+        return 0.0
+    return P[j, P_VEV] * _sat(o2, P[j, P_KO2]) * _sat(adp, P[j, P_KADP]) \
+        * _sat(pi, P[j, P_KPI])
+
+
+@leaf
+def load_rate(backward, P, j, atp, adp, pi, n_atp, n_adp, n_pi):
+    if backward:
+        if n_adp < 1 or n_pi < 1:
+            return 0.0
+        return P[j, P_VL] * P[j, P_CREV] * adp * pi / (P[j, P_KL] + atp)
+    if n_atp < 1:
+        return 0.0
+    return P[j, P_VL] * _sat(atp, P[j, P_KL])
+
+
+def steady_rates(spec, T, vol_um3, area_um2, conc):
+    """Net rates (events/s) of oxphos, O2 influx, basal load and CK at concentrations
+    `conc` (mM, keys ATP ADP Pi O2 [PCr Cr]), for design and tests."""
+    P = np.vstack(rows(spec, T, vol_um3, area_um2))
+    per_mM = IONS_PER_MM_UM3 * vol_um3
+    c = conc
+    cnt = {k: v * per_mM for k, v in c.items()}
+    args = (c["ATP"], c["ADP"], c["Pi"], c["O2"], cnt["ATP"], cnt["ADP"], cnt["Pi"], cnt["O2"])
+    ox_net = [oxphos_rate(False, P, k, *args) - oxphos_rate(True, P, k, *args) for k in (0, 1)]
+    o2_in = P[2, P_JIN] - P[2, P_KOUT] * cnt["O2"]
+    largs = (c["ATP"], c["ADP"], c["Pi"], cnt["ATP"], cnt["ADP"], cnt["Pi"])
+    load_net = load_rate(False, P, 3, *largs) - load_rate(True, P, 3, *largs)
+    ck_net = 0.0
+    if "PCr" in c:
+        ck_net = P[4, P_KF] * c["PCr"] * cnt["ADP"] - P[4, P_KB] * c["Cr"] * cnt["ATP"]
+    return {"o2_reduced": sum(ox_net),
+            "atp_made": sum(n * v for (n, _), v in zip(couplings(spec["ATP_per_O2"]), ox_net)),
+            "o2_influx": o2_in, "basal_load": load_net, "ck": ck_net}

@@ -1,0 +1,1 @@
+"""Runs: replicates in chunks, events, output columns, OUTDIRs, ensembles and Dask."""

@@ -1,0 +1,198 @@
+"""Output columns (DESIGN.md section 4) built from recorded states, as Arrow tables.
+
+The kernels hand back, per stop time, the counts and per transition the cumulative
+firings F, entropy sums S and midpoint-potential sums VS. Everything else -- concentrations,
+potentials, net effluxes, currents and the thermodynamic ledger -- is derived here, in
+vectorised numpy, once per chunk. The ledger's work sums see every stop (events included);
+only the recorded times are written.
+"""
+import numpy as np
+import pyarrow as pa
+
+from ionmc.mechanisms import activity
+from ionmc.mechanisms import metabolism
+from ionmc.constants import E_CHARGE, IONS_PER_MM_UM3, K_B
+from ionmc.thermo.ledger import BATH, CLAMP, EVENT, STIM_COLUMN, WATER_COLUMN, WORK_COLUMNS, Ledger
+
+
+class Columns:
+    def __init__(self, model, integer, x0):
+        self.model = model
+        self.integer = integer
+        self.ledger = Ledger(model, x0, continuous=not integer)
+        m = model
+        self.eff = []  # (mechanism, species, vector over transitions)
+        for mech in m.mechs:
+            for s, moves in mech.efflux.items():
+                v = np.zeros(m.nt)
+                for j, n in moves.items():
+                    v[j] = n
+                self.eff.append((mech, s, v))
+        self.last_q = None
+        self.last_t = None
+        self.last_F = np.zeros(m.nt)
+        self.last_VS = np.zeros(m.nt)
+        self.W = np.zeros(4)  # cumulative work: ATP, CLAMP, BATH, EVENT
+        self.G0 = None
+        # per spike train, cumulative: spikes, Na+ in, K+ out, entropy produced (J/K)
+        self.spikes = {mech.name: np.zeros(4) for mech in m.mechs
+                       if mech.type == activity.TYPE}
+
+    def voltages(self, X):
+        m = self.model
+        V = np.empty((len(X), len(m.mems)))
+        for mi in range(len(m.mems)):
+            if m.mem_clamped[mi]:
+                V[:, mi] = m.mem_vclamp[mi]
+            else:
+                s0 = m.mem_start[mi]
+                V[:, mi] = E_CHARGE * (X[:, s0:s0 + m.ns] @ m.charge) / m.mem_C[mi]
+        return V
+
+    def free_energy(self, x):
+        X = np.asarray(x, float)[None, :]
+        return float(self.ledger.free_energy(X, self.voltages(X))[0][0])
+
+    def event_work(self, category, dG):
+        """Book the jump of G caused by an event (clamp, bath or other)."""
+        self.W[{"clamp": CLAMP, "bath": BATH}.get(category, EVENT)] += dG
+
+    def spike(self, name, n_na, n_k, dG):
+        """Book one spike: its ions, and the free energy it released as entropy produced
+        (the ions flowed down their gradients through channels: see activity.py)."""
+        self.spikes[name] += [1.0, n_na, n_k, -dG / self.model.T]
+
+    def table(self, replicate, times, X, F, S, VS, keep=None, water=None):
+        """`water`: with water flow on (volume.py), rows of (volumes, water gained,
+        W_water, entropy produced by the water flow) at the same times."""
+        m = self.model
+        Xf = np.asarray(X, float)
+        Ff = np.asarray(F, float)
+        # cumulative work, row by row, over every stop (coefficients are constant here)
+        dF = np.diff(np.vstack([self.last_F[None, :], Ff]), axis=0)
+        dVS = np.diff(np.vstack([self.last_VS[None, :], VS]), axis=0)
+        W = np.zeros((len(X), 4))
+        W[:, :3] = np.cumsum(self.ledger.work(dF, dVS), axis=0)
+        W += self.W
+        if len(X):
+            self.W = W[-1].copy()
+            self.last_F, self.last_VS = Ff[-1].copy(), np.asarray(VS[-1], float).copy()
+        # injections: VS holds the sum of their jumps' dG / k_B T, the stimulator's work
+        stim_tr = self.ledger.stim_tr
+        W_stim = self.ledger.kT * np.asarray(VS, float)[:, stim_tr].sum(axis=1) \
+            if len(stim_tr) else None
+        if keep is not None:
+            times, X, Xf, F, Ff, S, W = (np.asarray(a)[keep] for a in (times, X, Xf, F, Ff, S, W))
+            if W_stim is not None:
+                W_stim = W_stim[keep]
+            if water is not None:
+                water = tuple(np.asarray(a)[keep] for a in water)
+        n = len(times)
+        V = self.voltages(Xf)
+        # 1/(N_A vol) per row and state index: the volumes of each row with water flow
+        inv_nvol = m.inv_nvol[None, :] if water is None else np.concatenate(
+            [np.repeat(1.0 / (IONS_PER_MM_UM3 * np.asarray(water[0], float)), m.ns, axis=1),
+             np.zeros((n, m.nx - m.nion))], axis=1)
+        cols = {"replicate": np.full(n, replicate, np.int64), "time_s": np.asarray(times, float)}
+        for ci, c in enumerate(m.comps):
+            for si, s in enumerate(m.species):
+                i = ci * m.ns + si
+                cnt = X[:, i] if self.integer else np.rint(Xf[:, i])
+                cols[f"{c}.{s}.count"] = np.asarray(cnt, np.int64)
+        for ci, c in enumerate(m.comps):
+            for si, s in enumerate(m.species):
+                i = ci * m.ns + si
+                cols[f"{c}.{s}.mM"] = Xf[:, i] * inv_nvol[:, i]
+        for mi, name in enumerate(m.mems):
+            cols[f"{name}.V_mV"] = V[:, mi] * 1e3
+        Fi = F if self.integer else Ff
+        qout = {}
+        for mech in m.mechs:
+            if mech.type == activity.TYPE:
+                tot = self.spikes[mech.name]
+                cols[f"{mech.name}.spikes"] = np.full(n, int(tot[0]), np.int64)
+                for s, v in (("Na", -tot[1]), ("K", tot[2])):
+                    cols[f"{mech.name}.{s}.net_efflux"] = \
+                        np.full(n, int(round(v)), np.int64) if self.integer else np.full(n, v)
+                continue
+            f, b = mech.ref  # a list: the sum of several transitions (oxphos couplings)
+            cols[f"{mech.name}.forward"] = Fi[:, f].sum(axis=1) if isinstance(f, list) \
+                else Fi[:, f]
+            cols[f"{mech.name}.backward"] = Fi[:, b].sum(axis=1) if isinstance(b, list) \
+                else Fi[:, b]
+        for mech, s, v in self.eff:
+            net = Ff @ v
+            z = m.charge[m.species.index(s)]
+            qout[mech.name] = qout.get(mech.name, 0.0) + z * net
+            cols[f"{mech.name}.{s}.net_efflux"] = np.rint(net).astype(np.int64) \
+                if self.integer else net
+        t = np.asarray(times, float)
+        for mech in m.mechs:
+            if mech.type == activity.TYPE:
+                continue  # the spikes' net charge is zero: no mean current
+            q = qout.get(mech.name, np.zeros(n))
+            # a mechanism that moves no ion across a membrane (a buffer) carries no charge
+            last = self.last_q.get(mech.name, 0.0) if self.last_q else np.nan
+            prev_q = np.concatenate([[last], q[:-1]])
+            prev_t = np.concatenate([[self.last_t if self.last_t is not None else np.nan],
+                                     t[:-1]])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cols[f"{mech.name}.current_pA"] = (q - prev_q) / (t - prev_t) * E_CHARGE * 1e12
+        for mech in m.mechs:
+            res = set(mech.reservoir)  # one gating block per channel agent: a set
+            own = [j for j in mech.transitions if j not in res]
+            cols[f"{mech.name}.entropy_production_J_per_K"] = \
+                K_B * S[:, own].sum(axis=1) + \
+                (self.spikes[mech.name][3] if mech.name in self.spikes else 0.0)
+            if mech.reservoir:  # outside the ion ledger (channels.py)
+                cols[f"{mech.name}.gating_entropy_J_per_K"] = \
+                    K_B * S[:, mech.reservoir].sum(axis=1)
+        for mech in m.mechs:
+            for k, i in enumerate(mech.states):
+                cols[f"{mech.name}.{mech.state_label(k)}.count"] = np.asarray(
+                    X[:, i] if self.integer else np.rint(Xf[:, i]), np.int64)
+            if mech.blocked is not None:
+                cols[f"{mech.name}.blocked.count"] = np.asarray(
+                    X[:, mech.blocked] if self.integer else np.rint(Xf[:, mech.blocked]),
+                    np.int64)
+        for mech in m.mechs:
+            if mech.pool_compartment is not None:
+                c = mech.pool_compartment
+                f, b = mech.ref  # one oxphos event reduces one O2
+                cols[f"{c}.o2_consumed"] = Ff[:, f].sum(axis=1) - Ff[:, b].sum(axis=1)
+                ix = m.pool_indices(c)
+                conc = [np.maximum(Xf[:, ix[s]], 0.5) * inv_nvol[:, ix[s]]
+                        for s in ("ATP", "ADP", "Pi")]
+                cols[f"{c}.dG_ATP_kJ_per_mol"] = metabolism.dG_ATP(
+                    mech.spec["dG0_ATP_kJ_per_mol"] * 1e3, m.T, *conc) / 1e3
+        if water is not None:
+            vols, gained = water[:2]
+            for ci, c in enumerate(m.comps):
+                cols[f"{c}.volume_um3"] = np.asarray(vols[:, ci], float)
+                if m.scenario.data["compartments"][c]["bath"]:
+                    cols[f"{c}.water_gained_um3"] = np.asarray(gained[:, ci], float)
+        G, G_ion = self.ledger.free_energy(Xf, V, None if water is None else water[0])
+        if self.G0 is None and n:
+            self.G0 = G[0]
+        s_prod = K_B * S[:, self.ledger.ion_tr].sum(axis=1) + \
+            sum(v[3] for v in self.spikes.values())
+        cols["thermo.free_energy_J"] = G
+        cols["thermo.mixing_entropy_J_per_K"] = -G_ion / m.T
+        cols["thermo.entropy_production_J_per_K"] = s_prod
+        for k, name in enumerate(WORK_COLUMNS):
+            cols[name] = W[:, k]
+        w_all = W.sum(axis=1)
+        if W_stim is not None:
+            cols[STIM_COLUMN] = W_stim
+            w_all = w_all + W_stim
+        if water is not None:
+            cols[WATER_COLUMN] = np.asarray(water[2], float)
+            w_all = w_all + cols[WATER_COLUMN]
+            # the flow's own dissipation, all osmolytes: reported beside the balance, not a
+            # term of it (W_water also carries the references; volume.py)
+            cols["thermo.water_entropy_production_J_per_K"] = np.asarray(water[3], float)
+        cols["thermo.balance_residual_J"] = (G - self.G0) - (w_all - m.T * s_prod)
+        if n:
+            self.last_q = {k: float(v[-1]) for k, v in qout.items()}
+            self.last_t = float(t[-1])
+        return pa.table(cols)

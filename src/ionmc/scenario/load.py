@@ -1,0 +1,723 @@
+"""Scenario files (TOML, DESIGN.md section 4): loading, `--set` overrides, validation.
+
+Validation turns every problem into one `InputError` naming the file, the dotted key and
+what is wrong; nothing is simulated or written before a scenario has passed it.
+"""
+import copy
+import itertools
+import hashlib
+import json
+import math
+import tomllib
+from pathlib import Path
+
+from ionmc.mechanisms import agents
+from ionmc.errors import InputError
+from ionmc.mechanisms.registry import REGISTRY
+
+METHODS = ("ssa", "tau-leap", "ode")
+STARTS = ("given", "steady_state")
+STREAMS = ("shared", "per_transition")
+
+# key -> (default, type check, description). None default = required.
+_NUM = (int, float)
+SCENARIO_KEYS = {
+    "name": ("unnamed", str),
+    "description": ("", str),
+    "temperature_K": (310.0, _NUM),
+    "duration_s": (None, _NUM),
+    "record_interval_s": (None, _NUM),
+    "method": ("tau-leap", str),
+    "replicates": (1, int),
+    "seed": (1, int),
+    "start": ("given", str),
+    "random_streams": ("shared", str),
+}
+SPECIES_KEYS = {"charge": (None, int), "permeant": (True, bool)}
+COMPARTMENT_KEYS = {
+    "volume_um3": (None, _NUM),
+    "concentrations_mM": ({}, dict),
+    "balance_charge_with": ("", str),
+    "bath": (False, bool),
+    "clamped_species": ([], list),
+}
+MEMBRANE_KEYS = {
+    "inside": (None, str),
+    "outside": (None, str),
+    "area_um2": (None, _NUM),
+    "capacitance_uF_per_cm2": (1.0, _NUM),
+    "initial_potential_mV": (0.0, _NUM),
+    "clamp_mV": (None, _NUM),
+    # osmotic water permeability P_f; 0 = no water flow (volume.py)
+    "water_permeability_um_per_s": (0.0, _NUM),
+}
+TOP_KEYS = ("scenario", "species", "compartments", "membranes", "mechanisms", "events",
+            "sweep")
+SWEEP_MODES = ("product", "zip")
+#: keys whose type is a number: a TOML integer is accepted where a float is expected
+SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def builtin_dir():
+    """Built-in scenarios: inside the installed package, or the repository's scenarios/."""
+    if SCENARIO_DIR.is_dir():
+        return SCENARIO_DIR
+    return Path(__file__).resolve().parents[3] / "scenarios"
+
+
+def builtins():
+    """{name: (path, description)} of the built-in scenarios."""
+    out = {}
+    for p in sorted(builtin_dir().glob("*.toml")):
+        try:
+            desc = tomllib.loads(p.read_text()).get("scenario", {}).get("description", "")
+        except tomllib.TOMLDecodeError:
+            desc = "(unreadable)"
+        out[p.stem] = (p, desc)
+    return out
+
+
+def resolve_path(name_or_path):
+    p = Path(name_or_path)
+    if p.is_file():
+        return p
+    b = builtins()
+    if str(name_or_path) in b:
+        return b[str(name_or_path)][0]
+    if p.suffix == ".toml" or p.parent != Path("."):
+        raise InputError(name_or_path, None, "no such file")
+    raise InputError(name_or_path, None,
+                     f"no such file or built-in scenario (built-ins: {', '.join(b)})")
+
+
+def parse_set(item, source="--set"):
+    """'dotted.key=value' -> (key, value); the value is a TOML literal, never code."""
+    if "=" not in item:
+        raise InputError(source, item, "expected KEY=VALUE")
+    key, _, text = item.partition("=")
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise InputError(source, item, "empty key")
+    try:
+        value = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        raise InputError(source, key, f"value {text.strip()!r} is not a TOML literal "
+                         "(quote strings: key='\"text\"')") from None
+    return key, value
+
+
+def _set_dotted(raw, key, value, source):
+    parts = key.split(".")
+    node = raw
+    if parts[0] == "mechanisms" and len(parts) >= 3:
+        for m in raw.get("mechanisms", []):
+            if isinstance(m, dict) and m.get("name") == parts[1]:
+                node = m
+                break
+        else:
+            raise InputError(source, key, f"no mechanism named {parts[1]!r}")
+        parts = parts[2:]
+    for i, p in enumerate(parts[:-1]):
+        if p not in node:
+            if i == 0:
+                raise InputError(source, key, f"unknown table {p!r}")
+            node[p] = {}
+        node = node[p]
+        if not isinstance(node, dict):
+            raise InputError(source, key, f"{p!r} is not a table")
+    node[parts[-1]] = value
+
+
+class Scenario:
+    """A validated scenario: `data` is the resolved dict (defaults filled, overrides
+    applied), `source` where it came from, `warnings` what was dropped on the way."""
+
+    def __init__(self, data, source, warnings=(), dropped_events=()):
+        self.data = data
+        self.source = str(source)
+        self.warnings = list(warnings)
+        self.dropped_events = list(dropped_events)
+
+    @property
+    def name(self):
+        return self.data["scenario"]["name"]
+
+    def __getitem__(self, k):
+        return self.data[k]
+
+    def mechanism(self, name):
+        for m in self.data["mechanisms"]:
+            if m["name"] == name:
+                return m
+        raise KeyError(name)
+
+    def to_toml(self):
+        return dumps_toml(self.data)
+
+    def hash(self):
+        """Hash of the resolved scenario, replicates excluded (so a run can be extended)."""
+        d = copy.deepcopy(self.data)
+        d["scenario"].pop("replicates", None)
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+    @property
+    def sweep(self):
+        """{"mode", "keys": {dotted key: [values]}} or None."""
+        return self.data.get("sweep")
+
+    def points(self):
+        """The sweep's points, as lists of (dotted key, value): the product of the keys'
+        values, or (mode "zip") their values taken together. One empty point without a
+        sweep."""
+        sw = self.sweep
+        if not sw:
+            return [[]]
+        keys = list(sw["keys"])
+        vals = [sw["keys"][k] for k in keys]
+        combos = zip(*vals) if sw["mode"] == "zip" else itertools.product(*vals)
+        return [list(zip(keys, c)) for c in combos]
+
+    def at_point(self, point):
+        """The scenario of one sweep point (no sweep left in it)."""
+        raw = copy.deepcopy(self.data)
+        raw.pop("sweep", None)
+        for k, v in point:
+            _set_dotted(raw, k, v, self.source)
+        return validate(raw, self.source)
+
+    def with_overrides(self, overrides, duration=None):
+        """A new validated scenario with --set items applied (used by events too)."""
+        raw = copy.deepcopy(self.data)
+        if raw.get("sweep"):  # back to its TOML form: [sweep] mode = ..., key = [...]
+            raw["sweep"] = {"mode": raw["sweep"]["mode"], **raw["sweep"]["keys"]}
+        for k, v in overrides:
+            _set_dotted(raw, k, v, "--set")
+        return validate(raw, self.source, duration=duration)
+
+
+def load_scenario(name_or_path, overrides=(), duration=None):
+    """Load, override (`overrides`: iterable of 'key=value' strings or (key, value)) and
+    validate a scenario file or built-in name. Raises InputError on bad input."""
+    path = resolve_path(name_or_path)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, None, f"cannot read: {exc}") from None
+    if not text.strip():
+        raise InputError(path, None, "empty file")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, None, f"not valid TOML: {exc}") from None
+    for item in overrides:
+        k, v = parse_set(item) if isinstance(item, str) else item
+        _set_dotted(raw, k, v, "--set")
+    return validate(raw, path, duration=duration)
+
+
+def _check_type(src, key, value, typ):
+    if typ is _NUM:
+        ok = isinstance(value, _NUM) and not isinstance(value, bool)
+        if ok and not math.isfinite(value):
+            raise InputError(src, key, f"{value!r} is not a finite number")
+        want = "a number"
+    elif typ is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        want = "an integer"
+    else:
+        ok = isinstance(value, typ)
+        want = {str: "a string", bool: "true or false", dict: "a table",
+                list: "an array"}.get(typ, typ.__name__)
+    if not ok:
+        raise InputError(src, key, f"{value!r} is not {want}")
+
+
+def _table(src, prefix, given, schema):
+    """Fill defaults and type-check one table against its schema."""
+    if not isinstance(given, dict):
+        raise InputError(src, prefix, "must be a table")
+    out = {}
+    for k in given:
+        if k not in schema:
+            raise InputError(src, f"{prefix}.{k}", f"unknown key (known: {', '.join(schema)})")
+    for k, (default, typ) in schema.items():
+        key = f"{prefix}.{k}"
+        if k in given and given[k] is None and k == "clamp_mV":
+            out[k] = None  # a resolved scenario read back (optional key, unset)
+        elif k in given:
+            _check_type(src, key, given[k], typ)
+            v = given[k]
+            out[k] = float(v) if typ is _NUM else v
+        elif default is None and k not in ("clamp_mV",):
+            raise InputError(src, key, "missing (required)")
+        else:
+            out[k] = copy.deepcopy(default)
+    return out
+
+
+def _positive(src, key, v):
+    if not v > 0:
+        raise InputError(src, key, f"must be positive (got {v:g})")
+
+
+def _fraction(src, key, v):
+    if not 0.0 <= v <= 1.0:
+        raise InputError(src, key, f"must be between 0 and 1 (got {v:g})")
+
+
+def validate(raw, src, duration=None):
+    """Check a raw scenario dict; return a Scenario with defaults filled in."""
+    warnings, dropped = [], []
+    if not isinstance(raw, dict) or not raw:
+        raise InputError(src, None, "empty scenario")
+    for k in raw:
+        if k not in TOP_KEYS:
+            raise InputError(src, k, f"unknown key (known: {', '.join(TOP_KEYS)})")
+    for k in ("scenario", "species", "compartments", "membranes"):
+        if k not in raw:
+            raise InputError(src, k, "missing table")
+    data = {}
+    sc = _table(src, "scenario", raw["scenario"], SCENARIO_KEYS)
+    for k in ("temperature_K", "duration_s", "record_interval_s"):
+        _positive(src, f"scenario.{k}", sc[k])
+    if sc["method"] not in METHODS:
+        raise InputError(src, "scenario.method",
+                         f"unknown method {sc['method']!r} (known: {', '.join(METHODS)})")
+    if sc["start"] not in STARTS:
+        raise InputError(src, "scenario.start",
+                         f"unknown start {sc['start']!r} (known: {', '.join(STARTS)})")
+    if sc["random_streams"] not in STREAMS:
+        raise InputError(src, "scenario.random_streams", f"unknown value "
+                         f"{sc['random_streams']!r} (known: {', '.join(STREAMS)})")
+    if sc["random_streams"] == "per_transition" and sc["method"] == "ode":
+        raise InputError(src, "scenario.random_streams", "'per_transition' streams are "
+                         "for the stochastic methods ('ssa', 'tau-leap'), not 'ode'")
+    if sc["replicates"] < 1:
+        raise InputError(src, "scenario.replicates", "must be at least 1")
+    if sc["seed"] < 0:
+        raise InputError(src, "scenario.seed", "must be a non-negative integer")
+    file_duration = sc["duration_s"]
+    if duration is not None:
+        if not duration > 0:
+            raise InputError("--duration", None, f"must be positive (got {duration})")
+        sc["duration_s"] = float(duration)
+    if duration is not None and sc["record_interval_s"] > sc["duration_s"]:
+        warnings.append(f"record_interval_s {sc['record_interval_s']:g} s shortened to the "
+                        f"--duration {sc['duration_s']:g} s")
+        sc["record_interval_s"] = sc["duration_s"]
+    if sc["record_interval_s"] > sc["duration_s"]:
+        raise InputError(src, "scenario.record_interval_s",
+                         f"{sc['record_interval_s']:g} s is longer than the run "
+                         f"({sc['duration_s']:g} s)")
+    data["scenario"] = sc
+
+    if not isinstance(raw["species"], dict) or not raw["species"]:
+        raise InputError(src, "species", "must be a non-empty table")
+    species = {}
+    for s, spec in raw["species"].items():
+        if not isinstance(spec, dict):
+            raise InputError(src, f"species.{s}", "must be a table like { charge = 1 }")
+        if "charge" not in spec:
+            raise InputError(src, f"species.{s}.charge", "missing: every species needs a charge")
+        species[s] = _table(src, f"species.{s}", spec, SPECIES_KEYS)
+        if "." in s:
+            raise InputError(src, f"species.{s}", "names may not contain '.'")
+    data["species"] = species
+
+    if not isinstance(raw["compartments"], dict) or not raw["compartments"]:
+        raise InputError(src, "compartments", "must be a non-empty table")
+    comps = {}
+    for c, spec in raw["compartments"].items():
+        pre = f"compartments.{c}"
+        t = _table(src, pre, spec, COMPARTMENT_KEYS)
+        _positive(src, f"{pre}.volume_um3", t["volume_um3"])
+        conc = {}
+        for s, v in t["concentrations_mM"].items():
+            key = f"{pre}.concentrations_mM.{s}"
+            if s not in species:
+                raise InputError(src, key, f"unknown species {s!r}")
+            _check_type(src, key, v, _NUM)
+            if v < 0:
+                raise InputError(src, key, f"must not be negative (got {v:g})")
+            conc[s] = float(v)
+        t["concentrations_mM"] = conc
+        b = t["balance_charge_with"]
+        if b and b not in species:
+            raise InputError(src, f"{pre}.balance_charge_with", f"unknown species {b!r}")
+        if b and species[b]["charge"] == 0:
+            raise InputError(src, f"{pre}.balance_charge_with", f"{b!r} has no charge")
+        for s in t["clamped_species"]:
+            if s not in species:
+                raise InputError(src, f"{pre}.clamped_species", f"unknown species {s!r}")
+        comps[c] = t
+    data["compartments"] = comps
+
+    mems = {}
+    inside_of = {}
+    for m, spec in raw["membranes"].items():
+        pre = f"membranes.{m}"
+        t = _table(src, pre, spec, MEMBRANE_KEYS)
+        for side in ("inside", "outside"):
+            if t[side] not in comps:
+                raise InputError(src, f"{pre}.{side}", f"unknown compartment {t[side]!r}")
+        if t["inside"] == t["outside"]:
+            raise InputError(src, pre, f"inside and outside are the same compartment "
+                             f"({t['inside']!r})")
+        _positive(src, f"{pre}.area_um2", t["area_um2"])
+        _positive(src, f"{pre}.capacitance_uF_per_cm2", t["capacitance_uF_per_cm2"])
+        if t["water_permeability_um_per_s"] < 0:
+            raise InputError(src, f"{pre}.water_permeability_um_per_s",
+                             f"must not be negative (got {t['water_permeability_um_per_s']:g})")
+        if t["water_permeability_um_per_s"] > 0:
+            for side in ("inside", "outside"):
+                c = comps[t[side]]
+                if c["clamped_species"] and not c["bath"]:
+                    # a clamped concentration in a compartment whose volume moves would
+                    # need its count to follow the volume: not modelled
+                    raise InputError(src, f"{pre}.water_permeability_um_per_s",
+                                     f"compartment {t[side]!r} clamps species "
+                                     f"{', '.join(c['clamped_species'])}: water flow needs "
+                                     "its counts free (or a bath)")
+        if t["inside"] in inside_of:
+            raise InputError(src, f"{pre}.inside", f"{t['inside']!r} is already inside "
+                             f"membrane {inside_of[t['inside']]!r}")
+        inside_of[t["inside"]] = m
+        mems[m] = t
+    for m, t in mems.items():
+        if t["outside"] in inside_of:
+            raise InputError(src, f"membranes.{m}.outside",
+                             f"{t['outside']!r} is inside membrane {inside_of[t['outside']]!r}: "
+                             "nested compartments are not supported yet")
+    data["membranes"] = mems
+
+    mechs = []
+    names = set()
+    raw_m = raw.get("mechanisms", [])
+    if not isinstance(raw_m, list):
+        raise InputError(src, "mechanisms", "must be an array of tables ([[mechanisms]])")
+    for i, spec in enumerate(raw_m):
+        if not isinstance(spec, dict):
+            raise InputError(src, f"mechanisms[{i}]", "must be a table")
+        name = spec.get("name", f"mechanisms[{i}]")
+        pre = f"mechanisms.{name}"
+        if "name" not in spec:
+            raise InputError(src, f"mechanisms[{i}].name", "missing (required)")
+        if not isinstance(name, str) or not name or "." in name:
+            raise InputError(src, f"mechanisms[{i}].name", "must be a string without '.'")
+        if name in names:
+            raise InputError(src, pre, "duplicate mechanism name")
+        names.add(name)
+        typ = spec.get("type")
+        if typ not in REGISTRY:
+            raise InputError(src, f"{pre}.type",
+                             f"unknown mechanism type {typ!r} (known: {', '.join(REGISTRY)})")
+        mod = REGISTRY[typ]
+        if hasattr(mod, "resolve"):  # presets fill what the table does not give
+            spec, err = mod.resolve(spec)
+            if err:
+                raise InputError(src, f"{pre}.{err[0]}", err[1])
+        types = getattr(mod, "PARAM_TYPES", {})
+        schema = {"type": (None, str), "name": (None, str)}
+        schema.update({k: (d, types.get(k, str if k in ("membrane", "species") else _NUM))
+                       for k, (d, _) in mod.PARAMS.items()})
+        t = _table(src, pre, spec, schema)
+        if typ == "buffer":  # in a compartment, not on a membrane (buffer.py)
+            from ionmc.mechanisms import buffer
+
+            used = {(m["compartment"], m[k]) for m in mechs if m["type"] == "buffer"
+                    for k in ("buffer_species", "bound_species")}
+            for key, msg in buffer.check(t, species, comps, used):
+                raise InputError(src, f"{pre}.{key}", msg)
+            if not mems:
+                raise InputError(src, f"{pre}.compartment", "a buffer needs a scenario with "
+                                 "at least one membrane")
+            mechs.append(t)
+            continue
+        if "membrane" in t and t["membrane"] not in mems:
+            raise InputError(src, f"{pre}.membrane", f"unknown membrane {t['membrane']!r}")
+        if isinstance(t.get("species"), str) and t["species"] not in species:
+            raise InputError(src, f"{pre}.species", f"unknown species {t['species']!r}")
+        _check_mechanism(src, pre, t, species, comps)
+        if t["type"] == "coupling":
+            _check_coupling_sides(src, pre, t, comps, mems)
+        if t["type"] == "injection":
+            from ionmc.mechanisms import injection
+
+            for key, msg in injection.check(t, species, comps, mems):
+                raise InputError(src, f"{pre}.{key}", msg)
+        if "agents" in t:
+            agents.check(src, pre, t, mems[t["membrane"]], sc)
+        mechs.append(t)
+    pools = {}
+    for t in mechs:
+        if t["type"] == "metabolism":
+            c = mems[t["membrane"]]["inside"]
+            if c in pools:
+                raise InputError(src, f"mechanisms.{t['name']}.membrane",
+                                 f"compartment {c!r} already has a metabolic pool "
+                                 f"({pools[c]!r})")
+            pools[c] = t["name"]
+    for t in mechs:  # a pool's species are outside the ion ledger (DESIGN.md section 1)
+        if t["type"] == "injection" and (t["compartment"] in pools or t["from"] in pools):
+            from ionmc.mechanisms.metabolism import CREATINE, POOL
+
+            if t["species"] in POOL + CREATINE:
+                raise InputError(src, f"mechanisms.{t['name']}.species",
+                                 f"{t['species']!r} belongs to a metabolic pool, outside "
+                                 "the ledger: not injectable")
+    data["mechanisms"] = mechs
+
+    events = []
+    raw_e = raw.get("events", [])
+    if not isinstance(raw_e, list):
+        raise InputError(src, "events", "must be an array of tables ([[events]])")
+    for i, ev in enumerate(raw_e):
+        pre = f"events[{i}]"
+        t = _table(src, pre, ev, {"at_s": (None, _NUM), "set": (None, dict)})
+        if t["at_s"] < 0:
+            raise InputError(src, f"{pre}.at_s", "must not be negative")
+        if t["at_s"] > file_duration:
+            raise InputError(src, f"{pre}.at_s", f"{t['at_s']:g} s is past the scenario's "
+                             f"duration_s ({file_duration:g} s)")
+        if not t["set"]:
+            raise InputError(src, f"{pre}.set", "is empty")
+        for k, v in t["set"].items():
+            _check_event_target(src, f"{pre}.set.{k}", k, v, data)
+        if t["at_s"] > sc["duration_s"]:
+            msg = (f"event at {t['at_s']:g} s dropped: after --duration "
+                   f"{sc['duration_s']:g} s")
+            warnings.append(msg)
+            dropped.append(t)
+            continue
+        events.append(t)
+    events.sort(key=lambda e: e["at_s"])
+    data["events"] = events
+    if "sweep" in raw:
+        data["sweep"] = _check_sweep(src, raw["sweep"], data)
+    return Scenario(data, src, warnings, dropped)
+
+
+def _check_sweep(src, raw, data):
+    """[sweep]: dotted keys (any --set target) -> lists of values; `mode` product or zip.
+    Every point is validated here, so a bad value fails before anything runs."""
+    if not isinstance(raw, dict):
+        raise InputError(src, "sweep", "must be a table of dotted keys -> lists of values")
+    mode = raw.get("mode", "product")
+    if mode not in SWEEP_MODES:
+        raise InputError(src, "sweep.mode", f"unknown mode {mode!r} (known: "
+                         f"{', '.join(SWEEP_MODES)})")
+    keys = {k: v for k, v in raw.items() if k != "mode"}
+    if not keys:
+        raise InputError(src, "sweep", "names no key to sweep")
+    for k, v in keys.items():
+        if not isinstance(v, list) or not v:
+            raise InputError(src, f"sweep.{k}", "must be a non-empty list of values")
+    if mode == "zip" and len({len(v) for v in keys.values()}) > 1:
+        raise InputError(src, "sweep", "mode 'zip' needs lists of the same length")
+    sw = {"mode": mode, "keys": keys}
+    base = copy.deepcopy(data)
+    for point in Scenario({**base, "sweep": sw}, src).points():
+        raw_p = copy.deepcopy(base)
+        for k, v in point:
+            _set_dotted(raw_p, k, v, src)
+        try:
+            validate(raw_p, src)
+        except InputError as exc:
+            where = f"{exc.key}: " if exc.key else ""
+            raise InputError(src, "sweep", f"at {dict(point)}: {where}{exc.message}") from None
+    return sw
+
+
+def _check_coupling_sides(src, pre, t, comps, mems):
+    """A coupling may draw on a clamped species only in a compartment at a fixed potential
+    (inside no membrane, or inside a clamped one): the ledger's bath work then needs no
+    potential that the jump changes (ledger.py)."""
+    for c in t["compartments"]:
+        m = next((k for k, v in mems.items() if v["inside"] == c), None)
+        if m is None or mems[m]["clamp_mV"] is not None or comps[c]["bath"]:
+            continue
+        for s in t["species"]:
+            if s in comps[c]["clamped_species"]:
+                raise InputError(src, f"{pre}.species", f"{s!r} is clamped in {c!r}, whose "
+                                 f"membrane {m!r} is not voltage-clamped: not supported "
+                                 "(clamp the membrane or couple another compartment)")
+
+
+def _check_mechanism(src, pre, t, species, comps=None):
+    if t["type"] == "coupling":
+        from ionmc.mechanisms import coupling
+
+        for key, msg in coupling.check(t, species, comps or {}):
+            raise InputError(src, f"{pre}.{key}", msg)
+    if t["type"] == "injection":
+        from ionmc.mechanisms import injection
+
+        for key, msg in injection.check(t, species, comps or {}):
+            raise InputError(src, f"{pre}.{key}", msg)
+    if t["type"] == "kir":
+        from ionmc.mechanisms import kir
+
+        for key, msg in kir.check(t, species):
+            raise InputError(src, f"{pre}.{key}", msg)
+    if t["type"] == "leak":
+        if t["permeability_cm_per_s"] < 0:
+            raise InputError(src, f"{pre}.permeability_cm_per_s", "must not be negative")
+        if not species[t["species"]]["permeant"]:
+            raise InputError(src, f"{pre}.species", f"{t['species']!r} is impermeant")
+    if t["type"] == "nak_pump":
+        if t["density_per_um2"] < 0:
+            raise InputError(src, f"{pre}.density_per_um2", "must not be negative")
+        for k in ("fxyd_phosphorylated", "block_fraction"):
+            _fraction(src, f"{pre}.{k}", t[k])
+        for s in ("Na", "K"):
+            if s not in species:
+                raise InputError(src, pre, f"the pump needs a species named {s!r}")
+        for k, v in t.items():
+            if k.endswith(("_per_s", "_mM", "_mM2_s")) and not v > 0:
+                raise InputError(src, f"{pre}.{k}", f"must be positive (got {v:g})")
+    if t["type"] == "metabolism":
+        _check_metabolism(src, pre, t, species)
+    if t["type"] == "spike_train":
+        for s in ("Na", "K"):
+            if s not in species:
+                raise InputError(src, pre, f"a spike train needs a species named {s!r}")
+        for k in ("rate_Hz", "start_s", "overlap_factor", "spike_amplitude_mV"):
+            if t[k] < 0:
+                raise InputError(src, f"{pre}.{k}", f"must not be negative (got {t[k]:g})")
+        for k in ("Na_per_spike", "K_per_spike"):
+            if t[k] != -1 and not 0 <= t[k] <= 1e15:
+                raise InputError(src, f"{pre}.{k}", f"must be -1 (derived) or an ion count "
+                                 f"between 0 and 1e15 (got {t[k]:g})")
+    if t["type"] == "cotransporter":
+        from ionmc.mechanisms import cotransporter
+
+        for key, msg in cotransporter.check(t, species):
+            raise InputError(src, f"{pre}.{key}", msg)
+    if t["type"] == "hh_channel":
+        from ionmc.mechanisms import channels
+
+        for key, msg in channels.check(t, species):
+            raise InputError(src, f"{pre}.{key}", msg)
+    if "q10" in t and t["q10"] <= 0:
+        raise InputError(src, f"{pre}.q10", "must be positive")
+
+
+def _check_metabolism(src, pre, t, species):
+    """The pool's species are fixed names, charge 0 (they are outside the ion ledger)."""
+    from ionmc.mechanisms.metabolism import CREATINE, POOL
+
+    for s in POOL:
+        if s not in species:
+            raise InputError(src, pre, f"a metabolic pool needs a species named {s!r} "
+                             f"(charge 0): declare {s} = {{ charge = 0 }}")
+    for s in POOL + CREATINE:
+        if s in species and species[s]["charge"] != 0:
+            raise InputError(src, f"species.{s}.charge", "a metabolic pool species must have "
+                             "charge 0 (the pool is outside the ion ledger)")
+    if (CREATINE[0] in species) != (CREATINE[1] in species):
+        raise InputError(src, pre, "creatine kinase needs both species 'PCr' and 'Cr'")
+    if t["ATP_per_O2"] < 1:
+        raise InputError(src, f"{pre}.ATP_per_O2", f"must be at least 1 (got "
+                         f"{t['ATP_per_O2']:g})")
+    for k in ("K_O2_mM", "K_ADP_mM", "K_Pi_mM", "basal_load_K_ATP_mM", "CK_Keq"):
+        if not t[k] > 0:
+            raise InputError(src, f"{pre}.{k}", f"must be positive (got {t[k]:g})")
+    for k in ("oxphos_Vmax_mM_per_s", "O2_supply_mM", "O2_permeability_cm_per_s",
+              "basal_load_mM_per_s", "CK_k_forward_per_mM_s"):
+        if t[k] < 0:
+            raise InputError(src, f"{pre}.{k}", f"must not be negative (got {t[k]:g})")
+
+
+def _check_event_target(src, key, target, value, data):
+    """Events may change mechanism parameters, clamped concentrations and clamp potentials."""
+    parts = target.split(".")
+    if parts[0] == "mechanisms" and len(parts) == 3:
+        for m in data["mechanisms"]:
+            if m["name"] == parts[1]:
+                if parts[2] in ("type", "name", "membrane", "species", *agents.PARAMS) or \
+                        (m["type"] == "cotransporter" and parts[2] in
+                         ("preset", "stoichiometry", "K_m_mM", "K_m_out_mM",
+                          "ATP_per_turnover")) or \
+                        (m["type"] == "coupling" and parts[2] in
+                         ("compartments", "D_um2_per_s")) or \
+                        (m["type"] == "injection" and parts[2] in ("compartment", "from")) or \
+                        (m["type"] == "buffer" and parts[2] in
+                         ("compartment", "ligand", "buffer_species", "bound_species")) or \
+                        (m["type"] == "metabolism" and parts[2] == "ATP_per_O2") or \
+                        (m["type"] == "hh_channel" and parts[2] in ("gates",
+                                                                     "density_per_um2")):
+                    raise InputError(src, key, f"{parts[2]!r} cannot change during a run")
+                if parts[2] not in m:
+                    raise InputError(src, key, f"mechanism {parts[1]!r} has no parameter "
+                                     f"{parts[2]!r}")
+                _check_type(src, key, value, _NUM)
+                trial = dict(m, **{parts[2]: float(value)})
+                if m["type"] == "buffer":
+                    from ionmc.mechanisms import buffer
+
+                    for _, msg in buffer.check(trial, data["species"], data["compartments"],
+                                               set()):
+                        raise InputError(src, key, msg)
+                    return
+                # its checks name the parameter after the prefix: the event's key without it
+                _check_mechanism(src, key[:-len(parts[2]) - 1], trial, data["species"],
+                                 data["compartments"])
+                return
+        raise InputError(src, key, f"unknown mechanism {parts[1]!r}")
+    if parts[0] == "compartments" and len(parts) == 4 and parts[2] == "concentrations_mM":
+        c = data["compartments"].get(parts[1])
+        if c is None:
+            raise InputError(src, key, f"unknown compartment {parts[1]!r}")
+        if parts[3] not in data["species"]:
+            raise InputError(src, key, f"unknown species {parts[3]!r}")
+        if not (c["bath"] or parts[3] in c["clamped_species"]):
+            raise InputError(src, key, "only a bath's or a clamped species' concentration "
+                             "can be set by an event")
+        _check_type(src, key, value, _NUM)
+        if value < 0:
+            raise InputError(src, key, "must not be negative")
+        return
+    if parts[0] == "membranes" and len(parts) == 3 and parts[2] == "clamp_mV":
+        m = data["membranes"].get(parts[1])
+        if m is None:
+            raise InputError(src, key, f"unknown membrane {parts[1]!r}")
+        if m["clamp_mV"] is None:
+            raise InputError(src, key, "the membrane is not voltage-clamped (set clamp_mV)")
+        _check_type(src, key, value, _NUM)
+        return
+    raise InputError(src, key, "unknown event target (use mechanisms.NAME.PARAM, "
+                     "compartments.NAME.concentrations_mM.SPECIES or membranes.NAME.clamp_mV)")
+
+
+def _toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(type(v))
+
+
+def dumps_toml(d):
+    """Write a resolved scenario back as TOML (tomllib reads it to the same dict)."""
+    lines = ["[scenario]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in d["scenario"].items()]
+    lines += ["", "[species]"]
+    lines += [f"{json.dumps(k)} = {_toml_value(v)}" for k, v in d["species"].items()]
+    for table in ("compartments", "membranes"):
+        for name, t in d[table].items():
+            lines += ["", f"[{table}.{json.dumps(name)}]"]
+            lines += [f"{k} = {_toml_value(v)}" for k, v in t.items() if v is not None]
+    for m in d["mechanisms"]:
+        lines += ["", "[[mechanisms]]"] + [f"{k} = {_toml_value(v)}" for k, v in m.items()]
+    for e in d["events"]:
+        lines += ["", "[[events]]"] + [f"{k} = {_toml_value(v)}" for k, v in e.items()]
+    if d.get("sweep"):
+        lines += ["", "[sweep]", f"mode = {_toml_value(d['sweep']['mode'])}"]
+        lines += [f"{json.dumps(k)} = {_toml_value(v)}" for k, v in d["sweep"]["keys"].items()]
+    return "\n".join(lines) + "\n"

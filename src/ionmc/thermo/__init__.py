@@ -1,0 +1,1 @@
+"""Thermodynamics: the free-energy and entropy ledger, energetics, closed forms."""

@@ -1,0 +1,396 @@
+"""The textbook energy budget of a scenario's initial state (`ionmc energetics`, DESIGN.md
+section 4): what the gradients store per ion, what the pump pays per cycle, and how much
+ATP and O2 it takes to hold the state against the leaks.
+
+Everything is computed from the compiled model's own initial counts, potentials and rate
+parameters (temperature and Q10 included), with the closed forms of `closed_forms` — so a
+simulated run of the same scenario can be checked against it.
+
+Choices (README, "ionmc energetics"):
+- "input_resistance_MOhm" is the *slope* resistance of all the membrane's leaks,
+  1 / (dI_leak/dV) at fixed concentrations, as DESIGN.md asks; the chord-conductance view is
+  reported beside it ("chord_conductance_nS", "k_battery_share").
+- "k_battery_share" is DESIGN.md's: the K+ term's share of V in the chord-conductance
+  equation V = (sum_s g_s E_s - I_pump) / sum_s g_s over all the leaks (Cl- included).
+  "diffusion_share" is the seed's sense of ">90% from the K+ battery": 1 - the pump's
+  electrogenic share (slope resistance) over V.
+- "pump_cycles_per_s" / "atp_per_s" are the rates that balance the net Na+ entry through
+  the leaks and, where the membrane has them, a spike train's mean Na+ load and the
+  cotransporters' net Na+ flux at this state (/ 3, one ATP per cycle); "pump_model_cycles_per_s" is what the scenario's
+  pumps actually turn over at this state (King-Altman), equal at a designed fixed point.
+- O2 per second = (pump ATP/s + the pool's basal ATP/s) / ATP per O2: the cell's pool's
+  `ATP_per_O2` where it has one, else 5 (REFERENCES.md, "Energy budget": P/O ~2.5 per O
+  atom); "o2_for_pumps_per_s" is the pumps' part. With a pool, the pump's dG_ATP is the
+  pool's, dG0' + RT ln([ADP][Pi]/[ATP]).
+- Current injections (injection.py) into or out of a membrane's inside: the current now,
+  the largest (by magnitude, several injections summed) that the events set, and its
+  depolarisation through the slope input resistance at the initial concentrations.
+"""
+import math
+
+from scipy.optimize import brentq
+
+from ionmc.mechanisms import activity
+from ionmc.mechanisms import channels
+from ionmc.mechanisms import cotransporter
+from ionmc.mechanisms import injection
+from ionmc.mechanisms import kir
+from ionmc.mechanisms import leak
+from ionmc.mechanisms import metabolism
+from ionmc.mechanisms import pump
+from ionmc.thermo.closed_forms import ghk_current, nernst
+from ionmc.constants import E_CHARGE, F, R
+
+ATP_PER_O2 = 5.0
+_KJ = 1e-3
+
+
+def _leak_current(model, mi, x, V):
+    """Net outward current (A) of the membrane's leaks (and Kir channels) at potential V,
+    per species; with them the voltage-gated channels at their steady-state open
+    probability at V (so the resting budget counts their window currents, and slopes
+    are steady-state slopes)."""
+    d = model.scenario.data
+    mspec = d["membranes"][model.mems[mi]]
+    per = {}
+    for mech in model.mechs:
+        spec = mech.spec
+        if mech.type == kir.TYPE and spec["membrane"] == model.mems[mi]:
+            # Kir channels count as the membrane's K+ conductance (README, Couplings)
+            s = spec["species"]
+            cin = _conc(model, x, mspec["inside"], s)
+            cout = _conc(model, x, mspec["outside"], s)
+            if cin > 0 and cout > 0:
+                per[s] = per.get(s, 0.0) + kir.net_current(
+                    spec, d["species"][s]["charge"], model.T, mspec["area_um2"], cin, cout, V)
+            continue
+        if mech.type not in (leak.TYPE, channels.TYPE) or spec["membrane"] != model.mems[mi]:
+            continue
+        s = spec["species"]
+        z = d["species"][s]["charge"]
+        if mech.type == channels.TYPE:
+            P = channels.mean_permeability_cm_per_s(spec, mspec["area_um2"], V, model.T)
+        else:
+            P = spec["permeability_cm_per_s"] * spec["q10"] ** ((model.T - 310.0) / 10.0)
+        cin = _conc(model, x, mspec["inside"], s)
+        cout = _conc(model, x, mspec["outside"], s)
+        per[s] = per.get(s, 0.0) + ghk_current(P, mspec["area_um2"], z, cin, cout, V, model.T)
+    return per
+
+
+def _conc(model, x, comp, s):
+    i = model.idx(comp, s)
+    return float(x[i] * model.inv_nvol[i])
+
+
+def _transporter_na(model, mi, x):
+    """Net Na+ entering through the membrane's cotransporters at state x (ions/s), from the
+    kernels' own propensities; None when it has none."""
+    import numpy as np
+
+    from ionmc.engine.kernels import all_propensities, voltages
+
+    name = model.mems[mi]
+    js = [j for m in model.mechs if m.type == cotransporter.TYPE
+          and m.spec["membrane"] == name for j in m.transitions]
+    if not js or "Na" not in model.species:
+        return None
+    M = model.kernel_args()
+    x = np.asarray(x)
+    V = np.zeros(len(model.mems))
+    voltages(x, V, M)
+    a = np.zeros(model.nt)
+    all_propensities(x.astype(np.float64), V, a, M)
+    i_na = model.idx(model.scenario.data["membranes"][name]["inside"], "Na")
+    return float(sum(a[j] * model.stoich_full[j, i_na] for j in js))
+
+
+def _pool(model, x, mi):
+    """The metabolic pool inside membrane mi, if any: ATP per O2, its basal ATP use (1/s)
+    and dG_ATP (kJ/mol) at state x."""
+    d = model.scenario.data
+    name = model.mems[mi]
+    spec = next((m for m in d["mechanisms"] if m["type"] == metabolism.TYPE
+                 and m["membrane"] == name), None)
+    if spec is None:
+        return None
+    comp = d["membranes"][name]["inside"]
+    ci = model.comps.index(comp)
+    conc = {s: _conc(model, x, comp, s) for s in metabolism.POOL + metabolism.CREATINE
+            if s in d["species"]}
+    rates = metabolism.steady_rates(spec, model.T, model.vol[ci],
+                                    d["membranes"][name]["area_um2"], conc)
+    dg = metabolism.dG_ATP(spec["dG0_ATP_kJ_per_mol"] * 1e3, model.T, conc["ATP"],
+                           conc["ADP"], conc["Pi"])
+    return {"atp_per_o2": spec["ATP_per_O2"], "basal_atp_per_s": rates["basal_load"],
+            "dG_ATP_kJ_per_mol": float(dg) * _KJ}
+
+
+def _transporters(model, mi, x, V):
+    """Per cotransporter on membrane mi: the free energy of one forward turnover (ion terms,
+    V and, for an ATP-driven one such as PMCA, its dG_ATP: negative = it runs forward),
+    and for ATP-driven ones the net ATP/s at state x from the kernels' own propensities."""
+    import numpy as np
+
+    from ionmc.engine.kernels import all_propensities, voltages
+
+    d = model.scenario.data
+    name = model.mems[mi]
+    mspec = d["membranes"][name]
+    mechs = [m for m in model.mechs if m.type == cotransporter.TYPE
+             and m.spec["membrane"] == name]
+    if not mechs:
+        return {}
+    M = model.kernel_args()
+    xf = np.asarray(x, float)
+    Vs = np.zeros(len(model.mems))
+    voltages(xf, Vs, M)
+    a = np.zeros(model.nt)
+    all_propensities(xf, Vs, a, M)
+    pool = _pool(model, x, mi)
+    dg, atp = {}, {}
+    for m in mechs:
+        if m.spec["ATP_per_turnover"]:
+            f, b = m.transitions
+            atp[m.name] = float(a[f] - a[b])
+        conc = [(n, _conc(model, x, mspec["inside"], s), _conc(model, x, mspec["outside"], s),
+                 d["species"][s]["charge"]) for s, n in m.spec["stoichiometry"].items()]
+        if any(cin <= 0 or cout <= 0 for _, cin, cout, _ in conc):
+            continue  # a species absent on one side: the dG is infinite
+        g = sum(n * (R * model.T * math.log(cin / cout) + z * F * V)
+                for n, cin, cout, z in conc)
+        if m.spec["ATP_per_turnover"]:
+            g += pool["dG_ATP_kJ_per_mol"] / _KJ if pool else \
+                m.spec["dG_ATP_kJ_per_mol"] * 1e3
+        dg[m.name] = g * _KJ
+    out = {"transporter_dG_kJ_per_mol": dg} if dg else {}
+    if atp:
+        out["transporter_atp_per_s"] = atp
+    return out
+
+
+def buffers(model, x):
+    """Per buffer: free ligand, free and bound sites (uM) and the buffer capacity
+    kappa_B = d[bound]/d[free] at state x (Neher & Augustine 1992)."""
+    from ionmc.mechanisms import buffer
+
+    out = {}
+    for m in model.mechs:
+        if m.type != buffer.TYPE:
+            continue
+        c = m.spec["compartment"]
+        ca, b, cb = (_conc(model, x, c, m.spec[k]) * 1e3
+                     for k in ("ligand", "buffer_species", "bound_species"))
+        out[m.name] = {"compartment": c, "free_ligand_uM": ca, "free_sites_uM": b,
+                       "bound_sites_uM": cb,
+                       "kappa_B": buffer.buffering_capacity(b + cb, m.spec["K_d_uM"], ca)}
+    return out
+
+
+def membrane_budget(model, mi, x):
+    d = model.scenario.data
+    T = model.T
+    RT = R * T
+    name = model.mems[mi]
+    mspec = d["membranes"][name]
+    V = float(model.voltages(x)[mi])
+    out = {"V_mV": V * 1e3, "clamped": bool(model.mem_clamped[mi])}
+    nernst_mV, dG = {}, {}
+    for s, sp in d["species"].items():
+        if not sp["permeant"]:
+            continue
+        cin = _conc(model, x, mspec["inside"], s)
+        cout = _conc(model, x, mspec["outside"], s)
+        if cin <= 0 or cout <= 0:
+            continue
+        z = sp["charge"]
+        if z != 0:
+            nernst_mV[s] = nernst(z, cin, cout, T) * 1e3
+        # moving one mole from outside to inside: RT ln(c_in/c_out) + zFV
+        dG[s] = (RT * math.log(cin / cout) + z * F * V) * _KJ
+    out["nernst_mV"] = nernst_mV
+    out["dG_influx_kJ_per_mol"] = dG
+
+    per = _leak_current(model, mi, x, V)
+
+    def total(v):
+        return sum(_leak_current(model, mi, x, v).values())
+
+    h = 1e-5
+    g_slope = (total(V + h) - total(V - h)) / (2 * h) if per else 0.0
+    if g_slope > 0:  # leaks that conduct (all at P = 0, e.g. a sweep's "off" point: none)
+        out["ghk_mV"] = brentq(total, -0.3, 0.3, xtol=1e-12) * 1e3
+        out["leak_current_pA"] = sum(per.values()) * 1e12
+        out["leak_current_by_species_pA"] = {s: i * 1e12 for s, i in per.items()}
+        out["input_resistance_MOhm"] = 1e-6 / g_slope
+        # chord conductances g_s = I_s / (V - E_s): V = sum g_s E_s / sum g_s - I_pump / sum g
+        chord = {s: per[s] / (V - nernst_mV[s] * 1e-3) for s in per
+                 if s in nernst_mV and abs(V - nernst_mV[s] * 1e-3) > 1e-9}
+        out["chord_conductance_nS"] = {s: g * 1e9 for s, g in chord.items()}
+        gsum = sum(chord.values())
+        if "K" in chord and gsum > 0 and V != 0:
+            out["k_battery_share"] = chord["K"] * nernst_mV["K"] * 1e-3 / gsum / V
+        out["_g_chord"] = gsum
+    else:
+        g_slope = 0.0
+
+    if all(s in d["species"] for s in ("Na", "K")):
+        cyc = pump.cycle_dG(_conc(model, x, mspec["inside"], "Na"),
+                            _conc(model, x, mspec["inside"], "K"),
+                            _conc(model, x, mspec["outside"], "Na"),
+                            _conc(model, x, mspec["outside"], "K"), V, T)
+        out["pump_cycle_dG_kJ_per_mol"] = cyc * _KJ
+    if "Na" in per:
+        na_influx = -per["Na"] / E_CHARGE  # ions/s entering (Na+ is +1)
+        out["na_influx_per_s"] = na_influx
+        # spike trains on this membrane: their mean Na+ load (activity.py)
+        load = sum(activity.mean_load(m.spec, mspec)
+                   for m in model.mechs if m.type == activity.TYPE
+                   and m.spec["membrane"] == name)
+        if load:
+            out["activity_na_per_s"] = load
+        tr = _transporter_na(model, mi, x)
+        if tr is not None:
+            out["transporter_na_per_s"] = tr
+            load += tr
+        cycles = (na_influx + load) / 3.0
+        out["pump_cycles_per_s"] = cycles
+        out["atp_per_s"] = cycles
+        pool = _pool(model, x, mi)
+        ratio = pool["atp_per_o2"] if pool else ATP_PER_O2
+        basal = pool["basal_atp_per_s"] if pool else 0.0
+        out["atp_per_o2"] = ratio
+        out["o2_for_pumps_per_s"] = cycles / ratio
+        if pool:
+            out["basal_atp_per_s"] = basal
+            out["pool_dG_ATP_kJ_per_mol"] = pool["dG_ATP_kJ_per_mol"]
+        # what the cell breathes: the pumps' ATP plus the pool's basal load
+        out["o2_molecules_per_s"] = (cycles + basal) / ratio
+        # one net charge out per cycle; outward positive
+        i_pump = cycles * E_CHARGE
+        out["pump_current_pA"] = i_pump * 1e12
+        if g_slope > 0:
+            out["pump_electrogenic_mV"] = -i_pump / g_slope * 1e3
+            # the seed's "V comes from the K+ battery, not the pump": the part of V that
+            # is a diffusion potential, 1 - (pump's share) with the slope resistance
+            out["diffusion_share"] = 1.0 - out["pump_electrogenic_mV"] / (V * 1e3)
+        if out.get("_g_chord", 0) > 0:
+            out["pump_electrogenic_chord_mV"] = -i_pump / out["_g_chord"] * 1e3
+    out.pop("_g_chord", None)
+    out.update(_transporters(model, mi, x, V))
+    model_cycles = 0.0
+    pumps = [m for m in model.mechs
+             if m.type == pump.TYPE and m.spec["membrane"] == name]
+    for mech in pumps:
+        active = sum(float(x[i]) for i in mech.states)
+        model_cycles += active * model.pump_steady_state(mech, x)[1]
+    if pumps:
+        out["pump_model_cycles_per_s"] = model_cycles
+        out["pump_dG_ATP_kJ_per_mol"] = out.get("pool_dG_ATP_kJ_per_mol",
+                                                pumps[0].spec["dG_ATP_kJ_per_mol"])
+    # current injections into (or out of) the inside (injection.py): now, the largest the
+    # events set, and the depolarisation it gives through the slope resistance at these
+    # concentrations (leaks alone: the pump and the concentrations will move)
+    scheds = [injection.schedule(m.name, m.spec, model.charge[model.species.index(
+                  m.spec["species"])], mspec["inside"], d["events"])
+              for m in model.mechs if m.type == injection.TYPE
+              and mspec["inside"] in (m.spec["compartment"], m.spec["from"])]
+    if scheds:
+        # several injections add: at each time, the sum of each one's latest step
+        times = sorted({t for sch in scheds for t, _ in sch})
+        total = [sum([i for t2, i in sch if t2 <= t][-1] for sch in scheds) for t in times]
+        out["injected_current_pA"] = total[0] * 1e12
+        peak = max(total, key=abs)
+        out["injection_peak_pA"] = peak * 1e12
+        if g_slope > 0 and not model.mem_clamped[mi]:
+            out["injection_dV_mV"] = peak / g_slope * 1e3
+    pf = mspec["water_permeability_um_per_s"]
+    if pf > 0:  # osmotic water flow (volume.py): all species are osmolytes
+        from ionmc.engine.volume import V_W, Water
+
+        osm = Water(model).osmolarity(x, model.vol)
+        oin, oout = (osm[model.comps.index(mspec[k])] for k in ("inside", "outside"))
+        out["osmolarity_in_mM"], out["osmolarity_out_mM"] = oin, oout
+        out["water_flux_um3_per_s"] = pf * mspec["area_um2"] * V_W * (oin - oout)
+    return out
+
+
+def energetics(scenario):
+    """The budget of a scenario's initial state, as DESIGN.md's `--json` object."""
+    from ionmc.model.compiled import Model
+
+    model = Model(scenario)
+    x = model.x0
+    out = {"scenario": scenario.data["scenario"]["name"], "temperature_K": model.T,
+           "membranes": {name: membrane_budget(model, mi, x)
+                         for mi, name in enumerate(model.mems)}}
+    buf = buffers(model, x)
+    if buf:
+        out["buffers"] = buf
+    return out
+
+
+def _fmt(v):
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:.4g}" if (abs(v) >= 1e5 or (v != 0 and abs(v) < 1e-2)) else f"{v:.2f}"
+    return str(v)
+
+
+ROWS = [
+    ("V_mV", "membrane potential", "mV"),
+    ("ghk_mV", "GHK potential of the leaks", "mV"),
+    ("nernst_mV", "Nernst potential", "mV"),
+    ("dG_influx_kJ_per_mol", "dG of one ion entering", "kJ/mol"),
+    ("pump_cycle_dG_kJ_per_mol", "dG of a pump cycle (3 Na+ out, 2 K+ in)", "kJ/mol"),
+    ("pump_dG_ATP_kJ_per_mol", "dG of ATP hydrolysis the pump uses", "kJ/mol"),
+    ("leak_current_pA", "net leak current (outward +)", "pA"),
+    ("na_influx_per_s", "net Na+ entry through the leaks", "ions/s"),
+    ("activity_na_per_s", "Na+ entry by spikes (mean)", "ions/s"),
+    ("transporter_na_per_s", "Na+ entry through cotransporters (now)", "ions/s"),
+    ("pump_cycles_per_s", "pump cycles that balance the Na+ entry (= ATP/s)", "1/s"),
+    ("pump_model_cycles_per_s", "pump cycles the scenario's pumps run at", "1/s"),
+    ("basal_atp_per_s", "ATP used by the pool's basal load", "1/s"),
+    ("o2_for_pumps_per_s", "O2 for the pumps' ATP", "1/s"),
+    ("o2_molecules_per_s", "O2 consumed ((pump + basal ATP/s) / ATP per O2)", "1/s"),
+    ("pump_current_pA", "pump current (outward +)", "pA"),
+    ("input_resistance_MOhm", "input resistance (slope, all leaks)", "MOhm"),
+    ("pump_electrogenic_mV", "pump's electrogenic share of V (slope R)", "mV"),
+    ("pump_electrogenic_chord_mV", "the same with the chord conductances", "mV"),
+    ("diffusion_share", "share of V that is diffusion potential (slope R)", ""),
+    ("chord_conductance_nS", "chord conductance", "nS"),
+    ("k_battery_share", "K+ battery's share of V (chord conductances)", ""),
+    ("transporter_dG_kJ_per_mol", "dG of a forward turnover (ATP incl.)", "kJ/mol"),
+    ("transporter_atp_per_s", "ATP used by ATP-driven transporters (now)", "1/s"),
+    ("osmolarity_in_mM", "osmolarity inside (all species)", "mM"),
+    ("osmolarity_out_mM", "osmolarity outside (all species)", "mM"),
+    ("water_flux_um3_per_s", "osmotic water flow into the inside", "um^3/s"),
+    ("injected_current_pA", "injected current into the inside (now)", "pA"),
+    ("injection_peak_pA", "largest injected current the events set", "pA"),
+    ("injection_dV_mV", "its depolarisation through the slope resistance", "mV"),
+]
+
+
+def table(result):
+    """A readable table of `energetics`' result."""
+    lines = [f"ionmc energetics: {result['scenario']} at {result['temperature_K']:g} K"]
+    for name, b in result["membranes"].items():
+        lines.append(f"\nmembrane {name}" + (" (voltage-clamped)" if b["clamped"] else ""))
+        for key, label, unit in ROWS:
+            if key not in b:
+                continue
+            v = b[key]
+            if isinstance(v, dict):
+                for s, vs in v.items():
+                    lines.append(f"  {label + ', ' + s:<52} {_fmt(vs):>12} {unit}")
+            else:
+                lines.append(f"  {label:<52} {_fmt(v):>12} {unit}")
+    for name, b in result.get("buffers", {}).items():
+        lines.append(f"\nbuffer {name} (in {b['compartment']})")
+        for key, label, unit in (("free_ligand_uM", "free ligand", "uM"),
+                                 ("free_sites_uM", "free sites", "uM"),
+                                 ("bound_sites_uM", "bound sites", "uM"),
+                                 ("kappa_B", "buffer capacity kappa_B", "")):
+            lines.append(f"  {label:<52} {_fmt(b[key]):>12} {unit}")
+    return "\n".join(lines)

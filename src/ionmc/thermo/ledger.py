@@ -1,0 +1,267 @@
+"""The free-energy and entropy ledger (DESIGN.md section 3).
+
+Free energy stored: G = G_ion + sum_m C_m V_m^2 / 2 + G_agents, with the discrete ideal
+solution G_ion = k_B T sum_c sum_s [ln Gamma(n+1) - ln Gamma(lam+1) - (n - lam) ln lam],
+lam = c_ref * N_A * vol (zero at the reference; n ln(c/c_ref) - n + lam for large n), and for
+pumps counted per state G_agents = sum_i m_i g_i + k_B T sum_i ln(m_i!) (individual,
+distinguishable pumps, agents.py: sum_i m_i g_i alone).
+
+Reference concentration of a species: the clamped concentration where it touches a bath or
+a clamped species, otherwise its mean concentration over the compartments it can reach
+(an impermeant species: its own concentration). References are fixed at the start of a run,
+so G is a state function for the whole run.
+
+Entropy production is accumulated by the kernels per transition (sum of ln(a_f(x)/a_b(x'))
+over firings); work is computed here from each transition's firings and the sum of its
+midpoint potentials, with coefficients that change only at events:
+  W_ATP   -dG_ATP per ATP hydrolysed by the pump's ATP-booking step (step 1);
+  W_clamp -z e V for every ion entering the inside of a clamped membrane;
+  W_bath  k_B T ln(c_cl/c_ref) + z e V for every ion entering the system from a bath or a
+          clamped species, in a compartment at potential V.
+A metabolic pool (metabolism.py) is a chemical reservoir outside this ledger (DESIGN.md
+section 1): its species do not enter G_ion, its own transitions' entropy production is
+reported per mechanism but not in the total, and a pump on a pool books W_ATP with the
+pool's dG_ATP at each firing (the kernels sum it per transition where they sum V_mid).
+Voltage-gated channels' gating is such a reservoir too (channels.py): their states are
+not in G and their gating transitions' entropy production is reported per mechanism only;
+their conduction is an ordinary electrodiffusive move inside the ledger.
+
+Chemical reactions (buffer.py, Ca + B <-> CaB inside a compartment): G_ion alone is a
+state function for transport, where every species keeps its identity and its reference
+chemical potential can be set to zero. A reaction turns species into each other, so G
+also carries their standard chemical potentials: G_chem = sum_c n_CaB,c g_c with
+g_c = -k_B T ln(K c_ref,Ca c_ref,B / c_ref,CaB), K = 1/K_d the binding constant, which is
+the reaction's dG0 expressed against the references. Then G_ion + G_chem changes by
+exactly -k_B T ln(a_f(x)/a_b(x')) per binding event (the falling-factorial terms of G_ion
+give ln(n_CaB + 1) - ln(n_Ca n_B), the references and g give ln K), and the balance holds
+to rounding under `ssa`. The references of B and CaB are set in binding equilibrium with
+Ca's reference (buffer.reference_split), so g = 0 to rounding and G is still zero at the
+reference state; an event that changes K_d changes g, and its jump of G is event work.
+
+What events change (a clamp potential, ouabain binding, a pump's state energies) is booked
+as the jump of G at the event: to W_clamp for clamp events, W_bath for concentration events,
+and otherwise to `thermo.event_work_J` (an addition to DESIGN.md's columns, so that the
+balance G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event - T S_prod closes on every run).
+With water flow (volume.py), lam follows the compartment volumes and the change of G when
+water moves at fixed counts is `thermo.water_work_J`, one more term of the balance.
+A current injection (injection.py) is driven from outside and produces no entropy; the
+work its stimulator does, the exact change of G per jump, is `thermo.stimulus_work_J`,
+another term of the balance.
+"""
+import math
+
+import numba
+import numpy as np
+
+# numba_conf: imported for its cache directory
+from ionmc.mechanisms import buffer
+from ionmc.mechanisms import cotransporter
+from ionmc.mechanisms import injection
+from ionmc.mechanisms import metabolism
+from ionmc import numba_conf
+from ionmc.mechanisms import pump  # noqa: F401
+from ionmc.constants import E_CHARGE, IONS_PER_MM_UM3, K_B, N_A, R
+
+
+@numba.vectorize(["float64(float64)"], cache=True)
+def gammaln(v):
+    """ln Gamma(v), elementwise. Not scipy.special's: importing it was ~0.3 s of every
+    start-up (issue 8)."""
+    return math.lgamma(v)
+
+ATP, CLAMP, BATH, EVENT = range(4)
+WORK_COLUMNS = ("thermo.atp_work_J", "thermo.clamp_work_J", "thermo.bath_exchange_J",
+                "thermo.event_work_J")
+#: with water flow on (volume.py): the change of G when volumes move at fixed counts
+WATER_COLUMN = "thermo.water_work_J"
+#: with current injections (injection.py): the work of the stimulator, the sum over its
+#: jumps of their exact change of G, which the kernels accumulate in VS (in k_B T)
+STIM_COLUMN = "thermo.stimulus_work_J"
+
+
+def reference_counts(model, x):
+    """lam per state index (ions at the reference concentration) and the mask of the ion
+    entries that enter G_ion (not clamped)."""
+    nc, ns = model.nc, model.ns
+    lam = np.zeros(model.nx)
+    for si in range(ns):
+        # compartments linked by a transition that moves species si
+        parent = list(range(nc))
+
+        def find(c):
+            while parent[c] != c:
+                parent[c] = parent[parent[c]]
+                c = parent[c]
+            return c
+
+        for j in range(model.nt):
+            cs = [c for c in range(nc) if model.stoich_full[j, c * ns + si] != 0]
+            for c in cs[1:]:
+                parent[find(c)] = find(cs[0])
+        groups = {}
+        for c in range(nc):
+            groups.setdefault(find(c), []).append(c)
+        for members in groups.values():
+            idx = [c * ns + si for c in members]
+            clamped = [i for i in idx if model.clamped[i]]
+            if clamped:
+                cref = x[clamped[0]] * model.inv_nvol[clamped[0]]
+            else:
+                vol = sum(model.vol[c] for c in members)
+                cref = sum(float(x[i]) for i in idx) / (IONS_PER_MM_UM3 * vol)
+            for c, i in zip(members, idx):
+                lam[i] = cref * IONS_PER_MM_UM3 * model.vol[c]
+    # a buffer's sites: references in binding equilibrium with the ligand's (buffer.py)
+    for mech in model.mechs:
+        if mech.type != buffer.TYPE:
+            continue
+        spec = mech.spec
+        c = spec["compartment"]
+        il, ib, ic = (model.idx(c, spec[k]) for k in ("ligand", "buffer_species",
+                                                        "bound_species"))
+        total = (float(x[ib]) + float(x[ic])) * model.inv_nvol[ib]
+        cb, ccb = buffer.reference_split(lam[il] * model.inv_nvol[il], total,
+                                         spec["K_d_uM"] * 1e-3)
+        lam[ib] = cb / model.inv_nvol[ib]
+        lam[ic] = ccb / model.inv_nvol[ic]
+    mask = np.zeros(model.nx, bool)
+    mask[:model.nion] = ~model.clamped[:model.nion] & ~model.pool_mask[:model.nion]
+    return lam, mask
+
+
+class Ledger:
+    def __init__(self, model, x0, continuous=False):
+        """`continuous`: the method is the ODE (injection.ledger_rows)."""
+        self.model = model
+        self.continuous = continuous
+        self.kT = K_B * model.T
+        self.lam, self.mask = reference_counts(model, np.asarray(x0, float))
+        self.ion_idx = np.nonzero(self.mask & (self.lam > 0))[0]
+        self.cref = self.lam * model.inv_nvol  # mM, per ion index
+        # transitions inside the ion ledger (not the pool's own chemistry)
+        self.ion_tr = np.ones(model.nt, bool)
+        for mech in model.mechs:
+            if mech.type == metabolism.TYPE:
+                self.ion_tr[mech.transitions] = False
+            self.ion_tr[mech.reservoir] = False  # channel gating (channels.py)
+        # injections' transitions: VS holds their dG (k_B T), W_stim its sum times k_B T
+        self.stim_tr = np.array([j for mech in model.mechs if mech.type == injection.TYPE
+                                 for j in mech.transitions], np.int64)
+        self.update(x0)
+
+    # -- coefficients that change only at events ---------------------------------------
+    def update(self, x):
+        """Recompute state energies and work coefficients from the current parameters."""
+        m = self.model
+        self.g = np.zeros(m.nx)
+        for mech in m.mechs:
+            if mech.type == pump.TYPE:
+                self.g[mech.states] = self._pump_state_energies(mech)
+        # standard chemical potentials of bound buffer sites (module docstring)
+        self.g_chem = np.zeros(m.nx)
+        for mech in m.mechs:
+            if mech.type == buffer.TYPE:
+                j = mech.transitions[0]
+                il, ib, ic = m.tr_ii[j, :3]
+                lam = self.lam
+                if lam[il] > 0 and lam[ib] > 0 and lam[ic] > 0:
+                    kc = m.tr_p[j, buffer.P_RATE] / m.tr_p[j + 1, buffer.P_RATE]
+                    self.g_chem[ic] = -self.kT * math.log(kc * lam[il] * lam[ib] / lam[ic])
+        c0 = np.zeros((m.nt, 3))
+        c1 = np.zeros((m.nt, 3))
+        for mech in m.mechs:
+            if mech.type == pump.TYPE:
+                # step 1 forward books one ATP hydrolysed (in each agent's block, agents.py)
+                for j in mech.blocks:
+                    if m.tr_wk[j]:  # on a pool: -dG_ATP at each firing, summed by the kernels
+                        c1[j, ATP] -= 1.0 / N_A
+                        c1[j + 1, ATP] += 1.0 / N_A
+                        continue
+                    w = -mech.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
+                    c0[j, ATP] += w
+                    c0[j + 1, ATP] -= w
+            elif mech.type == cotransporter.TYPE and mech.spec["ATP_per_turnover"]:
+                j = mech.transitions[0]  # forward turnover hydrolyses one ATP
+                if m.tr_wk[j] == 2:  # on a pool: dG_ATP at each firing's midpoint
+                    c1[j, ATP] -= 1.0 / N_A
+                    c1[j + 1, ATP] += 1.0 / N_A
+                else:
+                    w = -mech.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
+                    c0[j, ATP] += w
+                    c0[j + 1, ATP] -= w
+        # clamp work on every membrane a transition charges (a coupling may charge two)
+        c0[:, CLAMP] = -E_CHARGE * (m.tr_qm[:, m.mem_clamped] @ m.mem_vclamp[m.mem_clamped])
+        for j in range(m.nt):
+            for i in np.nonzero(m.stoich_full[j] * m.clamped)[0]:
+                d = m.stoich_full[j, i]
+                into_system = -d
+                conc = x[i] * m.inv_nvol[i]
+                if conc > 0 and self.cref[i] > 0:
+                    c0[j, BATH] += into_system * self.kT * math.log(conc / self.cref[i])
+                mi = m.comp_mem[i // m.ns]  # the potential of the ion's compartment
+                if mi < 0 or m.z[i] == 0:
+                    continue  # inside no membrane (0 V), or no charge
+                ze = m.z[i] * E_CHARGE * into_system
+                if m.mem_clamped[mi]:
+                    c0[j, BATH] += ze * m.mem_vclamp[mi]
+                else:
+                    # V from the kernels' sum of midpoint potentials: only the transition's
+                    # own membrane has one (scenario.py keeps couplings off such sides)
+                    assert mi == m.tr_mem[j] and not m.tr_wk[j], (j, mi)
+                    c1[j, BATH] += ze
+        self.c0, self.c1 = c0, c1
+        # an injection's ledger constants (references, bath potentials) in its rate rows
+        injection.ledger_rows(m, self.cref, self.kT, x, self.continuous)
+
+    def _pump_state_energies(self, mech):
+        """g_i from the rate constants at the reference concentrations and V = 0, with the
+        ATP factor removed from b1: g_{i+1} - g_i = -k_B T ln(kappa_i+ / kappa_i-). The
+        cycle closes (sum zero) because the reference puts every ion at the same
+        concentration on both sides."""
+        m = self.model
+        j = mech.transitions[0]
+        ii = m.tr_ii[j, :4]
+        p = m.tr_p[j].copy()
+        dg = mech.spec["dG_ATP_kJ_per_mol"] * 1e3
+        if m.tr_wk[j]:  # on a pool: nucleotide factors at the pool's reference state
+            # (a pool starting without ADP or Pi: any small value gives the same g)
+            atp, adp, pi = (max(self.cref[i], 1e-9) for i in m.tr_ii[j, 5:8])
+            p = pump.effective_row(p, atp, adp, pi)
+            dg = metabolism.dG_ATP(m.tr_p[j, pump.P_DG0], m.T, atp, adp, pi)
+        p[pump.P_B1] *= math.exp(-dg / (R * m.T))
+        fw, bw = pump.cycle_rates(p, *[self.cref[i] for i in ii], 0.0)
+        g = np.zeros(pump.N_STATES)
+        for i in range(pump.N_STATES - 1):
+            g[i + 1] = g[i] - self.kT * math.log(fw[i] / bw[i])
+        return g
+
+    # -- per row -----------------------------------------------------------------------
+    def g_ion(self, X, vols=None):
+        """G_ion (J) for rows of counts X (float), at rows of compartment volumes `vols`
+        (um^3; default the model's current volumes): lam = c_ref N_A vol follows the
+        volume when water moves (volume.py)."""
+        m = self.model
+        n = X[:, self.ion_idx]
+        vols = m.vol[None, :] if vols is None else np.asarray(vols, float)
+        lam = self.cref[self.ion_idx] * IONS_PER_MM_UM3 * vols[:, self.ion_idx // m.ns]
+        return self.kT * np.sum(gammaln(n + 1.0) - gammaln(lam + 1.0) - (n - lam) * np.log(lam),
+                                axis=1)
+
+    def free_energy(self, X, V, vols=None):
+        """(G, G_ion) in J for rows of counts X (float) and potentials V (volts), at rows
+        of volumes `vols` (default: the model's current volumes)."""
+        m = self.model
+        g_ion = self.g_ion(X, vols)
+        g_cap = 0.5 * (V * V) @ m.mem_C
+        g = g_ion + g_cap + X @ self.g_chem
+        for mech in m.mechs:
+            if mech.states and mech.states_in_ledger:
+                s = X[:, mech.states]
+                g = g + s @ self.g[mech.states]
+                if mech.agent_slots is None:  # indistinguishable agents (agents.py)
+                    g = g + self.kT * np.sum(gammaln(s + 1.0), axis=1)
+        return g, g_ion
+
+    def work(self, dF, dVS):
+        """Work (J) by category ATP, CLAMP, BATH for increments of firings and V sums."""
+        return dF @ self.c0 + dVS @ self.c1
