@@ -36,17 +36,17 @@ def test_table_lookups_equal_computed_propensities(elementary):
     # moves V by 4 mV, so V wanders over many lattice points
     model = Model(make("spine_noise", 0.01, sets=[("mechanisms.pump.elementary", elementary)]))
     M = model.kernel_args()
-    tabulated = M[lattice.M_ROW] >= 0
+    tabulated = M.lat_row >= 0
     assert tabulated.sum() == model.nt  # every transition is a leak or a pump step here
     x, a, fresh = run_events(model, M, 200_000)
     assert np.array_equal(a, fresh)
-    assert np.count_nonzero(M[lattice.M_TAB]) > 10 * model.nt  # the tables were really used
+    assert np.count_nonzero(M.lat_tab) > 10 * model.nt  # the tables were really used
 
 
 def test_window_recentres_and_forgets_stale_entries():
     model = Model(make("spine_noise", 0.01))
     M = model.kernel_args()
-    tab, qlo = M[lattice.M_TAB], M[lattice.M_QLO]
+    tab, qlo = M.lat_tab, M.lat_qlo
     # stale garbage in every entry, and a window far from the membrane's charge: the first
     # look-up must re-centre the window and empty it, or the garbage would be used
     tab[:] = 7.0
@@ -73,7 +73,7 @@ TABULATED = (0, 1, 2, 3)  # kernels.KIND_LEAK_OUT/IN, KIND_PUMP_FW/BW
 def test_other_kinds_take_the_generic_path_and_stay_exact(name, factor, events):
     model = Model(shrink(name, factor))
     M = model.kernel_args()
-    row = M[lattice.M_ROW]
+    row = M.lat_row
     kind = model.tr_kind
     clamped = model.mem_clamped[model.tr_mem]
     # only leaks and pumps on free membranes are looked up; everything else is computed
@@ -84,7 +84,7 @@ def test_other_kinds_take_the_generic_path_and_stay_exact(name, factor, events):
     x, a, fresh = run_events(model, M, events)
     assert np.array_equal(a, fresh)
     if np.any(row >= 0):
-        assert np.count_nonzero(M[lattice.M_TAB]) > 0
+        assert np.count_nonzero(M.lat_tab) > 0
 
 
 def test_individual_agents_are_not_tabulated():
@@ -98,8 +98,8 @@ def test_individual_agents_are_not_tabulated():
         for mv in mech.agent_moves:
             agent[mv[0]] = True
     assert agent.sum() >= 8
-    assert np.all(M[lattice.M_ROW][agent] == -1)
-    assert np.all(M[lattice.M_ROW][np.isin(model.tr_kind, (0, 1))] >= 0)  # the leaks are
+    assert np.all(M.lat_row[agent] == -1)
+    assert np.all(M.lat_row[np.isin(model.tr_kind, (0, 1))] >= 0)  # the leaks are
     x, a, fresh = run_events(model, M, 50_000)
     assert np.array_equal(a, fresh)
 

@@ -27,7 +27,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from ionmc import simulate  # noqa: E402
-from ionmc import channels, kernels, pump  # noqa: E402
+from ionmc.engine import kernels  # noqa: E402
+from ionmc.mechanisms import channels, pump  # noqa: E402
 from ionmc.thermo.closed_forms import ghk_fluxes  # noqa: E402
 from ionmc.constants import IONS_PER_MM_UM3, N_A  # noqa: E402
 from ionmc.model import Model  # noqa: E402

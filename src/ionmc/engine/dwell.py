@@ -30,7 +30,7 @@ def logged_run(x, F, S, VS, t, stop_times, r0, out_x, out_F, out_S, out_VS, rs, 
     """`ssa.ssa_run` from row r0 with the firing log; returns (t, events, next row): at a
     full buffer it returns mid-interval, and is called again from that row."""
     a = np.zeros(F.shape[0])
-    V = np.zeros(M[14].shape[0])
+    V = np.zeros(M.mem_C.shape[0])
     voltages(x, V, M)
     a0 = all_propensities(x.astype(np.float64), V, a, M)
     total = 0

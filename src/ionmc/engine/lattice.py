@@ -27,28 +27,23 @@ parameters empty the tables (`clear`, called by the methods before each advance)
 import numpy as np
 
 from ionmc.constants import E_CHARGE
-from ionmc.mechanisms.leak import KIND_IN, KIND_OUT, ghk_factor
+from ionmc.engine.dispatch import v_factor
 from ionmc.numba_conf import leaf
-from ionmc.mechanisms.pump import P_ELEM, v_factor
 
 #: lattice points per membrane window
 W = 4096
-#: where `Model.kernel_args()` puts each method object's scratch arrays, after the model's
-#: own arrays (0..20): table row per transition, the tables, window offsets, C/e per
-#: membrane, and `ssa.fire`'s pending entropy products (not a table, kept beside them)
-M_ROW, M_TAB, M_QLO, M_QC, M_SPROD = 21, 22, 23, 24, 25
-KIND_PUMP_FW = 2  # kernels.KIND_PUMP_FW (kernels imports this module)
 
-def rows(kind, mem, mem_clamped, tabulated, skip=()):
-    """Table row of every transition, or -1 where it is not tabulated (kinds other than
-    `tabulated`: the leaks' two and the pumps' two; clamped membranes; the transitions in
-    `skip`: individual pump agents, whose 2 x 4 x N rows of W entries would be up to 67 MB
-    per method object for 256 agents, emptied at every advance)."""
-    out = np.full(len(kind), -1, np.int64)
+
+def rows(tabulated, mem, mem_clamped, skip=()):
+    """Table row of every transition, or -1 where it is not tabulated (`tabulated` false:
+    its type does not declare LATTICE; clamped membranes; the transitions in `skip`:
+    individual pump agents, whose 2 x 4 x N rows of W entries would be up to 67 MB per
+    method object for 256 agents, emptied at every advance)."""
+    out = np.full(len(tabulated), -1, np.int64)
     skip = set(int(j) for j in skip)
     r = 0
-    for j in range(len(kind)):
-        if kind[j] in tabulated and not mem_clamped[mem[j]] and j not in skip:
+    for j in range(len(tabulated)):
+        if tabulated[j] and not mem_clamped[mem[j]] and j not in skip:
             out[j] = r
             r += 1
     return out
@@ -62,9 +57,9 @@ def tables(row, mem_C):
 
 
 def clear(M):
-    """Empty the tables of a kernel tuple (`Model.kernel_args()`), so that rate parameters
-    changed between advances (an event; volume.py's water steps) are picked up."""
-    M[M_TAB][:] = 0.0
+    """Empty the tables of a method's kernel arguments (`Model.kernel_args()`), so that rate
+    parameters changed between advances (an event; volume.py's water steps) are picked up."""
+    M.lat_tab[:] = 0.0
 
 
 @leaf
@@ -84,19 +79,13 @@ def index(m, V, mem, row, tab, qlo, qc):
 
 
 @leaf
-def factor(k, r, i, V, mem, hdv, P, II, kind, tab):
+def factor(k, r, i, V, mem, half_dv, P, II, kind, tab):
     """The V factor of transition k (table row r, column i from `index`) at the potential
-    V: P0 * ghk(+-zF V_mid / RT) of a leak, `pump.v_factor` of a pump step (both never 0
-    at finite V, so 0 marks an empty entry)."""
+    V: the one its type's propensity uses (dispatch.v_factor: P0 * ghk(+-zF V_mid / RT) of
+    a leak, `pump.v_factor` of a pump step; never 0 at finite V, so 0 marks an empty
+    entry)."""
     f = tab[r, i]
     if f == 0.0:
-        v = V[mem[k]] + hdv[k]
-        if kind[k] == KIND_OUT:
-            f = P[k, 0] * ghk_factor(P[k, 1] * v)
-        elif kind[k] == KIND_IN:
-            f = P[k, 0] * ghk_factor(-P[k, 1] * v)
-        else:  # a pump step: the same call as kernels.pump_v_factor
-            f = v_factor(II[k, 4], kind[k] - KIND_PUMP_FW, P[k, 8], P[k, 9], P[k, 12],
-                         P[k, 13], v, P[k, P_ELEM])
+        f = v_factor(k, kind, V[mem[k]] + half_dv[k], P, II)
         tab[r, i] = f
     return f

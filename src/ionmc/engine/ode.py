@@ -22,11 +22,11 @@ def ode_rhs(y, nx, nu, M):
     """d/dt of (counts, then per transition: firings F, entropy sums S, potential sums VS);
     S and VS are the mean-field limits of what `ssa_advance` accumulates. With y holding
     counts only, only the counts' derivative is returned."""
-    hdv, rev, mem = M[17], M[18], M[2]
+    rev = M.rev
     x = y[:nx]
     nt = nu.shape[0]
     a = np.zeros(nt)
-    V = np.zeros(M[14].shape[0])
+    V = np.zeros(M.mem_C.shape[0])
     voltages(x, V, M)
     all_propensities(x, V, a, M)
     dy = np.zeros(y.shape[0])
@@ -42,7 +42,8 @@ def ode_rhs(y, nx, nu, M):
         dy[nx + j] = a[j]
         if a[rev[j]] > 0.0:
             dy[nx + nt + j] = a[j] * math.log(a[j] / a[rev[j]])
-        dy[nx + 2 * nt + j] = a[j] * ledger_arg(j, x, V, mem, hdv, M[19], M[4], M[5], M[11])
+        dy[nx + 2 * nt + j] = a[j] * ledger_arg(j, x, V, M.kind, M.mem, M.half_dv, M.ledger,
+                                                M.p, M.ii, M.inv_nvol)
     return dy
 
 

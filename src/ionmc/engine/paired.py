@@ -57,7 +57,7 @@ def mnrm_advance(x, F, S, VS, t, t_end, a, V, Tin, P, cnt, key, M):
 @njit
 def mnrm_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, Tin, P, cnt, key, M):
     a = np.zeros(F.shape[0])
-    V = np.zeros(M[14].shape[0])
+    V = np.zeros(M.mem_C.shape[0])
     total = 0
     for r in range(stop_times.shape[0]):
         voltages(x, V, M)

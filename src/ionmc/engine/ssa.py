@@ -10,7 +10,6 @@ from ionmc.engine import lattice
 from ionmc.engine.fastrand import _exponential, _uniform, new_state
 from ionmc.engine.kernels import all_propensities, apply_transition, ledger_arg, pick, prop_arrays, \
     record, refresh, voltages
-from ionmc.engine.lattice import M_QC, M_QLO, M_ROW, M_SPROD, M_TAB
 from ionmc.numba_conf import inlined, leaf, njit
 
 _apply_transition, _voltages, _prop_arrays, _refresh, _ledger_arg, _pick = (
@@ -23,21 +22,21 @@ def fire(j, x, F, S, VS, V, a, M):
     paired.py): the ledger's argument into VS[j], the jump, F[j], the potentials, the
     propensities it changed (dependency graph) and ln(a_j(x)/a_r(x')) into S[j]. Returns the
     change of the sum of the propensities."""
-    dep_ptr, dep_idx, hdv, rev, wk = M[9], M[10], M[17], M[18], M[19]
-    kind, src, mem, hdv, P, II, inv_nvol = _prop_arrays(M)
+    dep_ptr, dep_idx, rev, ledger = M.dep_ptr, M.dep_idx, M.rev, M.ledger
+    kind, src, mem, half_dv, P, II, inv_nvol = _prop_arrays(M)
     aj = a[j]
-    VS[j] += _ledger_arg(j, x, V, mem, hdv, wk, P, II, inv_nvol)
+    VS[j] += _ledger_arg(j, x, V, kind, mem, half_dv, ledger, P, II, inv_nvol)
     _apply_transition(j, x, 1, M)
     F[j] += 1
     _voltages(x, V, M)
-    d = _refresh(dep_idx, dep_ptr[j], dep_ptr[j + 1], x, V, a, kind, src, mem, hdv, P, II,
-                 inv_nvol, M[M_ROW], M[M_TAB], M[M_QLO], M[M_QC])
+    d = _refresh(dep_idx, dep_ptr[j], dep_ptr[j + 1], x, V, a, kind, src, mem, half_dv, P, II,
+                 inv_nvol, M.lat_row, M.lat_tab, M.lat_qlo, M.lat_qc)
     ar = a[rev[j]]  # the reverse reads every count j changed, so it is fresh
     if ar > 0.0:
         # ln(a_j/a_r) is summed as a running product Sp[j], logged into S[j] when it
         # leaves [1e-100, 1e100] and at the end of every advance (`flush_entropy`): a
         # multiplication instead of a log per event (10% of the SSA's time on a spine)
-        Sp = M[M_SPROD]
+        Sp = M.sprod
         q = aj / ar
         p = Sp[j] * q
         if 1e-100 < p < 1e100:
@@ -52,7 +51,7 @@ def fire(j, x, F, S, VS, V, a, M):
 def flush_entropy(S, M):
     """Add the pending products of `fire` to S (see there); every caller of `fire`
     calls this before S is read."""
-    Sp = M[M_SPROD]
+    Sp = M.sprod
     for j in range(S.shape[0]):
         if Sp[j] != 1.0:
             S[j] += math.log(Sp[j])
@@ -121,7 +120,7 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rs, M, max_events, log=None):
 def ssa_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, rs, M):
     """Advance through stop_times, copying the state at each into the out_ rows."""
     a = np.zeros(F.shape[0])
-    V = np.zeros(M[14].shape[0])
+    V = np.zeros(M.mem_C.shape[0])
     voltages(x, V, M)
     a0 = all_propensities(x.astype(np.float64), V, a, M)
     total = 0

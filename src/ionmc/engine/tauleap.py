@@ -46,8 +46,9 @@ import numpy as np
 from ionmc.engine import lattice
 from ionmc.constants import E_CHARGE
 from ionmc.engine.fastrand import exponential, uniform
-from ionmc.engine.kernels import KIND_COUPLE_BW, KIND_COUPLE_FW, KIND_LEAK_IN, KIND_LEAK_OUT, \
-    all_propensities, apply_transition, ledger_arg, pick, record, voltages
+from ionmc.engine.dispatch import LEDGER_OWN
+from ionmc.engine.kernels import all_propensities, apply_transition, ledger_arg, pick, record, \
+    voltages
 from ionmc.numba_conf import njit
 from ionmc.engine.ssa import SSA
 from ionmc.engine.streams import count_to, move_cursor, stream_steps
@@ -121,7 +122,7 @@ def _solve_fast(x, V, tau, fmem, fidx, nu, a, M, dA):
     """Backward-Euler values of the fast variables over tau. Returns (ok, y). dA[j, c]
     gets the derivative of propensity j by fast unknown c near the solution (finite
     differences of the last Newton iteration), for `_damp_noise`."""
-    qm, mem_C = M[20], M[14]
+    qm, mem_C = M.qm, M.mem_C
     nm = fmem.shape[0]
     n = nm + fidx.shape[0]
     y0 = np.empty(n)
@@ -267,10 +268,9 @@ def exact_steps(x, F, S, VS, t, t_end, a, V, a0, rs, M, max_events):
     method compiles anyway) instead of `ssa_advance`'s dependency graph and lattice
     tables: inlined into the leap's kernel those were ~6 s of a first tau-leap run's
     ~18 s of compilation, for stretches of at most `max_events` events."""
-    rev = M[18]
-    tr_mem, hdv, wk, P, II, inv_nvol = M[2], M[17], M[19], M[4], M[5], M[11]
+    rev = M.rev
     xf = x.astype(np.float64)
-    st_ptr, st_idx = M[6], M[7]
+    st_ptr, st_idx = M.st_ptr, M.st_idx
     fired = 0
     while fired < max_events:
         if a0 <= 0.0:
@@ -281,7 +281,8 @@ def exact_steps(x, F, S, VS, t, t_end, a, V, a0, rs, M, max_events):
         t += tau
         j = pick(a, uniform(rs) * a0)
         aj = a[j]
-        VS[j] += ledger_arg(j, x, V, tr_mem, hdv, wk, P, II, inv_nvol)
+        VS[j] += ledger_arg(j, x, V, M.kind, M.mem, M.half_dv, M.ledger, M.p, M.ii,
+                            M.inv_nvol)
         apply_transition(j, x, 1, M)
         for e in range(st_ptr[j], st_ptr[j + 1]):
             xf[st_idx[e]] = x[st_idx[e]]
@@ -307,10 +308,9 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, relax, rng, rs, M, nu, fmem
     firings of a leap are then the increments of each transition's own Poisson process over
     its internal time a_j tau (streams.py), and the exact-step fallback reads the same
     processes (`streams.stream_steps`)."""
-    tr_kind, tr_src, tr_mem, qm = M[0], M[1], M[2], M[20]
-    hdv, rev = M[17], M[18]
-    st_ptr, st_idx, st_del = M[6], M[7], M[8]
-    mem_C, mem_clamped = M[14], M[15]
+    tr_src, qm, rev, first_order = M.src, M.qm, M.rev, M.first_order
+    st_ptr, st_idx, st_del = M.st_ptr, M.st_idx, M.st_del
+    mem_C, mem_clamped = M.mem_C, M.mem_clamped
     nt = F.shape[0]
     nx = x.shape[0]
     nmem = mem_C.shape[0]
@@ -391,9 +391,8 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, relax, rng, rs, M, nu, fmem
                         streams[4][j]) - streams[2][j]
                 elif lam <= 0.0:
                     K[j] = 0
-                elif (tr_kind[j] == KIND_LEAK_OUT or tr_kind[j] == KIND_LEAK_IN
-                      or tr_kind[j] == KIND_COUPLE_FW or tr_kind[j] == KIND_COUPLE_BW) \
-                        and lam > 0.25 * x[tr_src[j]]:
+                elif first_order[j] and lam > 0.25 * x[tr_src[j]]:
+                    # a rate per ion: the firings of a leap are at most the ions there
                     n = x[tr_src[j]]
                     K[j] = rng.binomial(n, -math.expm1(-lam / n))
                 else:
@@ -440,8 +439,8 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, relax, rng, rs, M, nu, fmem
                     continue
                 F[j] += K[j]
                 fired += K[j]
-                VS[j] += K[j] * ledger_arg(j, xmi, Vhat, tr_mem, hdv, M[19], M[4], M[5],
-                                           M[11])
+                VS[j] += K[j] * ledger_arg(j, xmi, Vhat, M.kind, M.mem, M.half_dv, M.ledger,
+                                           M.p, M.ii, M.inv_nvol)
                 if amid[j] > 0.0 and amid[rev[j]] > 0.0:
                     S[j] += K[j] * math.log(amid[j] / amid[rev[j]])
                 elif ahat[rev[j]] > 0.0:  # a midpoint at a threshold: the leap's rates
@@ -507,7 +506,7 @@ class TauLeap(SSA):
         # held tau to ~1e-4 s (anoxia). Pumps on a pool are freed from it; pumps without a
         # pool keep the bound, so that runs without metabolism are unchanged.
         for mech in model.mechs:
-            if mech.states and model.tr_wk[mech.transitions[0]]:
+            if mech.states and model.tr_ledger[mech.transitions[0]] == LEDGER_OWN:
                 self.floor[mech.states] = np.inf
         self.fidx = np.array(fast, np.int64)
 

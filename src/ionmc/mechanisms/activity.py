@@ -22,6 +22,8 @@ import numpy as np
 from ionmc.constants import E_CHARGE, UF_PER_CM2_TO_F_PER_M2, UM2_TO_M2
 
 TYPE = "spike_train"
+#: no transitions: spikes are applied at their times (runs/replicate.py)
+KINDS = ()
 
 PARAMS = {
     "membrane": (None, "membrane the spikes cross"),

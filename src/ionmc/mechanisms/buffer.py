@@ -59,6 +59,8 @@ FIXED = ("compartment", "ligand", "buffer_species", "bound_species")
 
 # parameter rows: P_RATE (1/s per ion pair: k_on / (N_A vol); 1/s per CaB: k_off)
 P_RATE = 0
+#: transition kinds (registry.py numbers them): binding, unbinding
+KINDS = ("bind", "unbind")
 # index rows: ligand, free site, bound site (same in both directions)
 I_LIG, I_B, I_BOUND = 0, 1, 2
 
@@ -138,3 +140,10 @@ def buffering_capacity(b_tot_uM, K_d_uM, ca_uM):
     450:273): a small Ca load decays with tau = (1 + kappa_B) / gamma, gamma the extrusion
     rate constant of free Ca."""
     return b_tot_uM * K_d_uM / (K_d_uM + ca_uM) ** 2
+
+
+# -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
+@leaf
+def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+    """Buffers read no potential."""
+    return rate(j, k == 1, x, P, II)

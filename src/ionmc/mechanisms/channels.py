@@ -90,6 +90,9 @@ GATE_LETTER = {HH_M: "m", HH_H: "h", HH_N: "n", PR_M: "m", PR_H: "h", PR_N: "n"}
 # II[j, 1] = 0 alpha / 1 beta; conduction P[j, 0] = p_single/vol (1/s), P[j, 1] = zF/RT,
 # II[j, 0] = the open state's index
 I_FN, I_BETA = 0, 1
+#: transition kinds (registry.py numbers them): gating forward/backward between two
+#: states, then conduction of one ion out / in through the open channels
+KINDS = ("gate_fw", "gate_bw", "out", "in")
 I_OPEN = 0
 
 
@@ -121,19 +124,19 @@ def gate_rate(fn, beta, v):
 
 
 @leaf
-def rate(j, kind, x, v, src, P, II):
-    """Propensity (1/s) of channel transition j (kinds 20/21 gating, 22/23 conduction out/in)
-    at midpoint potential v (volts)."""
+def rate(j, k, x, v, src, P, II):
+    """Propensity (1/s) of channel transition j (k, the position in KINDS: 0/1 gating, 2/3
+    conduction out/in) at midpoint potential v (volts)."""
     n = x[src[j]]
     if n <= 0:
         return 0.0
-    if kind <= 21:
+    if k <= 1:
         return P[j, 0] * 1e3 * gate_rate(II[j, I_FN], II[j, I_BETA], v * 1e3) * n
     n_open = x[II[j, I_OPEN]]
     if n_open <= 0:
         return 0.0
     u = P[j, 1] * v
-    return P[j, 0] * n_open * n * ghk_factor(u if kind == 22 else -u)
+    return P[j, 0] * n_open * n * ghk_factor(u if k == 2 else -u)
 
 
 # -- the scheme, built once per run (model.py) ------------------------------------------
@@ -330,3 +333,9 @@ def mean_permeability_cm_per_s(spec, area_um2, V, T):
     po = open_probability(spec["gates"], V, T, spec["q10_gating"])
     # um^3/s per um^2 = um/s = 1e-4 cm/s
     return n_channels(spec, area_um2) * po * p / area_um2 * 1e-4
+
+
+# -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
+@leaf
+def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+    return rate(j, k, x, V[mem[j]] + hdv[j], src, P, II)

@@ -102,6 +102,8 @@ PRESETS = {
                  voltage_split=0.0),
 }
 MAX_SPECIES = 5
+#: transition kinds (registry.py numbers them): a forward turnover, and a backward one
+KINDS = ("fw", "bw")
 
 PARAMS = {
     "membrane": (None, "membrane name"),
@@ -321,3 +323,15 @@ def equilibrium_ratio(stoich, cargo, conc_in, conc_out, charges, V, T, dG_ATP=0.
         if sp != cargo:
             s += n * math.log(conc_out[sp] / conc_in[sp])
     return math.exp(s / n_c)
+
+
+# -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
+@leaf
+def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+    return rate(j, x, V[mem[j]] + hdv[j], P, II, inv_nvol)
+
+
+@leaf
+def ledger_arg(j, k, x, V, mem, hdv, P, II, inv_nvol):
+    """dG_ATP of the pool at the turnover's midpoint (ATP-driven, on a pool)."""
+    return dG_ATP_mid(j, x, P, II, inv_nvol)

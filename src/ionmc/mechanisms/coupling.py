@@ -53,6 +53,10 @@ FIXED = ("compartments", "species", "D_um2_per_s")
 # parameter row: prefactor P*A/vol_src (1/s), zF/RT (1/V)
 P_PA, P_ZU = 0, 1
 N_PAR = 2
+#: transition kinds (registry.py numbers them): first -> second compartment, and back
+KINDS = ("fw", "bw")
+#: its propensity is a rate per ion at the source (tau-leap may draw binomials)
+FIRST_ORDER = True
 # index row: membrane whose inside is the source compartment (-1: none, at 0 V), the same
 # for the destination
 I_MSRC, I_MDST = 0, 1
@@ -151,3 +155,10 @@ def rate(j, n, V, hdv, P, II):
     if md >= 0:
         v -= V[md]
     return P[j, P_PA] * ghk_factor(P[j, P_ZU] * v) * n
+
+
+# -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
+@leaf
+def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+    """hdv holds half the jump's change of V_source - V_destination."""
+    return rate(j, x[src[j]], V, hdv[j], P, II)

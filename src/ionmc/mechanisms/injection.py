@@ -68,6 +68,8 @@ FIXED = ("compartment", "from")
 # counts are shifted by in the logs
 P_RATE, P_G0, P_ZE, P_HB, P_HA, P_NB, P_NA = range(7)
 N_PAR = 7
+#: transition kinds (registry.py numbers them): from -> compartment, and back
+KINDS = ("fw", "bw")
 # index row: count of the destination and of the source in G (-1: electrode, or clamped);
 # membrane whose inside holds the destination / the source (-1: 0 V or the electrode); the
 # count that must be positive for the jump to fire (-1: the electrode)
@@ -249,3 +251,16 @@ def dG(j, x, V, P, II, inv_nvol):
     if ma >= 0:
         v -= V[ma] + P[j, P_HA]
     return g + P[j, P_ZE] * v
+
+
+# -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
+@leaf
+def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+    """A set rate: no potential."""
+    return rate(j, x, P, II)
+
+
+@leaf
+def ledger_arg(j, k, x, V, mem, hdv, P, II, inv_nvol):
+    """The exact change of G (k_B T) of the jump: the stimulator's work."""
+    return dG(j, x, V, P, II, inv_nvol)

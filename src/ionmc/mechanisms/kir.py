@@ -54,8 +54,8 @@ PARAMS = {
     "q10": (1.3, "temperature coefficient"),
 }
 
-KIND_OUT = 0  # forward: one ion inside -> outside
-KIND_IN = 1   # backward
+#: transition kinds (registry.py numbers them): one ion inside -> outside, and back
+KINDS = ("out", "in")
 
 # parameter row: prefactor (1/s), zF/RT (1/V), linear law (1) or GHK (0),
 # 1/K_o_ref (per ion: inv_nvol folded), half-steps of the inside and outside counts at the
@@ -167,3 +167,9 @@ def net_current(t, z, T, area_um2, c_in, c_out, V):
     if t["permeability_cm_per_s"] >= 0:
         return f * ghk_current(t["permeability_cm_per_s"] * q, area_um2, z, c_in, c_out, V, T)
     return f * t["conductance_mS_per_cm2"] * q * 10.0 * area_um2 * UM2_TO_M2 * (V - e_k)
+
+
+# -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
+@leaf
+def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+    return rate(j, k == 0, x, V[mem[j]] + hdv[j], P, II, inv_nvol)

@@ -7,7 +7,7 @@ detailed balance exactly when V is taken at the jump's midpoint.
 """
 import math
 
-from ionmc.numba_conf import njit
+from ionmc.numba_conf import leaf, njit
 
 TYPE = "leak"
 
@@ -19,8 +19,12 @@ PARAMS = {
     "q10": (1.3, "temperature coefficient of the permeability"),
 }
 
-KIND_OUT = 0  # forward: one ion inside -> outside
-KIND_IN = 1   # backward: one ion outside -> inside
+#: transition kinds (registry.py numbers them): one ion inside -> outside, and back
+KINDS = ("out", "in")
+#: the SSA tabulates its V factor on the charge lattice (engine/lattice.py); its propensity
+#: is a rate per ion at the source (tau-leap may draw binomials)
+LATTICE = True
+FIRST_ORDER = True
 
 
 @njit
@@ -41,3 +45,29 @@ def unidirectional_rates(P_cm_s, area_um2, vol_in_um3, vol_out_um3, z, V, T):
     pa = P_cm_s * CM_TO_M * area_um2 * UM2_TO_M2
     return (pa / (vol_in_um3 * UM3_TO_M3) * ghk_factor(u),
             pa / (vol_out_um3 * UM3_TO_M3) * ghk_factor(-u))
+
+
+@leaf
+def v_factor(j, k, v, P, II):
+    """The V-dependent factor of leak transition j (k = 0 out, 1 in) at midpoint potential
+    v: P[j, 0] = P*A/vol of the source side, P[j, 1] = zF/RT. Tabulated on the charge
+    lattice by the SSA (engine/lattice.py)."""
+    if k == 0:
+        return P[j, 0] * ghk_factor(P[j, 1] * v)
+    return P[j, 0] * ghk_factor(-P[j, 1] * v)
+
+
+@leaf
+def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+    """Propensity (1/s): the GHK rate per ion times the ions on the source side."""
+    n = x[src[j]]
+    if n <= 0:
+        return 0.0
+    # midpoint potential: hdv holds dV/2 of each transition (0 on a clamped membrane)
+    return n * v_factor(j, k, V[mem[j]] + hdv[j], P, II)
+
+
+@leaf
+def lattice_rate(j, k, x, n, f, P, II, inv_nvol):
+    """Propensity from the tabulated factor f (`v_factor`) and n > 0 ions at the source."""
+    return n * f

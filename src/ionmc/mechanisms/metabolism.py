@@ -68,6 +68,8 @@ POOL = ("ATP", "ADP", "Pi", "O2")
 CREATINE = ("PCr", "Cr")
 
 # index row of every metabolic transition: pool species indices (-1 = absent)
+#: transition kinds (registry.py numbers them), forward/backward pairs
+KINDS = ("oxphos_fw", "oxphos_bw", "o2_out", "o2_in", "load_fw", "load_bw", "ck_fw", "ck_bw")
 I_ATP, I_ADP, I_PI, I_O2, I_PCR, I_CR = range(6)
 # parameter rows, per process
 P_VEV, P_KO2, P_KADP, P_KPI, P_N, P_CB = range(6)   # oxphos
@@ -169,3 +171,23 @@ def steady_rates(spec, T, vol_um3, area_um2, conc):
     return {"o2_reduced": sum(ox_net),
             "atp_made": sum(n * v for (n, _), v in zip(couplings(spec["ATP_per_O2"]), ox_net)),
             "o2_influx": o2_in, "basal_load": load_net, "ck": ck_net}
+
+
+# -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
+@leaf
+def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+    """Propensities of the pool's transitions (k: the position in KINDS); none reads V."""
+    ia, idp, ip, io = II[j, I_ATP], II[j, I_ADP], II[j, I_PI], II[j, I_O2]
+    if k == 3:  # O2 in
+        return P[j, P_JIN]
+    if k == 2:  # O2 out
+        return P[j, P_KOUT] * x[io]
+    if k == 6:  # creatine kinase forward
+        return P[j, P_KF] * x[II[j, I_PCR]] * inv_nvol[II[j, I_PCR]] * x[idp]
+    if k == 7:
+        return P[j, P_KB] * x[II[j, I_CR]] * inv_nvol[II[j, I_CR]] * x[ia]
+    atp, adp, pi = x[ia] * inv_nvol[ia], x[idp] * inv_nvol[idp], x[ip] * inv_nvol[ip]
+    if k == 4 or k == 5:  # basal load
+        return load_rate(k == 5, P, j, atp, adp, pi, x[ia], x[idp], x[ip])
+    return oxphos_rate(k == 1, P, j, atp, adp, pi, x[io] * inv_nvol[io], x[ia], x[idp], x[ip],
+                       x[io])

@@ -37,7 +37,7 @@ import numpy as np
 
 from ionmc.mechanisms import agents
 from ionmc.constants import F, R
-from ionmc.numba_conf import njit
+from ionmc.numba_conf import leaf, njit
 
 TYPE = "nak_pump"
 
@@ -76,10 +76,17 @@ PARAM_TYPES = agents.PARAM_TYPES
 
 N_STATES = 4
 N_STEPS = 4
+#: transition kinds (registry.py numbers them): a cycle step forward, and backward
+KINDS = ("fw", "bw")
+#: the SSA tabulates each step's V factor on the charge lattice (engine/lattice.py)
+LATTICE = True
 # parameter row layout shared by the 8 transitions of a pump
 P_K1P, P_B1, P_K2P, P_K2M, P_K3P, P_B3, P_K4P, P_K4M, P_KNAI, P_KNAO, P_KKI, P_KKO, \
     P_DELTA, P_FRT, P_KATP, P_DG0, P_RT, P_POOL, P_ELEM = range(19)
 N_PAR = 19
+# index row: the four ion counts (Na_i, K_i, Na_o, K_o), the step, and with a metabolic pool
+# the pool's ATP, ADP and Pi counts (-1 without)
+I_NAI, I_KI, I_NAO, I_KO, I_STEP, I_ATP, I_ADP, I_PI = range(8)
 #: ions moved (inside -> outside) by each forward step: step index -> (species, count)
 TRANSLOCATION = {1: ("Na", 3), 3: ("K", -2)}
 
@@ -280,3 +287,82 @@ def cycle_dG(nai, ki, nao, ko, V, T):
     """Free energy (J/mol) of moving 3 Na+ out and 2 K+ in at potential V (volts)."""
     RT = R * T
     return 3 * RT * math.log(nao / nai) + 2 * RT * math.log(ki / ko) - F * V
+
+
+# -- propensities, for the kernels' dispatch table (engine/dispatch.py) ------------------
+@leaf
+def step_v_factor(j, k, v, P, II):
+    """The voltage-dependent factor of pump transition j (k = 0 forward, 1 backward) at
+    midpoint potential v; tabulated on the charge lattice by the SSA (engine/lattice.py)."""
+    return v_factor(II[j, I_STEP], k, P[j, P_KNAI], P[j, P_KNAO], P[j, P_DELTA],
+                    P[j, P_FRT], v, P[j, P_ELEM])
+
+
+@leaf
+def lattice_rate(j, k, x, n, kv, P, II, inv_nvol):
+    """Propensity of pump transition j (k = 0 forward, 1 backward; n > 0 pumps in its
+    source state) given its voltage factor kv (`step_v_factor`, or the SSA's table)."""
+    step = II[j, I_STEP]
+    bw = k
+    i0, i1, i2, i3 = II[j, I_NAI], II[j, I_KI], II[j, I_NAO], II[j, I_KO]
+    # no count may go negative: a translocation needs its ions on the source side
+    if step == 1:
+        if x[i2 if bw else i0] < 3:
+            return 0.0
+    elif step == 3:
+        if x[i1 if bw else i3] < 2:
+            return 0.0
+    rk = P[j, 2 * step + bw]
+    ia = II[j, I_ATP]
+    if ia >= 0:
+        # the pump draws on a metabolic pool: step 1 books ATP -> ADP + Pi (so it needs an
+        # ATP forward, an ADP and a Pi backward); b1 is per mM ADP, ATP binds at step 4
+        # and Pi rebinds at step 3 (param_row)
+        if step == 0:
+            if bw:
+                if x[II[j, I_PI]] < 1:
+                    return 0.0
+                rk *= x[II[j, I_ADP]] * inv_nvol[II[j, I_ADP]]
+            elif x[ia] < 1:
+                return 0.0
+        elif step == 2 and bw:
+            rk *= x[II[j, I_PI]] * inv_nvol[II[j, I_PI]] / (1.0 + x[ia] * inv_nvol[ia]
+                                                           / P[j, P_KATP])
+        elif step == 3 and not bw:
+            t = x[ia] * inv_nvol[ia] / P[j, P_KATP]
+            rk *= t / (1.0 + t)
+    c0, c1, c2, c3 = (x[i0] * inv_nvol[i0], x[i1] * inv_nvol[i1], x[i2] * inv_nvol[i2],
+                      x[i3] * inv_nvol[i3])
+    if P[j, P_ELEM] > 0.0:
+        # elementary test pump: mass action in the moved ions' falling factorials, so that
+        # a_f(x)/a_b(x') holds exactly the count factors of the jump (docs/physics.md)
+        if step == 1:
+            c0 = (x[i0] * (x[i0] - 1.0) * (x[i0] - 2.0)) ** (1.0 / 3.0) * inv_nvol[i0]
+            c2 = (x[i2] * (x[i2] - 1.0) * (x[i2] - 2.0)) ** (1.0 / 3.0) * inv_nvol[i2]
+        elif step == 3:
+            c1 = math.sqrt(x[i1] * (x[i1] - 1.0)) * inv_nvol[i1]
+            c3 = math.sqrt(x[i3] * (x[i3] - 1.0)) * inv_nvol[i3]
+    return n * rate_with(step, bw, rk, kv, P[j, P_KKI], P[j, P_KKO], c0, c1, c2, c3,
+                         P[j, P_ELEM])
+
+
+@leaf
+def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+    """Propensity (1/s) of pump transition j at state x and potentials V."""
+    n = x[src[j]]
+    if n <= 0:
+        return 0.0
+    return lattice_rate(j, k, x, n, step_v_factor(j, k, V[mem[j]] + hdv[j], P, II), P, II,
+                        inv_nvol)
+
+
+@leaf
+def ledger_arg(j, k, x, V, mem, hdv, P, II, inv_nvol):
+    """dG_ATP (J/mol) of the pool at a firing of the ATP-booking step on a pool, so that
+    W_ATP uses the dG_ATP the rates used."""
+    ia, idp, ip = II[j, I_ATP], II[j, I_ADP], II[j, I_PI]
+    # a count of 0 never fires in the direction that needs it; keep the log finite
+    atp = max(x[ia], 0.5) * inv_nvol[ia]
+    adp = max(x[idp], 0.5) * inv_nvol[idp]
+    pi = max(x[ip], 0.5) * inv_nvol[ip]
+    return P[j, P_DG0] + P[j, P_RT] * math.log(1e-3 * adp * pi / atp)

@@ -35,18 +35,21 @@ from ionmc.constants import CM_TO_M, E_CHARGE, F, IONS_PER_MM_UM3, R, UF_PER_CM2
     UM2_TO_M2, UM3_TO_M3
 from ionmc.errors import InputError
 
-KIND_LEAK_OUT = 0
-KIND_LEAK_IN = 1
-KIND_PUMP_FW = 2
-KIND_PUMP_BW = 3
+from ionmc.engine.dispatch import LEDGER_NONE, LEDGER_OWN, LEDGER_V
+from ionmc.model.arrays import KernelArgs
+from ionmc.mechanisms.registry import kind, kind_flags
+
+KIND_LEAK_OUT, KIND_LEAK_IN = kind("leak", "out"), kind("leak", "in")
+KIND_PUMP_FW, KIND_PUMP_BW = kind("nak_pump", "fw"), kind("nak_pump", "bw")
 KIND_OX_FW, KIND_OX_BW, KIND_O2_OUT, KIND_O2_IN, KIND_LOAD_FW, KIND_LOAD_BW, KIND_CK_FW, \
-    KIND_CK_BW = range(4, 12)
-KIND_COTR_FW, KIND_COTR_BW = 12, 13
-KIND_BUF_FW, KIND_BUF_BW = 14, 15
-KIND_COUPLE_FW, KIND_COUPLE_BW = 18, 19
-KIND_GATE_FW, KIND_GATE_BW, KIND_CHAN_OUT, KIND_CHAN_IN = 20, 21, 22, 23
-KIND_KIR_OUT, KIND_KIR_IN = 24, 25
-KIND_INJ_FW, KIND_INJ_BW = 26, 27
+    KIND_CK_BW = (kind("metabolism", k) for k in metabolism.KINDS)
+KIND_COTR_FW, KIND_COTR_BW = kind("cotransporter", "fw"), kind("cotransporter", "bw")
+KIND_BUF_FW, KIND_BUF_BW = kind("buffer", "bind"), kind("buffer", "unbind")
+KIND_COUPLE_FW, KIND_COUPLE_BW = kind("coupling", "fw"), kind("coupling", "bw")
+KIND_GATE_FW, KIND_GATE_BW, KIND_CHAN_OUT, KIND_CHAN_IN = (kind("hh_channel", k)
+                                                           for k in channels.KINDS)
+KIND_KIR_OUT, KIND_KIR_IN = kind("kir", "out"), kind("kir", "in")
+KIND_INJ_FW, KIND_INJ_BW = kind("injection", "fw"), kind("injection", "bw")
 NPAR = max(pump.N_PAR, 6, cotransporter.N_PAR, coupling.N_PAR, kir.N_PAR, injection.N_PAR)
 NII = max(8, cotransporter.N_II)
 
@@ -199,7 +202,7 @@ class Model:
                     r_f[[coupling.I_MSRC, coupling.I_MDST]] = [m_a, m_b]
                     r_b[[coupling.I_MSRC, coupling.I_MDST]] = [m_b, m_a]
                     irow += [r_f, r_b]
-                    wk += [3, 3]  # the ledger needs no potential sum (kernels.ledger_arg)
+                    wk += [LEDGER_NONE] * 2  # the ledger needs no potential sum (kernels.ledger_arg)
                     mech.efflux[s] = {j: 1, j + 1: -1}  # net first -> second
                 mech.transitions = list(range(t0, len(kinds)))
                 mech.ref = (t0, t0 + 1)
@@ -213,7 +216,7 @@ class Model:
                 stoich += st_
                 prow += [np.zeros(NPAR), np.zeros(NPAR)]
                 irow += ii_
-                wk += [4, 4]  # the ledger sums each jump's dG (kernels.ledger_arg)
+                wk += [LEDGER_OWN] * 2  # the ledger sums each jump's dG (injection.ledger_arg)
                 mech.transitions = [t0, t0 + 1]
                 mech.ref = (t0, t0 + 1)
                 # net efflux = out of `compartment`: a forward firing moves one ion in
@@ -235,7 +238,7 @@ class Model:
                 stoich += [{i_in: -1, i_out: +1}, {i_in: +1, i_out: -1}]
                 prow += [np.zeros(NPAR), np.zeros(NPAR)]
                 irow += [noii.copy(), noii.copy()]
-                wk += [0, 0]
+                wk += [LEDGER_V] * 2
                 mech.transitions = [t0, t0 + 1]
                 mech.ref = (t0, t0 + 1)
                 mech.efflux = {s: {t0: 1, t0 + 1: -1}}
@@ -284,7 +287,7 @@ class Model:
                         r = ii.copy()
                         r[4] = step
                         irow.append(r)
-                        wk.append(1 if pool and step == 0 else 0)
+                        wk.append(LEDGER_OWN if pool and step == 0 else LEDGER_V)
                     if step in pump.TRANSLOCATION:
                         s, n = pump.TRANSLOCATION[step]
                         mech.efflux[s].update({j: n, j + 1: -n})
@@ -319,7 +322,7 @@ class Model:
                         stoich += [fw, {k: -v for k, v in fw.items()}]
                         prow += [np.zeros(NPAR), np.zeros(NPAR)]
                         irow += [noii.copy(), noii.copy()]
-                        wk += [0, 0]
+                        wk += [LEDGER_V] * 2
                 mech.reservoir = list(range(t0, len(kinds)))
                 s = spec["species"]
                 i_in, i_out = self.idx(cin, s), self.idx(cout, s)
@@ -332,7 +335,7 @@ class Model:
                 r = noii.copy()
                 r[channels.I_OPEN] = states[open_k]
                 irow += [r, r.copy()]
-                wk += [0, 0]
+                wk += [LEDGER_V] * 2
                 mech.transitions = list(range(t0, len(kinds)))
                 mech.ref = (j, j + 1)
                 mech.efflux = {s: {j: 1, j + 1: -1}}
@@ -348,7 +351,7 @@ class Model:
                 r = noii.copy()
                 r[[kir.I_IN, kir.I_OUT]] = [i_in, i_out]
                 irow += [r, r.copy()]
-                wk += [0, 0]
+                wk += [LEDGER_V] * 2
                 mech.transitions = [t0, t0 + 1]
                 mech.ref = (t0, t0 + 1)
                 mech.efflux = {s: {t0: 1, t0 + 1: -1}}
@@ -375,7 +378,7 @@ class Model:
                     stoich += [st, {k: -v for k, v in st.items()}]
                     prow += [np.zeros(NPAR), np.zeros(NPAR)]
                     irow += [ii.copy(), ii.copy()]
-                    wk += [0, 0]
+                    wk += [LEDGER_V] * 2
                 mech.transitions = list(range(t0, len(kinds)))
                 # oxphos, both couplings: forward = one O2 reduced
                 mech.ref = ([t0, t0 + 2], [t0 + 1, t0 + 3])
@@ -406,7 +409,7 @@ class Model:
                 stoich += [fw, {k: -v for k, v in fw.items()}]
                 prow += [np.zeros(NPAR), np.zeros(NPAR)]
                 irow += [fw_ii, bw_ii]
-                wk += [2, 2] if pool else [0, 0]
+                wk += [LEDGER_OWN if pool else LEDGER_V] * 2
                 mech.transitions = [t0, t0 + 1]
                 mech.ref = (t0, t0 + 1)
                 # net efflux (inside -> outside): a forward turnover moves n_s inward
@@ -418,7 +421,7 @@ class Model:
         self.tr_mem = np.array(mem, np.int64)
         self.tr_p = np.array(prow, float).reshape(nt, NPAR)
         self.tr_ii = np.array(irow, np.int64).reshape(nt, NII)
-        self.tr_wk = np.array(wk, np.int64)
+        self.tr_ledger = np.array(wk, np.int64)
         # full stoichiometry (for bookkeeping) and the applied one without clamped indices
         self.stoich_full = np.zeros((nt, self.nx), np.int64)
         for j, st in enumerate(stoich):
@@ -483,7 +486,7 @@ class Model:
         stoich += [fw, {k: -v for k, v in fw.items()}]
         prow += [np.zeros(NPAR), np.zeros(NPAR)]
         irow += [ii, ii.copy()]
-        wk += [3, 3] if mi is None else [0, 0]
+        wk += [LEDGER_NONE if mi is None else LEDGER_V] * 2
         mech.transitions = [t0, t0 + 1]
         mech.ref = (t0, t0 + 1)
 
@@ -510,11 +513,11 @@ class Model:
                 pass
             elif self.tr_kind[j] in (KIND_BUF_FW, KIND_BUF_BW):  # ligand and free site, not V
                 r |= {("x", int(i)) for i in self.tr_ii[j, :3]}
-            elif self.tr_kind[j] >= KIND_COTR_FW:  # every count it moves, and V
+            elif self.tr_kind[j] in (KIND_COTR_FW, KIND_COTR_BW):  # every count it moves, and V
                 r |= {("x", int(i)) for i in self.tr_ii[j, 1:1 + 2 * self.tr_ii[j, 0]]}
                 r |= {("x", int(i)) for i in self.tr_ii[j, cotransporter.I_ATP:] if i >= 0}
                 r.add(("V", int(self.tr_mem[j])))
-            elif self.tr_kind[j] >= KIND_OX_FW:  # reads pool counts, not V
+            elif self.tr_kind[j] in range(KIND_OX_FW, KIND_CK_BW + 1):  # pool counts, not V
                 r |= {("x", int(i)) for i in self.tr_ii[j, :6] if i >= 0}
             else:
                 r.add(("V", int(self.tr_mem[j])))
@@ -779,13 +782,17 @@ class Model:
 
     # -- the tuple handed to the kernels ---------------------------------------------
     def kernel_args(self):
-        """The model's arrays (0..20), then scratch arrays of the caller's own: lattice
-        tables and the pending entropy products of `ssa.fire` (21..25, `lattice.M_ROW`...)."""
-        row = lattice.rows(self.tr_kind, self.tr_mem, self.mem_clamped,
-                           (KIND_LEAK_OUT, KIND_LEAK_IN, KIND_PUMP_FW, KIND_PUMP_BW),
+        """The kernels' arguments (model/arrays.py): the model's arrays, then scratch arrays
+        of the caller's own: lattice tables and the pending entropy products of `ssa.fire`."""
+        row = lattice.rows(kind_flags(self.tr_kind, "LATTICE"), self.tr_mem, self.mem_clamped,
                            [mv[0] for m in self.mechs for mv in m.agent_moves])
-        return (self.tr_kind, self.tr_src, self.tr_mem, self.tr_q, self.tr_p, self.tr_ii,
-                self.st_ptr, self.st_idx, self.st_del, self.dep_ptr, self.dep_idx,
-                self.inv_nvol, self.charge, self.mem_start, self.mem_C, self.mem_clamped,
-                self.mem_vclamp, self.tr_hdv, self.tr_rev, self.tr_wk, self.tr_qm,
-                row) + lattice.tables(row, self.mem_C) + (np.ones(self.nt),)
+        tab, qlo, qc = lattice.tables(row, self.mem_C)
+        return KernelArgs(
+            kind=self.tr_kind, src=self.tr_src, mem=self.tr_mem, q=self.tr_q, p=self.tr_p,
+            ii=self.tr_ii, st_ptr=self.st_ptr, st_idx=self.st_idx, st_del=self.st_del,
+            dep_ptr=self.dep_ptr, dep_idx=self.dep_idx, inv_nvol=self.inv_nvol,
+            charge=self.charge, mem_start=self.mem_start, mem_C=self.mem_C,
+            mem_clamped=self.mem_clamped, mem_vclamp=self.mem_vclamp, half_dv=self.tr_hdv,
+            rev=self.tr_rev, ledger=self.tr_ledger, qm=self.tr_qm,
+            first_order=kind_flags(self.tr_kind, "FIRST_ORDER"), lat_row=row, lat_tab=tab,
+            lat_qlo=qlo, lat_qc=qc, sprod=np.ones(self.nt))

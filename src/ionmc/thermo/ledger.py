@@ -60,6 +60,7 @@ from ionmc.mechanisms import injection
 from ionmc.mechanisms import metabolism
 from ionmc import numba_conf
 from ionmc.mechanisms import pump  # noqa: F401
+from ionmc.engine.dispatch import LEDGER_OWN, LEDGER_V
 from ionmc.constants import E_CHARGE, IONS_PER_MM_UM3, K_B, N_A, R
 
 
@@ -173,7 +174,7 @@ class Ledger:
             if mech.type == pump.TYPE:
                 # step 1 forward books one ATP hydrolysed (in each agent's block, agents.py)
                 for j in mech.blocks:
-                    if m.tr_wk[j]:  # on a pool: -dG_ATP at each firing, summed by the kernels
+                    if m.tr_ledger[j] == LEDGER_OWN:  # on a pool: -dG_ATP at each firing, summed by the kernels
                         c1[j, ATP] -= 1.0 / N_A
                         c1[j + 1, ATP] += 1.0 / N_A
                         continue
@@ -182,7 +183,7 @@ class Ledger:
                     c0[j + 1, ATP] -= w
             elif mech.type == cotransporter.TYPE and mech.spec["ATP_per_turnover"]:
                 j = mech.transitions[0]  # forward turnover hydrolyses one ATP
-                if m.tr_wk[j] == 2:  # on a pool: dG_ATP at each firing's midpoint
+                if m.tr_ledger[j] == LEDGER_OWN:  # on a pool: dG_ATP at each firing's midpoint
                     c1[j, ATP] -= 1.0 / N_A
                     c1[j + 1, ATP] += 1.0 / N_A
                 else:
@@ -207,7 +208,7 @@ class Ledger:
                 else:
                     # V from the kernels' sum of midpoint potentials: only the transition's
                     # own membrane has one (scenario.py keeps couplings off such sides)
-                    assert mi == m.tr_mem[j] and not m.tr_wk[j], (j, mi)
+                    assert mi == m.tr_mem[j] and m.tr_ledger[j] == LEDGER_V, (j, mi)
                     c1[j, BATH] += ze
         self.c0, self.c1 = c0, c1
         # an injection's ledger constants (references, bath potentials) in its rate rows
@@ -223,7 +224,7 @@ class Ledger:
         ii = m.tr_ii[j, :4]
         p = m.tr_p[j].copy()
         dg = mech.spec["dG_ATP_kJ_per_mol"] * 1e3
-        if m.tr_wk[j]:  # on a pool: nucleotide factors at the pool's reference state
+        if m.tr_ledger[j] == LEDGER_OWN:  # on a pool: nucleotide factors at the pool's reference state
             # (a pool starting without ADP or Pi: any small value gives the same g)
             atp, adp, pi = (max(self.cref[i], 1e-9) for i in m.tr_ii[j, 5:8])
             p = pump.effective_row(p, atp, adp, pi)

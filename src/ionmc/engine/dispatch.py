@@ -1,0 +1,91 @@
+"""The dispatch table: the one place where the kernels meet every mechanism type.
+
+A transition's kind (mechanisms/registry.py numbers them) selects its type's rate law;
+the type's module receives its own kind offset k = kind - KIND0 (the position in its
+KINDS), so no module knows another's numbers. Every per-kind function has one signature
+per role, so a new type adds one line to each table it takes part in:
+
+- `propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol)`: every type with transitions;
+- `v_factor(j, k, v, P, II)` and `lattice_rate(j, k, x, n, f, P, II, inv_nvol)`: types whose
+  propensity reads V through one factor that the SSA tabulates on the charge lattice
+  (`LATTICE = True`: leaks, pumps; engine/lattice.py);
+- `ledger_arg(j, k, x, V, mem, hdv, P, II, inv_nvol)`: types whose transitions book their
+  own ledger argument (`ledger` code LEDGER_OWN: a pump or transporter's ATP on a pool, an
+  injection's dG).
+
+The types are reached through the registry module (`reg.<type>`), which Numba resolves
+at compile time: a registered type needs no import here.
+"""
+from ionmc.mechanisms import registry as reg
+from ionmc.numba_conf import leaf
+
+#: ledger codes per transition (Model.tr_ledger): what the ledger multiplies per firing
+LEDGER_V, LEDGER_NONE, LEDGER_OWN = 0, 1, 2
+
+
+@leaf
+def propensity(j, x, V, kind, src, mem, hdv, P, II, inv_nvol):
+    """Propensity (1/s) of transition j in state x with membrane potentials V."""
+    k = kind[j]
+    if reg.leak.KIND0 <= k < reg.leak.KIND1:
+        return reg.leak.propensity(j, k - reg.leak.KIND0, x, V, src, mem, hdv, P, II, inv_nvol)
+    if reg.pump.KIND0 <= k < reg.pump.KIND1:
+        return reg.pump.propensity(j, k - reg.pump.KIND0, x, V, src, mem, hdv, P, II, inv_nvol)
+    if reg.metabolism.KIND0 <= k < reg.metabolism.KIND1:
+        return reg.metabolism.propensity(j, k - reg.metabolism.KIND0, x, V, src, mem, hdv, P, II,
+                                         inv_nvol)
+    if reg.cotransporter.KIND0 <= k < reg.cotransporter.KIND1:
+        return reg.cotransporter.propensity(j, k - reg.cotransporter.KIND0, x, V, src, mem, hdv,
+                                            P, II, inv_nvol)
+    if reg.buffer.KIND0 <= k < reg.buffer.KIND1:
+        return reg.buffer.propensity(j, k - reg.buffer.KIND0, x, V, src, mem, hdv, P, II,
+                                     inv_nvol)
+    if reg.coupling.KIND0 <= k < reg.coupling.KIND1:
+        return reg.coupling.propensity(j, k - reg.coupling.KIND0, x, V, src, mem, hdv, P, II,
+                                       inv_nvol)
+    if reg.kir.KIND0 <= k < reg.kir.KIND1:
+        return reg.kir.propensity(j, k - reg.kir.KIND0, x, V, src, mem, hdv, P, II, inv_nvol)
+    if reg.channels.KIND0 <= k < reg.channels.KIND1:
+        return reg.channels.propensity(j, k - reg.channels.KIND0, x, V, src, mem, hdv, P, II,
+                                       inv_nvol)
+    if reg.injection.KIND0 <= k < reg.injection.KIND1:
+        return reg.injection.propensity(j, k - reg.injection.KIND0, x, V, src, mem, hdv, P, II,
+                                        inv_nvol)
+    return 0.0
+
+
+@leaf
+def v_factor(j, kind, v, P, II):
+    """The tabulated V factor of transition j at midpoint potential v (LATTICE types)."""
+    k = kind[j]
+    if reg.leak.KIND0 <= k < reg.leak.KIND1:
+        return reg.leak.v_factor(j, k - reg.leak.KIND0, v, P, II)
+    if reg.pump.KIND0 <= k < reg.pump.KIND1:
+        return reg.pump.step_v_factor(j, k - reg.pump.KIND0, v, P, II)
+    return 1.0
+
+
+@leaf
+def lattice_rate(j, kind, x, n, f, P, II, inv_nvol):
+    """Propensity of transition j (n > 0 at its source) from its tabulated factor f."""
+    k = kind[j]
+    if reg.leak.KIND0 <= k < reg.leak.KIND1:
+        return reg.leak.lattice_rate(j, k - reg.leak.KIND0, x, n, f, P, II, inv_nvol)
+    if reg.pump.KIND0 <= k < reg.pump.KIND1:
+        return reg.pump.lattice_rate(j, k - reg.pump.KIND0, x, n, f, P, II, inv_nvol)
+    return 0.0
+
+
+@leaf
+def own_ledger_arg(j, x, V, kind, mem, hdv, P, II, inv_nvol):
+    """The ledger argument a type books itself (LEDGER_OWN; see ledger_arg in kernels.py)."""
+    k = kind[j]
+    if reg.pump.KIND0 <= k < reg.pump.KIND1:
+        return reg.pump.ledger_arg(j, k - reg.pump.KIND0, x, V, mem, hdv, P, II, inv_nvol)
+    if reg.cotransporter.KIND0 <= k < reg.cotransporter.KIND1:
+        return reg.cotransporter.ledger_arg(j, k - reg.cotransporter.KIND0, x, V, mem, hdv, P,
+                                            II, inv_nvol)
+    if reg.injection.KIND0 <= k < reg.injection.KIND1:
+        return reg.injection.ledger_arg(j, k - reg.injection.KIND0, x, V, mem, hdv, P, II,
+                                        inv_nvol)
+    return 0.0

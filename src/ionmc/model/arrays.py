@@ -1,0 +1,50 @@
+"""The kernels' arguments: the compiled model's arrays and a method object's scratch
+arrays, as one named structure (a NamedTuple of arrays, which Numba passes as a tuple and
+reads by field name at no cost)."""
+from typing import NamedTuple
+
+import numpy as np
+
+
+class KernelArgs(NamedTuple):
+    """What every kernel reads. Per transition j: `kind` (rate law, mechanisms/registry.py),
+    `src` (the count its propensity is proportional to), `mem` (the membrane whose potential
+    it reads), `q` (charge, in e, it adds to that membrane's inside), `p`/`ii` (its float
+    and index parameters, laid out by its mechanism module), `half_dv` (half the potential
+    change of its jump: the midpoint rule), `rev` (its reverse transition), `ledger` (what
+    the ledger multiplies per firing: engine/dispatch.py's LEDGER_* codes), `qm` (charge
+    it adds to every membrane) and `first_order` (its propensity is a rate per ion at the
+    source, so tau-leap may draw a leap's firings as a binomial of the ions there); its stoichiometry in CSR form (`st_ptr`, `st_idx`,
+    `st_del`, clamped indices left out) and its dependents (`dep_ptr`, `dep_idx`: whose
+    propensity may change when it fires). Per state index: `inv_nvol` (1 / ions per mM);
+    per species `charge`; per membrane `mem_start` (first state index of its inside),
+    `mem_C` (F), `mem_clamped`, `mem_vclamp` (V). Scratch of one method object: the SSA's
+    charge-lattice tables (`lat_row`, `lat_tab`, `lat_qlo`, `lat_qc`: engine/lattice.py)
+    and `sprod`, the pending entropy products of `ssa.fire`."""
+    kind: np.ndarray
+    src: np.ndarray
+    mem: np.ndarray
+    q: np.ndarray
+    p: np.ndarray
+    ii: np.ndarray
+    st_ptr: np.ndarray
+    st_idx: np.ndarray
+    st_del: np.ndarray
+    dep_ptr: np.ndarray
+    dep_idx: np.ndarray
+    inv_nvol: np.ndarray
+    charge: np.ndarray
+    mem_start: np.ndarray
+    mem_C: np.ndarray
+    mem_clamped: np.ndarray
+    mem_vclamp: np.ndarray
+    half_dv: np.ndarray
+    rev: np.ndarray
+    ledger: np.ndarray
+    qm: np.ndarray
+    first_order: np.ndarray
+    lat_row: np.ndarray
+    lat_tab: np.ndarray
+    lat_qlo: np.ndarray
+    lat_qc: np.ndarray
+    sprod: np.ndarray
