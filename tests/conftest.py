@@ -6,6 +6,8 @@ import ionmc
 from ionmc.thermo.ledger import STIM_COLUMN, WATER_COLUMN, WORK_COLUMNS
 from ionmc.scenario import load_scenario
 
+from builder import Builder
+
 
 def scenario(name, *overrides, **sets):
     """A built-in (or file) scenario with overrides given as (key, value) or key=value."""
@@ -13,16 +15,21 @@ def scenario(name, *overrides, **sets):
     return load_scenario(name, items)
 
 
-def shrink(name, factor, *overrides):
-    """The scenario with every volume and area multiplied by `factor` (same volume-to-area
-    ratio, same concentrations and potentials): how tests keep SSA under ~1e8 events."""
-    base = load_scenario(name)
+def _shrunk(base, factor):
+    """(key, value) overrides multiplying every volume and area of `base` by `factor`."""
     items = []
     for c, spec in base.data["compartments"].items():
         items.append((f"compartments.{c}.volume_um3", spec["volume_um3"] * factor))
     for m, spec in base.data["membranes"].items():
         items.append((f"membranes.{m}.area_um2", spec["area_um2"] * factor))
-    return load_scenario(name, items + list(overrides))
+    return items
+
+
+def shrink(name, factor, *overrides):
+    """The scenario with every volume and area multiplied by `factor` (same volume-to-area
+    ratio, same concentrations and potentials): how tests keep SSA under ~1e8 events."""
+    base = load_scenario(name)
+    return load_scenario(name, _shrunk(base, factor) + list(overrides))
 
 
 def make(name, factor=1.0, method=None, duration=None, dt=None, events=None, sets=(),
@@ -32,12 +39,7 @@ def make(name, factor=1.0, method=None, duration=None, dt=None, events=None, set
     from ionmc.scenario import validate
 
     base = load_scenario(name)
-    items = []
-    if factor != 1.0:
-        for c, spec in base.data["compartments"].items():
-            items.append((f"compartments.{c}.volume_um3", spec["volume_um3"] * factor))
-        for m, spec in base.data["membranes"].items():
-            items.append((f"membranes.{m}.area_um2", spec["area_um2"] * factor))
+    items = _shrunk(base, factor) if factor != 1.0 else []
     for key, val in (("method", method), ("duration_s", duration), ("record_interval_s", dt),
                      ("replicates", replicates), ("seed", seed)):
         if val is not None:
@@ -84,103 +86,92 @@ def balance(df, T=310.0):
     return resid, scale
 
 
-SMALL_CELL = """
-[scenario]
-name = "small_cell"
-duration_s = {duration}
-record_interval_s = 0.01
-method = "{method}"
-seed = {seed}
-[species]
-Na = {{ charge = 1 }}
-K = {{ charge = 1 }}
-Cl = {{ charge = -1 }}
-X = {{ charge = -1, permeant = false }}
-[compartments.cell]
-volume_um3 = 0.01
-concentrations_mM = {{ Na = 15.0, K = 140.0, Cl = 9.0 }}
-balance_charge_with = "X"
-{clamped}
-[compartments.bath]
-volume_um3 = 10.0
-concentrations_mM = {{ Na = 145.0, K = 5.0, Cl = 120.0 }}
-balance_charge_with = "X"
-bath = {bath}
-[membranes.pm]
-inside = "cell"
-outside = "bath"
-area_um2 = 0.05
-initial_potential_mV = -70.0
-{clamp}
-{leaks}
-{events}
-"""
-LEAK = """[[mechanisms]]
-type = "leak"
-name = "{s}_leak"
-membrane = "{m}"
-species = "{s}"
-permeability_cm_per_s = {p}
-"""
-
-
-def leak_mechanisms(P, membrane="pm"):
-    """[[mechanisms]] TOML of one leak per (species, permeability in cm/s)."""
-    return "".join(LEAK.format(s=sp, p=p, m=membrane) for sp, p in P)
-
-
-def small_cell(method="ssa", duration=0.4, seed=4, clamped="", bath="true", clamp="",
-               leaks=(("K", 5e-6), ("Na", 1e-6), ("Cl", 2e-6)), events=""):
-    """TOML of a 0.01 um^3 cell behind a 0.05 um^2 membrane in a 10 um^3 outside (a bath
-    unless bath = "false") with leaks: the ledger tests' small system."""
-    return SMALL_CELL.format(method=method, duration=duration, seed=seed, clamped=clamped,
-                             bath=bath, clamp=clamp, events=events,
-                             leaks=leak_mechanisms(leaks))
-
-
-PUMP_CELL = """
-[scenario]
-name = "pump_clamp"
-duration_s = {duration}
-record_interval_s = {dt}
-method = "{method}"
-seed = {seed}
-[species]
-Na = {{ charge = 1 }}
-K = {{ charge = 1 }}
-X = {{ charge = -1, permeant = false }}
-[compartments.cell]
-volume_um3 = 1.0
-concentrations_mM = {{ Na = {nai}, K = {ki} }}
-clamped_species = ["Na", "K"]
-balance_charge_with = "X"
-[compartments.bath]
-volume_um3 = 100.0
-concentrations_mM = {{ Na = {nao}, K = {ko} }}
-balance_charge_with = "X"
-bath = true
-[membranes.pm]
-inside = "cell"
-outside = "bath"
-area_um2 = 1.0
-clamp_mV = {V_mV}
-[[mechanisms]]
-type = "nak_pump"
-name = "pump"
-membrane = "pm"
-density_per_um2 = {density}
-dG_ATP_kJ_per_mol = {dg}
-{events}
-"""
+def small_cell(method="ssa", duration=0.4, seed=4, dt=0.01, clamped=None, bath=True,
+               clamp=None, leaks=(("K", 5e-6), ("Na", 1e-6), ("Cl", 2e-6))):
+    """A 0.01 um^3 cell behind a 0.05 um^2 membrane in a 10 um^3 outside (a bath unless
+    bath=False) with leaks: the ledger tests' small system (a Builder: add to it)."""
+    return (Builder("small_cell", duration, dt, method, seed)
+            .species(Na=1, K=1, Cl=-1).impermeant(X=-1)
+            .compartment("cell", 0.01, Na=15.0, K=140.0, Cl=9.0, clamped=clamped)
+            .compartment("bath", 10.0, Na=145.0, K=5.0, Cl=120.0, bath=bath)
+            .membrane("pm", "cell", "bath", 0.05, V0=-70.0, clamp=clamp)
+            .leaks(*leaks))
 
 
 def pump_cell(method="ssa", nai=15.0, ki=140.0, nao=145.0, ko=5.0, V_mV=-70.0, dg=-57.0,
-              density=1000.0, duration=2.0, dt=0.1, seed=1, events=""):
-    """TOML of pumps alone on a 1 um^2 voltage-clamped membrane, Na+ and K+ fixed on both
-    sides (clamped inside, a bath outside): the pump tests' system."""
-    return PUMP_CELL.format(method=method, nai=nai, ki=ki, nao=nao, ko=ko, V_mV=V_mV, dg=dg,
-                            density=density, duration=duration, dt=dt, seed=seed,
-                            events=events)
+              density=1000.0, duration=2.0, dt=0.1, seed=1):
+    """Pumps alone on a 1 um^2 voltage-clamped membrane, Na+ and K+ fixed on both sides
+    (clamped inside, a bath outside): the pump tests' system (a Builder: add to it)."""
+    return (Builder("pump_clamp", duration, dt, method, seed)
+            .species(Na=1, K=1).impermeant(X=-1)
+            .compartment("cell", 1.0, Na=nai, K=ki, clamped=["Na", "K"])
+            .compartment("bath", 100.0, Na=nao, K=ko, bath=True)
+            .membrane("pm", "cell", "bath", 1.0, clamp=V_mV)
+            .pump(density_per_um2=density, dG_ATP_kJ_per_mol=dg))
+
+
+def water_cell(method="ode", duration=1.0, dt=0.1, seed=1, replicates=1, vol=0.05,
+               vol_out=10.0, area=0.25, y=0.0, bath=True, pf=100.0,
+               leaks=(("K", 5e-6), ("Na", 1e-6), ("Cl", 2e-6)), cl=9.0, block_at=None,
+               clamped=None):
+    """A cell with leaks behind a water-permeable membrane (V/A = 0.2 um), in a bath or a
+    finite outside; Y: a neutral impermeant osmolyte outside. Pumpless, or with
+    pump_block's pumps blocked at `block_at` s (a Builder)."""
+    b = (Builder("water_cell", duration, dt, method, seed, replicates=replicates)
+         .species(Na=1, K=1, Cl=-1).impermeant(X=-1, Y=0)
+         .compartment("cell", vol, clamped=clamped, Na=15.0, K=140.0, Cl=cl)
+         .compartment("out", vol_out, bath=bath, Na=145.0, K=5.0, Cl=120.0, Y=y)
+         .membrane("pm", "cell", "out", area, V0=-70.0, water_permeability_um_per_s=pf)
+         .leaks(*leaks))
+    if block_at is not None:
+        b.pump(density_per_um2=140237.92977811332, dG_ATP_kJ_per_mol=-57.0) \
+            .event(block_at, **{"mechanisms.pump.block_fraction": 1.0})
+    return b
+
+
+def ledger_residual(df):
+    """balance (water included), with the run's own residual matched to 1e-12 of |G - G0|
+    rather than of the largest term."""
+    assert "thermo.water_work_J" in df
+    resid, scale = balance(df)
+    G = df["thermo.free_energy_J"] - df["thermo.free_energy_J"].iloc[0]
+    assert np.allclose(resid, df["thermo.balance_residual_J"], rtol=0,
+                       atol=1e-12 * np.abs(G).max())
+    return resid, scale
+
+
+T_HH = 279.45  # Hodgkin & Huxley's 6.3 C
+
+
+def hh_clamp(method="ssa", V=-40.0, dur=12.0, dt=0.03, dna=10.0, dk=10.0, p=0.0, seed=1,
+             vol=200.0, events=(), agents=None, dwell=None):
+    """Na+ and K+ channels of HH 1952 at 6.3 C (densities dna, dk per um^2, single-channel
+    permeability p um^3/s) on 100 um^2 clamped at V mV, a bath outside (a Builder);
+    `agents`, `dwell`: both populations' agents mode and dwell-time recording."""
+    b = (Builder("clamp", dur, dt, method, seed, temperature_K=T_HH)
+         .species(Na=1, K=1).impermeant(X=-1)
+         .compartment("cell", vol, Na=50.0, K=400.0)
+         .compartment("bath", 1000.0, Na=440.0, K=20.0, bath=True)
+         .membrane("m", "cell", "bath", 100.0, clamp=V)
+         .mechanism("hh_channel", "na", membrane="m", gates="hh_na", density_per_um2=dna,
+                    single_channel_permeability_um3_per_s=p)
+         .mechanism("hh_channel", "k", membrane="m", gates="hh_k", density_per_um2=dk,
+                    single_channel_permeability_um3_per_s=p)
+         .events(*events))
+    for name in ("na", "k"):
+        if agents is not None:
+            b.configure(name, agents=agents)
+        if dwell is not None:
+            b.configure(name, record_dwell_times=dwell)
+    return b
+
+
+def state_columns(sc, name):
+    """The count columns of mechanism `name`'s states, in state order."""
+    from ionmc.model import Model
+
+    mech = next(m for m in Model(sc).mechs if m.name == name)
+    return [f"{name}.{mech.state_label(k)}.count" for k in range(len(mech.states))]
 
 
 def default_sigint():

@@ -11,28 +11,10 @@ from ionmc.thermo.closed_forms import cycle_statistics
 from ionmc.errors import InputError
 from ionmc.model import Model
 from ionmc.runs.replicate import simulate
-from ionmc.scenario import load_scenario
 
-PUMP = """
-[[mechanisms]]
-type = "nak_pump"
-name = "pump"
-membrane = "pm"
-density_per_um2 = {density}
-agents = "{agents}"
-{more}
-"""
-
-
-def _load(tmp_path, toml, name="s.toml"):
-    p = tmp_path / name
-    p.write_text(toml)
-    return load_scenario(str(p))
-
-
-def _agents(toml, agents="individual", dwell=False):
-    """pump_cell's TOML with the pump's agents mode (its mechanism table comes last)."""
-    return toml + f'agents = "{agents}"\nrecord_dwell_times = {str(dwell).lower()}\n'
+def _agents(cell, agents="individual", dwell=False):
+    """pump_cell with the pump's agents mode."""
+    return cell.configure("pump", agents=agents, record_dwell_times=dwell)
 
 
 # -- the closed form first, on cycles whose answer is known ------------------------------
@@ -52,8 +34,8 @@ def test_cycle_statistics_trivial_cycles():
     assert v == pytest.approx(0.5) and r == pytest.approx(1.5)
 
 
-def test_cycle_statistics_velocity_is_king_altman_on_every_edge(tmp_path):
-    row = Model(_load(tmp_path, pump_cell(nai=40.0, density=10.0))).tr_p[0]
+def test_cycle_statistics_velocity_is_king_altman_on_every_edge():
+    row = Model(pump_cell(nai=40.0, density=10.0).build()).tr_p[0]
     fw, bw = pump.cycle_rates(row, 40.0, 140.0, 145.0, 5.0, -0.07)
     flux = pump.king_altman(fw, bw)[1]
     for edge in range(4):  # in a single cycle every edge carries the same net flux and D
@@ -81,11 +63,11 @@ def _completion_intervals(dw):
     return np.concatenate(out)
 
 
-def test_single_pump_cycle_times_match_the_rate_matrix(tmp_path):
+def test_single_pump_cycle_times_match_the_rate_matrix():
     # clamped V and concentrations: constant rates, each pump a renewal process whose
     # completion intervals have mean 1/v and squared CV r (closed_forms.cycle_statistics)
-    sc = _load(tmp_path, _agents(pump_cell(nai=40.0, density=20.0, duration=100.0, dt=10.0,
-                                           seed=11), dwell=True))
+    sc = _agents(pump_cell(nai=40.0, density=20.0, duration=100.0, dt=10.0, seed=11),
+                 dwell=True).build()
     df, info = ionmc.simulate(sc, 0)
     row = Model(sc).tr_p[0]
     v, r = cycle_statistics(*pump.cycle_rates(row, 40.0, 140.0, 145.0, 5.0, -0.07), edge=1)
@@ -105,9 +87,9 @@ def test_single_pump_cycle_times_match_the_rate_matrix(tmp_path):
     assert ag["forward"].sum() == df["pump.forward"].iloc[-1]
 
 
-def test_dwell_times_tile_each_agents_run(tmp_path):
-    sc = _load(tmp_path, _agents(pump_cell(nai=40.0, density=3.0, duration=2.0, dt=0.5,
-                                           seed=2), dwell=True))
+def test_dwell_times_tile_each_agents_run():
+    sc = _agents(pump_cell(nai=40.0, density=3.0, duration=2.0, dt=0.5, seed=2),
+                 dwell=True).build()
     df, info = ionmc.simulate(sc, 0)
     dw = info["dwell_times"]
     assert set(dw["state"]) <= {"P1", "P2", "P3", "P4"}
@@ -127,17 +109,17 @@ def test_dwell_times_tile_each_agents_run(tmp_path):
 def _free_cell(agents, seed):
     """20 pumps on a 0.05 um^2 membrane with weak leaks, V free: the pumps interact through
     V (0.32 mV per charge) and the cell's Na+."""
-    toml = small_cell(duration=1.0, seed=seed, leaks=(("K", 5e-7), ("Na", 1e-7), ("Cl", 2e-7))) \
-        + PUMP.format(density=400.0, agents=agents, more="")
-    return toml.replace("record_interval_s = 0.01", "record_interval_s = 0.5")
+    return small_cell(duration=1.0, dt=0.5, seed=seed,
+                      leaks=(("K", 5e-7), ("Na", 1e-7), ("Cl", 2e-7))) \
+        .pump(density_per_um2=400.0, agents=agents).build()
 
 
 @pytest.mark.slow
-def test_individual_and_counts_agree_in_distribution(tmp_path):
+def test_individual_and_counts_agree_in_distribution():
     R = 300
     net = {}
     for mode in ("counts", "individual"):
-        sc = _load(tmp_path, _free_cell(mode, 5), f"{mode}.toml")
+        sc = _free_cell(mode, 5)
         root = np.random.SeedSequence(99 if mode == "counts" else 100).spawn(R)
         net[mode] = np.array([
             (lambda d: d["pump.forward"].iloc[-1] - d["pump.backward"].iloc[-1])(
@@ -157,8 +139,8 @@ def test_individual_and_counts_agree_in_distribution(tmp_path):
     assert abs(a.var(ddof=1) - b.var(ddof=1)) < 4 * se_v
 
 
-def test_same_state_columns_as_counts(tmp_path):
-    sc = _load(tmp_path, _free_cell("individual", 3))
+def test_same_state_columns_as_counts():
+    sc = _free_cell("individual", 3)
     df, info = ionmc.simulate(sc, 0)
     cnt = df[[f"pump.P{k}.count" for k in range(1, 5)]].sum(axis=1) + df["pump.blocked.count"]
     assert (cnt == 20).all()
@@ -167,21 +149,14 @@ def test_same_state_columns_as_counts(tmp_path):
 
 
 # -- (3) the ledger ----------------------------------------------------------------------
-def test_ledger_exact_with_individual_elementary_pumps_and_ouabain(tmp_path):
+def test_ledger_exact_with_individual_elementary_pumps_and_ouabain():
     # distinguishable agents: G_agents without ln(m_i!), ln(a_f/a_b) without count factors;
     # the balance telescopes to rounding as for the counts (test_ledger), through a block
     # and an unblock (agents picked and released at random, booked as event work)
-    ev = """
-[[events]]
-at_s = 0.1
-set = { "mechanisms.pump.block_fraction" = 0.5 }
-[[events]]
-at_s = 0.2
-set = { "mechanisms.pump.block_fraction" = 0.0 }
-"""
-    toml = small_cell(duration=0.3, seed=8) + PUMP.format(
-        density=800.0, agents="individual", more="elementary = 1.0") + ev
-    sc = _load(tmp_path, toml.replace("record_interval_s = 0.01", "record_interval_s = 0.025"))
+    sc = small_cell(duration=0.3, dt=0.025, seed=8) \
+        .pump(density_per_um2=800.0, agents="individual", elementary=1.0) \
+        .events((0.1, {"mechanisms.pump.block_fraction": 0.5}),
+                (0.2, {"mechanisms.pump.block_fraction": 0.0})).build()
     df, info = ionmc.simulate(sc, 0)
     resid, scale = balance(df)
     print(f"{info['method_events']} events, W_ATP {df['thermo.atp_work_J'].iloc[-1]:.3g} J, "
@@ -195,26 +170,26 @@ set = { "mechanisms.pump.block_fraction" = 0.0 }
 
 # -- input ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("change,key", [
-    (('agents = "individual"', 'agents = "each"'), "agents"),
-    (('method = "ssa"', 'method = "tau-leap"'), "agents"),
-    (('method = "ssa"', 'method = "ode"'), "agents"),
-    (("density_per_um2 = 20.0", "density_per_um2 = 300.0"), "agents"),
-    (('agents = "individual"', 'agents = "counts"'), "record_dwell_times"),
-    (('method = "ssa"', 'method = "ssa"\nrandom_streams = "per_transition"'),
-     "record_dwell_times"),
+    ({"pump": {"agents": "each"}}, "agents"),
+    ({"scenario": {"method": "tau-leap"}}, "agents"),
+    ({"scenario": {"method": "ode"}}, "agents"),
+    ({"pump": {"density_per_um2": 300.0}}, "agents"),
+    ({"pump": {"agents": "counts"}}, "record_dwell_times"),
+    ({"scenario": {"random_streams": "per_transition"}}, "record_dwell_times"),
 ])
-def test_bad_agent_input(tmp_path, change, key):
-    toml = _agents(pump_cell(density=20.0), dwell=True).replace(*change)
+def test_bad_agent_input(change, key):
+    cell = _agents(pump_cell(density=20.0), dwell=True)
+    cell.scenario(**change.get("scenario", {})).configure("pump", **change.get("pump", {}))
     with pytest.raises(InputError) as e:
-        _load(tmp_path, toml)
+        cell.build()
     assert key in str(e.value)
 
 
 def test_cli_writes_agent_tables_beside_the_timeseries(tmp_path):
     from ionmc.cli import main
 
-    p = tmp_path / "s.toml"
-    p.write_text(_agents(pump_cell(nai=40.0, density=4.0, duration=1.0, dt=0.5), dwell=True))
+    p = _agents(pump_cell(nai=40.0, density=4.0, duration=1.0, dt=0.5), dwell=True) \
+        .write(tmp_path / "s.toml")
     out = tmp_path / "out"
     assert main(["run", str(p), "-o", str(out), "--replicates", "2", "--workers", "1"]) == 0
     ts = pd.read_parquet(out / "timeseries")
@@ -230,9 +205,8 @@ def test_cli_writes_agent_tables_beside_the_timeseries(tmp_path):
 def test_sweep_writes_agent_tables_per_point(tmp_path):
     from ionmc.cli import main
 
-    p = tmp_path / "s.toml"
-    toml = _agents(pump_cell(nai=40.0, density=4.0, duration=0.5, dt=0.25), dwell=True)
-    p.write_text(toml + '\n[sweep]\n"mechanisms.pump.fxyd_phosphorylated" = [0.0, 1.0]\n')
+    p = _agents(pump_cell(nai=40.0, density=4.0, duration=0.5, dt=0.25), dwell=True) \
+        .sweep(**{"mechanisms.pump.fxyd_phosphorylated": [0.0, 1.0]}).write(tmp_path / "s.toml")
     out = tmp_path / "out"
     assert main(["run", str(p), "-o", str(out), "--replicates", "1", "--workers", "1"]) == 0
     for kind in ("agents", "dwell_times"):

@@ -12,99 +12,55 @@ from ionmc.mechanisms.cotransporter import PRESETS, equilibrium_ratio
 from ionmc.errors import InputError
 from ionmc.scenario import load_scenario
 
+from builder import Builder
+
 from conftest import balance, se_of_mean
 
 T = 310.0
 
-CELL = """
-[scenario]
-name = "ca_test"
-duration_s = {duration}
-record_interval_s = {dt}
-method = "{method}"
-seed = {seed}
-[species]
-Na = {{ charge = 1 }}
-Ca = {{ charge = 2 }}
-B = {{ charge = 0, permeant = false }}
-CaB = {{ charge = 2, permeant = false }}
-X = {{ charge = -1, permeant = false }}
-{pool_species}
-[compartments.spine]
-volume_um3 = {vol}
-concentrations_mM = {{ Na = 15.0, Ca = {ca}, B = {b}, CaB = {cab} {pool_conc} }}
-balance_charge_with = "X"
-clamped_species = [{clamped}]
-[compartments.ecs]
-volume_um3 = {vol_out}
-concentrations_mM = {{ Na = 145.0, Ca = {ca_o} }}
-balance_charge_with = "X"
-bath = {bath}
-[membranes.pm]
-inside = "spine"
-outside = "ecs"
-area_um2 = {area}
-initial_potential_mV = -70.0
-{clamp}
-{mechs}
-"""
-BUFFER = """[[mechanisms]]
-type = "buffer"
-name = "calbindin"
-compartment = "spine"
-k_on_per_M_per_s = {k_on}
-K_d_uM = {K_d}
-"""
-LEAK = """[[mechanisms]]
-type = "leak"
-name = "Ca_leak"
-membrane = "pm"
-species = "Ca"
-permeability_cm_per_s = {P}
-"""
-PMCA = """[[mechanisms]]
-type = "cotransporter"
-name = "pmca"
-membrane = "pm"
-preset = "PMCA"
-density_per_um2 = {density}
-dG_ATP_kJ_per_mol = {dG}
-"""
-NCX = """[[mechanisms]]
-type = "cotransporter"
-name = "ncx"
-membrane = "pm"
-preset = "NCX"
-K_m_out_mM = {{ Ca = 1.3 }}
-density_per_um2 = {density}
-"""
-POOL = """[[mechanisms]]
-type = "metabolism"
-name = "mito"
-membrane = "pm"
-oxphos_Vmax_mM_per_s = 0.0
-O2_supply_mM = 0.0
-"""
+def BUFFER(k_on, K_d, name="calbindin", compartment="spine"):
+    return dict(type="buffer", name=name, compartment=compartment, k_on_per_M_per_s=k_on,
+                K_d_uM=K_d)
 
 
-def cell(tmp_path, mechs, method="ssa", duration=1.0, dt=0.01, seed=1, vol=0.1,
-         area=1.0, ca=1e-4, b=0.04, cab=0.0, ca_o=1.2, vol_out=10.0, bath="true",
-         clamp="", clamped="\"Na\"", pool=None, name="cell.toml"):
+def LEAK(P):
+    return dict(type="leak", name="Ca_leak", membrane="pm", species="Ca",
+                permeability_cm_per_s=P)
+
+
+def PMCA(density, dG):
+    return dict(type="cotransporter", name="pmca", membrane="pm", preset="PMCA",
+                density_per_um2=density, dG_ATP_kJ_per_mol=dG)
+
+
+def NCX(density):
+    return dict(type="cotransporter", name="ncx", membrane="pm", preset="NCX",
+                K_m_out_mM={"Ca": 1.3}, density_per_um2=density)
+
+
+POOL = dict(type="metabolism", name="mito", membrane="pm", oxphos_Vmax_mM_per_s=0.0,
+            O2_supply_mM=0.0)
+
+
+def cell(mechs, method="ssa", duration=1.0, dt=0.01, seed=1, vol=0.1, area=1.0, ca=1e-4,
+         b=0.04, cab=0.0, ca_o=1.2, vol_out=10.0, bath=True, clamp=None, clamped=("Na",),
+         pool=None, ecs=None, events=(), build=True):
     """A spine-like compartment (Na clamped by default) behind one membrane, with the given
-    [[mechanisms]] TOML; `pool`: (ATP, ADP, Pi) mM for a metabolic pool without supply."""
-    pool_species = pool_conc = ""
+    mechanism tables; `pool`: (ATP, ADP, Pi) mM for a metabolic pool without supply; `ecs`:
+    more concentrations (mM) outside."""
+    bld = Builder("ca_test", duration, dt, method, seed).species(Na=1, Ca=2) \
+        .impermeant(B=0, CaB=2, X=-1)
+    spine = dict(Na=15.0, Ca=ca, B=b, CaB=cab)
     if pool is not None:
-        pool_species = "\n".join(f"{s} = {{ charge = 0, permeant = false }}"
-                                 for s in ("ATP", "ADP", "Pi", "O2"))
-        pool_conc = ", ATP = {}, ADP = {}, Pi = {}, O2 = 0.0".format(*pool)
-        mechs = mechs + POOL
-    text = CELL.format(duration=duration, dt=dt, method=method, seed=seed, vol=vol,
-                       area=area, ca=ca, b=b, cab=cab, ca_o=ca_o, vol_out=vol_out,
-                       bath=bath, clamp=clamp, clamped=clamped, mechs=mechs,
-                       pool_species=pool_species, pool_conc=pool_conc)
-    p = tmp_path / name
-    p.write_text(text)
-    return load_scenario(p)
+        bld.impermeant(ATP=0, ADP=0, Pi=0, O2=0)
+        spine.update(ATP=pool[0], ADP=pool[1], Pi=pool[2], O2=0.0)
+        mechs = list(mechs) + [POOL]
+    bld.compartment("spine", vol, clamped=clamped, **spine) \
+        .compartment("ecs", vol_out, bath=bath, Na=145.0, Ca=ca_o, **(ecs or {})) \
+        .membrane("pm", "spine", "ecs", area, V0=-70.0, clamp=clamp).events(*events)
+    for m in mechs:
+        bld.mechanism(**m)
+    return bld.build() if build else bld
 
 
 def run(sc, replicate=0):
@@ -120,13 +76,13 @@ def batch_se(x, nb=20):
 
 # -- binding equilibrium -------------------------------------------------------------------
 
-def test_stationary_distribution_of_binding_matches_the_discrete_closed_form(tmp_path):
+def test_stationary_distribution_of_binding_matches_the_discrete_closed_form():
     """Closed compartment (no transport): ssa's time-averaged bound count against the exact
     stationary law P(n) ~ K^n / (n! (Ca_tot - n)! (B_tot - n)!), mean within 4 SE (batch
     means); small counts, where it differs from the mass-action equilibrium."""
     vol, K_d = 0.01, 1.0  # um^3, uM: 1 uM is 6.02 ions
-    sc = cell(tmp_path, BUFFER.format(k_on=1e8, K_d=K_d), duration=200.0, dt=0.02, seed=7,
-              vol=vol, ca=0.002, b=0.004, bath="true", clamped="")
+    sc = cell([BUFFER(k_on=1e8, K_d=K_d)], duration=200.0, dt=0.02, seed=7, vol=vol, ca=0.002,
+              b=0.004, bath=True, clamped=())
     df = run(sc)
     x0 = df.iloc[0]
     ca_tot = int(x0["spine.Ca.count"] + x0["spine.CaB.count"])
@@ -148,10 +104,10 @@ def test_stationary_distribution_of_binding_matches_the_discrete_closed_form(tmp
     assert abs(np.mean(var_b) - exact_var) < 4 * se_of_mean(var_b) + 0.02 * exact_var
 
 
-def test_ode_reaches_the_mass_action_equilibrium(tmp_path):
+def test_ode_reaches_the_mass_action_equilibrium():
     K_d = 0.4  # uM
-    sc = cell(tmp_path, BUFFER.format(k_on=8e7, K_d=K_d), method="ode", duration=1.0,
-              dt=0.1, ca=0.003, b=0.04, clamped="")
+    sc = cell([BUFFER(k_on=8e7, K_d=K_d)], method="ode", duration=1.0, dt=0.1, ca=0.003,
+              b=0.04, clamped=())
     df = run(sc)
     first, last = df.iloc[0], df.iloc[-1]
     ca, b, cab = (last[f"spine.{s}.mM"] * 1e3 for s in ("Ca", "B", "CaB"))
@@ -164,7 +120,7 @@ def test_ode_reaches_the_mass_action_equilibrium(tmp_path):
 
 # -- buffered decay (Neher & Augustine 1992) -----------------------------------------------
 
-def decay_cell(tmp_path, method, load_uM, vol=0.1, k_on=8e7, gamma=100.0, **kw):
+def decay_cell(method, load_uM, vol=0.1, k_on=8e7, gamma=100.0, **kw):
     """A linear Ca extrusion of rate constant gamma (a leak to a bath at the resting
     Ca, at 0 mV) and a 50 uM buffer with K_d 0.4 uM; resting Ca 0.1 uM, buffer at
     equilibrium with it; a load of `load_uM` free Ca added at t = 0 with kappa_B times it
@@ -174,10 +130,10 @@ def decay_cell(tmp_path, method, load_uM, vol=0.1, k_on=8e7, gamma=100.0, **kw):
     cab = b_tot * rest / (K_d + rest) + kappa * load_uM
     area = 10.0 * vol
     P = gamma * vol * 1e-18 / (area * 1e-12) * 100.0  # cm/s: gamma = P A / vol at 0 mV
-    mechs = BUFFER.format(k_on=k_on, K_d=K_d) + LEAK.format(P=P)
-    sc = cell(tmp_path, mechs, method=method, vol=vol, area=area, ca=(rest + load_uM) * 1e-3,
+    mechs = [BUFFER(k_on=k_on, K_d=K_d), LEAK(P=P)]
+    sc = cell(mechs, method=method, vol=vol, area=area, ca=(rest + load_uM) * 1e-3,
               b=(b_tot - cab) * 1e-3, cab=cab * 1e-3, ca_o=rest * 1e-3, vol_out=1e4 * vol,
-              clamp="clamp_mV = 0.0", **kw)
+              clamp=0.0, **kw)
     return sc, (1.0 + kappa) / gamma, rest
 
 
@@ -193,8 +149,7 @@ def slow_tau(k_on, gamma, rest=0.1, K_d=0.4, b_tot=50.0):
 
 @pytest.mark.parametrize("k_on,gamma,rel_na", [(4e8, 20.0, 0.01), (8e7, 100.0, 0.04)],
                          ids=["fast_buffer", "calbindin_slow_unbinding"])
-def test_buffered_calcium_decays_with_tau_one_plus_kappa_over_gamma(tmp_path, k_on, gamma,
-                                                                     rel_na):
+def test_buffered_calcium_decays_with_tau_one_plus_kappa_over_gamma(k_on, gamma, rel_na):
     """A small load (1% of the free Ca) decays with tau = (1 + kappa_B)/gamma,
     kappa_B = B_tot K_d/(K_d + Ca)^2 = 80 (Neher & Augustine 1992), under ode (a 1000 um^3
     compartment, so that whole initial counts are 1e-5 of the load). That is the rapid-buffer
@@ -202,7 +157,7 @@ def test_buffered_calcium_decays_with_tau_one_plus_kappa_over_gamma(tmp_path, k_
     extrusion (gamma = 20/s), and only within 4% with calbindin's k_on 8e7/M/s (k_off 32/s)
     against gamma = 100/s; the exact slow eigenvalue of the linearised system holds in both
     cases within 0.3%."""
-    sc, tau, rest = decay_cell(tmp_path, "ode", 1e-3, vol=1000.0, k_on=k_on, gamma=gamma,
+    sc, tau, rest = decay_cell("ode", 1e-3, vol=1000.0, k_on=k_on, gamma=gamma,
                                duration=3.0 * tau_guess(gamma), dt=0.01)
     df = run(sc)
     excess = (df["spine.Ca.mM"] - df["ecs.Ca.mM"]).to_numpy() * 1e3
@@ -218,15 +173,15 @@ def tau_guess(gamma):
     return 81.0 / gamma
 
 
-def test_ssa_mean_decay_follows_the_ode(tmp_path):
+def test_ssa_mean_decay_follows_the_ode():
     """ssa ensemble (a few free ions on ~1000 bound) of a 5 uM total load: the mean total
     Ca in the spine (free + bound) at 0.2, 0.5 and 1 s within 4 SE of the ode."""
     load = 5.0 / 81.0  # uM free, and 80 times it bound: 5 uM (301 ions) in all
     times = (0.2, 0.5, 1.0)
-    sc_o, _, _ = decay_cell(tmp_path, "ode", load, duration=1.0, dt=0.1, name="o.toml")
+    sc_o, _, _ = decay_cell("ode", load, duration=1.0, dt=0.1)
     do = run(sc_o).set_index("time_s")
     tot = lambda d: d["spine.Ca.count"] + d["spine.CaB.count"]  # noqa: E731
-    sc, _, _ = decay_cell(tmp_path, "ssa", load, duration=1.0, dt=0.1, seed=5)
+    sc, _, _ = decay_cell("ssa", load, duration=1.0, dt=0.1, seed=5)
     rows = np.array([[tot(run(sc, r).set_index("time_s").loc[list(times)]).to_numpy()]
                      for r in range(40)])[:, 0, :]
     # ode counts are rounded in the count columns: use the concentrations
@@ -246,7 +201,7 @@ def pmca_stall(V_mV, dG_kJ):
 
 
 @pytest.mark.parametrize("V", [-70.0, -40.0])
-def test_pmca_stalls_at_the_closed_form_ratio(tmp_path, V):
+def test_pmca_stalls_at_the_closed_form_ratio(V):
     """Voltage clamp, Ca_o clamped (bath), PMCA alone with dG_ATP = -30 kJ/mol: Ca_i goes to
     Ca_o exp(-(-dG_ATP + 2FV)/RT) under ode, from below (PMCA reversed: ATP made) and
     from above. 1000 um^3, so that the ode's one-ion offset between the saturating
@@ -257,8 +212,8 @@ def test_pmca_stalls_at_the_closed_form_ratio(tmp_path, V):
     assert equilibrium_ratio(st, "Ca", {}, {}, {"Ca": 2}, V * 1e-3, T, dG * 1e3) \
         == pytest.approx(want / ca_o, rel=1e-12)
     for start in (want * 0.1, want * 10):
-        sc = cell(tmp_path, PMCA.format(density=200, dG=dG), method="ode", duration=50.0,
-                  dt=5.0, ca=start, b=0.0, clamp=f"clamp_mV = {V}", vol=1000.0,
+        sc = cell([PMCA(density=200, dG=dG)], method="ode", duration=50.0,
+                  dt=5.0, ca=start, b=0.0, clamp=V, vol=1000.0,
                   area=10000.0, vol_out=1e5)
         df = run(sc)
         assert df["spine.Ca.mM"].iloc[-1] == pytest.approx(want, rel=1e-5), (start, want)
@@ -268,28 +223,28 @@ def test_pmca_stalls_at_the_closed_form_ratio(tmp_path, V):
     assert pmca_stall(-40, dG) / pmca_stall(-70, dG) == pytest.approx(9.452, rel=1e-3)
 
 
-def test_pmca_ssa_count_is_poisson_at_the_stall(tmp_path):
+def test_pmca_ssa_count_is_poisson_at_the_stall():
     """One ion per turnover against a clamped outside: the stationary count is Poisson
     with the stall's mean (detailed balance of a_f(n)/a_b(n-1) = n/lambda); time average
     within 4 SE (batch means)."""
     dG, V, vol = -30.0, -40.0, 0.1
     want = 1.2 / pmca_stall(V, dG) * IONS_PER_MM_UM3 * vol
-    sc = cell(tmp_path, PMCA.format(density=200, dG=dG), duration=100.0, dt=0.01, seed=3,
-              vol=vol, area=1.0, ca=1.2 / pmca_stall(V, dG), b=0.0, clamp=f"clamp_mV = {V}")
+    sc = cell([PMCA(density=200, dG=dG)], duration=100.0, dt=0.01, seed=3,
+              vol=vol, area=1.0, ca=1.2 / pmca_stall(V, dG), b=0.0, clamp=V)
     n = run(sc)["spine.Ca.count"].to_numpy()[100:]
     assert 3 < want < 100
     assert abs(n.mean() - want) < 4 * batch_se(n), (n.mean(), want, batch_se(n))
     assert np.var(n) == pytest.approx(want, rel=0.2)
 
 
-def test_pmca_on_a_metabolic_pool_stalls_at_the_pools_dG_ATP(tmp_path):
+def test_pmca_on_a_metabolic_pool_stalls_at_the_pools_dG_ATP():
     """With a pool in the spine the PMCA uses the pool's dG_ATP (not its own parameter):
     stall ratio from the pool's final ATP, ADP, Pi; each Ca2+ pumped costs one ATP."""
     from ionmc.mechanisms.metabolism import dG_ATP
 
     V = -120.0
-    sc = cell(tmp_path, PMCA.format(density=200, dG=-80.0), method="ode", duration=50.0,
-              dt=5.0, ca=0.01, b=0.0, clamp=f"clamp_mV = {V}", pool=(0.5, 0.5, 5.0),
+    sc = cell([PMCA(density=200, dG=-80.0)], method="ode", duration=50.0,
+              dt=5.0, ca=0.01, b=0.0, clamp=V, pool=(0.5, 0.5, 5.0),
               vol=100.0, area=1000.0, vol_out=1e4)
     df = run(sc)
     last = df.iloc[-1]
@@ -304,20 +259,20 @@ def test_pmca_on_a_metabolic_pool_stalls_at_the_pools_dG_ATP(tmp_path):
 
 # -- conservation and the ledger -----------------------------------------------------------
 
-def everything(tmp_path, method, pool=None, duration=0.2, seed=2, vol=0.05):
+def everything(method, pool=None, duration=0.2, seed=2, vol=0.05):
     """Buffer, Ca leak, PMCA and NCX in an unclamped spine (0.05 um^3, 0.5 um^2) with a
     finite, non-bath outside: every ion can be counted. At 0.05 um^3 tau-leap takes exact
     steps (a few hundred Ca2+ bind ~1e3 times a second); at 2 um^3 it leaps."""
-    mechs = (BUFFER.format(k_on=8e7, K_d=0.4) + LEAK.format(P=2e-5)
-             + PMCA.format(density=300, dG=-57.0) + NCX.format(density=30))
-    return cell(tmp_path, mechs, method=method, duration=duration, dt=0.01, seed=seed,
+    mechs = [BUFFER(k_on=8e7, K_d=0.4), LEAK(P=2e-5), PMCA(density=300, dG=-57.0),
+             NCX(density=30)]
+    return cell(mechs, method=method, duration=duration, dt=0.01, seed=seed,
                 vol=vol, area=10 * vol, ca=0.005, b=0.05, cab=0.01, ca_o=1.2, vol_out=10 * vol,
-                bath="false", clamped="", pool=pool, name=f"all_{method}.toml")
+                bath=False, clamped=(), pool=pool)
 
 
 @pytest.mark.parametrize("method,vol", [("ssa", 0.05), ("tau-leap", 0.05), ("tau-leap", 2.0)])
-def test_total_calcium_and_sodium_are_conserved_exactly(tmp_path, method, vol):
-    df = run(everything(tmp_path, method, vol=vol, duration=0.2 if vol < 1 else 0.05))
+def test_total_calcium_and_sodium_are_conserved_exactly(method, vol):
+    df = run(everything(method, vol=vol, duration=0.2 if vol < 1 else 0.05))
     tot = df["spine.Ca.count"] + df["spine.CaB.count"] + df["ecs.Ca.count"]
     assert (tot == tot.iloc[0]).all()
     sites = df["spine.B.count"] + df["spine.CaB.count"]
@@ -329,10 +284,10 @@ def test_total_calcium_and_sodium_are_conserved_exactly(tmp_path, method, vol):
 
 
 @pytest.mark.parametrize("pool", [None, (3.0, 0.05, 2.0)], ids=["fixed_dG", "pool"])
-def test_ledger_closes_to_rounding_under_ssa(tmp_path, pool):
+def test_ledger_closes_to_rounding_under_ssa(pool):
     """Buffer + NCX + PMCA + Ca leak are all elementary: G(t) - G(0) = W - T S_prod to
     rounding on the trajectory, W_ATP counting PMCA's ATP (fixed dG_ATP or the pool's)."""
-    df = run(everything(tmp_path, "ssa", pool=pool))
+    df = run(everything("ssa", pool=pool))
     resid, scale = balance(df)
     assert np.abs(resid).max() <= 1e-9 * scale, (np.abs(resid).max(), scale)
     w_atp = df["thermo.atp_work_J"].iloc[-1]
@@ -347,9 +302,9 @@ def test_ledger_closes_to_rounding_under_ssa(tmp_path, pool):
 
 
 @pytest.mark.parametrize("method", ["tau-leap", "ode"])
-def test_ledger_balances_within_one_percent(tmp_path, method):
+def test_ledger_balances_within_one_percent(method):
     """At 2 um^3, where tau-leap leaps (measured 0.11% of W_ATP; ode 2e-5)."""
-    df = run(everything(tmp_path, method, vol=2.0, duration=0.05))
+    df = run(everything(method, vol=2.0, duration=0.05))
     resid, scale = balance(df)
     w_atp = abs(df["thermo.atp_work_J"].iloc[-1])
     assert w_atp > 0
@@ -359,22 +314,22 @@ def test_ledger_balances_within_one_percent(tmp_path, method):
 # -- input ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("key,value,msg", [
-    ("compartment", '"nowhere"', "unknown compartment"),
-    ("bound_species", '"X"', "must be that of"),
-    ("K_d_uM", "-1.0", "must be positive"),
-    ("ligand", '"Zn"', "unknown species"),
+    ("compartment", "nowhere", "unknown compartment"),
+    ("bound_species", "X", "must be that of"),
+    ("K_d_uM", -1.0, "must be positive"),
+    ("ligand", "Zn", "unknown species"),
 ])
-def test_bad_buffer_input_is_one_clear_line(tmp_path, key, value, msg):
-    text = BUFFER.format(k_on=8e7, K_d=0.4)
-    lines = [ln for ln in text.splitlines() if not ln.startswith(key + " ")]
-    text = "\n".join(lines + [f"{key} = {value}"]) + "\n"
+def test_bad_buffer_input_is_one_clear_line(key, value, msg):
+    buf = BUFFER(k_on=8e7, K_d=0.4)
+    buf.pop(key, None)
+    buf[key] = value
     with pytest.raises(InputError) as e:
-        cell(tmp_path, text)
+        cell([buf])
     assert f"mechanisms.calbindin.{key}" in str(e.value) and msg in str(e.value)
 
 
-def test_buffer_sites_must_be_impermeant(tmp_path):
-    sc = cell(tmp_path, BUFFER.format(k_on=8e7, K_d=0.4))
+def test_buffer_sites_must_be_impermeant():
+    sc = cell([BUFFER(k_on=8e7, K_d=0.4)])
     raw = sc.data
     raw["species"]["B"]["permeant"] = True
     from ionmc.scenario import validate
@@ -449,20 +404,16 @@ def test_energetics_reports_pmca_ncx_and_the_buffer():
     assert "buffer calbindin" in table(e)
 
 
-def test_ledger_exact_with_a_buffer_outside_and_a_K_d_event(tmp_path):
+def test_ledger_exact_with_a_buffer_outside_and_a_K_d_event():
     """Buffers in the spine and in the (finite, non-bath) outside, which is no membrane's
     inside (its potential 0), Ca2+ leaking between them, and an event that changes the
     spine buffer's K_d: the jump of G (its standard chemical potential g changes) is event
     work and the balance closes to rounding under ssa."""
-    mechs = (BUFFER.format(k_on=8e7, K_d=0.4) + LEAK.format(P=2e-5)
-             + BUFFER.format(k_on=5e7, K_d=2.0).replace('"calbindin"', '"ecs_buffer"')
-             .replace('compartment = "spine"', 'compartment = "ecs"'))
-    events = """[[events]]
-at_s = 0.1
-set = { "mechanisms.calbindin.K_d_uM" = 1.5 }
-"""
-    sc = cell(tmp_path, mechs + events, duration=0.2, seed=4, vol=0.05, area=0.5, ca=0.005,
-              b=0.05, ca_o="0.01, B = 0.02", vol_out=0.2, bath="false", clamped="")
+    mechs = [BUFFER(k_on=8e7, K_d=0.4), LEAK(P=2e-5),
+             BUFFER(k_on=5e7, K_d=2.0, name="ecs_buffer", compartment="ecs")]
+    sc = cell(mechs, duration=0.2, seed=4, vol=0.05, area=0.5, ca=0.005, b=0.05, ca_o=0.01,
+              ecs={"B": 0.02}, vol_out=0.2, bath=False, clamped=(),
+              events=[(0.1, {"mechanisms.calbindin.K_d_uM": 1.5})])
     df = run(sc)
     resid, scale = balance(df)
     assert np.abs(resid).max() <= 1e-9 * scale, (np.abs(resid).max(), scale)
@@ -473,12 +424,10 @@ set = { "mechanisms.calbindin.K_d_uM" = 1.5 }
     assert d.loc[0.12:0.2].mean() > 2.0 * d.loc[0.02:0.1].mean()
 
 
-def test_buffer_structure_cannot_change_in_a_run(tmp_path):
+def test_buffer_structure_cannot_change_in_a_run():
     with pytest.raises(InputError, match="cannot change during a run"):
-        cell(tmp_path, BUFFER.format(k_on=8e7, K_d=0.4) + """[[events]]
-at_s = 0.1
-set = { "mechanisms.calbindin.compartment" = 1.0 }
-""")
+        cell([BUFFER(k_on=8e7, K_d=0.4)],
+             events=[(0.1, {"mechanisms.calbindin.compartment": 1.0})])
 
 
 def test_spine_calcium_from_the_cli_with_report_and_energetics(tmp_path, capsys):

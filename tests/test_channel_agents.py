@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import tomllib
 from scipy import integrate, stats
 from scipy.linalg import expm
 
@@ -18,21 +17,15 @@ from ionmc.model import Model
 from ionmc.runs.replicate import simulate
 from ionmc.scenario import validate
 
-from conftest import balance, make
-from test_channels import CLAMP, T_HH, state_columns
+from conftest import T_HH, balance, hh_clamp, make, state_columns
 
 
 def clamp_raw(V=-40.0, dur=1.0, dt=0.25, dna=0.5, dk=0.5, p=0.0, seed=1, agents="individual",
               dwell=False, events=()):
-    """test_channels' clamp cell (Na+ and K+ channels of HH 1952 at 6.3 C on 100 um^2,
-    clamped at V mV, a bath outside) with both channel populations in `agents` mode."""
-    raw = tomllib.loads(CLAMP.format(T=T_HH, dur=dur, dt=dt, method="ssa", seed=seed, V=V,
-                                     dna=dna, dk=dk, p=p, vol=200.0))
-    for m in raw["mechanisms"]:
-        m["agents"] = agents
-        m["record_dwell_times"] = dwell
-    raw["events"] = [{"at_s": t, "set": s} for t, s in events]
-    return raw
+    """conftest.hh_clamp (Na+ and K+ channels of HH 1952 at 6.3 C on 100 um^2, clamped at V
+    mV, a bath outside) with both channel populations in `agents` mode."""
+    return hh_clamp(V=V, dur=dur, dt=dt, dna=dna, dk=dk, p=p, seed=seed, events=events,
+                    agents=agents, dwell=dwell).raw()
 
 
 def clamp(**kw):
@@ -249,26 +242,16 @@ def test_bad_channel_agent_input(change, key):
         validate(raw, "f")
 
 
-def test_pumps_and_channels_share_the_agent_table(tmp_path):
+def test_pumps_and_channels_share_the_agent_table():
     """Individual pumps and channels in one scenario: one table, each with nulls in the
     other's columns; the counts still add up per mechanism."""
     from conftest import pump_cell
-    from ionmc.scenario import load_scenario
 
-    toml = pump_cell(nai=40.0, density=20.0, duration=0.2, dt=0.1, V_mV=-20.0) + \
-        'agents = "individual"\n' + """
-[[mechanisms]]
-type = "hh_channel"
-name = "kdr"
-membrane = "pm"
-gates = "pr_kdr"
-density_per_um2 = 5.0
-single_channel_permeability_um3_per_s = 0.08
-agents = "individual"
-"""
-    p = tmp_path / "s.toml"
-    p.write_text(toml)
-    df, info = simulate(load_scenario(str(p)), 0)
+    sc = pump_cell(nai=40.0, density=20.0, duration=0.2, dt=0.1, V_mV=-20.0) \
+        .configure("pump", agents="individual") \
+        .mechanism("hh_channel", "kdr", membrane="pm", gates="pr_kdr", density_per_um2=5.0,
+                   single_channel_permeability_um3_per_s=0.08, agents="individual").build()
+    df, info = simulate(sc, 0)
     ag = info["agents"]
     pumps, chans = ag[ag["mechanism"] == "pump"], ag[ag["mechanism"] == "kdr"]
     assert len(pumps) == 20 and len(chans) == 5  # 20 /um^2 and 5 /um^2 on 1 um^2

@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-import tomllib
 from scipy.special import gammaln
 
 from ionmc.mechanisms import channels
@@ -16,70 +15,11 @@ from ionmc.errors import InputError
 from ionmc.model import Model
 from ionmc.scenario import load_scenario, validate
 
-from conftest import balance, make, run_df, se_of_mean
-
-T_HH = 279.45  # Hodgkin & Huxley's 6.3 C
-
-CLAMP = """
-[scenario]
-name = "clamp"
-temperature_K = {T}
-duration_s = {dur}
-record_interval_s = {dt}
-method = "{method}"
-seed = {seed}
-
-[species]
-Na = {{ charge = 1 }}
-K = {{ charge = 1 }}
-X = {{ charge = -1, permeant = false }}
-
-[compartments.cell]
-volume_um3 = {vol}
-concentrations_mM = {{ Na = 50.0, K = 400.0 }}
-balance_charge_with = "X"
-
-[compartments.bath]
-volume_um3 = 1000.0
-concentrations_mM = {{ Na = 440.0, K = 20.0 }}
-balance_charge_with = "X"
-bath = true
-
-[membranes.m]
-inside = "cell"
-outside = "bath"
-area_um2 = 100.0
-clamp_mV = {V}
-
-[[mechanisms]]
-type = "hh_channel"
-name = "na"
-membrane = "m"
-gates = "hh_na"
-density_per_um2 = {dna}
-single_channel_permeability_um3_per_s = {p}
-
-[[mechanisms]]
-type = "hh_channel"
-name = "k"
-membrane = "m"
-gates = "hh_k"
-density_per_um2 = {dk}
-single_channel_permeability_um3_per_s = {p}
-"""
-
+from conftest import T_HH, balance, hh_clamp, make, run_df, se_of_mean, state_columns
 
 def clamp(method="ssa", V=-40.0, dur=12.0, dt=0.03, dna=10.0, dk=10.0, p=0.0, seed=1,
           events=(), vol=200.0):
-    raw = tomllib.loads(CLAMP.format(T=T_HH, dur=dur, dt=dt, method=method, seed=seed, V=V,
-                                     dna=dna, dk=dk, p=p, vol=vol))
-    raw["events"] = [{"at_s": t, "set": s} for t, s in events]
-    return validate(raw, "clamp-test")
-
-
-def state_columns(sc, name):
-    mech = next(m for m in Model(sc).mechs if m.name == name)
-    return [f"{name}.{mech.state_label(k)}.count" for k in range(len(mech.states))]
+    return hh_clamp(method, V, dur, dt, dna, dk, p, seed, vol, events).build("clamp-test")
 
 
 def test_scheme_is_hh():
@@ -295,8 +235,7 @@ def test_small_compartment_ssa_and_tauleap_agree():
 
 
 def test_input_errors():
-    base = tomllib.loads(CLAMP.format(T=T_HH, dur=0.01, dt=0.01, method="ssa", seed=1,
-                                      V=-40, dna=1, dk=1, p=0.0, vol=200.0))
+    base = hh_clamp(dur=0.01, dt=0.01, dna=1, dk=1).raw()
     import copy
 
     bad = copy.deepcopy(base)

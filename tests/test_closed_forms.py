@@ -7,8 +7,7 @@ import pytest
 
 from ionmc.thermo.closed_forms import donnan_potential, donnan_ratio, ghk_fluxes, ghk_voltage, \
     ussing_ratio
-from ionmc.scenario import load_scenario
-
+from builder import Builder
 from conftest import make, run_df, se_of_mean
 
 T = 310.0
@@ -75,47 +74,21 @@ def test_donnan_equilibrium_ssa():
     _donnan_check(df, 200.0)
 
 
-USSING = """
-[scenario]
-name = "ussing"
-duration_s = 2.0
-record_interval_s = 0.5
-method = "{method}"
-seed = 5
-[species]
-Na = {{ charge = 1 }}
-X = {{ charge = -1, permeant = false }}
-[compartments.cell]
-volume_um3 = 1.0
-concentrations_mM = {{ Na = 15.0 }}
-clamped_species = ["Na"]
-balance_charge_with = "X"
-[compartments.bath]
-volume_um3 = 100.0
-concentrations_mM = {{ Na = 145.0 }}
-balance_charge_with = "X"
-bath = true
-[membranes.pm]
-inside = "cell"
-outside = "bath"
-area_um2 = 1.0
-clamp_mV = {V}
-[[mechanisms]]
-type = "leak"
-name = "Na_leak"
-membrane = "pm"
-species = "Na"
-permeability_cm_per_s = 1e-6
-"""
+def ussing(method, V):
+    """Na+ leaking between fixed concentrations (15 mM clamped inside, a bath of 145 mM)
+    across a membrane clamped at V mV."""
+    return (Builder("ussing", 2.0, 0.5, method, seed=5)
+            .species(Na=1).impermeant(X=-1)
+            .compartment("cell", 1.0, Na=15.0, clamped=["Na"])
+            .compartment("bath", 100.0, Na=145.0, bath=True)
+            .membrane("pm", "cell", "bath", 1.0, clamp=V)
+            .leak("Na", 1e-6).build())
 
 
 @pytest.mark.parametrize("method", ["ssa", "tau-leap", "ode"])
 @pytest.mark.parametrize("V", [-70.0, 0.0, 30.0])
-def test_ussing_flux_ratio_and_ghk_efflux(tmp_path, method, V):
-    path = tmp_path / "ussing.toml"
-    path.write_text(USSING.format(method=method, V=V))
-    sc = load_scenario(path)
-    df = run_df(sc)
+def test_ussing_flux_ratio_and_ghk_efflux(method, V):
+    df = run_df(ussing(method, V))
     t = df["time_s"].iloc[-1]
     out, inn = df["Na_leak.forward"].iloc[-1], df["Na_leak.backward"].iloc[-1]
     j_out, j_in = ghk_fluxes(1e-6, 1.0, 1, 15.0, 145.0, V * 1e-3, T)

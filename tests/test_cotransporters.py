@@ -9,50 +9,13 @@ from ionmc.mechanisms.cotransporter import PRESETS, equilibrium_ratio
 from ionmc.model import Model
 from ionmc.scenario import load_scenario
 
+from builder import Builder
 from conftest import balance, run_df, small_cell
 
 T = 310.0
 NA = (15.0, 145.0)  # mM inside, outside
 CL = (10.0, 110.0)
 CHARGES = {"Na": 1, "K": 1, "Cl": -1, "Ca": 2, "GABA": 0, "glucose": 0}
-
-CLAMPED = """
-[scenario]
-name = "cotransporter_clamp"
-duration_s = {duration}
-record_interval_s = {dt}
-method = "{method}"
-seed = {seed}
-[species]
-Na = {{ charge = 1 }}
-K = {{ charge = 1 }}
-Cl = {{ charge = -1 }}
-GABA = {{ charge = 0 }}
-glucose = {{ charge = 0 }}
-X = {{ charge = -1, permeant = false }}
-[compartments.cell]
-volume_um3 = {volume}
-concentrations_mM = {{ Na = 15.0, K = 140.0, Cl = 10.0, {cargo} = {c_in} }}
-balance_charge_with = "X"
-clamped_species = ["Na", "Cl"]
-[compartments.bath]
-volume_um3 = 10.0
-concentrations_mM = {{ Na = 145.0, K = 5.0, Cl = 110.0, {cargo} = {c_out} }}
-balance_charge_with = "X"
-bath = true
-[membranes.pm]
-inside = "cell"
-outside = "bath"
-area_um2 = 1.0
-initial_potential_mV = {V}
-clamp_mV = {V}
-[[mechanisms]]
-type = "cotransporter"
-name = "tr"
-preset = "{preset}"
-membrane = "pm"
-density_per_um2 = {density}
-"""
 
 # preset -> (cargo, bath concentration mM, transporters per um^2 on a 1 um^2 membrane)
 CASES = {"GAT1": ("GABA", 1e-4, 1e5), "SGLT1": ("glucose", 1e-4, 1e5),
@@ -66,14 +29,21 @@ def limit(preset, V_mV):
                              CHARGES, V_mV * 1e-3, T)
 
 
-def clamped(tmp_path, preset, V=-70.0, method="ode", c_in=0.0, duration=1000.0, dt=50.0,
-            volume=0.1, seed=1, density=None):
+def clamped(preset, V=-70.0, method="ode", c_in=0.0, duration=1000.0, dt=50.0, volume=0.1,
+            seed=1, density=None):
+    """A cell with Na+ and Cl- clamped, clamped at V mV, in a bath holding the preset's
+    cargo, the transporter alone on its 1 um^2 membrane."""
     cargo, c_out, dens = CASES[preset]
-    path = tmp_path / f"{preset}.toml"
-    path.write_text(CLAMPED.format(method=method, duration=duration, dt=dt, seed=seed,
-                                   volume=volume, cargo=cargo, c_in=c_in, c_out=c_out, V=V,
-                                   preset=preset, density=density or dens))
-    df = run_df(load_scenario(path))
+    sc = (Builder("cotransporter_clamp", duration, dt, method, seed)
+          .species(Na=1, K=1, Cl=-1, GABA=0, glucose=0).impermeant(X=-1)
+          .compartment("cell", volume, clamped=["Na", "Cl"],
+                       **{"Na": 15.0, "K": 140.0, "Cl": 10.0, cargo: c_in})
+          .compartment("bath", 10.0, bath=True,
+                       **{"Na": 145.0, "K": 5.0, "Cl": 110.0, cargo: c_out})
+          .membrane("pm", "cell", "bath", 1.0, V0=V, clamp=V)
+          .mechanism("cotransporter", "tr", preset=preset, membrane="pm",
+                     density_per_um2=density or dens).build())
+    df = run_df(sc)
     # the bath holds a whole number of molecules: divide by its actual concentration
     return df, df[f"cell.{cargo}.mM"] / df[f"bath.{cargo}.mM"], cargo
 
@@ -86,40 +56,40 @@ def test_closed_form_limits_match_references():
 
 
 @pytest.mark.parametrize("preset", list(CASES))
-def test_cargo_reaches_the_closed_form_limit_and_reverses_past_it(tmp_path, preset):
+def test_cargo_reaches_the_closed_form_limit_and_reverses_past_it(preset):
     target = limit(preset, -70.0)
     c_out = CASES[preset][1]
-    df, ratio, cargo = clamped(tmp_path, preset, duration=200.0, dt=2.0)
+    df, ratio, cargo = clamped(preset, duration=200.0, dt=2.0)
     r = ratio.to_numpy()
     assert np.all(np.diff(r) >= -1e-8 * r[-1]) and r[0] == 0.0  # accumulates uphill
     assert r[-1] == pytest.approx(target, rel=1e-3), (r[-1], target)
     assert (df[f"tr.{cargo}.net_efflux"].iloc[-1] < 0)
     # started past the limit, the transporter runs backward: the cargo leaves
-    df, ratio, _ = clamped(tmp_path, preset, c_in=2.0 * target * c_out, duration=50.0)
+    df, ratio, _ = clamped(preset, c_in=2.0 * target * c_out, duration=50.0)
     r = ratio.to_numpy()
     assert np.all(np.diff(r) < 0) and r[-1] > target
     assert df[f"tr.{cargo}.net_efflux"].iloc[-1] > 0
     assert df["tr.backward"].iloc[-1] > df["tr.forward"].iloc[-1]
 
 
-def test_limit_moves_with_voltage_as_exp_minus_qFV_over_RT(tmp_path):
-    r70 = clamped(tmp_path, "GAT1", V=-70.0)[1].iloc[-1]
-    r80 = clamped(tmp_path, "GAT1", V=-80.0)[1].iloc[-1]
+def test_limit_moves_with_voltage_as_exp_minus_qFV_over_RT():
+    r70 = clamped("GAT1", V=-70.0)[1].iloc[-1]
+    r80 = clamped("GAT1", V=-80.0)[1].iloc[-1]
     # GAT1 2:1:1 carries one charge in per turnover: x exp(F 10 mV / RT) = 1.45
     assert r80 / r70 == pytest.approx(math.exp(0.010 * 96485.33212 / (8.314462618 * T)),
                                       rel=0.01)
     assert r80 / r70 == pytest.approx(1.45, abs=0.01)
     # SGLT1 (2 Na+) and SGLT2 (1 Na+) carry 2 and 1 charges: x 2.11 and x 1.45
-    s70 = clamped(tmp_path, "SGLT1", V=-70.0)[1].iloc[-1]
-    s80 = clamped(tmp_path, "SGLT1", V=-80.0)[1].iloc[-1]
+    s70 = clamped("SGLT1", V=-70.0)[1].iloc[-1]
+    s80 = clamped("SGLT1", V=-80.0)[1].iloc[-1]
     assert s80 / s70 == pytest.approx((r80 / r70) ** 2, rel=0.01)
 
 
-def test_ssa_fluctuates_around_the_closed_form_limit(tmp_path):
+def test_ssa_fluctuates_around_the_closed_form_limit():
     # 0.01 um^3: ~1.4e4 GABA at the limit; start there and average over the run
     target = limit("GAT1", -70.0)
     c_out = CASES["GAT1"][1]
-    df, ratio, _ = clamped(tmp_path, "GAT1", method="ssa", c_in=target * c_out,
+    df, ratio, _ = clamped("GAT1", method="ssa", c_in=target * c_out,
                            volume=0.01, duration=20.0, dt=0.2)
     r = ratio.to_numpy()[10:]
     assert abs(r.mean() / target - 1) < 0.05, r.mean() / target
@@ -192,21 +162,20 @@ def test_exact_conservation_with_every_mechanism(method):
 
 LEDGER_CASES = {
     # a closed system (no bath), free potential: G_ion + capacitor energy only
-    "closed": dict(bath="false"),
+    "closed": (dict(bath=False), ()),
     # a bath outside and Na clamped inside at a free potential (bath term at moving V)
-    "bath+clamped species": dict(clamped='clamped_species = ["Na"]'),
+    "bath+clamped species": (dict(clamped=["Na"]), ()),
     # voltage clamp with a step, Na and Cl clamped inside (the equilibrium test's setting)
-    "clamp": dict(clamped='clamped_species = ["Na", "Cl"]', clamp="clamp_mV = -60.0",
-                  events='[[events]]\nat_s = 0.15\nset = { "membranes.pm.clamp_mV" = -90.0 }'),
+    "clamp": (dict(clamped=["Na", "Cl"], clamp=-60.0),
+              [(0.15, {"membranes.pm.clamp_mV": -90.0})]),
 }
 
 
 @pytest.mark.parametrize("case", list(LEDGER_CASES))
-def test_ledger_closes_to_rounding_under_ssa_with_transporters(tmp_path, case):
-    path = tmp_path / "cell.toml"
-    path.write_text(small_cell(duration=0.3, seed=7, leaks=(("K", 5e-6), ("Na", 1e-6)),
-                               **LEDGER_CASES[case]))
-    sc = with_transporters(load_scenario(path), "cell", "bath", "pm")
+def test_ledger_closes_to_rounding_under_ssa_with_transporters(case):
+    kw, events = LEDGER_CASES[case]
+    base = small_cell(duration=0.3, seed=7, leaks=(("K", 5e-6), ("Na", 1e-6)), **kw)
+    sc = with_transporters(base.events(*events).build(), "cell", "bath", "pm")
     df = run_df(sc)
     resid, scale = balance(df)
     assert scale > 0

@@ -2,6 +2,7 @@
 closed forms (equal concentrations, Boltzmann ratio, Nernst, the Kir laws' net fluxes),
 exact conservation, the ledger, and astrocyte K+ buffering (astrocyte_buffering)."""
 import math
+import tomllib
 
 import numpy as np
 import pytest
@@ -11,83 +12,35 @@ from ionmc.mechanisms import kir
 from ionmc.constants import E_CHARGE, F, IONS_PER_MM_UM3, R
 from ionmc.errors import InputError
 from ionmc.model import Model
-from ionmc.scenario import load_scenario
+from ionmc.scenario import load_scenario, validate
 
+from builder import Builder
 from conftest import balance, se_of_mean
 
 T = 310.0
 
 
-def write(tmp_path, text, name="s.toml"):
-    p = tmp_path / name
-    p.write_text(text)
-    return p
+def run(sc, replicate=0):
+    return ionmc.simulate(sc, replicate)[0]
 
 
-def run(path, *sets, replicate=0):
-    return ionmc.simulate(load_scenario(path, list(sets)), replicate)[0]
-
-
-TWO_BOXES = """
-[scenario]
-name = "two_boxes"
-duration_s = {duration}
-record_interval_s = {dt}
-method = "{method}"
-seed = 3
-[species]
-K = {{ charge = 1 }}
-A = {{ charge = -1, permeant = false }}
-[compartments.a]
-volume_um3 = {va}
-concentrations_mM = {{ K = 10.0 }}
-balance_charge_with = "A"
-[compartments.b]
-volume_um3 = {vb}
-concentrations_mM = {{ K = 1.0 }}
-balance_charge_with = "A"
-[membranes]
-{membranes}
-[[mechanisms]]
-type = "coupling"
-name = "gap"
-compartments = ["a", "b"]
-species = "K"
-area_um2 = {area}
-length_um = 1.0
-"""
-
-
-def two_boxes(method="ssa", duration=0.05, dt=0.01, va=1e-4, vb=2e-4, area=1e-5,
-              membranes=""):
-    return TWO_BOXES.format(method=method, duration=duration, dt=dt, va=va, vb=vb, area=area,
-                            membranes=membranes)
-
-
-# two cells at fixed (clamped) potentials in one bath, joined only by the coupling
-CLAMPED = """
-[compartments.bath]
-volume_um3 = 10.0
-concentrations_mM = {{ K = 5.0 }}
-balance_charge_with = "A"
-bath = true
-[membranes.ma]
-inside = "a"
-outside = "bath"
-area_um2 = 0.01
-clamp_mV = {va_mV}
-[membranes.mb]
-inside = "b"
-outside = "bath"
-area_um2 = 0.01
-clamp_mV = {vb_mV}
-"""
+def two_boxes(method="ssa", duration=0.05, dt=0.01, va=1e-4, vb=2e-4, area=1e-5):
+    """Two boxes of K+ (10 and 1 mM) joined by a coupling, no membrane (a Builder)."""
+    return (Builder("two_boxes", duration, dt, method, seed=3)
+            .species(K=1).impermeant(A=-1)
+            .compartment("a", va, balance="A", K=10.0)
+            .compartment("b", vb, balance="A", K=1.0)
+            .mechanism("coupling", "gap", compartments=["a", "b"], species="K",
+                       area_um2=area, length_um=1.0))
 
 
 def clamped_boxes(method, va_mV, vb_mV, **kw):
-    text = two_boxes(method=method, **kw)
-    head, tail = text.split("[membranes]\n")
-    return head + CLAMPED.format(va_mV=va_mV, vb_mV=vb_mV) + tail
+    """The two boxes as two cells at fixed (clamped) potentials in one bath, joined only by
+    the coupling."""
+    return (two_boxes(method=method, **kw)
+            .compartment("bath", 10.0, balance="A", bath=True, K=5.0)
+            .membrane("ma", "a", "bath", 0.01, clamp=va_mV)
+            .membrane("mb", "b", "bath", 0.01, clamp=vb_mV))
 
 
 def ion_totals(df, model, species):
@@ -95,12 +48,13 @@ def ion_totals(df, model, species):
                if not model.clamped[model.idx(c, species)])
 
 
-def test_coupling_between_non_membrane_compartments_equalises(tmp_path):
+def test_coupling_between_non_membrane_compartments_equalises():
     """No membrane at all: the coupling takes both boxes to the same concentration (the
     mean-field fixed point exactly; under ssa, the binomial mean N v_a/(v_a+v_b) of the
     replicates' final counts within 4 SE), and conserves K exactly."""
-    p = write(tmp_path, two_boxes())
-    ode = run(p, ("scenario.method", "ode"))
+    boxes = two_boxes()
+    ode = run(boxes.copy().scenario(method="ode").build())
+    p = boxes.build()
     ca, cb = ode["a.K.mM"].iloc[-1], ode["b.K.mM"].iloc[-1]
     n0 = ode["a.K.count"].iloc[0] + ode["b.K.count"].iloc[0]  # 602 + 120 ions
     assert ca == pytest.approx(cb, rel=1e-6)
@@ -124,13 +78,14 @@ def test_coupling_between_non_membrane_compartments_equalises(tmp_path):
 
 
 @pytest.mark.parametrize("va_mV,vb_mV", [(0.0, -20.0), (-30.0, 10.0)])
-def test_coupling_reaches_boltzmann_ratio_between_clamped_potentials(tmp_path, va_mV, vb_mV):
+def test_coupling_reaches_boltzmann_ratio_between_clamped_potentials(va_mV, vb_mV):
     """Between two compartments at fixed potentials the coupling's equilibrium is
     c_b/c_a = exp(-zF(V_b - V_a)/RT): the ode to 1e-6, the ssa's replicate mean within
     4 SE; the ledger balances to rounding under ssa (clamp work on two membranes)."""
     ratio = math.exp(-F * (vb_mV - va_mV) * 1e-3 / (R * T))
-    p = write(tmp_path, clamped_boxes("ssa", va_mV, vb_mV, duration=0.1))
-    ode = run(p, ("scenario.method", "ode"))
+    boxes = clamped_boxes("ssa", va_mV, vb_mV, duration=0.1)
+    ode = run(boxes.copy().scenario(method="ode").build())
+    p = boxes.build()
     assert ode["b.K.mM"].iloc[-1] / ode["a.K.mM"].iloc[-1] == pytest.approx(ratio, rel=1e-6)
     pa = 1e-4 / (1e-4 + 2e-4 * ratio)  # each ion's probability of being in a
     final = []
@@ -145,102 +100,39 @@ def test_coupling_reaches_boltzmann_ratio_between_clamped_potentials(tmp_path, v
     assert abs(np.mean(final) - pa * n.iloc[0]) < 4 * se_of_mean(final)
 
 
-NETWORK = """
-[scenario]
-name = "network"
-duration_s = {duration}
-record_interval_s = {dt}
-method = "{method}"
-seed = 5
-[species]
-Na = {{ charge = 1 }}
-K = {{ charge = 1 }}
-Cl = {{ charge = -1 }}
-X = {{ charge = -1, permeant = false }}
-[compartments.ecs]
-volume_um3 = {v_ecs}
-concentrations_mM = {{ Na = 145.0, K = 12.0, Cl = 120.0 }}
-balance_charge_with = "X"
-[compartments.ecs_far]
-volume_um3 = {v_far}
-concentrations_mM = {{ Na = 145.0, K = 3.0, Cl = 120.0 }}
-balance_charge_with = "X"
-[compartments.astro]
-volume_um3 = {v_astro}
-concentrations_mM = {{ Na = 15.0, K = 130.0, Cl = 6.0 }}
-balance_charge_with = "X"
-[compartments.astro_far]
-volume_um3 = {v_astro}
-concentrations_mM = {{ Na = 20.0, K = 120.0, Cl = 5.0 }}
-balance_charge_with = "X"
-[membranes.am]
-inside = "astro"
-outside = "ecs"
-area_um2 = {a_mem}
-initial_potential_mV = -80.0
-[membranes.fm]
-inside = "astro_far"
-outside = "ecs_far"
-area_um2 = {a_mem}
-initial_potential_mV = -90.0
-[[mechanisms]]
-type = "kir"
-name = "kir_lin"
-membrane = "am"
-conductance_mS_per_cm2 = 1.7
-K_o_ref_mM = 5.0
-[[mechanisms]]
-type = "kir"
-name = "kir_ghk"
-membrane = "fm"
-permeability_cm_per_s = 2e-5
-K_o_ref_mM = 5.0
-[[mechanisms]]
-type = "leak"
-name = "na_leak"
-membrane = "am"
-species = "Na"
-permeability_cm_per_s = 2e-7
-[[mechanisms]]
-type = "leak"
-name = "cl_leak"
-membrane = "fm"
-species = "Cl"
-permeability_cm_per_s = 1e-6
-[[mechanisms]]
-type = "coupling"
-name = "gap"
-compartments = ["astro", "astro_far"]
-species = ["Na", "K", "Cl"]
-area_um2 = {a_gap}
-length_um = 1.0
-tortuosity = 3.2
-[[mechanisms]]
-type = "coupling"
-name = "ecs_diffusion"
-compartments = ["ecs", "ecs_far"]
-species = ["K", "Cl"]
-area_um2 = {a_ecs}
-permeability_cm_per_s = 1e-3
-"""
-
-
 def network(method, duration=0.05, dt=0.005, scale=1.0):
     """Two tiny astrocytes (0.01 um^3, 0.02 um^2: one ion moves V by 0.8 mV) in their
-    ECSs, every volume and area times `scale`."""
-    return NETWORK.format(method=method, duration=duration, dt=dt, v_ecs=0.004 * scale,
-                          v_far=0.008 * scale, v_astro=0.01 * scale, a_mem=0.02 * scale,
-                          a_gap=2e-5 * scale, a_ecs=1e-3 * scale)
+    ECSs, every volume and area times `scale` (a Builder)."""
+    return (Builder("network", duration, dt, method, seed=5)
+            .species(Na=1, K=1, Cl=-1).impermeant(X=-1)
+            .compartment("ecs", 0.004 * scale, Na=145.0, K=12.0, Cl=120.0)
+            .compartment("ecs_far", 0.008 * scale, Na=145.0, K=3.0, Cl=120.0)
+            .compartment("astro", 0.01 * scale, Na=15.0, K=130.0, Cl=6.0)
+            .compartment("astro_far", 0.01 * scale, Na=20.0, K=120.0, Cl=5.0)
+            .membrane("am", "astro", "ecs", 0.02 * scale, V0=-80.0)
+            .membrane("fm", "astro_far", "ecs_far", 0.02 * scale, V0=-90.0)
+            .mechanism("kir", "kir_lin", membrane="am", conductance_mS_per_cm2=1.7,
+                       K_o_ref_mM=5.0)
+            .mechanism("kir", "kir_ghk", membrane="fm", permeability_cm_per_s=2e-5,
+                       K_o_ref_mM=5.0)
+            .leak("Na", 2e-7, membrane="am", name="na_leak")
+            .leak("Cl", 1e-6, membrane="fm", name="cl_leak")
+            .mechanism("coupling", "gap", compartments=["astro", "astro_far"],
+                       species=["Na", "K", "Cl"], area_um2=2e-5 * scale, length_um=1.0,
+                       tortuosity=3.2)
+            .mechanism("coupling", "ecs_diffusion", compartments=["ecs", "ecs_far"],
+                       species=["K", "Cl"], area_um2=1e-3 * scale,
+                       permeability_cm_per_s=1e-3))
 
 
 @pytest.mark.parametrize("method", ["ssa", "tau-leap"])
-def test_couplings_and_kir_conserve_ions_exactly(tmp_path, method):
+def test_couplings_and_kir_conserve_ions_exactly(method):
     """Two astrocytes (Kir of both laws, leaks) joined by gap junctions, their ECSs by
     diffusion, started away from equilibrium: every species' total count is constant on
     every row, and the couplings' net efflux columns are what moved."""
-    p = write(tmp_path, network(method))
-    model = Model(load_scenario(p))
-    df = run(p)
+    sc = network(method).build()
+    model = Model(sc)
+    df = run(sc)
     for s in ("Na", "K", "Cl", "X"):
         tot = ion_totals(df, model, s)
         assert (tot == tot.iloc[0]).all(), s
@@ -250,10 +142,10 @@ def test_couplings_and_kir_conserve_ions_exactly(tmp_path, method):
         moved + df["kir_lin.K.net_efflux"].iloc[-1]
 
 
-def test_ledger_balances_to_rounding_under_ssa_with_couplings_and_kir(tmp_path):
+def test_ledger_balances_to_rounding_under_ssa_with_couplings_and_kir():
     """Couplings that charge two membranes, the Kir's state-dependent factors at the
     jump's midpoint: G(t) - G(0) = W - T S_prod to rounding on the ssa trajectory."""
-    df = run(write(tmp_path, network("ssa")))
+    df = run(network("ssa").build())
     resid, scale = balance(df)
     assert df["thermo.entropy_production_J_per_K"].iloc[-1] > 0
     assert np.abs(resid).max() < 1e-9 * scale
@@ -262,8 +154,8 @@ def test_ledger_balances_to_rounding_under_ssa_with_couplings_and_kir(tmp_path):
 
 
 @pytest.mark.parametrize("method", ["tau-leap", "ode"])
-def test_ledger_balances_within_one_percent_under_tau_leap_and_ode(tmp_path, method):
-    df = run(write(tmp_path, network(method)))
+def test_ledger_balances_within_one_percent_under_tau_leap_and_ode(method):
+    df = run(network(method).build())
     resid, scale = balance(df)
     assert np.abs(resid).max() < 1e-2 * scale
 
@@ -279,12 +171,12 @@ def _props(model, x):
     return a, V
 
 
-def test_kir_net_flux_is_its_closed_form(tmp_path):
+def test_kir_net_flux_is_its_closed_form():
     """Mean-field net outward K+ of each Kir law at a state away from rest: the linear law
     gives g A f (V - E_K)/e (Halnes 2013, edNEGmodel), the GHK law f times the GHK flux;
     f from kir.factor at that state (large counts: the midpoint's half ion is 1e-8)."""
     scale = 1e6  # one ion's dV/2 and half-count are below 1e-6 of V and the counts
-    model = Model(load_scenario(write(tmp_path, network("ode", scale=scale))))
+    model = Model(network("ode", scale=scale).build())
     x = model.x0.copy()
     a, V = _props(model, x)
     spec = model.scenario.mechanism("kir_lin")
@@ -310,43 +202,27 @@ def test_kir_net_flux_is_its_closed_form(tmp_path):
     assert a[j1] == pytest.approx(f * inn, rel=1e-5)
 
 
-KIR_CELL = """
-[scenario]
-name = "kir_cell"
-duration_s = 100.0
-record_interval_s = 50.0
-method = "ode"
-[species]
-K = {{ charge = 1 }}
-A = {{ charge = -1, permeant = false }}
-[compartments.cell]
-volume_um3 = 1.0
-concentrations_mM = {{ K = 100.0 }}
-balance_charge_with = "A"
-[compartments.bath]
-volume_um3 = 10.0
-concentrations_mM = {{ K = 5.0 }}
-balance_charge_with = "A"
-bath = true
-[membranes.pm]
-inside = "cell"
-outside = "bath"
-area_um2 = 10.0
-clamp_mV = -60.0
-[[mechanisms]]
-type = "kir"
-name = "kir"
-membrane = "pm"
-{law}
-"""
+def kir_cell(law, method="ode", duration=100.0, dt=50.0, vol=1.0, area=10.0, clamp=-60.0,
+             V0=None):
+    """A Kir alone (its flux law `law`: conductance or permeability) between a cell and a
+    bath of K+, the membrane clamped at `clamp` mV (a Builder)."""
+    return (Builder("kir_cell", duration, dt, method)
+            .species(K=1).impermeant(A=-1)
+            .compartment("cell", vol, balance="A", K=100.0)
+            .compartment("bath", 10.0, balance="A", bath=True, K=5.0)
+            .membrane("pm", "cell", "bath", area, V0=V0, clamp=clamp)
+            .mechanism("kir", "kir", membrane="pm", **law))
 
 
-@pytest.mark.parametrize("law", ["conductance_mS_per_cm2 = 2.0",
-                                 "permeability_cm_per_s = 1e-5"])
-def test_kir_takes_k_to_nernst_whatever_its_rectification(tmp_path, law):
+LAWS = {"conductance": {"conductance_mS_per_cm2": 2.0},
+        "permeability": {"permeability_cm_per_s": 1e-5}}
+
+
+@pytest.mark.parametrize("law", list(LAWS))
+def test_kir_takes_k_to_nernst_whatever_its_rectification(law):
     """Both directions carry the same factor f, so a Kir alone on a clamped membrane takes
     K_i to the Nernst value K_o exp(-FV/RT) (from 100 mM to 47.25 mM at -60 mV)."""
-    df = run(write(tmp_path, KIR_CELL.format(law=law)))
+    df = run(kir_cell(LAWS[law]).build())
     assert df["cell.K.mM"].iloc[-1] == pytest.approx(5.0 * math.exp(0.06 * F / (R * T)),
                                                       rel=1e-5)
 
@@ -398,36 +274,29 @@ BAD = [
 
 @pytest.mark.parametrize("line,key,msg", BAD)
 def test_bad_coupling_tables_name_file_and_key(tmp_path, line, key, msg):
-    text = two_boxes()
-    field = line.split(" = ")[0]
-    lines = [ln for ln in text.splitlines() if not ln.startswith(field + " =")]
-    text = "\n".join(lines) + "\n" + line + "\n"
-    p = write(tmp_path, text)
+    (field, value), = tomllib.loads(line).items()
+    p = two_boxes().drop("gap", field).configure("gap", **{field: value}) \
+        .write(tmp_path / "s.toml")
     with pytest.raises(InputError) as e:
         load_scenario(p)
     assert e.value.key == f"mechanisms.gap.{key}" and msg in e.value.message
     assert str(p) in str(e.value)
 
 
-def test_coupling_may_not_draw_on_a_clamped_species_at_a_free_potential(tmp_path):
-    text = network("ssa").replace('[compartments.astro]\nvolume_um3 = 0.01\n'
-                                  'concentrations_mM = { Na = 15.0, K = 130.0, Cl = 6.0 }\n',
-                                  '[compartments.astro]\nvolume_um3 = 0.01\n'
-                                  'concentrations_mM = { Na = 15.0, K = 130.0, Cl = 6.0 }\n'
-                                  'clamped_species = ["K"]\n')
+def test_coupling_may_not_draw_on_a_clamped_species_at_a_free_potential():
+    raw = network("ssa").raw()
+    raw["compartments"]["astro"]["clamped_species"] = ["K"]
     with pytest.raises(InputError) as e:
-        load_scenario(write(tmp_path, text))
+        validate(raw, "network")
     assert e.value.key == "mechanisms.gap.species" and "not voltage-clamped" in e.value.message
 
 
-def test_kir_needs_one_flux_law(tmp_path):
-    text = KIR_CELL.format(law="")
+def test_kir_needs_one_flux_law():
     with pytest.raises(InputError) as e:
-        load_scenario(write(tmp_path, text))
+        kir_cell({}).build()
     assert e.value.key == "mechanisms.kir.permeability_cm_per_s"
-    text = KIR_CELL.format(law="permeability_cm_per_s = 1e-5\nconductance_mS_per_cm2 = 1.0")
     with pytest.raises(InputError):
-        load_scenario(write(tmp_path, text))
+        kir_cell({"permeability_cm_per_s": 1e-5, "conductance_mS_per_cm2": 1.0}).build()
 
 
 def test_coupling_from_diffusion_coefficient():
@@ -454,28 +323,22 @@ def test_energetics_counts_kir_as_the_astrocytes_k_conductance():
     assert b["input_resistance_MOhm"] < 100.0  # Kir: ~30 MOhm, leaks alone ~500
 
 
-def test_an_event_closes_a_coupling(tmp_path):
+def test_an_event_closes_a_coupling():
     """`area_um2 = 0` at an event: no ion crosses after it (the first box keeps its count)."""
-    text = two_boxes() + '\n[[events]]\nat_s = 0.02\nset = { "mechanisms.gap.area_um2" = 0.0 }\n'
-    df = run(write(tmp_path, text))
+    df = run(two_boxes().event(0.02, **{"mechanisms.gap.area_um2": 0.0}).build())
     after = df[df["time_s"] >= 0.02]
     assert df["gap.forward"].iloc[2] > 0
     assert (after["gap.forward"] == after["gap.forward"].iloc[0]).all()
     assert (after["a.K.count"] == after["a.K.count"].iloc[0]).all()
 
 
-@pytest.mark.parametrize("law", ["conductance_mS_per_cm2 = 2.0",
-                                 "permeability_cm_per_s = 1e-5"])
-def test_kir_against_a_bath_balances_the_ledger_to_rounding(tmp_path, law):
+@pytest.mark.parametrize("law", list(LAWS))
+def test_kir_against_a_bath_balances_the_ledger_to_rounding(law):
     """A tiny cell (0.001 um^3, 0.01 um^2: one ion moves V by 1.6 mV) whose Kir exchanges
     K+ with a bath (clamped counts: no half step on that side): the ledger closes under ssa
     to rounding."""
-    text = KIR_CELL.format(law=law).replace("clamp_mV = -60.0", "initial_potential_mV = -60.0")
-    text = text.replace("duration_s = 100.0\nrecord_interval_s = 50.0\nmethod = \"ode\"",
-                        "duration_s = 0.5\nrecord_interval_s = 0.05\nmethod = \"ssa\"")
-    text = text.replace("volume_um3 = 1.0", "volume_um3 = 0.001")
-    text = text.replace("area_um2 = 10.0", "area_um2 = 0.01")
-    df = run(write(tmp_path, text))
+    df = run(kir_cell(LAWS[law], "ssa", 0.5, 0.05, vol=0.001, area=0.01, clamp=None,
+                      V0=-60.0).build())
     assert df["kir.forward"].iloc[-1] > 1000
     resid, scale = balance(df)
     # the bath is the reference of K+ (DESIGN.md section 3): W_bath = 0, and G falls by

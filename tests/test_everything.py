@@ -10,174 +10,51 @@ import pytest
 
 import ionmc
 from ionmc.model import Model
-from ionmc.scenario import load_scenario
 
-NETWORK = """
-[scenario]
-name = "everything"
-duration_s = {duration}
-record_interval_s = {dt}
-method = "{method}"
-seed = 11
-[species]
-Na = {{ charge = 1 }}
-K = {{ charge = 1 }}
-Cl = {{ charge = -1 }}
-Ca = {{ charge = 2 }}
-GABA = {{ charge = 0 }}
-B = {{ charge = 0, permeant = false }}
-CaB = {{ charge = 2, permeant = false }}
-X = {{ charge = -1, permeant = false }}
-Y = {{ charge = 0, permeant = false }}
-ATP = {{ charge = 0, permeant = false }}
-ADP = {{ charge = 0, permeant = false }}
-Pi = {{ charge = 0, permeant = false }}
-O2 = {{ charge = 0 }}
-[compartments.neuron]
-volume_um3 = {v_cell}
-concentrations_mM = {{ Na = 15.0, K = 140.0, Cl = 8.0, Ca = 0.0002, GABA = 1.0, B = 0.04, CaB = 0.01, ATP = 3.0, ADP = 0.03, Pi = 3.0, O2 = 0.03 }}
-balance_charge_with = "X"
-[compartments.ecs]
-volume_um3 = {v_ecs}
-concentrations_mM = {{ Na = 145.0, K = 5.0, Cl = 120.0, Ca = 1.5, GABA = 0.001, Y = 20.0 }}
-balance_charge_with = "X"
-[compartments.ecs_far]
-volume_um3 = {v_ecs}
-concentrations_mM = {{ Na = 145.0, K = 3.0, Cl = 120.0, Ca = 1.5, GABA = 0.001, Y = 20.0 }}
-balance_charge_with = "X"
-[compartments.astro]
-volume_um3 = {v_cell}
-concentrations_mM = {{ Na = 15.0, K = 130.0, Cl = 6.0 }}
-balance_charge_with = "X"
-[membranes.soma]
-inside = "neuron"
-outside = "ecs"
-area_um2 = {a_mem}
-initial_potential_mV = -70.0
-water_permeability_um_per_s = 20.0
-[membranes.astro_m]
-inside = "astro"
-outside = "ecs"
-area_um2 = {a_mem}
-initial_potential_mV = -80.0
-[[mechanisms]]
-type = "leak"
-name = "K_leak"
-membrane = "soma"
-species = "K"
-permeability_cm_per_s = 1e-6
-[[mechanisms]]
-type = "leak"
-name = "Na_leak"
-membrane = "soma"
-species = "Na"
-permeability_cm_per_s = 1e-7
-[[mechanisms]]
-type = "leak"
-name = "Cl_leak"
-membrane = "soma"
-species = "Cl"
-permeability_cm_per_s = 5e-7
-[[mechanisms]]
-type = "leak"
-name = "Ca_leak"
-membrane = "soma"
-species = "Ca"
-permeability_cm_per_s = 1e-7
-[[mechanisms]]
-type = "nak_pump"
-name = "pump"
-membrane = "soma"
-density_per_um2 = 3000.0
-elementary = {elementary}
-[[mechanisms]]
-type = "hh_channel"
-name = "NaV"
-membrane = "soma"
-gates = "pr_na"
-density_per_um2 = 20.0
-single_channel_permeability_um3_per_s = 0.064
-[[mechanisms]]
-type = "hh_channel"
-name = "KDR"
-membrane = "soma"
-gates = "pr_kdr"
-density_per_um2 = 15.0
-single_channel_permeability_um3_per_s = 0.082
-[[mechanisms]]
-type = "cotransporter"
-name = "gat1"
-membrane = "soma"
-preset = "GAT1"
-density_per_um2 = 500.0
-[[mechanisms]]
-type = "cotransporter"
-name = "ncx"
-membrane = "soma"
-preset = "NCX"
-density_per_um2 = 50.0
-[[mechanisms]]
-type = "cotransporter"
-name = "pmca"
-membrane = "soma"
-preset = "PMCA"
-density_per_um2 = 200.0
-[[mechanisms]]
-type = "buffer"
-name = "calbindin"
-compartment = "neuron"
-[[mechanisms]]
-type = "spike_train"
-name = "firing"
-membrane = "soma"
-rate_Hz = 200.0
-start_s = 0.0
-stop_s = 1.0
-{pool}[[mechanisms]]
-type = "kir"
-name = "kir"
-membrane = "astro_m"
-conductance_mS_per_cm2 = 1.7
-K_o_ref_mM = 5.0
-[[mechanisms]]
-type = "leak"
-name = "astro_Na"
-membrane = "astro_m"
-species = "Na"
-permeability_cm_per_s = 1e-7
-[[mechanisms]]
-type = "nak_pump"
-name = "astro_pump"
-membrane = "astro_m"
-density_per_um2 = 3000.0
-elementary = {elementary}
-[[mechanisms]]
-type = "coupling"
-name = "ecs_diffusion"
-compartments = ["ecs", "ecs_far"]
-species = ["Na", "K", "Cl", "GABA"]
-area_um2 = {a_ecs}
-length_um = 1.0
-D_um2_per_s = {{ GABA = 800.0 }}
-"""
+from builder import Builder
 
-
-POOL = """[[mechanisms]]
-type = "metabolism"
-name = "metab"
-membrane = "soma"
-"""
-
-
-def network(tmp_path, method, elementary=0, pool=True, duration=0.02, dt=0.002, scale=1.0):
+def network(method, elementary=0, pool=True, duration=0.02, dt=0.002, scale=1.0):
     """A 0.05 um^3 cell under 0.5 um^2 (one ion moves V by 0.03 mV), every volume and area
     times `scale`."""
-    p = tmp_path / "everything.toml"
-    p.write_text(NETWORK.format(method=method, duration=duration, dt=dt, elementary=elementary,
-                                pool=POOL if pool else "",
-                                v_cell=0.05 * scale, v_ecs=0.02 * scale, a_mem=0.5 * scale,
-                                a_ecs=1e-3 * scale))
-    return load_scenario(str(p))
+    v_cell, v_ecs, a_mem = 0.05 * scale, 0.02 * scale, 0.5 * scale
+    b = (Builder("everything", duration, dt, method, seed=11)
+         .species(Na=1, K=1, Cl=-1, Ca=2, GABA=0)
+         .impermeant(B=0, CaB=2, X=-1, Y=0, ATP=0, ADP=0, Pi=0)
+         .species(O2=0)
+         .compartment("neuron", v_cell, Na=15.0, K=140.0, Cl=8.0, Ca=0.0002, GABA=1.0,
+                      B=0.04, CaB=0.01, ATP=3.0, ADP=0.03, Pi=3.0, O2=0.03)
+         .compartment("ecs", v_ecs, Na=145.0, K=5.0, Cl=120.0, Ca=1.5, GABA=0.001, Y=20.0)
+         .compartment("ecs_far", v_ecs, Na=145.0, K=3.0, Cl=120.0, Ca=1.5, GABA=0.001,
+                      Y=20.0)
+         .compartment("astro", v_cell, Na=15.0, K=130.0, Cl=6.0)
+         .membrane("soma", "neuron", "ecs", a_mem, V0=-70.0, water_permeability_um_per_s=20.0)
+         .membrane("astro_m", "astro", "ecs", a_mem, V0=-80.0)
+         .leaks(("K", 1e-6), ("Na", 1e-7), ("Cl", 5e-7), ("Ca", 1e-7), membrane="soma")
+         .pump(membrane="soma", density_per_um2=3000.0, elementary=elementary)
+         .mechanism("hh_channel", "NaV", membrane="soma", gates="pr_na", density_per_um2=20.0,
+                    single_channel_permeability_um3_per_s=0.064)
+         .mechanism("hh_channel", "KDR", membrane="soma", gates="pr_kdr",
+                    density_per_um2=15.0, single_channel_permeability_um3_per_s=0.082)
+         .mechanism("cotransporter", "gat1", membrane="soma", preset="GAT1",
+                    density_per_um2=500.0)
+         .mechanism("cotransporter", "ncx", membrane="soma", preset="NCX",
+                    density_per_um2=50.0)
+         .mechanism("cotransporter", "pmca", membrane="soma", preset="PMCA",
+                    density_per_um2=200.0)
+         .mechanism("buffer", "calbindin", compartment="neuron")
+         .mechanism("spike_train", "firing", membrane="soma", rate_Hz=200.0, start_s=0.0,
+                    stop_s=1.0))
+    if pool:
+        b.mechanism("metabolism", "metab", membrane="soma")
+    return (b.mechanism("kir", "kir", membrane="astro_m", conductance_mS_per_cm2=1.7,
+                        K_o_ref_mM=5.0)
+            .leak("Na", 1e-7, membrane="astro_m", name="astro_Na")
+            .pump("astro_pump", membrane="astro_m", density_per_um2=3000.0,
+                  elementary=elementary)
+            .mechanism("coupling", "ecs_diffusion", compartments=["ecs", "ecs_far"],
+                       species=["Na", "K", "Cl", "GABA"], area_um2=1e-3 * scale,
+                       length_um=1.0, D_um2_per_s={"GABA": 800.0})
+            .build())
 
 
 def totals(df, model, s):
@@ -189,8 +66,8 @@ def totals(df, model, s):
 
 
 @pytest.mark.parametrize("method", ["ssa", "tau-leap"])
-def test_every_mechanism_conserves_every_species(tmp_path, method):
-    sc = network(tmp_path, method)
+def test_every_mechanism_conserves_every_species(method):
+    sc = network(method)
     model = Model(sc)
     df = ionmc.simulate(sc, 0)[0]
     for s in model.species:
@@ -217,14 +94,14 @@ def test_every_mechanism_conserves_every_species(tmp_path, method):
     assert np.allclose(water, water.iloc[0], rtol=1e-12, atol=0)
 
 
-def test_every_mechanism_keeps_the_ledger_exact_under_ssa(tmp_path):
+def test_every_mechanism_keeps_the_ledger_exact_under_ssa():
     """With elementary-step pumps every transition is elementary: G(t) - G(0) = W - T S_prod
     to rounding, water included (its column is in the run's residual). Without the pool:
     the Na/K pump draws its nucleotides at three different steps of its cycle (ATP binds at
     step 4, Pi at 3, ADP leaves at 1), so on a pool it is not elementary even with
     `elementary = 1` — its residual is O(1/n_ATP) per cycle (2e-5 of the largest term with
     the 90 ATP of this cell), while PMCA on the same pool is exact (tests/test_calcium.py)."""
-    df = ionmc.simulate(network(tmp_path, "ssa", elementary=1, pool=False), 0)[0]
+    df = ionmc.simulate(network("ssa", elementary=1, pool=False), 0)[0]
     G = df["thermo.free_energy_J"] - df["thermo.free_energy_J"].iloc[0]
     TS = 310.0 * df["thermo.entropy_production_J_per_K"]
     scale = max(np.abs(G).max(), np.abs(df["thermo.atp_work_J"]).max(), np.abs(TS).max())

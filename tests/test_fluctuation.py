@@ -30,8 +30,8 @@ from scipy.special import expit
 
 import ionmc
 from ionmc.mechanisms import pump
-from ionmc.scenario import load_scenario
 
+from builder import Builder
 from conftest import pump_cell
 
 T = 310.0
@@ -77,47 +77,23 @@ def log_ratios(inc, min_count=25):
             for k, (a, b) in sign_counts(inc).items() if a >= min_count and b >= min_count]
 
 
-def run(tmp_path, text, name):
-    path = tmp_path / f"{name}.toml"
-    path.write_text(text)
-    df, _ = ionmc.simulate(load_scenario(path), 0)
+def run(sc):
+    df, _ = ionmc.simulate(sc, 0)
     return df
 
 
 # -- (a) clamped leak ----------------------------------------------------------------------
 
-LEAK = """
-[scenario]
-name = "ft_leak"
-duration_s = {duration}
-record_interval_s = {dt}
-method = "ssa"
-seed = {seed}
-[species]
-{species} = {{ charge = {z} }}
-X = {{ charge = {zx}, permeant = false }}
-[compartments.cell]
-volume_um3 = 1.0
-concentrations_mM = {{ {species} = {c_in} }}
-clamped_species = ["{species}"]
-balance_charge_with = "X"
-[compartments.bath]
-volume_um3 = 100.0
-concentrations_mM = {{ {species} = {c_out} }}
-balance_charge_with = "X"
-bath = true
-[membranes.pm]
-inside = "cell"
-outside = "bath"
-area_um2 = 1.0
-clamp_mV = {V_mV}
-[[mechanisms]]
-type = "leak"
-name = "leak"
-membrane = "pm"
-species = "{species}"
-permeability_cm_per_s = {P}
-"""
+def leak_cell(duration, dt, seed, species, z, c_in, c_out, V_mV, P):
+    """One leak of `species` (charge z) between c_in (mM, clamped) and a bath of c_out,
+    across a membrane clamped at V_mV, under ssa."""
+    return (Builder("ft_leak", duration, dt, "ssa", seed)
+            .species(**{species: z}).impermeant(X=-z)
+            .compartment("cell", 1.0, clamped=[species], **{species: c_in})
+            .compartment("bath", 100.0, bath=True, **{species: c_out})
+            .membrane("pm", "cell", "bath", 1.0, clamp=V_mV)
+            .leak(species, P, name="leak").build())
+
 
 # species, charge, c_in (mM, clamped), c_out (mM, bath), clamp (mV), permeability (cm/s):
 # ~60-170 crossings per second each way, so that a 20 ms window holds a few net counts of
@@ -140,12 +116,10 @@ def leak_affinity_per_kT(z, c_in, c_out, V_mV):
 
 
 @pytest.mark.parametrize("case", list(LEAK_CASES))
-def test_leak_fluctuation_theorem_in_any_window(tmp_path, case):
+def test_leak_fluctuation_theorem_in_any_window(case):
     species, z, c_in, c_out, V, P = LEAK_CASES[case]
     dt, n_windows = 0.02, 200_000
-    df = run(tmp_path, LEAK.format(duration=dt * n_windows, dt=dt, seed=31, species=species,
-                                   z=z, zx=-z, c_in=c_in, c_out=c_out, V_mV=V, P=P),
-             f"leak_{case}")
+    df = run(leak_cell(dt * n_windows, dt, 31, species, z, c_in, c_out, V, P))
     A = leak_affinity_per_kT(z, c_in, c_out, V)
     net = df[f"leak.{species}.net_efflux"].to_numpy()
     # the counts on both sides really are fixed (clamped species, bath): A is constant
@@ -202,7 +176,7 @@ PUMP_CASES = {"forward": (-42.8, 11), "backward": (-40.2, 12)}
 
 
 @pytest.mark.parametrize("case", list(PUMP_CASES))
-def test_pump_fluctuation_theorem_near_stall(tmp_path, case):
+def test_pump_fluctuation_theorem_near_stall(case):
     dg, seed = PUMP_CASES[case]
     A = cycle_affinity_per_kT(dg, **PUMP_STATE)
     assert 0.3 < abs(A) <= 2.0  # near stall, as the issue asks
@@ -212,8 +186,8 @@ def test_pump_fluctuation_theorem_near_stall(tmp_path, case):
     # it is ~50 times the mean time between completions in either direction, 1/(J+ + J-).
     window = math.ceil(20.0 / min(j_plus, j_minus))
     n_windows = 10_000
-    df = run(tmp_path, pump_cell(duration=float(window * (n_windows + 1)), dt=float(window),
-                                 seed=seed, dg=dg, density=1.0, **PUMP_STATE), f"pump_{case}")
+    df = run(pump_cell(duration=float(window * (n_windows + 1)), dt=float(window), seed=seed,
+                       dg=dg, density=1.0, **PUMP_STATE).build())
     assert df["pump.P1.count"].iloc[0] + df["pump.P2.count"].iloc[0] \
         + df["pump.P3.count"].iloc[0] + df["pump.P4.count"].iloc[0] == 1  # one molecule
     # Net cycles: increments of forward - backward of the Na+-translocating step (P2 <-> P3).

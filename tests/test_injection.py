@@ -13,65 +13,36 @@ from ionmc.errors import InputError
 from ionmc.model import Model
 from ionmc.scenario import load_scenario, validate
 
-from conftest import balance, make, small_cell
+from builder import Builder
+from conftest import balance, ledger_residual, make, small_cell, water_cell
 
-# an isolated cell: no leak, nothing but the injection; C = 1 uF/cm^2 x 500 um^2 = 5 pF
-ISOLATED = """
-[scenario]
-name = "isolated"
-duration_s = {duration}
-record_interval_s = {dt}
-method = "{method}"
-seed = {seed}
-[species]
-K = {{ charge = 1 }}
-Cl = {{ charge = -1 }}
-X = {{ charge = -1, permeant = false }}
-[compartments.cell]
-volume_um3 = 1000.0
-concentrations_mM = {{ K = 140.0, Cl = 10.0 }}
-balance_charge_with = "X"
-[compartments.ecs]
-volume_um3 = 250.0
-concentrations_mM = {{ K = 10.0, Cl = 5.0 }}
-balance_charge_with = "X"
-bath = {bath}
-[membranes.pm]
-inside = "cell"
-outside = "ecs"
-area_um2 = 500.0
-initial_potential_mV = -70.0
-[[mechanisms]]
-type = "injection"
-name = "stim"
-species = "{species}"
-compartment = "cell"
-from = "{frm}"
-current_pA = {I}
-{extra}
-{events}
-"""
 C_ISO = 1e-2 * 500e-12  # F
 
 
-def isolated(tmp_path, method="ssa", I=1e-3, frm="electrode", species="K", duration=0.2,
-             dt=0.001, seed=3, bath="false", extra="", events="", name="iso.toml"):
-    p = tmp_path / name
-    p.write_text(ISOLATED.format(method=method, I=I, frm=frm, species=species,
-                                 duration=duration, dt=dt, seed=seed, bath=bath, extra=extra,
-                                 events=events))
-    return load_scenario(p)
+def isolated(method="ssa", I=1e-3, frm="electrode", species="K", duration=0.2, dt=0.001,
+             seed=3, bath=False, extra=None, events=(), build=True):
+    """An isolated cell: no leak, nothing but the injection; C = 1 uF/cm^2 x 500 um^2 =
+    5 pF."""
+    b = (Builder("isolated", duration, dt, method, seed)
+         .species(K=1, Cl=-1).impermeant(X=-1)
+         .compartment("cell", 1000.0, K=140.0, Cl=10.0)
+         .compartment("ecs", 250.0, bath=bath, K=10.0, Cl=5.0)
+         .membrane("pm", "cell", "ecs", 500.0, V0=-70.0)
+         .mechanism("injection", "stim", species=species, compartment="cell",
+                    **{"from": frm}, current_pA=I, **(extra or {}))
+         .events(*events))
+    return b.build() if build else b
 
 
 def run(sc):
     return ionmc.simulate(sc, 0)[0]
 
 
-def test_injected_count_is_poisson_with_mean_i_t_over_ze(tmp_path):
+def test_injected_count_is_poisson_with_mean_i_t_over_ze():
     """1 fA of K+ from an electrode: the counts in 200 disjoint 1 ms windows are iid
     Poisson with mean I dt / e = 6.24 (Poisson process of rate I/(z e)): their mean within 4
     SE, their variance/mean within 4 SE (sqrt(2/(n-1))) of 1, and the total within 4 SE."""
-    sc = isolated(tmp_path)
+    sc = isolated()
     df = run(sc)
     k = np.diff(df["stim.forward"].to_numpy())
     mu = 1e-3 * 1e-12 * 0.001 / E_CHARGE
@@ -88,21 +59,21 @@ def test_injected_count_is_poisson_with_mean_i_t_over_ze(tmp_path):
 
 
 @pytest.mark.parametrize("I,frm", [(0.5, "electrode"), (0.5, "ecs"), (-0.5, "ecs")])
-def test_stimulus_work_is_g_change_under_ode(tmp_path, I, frm):
+def test_stimulus_work_is_g_change_under_ode(I, frm):
     """Under `ode` the stimulator books the mean-field slopes (V, and ln(n + 1/2) for
     d lnG(n+1)/dn; injection.ledger_rows): W_stim = G(t) - G(0) on an isolated cell to
     1e-8 (measured 3e-10, G's rounding) while 0.5 pA moves V by 20 mV."""
-    df = run(isolated(tmp_path, method="ode", I=I, frm=frm, dt=0.02))
+    df = run(isolated(method="ode", I=I, frm=frm, dt=0.02))
     G = df["thermo.free_energy_J"] - df["thermo.free_energy_J"].iloc[0]
     W = df["thermo.stimulus_work_J"]
     assert np.abs(G - W).max() < 1e-8 * np.abs(G).max()
     assert abs(df["pm.V_mV"].iloc[-1] - df["pm.V_mV"].iloc[0]) > 19.0
 
 
-def test_negative_current_of_an_anion_and_explicit_rate(tmp_path):
+def test_negative_current_of_an_anion_and_explicit_rate():
     """A current into the cell carried by Cl-: Cl- leaves the cell (backward firings only),
     at |I|/e; `ions_per_s` adds a flux directly."""
-    sc = isolated(tmp_path, species="Cl", I=2e-3, frm="ecs")
+    sc = isolated(species="Cl", I=2e-3, frm="ecs")
     df = run(sc)
     mu = 2e-3 * 1e-12 * 0.2 / E_CHARGE
     assert (df["stim.forward"] == 0).all()
@@ -110,18 +81,18 @@ def test_negative_current_of_an_anion_and_explicit_rate(tmp_path):
     assert abs(n - mu) < 4 * math.sqrt(mu)
     assert df["cell.Cl.count"].iloc[0] - df["cell.Cl.count"].iloc[-1] == n
     assert df["ecs.Cl.count"].iloc[-1] - df["ecs.Cl.count"].iloc[0] == n
-    df = run(isolated(tmp_path, I=0.0, extra="ions_per_s = 5000.0", name="rate.toml"))
+    df = run(isolated(I=0.0, extra={"ions_per_s": 5000.0}))
     assert abs(df["stim.forward"].iloc[-1] - 1000) < 4 * math.sqrt(1000)
 
 
-def test_charge_on_an_isolated_membrane_is_i_t_over_c(tmp_path):
+def test_charge_on_an_isolated_membrane_is_i_t_over_c():
     """dV = I t / C: under `ode` to rounding (0.5 pA for 0.2 s on 5 pF: 20 mV), under `ssa`
     on the mean of 20 replicates of 1 fA (V is e/C times the count: 4 SE of the Poisson
     count)."""
-    df = run(isolated(tmp_path, method="ode", I=0.5, frm="ecs", dt=0.01))
+    df = run(isolated(method="ode", I=0.5, frm="ecs", dt=0.01))
     dV = (df["pm.V_mV"] - df["pm.V_mV"].iloc[0]) * 1e-3
     assert np.allclose(dV, 0.5e-12 * df["time_s"] / C_ISO, rtol=1e-9, atol=1e-12)
-    sc = isolated(tmp_path, dt=0.2, name="ssa.toml")
+    sc = isolated(dt=0.2)
     dv = np.array([(lambda d: d["pm.V_mV"].iloc[-1] - d["pm.V_mV"].iloc[0])(
         ionmc.simulate(sc, r)[0]) * 1e-3 for r in range(20)])
     mean_dv = 1e-3 * 1e-12 * 0.2 / C_ISO
@@ -130,14 +101,14 @@ def test_charge_on_an_isolated_membrane_is_i_t_over_c(tmp_path):
     assert abs(dv.mean() - mean_dv) < 4 * se
 
 
-def test_stimulus_work_is_the_exact_change_of_g_including_the_capacitor(tmp_path):
+def test_stimulus_work_is_the_exact_change_of_g_including_the_capacitor():
     """Electrode into an isolated cell, no other mechanism: W_stim = G(t) - G(0), and it is
     the closed form k_B T [lnG(n0+N+1) - lnG(n0+1) - N ln lam] + C (V_N^2 - V_0^2)/2 from the
     counts, to 1e-6 of W (G's own rounding: lnG of 8e10 ions carries ~2e-4 k_B T). Here
     the capacitor is nearly all of it (2500 K+ depolarise the 5 pF membrane from -70 mV by
     0.08 mV, W ~ -6000 k_B T, the chemical part ~1e-4 k_B T): booking the chemical part
     alone would miss it entirely."""
-    sc = isolated(tmp_path, I=2e-3, dt=0.02)
+    sc = isolated(I=2e-3, dt=0.02)
     df = run(sc)
     model = Model(sc)
     T = 310.0
@@ -159,32 +130,20 @@ def test_stimulus_work_is_the_exact_change_of_g_including_the_capacitor(tmp_path
     assert (df["stim.entropy_production_J_per_K"] == 0).all()
 
 
-INJ = """
-[[mechanisms]]
-type = "injection"
-name = "stim"
-species = "{s}"
-compartment = "{c}"
-from = "{f}"
-current_pA = {I}
-"""
-
-
 @pytest.mark.parametrize("to,frm,bath,clamped", [
-    ("cell", "electrode", "false", False), ("cell", "bath", "false", False),
-    ("cell", "bath", "true", False), ("bath", "cell", "false", True)])
-def test_ledger_balances_to_rounding_under_ssa(tmp_path, to, frm, bath, clamped):
+    ("cell", "electrode", False, False), ("cell", "bath", False, False),
+    ("cell", "bath", True, False), ("bath", "cell", False, True)])
+def test_ledger_balances_to_rounding_under_ssa(to, frm, bath, clamped):
     """The small cell with its leaks (they carry the injected K+ back, so the trajectory
     visits a wide range of V): G(t) - G(0) = W - T S_prod to rounding, the injection from an
     electrode, from a free compartment, from a bath, and out of a clamped K+ in a cell
     voltage-clamped at -50 mV (its ions' chemical potential, z e V, then in W_bath)."""
-    p = tmp_path / "s.toml"
     # clamped: no K+ leak, so that the injection alone draws on the clamped K+
-    extra = dict(clamped='clamped_species = ["K"]', clamp="clamp_mV = -50.0",
-                 leaks=(("Na", 1e-6), ("Cl", 2e-6))) if clamped else {}
-    p.write_text(small_cell(method="ssa", duration=0.2, bath=bath, **extra) +
-                 INJ.format(s="K", c=to, f=frm, I=0.5))
-    df = run(load_scenario(p))
+    extra = dict(clamped=["K"], clamp=-50.0, leaks=(("Na", 1e-6), ("Cl", 2e-6))) \
+        if clamped else {}
+    df = run(small_cell(method="ssa", duration=0.2, bath=bath, **extra)
+             .mechanism("injection", "stim", species="K", compartment=to, **{"from": frm},
+                        current_pA=0.5).build())
     resid, scale = balance(df)
     assert np.abs(resid).max() < 1e-9 * scale
     assert df["stim.forward"].iloc[-1] > 1e5
@@ -242,18 +201,12 @@ def test_ledger_balances_under_tau_leap_and_ode(method, tol):
     assert df["thermo.stimulus_work_J"].iloc[-1] > 0.3 * scale
 
 
-def test_events_switch_the_injection_on_and_off(tmp_path):
+def test_events_switch_the_injection_on_and_off():
     """current_pA set to 2 fA at 0.05 s and back to 0 at 0.15 s: no firing before, none
     after, the count between within 4 SE of I dt / e."""
-    ev = """
-[[events]]
-at_s = 0.05
-set = { "mechanisms.stim.current_pA" = 2e-3 }
-[[events]]
-at_s = 0.15
-set = { "mechanisms.stim.current_pA" = 0.0 }
-"""
-    df = run(isolated(tmp_path, I=0.0, events=ev, dt=0.01))
+    ev = [(0.05, {"mechanisms.stim.current_pA": 2e-3}),
+          (0.15, {"mechanisms.stim.current_pA": 0.0})]
+    df = run(isolated(I=0.0, events=ev, dt=0.01))
     t, f = df["time_s"], df["stim.forward"]
     assert (f[t <= 0.05 + 1e-12] == 0).all()
     after = f[t >= 0.15 - 1e-12]
@@ -263,66 +216,53 @@ set = { "mechanisms.stim.current_pA" = 0.0 }
 
 
 @pytest.mark.parametrize("extra,key,msg", [
-    ('compartment = "soma"', "stim.compartment", "unknown compartment"),
-    ('from = "cell"', "stim.from", "is the compartment itself"),
-    ('from = "nowhere"', "stim.from", "unknown compartment"),
-    ('species = "X"\ncurrent_pA = 0.0\nions_per_s = 1.0', None, None),
+    ({"compartment": "soma"}, "stim.compartment", "unknown compartment"),
+    ({"from": "cell"}, "stim.from", "is the compartment itself"),
+    ({"from": "nowhere"}, "stim.from", "unknown compartment"),
+    ({"species": "X", "current_pA": 0.0, "ions_per_s": 1.0}, None, None),
 ])
 def test_bad_injection_tables_name_file_and_key(tmp_path, extra, key, msg):
-    base = {"compartment": '"cell"', "from": '"electrode"', "species": '"K"',
-            "current_pA": "1.0"}
-    for line in extra.splitlines():
-        k, v = line.split(" = ")
-        base[k] = v
-    body = "".join(f"{k} = {v}\n" for k, v in base.items())
-    text = ISOLATED.split("[[mechanisms]]")[0].format(
-        method="ssa", duration=0.1, dt=0.01, seed=1, bath="false") + \
-        '[[mechanisms]]\ntype = "injection"\nname = "stim"\n' + body
-    p = tmp_path / "bad.toml"
-    p.write_text(text)
+    base = {"compartment": "cell", "from": "electrode", "species": "K", "current_pA": 1.0}
+    p = isolated(duration=0.1, dt=0.01, seed=1, build=False).remove("stim") \
+        .mechanism("injection", "stim", **dict(base, **extra)).write(tmp_path / "bad.toml")
     if key is None:  # an impermeant species may be injected at a set rate
         load_scenario(p)
         return
     with pytest.raises(InputError) as e:
         load_scenario(p)
     assert e.value.key == f"mechanisms.{key}" and msg in e.value.message
+    assert str(p) in str(e.value)
 
 
-def test_an_uncharged_species_needs_a_rate_and_structure_cannot_change(tmp_path):
-    p = tmp_path / "z0.toml"
-    text = ISOLATED.format(method="ssa", I=1.0, frm="electrode", species="G", duration=0.1,
-                           dt=0.01, seed=1, bath="false", extra="", events="")
-    p.write_text(text.replace("[species]", "[species]\nG = { charge = 0 }"))
+def test_an_uncharged_species_needs_a_rate_and_structure_cannot_change():
+    raw = isolated(I=1.0, species="G", duration=0.1, dt=0.01, seed=1, build=False).raw()
+    raw["species"] = {"G": {"charge": 0}, **raw["species"]}
     with pytest.raises(InputError, match="carries no charge"):
-        load_scenario(p)
-    ev = '[[events]]\nat_s = 0.05\nset = { "mechanisms.stim.from" = 1.0 }'
+        validate(raw, "z0")
     with pytest.raises(InputError, match="cannot change"):
-        isolated(tmp_path, events=ev, name="ev.toml")
+        isolated(events=[(0.05, {"mechanisms.stim.from": 1.0})])
 
 
-def test_a_clamped_species_at_a_free_potential_is_refused(tmp_path):
+def test_a_clamped_species_at_a_free_potential_is_refused():
     """The ledger books a bath's ions at a fixed potential: a clamped species in a
     compartment whose membrane is not voltage-clamped cannot be a side."""
-    p = tmp_path / "cl.toml"
-    text = small_cell(clamped='clamped_species = ["K"]', bath="false") + \
-        INJ.format(s="K", c="cell", f="bath", I=0.1)
-    p.write_text(text)
+    b = small_cell(clamped=["K"], bath=False).mechanism(
+        "injection", "stim", species="K", compartment="cell", **{"from": "bath"},
+        current_pA=0.1)
     with pytest.raises(InputError) as e:
-        load_scenario(p)
+        b.build()
     assert e.value.key == "mechanisms.stim.compartment" and "not voltage-clamped" in \
         e.value.message
 
 
 @pytest.mark.parametrize("method,tol", [("ssa", 1e-9), ("ode", 1e-4)])
-def test_ledger_closes_with_water_flow(tmp_path, method, tol):
+def test_ledger_closes_with_water_flow(method, tol):
     """With water flow (volume.py) lam follows the volumes, and so does the injection's
     dG (it reads ln(n/(N_A vol)) from the current volumes): 0.2 pA of K+ from an electrode
     swells test_volume's small cell by 2%, and the balance with W_water and W_stim closes
     to rounding under ssa, and under ode within the leaks' midpoint self-energy (measured
     1.2e-5 in this 0.05 um^3 cell, whose leaks carry the injected charge back)."""
-    from test_volume import cell, ledger_residual
-
-    sc = cell(tmp_path, method=method, duration=0.3, bath="false", vol_out=0.2)
+    sc = water_cell(method=method, duration=0.3, bath=False, vol_out=0.2).build()
     data = copy.deepcopy(sc.data)
     data["mechanisms"].append({"type": "injection", "name": "stim", "species": "K",
                                "compartment": "cell", "from": "electrode",
@@ -336,9 +276,9 @@ def test_ledger_closes_with_water_flow(tmp_path, method, tol):
     assert df["thermo.stimulus_work_J"].abs().max() > 1e-2 * scale
 
 
-def test_a_species_absent_everywhere_it_can_go_is_refused(tmp_path):
+def test_a_species_absent_everywhere_it_can_go_is_refused():
     """No reference concentration, no G_ion for it: refused when the run starts."""
-    sc = isolated(tmp_path, extra="", name="abs.toml")
+    sc = isolated()
     data = copy.deepcopy(sc.data)
     data["species"]["D"] = {"charge": 1, "permeant": True}
     data["mechanisms"][0]["species"] = "D"

@@ -3,26 +3,22 @@ G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event - T S_prod."""
 import numpy as np
 import pytest
 
-from ionmc.scenario import load_scenario
-
 from conftest import balance, make, run_df, small_cell
 
 CASES = {
     # free potential, a bath outside, Na clamped inside (bath term at the moving V)
-    "bath+clamped species": dict(clamped='clamped_species = ["Na"]', clamp="", events=
-                                 '[[events]]\nat_s = 0.2\nset = { "compartments.bath.concentrations_mM.K" = 20.0 }'),
+    "bath+clamped species": (dict(clamped=["Na"]),
+                             [(0.2, {"compartments.bath.concentrations_mM.K": 20.0})]),
     # voltage clamp with a step, and a bath change
-    "clamp": dict(clamped="", clamp="clamp_mV = -60.0", events=
-                  '[[events]]\nat_s = 0.15\nset = { "membranes.pm.clamp_mV" = -30.0 }\n'
-                  '[[events]]\nat_s = 0.3\nset = { "compartments.bath.concentrations_mM.Na" = 100.0 }'),
+    "clamp": (dict(clamp=-60.0), [(0.15, {"membranes.pm.clamp_mV": -30.0}),
+                                  (0.3, {"compartments.bath.concentrations_mM.Na": 100.0})]),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_ledger_exact_under_ssa_leaks_baths_clamps(tmp_path, case):
-    path = tmp_path / "mixed.toml"
-    path.write_text(small_cell(**CASES[case]))
-    df = run_df(load_scenario(path))
+def test_ledger_exact_under_ssa_leaks_baths_clamps(case):
+    kw, events = CASES[case]
+    df = run_df(small_cell(**kw).events(*events).build())
     resid, scale = balance(df)
     assert scale > 0
     assert np.abs(resid).max() <= 1e-9 * scale, (np.abs(resid).max(), scale)

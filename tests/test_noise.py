@@ -15,7 +15,7 @@ from ionmc.thermo.closed_forms import ghk_fluxes, ghk_voltage
 from ionmc.scenario.design import slope_conductance
 from ionmc.scenario import load_scenario
 
-from conftest import leak_mechanisms
+from builder import Builder
 
 T = 310.0
 AREA = 0.05  # um^2 -> C = 5e-16 F, sqrt(kT/C) = 2.9 mV
@@ -23,46 +23,18 @@ C = 1e-2 * AREA * 1e-12  # 1 uF/cm^2
 CIN = {"Na": 15.0, "K": 140.0}
 COUT = {"Na": 145.0, "K": 5.0}
 
-SPINE = """
-[scenario]
-name = "v_noise"
-duration_s = {duration}
-record_interval_s = {dt}
-method = "ssa"
-replicates = {reps}
-seed = {seed}
-temperature_K = 310.0
-[species]
-Na = {{ charge = 1 }}
-K = {{ charge = 1 }}
-X = {{ charge = -1, permeant = false }}
-[compartments.cell]
-volume_um3 = 100.0
-concentrations_mM = {{ Na = 15.0, K = 140.0 }}
-balance_charge_with = "X"
-[compartments.bath]
-volume_um3 = 1000.0
-concentrations_mM = {{ Na = 145.0, K = 5.0 }}
-balance_charge_with = "X"
-bath = true
-[membranes.m]
-inside = "cell"
-outside = "bath"
-area_um2 = {area}
-initial_potential_mV = {v0}
-{leaks}
-"""
-
-
 def spine(tmp_path, P, v0, tau_m_records=5, reps=10, records=400, seed=1):
     """A cell with large ion pools (stationary over the run) behind a small membrane."""
     g = slope_conductance(P, AREA, CIN, COUT, v0 * 1e-3, T, {"Na": 1, "K": 1})
     dt = tau_m_records * C / g
-    text = SPINE.format(duration=dt * records, dt=dt, reps=reps, seed=seed, area=AREA, v0=v0,
-                        leaks=leak_mechanisms(P.items(), membrane="m"))
-    path = tmp_path / "spine.toml"
-    path.write_text(text)
-    out = ionmc.run(load_scenario(path), tmp_path / "out", workers=2, progress=False)
+    sc = (Builder("v_noise", dt * records, dt, "ssa", seed, replicates=reps,
+                  temperature_K=310.0)
+          .species(Na=1, K=1).impermeant(X=-1)
+          .compartment("cell", 100.0, Na=15.0, K=140.0)
+          .compartment("bath", 1000.0, bath=True, Na=145.0, K=5.0)
+          .membrane("m", "cell", "bath", AREA, V0=v0)
+          .leaks(*P.items()).build())
+    out = ionmc.run(sc, tmp_path / "out", workers=2, progress=False)
     return analysis.open_run(out), g, dt
 
 

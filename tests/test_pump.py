@@ -12,12 +12,10 @@ from ionmc.scenario import load_scenario
 from conftest import make, pump_cell, run_df
 
 T = 310.0
-def clamped(tmp_path, method="ssa", nai=15.0, dg=-57.0, density=1000.0, duration=2.0,
-            dt=0.1, seed=1, events=""):
-    p = tmp_path / f"pump_{method}_{nai}_{dg}_{seed}.toml"
-    p.write_text(pump_cell(method=method, nai=nai, dg=dg, density=density, duration=duration,
-                           dt=dt, seed=seed, events=events))
-    return load_scenario(p)
+def clamped(method="ssa", nai=15.0, dg=-57.0, density=1000.0, duration=2.0, dt=0.1, seed=1,
+            events=()):
+    return pump_cell(method=method, nai=nai, dg=dg, density=density, duration=duration,
+                     dt=dt, seed=seed).events(*events).build()
 
 
 def defaults():
@@ -80,40 +78,39 @@ def test_reduced_cycle_turnover_as_references_say():
     assert 25 < k_half(1.0) < 36
 
 
-def _net_cycles(tmp_path, dg, reps, duration=2.0):
+def _net_cycles(dg, reps, duration=2.0):
     nets = []
     for k in range(reps):
-        sc = clamped(tmp_path, dg=dg, seed=100 + k, duration=duration, dt=duration)
+        sc = clamped(dg=dg, seed=100 + k, duration=duration, dt=duration)
         df = run_df(sc)
         nets.append(df["pump.forward"].iloc[-1] - df["pump.backward"].iloc[-1])
     nets = np.array(nets, float)
     return nets.mean(), nets.std(ddof=1) / math.sqrt(len(nets))
 
 
-def test_pump_stalls_where_atp_pays_for_the_gradient(tmp_path):
+def test_pump_stalls_where_atp_pays_for_the_gradient():
     stall = -pump.cycle_dG(15.0, 140.0, 145.0, 5.0, -0.07, T) / 1e3  # -41.47 kJ/mol
-    mean, se = _net_cycles(tmp_path, stall, 16)
+    mean, se = _net_cycles(stall, 16)
     assert abs(mean) < 4 * se
-    up, se_up = _net_cycles(tmp_path, stall - 3.0, 16)
-    down, se_down = _net_cycles(tmp_path, stall + 3.0, 16)
+    up, se_up = _net_cycles(stall - 3.0, 16)
+    down, se_down = _net_cycles(stall + 3.0, 16)
     assert up > 4 * se_up and down < -4 * se_down
     # the same under the ODE, to solver precision
     # (after the ~ms relaxation of the integer initial placement of the pumps)
-    df = run_df(clamped(tmp_path, method="ode", dg=stall, dt=0.5))
+    df = run_df(clamped(method="ode", dg=stall, dt=0.5))
     net = (df["pump.forward"] - df["pump.backward"]).to_numpy()
     gross = df["pump.forward"].iloc[-1] - df["pump.forward"].iloc[2]
     assert abs(net[-1] - net[2]) < 1e-6 * gross
 
 
 @pytest.mark.parametrize("nai", [5.0, 15.0, 40.0])
-def test_steady_state_rate_matches_king_altman(tmp_path, nai):
+def test_steady_state_rate_matches_king_altman(nai):
     # start at Na_i 15 mM, switch the clamped Na_i at 0.1 s: the cycle states relax to the
     # new steady state, whose net flux must be the King-Altman flux
-    ev = ('[[events]]\nat_s = 0.1\nset = { "compartments.cell.concentrations_mM.Na" = '
-          f'{nai} }}\n')
+    ev = [(0.1, {"compartments.cell.concentrations_mM.Na": nai})]
     row = pump.param_row(defaults(), T)
     expect = pump.turnover(row, nai, 140.0, 145.0, 5.0, -0.07)
-    df = run_df(clamped(tmp_path, method="ode", nai=15.0, events=ev, duration=3.0, dt=0.5))
+    df = run_df(clamped(method="ode", nai=15.0, events=ev, duration=3.0, dt=0.5))
     n = 1000
     net = (df["pump.forward"] - df["pump.backward"]).to_numpy()
     t = df["time_s"].to_numpy()
@@ -122,7 +119,7 @@ def test_steady_state_rate_matches_king_altman(tmp_path, nai):
     # SSA: net cycles over [1, 3] s from 8 replicates; SE from the replicates
     rates = []
     for k in range(8):
-        df = run_df(clamped(tmp_path, method="ssa", nai=15.0, events=ev, duration=3.0,
+        df = run_df(clamped(method="ssa", nai=15.0, events=ev, duration=3.0,
                             dt=0.5, seed=200 + k))
         net = (df["pump.forward"] - df["pump.backward"]).to_numpy()
         rates.append((net[-1] - net[2]) / 2.0 / n)

@@ -9,43 +9,10 @@ import pytest
 
 from ionmc.model import Model
 from ionmc.runs.replicate import simulate
-from ionmc.scenario import load_scenario
 from ionmc.engine import volume
 
-from conftest import balance, leak_mechanisms, make, run_df, se_of_mean
+from conftest import ledger_residual, make, run_df, se_of_mean, water_cell
 
-CELL = """
-[scenario]
-name = "water_cell"
-duration_s = {duration}
-record_interval_s = {dt}
-method = "{method}"
-seed = {seed}
-replicates = {replicates}
-[species]
-Na = {{ charge = 1 }}
-K = {{ charge = 1 }}
-Cl = {{ charge = -1 }}
-X = {{ charge = -1, permeant = false }}
-Y = {{ charge = 0, permeant = false }}
-[compartments.cell]
-volume_um3 = {vol}
-concentrations_mM = {{ Na = 15.0, K = 140.0, Cl = {cl} }}
-balance_charge_with = "X"
-[compartments.out]
-volume_um3 = {vol_out}
-concentrations_mM = {{ Na = 145.0, K = 5.0, Cl = 120.0, Y = {y} }}
-balance_charge_with = "X"
-bath = {bath}
-[membranes.pm]
-inside = "cell"
-outside = "out"
-area_um2 = {area}
-initial_potential_mV = -70.0
-water_permeability_um_per_s = {pf}
-{leaks}
-{pump}
-"""
 LEAKS = (("K", 5e-6), ("Na", 1e-6), ("Cl", 2e-6))
 # pump_block.toml's resting neuron (designed there: a fixed point at Na 15/145, K 140/5 mM,
 # -70 mV, Cl_i at E_Cl) in its 250 um^3 ECS; 10.0036 mM of neutral Y in the ECS make the
@@ -53,30 +20,10 @@ LEAKS = (("K", 5e-6), ("Na", 1e-6), ("Cl", 2e-6))
 REST_LEAKS = (("K", 6.547104040756225e-06), ("Na", 3.540812018692216e-07),
               ("Cl", 2.9461968183403014e-06))
 REST_CL, REST_Y = 8.733067503619136, 10.0036274940873
-PUMP = """[[mechanisms]]
-type = "nak_pump"
-name = "pump"
-membrane = "pm"
-density_per_um2 = 140237.92977811332
-dG_ATP_kJ_per_mol = -57.0
-[[events]]
-at_s = {t}
-set = {{ "mechanisms.pump.block_fraction" = 1.0 }}
-"""
 
 
-def cell(tmp_path, method="ode", duration=1.0, dt=0.1, seed=1, replicates=1, vol=0.05,
-         vol_out=10.0, area=0.25, y=0.0, bath="true", pf=100.0, leaks=LEAKS, cl=9.0,
-         block_at=None):
-    """A cell with leaks behind a water-permeable membrane (V/A = 0.2 um), in a bath or a
-    finite outside; Y: a neutral impermeant osmolyte outside. Pumpless, or with
-    pump_block's pumps blocked at `block_at` s."""
-    path = tmp_path / f"cell_{method}_{seed}_{bath}.toml"
-    path.write_text(CELL.format(method=method, duration=duration, dt=dt, seed=seed,
-                                replicates=replicates, vol=vol, vol_out=vol_out, area=area,
-                                y=y, bath=bath, pf=pf, leaks=leak_mechanisms(leaks), cl=cl,
-                                pump="" if block_at is None else PUMP.format(t=block_at)))
-    return load_scenario(path)
+def cell(*args, **kw):
+    return water_cell(*args, **kw).build()
 
 
 def water_total(df, comps=("cell", "out")):
@@ -88,30 +35,19 @@ def water_total(df, comps=("cell", "out")):
     return tot
 
 
-def ledger_residual(df):
-    """conftest.balance (water included), with the run's own residual matched to 1e-12 of
-    |G - G0| rather than of the largest term."""
-    assert "thermo.water_work_J" in df
-    resid, scale = balance(df)
-    G = df["thermo.free_energy_J"] - df["thermo.free_energy_J"].iloc[0]
-    assert np.allclose(resid, df["thermo.balance_residual_J"], rtol=0,
-                       atol=1e-12 * np.abs(G).max())
-    return resid, scale
-
-
 def block_at(t=10.0):
     return [(t, {"mechanisms.pump.block_fraction": 1.0})]
 
 
 # -- Dijkstra 2016: Cl- entry makes the swelling -------------------------------------------
-def test_blocked_pump_swells_with_cl_and_not_without(tmp_path):
+def test_blocked_pump_swells_with_cl_and_not_without():
     # pump_block's resting neuron, isotonic with its finite ECS, water-permeable, ouabain at
     # 10 s: the same cell with and without its Cl- leak (Cl_i sits at E_Cl at rest, so the
     # leak carries no current there and both start at their fixed point)
     rel, na = {}, {}
     for label, leaks in (("Cl", REST_LEAKS), ("no Cl", REST_LEAKS[:2])):
-        df = run_df(cell(tmp_path, duration=300.0, dt=30.0, vol=1000.0, vol_out=250.0,
-                         area=500.0, y=REST_Y, bath="false", pf=20.0, leaks=leaks,
+        df = run_df(cell(duration=300.0, dt=30.0, vol=1000.0, vol_out=250.0,
+                         area=500.0, y=REST_Y, bath=False, pf=20.0, leaks=leaks,
                          cl=REST_CL, block_at=10.0))
         v = df["cell.volume_um3"].to_numpy()
         rel[label] = v / v[0] - 1.0
@@ -134,10 +70,9 @@ def test_anoxia_swells_the_neuron_and_shrinks_the_ecs():
 
 # -- total water ---------------------------------------------------------------------------
 @pytest.mark.parametrize("method", ["ode", "ssa", "tau-leap"])
-@pytest.mark.parametrize("bath", ["true", "false"])
-def test_total_water_is_conserved(tmp_path, method, bath):
-    sc = cell(tmp_path, method=method, duration=0.3, bath=bath, vol_out=0.2 if bath ==
-              "false" else 10.0)
+@pytest.mark.parametrize("bath", [True, False])
+def test_total_water_is_conserved(method, bath):
+    sc = cell(method=method, duration=0.3, bath=bath, vol_out=0.2 if not bath else 10.0)
     df = run_df(sc)
     tot = water_total(df).to_numpy()
     assert df["cell.volume_um3"].iloc[-1] > 1.01 * df["cell.volume_um3"].iloc[0]
@@ -145,14 +80,14 @@ def test_total_water_is_conserved(tmp_path, method, bath):
 
 
 # -- closed form: Gibbs-Donnan with osmotic balance -----------------------------------------
-def test_pumpless_cell_in_finite_ecs_reaches_donnan_osmotic_equilibrium(tmp_path):
+def test_pumpless_cell_in_finite_ecs_reaches_donnan_osmotic_equilibrium():
     # In a bath the pumpless cell with impermeant anions inside swells without end (the
     # Donnan state is not isotonic); a finite outside with its own impermeant solutes
     # (X and neutral Y) concentrates as it shrinks and stops it: a finite equilibrium.
     # measured: the ode ends (2000 s) at vol_in 1272.91 um^3, V -2.863 mV, counts within
     # 1.2e-11 of the root solve's
-    sc = cell(tmp_path, duration=2000.0, dt=500.0, vol=1000.0, vol_out=400.0, area=500.0,
-              y=10.0, bath="false", pf=20.0)
+    sc = cell(duration=2000.0, dt=500.0, vol=1000.0, vol_out=400.0, area=500.0,
+              y=10.0, bath=False, pf=20.0)
     df = run_df(sc)
     model = Model(sc)
     vin, vout, V, xe = volume.donnan_osmotic_equilibrium(model, model.x0)
@@ -168,7 +103,7 @@ def test_pumpless_cell_in_finite_ecs_reaches_donnan_osmotic_equilibrium(tmp_path
 
 
 # -- methods -------------------------------------------------------------------------------
-def _volumes(split_fraction, tmp_path):
+def _volumes(split_fraction):
     """Volume trajectory of the splitting around ODE steps (the ssa/tau-leap scheme with a
     deterministic ion step) on the small cell."""
     old = volume.Split.step_fraction
@@ -176,7 +111,7 @@ def _volumes(split_fraction, tmp_path):
     try:
         from ionmc.engine.ode import ODE
 
-        sc = cell(tmp_path, duration=1.0, dt=0.1)
+        sc = cell(duration=1.0, dt=0.1)
         model = Model(sc)
         from ionmc.thermo.ledger import Ledger
 
@@ -195,17 +130,17 @@ def test_strang_splitting_error_is_small_and_second_order_at_large_steps(tmp_pat
     # h = 0.01, 0.02 (the default), 0.04, 0.08, 0.16 tau_w. Second order (x4 per doubling)
     # from 0.04 tau_w up; below, a first-order part ~1.2e-4 h/tau_w: order reduction by the
     # stiff membrane charge, which each water step moves off its quasi-steady value
-    ref = run_df(cell(tmp_path, duration=1.0, dt=0.1))["cell.volume_um3"].to_numpy()[1:]
+    ref = run_df(cell(duration=1.0, dt=0.1))["cell.volume_um3"].to_numpy()[1:]
     change = ref[-1] - 0.05
-    err = {f: np.abs(_volumes(f, tmp_path) - ref).max() / change for f in (0.02, 0.04, 0.08)}
+    err = {f: np.abs(_volumes(f) - ref).max() / change for f in (0.02, 0.04, 0.08)}
     assert err[0.02] < 1e-5
     assert 3.0 < err[0.08] / err[0.04] < 6.0
 
 
-def test_ssa_mean_volume_agrees_with_ode(tmp_path):
-    ode = run_df(cell(tmp_path, duration=0.5, dt=0.1))
+def test_ssa_mean_volume_agrees_with_ode():
+    ode = run_df(cell(duration=0.5, dt=0.1))
     R = 16
-    sc = cell(tmp_path, method="ssa", duration=0.5, dt=0.1, seed=11)
+    sc = cell(method="ssa", duration=0.5, dt=0.1, seed=11)
     vols = np.array([simulate(sc, k)[0]["cell.volume_um3"].to_numpy() for k in range(R)])
     for r in range(1, vols.shape[1]):
         se = se_of_mean(vols[:, r])
@@ -214,19 +149,19 @@ def test_ssa_mean_volume_agrees_with_ode(tmp_path):
 
 
 # -- ledger and conservation ----------------------------------------------------------------
-@pytest.mark.parametrize("bath", ["true", "false"])
-def test_ledger_closes_with_the_water_term_exactly_under_ssa(tmp_path, bath):
-    df = run_df(cell(tmp_path, method="ssa", duration=0.3, bath=bath,
-                     vol_out=0.2 if bath == "false" else 10.0))
+@pytest.mark.parametrize("bath", [True, False])
+def test_ledger_closes_with_the_water_term_exactly_under_ssa(bath):
+    df = run_df(cell(method="ssa", duration=0.3, bath=bath,
+                     vol_out=0.2 if not bath else 10.0))
     resid, scale = ledger_residual(df)
     assert np.abs(resid).max() <= 1e-9 * scale
     assert df["thermo.water_work_J"].abs().max() > 1e-3 * scale  # the term is exercised
     assert np.all(np.diff(df["thermo.water_entropy_production_J_per_K"]) >= 0)
 
 
-@pytest.mark.parametrize("bath", ["true", "false"])
-def test_ledger_closes_with_the_water_term_under_ode(tmp_path, bath):
-    df = run_df(cell(tmp_path, duration=1.0, bath=bath, vol_out=0.2 if bath == "false"
+@pytest.mark.parametrize("bath", [True, False])
+def test_ledger_closes_with_the_water_term_under_ode(bath):
+    df = run_df(cell(duration=1.0, bath=bath, vol_out=0.2 if not bath
                      else 10.0))
     resid, scale = ledger_residual(df)
     # measured: 2.8e-7 (bath) and 4.0e-7 (finite outside) of the scale, as without water
@@ -257,16 +192,12 @@ def test_ion_counts_conserved_exactly_with_water(method, factor):
     assert df["neuron.volume_um3"].iloc[-1] != df["neuron.volume_um3"].iloc[0]
 
 
-def test_water_permeability_validation(tmp_path):
+def test_water_permeability_validation():
     from ionmc.errors import InputError
 
     with pytest.raises(InputError, match="water_permeability_um_per_s"):
-        cell(tmp_path, pf=-1.0)
-    text = CELL.format(method="ode", duration=1, dt=0.1, seed=1, replicates=1, vol=1, vol_out=1,
-                       area=1, y=0, bath="false", pf=1.0, leaks="", cl=9.0, pump="").replace(
-        'balance_charge_with = "X"\n[compartments.out]',
-        'balance_charge_with = "X"\nclamped_species = ["Na"]\n[compartments.out]')
-    path = tmp_path / "clamped.toml"
-    path.write_text(text)
+        cell(pf=-1.0)
+    b = water_cell(duration=1, dt=0.1, vol=1, vol_out=1, area=1, y=0, bath=False, pf=1.0,
+                   leaks=(), cl=9.0, clamped=["Na"])
     with pytest.raises(InputError, match="clamps species"):
-        load_scenario(path)
+        b.build()
