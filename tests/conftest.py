@@ -6,8 +6,6 @@ import ionmc
 from ionmc.thermo.ledger import STIM_COLUMN, WATER_COLUMN, WORK_COLUMNS
 from ionmc.scenario import load_scenario
 
-from builder import Builder
-
 
 def scenario(name, *overrides, **sets):
     """A built-in (or file) scenario with overrides given as (key, value) or key=value."""
@@ -86,49 +84,6 @@ def balance(df, T=310.0):
     return resid, scale
 
 
-def small_cell(method="ssa", duration=0.4, seed=4, dt=0.01, clamped=None, bath=True,
-               clamp=None, leaks=(("K", 5e-6), ("Na", 1e-6), ("Cl", 2e-6))):
-    """A 0.01 um^3 cell behind a 0.05 um^2 membrane in a 10 um^3 outside (a bath unless
-    bath=False) with leaks: the ledger tests' small system (a Builder: add to it)."""
-    return (Builder("small_cell", duration, dt, method, seed)
-            .species(Na=1, K=1, Cl=-1).impermeant(X=-1)
-            .compartment("cell", 0.01, Na=15.0, K=140.0, Cl=9.0, clamped=clamped)
-            .compartment("bath", 10.0, Na=145.0, K=5.0, Cl=120.0, bath=bath)
-            .membrane("pm", "cell", "bath", 0.05, V0=-70.0, clamp=clamp)
-            .leaks(*leaks))
-
-
-def pump_cell(method="ssa", nai=15.0, ki=140.0, nao=145.0, ko=5.0, V_mV=-70.0, dg=-57.0,
-              density=1000.0, duration=2.0, dt=0.1, seed=1):
-    """Pumps alone on a 1 um^2 voltage-clamped membrane, Na+ and K+ fixed on both sides
-    (clamped inside, a bath outside): the pump tests' system (a Builder: add to it)."""
-    return (Builder("pump_clamp", duration, dt, method, seed)
-            .species(Na=1, K=1).impermeant(X=-1)
-            .compartment("cell", 1.0, Na=nai, K=ki, clamped=["Na", "K"])
-            .compartment("bath", 100.0, Na=nao, K=ko, bath=True)
-            .membrane("pm", "cell", "bath", 1.0, clamp=V_mV)
-            .pump(density_per_um2=density, dG_ATP_kJ_per_mol=dg))
-
-
-def water_cell(method="ode", duration=1.0, dt=0.1, seed=1, replicates=1, vol=0.05,
-               vol_out=10.0, area=0.25, y=0.0, bath=True, pf=100.0,
-               leaks=(("K", 5e-6), ("Na", 1e-6), ("Cl", 2e-6)), cl=9.0, block_at=None,
-               clamped=None):
-    """A cell with leaks behind a water-permeable membrane (V/A = 0.2 um), in a bath or a
-    finite outside; Y: a neutral impermeant osmolyte outside. Pumpless, or with
-    pump_block's pumps blocked at `block_at` s (a Builder)."""
-    b = (Builder("water_cell", duration, dt, method, seed, replicates=replicates)
-         .species(Na=1, K=1, Cl=-1).impermeant(X=-1, Y=0)
-         .compartment("cell", vol, clamped=clamped, Na=15.0, K=140.0, Cl=cl)
-         .compartment("out", vol_out, bath=bath, Na=145.0, K=5.0, Cl=120.0, Y=y)
-         .membrane("pm", "cell", "out", area, V0=-70.0, water_permeability_um_per_s=pf)
-         .leaks(*leaks))
-    if block_at is not None:
-        b.pump(density_per_um2=140237.92977811332, dG_ATP_kJ_per_mol=-57.0) \
-            .event(block_at, **{"mechanisms.pump.block_fraction": 1.0})
-    return b
-
-
 def ledger_residual(df):
     """balance (water included), with the run's own residual matched to 1e-12 of |G - G0|
     rather than of the largest term."""
@@ -138,40 +93,6 @@ def ledger_residual(df):
     assert np.allclose(resid, df["thermo.balance_residual_J"], rtol=0,
                        atol=1e-12 * np.abs(G).max())
     return resid, scale
-
-
-T_HH = 279.45  # Hodgkin & Huxley's 6.3 C
-
-
-def hh_clamp(method="ssa", V=-40.0, dur=12.0, dt=0.03, dna=10.0, dk=10.0, p=0.0, seed=1,
-             vol=200.0, events=(), agents=None, dwell=None):
-    """Na+ and K+ channels of HH 1952 at 6.3 C (densities dna, dk per um^2, single-channel
-    permeability p um^3/s) on 100 um^2 clamped at V mV, a bath outside (a Builder);
-    `agents`, `dwell`: both populations' agents mode and dwell-time recording."""
-    b = (Builder("clamp", dur, dt, method, seed, temperature_K=T_HH)
-         .species(Na=1, K=1).impermeant(X=-1)
-         .compartment("cell", vol, Na=50.0, K=400.0)
-         .compartment("bath", 1000.0, Na=440.0, K=20.0, bath=True)
-         .membrane("m", "cell", "bath", 100.0, clamp=V)
-         .mechanism("hh_channel", "na", membrane="m", gates="hh_na", density_per_um2=dna,
-                    single_channel_permeability_um3_per_s=p)
-         .mechanism("hh_channel", "k", membrane="m", gates="hh_k", density_per_um2=dk,
-                    single_channel_permeability_um3_per_s=p)
-         .events(*events))
-    for name in ("na", "k"):
-        if agents is not None:
-            b.configure(name, agents=agents)
-        if dwell is not None:
-            b.configure(name, record_dwell_times=dwell)
-    return b
-
-
-def state_columns(sc, name):
-    """The count columns of mechanism `name`'s states, in state order."""
-    from ionmc.model import Model
-
-    mech = next(m for m in Model(sc).mechs if m.name == name)
-    return [f"{name}.{mech.state_label(k)}.count" for k in range(len(mech.states))]
 
 
 def default_sigint():
