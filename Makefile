@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-unit verify bench results clean
+.PHONY: demo test test-unit test-quick verify bench results clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: $(STAMP)
 
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit
+
+# the README's older name for the quick run
+test-quick: test-unit
 
 verify: $(STAMP)
 	$(PY) -m verification --list

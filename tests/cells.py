@@ -234,7 +234,7 @@ def cotransporter_limit(preset, V_mV):
 
 def cotransporter_clamped(preset, V=-70.0, method="ode", c_in=0.0, duration=1000.0, dt=50.0,
                           volume=0.1, seed=1, density=None):
-    """A cell with Na+ and Cl- cotransporter_clamped, cotransporter_clamped at V mV, in a bath holding the preset's
+    """A cell with Na+ and Cl- clamped, clamped at V mV, in a bath holding the preset's
     cargo, the transporter alone on its 1 um^2 membrane."""
     cargo, c_out, dens = COTRANSPORTER_CASES[preset]
     sc = (Builder("cotransporter_clamp", duration, dt, method, seed)

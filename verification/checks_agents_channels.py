@@ -118,7 +118,7 @@ def _net_cycles(dg, reps, duration=2.0):
 
 @check
 def pump_stalls_where_atp_pays_for_the_gradient(v):
-    """ssa: the pump's net cycles vanish at the stall dG_ATP and change sign across it (16 seeds)"""
+    """ssa: the pump's net cycles vanish at the stall dG_ATP, change sign across it (16 seeds)"""
     # unchanged: 16 seeds (100..115) per dG_ATP, within / beyond 4 SE
     stall = -pump.cycle_dG(15.0, 140.0, 145.0, 5.0, -0.07, T) / 1e3
     res = {d: _net_cycles(stall + d, 16) for d in (-3.0, 0.0, 3.0)}

@@ -80,7 +80,7 @@ def equilibrium_v_noise_is_sqrt_kT_over_C(v):
 
 @check
 def leaks_at_their_ghk_potential_are_thermal(v):
-    """ssa: GHK leaks at zero net current: the shot noise is thermal, sqrt(k_B T / C) (10 replicates)"""
+    """ssa: GHK leaks at zero net current: thermal shot noise, sqrt(k_B T / C) (10 replicates)"""
     # unchanged: 10 replicates, within 5%
     P = {"K": 2e-6, "Na": 4e-7}
     vg = ghk_voltage({s: (p, 1) for s, p in P.items()}, CIN, COUT, T)
@@ -139,7 +139,7 @@ def lna_v_variance(leaks, z, cin, cout, V, T, area, Cm, p_row, n_pumps):
 
 @check
 def pump_v_noise_is_the_linear_noise_approximation(v):
-    """ssa: spine_noise's V noise (reduced pump) matches the linear-noise approximation (6 replicates)"""
+    """ssa: spine_noise's V noise (reduced pump) is the linear-noise approximation's (6 seeds)"""
     # unchanged: 6 replicates (seed 3), within 5%; LNA > 2 x thermal, white-noise formula above
     from ionmc.mechanisms import pump
     from ionmc.model import Model
@@ -183,12 +183,13 @@ def pump_v_noise_is_the_linear_noise_approximation(v):
         v.require("SD(V) within 5% of the LNA", abs(sd / expected - 1) < 0.05,
                   f"{sd:.4f} vs {expected:.4f} mV (SE {se:.4f})")
         v_histogram(v, "v_histogram", run, "head.V_mV", 0.05, expected,
-                    f"spine_noise: LNA {expected:.3f}, thermal {thermal:.3f}, white {white:.3f} mV")
+                    f"spine_noise: LNA {expected:.3f}, thermal {thermal:.3f}, "
+                    f"white {white:.3f} mV")
 
 
 @check
 def cv_of_counts_falls_as_one_over_sqrt_n(v):
-    """spine_sweep: the CV of the spine's Na+ count against N has log-log slope -1/2 (60 replicates x 4 sizes)"""
+    """spine_sweep: the CV of the spine's Na+ count against N has log-log slope -1/2 (60 x 4)"""
     # unchanged: 60 replicates per size (seed 9), slope within 0.05 and 4 SE of -1/2
     sc_ = load_scenario("spine_sweep", ["scenario.replicates=60", "scenario.seed=9"])
     text = sc_.to_toml()

@@ -146,7 +146,8 @@ def _paired(v, method, tag):
     ratio = indep.var(ddof=1) / paired.var(ddof=1)
     v.require("independent / paired variance >= 10", ratio >= 10, f"{ratio:.1f}")
     v.require("the treatment effect is seen: paired mean > 4 SE",
-              paired.mean() > 4 * se_of_mean(paired), f"{paired.mean() / se_of_mean(paired):.1f} SE")
+              paired.mean() > 4 * se_of_mean(paired),
+              f"{paired.mean() / se_of_mean(paired):.1f} SE")
     fig, ax = v.figure(f"paired_{tag}")
     ax.hist([indep, paired], bins=15, label=["independent", "paired (same streams)"])
     ax.set_xlabel("treated - control Na+ at 0.1 s (ions), 30 seeds")

@@ -1,6 +1,8 @@
 """Activity as a spike train (issue 5 'Activity'; issue 4 'energy_budget'): Poisson spike
 counts on the rate schedule events define, exact bookkeeping and ledger with spikes, the pump
-following Na_i during and after a train, and a whole neuron's O2 use."""
+following Na_i during and after a train, and a whole neuron's O2 use.
+Here: the topic's runs longer than about a second and its command-line tests; the
+rest is in tests/unit/test_activity.py."""
 import numpy as np
 import pytest
 

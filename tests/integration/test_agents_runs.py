@@ -1,5 +1,7 @@
 """Pumps one agent at a time (`agents = "individual"`, agents.py): the same physics as the
-counts per state, single-pump statistics against the cycle's closed form, the ledger."""
+counts per state, single-pump statistics against the cycle's closed form, the ledger.
+Here: the topic's runs longer than about a second and its command-line tests; the
+rest is in tests/unit/test_agents.py."""
 import numpy as np
 import pandas as pd
 

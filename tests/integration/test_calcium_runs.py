@@ -1,5 +1,7 @@
 """Calcium: a fast buffer (Ca + B <-> CaB), PMCA (1 Ca2+ out per ATP) and NCX in a small
-compartment, against closed forms (buffer.py, cotransporter.py)."""
+compartment, against closed forms (buffer.py, cotransporter.py).
+Here: the topic's runs longer than about a second and its command-line tests; the
+rest is in tests/unit/test_calcium.py."""
 
 
 def test_spine_calcium_from_the_cli_with_report_and_energetics(tmp_path, capsys):

@@ -1,6 +1,8 @@
 """Voltage-gated channels one agent at a time (`agents = "individual"` on an hh_channel,
 agents.py, channels.py): the same process as the counts per gating state, single-channel
-dwell times and open probability against HH's closed forms, the ledger."""
+dwell times and open probability against HH's closed forms, the ledger.
+Here: the topic's runs longer than about a second and its command-line tests; the
+rest is in tests/unit/test_channel_agents.py."""
 import numpy as np
 
 from ionmc.mechanisms import channels

@@ -1,6 +1,8 @@
 """Voltage-gated channel agents (channels.py): HH gating as a Markov scheme against its
 closed forms (product of binomials, m(t)^3 h(t)), conduction, conservation, the ledger, and
-the action_potential scenario across methods."""
+the action_potential scenario across methods.
+Here: the topic's runs longer than about a second and its command-line tests; the
+rest is in tests/unit/test_channels.py."""
 import subprocess
 import sys
 

@@ -1,5 +1,7 @@
 """Cotransporters and exchangers (issue 5): one Haldane-consistent turnover law per
-transporter, so its equilibrium is the thermodynamic one whatever its kinetics."""
+transporter, so its equilibrium is the thermodynamic one whatever its kinetics.
+Here: the topic's runs longer than about a second and its command-line tests; the
+rest is in tests/unit/test_cotransporters.py."""
 
 
 # -- built-in scenarios and input checks ---------------------------------------------------

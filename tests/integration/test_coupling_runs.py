@@ -1,6 +1,8 @@
 """Couplings (electrodiffusion between compartments, coupling.py) and Kir channels (kir.py):
 closed forms (equal concentrations, Boltzmann ratio, Nernst, the Kir laws' net fluxes),
-exact conservation, the ledger, and astrocyte K+ buffering (astrocyte_buffering)."""
+exact conservation, the ledger, and astrocyte K+ buffering (astrocyte_buffering).
+Here: the topic's runs longer than about a second and its command-line tests; the
+rest is in tests/unit/test_coupling.py."""
 import pytest
 
 import ionmc

@@ -1,5 +1,7 @@
 """`ionmc energetics` (issue 4, 'What it must show' 1): the textbook budget of a scenario's
-initial state, checked against closed forms written out here and against a simulated run."""
+initial state, checked against closed forms written out here and against a simulated run.
+Here: the topic's runs longer than about a second and its command-line tests; the
+rest is in tests/unit/test_energetics.py."""
 import json
 import subprocess
 import sys

@@ -1,5 +1,7 @@
 """Current injection (injection.py): Poisson counts at I/(z e), conservation, charge on an
-isolated membrane, the stimulator's work in the ledger, events, bad input."""
+isolated membrane, the stimulator's work in the ledger, events, bad input.
+Here: the topic's runs longer than about a second and its command-line tests; the
+rest is in tests/unit/test_injection.py."""
 import numpy as np
 import pytest
 

@@ -1,5 +1,7 @@
 """The thermodynamic ledger (DESIGN.md section 3; issue 4, 'What it must show' 2):
-G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event - T S_prod."""
+G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event - T S_prod.
+Here: the topic's runs longer than about a second and its command-line tests; the
+rest is in tests/unit/test_ledger.py."""
 import numpy as np
 
 from conftest import balance, make, run_df

@@ -1,5 +1,7 @@
 """The metabolic pool (DESIGN.md section 1, "Metabolism"; issue 4): conservation, detailed
-balance of oxphos and of the pump on the pool, the O2 budget, and the anoxia sequence."""
+balance of oxphos and of the pump on the pool, the O2 budget, and the anoxia sequence.
+Here: the topic's runs longer than about a second and its command-line tests; the
+rest is in tests/unit/test_metabolism.py."""
 import math
 
 import pytest

@@ -3,7 +3,9 @@
 sqrt(k_B T / C); away from it, with leaks only, sigma_V^2 = e^2 sum_r (J_r+ + J_r-) /
 (2 C g_slope). Samples are taken 5 membrane time constants apart (checked: lag-1
 autocorrelation < 0.1), so the SE of the SD is SD / sqrt(2(n-1)); tolerance 5% (>= 4 SE: 10
-replicates x ~395 samples give SE 1.1%; 8 gave 1.26%, short of it)."""
+replicates x ~395 samples give SE 1.1%; 8 gave 1.26%, short of it).
+Here: the topic's runs longer than about a second and its command-line tests; the
+rest is in tests/unit/test_noise.py."""
 import math
 
 import ionmc

@@ -3,7 +3,9 @@
 Dijkstra et al. 2016 (J Neurosci 36:11881): a cell whose pumps fail swells when Cl- can
 follow Na+, and keeps its volume when it cannot; total water is conserved; the pumpless
 cell in a finite ECS ends at the Gibbs-Donnan state with osmotic balance; the stochastic
-methods' volume agrees with the ODE's; the ledger closes with the water term."""
+methods' volume agrees with the ODE's; the ledger closes with the water term.
+Here: the topic's runs longer than about a second and its command-line tests; the
+rest is in tests/unit/test_volume.py."""
 import numpy as np
 import pytest
 

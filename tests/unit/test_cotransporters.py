@@ -9,7 +9,8 @@ from ionmc.mechanisms.cotransporter import PRESETS, equilibrium_ratio
 from ionmc.model import Model
 from ionmc.scenario import load_scenario
 
-from cells import (CHARGES, COTRANSPORTER_CASES, cotransporter_clamped, cotransporter_limit, small_cell)
+from cells import (CHARGES, COTRANSPORTER_CASES, cotransporter_clamped, cotransporter_limit,
+                   small_cell)
 from conftest import balance, run_df
 
 T = 310.0
@@ -31,7 +32,7 @@ def test_cargo_reaches_the_closed_form_limit_and_reverses_past_it(preset):
     assert np.all(np.diff(r) >= -1e-8 * r[-1]) and r[0] == 0.0  # accumulates uphill
     assert r[-1] == pytest.approx(target, rel=1e-3), (r[-1], target)
     assert (df[f"tr.{cargo}.net_efflux"].iloc[-1] < 0)
-    # started past the cotransporter_limit, the transporter runs backward: the cargo leaves
+    # started past the limit, the transporter runs backward: the cargo leaves
     df, ratio, _ = cotransporter_clamped(preset, c_in=2.0 * target * c_out, duration=50.0)
     r = ratio.to_numpy()
     assert np.all(np.diff(r) < 0) and r[-1] > target
@@ -124,9 +125,9 @@ def test_exact_conservation_with_every_mechanism(method):
 LEDGER_CASES = {
     # a closed system (no bath), free potential: G_ion + capacitor energy only
     "closed": (dict(bath=False), ()),
-    # a bath outside and Na cotransporter_clamped inside at a free potential (bath term at moving V)
+    # a bath outside and Na clamped inside at a free potential (bath term at moving V)
     "bath+clamped species": (dict(clamped=["Na"]), ()),
-    # voltage clamp with a step, Na and Cl cotransporter_clamped inside (the equilibrium test's setting)
+    # voltage clamp with a step, Na and Cl clamped inside (the equilibrium test's setting)
     "clamp": (dict(clamped=["Na", "Cl"], clamp=-60.0),
               [(0.15, {"membranes.pm.clamp_mV": -90.0})]),
 }
