@@ -1,10 +1,12 @@
 # The README's two commands: `make demo` and `make test`. Both create .venv when missing.
+# `make test` runs the unit and integration tiers, `make test-unit` the unit tier alone,
+# `make verify` the statistical verification suite (docs/testing.md).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-quick bench results clean
+.PHONY: demo test test-unit test-quick verify bench results clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +23,17 @@ demo: $(STAMP)
 	@echo "open results/demo/pump_block/report.html (Parquet logs in results/demo/pump_block/timeseries)"
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest tests/unit tests/integration
 
-test-quick: $(STAMP)
-	$(PY) -m pytest -m "not slow"
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit
+
+# the README's older name for the quick run
+test-quick: test-unit
+
+verify: $(STAMP)
+	$(PY) -m verification --list
+	$(PY) -m verification
 
 results: $(STAMP)
 	$(PY) results/build.py

@@ -13,16 +13,21 @@ def scenario(name, *overrides, **sets):
     return load_scenario(name, items)
 
 
-def shrink(name, factor, *overrides):
-    """The scenario with every volume and area multiplied by `factor` (same volume-to-area
-    ratio, same concentrations and potentials): how tests keep SSA under ~1e8 events."""
-    base = load_scenario(name)
+def _shrunk(base, factor):
+    """(key, value) overrides multiplying every volume and area of `base` by `factor`."""
     items = []
     for c, spec in base.data["compartments"].items():
         items.append((f"compartments.{c}.volume_um3", spec["volume_um3"] * factor))
     for m, spec in base.data["membranes"].items():
         items.append((f"membranes.{m}.area_um2", spec["area_um2"] * factor))
-    return load_scenario(name, items + list(overrides))
+    return items
+
+
+def shrink(name, factor, *overrides):
+    """The scenario with every volume and area multiplied by `factor` (same volume-to-area
+    ratio, same concentrations and potentials): how tests keep SSA under ~1e8 events."""
+    base = load_scenario(name)
+    return load_scenario(name, _shrunk(base, factor) + list(overrides))
 
 
 def make(name, factor=1.0, method=None, duration=None, dt=None, events=None, sets=(),
@@ -32,12 +37,7 @@ def make(name, factor=1.0, method=None, duration=None, dt=None, events=None, set
     from ionmc.scenario import validate
 
     base = load_scenario(name)
-    items = []
-    if factor != 1.0:
-        for c, spec in base.data["compartments"].items():
-            items.append((f"compartments.{c}.volume_um3", spec["volume_um3"] * factor))
-        for m, spec in base.data["membranes"].items():
-            items.append((f"membranes.{m}.area_um2", spec["area_um2"] * factor))
+    items = _shrunk(base, factor) if factor != 1.0 else []
     for key, val in (("method", method), ("duration_s", duration), ("record_interval_s", dt),
                      ("replicates", replicates), ("seed", seed)):
         if val is not None:
@@ -84,103 +84,15 @@ def balance(df, T=310.0):
     return resid, scale
 
 
-SMALL_CELL = """
-[scenario]
-name = "small_cell"
-duration_s = {duration}
-record_interval_s = 0.01
-method = "{method}"
-seed = {seed}
-[species]
-Na = {{ charge = 1 }}
-K = {{ charge = 1 }}
-Cl = {{ charge = -1 }}
-X = {{ charge = -1, permeant = false }}
-[compartments.cell]
-volume_um3 = 0.01
-concentrations_mM = {{ Na = 15.0, K = 140.0, Cl = 9.0 }}
-balance_charge_with = "X"
-{clamped}
-[compartments.bath]
-volume_um3 = 10.0
-concentrations_mM = {{ Na = 145.0, K = 5.0, Cl = 120.0 }}
-balance_charge_with = "X"
-bath = {bath}
-[membranes.pm]
-inside = "cell"
-outside = "bath"
-area_um2 = 0.05
-initial_potential_mV = -70.0
-{clamp}
-{leaks}
-{events}
-"""
-LEAK = """[[mechanisms]]
-type = "leak"
-name = "{s}_leak"
-membrane = "{m}"
-species = "{s}"
-permeability_cm_per_s = {p}
-"""
-
-
-def leak_mechanisms(P, membrane="pm"):
-    """[[mechanisms]] TOML of one leak per (species, permeability in cm/s)."""
-    return "".join(LEAK.format(s=sp, p=p, m=membrane) for sp, p in P)
-
-
-def small_cell(method="ssa", duration=0.4, seed=4, clamped="", bath="true", clamp="",
-               leaks=(("K", 5e-6), ("Na", 1e-6), ("Cl", 2e-6)), events=""):
-    """TOML of a 0.01 um^3 cell behind a 0.05 um^2 membrane in a 10 um^3 outside (a bath
-    unless bath = "false") with leaks: the ledger tests' small system."""
-    return SMALL_CELL.format(method=method, duration=duration, seed=seed, clamped=clamped,
-                             bath=bath, clamp=clamp, events=events,
-                             leaks=leak_mechanisms(leaks))
-
-
-PUMP_CELL = """
-[scenario]
-name = "pump_clamp"
-duration_s = {duration}
-record_interval_s = {dt}
-method = "{method}"
-seed = {seed}
-[species]
-Na = {{ charge = 1 }}
-K = {{ charge = 1 }}
-X = {{ charge = -1, permeant = false }}
-[compartments.cell]
-volume_um3 = 1.0
-concentrations_mM = {{ Na = {nai}, K = {ki} }}
-clamped_species = ["Na", "K"]
-balance_charge_with = "X"
-[compartments.bath]
-volume_um3 = 100.0
-concentrations_mM = {{ Na = {nao}, K = {ko} }}
-balance_charge_with = "X"
-bath = true
-[membranes.pm]
-inside = "cell"
-outside = "bath"
-area_um2 = 1.0
-clamp_mV = {V_mV}
-[[mechanisms]]
-type = "nak_pump"
-name = "pump"
-membrane = "pm"
-density_per_um2 = {density}
-dG_ATP_kJ_per_mol = {dg}
-{events}
-"""
-
-
-def pump_cell(method="ssa", nai=15.0, ki=140.0, nao=145.0, ko=5.0, V_mV=-70.0, dg=-57.0,
-              density=1000.0, duration=2.0, dt=0.1, seed=1, events=""):
-    """TOML of pumps alone on a 1 um^2 voltage-clamped membrane, Na+ and K+ fixed on both
-    sides (clamped inside, a bath outside): the pump tests' system."""
-    return PUMP_CELL.format(method=method, nai=nai, ki=ki, nao=nao, ko=ko, V_mV=V_mV, dg=dg,
-                            density=density, duration=duration, dt=dt, seed=seed,
-                            events=events)
+def ledger_residual(df):
+    """balance (water included), with the run's own residual matched to 1e-12 of |G - G0|
+    rather than of the largest term."""
+    assert "thermo.water_work_J" in df
+    resid, scale = balance(df)
+    G = df["thermo.free_energy_J"] - df["thermo.free_energy_J"].iloc[0]
+    assert np.allclose(resid, df["thermo.balance_residual_J"], rtol=0,
+                       atol=1e-12 * np.abs(G).max())
+    return resid, scale
 
 
 def default_sigint():

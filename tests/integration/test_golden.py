@@ -1,0 +1,179 @@
+"""Golden hashes: every built-in scenario's compiled model and its first SSA, tau-leap and
+ode rows at a fixed seed, as digests recorded in tests/integration/golden.json.
+
+A change of the code that should not change any number (a restructuring, a rename, a
+faster kernel) keeps these bit-identical. A change that means to move numbers re-baselines
+them on purpose, in a commit of its own that says why:
+
+    python tests/integration/test_golden.py --rebaseline            # every scenario
+    python tests/integration/test_golden.py --rebaseline pump_block # one
+
+The model digest covers every array the methods read. Kind numbers enter only as a
+partition (which transitions share a rate law, in order of first appearance), so kinds may
+be renumbered without a re-baseline; the trajectories then check that each still dispatches
+to the same rate law.
+"""
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ionmc
+from ionmc.scenario import builtins, load_scenario
+
+GOLDEN = Path(__file__).with_name("golden.json")
+#: how many SSA events the short exact run aims at (its duration is fixed in golden.json)
+SSA_EVENTS = 3000
+#: tau-leap and ode: this much of each run (or all of it), in 5 record intervals
+SHORT_S = 0.05
+#: whole runs (events, spike trains, pump blocks) under tau-leap and ode are kept where one
+#: took less than this (s) when the baseline was made
+FULL_BUDGET_S = 2.0
+
+
+def _canonical_kinds(kinds):
+    first = {}
+    return np.array([first.setdefault(int(k), len(first)) for k in kinds], np.int64)
+
+
+def _trim(a, empty):
+    """Drop trailing columns that hold only `empty` (so widening the parameter table for a
+    new mechanism type changes no digest)."""
+    a = np.asarray(a)
+    keep = a.shape[1]
+    while keep > 0 and np.all(a[:, keep - 1] == empty):
+        keep -= 1
+    return a[:, :keep]
+
+
+def _digest(parts):
+    h = hashlib.sha256()
+    for name, value in parts:
+        h.update(name.encode())
+        a = np.ascontiguousarray(value)
+        h.update(str(a.dtype).encode() + str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:16]
+
+
+def model_digest(model):
+    """Digest of the compiled model: layout, transitions, parameters, dependency graph."""
+    return _digest([
+        ("kinds", _canonical_kinds(model.tr_kind)),
+        ("src", model.tr_src), ("mem", model.tr_mem), ("q", model.tr_q),
+        ("qm", model.tr_qm), ("hdv", model.tr_hdv), ("rev", model.tr_rev),
+        ("ledger_kind", model.tr_ledger),
+        ("p", _trim(model.tr_p, 0.0)), ("ii", _trim(model.tr_ii, -1)),
+        ("st_ptr", model.st_ptr), ("st_idx", model.st_idx), ("st_del", model.st_del),
+        ("stoich", model.stoich_full),
+        ("dep_ptr", model.dep_ptr), ("dep_idx", model.dep_idx),
+        ("inv_nvol", model.inv_nvol), ("charge", model.charge), ("z", model.z),
+        ("clamped", model.clamped),
+        ("mem_start", model.mem_start), ("mem_C", model.mem_C),
+        ("mem_clamped", model.mem_clamped), ("mem_vclamp", model.mem_vclamp),
+        ("x0", model.x0),
+    ])
+
+
+def frame_digest(df):
+    """Digest of a run's table: every column by name, values as stored."""
+    parts = []
+    for c in sorted(df.columns):
+        v = df[c].to_numpy()
+        if v.dtype == object:
+            v = np.array([str(e) for e in v])
+        parts.append((c, v))
+    return _digest(parts)
+
+
+def _short(name, method, duration):
+    base = load_scenario(name)
+    d = min(duration, base.data["scenario"]["duration_s"])
+    return base.with_overrides([("scenario.method", method), ("scenario.seed", 7),
+                                ("scenario.record_interval_s", d / 5)], duration=d)
+
+
+def compute(name, ssa_duration):
+    from ionmc.model import Model
+
+    out = {"model": model_digest(Model(load_scenario(name)))}
+    df, info = ionmc.simulate(_short(name, "ssa", ssa_duration))
+    out["ssa"] = frame_digest(df)
+    out["ssa_events"] = int(info["method_events"])
+    for method in ("tau-leap", "ode"):
+        out[method] = frame_digest(ionmc.simulate(_short(name, method, SHORT_S))[0])
+    return out
+
+
+def _ssa_duration(name):
+    """A duration that gives about SSA_EVENTS events (found once, then kept)."""
+    d = 1e-7
+    for _ in range(12):
+        _, info = ionmc.simulate(_short(name, "ssa", d))
+        n = info["method_events"]
+        if n >= SSA_EVENTS:
+            break
+        d *= 10 if n < SSA_EVENTS / 10 else SSA_EVENTS / max(n, 1) * 1.2
+    return float(f"{d:.3g}")
+
+
+def full_digests(name):
+    """Whole runs, as the scenario gives them, under tau-leap and ode: digest and seconds."""
+    import time
+
+    out = {}
+    for method in ("tau-leap", "ode"):
+        sc = load_scenario(name).with_overrides([("scenario.method", method),
+                                                 ("scenario.seed", 7),
+                                                 ("scenario.replicates", 1)])
+        t0 = time.perf_counter()
+        df = ionmc.simulate(sc)[0]
+        out[method] = (frame_digest(df), time.perf_counter() - t0)
+    return out
+
+
+def _golden():
+    return json.loads(GOLDEN.read_text())
+
+
+@pytest.mark.parametrize("name", sorted(builtins()))
+def test_golden(name):
+    want = _golden()[name]
+    got = compute(name, want["ssa_duration_s"])
+    for key in ("model", "ssa_events", "ssa", "tau-leap", "ode"):
+        assert got[key] == want[key], (
+            f"{name}: {key} changed ({want[key]} -> {got[key]}); if the change is meant, "
+            "re-baseline in a commit of its own (see this module's docstring)")
+
+
+FULL = sorted((n, m) for n, v in (_golden() if GOLDEN.exists() else {}).items()
+              for m in v.get("full", {}))
+
+
+@pytest.mark.parametrize("name,method", FULL)
+def test_golden_whole_run(name, method):
+    got = full_digests(name)[method][0]
+    want = _golden()[name]["full"][method]
+    assert got == want, (f"{name} under {method}: whole run changed ({want} -> {got}); "
+                         "re-baseline on purpose only (see this module's docstring)")
+
+
+def test_every_builtin_has_a_baseline():
+    assert sorted(_golden()) == sorted(builtins())
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["--rebaseline"]:
+        sys.exit(__doc__)
+    names = sys.argv[2:] or sorted(builtins())
+    table = _golden() if GOLDEN.exists() else {}
+    for name in names:
+        d = table.get(name, {}).get("ssa_duration_s") or _ssa_duration(name)
+        table[name] = {"ssa_duration_s": d, **compute(name, d)}
+        table[name]["full"] = {m: h for m, (h, sec) in full_digests(name).items()
+                               if sec < FULL_BUDGET_S}
+        print(name, table[name], flush=True)
+    GOLDEN.write_text(json.dumps(dict(sorted(table.items())), indent=1) + "\n")

@@ -1,0 +1,92 @@
+"""`ionmc energetics` (issue 4, 'What it must show' 1): the textbook budget of a scenario's
+initial state, checked against closed forms written out here and against a simulated run."""
+import math
+
+import pytest
+
+from ionmc.thermo.energetics import energetics
+from ionmc.scenario import load_scenario
+
+from conftest import make, run_df
+
+R, F, T = 8.314462618, 96485.33212, 310.0
+
+
+def test_textbook_state_free_energies():
+    b = energetics(load_scenario("resting_neuron"))["membranes"]["soma"]
+    # the textbook state: Na 15/145, K 140/5 mM, -70 mV, 310 K
+    assert b["pump_cycle_dG_kJ_per_mol"] == pytest.approx(41.47, abs=0.05)
+    assert b["dG_influx_kJ_per_mol"]["Na"] == pytest.approx(-12.60, abs=0.05)
+    assert b["dG_influx_kJ_per_mol"]["K"] == pytest.approx(1.83, abs=0.05)
+    # and each from its own closed form: RT ln(ci/co) + zFV; 3 Na out + 2 K in - FV
+    V = -0.070
+    assert b["dG_influx_kJ_per_mol"]["Na"] == pytest.approx(
+        (R * T * math.log(15 / 145) + F * V) / 1e3, abs=1e-3)
+    assert b["pump_cycle_dG_kJ_per_mol"] == pytest.approx(
+        (3 * R * T * math.log(145 / 15) + 2 * R * T * math.log(140 / 5) - F * V) / 1e3,
+        abs=1e-3)
+    assert b["nernst_mV"]["K"] == pytest.approx(R * T / F * math.log(5 / 140) * 1e3, abs=0.01)
+    assert b["nernst_mV"]["Na"] == pytest.approx(R * T / F * math.log(145 / 15) * 1e3, abs=0.01)
+
+
+def test_pump_and_oxygen_rates_balance_the_leaks():
+    b = energetics(load_scenario("resting_neuron"))["membranes"]["soma"]
+    # net Na+ entry from the GHK flux equation written out (P, A from the scenario file)
+    P, A = 3.540812018692216e-07 * 1e-2, 500e-12
+    u = F * -0.070 / (R * T)
+    influx = P * A * u * (145 * math.exp(-u) - 15) / (1 - math.exp(-u)) * 6.02214076e23
+    assert b["na_influx_per_s"] == pytest.approx(influx, rel=1e-3)
+    assert b["atp_per_s"] == pytest.approx(influx / 3, rel=0.01)
+    assert b["o2_molecules_per_s"] == pytest.approx(b["atp_per_s"] / b["atp_per_o2"], rel=1e-12)
+    # the scenario is designed as a fixed point: its pumps run at the balancing rate
+    assert b["pump_model_cycles_per_s"] == pytest.approx(b["pump_cycles_per_s"], rel=0.01)
+    # one net charge out per cycle; slope resistance of all leaks (the design's 200 MOhm)
+    assert b["pump_current_pA"] == pytest.approx(b["atp_per_s"] * 1.602176634e-19 * 1e12)
+    assert b["input_resistance_MOhm"] == pytest.approx(200.0, rel=1e-3)
+    # a few mV hyperpolarising (REFERENCES.md: about 4.6 mV with the slope resistance)
+    assert -6.0 < b["pump_electrogenic_mV"] < -3.0
+    assert b["pump_electrogenic_mV"] == pytest.approx(
+        -b["pump_current_pA"] * b["input_resistance_MOhm"] * 1e-3, rel=1e-9)
+    # the leaks alone would sit at their GHK potential, depolarised from V
+    assert b["V_mV"] < b["ghk_mV"] < b["V_mV"] + 10
+    # chord equation: V = (sum g E - I_pump) / sum g
+    g = b["chord_conductance_nS"]
+    v = (sum(g[s] * b["nernst_mV"][s] for s in g) - b["pump_current_pA"]) / sum(g.values())
+    assert v == pytest.approx(b["V_mV"], abs=1e-4)  # g_Cl = I/(V - E_Cl), both ~0
+
+
+@pytest.mark.parametrize("method", ["ode", "tau-leap"])
+def test_simulated_atp_use_matches_the_budget(method):
+    # a simulated resting_neuron spends ATP at the rate its own energetics predicts
+    sc = make("resting_neuron", method=method, duration=20.0, dt=1.0)
+    b = energetics(sc)["membranes"]["soma"]
+    df = run_df(sc)
+    cycles = (df["pump.forward"] - df["pump.backward"]).to_numpy()
+    rate = (cycles[-1] - cycles[0]) / (df["time_s"].iloc[-1] - df["time_s"].iloc[0])
+    assert rate == pytest.approx(b["atp_per_s"], rel=0.02)
+
+
+@pytest.mark.parametrize("method", ["ode", "tau-leap"])
+def test_simulated_o2_use_matches_the_budget_with_a_pool(method):
+    # the anoxia cell before its O2 cut: O2 reduced by oxphos at the budget's rate
+    sc = make("anoxia", method=method, duration=25.0, dt=1.0, events=[])
+    b = energetics(sc)["membranes"]["soma"]
+    assert b["pump_dG_ATP_kJ_per_mol"] == pytest.approx(b["pool_dG_ATP_kJ_per_mol"])
+    comp = sc.data["membranes"]["soma"]["inside"]
+    df = run_df(sc)
+    o2 = df[f"{comp}.o2_consumed"].to_numpy()
+    t = df["time_s"].to_numpy()
+    rate = (o2[-1] - o2[5]) / (t[-1] - t[5])
+    assert rate == pytest.approx(b["o2_molecules_per_s"], rel=0.02)
+
+
+def test_budget_counts_the_cotransporters_na():
+    # gaba_uptake at t = 0: GAT1 brings 2 Na+ per turnover; the budget's transporter Na+
+    # equals twice the net turnover rate of a simulated (ode) start
+    sc = make("gaba_uptake", method="ode", duration=0.01, dt=0.002)
+    b = energetics(sc)["membranes"]["pm"]
+    df = run_df(sc)
+    net = (df["GAT1.forward"] - df["GAT1.backward"]).to_numpy()
+    assert b["transporter_na_per_s"] == pytest.approx(2 * net[1] / 0.002, rel=0.01)
+    assert b["pump_cycles_per_s"] == pytest.approx(
+        (b["na_influx_per_s"] + b["transporter_na_per_s"]) / 3.0, rel=1e-12)
