@@ -148,7 +148,7 @@ def test_rest_with_channels_and_injection_off_is_a_fixed_point(cmp, rest_row):
         for mech in model.mechs:
             if mech.type == "hh_channel":
                 mi = model.mems.index(mech.spec["membrane"])
-                x[mech.states] = mech.n_agents * model.channel_occupancies(mech, V[mi])
+                x[mech.states] = mech.n_agents * mech.occupancies(model, V[mi])
         dx = ode_rhs(x, model.nx, model.nu.astype(float), model.kernel_args())
         return max(abs(dx[model.idx(c, s)]) for c in ("neuron", "ecs", "glia")
                    for s in ("Na", "K", "Cl"))

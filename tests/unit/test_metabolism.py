@@ -12,7 +12,7 @@ from ionmc.scenario.design import metabolic_pool
 from ionmc.errors import InputError
 from ionmc.engine.kernels import all_propensities, voltages
 from ionmc.model import Model
-from ionmc.model.compiled import KIND_OX_BW, KIND_OX_FW
+from ionmc.mechanisms.registry import kind
 from ionmc.scenario import load_scenario
 
 from conftest import make, run_df
@@ -50,7 +50,7 @@ def test_oxphos_rates_obey_local_detailed_balance():
     m = Model(sc)
     mech = next(x for x in m.mechs if x.type == metabolism.TYPE)
     jf, jb = mech.ref[0][0], mech.ref[1][0]  # the n = 5 coupling
-    assert (m.tr_kind[jf], m.tr_kind[jb]) == (KIND_OX_FW, KIND_OX_BW)
+    assert (m.tr_kind[jf], m.tr_kind[jb]) == (kind("metabolism", "oxphos_fw"), kind("metabolism", "oxphos_bw"))
     spec = mech.spec
     n = int(spec["ATP_per_O2"])
     assert metabolism.couplings(spec["ATP_per_O2"]) == [(5, 1.0), (6, 0.0)]
@@ -76,7 +76,7 @@ def test_pump_on_the_pool_stalls_at_dG_ATP_and_reverses_beyond():
     m = Model(sc)
     mech = next(x for x in m.mechs if x.type == pump.TYPE)
     x = m.x0.copy()
-    nai, ki, nao, ko = m.pump_concentrations(mech, x)
+    nai, ki, nao, ko = mech.concentrations(m, x)
     V = m.voltages(x)[0]
     need = pump.cycle_dG(nai, ki, nao, ko, V, T)  # J/mol, +41 kJ/mol
     atp, pi = 3.0, 3.0

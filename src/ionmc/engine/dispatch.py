@@ -10,7 +10,7 @@ per role, so a new type adds one line to each table it takes part in:
   propensity reads V through one factor that the SSA tabulates on the charge lattice
   (`LATTICE = True`: leaks, pumps; engine/lattice.py);
 - `ledger_arg(j, k, x, V, mem, hdv, P, II, inv_nvol)`: types whose transitions book their
-  own ledger argument (`ledger` code LEDGER_OWN: a pump or transporter's ATP on a pool, an
+  own ledger argument (ledger code LEDGER_OWN, mechanisms/base.py: a pump or transporter's ATP on a pool, an
   injection's dG).
 
 The types are reached through the registry module (`reg.<type>`), which Numba resolves
@@ -18,9 +18,6 @@ at compile time: a registered type needs no import here.
 """
 from ionmc.mechanisms import registry as reg
 from ionmc.numba_conf import leaf
-
-#: ledger codes per transition (Model.tr_ledger): what the ledger multiplies per firing
-LEDGER_V, LEDGER_NONE, LEDGER_OWN = 0, 1, 2
 
 
 @leaf

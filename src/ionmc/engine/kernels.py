@@ -7,7 +7,8 @@ balance exact including the capacitor's self-energy (docs/physics.md). Which rat
 transition follows is looked up in one table (engine/dispatch.py).
 """
 from ionmc.constants import E_CHARGE
-from ionmc.engine.dispatch import LEDGER_NONE, LEDGER_V, lattice_rate, own_ledger_arg, \
+from ionmc.mechanisms.base import LEDGER_NONE, LEDGER_V
+from ionmc.engine.dispatch import lattice_rate, own_ledger_arg, \
     propensity
 from ionmc.engine.lattice import factor, index
 from ionmc.numba_conf import inlined, leaf, njit

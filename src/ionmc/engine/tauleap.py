@@ -46,7 +46,7 @@ import numpy as np
 from ionmc.engine import lattice
 from ionmc.constants import E_CHARGE
 from ionmc.engine.fastrand import exponential, uniform
-from ionmc.engine.dispatch import LEDGER_OWN
+from ionmc.mechanisms.base import LEDGER_OWN
 from ionmc.engine.kernels import all_propensities, apply_transition, ledger_arg, pick, record, \
     voltages
 from ionmc.numba_conf import njit

@@ -20,6 +20,7 @@ production, T * S += -dG, which keeps G(t) - G(0) = W - T * S_prod closed.
 import numpy as np
 
 from ionmc.constants import E_CHARGE, UF_PER_CM2_TO_F_PER_M2, UM2_TO_M2
+from ionmc.mechanisms.base import Mechanism
 
 TYPE = "spike_train"
 #: no transitions: spikes are applied at their times (runs/replicate.py)
@@ -80,3 +81,28 @@ def mean_load(spec, mem_spec, events=(), duration=None):
     na, _ = ions_per_spike(spec, mem_spec)
     active = spec["start_s"] <= 0.0 and (spec["stop_s"] < 0 or spec["stop_s"] > 0.0)
     return spec["rate_Hz"] * na if active else 0.0
+
+
+class SpikeTrain(Mechanism):
+    """No transitions: its spikes are applied at their times (runs/replicate.py)."""
+
+    def build(self, model, tr):
+        pass
+
+
+MECHANISM = SpikeTrain
+
+
+def check(t, ctx):
+    """Problems with a filled spike-train table: [(key, message)]."""
+    for s in ("Na", "K"):
+        if s not in ctx.species:
+            return [("", f"a spike train needs a species named {s!r}")]
+    for k in ("rate_Hz", "start_s", "overlap_factor", "spike_amplitude_mV"):
+        if t[k] < 0:
+            return [(k, f"must not be negative (got {t[k]:g})")]
+    for k in ("Na_per_spike", "K_per_spike"):
+        if t[k] != -1 and not 0 <= t[k] <= 1e15:
+            return [(k, f"must be -1 (derived) or an ion count between 0 and 1e15 (got "
+                     f"{t[k]:g})")]
+    return []

@@ -117,6 +117,17 @@ def check(src, pre, t, mspec, sc):
                          "'per_transition' does not keep")
 
 
+def largest_remainder(total, probs):
+    """Integer counts summing to `total` closest to total * probs (Hamilton's method): how
+    a population is dealt over its states."""
+    raw = np.asarray(probs) * total
+    out = np.floor(raw).astype(np.int64)
+    short = int(total - out.sum())
+    if short > 0:
+        out[np.argsort(-(raw - out))[:short]] += 1
+    return out
+
+
 def assign(mech, x):
     """Give the agents states matching the counts per state in x (agent 0 upwards in state
     order; the blocked ones last, with no slot set)."""

@@ -37,7 +37,9 @@ import math
 import numpy as np
 
 from ionmc.constants import IONS_PER_MM_UM3
+from ionmc.mechanisms.base import LEDGER_NONE, LEDGER_V, Mechanism
 from ionmc.numba_conf import leaf
+from ionmc.physics import q10_factor
 
 TYPE = "buffer"
 
@@ -65,9 +67,17 @@ KINDS = ("bind", "unbind")
 I_LIG, I_B, I_BOUND = 0, 1, 2
 
 
-def check(t, species, comps, used):
-    """Problems with a buffer table: [(key, message)]. `used`: {(compartment, species)}
-    already taken by other buffers."""
+def check(t, ctx):
+    """Problems with a buffer table: [(key, message)]. Its sites may not belong to a buffer
+    declared before it."""
+    species, comps = ctx.species, ctx.compartments
+    before = []
+    for m in ctx.mechanisms:
+        if m["name"] == t["name"]:
+            break
+        before.append(m)
+    used = {(m["compartment"], m[k]) for m in before if m["type"] == TYPE
+            for k in ("buffer_species", "bound_species")}
     c = t["compartment"]
     if c not in comps:
         return [("compartment", f"unknown compartment {c!r}")]
@@ -95,12 +105,14 @@ def check(t, species, comps, used):
         return [("K_d_uM", f"must be positive (got {t['K_d_uM']:g})")]
     if not t["q10"] > 0:
         return [("q10", "must be positive")]
+    if not ctx.membranes:
+        return [("compartment", "a buffer needs a scenario with at least one membrane")]
     return []
 
 
 def rates(spec, T, volume_um3):
     """(binding rate per ion pair, unbinding rate per bound site), 1/s, at temperature T."""
-    q = spec["q10"] ** ((T - 310.0) / 10.0)
+    q = q10_factor(spec["q10"], T)
     kon = spec["k_on_per_M_per_s"] * q
     # k_on / (N_A vol): per M -> per mM (1e-3), per mM in vol -> per ion (IONS_PER_MM_UM3)
     per_pair = kon * 1e-3 / (IONS_PER_MM_UM3 * volume_um3)
@@ -147,3 +159,39 @@ def buffering_capacity(b_tot_uM, K_d_uM, ca_uM):
 def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
     """Buffers read no potential."""
     return rate(j, k == 1, x, P, II)
+
+
+class Buffer(Mechanism):
+    """Binding (forward) and unbinding in one compartment. Its transitions use the membrane
+    whose inside is the buffer's compartment (for the ledger's potential when the ligand
+    is clamped; they add no charge), or, in a compartment that is no membrane's inside,
+    membrane 0 as a placeholder with no ledger argument (at 0 V)."""
+
+    def build(self, model, tr):
+        spec = self.spec
+        c = spec["compartment"]
+        il, ib, ic = (model.idx(c, spec[k]) for k in ("ligand", "buffer_species",
+                                                        "bound_species"))
+        mi = next((i for i, m in enumerate(model.mems)
+                   if model.scenario.data["membranes"][m]["inside"] == c), None)
+        ii = tr.index_row()
+        ii[[I_LIG, I_B, I_BOUND]] = [il, ib, ic]
+        t0 = tr.pair((self.kind("bind"), self.kind("unbind")), (il, ic),
+                     0 if mi is None else mi, {il: -1, ib: -1, ic: 1}, ii,
+                     LEDGER_NONE if mi is None else LEDGER_V)
+        self.transitions = [t0, t0 + 1]
+        self.ref = (t0, t0 + 1)
+
+    def reads(self, model, j):
+        # ligand and free site, not V
+        return {("x", int(model.tr_src[j]))} | {("x", int(i)) for i in model.tr_ii[j, :3]}
+
+    def update_parameters(self, model):
+        c = self.spec["compartment"]
+        kf, kb = rates(self.spec, model.T, model.scenario.data["compartments"][c]["volume_um3"])
+        j0, j1 = self.transitions
+        model.tr_p[j0, P_RATE] = kf
+        model.tr_p[j1, P_RATE] = kb
+
+
+MECHANISM = Buffer

@@ -53,9 +53,11 @@ import math
 import numpy as np
 
 from ionmc.mechanisms import agents
+from ionmc.mechanisms.base import Mechanism
 from ionmc.constants import F, R
 from ionmc.mechanisms.leak import ghk_factor
 from ionmc.numba_conf import leaf
+from ionmc.physics import q10_factor
 
 TYPE = "hh_channel"
 
@@ -89,6 +91,8 @@ GATE_LETTER = {HH_M: "m", HH_H: "h", HH_N: "n", PR_M: "m", PR_H: "h", PR_N: "n"}
 # parameter rows: gating P[j, 0] = multiplier x temperature factor, II[j, 0] = rate code,
 # II[j, 1] = 0 alpha / 1 beta; conduction P[j, 0] = p_single/vol (1/s), P[j, 1] = zF/RT,
 # II[j, 0] = the open state's index
+#: parameters an event may not change (the population and its scheme)
+FIXED = ("gates", "density_per_um2")
 I_FN, I_BETA = 0, 1
 #: transition kinds (registry.py numbers them): gating forward/backward between two
 #: states, then conduction of one ion out / in through the open channels
@@ -233,7 +237,7 @@ def gating_rows(spec, T, edges):
 def conduction_rows(spec, T, z, vol_in_um3, vol_out_um3):
     """(P[0], P[1]) of the conduction pair (out, in): p_single/vol per open channel and
     per ion (1/s), and zF/RT."""
-    p = spec["single_channel_permeability_um3_per_s"] * spec["q10"] ** ((T - 310.0) / 10.0)
+    p = spec["single_channel_permeability_um3_per_s"] * q10_factor(spec["q10"], T)
     zfrt = z * F / (R * T)
     return ((p / vol_in_um3, zfrt), (p / vol_out_um3, zfrt))
 
@@ -311,8 +315,9 @@ def resolve(raw):
     return t, None
 
 
-def check(t, species):
+def check(t, ctx):
     """Problems with a filled channel table: [(key, message)] (empty if none)."""
+    species = ctx.species
     out = []
     if not species[t["species"]]["permeant"]:
         out.append(("species", f"{t['species']!r} is impermeant"))
@@ -329,7 +334,7 @@ def check(t, species):
 def mean_permeability_cm_per_s(spec, area_um2, V, T):
     """The population's mean GHK permeability per membrane area (cm/s) at steady state at
     V: N x P_open(V) x p_single / area (for `ionmc energetics`)."""
-    p = spec["single_channel_permeability_um3_per_s"] * spec["q10"] ** ((T - 310.0) / 10.0)
+    p = spec["single_channel_permeability_um3_per_s"] * q10_factor(spec["q10"], T)
     po = open_probability(spec["gates"], V, T, spec["q10_gating"])
     # um^3/s per um^2 = um/s = 1e-4 cm/s
     return n_channels(spec, area_um2) * po * p / area_um2 * 1e-4
@@ -339,3 +344,83 @@ def mean_permeability_cm_per_s(spec, area_um2, V, T):
 @leaf
 def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
     return rate(j, k, x, V[mem[j]] + hdv[j], src, P, II)
+
+
+class Channels(Mechanism):
+    """A population of voltage-gated channels: counts per gating state (or one channel at
+    a time, agents.py), gating pairs between the states of each block, then one conduction
+    pair reading the open count. Gating is driven by a reservoir outside the ion ledger."""
+
+    def n_slots(self, model):
+        self.n_agents = n_channels(self.spec, model.scenario.data["membranes"][
+            self.spec["membrane"]]["area_um2"])
+        k = len(scheme(self.spec["gates"])[0])
+        return k + agents.n_slots(self.spec, self.n_agents, k)
+
+    def build(self, model, tr):
+        mi, cin, cout = self.membrane_sides(model)
+        names, open_k, edges = scheme(self.spec["gates"])
+        states = list(range(self.first_slot, self.first_slot + len(names)))
+        self.states, self.state_names = states, names
+        self.states_in_ledger = False
+        self.open_state = open_k
+        # one block of gating pairs on the counts, or one per channel (agents.py)
+        blocks = agents.blocks(self, len(names), self.first_slot + len(names))
+        t0 = len(tr)
+        gate = (self.kind("gate_fw"), self.kind("gate_bw"))
+        for agent, own in blocks:
+            self.blocks.append(len(tr))
+            for e_a, e_b, *_ in edges:
+                a, b = own[e_a], own[e_b]
+                fw = {a: -1, b: 1}
+                if own is not states:  # an agent's jump moves the counts too
+                    fw.update({states[e_a]: -1, states[e_b]: 1})
+                    self.agent_moves += [(len(tr), agent, e_a, e_b),
+                                         (len(tr) + 1, agent, e_b, e_a)]
+                tr.pair(gate, (a, b), mi, fw)
+        self.reservoir = list(range(t0, len(tr)))
+        s = self.spec["species"]
+        i_in, i_out = model.idx(cin, s), model.idx(cout, s)
+        r = tr.index_row()
+        r[I_OPEN] = states[open_k]
+        j = tr.pair((self.kind("out"), self.kind("in")), (i_in, i_out), mi,
+                    {i_in: -1, i_out: +1}, r)
+        self.transitions = list(range(t0, len(tr)))
+        self.ref = (j, j + 1)
+        self.efflux = {s: {j: 1, j + 1: -1}}
+
+    def reads(self, model, j):
+        r = super().reads(model, j)
+        if model.tr_kind[j] in (self.kind("gate_fw"), self.kind("gate_bw")):
+            return r
+        return r | {("x", int(model.tr_ii[j, I_OPEN]))}  # and the open count
+
+    def update_parameters(self, model):
+        d = model.scenario.data
+        spec = self.spec
+        mspec = d["membranes"][spec["membrane"]]
+        _, _, edges = scheme(spec["gates"])
+        for b in self.blocks:  # the counts' block, or each channel's (agents.py)
+            for k, (p0, fn, beta) in enumerate(gating_rows(spec, model.T, edges)):
+                j = b + k
+                model.tr_p[j, 0] = p0
+                model.tr_ii[j, I_FN] = fn
+                model.tr_ii[j, I_BETA] = beta
+        z = d["species"][spec["species"]]["charge"]
+        rows = conduction_rows(spec, model.T, z,
+                               d["compartments"][mspec["inside"]]["volume_um3"],
+                               d["compartments"][mspec["outside"]]["volume_um3"])
+        for j, row in zip(self.transitions[-2:], rows):
+            model.tr_p[j, :2] = row
+
+    def occupancies(self, model, V):
+        """Stationary probabilities of the population's states at V (volts)."""
+        return occupancies(self.spec["gates"], V, model.T, self.spec["q10_gating"])
+
+    def initial_gating(self, model, x, V):
+        mi = model.mems.index(self.spec["membrane"])
+        x[self.states] = agents.largest_remainder(self.n_agents, self.occupancies(model, V[mi]))
+        agents.assign(self, x)
+
+
+MECHANISM = Channels

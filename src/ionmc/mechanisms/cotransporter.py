@@ -52,7 +52,9 @@ import copy
 import math
 
 from ionmc.constants import F, R
+from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V, Mechanism
 from ionmc.numba_conf import leaf
+from ionmc.physics import q10_factor
 
 TYPE = "cotransporter"
 
@@ -167,8 +169,9 @@ def resolve(raw):
     return t, None
 
 
-def check(t, species):
+def check(t, ctx):
     """Problems with a filled mechanism table: [(key, message)] (empty if none)."""
+    species = ctx.species
     st = t["stoichiometry"]
     if not st:
         return [("stoichiometry", "missing: give a table of signed counts or a preset")]
@@ -214,7 +217,7 @@ def rows(spec, T, area_um2, charges, clamped_in, clamped_out, dG0_pool=None):
     import numpy as np
 
     st = spec["stoichiometry"]
-    q10 = spec["q10"] ** ((T - 310.0) / 10.0)
+    q10 = q10_factor(spec["q10"], T)
     n_tr = spec["density_per_um2"] * area_um2
     kf = n_tr * spec["turnover_per_s"] * q10
     K_in = {s: float(spec["K_m_mM"][s]) for s in st}
@@ -335,3 +338,62 @@ def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
 def ledger_arg(j, k, x, V, mem, hdv, P, II, inv_nvol):
     """dG_ATP of the pool at the turnover's midpoint (ATP-driven, on a pool)."""
     return dG_ATP_mid(j, x, P, II, inv_nvol)
+
+
+class Cotransporter(Mechanism):
+    """One pair per transporter: a forward turnover moves its whole signed stoichiometry
+    (positive = into the membrane's inside) and, ATP-driven on a pool, hydrolyses one pool
+    ATP."""
+
+    USES_POOL = True
+
+    def build(self, model, tr):
+        mi, cin, cout = self.membrane_sides(model)
+        st = self.spec["stoichiometry"]
+        fw_ii, bw_ii = tr.index_row(), tr.index_row()
+        fw_ii[0] = bw_ii[0] = len(st)
+        fw = {}
+        for k, (s, n) in enumerate(st.items()):
+            i_in, i_out = model.idx(cin, s), model.idx(cout, s)
+            a, b = (i_out, i_in) if n > 0 else (i_in, i_out)  # forward source, destination
+            fw_ii[1 + 2 * k:3 + 2 * k] = [a, b]
+            bw_ii[1 + 2 * k:3 + 2 * k] = [b, a]
+            fw[i_in] = fw.get(i_in, 0) + n
+            fw[i_out] = fw.get(i_out, 0) - n
+        pool = bool(self.spec["ATP_per_turnover"]) and cin in model.pools
+        if pool:  # a forward turnover hydrolyses one pool ATP
+            ipool = [model.idx(cin, s) for s in ("ATP", "ADP", "Pi")]
+            fw_ii[I_ATP:I_ATP + 3] = ipool
+            bw_ii[I_ATP:I_ATP + 3] = ipool
+            fw.update({ipool[0]: -1, ipool[1]: 1, ipool[2]: 1})
+        t0 = tr.pair((self.kind("fw"), self.kind("bw")), (int(fw_ii[1]), int(bw_ii[1])), mi,
+                     fw, (fw_ii, bw_ii), LEDGER_OWN if pool else LEDGER_V)
+        self.transitions = [t0, t0 + 1]
+        self.ref = (t0, t0 + 1)
+        # net efflux (inside -> outside): a forward turnover moves n_s inward
+        self.efflux = {s: {t0: -n, t0 + 1: n} for s, n in st.items()}
+
+    def reads(self, model, j):
+        ii = model.tr_ii[j]
+        r = super().reads(model, j)  # and every count it moves
+        r |= {("x", int(i)) for i in ii[1:1 + 2 * ii[0]]}
+        return r | {("x", int(i)) for i in ii[I_ATP:] if i >= 0}
+
+    def update_parameters(self, model):
+        d = model.scenario.data
+        spec = self.spec
+        mspec = d["membranes"][spec["membrane"]]
+        cin, cout = (d["compartments"][mspec[side]] for side in ("inside", "outside"))
+        charges = {s: d["species"][s]["charge"] for s in spec["stoichiometry"]}
+        clamped = [{s: c["bath"] or s in c["clamped_species"]
+                    for s in spec["stoichiometry"]} for c in (cin, cout)]
+        pool = model.pools.get(mspec["inside"])
+        dg0 = None if pool is None or not spec["ATP_per_turnover"] else \
+            pool.spec["dG0_ATP_kJ_per_mol"] * 1e3
+        fw, bw = rows(spec, model.T, mspec["area_um2"], charges, *clamped, dG0_pool=dg0)
+        j0, j1 = self.transitions
+        model.tr_p[j0, :N_PAR] = fw
+        model.tr_p[j1, :N_PAR] = bw
+
+
+MECHANISM = Cotransporter

@@ -27,8 +27,10 @@ import copy
 import math
 
 from ionmc.constants import CM_TO_M, F, R, UM2_TO_M2, UM3_TO_M3
+from ionmc.mechanisms.base import LEDGER_NONE, Mechanism
 from ionmc.mechanisms.leak import ghk_factor
 from ionmc.numba_conf import leaf
+from ionmc.physics import q10_factor
 
 TYPE = "coupling"
 
@@ -76,8 +78,8 @@ def resolve(raw):
     return t, None
 
 
-def check(t, species, comps):
-    """Problems with a filled coupling table: [(key, message)] (empty if none)."""
+def _check_fields(t, species, comps):
+    """Problems with a filled coupling table's own fields: [(key, message)]."""
     cs = t["compartments"]
     if len(cs) != 2 or not all(isinstance(c, str) for c in cs):
         return [("compartments", "must be a list of two compartment names")]
@@ -123,9 +125,30 @@ def check(t, species, comps):
     return []
 
 
+def check(t, ctx):
+    """Problems with a filled coupling table: [(key, message)] (empty if none). A coupling
+    may draw on a clamped species only in a compartment at a fixed potential (inside no
+    membrane, or inside a clamped one): the ledger's bath work then needs no potential that
+    the jump changes (thermo/ledger.py)."""
+    bad = _check_fields(t, ctx.species, ctx.compartments)
+    if bad:
+        return bad
+    mems, comps = ctx.membranes, ctx.compartments
+    for c in t["compartments"]:
+        m = next((k for k, v in mems.items() if v["inside"] == c), None)
+        if m is None or mems[m]["clamp_mV"] is not None or comps[c]["bath"]:
+            continue
+        for s in t["species"]:
+            if s in comps[c]["clamped_species"]:
+                return [("species", f"{s!r} is clamped in {c!r}, whose membrane {m!r} is not "
+                         "voltage-clamped: not supported (clamp the membrane or couple "
+                         "another compartment)")]
+    return []
+
+
 def permeability_m_per_s(t, s, T):
     """P (m/s) of species s at temperature T."""
-    q = t["q10"] ** ((T - 310.0) / 10.0)
+    q = q10_factor(t["q10"], T)
     if t["permeability_cm_per_s"] >= 0:
         return t["permeability_cm_per_s"] * CM_TO_M * q
     if s in t["D_um2_per_s"]:
@@ -162,3 +185,46 @@ def rate(j, n, V, hdv, P, II):
 def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
     """hdv holds half the jump's change of V_source - V_destination."""
     return rate(j, x[src[j]], V, hdv[j], P, II)
+
+
+class Coupling(Mechanism):
+    """One pair per species between two compartments, on no membrane of its own."""
+
+    def build(self, model, tr):
+        spec = self.spec
+        t0 = len(tr)
+        ca, cb = spec["compartments"]
+        m_a, m_b = (int(model.comp_mem[model.comps.index(c)]) for c in (ca, cb))
+        for s in spec["species"]:
+            i_a, i_b = model.idx(ca, s), model.idx(cb, s)
+            r_f, r_b = tr.index_row(), tr.index_row()
+            r_f[[I_MSRC, I_MDST]] = [m_a, m_b]
+            r_b[[I_MSRC, I_MDST]] = [m_b, m_a]
+            # its ledger needs no potential sum (kernels.ledger_arg)
+            j = tr.pair((self.kind("fw"), self.kind("bw")), (i_a, i_b),
+                        m_a if m_a >= 0 else m_b, {i_a: -1, i_b: +1}, (r_f, r_b), LEDGER_NONE)
+            self.efflux[s] = {j: 1, j + 1: -1}  # net first -> second
+        self.transitions = list(range(t0, len(tr)))
+        self.ref = (t0, t0 + 1)
+
+    def reads(self, model, j):
+        return {("x", int(model.tr_src[j]))} | {("V", int(m)) for m in model.tr_ii[j, :2]
+                                                 if m >= 0}
+
+    def half_dv(self, model, j, dv):
+        """Half the jump's change of V_source - V_destination (dv: per membrane)."""
+        ms, md = model.tr_ii[j, I_MSRC], model.tr_ii[j, I_MDST]
+        return 0.5 * ((dv[ms] if ms >= 0 else 0.0) - (dv[md] if md >= 0 else 0.0))
+
+    def update_parameters(self, model):
+        d = model.scenario.data
+        spec = self.spec
+        va, vb = (d["compartments"][c]["volume_um3"] for c in spec["compartments"])
+        for k, s in enumerate(spec["species"]):
+            fw, bw = rows(spec, s, d["species"][s]["charge"], model.T, va, vb)
+            j0, j1 = self.transitions[2 * k:2 * k + 2]
+            model.tr_p[j0, :N_PAR] = fw
+            model.tr_p[j1, :N_PAR] = bw
+
+
+MECHANISM = Coupling

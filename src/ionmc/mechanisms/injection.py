@@ -45,6 +45,10 @@ import numpy as np
 
 from ionmc.constants import E_CHARGE
 from ionmc.errors import InputError
+from ionmc.mechanisms.base import LEDGER_OWN, Mechanism
+from ionmc.mechanisms.metabolism import CREATINE, POOL
+
+POOL_SPECIES = POOL + CREATINE
 from ionmc.numba_conf import leaf
 
 TYPE = "injection"
@@ -76,9 +80,9 @@ KINDS = ("fw", "bw")
 I_B, I_A, I_MB, I_MA, I_GUARD = range(5)
 
 
-def check(t, species, comps, mems=None):
-    """Problems with a filled injection table: [(key, message)] (empty if none). `mems`
-    (the membranes) also checks the clamped sides' potentials (not needed at events)."""
+def check(t, ctx):
+    """Problems with a filled injection table: [(key, message)] (empty if none)."""
+    species, comps, mems = ctx.species, ctx.compartments, ctx.membranes
     c, f = t["compartment"], t["from"]
     if c not in comps:
         return [("compartment", f"unknown compartment {c!r}")]
@@ -97,8 +101,9 @@ def check(t, species, comps, mems=None):
     if len(clamped) == len(sides):
         return [("compartment", f"{s!r} is clamped on every side: the injection would "
                  "move nothing")]
-    if mems is None:
-        return []
+    if (c in ctx.pools or f in ctx.pools) and s in POOL_SPECIES:
+        return [("species", f"{s!r} belongs to a metabolic pool, outside the ledger: not "
+                 "injectable")]
     for x in clamped:
         m = next((k for k, v in mems.items() if v["inside"] == x), None)
         if m is None or mems[m]["clamp_mV"] is not None or comps[x]["bath"]:
@@ -136,37 +141,6 @@ def schedule(name, spec, z, comp, events):
             s.update({k: float(v) for k, v in keys.items()})
             out.append((float(e["at_s"]), current_into(s, z, comp)))
     return out
-
-
-def transitions(model, mech, noii):
-    """The pair's (kinds, sources, membranes, stoichiometries, index rows) as lists, the
-    forward moving one ion from `from` into `compartment`; sets the mechanism's output
-    bookkeeping from the first transition index t0 (set by the caller)."""
-    spec = mech.spec
-    s = spec["species"]
-    b = model.idx(spec["compartment"], s)
-    mb = int(model.comp_mem[model.comps.index(spec["compartment"])])
-    if spec["from"] == ELECTRODE:
-        a, ma = -1, -1
-    else:
-        a = model.idx(spec["from"], s)
-        ma = int(model.comp_mem[model.comps.index(spec["from"])])
-    counted = [i if i >= 0 and not model.clamped[i] else -1 for i in (b, a)]
-    rows = []
-    for (db, da, mdb, mda, gb, ga) in ((b, a, mb, ma, counted[0], counted[1]),
-                                       (a, b, ma, mb, counted[1], counted[0])):
-        r = noii.copy()
-        r[[I_B, I_A, I_MB, I_MA, I_GUARD]] = [gb, ga, mdb, mda, da]
-        rows.append(r)
-    fw = {b: 1}
-    if a >= 0:
-        fw[a] = -1
-    bw = {k: -v for k, v in fw.items()}
-    # the source of each direction (for the dependency graph): the count it needs, or the
-    # destination's when it comes from the electrode
-    src = [a if a >= 0 else b, b]
-    mem = [mb if mb >= 0 else ma] * 2
-    return src, mem, [fw, bw], rows
 
 
 def rates(spec, z):
@@ -264,3 +238,49 @@ def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
 def ledger_arg(j, k, x, V, mem, hdv, P, II, inv_nvol):
     """The exact change of G (k_B T) of the jump: the stimulator's work."""
     return dG(j, x, V, P, II, inv_nvol)
+
+
+class Injection(Mechanism):
+    """One pair: forward moves one ion from `from` (a compartment or the electrode) into
+    `compartment`, backward the other way."""
+
+    def build(self, model, tr):
+        spec = self.spec
+        s = spec["species"]
+        b = model.idx(spec["compartment"], s)
+        mb = int(model.comp_mem[model.comps.index(spec["compartment"])])
+        if spec["from"] == ELECTRODE:
+            a, ma = -1, -1
+        else:
+            a = model.idx(spec["from"], s)
+            ma = int(model.comp_mem[model.comps.index(spec["from"])])
+        counted = [i if i >= 0 and not model.clamped[i] else -1 for i in (b, a)]
+        rows = []
+        for (db, da, mdb, mda, gb, ga) in ((b, a, mb, ma, counted[0], counted[1]),
+                                           (a, b, ma, mb, counted[1], counted[0])):
+            r = tr.index_row()
+            r[[I_B, I_A, I_MB, I_MA, I_GUARD]] = [gb, ga, mdb, mda, da]
+            rows.append(r)
+        fw = {b: 1}
+        if a >= 0:
+            fw[a] = -1
+        # the source of each direction (for the dependency graph): the count it needs, or
+        # the destination's when it comes from the electrode; the ledger sums each jump's
+        # dG (ledger_arg)
+        t0 = tr.pair((self.kind("fw"), self.kind("bw")), (a if a >= 0 else b, b),
+                     mb if mb >= 0 else ma, fw, tuple(rows), LEDGER_OWN)
+        self.transitions = [t0, t0 + 1]
+        self.ref = (t0, t0 + 1)
+        # net efflux = out of `compartment`: a forward firing moves one ion in
+        self.efflux = {s: {t0: -1, t0 + 1: 1}}
+
+    def reads(self, model, j):
+        return {("x", int(model.tr_src[j]))}  # its source's count alone
+
+    def update_parameters(self, model):
+        j0, j1 = self.transitions
+        z = model.scenario.data["species"][self.spec["species"]]["charge"]
+        model.tr_p[[j0, j1], P_RATE] = rates(self.spec, z)
+
+
+MECHANISM = Injection

@@ -32,8 +32,10 @@ exactly the ledger's count factor.
 import math
 
 from ionmc.constants import CM_TO_M, E_CHARGE, F, K_B, R, UM2_TO_M2, UM3_TO_M3
+from ionmc.mechanisms.base import Mechanism
 from ionmc.mechanisms.leak import ghk_factor
 from ionmc.numba_conf import leaf
+from ionmc.physics import q10_factor
 
 TYPE = "kir"
 
@@ -68,8 +70,9 @@ N_PAR = 13
 I_IN, I_OUT = 0, 1
 
 
-def check(t, species):
+def check(t, ctx):
     """Problems with a filled Kir table: [(key, message)]."""
+    species = ctx.species
     s = t["species"]
     if s not in species:
         return [("species", f"unknown species {s!r}")]
@@ -100,7 +103,7 @@ def rows(t, z, T, area_um2, vol_in_um3, vol_out_um3, inv_nvol_out, clamped_in, c
     """(outward, inward) parameter rows."""
     import numpy as np
 
-    q = t["q10"] ** ((T - 310.0) / 10.0)
+    q = q10_factor(t["q10"], T)
     a, s = t["shift_mV"] * 1e-3, t["slope_mV"] * 1e-3
     b, r = -t["V_half_mV"] * 1e-3, t["V_slope_mV"] * 1e-3
     norm = (1.0 + math.exp(a / s)) * (1.0 + math.exp(-(b + t["E_K_ref_mV"] * 1e-3) / r))
@@ -161,7 +164,7 @@ def net_current(t, z, T, area_um2, c_in, c_out, V):
     docstring); for `ionmc energetics`."""
     from ionmc.thermo.closed_forms import ghk_current
 
-    q = t["q10"] ** ((T - 310.0) / 10.0)
+    q = q10_factor(t["q10"], T)
     e_k = R * T / (z * F) * math.log(c_out / c_in)
     f = factor(c_out, V, e_k, t)
     if t["permeability_cm_per_s"] >= 0:
@@ -173,3 +176,38 @@ def net_current(t, z, T, area_um2, c_in, c_out, V):
 @leaf
 def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
     return rate(j, k == 0, x, V[mem[j]] + hdv[j], P, II, inv_nvol)
+
+
+class Kir(Mechanism):
+    """One pair across a membrane, whose rates read K_o and both counts."""
+
+    def build(self, model, tr):
+        mi, cin, cout = self.membrane_sides(model)
+        s = self.spec["species"]
+        i_in, i_out = model.idx(cin, s), model.idx(cout, s)
+        ii = tr.index_row()
+        ii[[I_IN, I_OUT]] = [i_in, i_out]
+        t0 = tr.pair((self.kind("out"), self.kind("in")), (i_in, i_out), mi,
+                     {i_in: -1, i_out: +1}, ii)
+        self.transitions = [t0, t0 + 1]
+        self.ref = (t0, t0 + 1)
+        self.efflux = {s: {t0: 1, t0 + 1: -1}}
+
+    def reads(self, model, j):
+        return super().reads(model, j) | {("x", int(i)) for i in model.tr_ii[j, :2]}
+
+    def update_parameters(self, model):
+        d = model.scenario.data
+        mspec = d["membranes"][self.spec["membrane"]]
+        s = self.spec["species"]
+        i_in, i_out = model.idx(mspec["inside"], s), model.idx(mspec["outside"], s)
+        out, inw = rows(self.spec, d["species"][s]["charge"], model.T, mspec["area_um2"],
+                        model.vol[model.comps.index(mspec["inside"])],
+                        model.vol[model.comps.index(mspec["outside"])],
+                        model.inv_nvol[i_out], model.clamped[i_in], model.clamped[i_out])
+        j0, j1 = self.transitions
+        model.tr_p[j0, :N_PAR] = out
+        model.tr_p[j1, :N_PAR] = inw
+
+
+MECHANISM = Kir

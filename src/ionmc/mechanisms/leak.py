@@ -7,7 +7,10 @@ detailed balance exactly when V is taken at the jump's midpoint.
 """
 import math
 
+from ionmc.constants import CM_TO_M, F, R, UM2_TO_M2, UM3_TO_M3
+from ionmc.mechanisms.base import Mechanism
 from ionmc.numba_conf import leaf, njit
+from ionmc.physics import q10_factor
 
 TYPE = "leak"
 
@@ -71,3 +74,41 @@ def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
 def lattice_rate(j, k, x, n, f, P, II, inv_nvol):
     """Propensity from the tabulated factor f (`v_factor`) and n > 0 ions at the source."""
     return n * f
+
+
+class Leak(Mechanism):
+    """One GHK pair across a membrane: out (inside -> outside) and in."""
+
+    def build(self, model, tr):
+        mi, cin, cout = self.membrane_sides(model)
+        s = self.spec["species"]
+        i_in, i_out = model.idx(cin, s), model.idx(cout, s)
+        t0 = tr.pair((self.kind("out"), self.kind("in")), (i_in, i_out), mi,
+                     {i_in: -1, i_out: +1})
+        self.transitions = [t0, t0 + 1]
+        self.ref = (t0, t0 + 1)
+        self.efflux = {s: {t0: 1, t0 + 1: -1}}
+
+    def update_parameters(self, model):
+        d = model.scenario.data
+        mspec = d["membranes"][self.spec["membrane"]]
+        z = d["species"][self.spec["species"]]["charge"]
+        q = q10_factor(self.spec["q10"], model.T)
+        pa = self.spec["permeability_cm_per_s"] * q * CM_TO_M * mspec["area_um2"] * UM2_TO_M2
+        vin = d["compartments"][mspec["inside"]]["volume_um3"] * UM3_TO_M3
+        vout = d["compartments"][mspec["outside"]]["volume_um3"] * UM3_TO_M3
+        j0, j1 = self.transitions
+        model.tr_p[j0, :2] = [pa / vin, z * F / (R * model.T)]
+        model.tr_p[j1, :2] = [pa / vout, z * F / (R * model.T)]
+
+
+MECHANISM = Leak
+
+
+def check(t, ctx):
+    """Problems with a filled leak table: [(key, message)]."""
+    if t["permeability_cm_per_s"] < 0:
+        return [("permeability_cm_per_s", "must not be negative")]
+    if not ctx.species[t["species"]]["permeant"]:
+        return [("species", f"{t['species']!r} is impermeant")]
+    return []

@@ -42,7 +42,9 @@ import math
 import numpy as np
 
 from ionmc.constants import CM_TO_M, IONS_PER_MM_UM3, N_A, R, UM2_TO_M2, UM3_TO_M3
+from ionmc.mechanisms.base import Mechanism
 from ionmc.numba_conf import leaf, njit
+from ionmc.physics import q10_factor
 
 TYPE = "metabolism"
 
@@ -68,6 +70,8 @@ POOL = ("ATP", "ADP", "Pi", "O2")
 CREATINE = ("PCr", "Cr")
 
 # index row of every metabolic transition: pool species indices (-1 = absent)
+#: parameters an event may not change (the transitions depend on it)
+FIXED = ("ATP_per_O2",)
 #: transition kinds (registry.py numbers them), forward/backward pairs
 KINDS = ("oxphos_fw", "oxphos_bw", "o2_out", "o2_in", "load_fw", "load_bw", "ck_fw", "ck_bw")
 I_ATP, I_ADP, I_PI, I_O2, I_PCR, I_CR = range(6)
@@ -94,7 +98,7 @@ def couplings(r):
 def rows(p, T, vol_um3, area_um2):
     """Parameter rows (oxphos n = floor, oxphos n = floor + 1, O2 exchange, basal load, CK)
     at temperature T."""
-    q = p["q10"] ** ((T - 310.0) / 10.0)
+    q = q10_factor(p["q10"], T)
     per_mM = IONS_PER_MM_UM3 * vol_um3  # molecules per mM in the cell
     RT = R * T
     dg0 = p["dG0_ATP_kJ_per_mol"] * 1e3
@@ -191,3 +195,92 @@ def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
         return load_rate(k == 5, P, j, atp, adp, pi, x[ia], x[idp], x[ip])
     return oxphos_rate(k == 1, P, j, atp, adp, pi, x[io] * inv_nvol[io], x[ia], x[idp], x[ip],
                        x[io])
+
+
+class Pool(Mechanism):
+    """A cell's metabolic pool: oxphos (one pair per P/O coupling), O2 exchange, the basal
+    ATP load and, with PCr and Cr, creatine kinase. Its species are ordinary species of
+    the compartment inside its membrane; pumps and ATP-driven transporters there draw on
+    it (USES_POOL)."""
+
+    IS_POOL = True
+
+    def build(self, model, tr):
+        mi, cin, _ = self.membrane_sides(model)
+        ix = {s: (model.idx(cin, s) if s in model.species else -1) for s in POOL + CREATINE}
+        ii = tr.index_row()
+        ii[:6] = [ix[s] for s in ("ATP", "ADP", "Pi", "O2", "PCr", "Cr")]
+        atp, adp, pi, o2 = ix["ATP"], ix["ADP"], ix["Pi"], ix["O2"]
+        k = self.kind
+        pairs = [(("oxphos_fw", "oxphos_bw"), o2, atp, {adp: -n, pi: -n, o2: -1, atp: n})
+                 for n, _ in couplings(self.spec["ATP_per_O2"])]
+        pairs += [(("o2_out", "o2_in"), o2, o2, {o2: -1}),
+                  (("load_fw", "load_bw"), atp, adp, {atp: -1, adp: 1, pi: 1})]
+        if ix["PCr"] >= 0 and ix["Cr"] >= 0:
+            pairs.append((("ck_fw", "ck_bw"), adp, atp,
+                          {ix["PCr"]: -1, adp: -1, ix["Cr"]: 1, atp: 1}))
+        t0 = len(tr)
+        for (kf, kb), sf, sb, st in pairs:
+            tr.pair((k(kf), k(kb)), (sf, sb), mi, st, ii)
+        self.transitions = list(range(t0, len(tr)))
+        # oxphos, both couplings: forward = one O2 reduced
+        self.ref = ([t0, t0 + 2], [t0 + 1, t0 + 3])
+        self.efflux = {"O2": {t0 + 4: 1, t0 + 5: -1}}
+        self.pool_compartment = cin
+
+    def species_indices(self, model):
+        """{species: state index} of the pool's species in its compartment."""
+        c = self.pool_compartment
+        return {s: model.idx(c, s) for s in POOL + CREATINE if s in model.species}
+
+    def reads(self, model, j):
+        # pool counts, not V
+        return {("x", int(model.tr_src[j]))} | {("x", int(i)) for i in model.tr_ii[j, :6]
+                                                 if i >= 0}
+
+    def update_parameters(self, model):
+        mi, cin, _ = self.membrane_sides(model)
+        d = model.scenario.data
+        vol = d["compartments"][cin]["volume_um3"]
+        for k, row in enumerate(rows(self.spec, model.T, vol,
+                                     d["membranes"][self.spec["membrane"]]["area_um2"])):
+            for j in self.transitions[2 * k:2 * k + 2]:
+                model.tr_p[j, :len(row)] = row
+        # a pump or ATP-driven transporter on the same cell uses the pool's dG0'
+        for other in model.mechs:
+            if other.USES_POOL and other.transitions and \
+                    d["membranes"][other.spec["membrane"]]["inside"] == cin:
+                model.update_parameters(other)
+
+
+MECHANISM = Pool
+
+
+def check(t, ctx):
+    """Problems with a filled pool table: [(key, message)]. The pool's species are fixed
+    names, charge 0 (they are outside the ion ledger); one pool per compartment."""
+    species = ctx.species
+    for s in POOL:
+        if s not in species:
+            return [("", f"a metabolic pool needs a species named {s!r} (charge 0): declare "
+                     f"{s} = {{ charge = 0 }}")]
+    for s in POOL + CREATINE:
+        if s in species and species[s]["charge"] != 0:
+            return [(f"/species.{s}.charge", "a metabolic pool species must have charge 0 "
+                     "(the pool is outside the ion ledger)")]
+    if (CREATINE[0] in species) != (CREATINE[1] in species):
+        return [("", "creatine kinase needs both species 'PCr' and 'Cr'")]
+    if t["ATP_per_O2"] < 1:
+        return [("ATP_per_O2", f"must be at least 1 (got {t['ATP_per_O2']:g})")]
+    for k in ("K_O2_mM", "K_ADP_mM", "K_Pi_mM", "basal_load_K_ATP_mM", "CK_Keq"):
+        if not t[k] > 0:
+            return [(k, f"must be positive (got {t[k]:g})")]
+    for k in ("oxphos_Vmax_mM_per_s", "O2_supply_mM", "O2_permeability_cm_per_s",
+              "basal_load_mM_per_s", "CK_k_forward_per_mM_s"):
+        if t[k] < 0:
+            return [(k, f"must not be negative (got {t[k]:g})")]
+    c = ctx.membranes[t["membrane"]]["inside"]
+    other = ctx.pools.get(c)
+    if other is not None and other != t["name"]:
+        return [("membrane", f"compartment {c!r} already has a metabolic pool ({other!r})")]
+    return []

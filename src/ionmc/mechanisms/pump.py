@@ -36,8 +36,10 @@ import math
 import numpy as np
 
 from ionmc.mechanisms import agents
+from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V, Mechanism
 from ionmc.constants import F, R
 from ionmc.numba_conf import leaf, njit
+from ionmc.physics import q10_factor
 
 TYPE = "nak_pump"
 
@@ -102,7 +104,7 @@ def param_row(p, T, dG0_pool=None):
     like the published k1- (mM^-1 s^-1)."""
     if dG0_pool is not None:
         return _pool_row(p, T, dG0_pool)
-    q = p["q10"] ** ((T - 310.0) / 10.0)
+    q = q10_factor(p["q10"], T)
     s = p["fxyd_affinity_factor"] ** p["fxyd_phosphorylated"]
     knai = p["K_Nai0_mM"] * s
     atp = p["MgATP_mM"] / p["K_MgATP_mM"]
@@ -366,3 +368,159 @@ def ledger_arg(j, k, x, V, mem, hdv, P, II, inv_nvol):
     adp = max(x[idp], 0.5) * inv_nvol[idp]
     pi = max(x[ip], 0.5) * inv_nvol[ip]
     return P[j, P_DG0] + P[j, P_RT] * math.log(1e-3 * adp * pi / atp)
+
+
+# -- one pump population of a scenario ----------------------------------------------------
+class Pump(Mechanism):
+    """A population of pumps on a membrane: counts per cycle state and of ouabain-bound
+    pumps (or one agent at a time, agents.py), eight transitions per block (four steps,
+    forward and backward), step 1 moving 3 Na+ out and step 3 2 K+ in."""
+
+    USES_POOL = True
+
+    def n_slots(self, model):
+        self.n_agents = agents.population(
+            self.spec, model.scenario.data["membranes"][self.spec["membrane"]])
+        return N_STATES + 1 + agents.n_slots(self.spec, self.n_agents, N_STATES)
+
+    def build(self, model, tr):
+        mi, cin, cout = self.membrane_sides(model)
+        first = self.first_slot
+        states = list(range(first, first + N_STATES))
+        self.states = states
+        self.blocked = first + N_STATES
+        # one block of transitions on the counts per state, or one per agent
+        blocks = agents.blocks(self, N_STATES, first + N_STATES + 1)
+        pool = cin in model.pools
+        ii = tr.index_row()
+        ii[[I_NAI, I_KI, I_NAO, I_KO, I_STEP]] = [model.idx(cin, "Na"), model.idx(cin, "K"),
+                                                   model.idx(cout, "Na"),
+                                                   model.idx(cout, "K"), 0]
+        if pool:
+            ii[[I_ATP, I_ADP, I_PI]] = [model.idx(cin, s) for s in ("ATP", "ADP", "Pi")]
+        t0 = len(tr)
+        self.efflux = {"Na": {}, "K": {}}
+        kinds = (self.kind("fw"), self.kind("bw"))
+        for agent, own in blocks:
+            for step in range(N_STEPS):
+                if step == 0:
+                    self.blocks.append(len(tr))
+                nxt = (step + 1) % N_STATES
+                a, b = own[step], own[nxt]
+                fw = {a: -1, b: +1}
+                if own is not states:  # an agent's jump moves the counts per state too
+                    fw.update({states[step]: -1, states[nxt]: +1})
+                    self.agent_moves += [(len(tr), agent, step, nxt),
+                                         (len(tr) + 1, agent, nxt, step)]
+                if step in TRANSLOCATION:
+                    s, n = TRANSLOCATION[step]
+                    fw[model.idx(cin, s)] = -n
+                    fw[model.idx(cout, s)] = +n
+                if pool and step == 0:  # the ATP-booking step hydrolyses pool ATP
+                    fw.update({int(ii[I_ATP]): -1, int(ii[I_ADP]): +1, int(ii[I_PI]): +1})
+                row = ii.copy()
+                row[I_STEP] = step
+                j = tr.pair(kinds, (a, b), mi, fw, row,
+                            LEDGER_OWN if pool and step == 0 else LEDGER_V)
+                if step in TRANSLOCATION:
+                    s, n = TRANSLOCATION[step]
+                    self.efflux[s].update({j: n, j + 1: -n})
+        self.transitions = list(range(t0, len(tr)))
+        # step 2, the Na+ translocation (of every agent: output sums the lists)
+        ref = [(b + 2, b + 3) for b in self.blocks]
+        self.ref = ref[0] if self.agent_slots is None else \
+            (tuple(list(r) for r in zip(*ref)) or ([], []))
+
+    def reads(self, model, j):
+        ii = model.tr_ii[j]
+        r = {("x", int(model.tr_src[j])), ("V", int(model.tr_mem[j]))}
+        r |= {("x", int(i)) for i in ii[[I_NAI, I_KI, I_NAO, I_KO]]}
+        return r | {("x", int(i)) for i in ii[[I_ATP, I_ADP, I_PI]] if i >= 0}
+
+    def update_parameters(self, model):
+        _, cin, _ = self.membrane_sides(model)
+        pool = model.pools.get(cin)
+        dg0 = None if pool is None else pool.spec["dG0_ATP_kJ_per_mol"] * 1e3
+        row = param_row(self.spec, model.T, dg0)
+        for j in self.transitions:
+            model.tr_p[j, :N_PAR] = row
+
+    def initial_state(self, model, x):
+        nblocked = int(round(self.spec["block_fraction"] * self.n_agents))
+        probs = self.steady_state(model, x)[0]
+        x[self.states] = agents.largest_remainder(self.n_agents - nblocked, probs)
+        x[self.blocked] = nblocked
+        agents.assign(self, x)
+
+    def concentrations(self, model, x):
+        """(Na_i, K_i, Na_o, K_o) in mM at state x."""
+        ii = model.tr_ii[self.transitions[0], [I_NAI, I_KI, I_NAO, I_KO]]
+        return [float(x[i] * model.inv_nvol[i]) for i in ii]
+
+    def rate_row(self, model, x):
+        """The rate row with a pool's nucleotide factors at state x."""
+        j = self.transitions[0]
+        ii = model.tr_ii[j]
+        if ii[I_ATP] < 0:
+            return model.tr_p[j]
+        return effective_row(model.tr_p[j], *[float(x[i] * model.inv_nvol[i])
+                                              for i in ii[[I_ATP, I_ADP, I_PI]]])
+
+    def steady_state(self, model, x):
+        """King-Altman occupancies and turnover (1/s per pump) at state x."""
+        nai, ki, nao, ko = self.concentrations(model, x)
+        mi = model.mems.index(self.spec["membrane"])
+        V = model.voltages(x)[mi]
+        return king_altman(*cycle_rates(self.rate_row(model, x), nai, ki, nao, ko, V))
+
+    def set_parameter(self, model, key, value, x, rng, continuous):
+        super().set_parameter(model, key, value, x, rng, continuous)
+        if key == "block_fraction":
+            self._reblock(model, x, rng, continuous)
+
+    def _reblock(self, model, x, rng, continuous):
+        """Ouabain binds pumps wherever they are in the cycle; unbound pumps return to the
+        cycle in its steady-state distribution."""
+        f = self.spec["block_fraction"]
+        st = self.states
+        if continuous:
+            total = x[st].sum() + x[self.blocked]
+            active = x[st].sum()
+            want = (1.0 - f) * total
+            if want < active:
+                x[st] *= want / active if active > 0 else 0.0
+            else:
+                probs = self.steady_state(model, x)[0]
+                x[st] += (want - active) * probs
+            x[self.blocked] = total - want
+            return
+        target = int(round(f * self.n_agents))
+        delta = target - int(x[self.blocked])
+        if self.agent_slots is not None:
+            agents.reblock(self, x, rng, delta, self.steady_state(model, x)[0])
+        elif delta > 0:
+            take = rng.multivariate_hypergeometric(x[st].astype(np.int64), delta)
+            x[st] -= take
+        elif delta < 0:
+            probs = self.steady_state(model, x)[0]
+            x[st] += rng.multinomial(-delta, probs)
+        x[self.blocked] = target
+
+
+MECHANISM = Pump
+
+
+def check(t, ctx):
+    """Problems with a filled pump table: [(key, message)]."""
+    if t["density_per_um2"] < 0:
+        return [("density_per_um2", "must not be negative")]
+    for k in ("fxyd_phosphorylated", "block_fraction"):
+        if not 0.0 <= t[k] <= 1.0:
+            return [(k, f"must be between 0 and 1 (got {t[k]:g})")]
+    for s in ("Na", "K"):
+        if s not in ctx.species:
+            return [("", f"the pump needs a species named {s!r}")]
+    for k, v in t.items():
+        if k.endswith(("_per_s", "_mM", "_mM2_s")) and not v > 0:
+            return [(k, f"must be positive (got {v:g})")]
+    return []

@@ -28,6 +28,9 @@ for _m in TYPES:
     _n += len(_m.KINDS)
 #: number of kinds of all types together
 N_KINDS = _n
+#: widths of the parameter and index rows: the widest any type lays out
+N_PAR = max(getattr(m, "N_PAR", 6) for m in TYPES)
+N_II = max(getattr(m, "N_II", 8) for m in TYPES)
 
 
 def kind(type_name, name):

@@ -16,7 +16,7 @@ from ionmc.mechanisms import agents
 from ionmc.engine import volume
 from ionmc.engine.dwell import LoggedSSA, Recorder
 from ionmc.engine.methods import REGISTRY
-from ionmc.model.compiled import Model, _largest_remainder
+from ionmc.model import Model
 from ionmc.engine.ode import steady_state
 from ionmc.runs.output import Columns
 
@@ -65,7 +65,7 @@ def initial_state(model, integer):
             blocked = 0 if mech.blocked is None else int(model.x0[mech.blocked])
             active = mech.n_agents - blocked
             tot = xs[st].sum()
-            x[st] = _largest_remainder(active, xs[st] / tot if tot > 0 else
+            x[st] = agents.largest_remainder(active, xs[st] / tot if tot > 0 else
                                        np.full(len(st), 1.0 / len(st)))
             if mech.blocked is not None:
                 x[mech.blocked] = blocked

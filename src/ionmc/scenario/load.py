@@ -7,26 +7,24 @@ import copy
 import itertools
 import hashlib
 import json
-import math
 import tomllib
 from pathlib import Path
 
-from ionmc.mechanisms import agents
 from ionmc.errors import InputError
-from ionmc.mechanisms.registry import REGISTRY
+from ionmc.scenario.mechanisms import check_event_parameter, validate_mechanisms
+from ionmc.scenario.tables import NUM, check_type, fill_table, positive
 
 METHODS = ("ssa", "tau-leap", "ode")
 STARTS = ("given", "steady_state")
 STREAMS = ("shared", "per_transition")
 
 # key -> (default, type check, description). None default = required.
-_NUM = (int, float)
 SCENARIO_KEYS = {
     "name": ("unnamed", str),
     "description": ("", str),
-    "temperature_K": (310.0, _NUM),
-    "duration_s": (None, _NUM),
-    "record_interval_s": (None, _NUM),
+    "temperature_K": (310.0, NUM),
+    "duration_s": (None, NUM),
+    "record_interval_s": (None, NUM),
     "method": ("tau-leap", str),
     "replicates": (1, int),
     "seed": (1, int),
@@ -35,7 +33,7 @@ SCENARIO_KEYS = {
 }
 SPECIES_KEYS = {"charge": (None, int), "permeant": (True, bool)}
 COMPARTMENT_KEYS = {
-    "volume_um3": (None, _NUM),
+    "volume_um3": (None, NUM),
     "concentrations_mM": ({}, dict),
     "balance_charge_with": ("", str),
     "bath": (False, bool),
@@ -44,12 +42,12 @@ COMPARTMENT_KEYS = {
 MEMBRANE_KEYS = {
     "inside": (None, str),
     "outside": (None, str),
-    "area_um2": (None, _NUM),
-    "capacitance_uF_per_cm2": (1.0, _NUM),
-    "initial_potential_mV": (0.0, _NUM),
-    "clamp_mV": (None, _NUM),
+    "area_um2": (None, NUM),
+    "capacitance_uF_per_cm2": (1.0, NUM),
+    "initial_potential_mV": (0.0, NUM),
+    "clamp_mV": (None, NUM),
     # osmotic water permeability P_f; 0 = no water flow (volume.py)
-    "water_permeability_um_per_s": (0.0, _NUM),
+    "water_permeability_um_per_s": (0.0, NUM),
 }
 TOP_KEYS = ("scenario", "species", "compartments", "membranes", "mechanisms", "events",
             "sweep")
@@ -215,56 +213,6 @@ def load_scenario(name_or_path, overrides=(), duration=None):
     return validate(raw, path, duration=duration)
 
 
-def _check_type(src, key, value, typ):
-    if typ is _NUM:
-        ok = isinstance(value, _NUM) and not isinstance(value, bool)
-        if ok and not math.isfinite(value):
-            raise InputError(src, key, f"{value!r} is not a finite number")
-        want = "a number"
-    elif typ is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        want = "an integer"
-    else:
-        ok = isinstance(value, typ)
-        want = {str: "a string", bool: "true or false", dict: "a table",
-                list: "an array"}.get(typ, typ.__name__)
-    if not ok:
-        raise InputError(src, key, f"{value!r} is not {want}")
-
-
-def _table(src, prefix, given, schema):
-    """Fill defaults and type-check one table against its schema."""
-    if not isinstance(given, dict):
-        raise InputError(src, prefix, "must be a table")
-    out = {}
-    for k in given:
-        if k not in schema:
-            raise InputError(src, f"{prefix}.{k}", f"unknown key (known: {', '.join(schema)})")
-    for k, (default, typ) in schema.items():
-        key = f"{prefix}.{k}"
-        if k in given and given[k] is None and k == "clamp_mV":
-            out[k] = None  # a resolved scenario read back (optional key, unset)
-        elif k in given:
-            _check_type(src, key, given[k], typ)
-            v = given[k]
-            out[k] = float(v) if typ is _NUM else v
-        elif default is None and k not in ("clamp_mV",):
-            raise InputError(src, key, "missing (required)")
-        else:
-            out[k] = copy.deepcopy(default)
-    return out
-
-
-def _positive(src, key, v):
-    if not v > 0:
-        raise InputError(src, key, f"must be positive (got {v:g})")
-
-
-def _fraction(src, key, v):
-    if not 0.0 <= v <= 1.0:
-        raise InputError(src, key, f"must be between 0 and 1 (got {v:g})")
-
-
 def validate(raw, src, duration=None):
     """Check a raw scenario dict; return a Scenario with defaults filled in."""
     warnings, dropped = [], []
@@ -277,9 +225,9 @@ def validate(raw, src, duration=None):
         if k not in raw:
             raise InputError(src, k, "missing table")
     data = {}
-    sc = _table(src, "scenario", raw["scenario"], SCENARIO_KEYS)
+    sc = fill_table(src, "scenario", raw["scenario"], SCENARIO_KEYS)
     for k in ("temperature_K", "duration_s", "record_interval_s"):
-        _positive(src, f"scenario.{k}", sc[k])
+        positive(src, f"scenario.{k}", sc[k])
     if sc["method"] not in METHODS:
         raise InputError(src, "scenario.method",
                          f"unknown method {sc['method']!r} (known: {', '.join(METHODS)})")
@@ -319,7 +267,7 @@ def validate(raw, src, duration=None):
             raise InputError(src, f"species.{s}", "must be a table like { charge = 1 }")
         if "charge" not in spec:
             raise InputError(src, f"species.{s}.charge", "missing: every species needs a charge")
-        species[s] = _table(src, f"species.{s}", spec, SPECIES_KEYS)
+        species[s] = fill_table(src, f"species.{s}", spec, SPECIES_KEYS)
         if "." in s:
             raise InputError(src, f"species.{s}", "names may not contain '.'")
     data["species"] = species
@@ -329,14 +277,14 @@ def validate(raw, src, duration=None):
     comps = {}
     for c, spec in raw["compartments"].items():
         pre = f"compartments.{c}"
-        t = _table(src, pre, spec, COMPARTMENT_KEYS)
-        _positive(src, f"{pre}.volume_um3", t["volume_um3"])
+        t = fill_table(src, pre, spec, COMPARTMENT_KEYS)
+        positive(src, f"{pre}.volume_um3", t["volume_um3"])
         conc = {}
         for s, v in t["concentrations_mM"].items():
             key = f"{pre}.concentrations_mM.{s}"
             if s not in species:
                 raise InputError(src, key, f"unknown species {s!r}")
-            _check_type(src, key, v, _NUM)
+            check_type(src, key, v, NUM)
             if v < 0:
                 raise InputError(src, key, f"must not be negative (got {v:g})")
             conc[s] = float(v)
@@ -356,15 +304,15 @@ def validate(raw, src, duration=None):
     inside_of = {}
     for m, spec in raw["membranes"].items():
         pre = f"membranes.{m}"
-        t = _table(src, pre, spec, MEMBRANE_KEYS)
+        t = fill_table(src, pre, spec, MEMBRANE_KEYS)
         for side in ("inside", "outside"):
             if t[side] not in comps:
                 raise InputError(src, f"{pre}.{side}", f"unknown compartment {t[side]!r}")
         if t["inside"] == t["outside"]:
             raise InputError(src, pre, f"inside and outside are the same compartment "
                              f"({t['inside']!r})")
-        _positive(src, f"{pre}.area_um2", t["area_um2"])
-        _positive(src, f"{pre}.capacitance_uF_per_cm2", t["capacitance_uF_per_cm2"])
+        positive(src, f"{pre}.area_um2", t["area_um2"])
+        positive(src, f"{pre}.capacitance_uF_per_cm2", t["capacitance_uF_per_cm2"])
         if t["water_permeability_um_per_s"] < 0:
             raise InputError(src, f"{pre}.water_permeability_um_per_s",
                              f"must not be negative (got {t['water_permeability_um_per_s']:g})")
@@ -390,81 +338,7 @@ def validate(raw, src, duration=None):
                              "nested compartments are not supported yet")
     data["membranes"] = mems
 
-    mechs = []
-    names = set()
-    raw_m = raw.get("mechanisms", [])
-    if not isinstance(raw_m, list):
-        raise InputError(src, "mechanisms", "must be an array of tables ([[mechanisms]])")
-    for i, spec in enumerate(raw_m):
-        if not isinstance(spec, dict):
-            raise InputError(src, f"mechanisms[{i}]", "must be a table")
-        name = spec.get("name", f"mechanisms[{i}]")
-        pre = f"mechanisms.{name}"
-        if "name" not in spec:
-            raise InputError(src, f"mechanisms[{i}].name", "missing (required)")
-        if not isinstance(name, str) or not name or "." in name:
-            raise InputError(src, f"mechanisms[{i}].name", "must be a string without '.'")
-        if name in names:
-            raise InputError(src, pre, "duplicate mechanism name")
-        names.add(name)
-        typ = spec.get("type")
-        if typ not in REGISTRY:
-            raise InputError(src, f"{pre}.type",
-                             f"unknown mechanism type {typ!r} (known: {', '.join(REGISTRY)})")
-        mod = REGISTRY[typ]
-        if hasattr(mod, "resolve"):  # presets fill what the table does not give
-            spec, err = mod.resolve(spec)
-            if err:
-                raise InputError(src, f"{pre}.{err[0]}", err[1])
-        types = getattr(mod, "PARAM_TYPES", {})
-        schema = {"type": (None, str), "name": (None, str)}
-        schema.update({k: (d, types.get(k, str if k in ("membrane", "species") else _NUM))
-                       for k, (d, _) in mod.PARAMS.items()})
-        t = _table(src, pre, spec, schema)
-        if typ == "buffer":  # in a compartment, not on a membrane (buffer.py)
-            from ionmc.mechanisms import buffer
-
-            used = {(m["compartment"], m[k]) for m in mechs if m["type"] == "buffer"
-                    for k in ("buffer_species", "bound_species")}
-            for key, msg in buffer.check(t, species, comps, used):
-                raise InputError(src, f"{pre}.{key}", msg)
-            if not mems:
-                raise InputError(src, f"{pre}.compartment", "a buffer needs a scenario with "
-                                 "at least one membrane")
-            mechs.append(t)
-            continue
-        if "membrane" in t and t["membrane"] not in mems:
-            raise InputError(src, f"{pre}.membrane", f"unknown membrane {t['membrane']!r}")
-        if isinstance(t.get("species"), str) and t["species"] not in species:
-            raise InputError(src, f"{pre}.species", f"unknown species {t['species']!r}")
-        _check_mechanism(src, pre, t, species, comps)
-        if t["type"] == "coupling":
-            _check_coupling_sides(src, pre, t, comps, mems)
-        if t["type"] == "injection":
-            from ionmc.mechanisms import injection
-
-            for key, msg in injection.check(t, species, comps, mems):
-                raise InputError(src, f"{pre}.{key}", msg)
-        if "agents" in t:
-            agents.check(src, pre, t, mems[t["membrane"]], sc)
-        mechs.append(t)
-    pools = {}
-    for t in mechs:
-        if t["type"] == "metabolism":
-            c = mems[t["membrane"]]["inside"]
-            if c in pools:
-                raise InputError(src, f"mechanisms.{t['name']}.membrane",
-                                 f"compartment {c!r} already has a metabolic pool "
-                                 f"({pools[c]!r})")
-            pools[c] = t["name"]
-    for t in mechs:  # a pool's species are outside the ion ledger (DESIGN.md section 1)
-        if t["type"] == "injection" and (t["compartment"] in pools or t["from"] in pools):
-            from ionmc.mechanisms.metabolism import CREATINE, POOL
-
-            if t["species"] in POOL + CREATINE:
-                raise InputError(src, f"mechanisms.{t['name']}.species",
-                                 f"{t['species']!r} belongs to a metabolic pool, outside "
-                                 "the ledger: not injectable")
+    mechs = validate_mechanisms(src, raw.get("mechanisms", []), sc, species, comps, mems)
     data["mechanisms"] = mechs
 
     events = []
@@ -473,7 +347,7 @@ def validate(raw, src, duration=None):
         raise InputError(src, "events", "must be an array of tables ([[events]])")
     for i, ev in enumerate(raw_e):
         pre = f"events[{i}]"
-        t = _table(src, pre, ev, {"at_s": (None, _NUM), "set": (None, dict)})
+        t = fill_table(src, pre, ev, {"at_s": (None, NUM), "set": (None, dict)})
         if t["at_s"] < 0:
             raise InputError(src, f"{pre}.at_s", "must not be negative")
         if t["at_s"] > file_duration:
@@ -528,142 +402,12 @@ def _check_sweep(src, raw, data):
     return sw
 
 
-def _check_coupling_sides(src, pre, t, comps, mems):
-    """A coupling may draw on a clamped species only in a compartment at a fixed potential
-    (inside no membrane, or inside a clamped one): the ledger's bath work then needs no
-    potential that the jump changes (ledger.py)."""
-    for c in t["compartments"]:
-        m = next((k for k, v in mems.items() if v["inside"] == c), None)
-        if m is None or mems[m]["clamp_mV"] is not None or comps[c]["bath"]:
-            continue
-        for s in t["species"]:
-            if s in comps[c]["clamped_species"]:
-                raise InputError(src, f"{pre}.species", f"{s!r} is clamped in {c!r}, whose "
-                                 f"membrane {m!r} is not voltage-clamped: not supported "
-                                 "(clamp the membrane or couple another compartment)")
-
-
-def _check_mechanism(src, pre, t, species, comps=None):
-    if t["type"] == "coupling":
-        from ionmc.mechanisms import coupling
-
-        for key, msg in coupling.check(t, species, comps or {}):
-            raise InputError(src, f"{pre}.{key}", msg)
-    if t["type"] == "injection":
-        from ionmc.mechanisms import injection
-
-        for key, msg in injection.check(t, species, comps or {}):
-            raise InputError(src, f"{pre}.{key}", msg)
-    if t["type"] == "kir":
-        from ionmc.mechanisms import kir
-
-        for key, msg in kir.check(t, species):
-            raise InputError(src, f"{pre}.{key}", msg)
-    if t["type"] == "leak":
-        if t["permeability_cm_per_s"] < 0:
-            raise InputError(src, f"{pre}.permeability_cm_per_s", "must not be negative")
-        if not species[t["species"]]["permeant"]:
-            raise InputError(src, f"{pre}.species", f"{t['species']!r} is impermeant")
-    if t["type"] == "nak_pump":
-        if t["density_per_um2"] < 0:
-            raise InputError(src, f"{pre}.density_per_um2", "must not be negative")
-        for k in ("fxyd_phosphorylated", "block_fraction"):
-            _fraction(src, f"{pre}.{k}", t[k])
-        for s in ("Na", "K"):
-            if s not in species:
-                raise InputError(src, pre, f"the pump needs a species named {s!r}")
-        for k, v in t.items():
-            if k.endswith(("_per_s", "_mM", "_mM2_s")) and not v > 0:
-                raise InputError(src, f"{pre}.{k}", f"must be positive (got {v:g})")
-    if t["type"] == "metabolism":
-        _check_metabolism(src, pre, t, species)
-    if t["type"] == "spike_train":
-        for s in ("Na", "K"):
-            if s not in species:
-                raise InputError(src, pre, f"a spike train needs a species named {s!r}")
-        for k in ("rate_Hz", "start_s", "overlap_factor", "spike_amplitude_mV"):
-            if t[k] < 0:
-                raise InputError(src, f"{pre}.{k}", f"must not be negative (got {t[k]:g})")
-        for k in ("Na_per_spike", "K_per_spike"):
-            if t[k] != -1 and not 0 <= t[k] <= 1e15:
-                raise InputError(src, f"{pre}.{k}", f"must be -1 (derived) or an ion count "
-                                 f"between 0 and 1e15 (got {t[k]:g})")
-    if t["type"] == "cotransporter":
-        from ionmc.mechanisms import cotransporter
-
-        for key, msg in cotransporter.check(t, species):
-            raise InputError(src, f"{pre}.{key}", msg)
-    if t["type"] == "hh_channel":
-        from ionmc.mechanisms import channels
-
-        for key, msg in channels.check(t, species):
-            raise InputError(src, f"{pre}.{key}", msg)
-    if "q10" in t and t["q10"] <= 0:
-        raise InputError(src, f"{pre}.q10", "must be positive")
-
-
-def _check_metabolism(src, pre, t, species):
-    """The pool's species are fixed names, charge 0 (they are outside the ion ledger)."""
-    from ionmc.mechanisms.metabolism import CREATINE, POOL
-
-    for s in POOL:
-        if s not in species:
-            raise InputError(src, pre, f"a metabolic pool needs a species named {s!r} "
-                             f"(charge 0): declare {s} = {{ charge = 0 }}")
-    for s in POOL + CREATINE:
-        if s in species and species[s]["charge"] != 0:
-            raise InputError(src, f"species.{s}.charge", "a metabolic pool species must have "
-                             "charge 0 (the pool is outside the ion ledger)")
-    if (CREATINE[0] in species) != (CREATINE[1] in species):
-        raise InputError(src, pre, "creatine kinase needs both species 'PCr' and 'Cr'")
-    if t["ATP_per_O2"] < 1:
-        raise InputError(src, f"{pre}.ATP_per_O2", f"must be at least 1 (got "
-                         f"{t['ATP_per_O2']:g})")
-    for k in ("K_O2_mM", "K_ADP_mM", "K_Pi_mM", "basal_load_K_ATP_mM", "CK_Keq"):
-        if not t[k] > 0:
-            raise InputError(src, f"{pre}.{k}", f"must be positive (got {t[k]:g})")
-    for k in ("oxphos_Vmax_mM_per_s", "O2_supply_mM", "O2_permeability_cm_per_s",
-              "basal_load_mM_per_s", "CK_k_forward_per_mM_s"):
-        if t[k] < 0:
-            raise InputError(src, f"{pre}.{k}", f"must not be negative (got {t[k]:g})")
-
-
 def _check_event_target(src, key, target, value, data):
     """Events may change mechanism parameters, clamped concentrations and clamp potentials."""
     parts = target.split(".")
     if parts[0] == "mechanisms" and len(parts) == 3:
-        for m in data["mechanisms"]:
-            if m["name"] == parts[1]:
-                if parts[2] in ("type", "name", "membrane", "species", *agents.PARAMS) or \
-                        (m["type"] == "cotransporter" and parts[2] in
-                         ("preset", "stoichiometry", "K_m_mM", "K_m_out_mM",
-                          "ATP_per_turnover")) or \
-                        (m["type"] == "coupling" and parts[2] in
-                         ("compartments", "D_um2_per_s")) or \
-                        (m["type"] == "injection" and parts[2] in ("compartment", "from")) or \
-                        (m["type"] == "buffer" and parts[2] in
-                         ("compartment", "ligand", "buffer_species", "bound_species")) or \
-                        (m["type"] == "metabolism" and parts[2] == "ATP_per_O2") or \
-                        (m["type"] == "hh_channel" and parts[2] in ("gates",
-                                                                     "density_per_um2")):
-                    raise InputError(src, key, f"{parts[2]!r} cannot change during a run")
-                if parts[2] not in m:
-                    raise InputError(src, key, f"mechanism {parts[1]!r} has no parameter "
-                                     f"{parts[2]!r}")
-                _check_type(src, key, value, _NUM)
-                trial = dict(m, **{parts[2]: float(value)})
-                if m["type"] == "buffer":
-                    from ionmc.mechanisms import buffer
-
-                    for _, msg in buffer.check(trial, data["species"], data["compartments"],
-                                               set()):
-                        raise InputError(src, key, msg)
-                    return
-                # its checks name the parameter after the prefix: the event's key without it
-                _check_mechanism(src, key[:-len(parts[2]) - 1], trial, data["species"],
-                                 data["compartments"])
-                return
-        raise InputError(src, key, f"unknown mechanism {parts[1]!r}")
+        check_event_parameter(src, key, parts[1], parts[2], value, data)
+        return
     if parts[0] == "compartments" and len(parts) == 4 and parts[2] == "concentrations_mM":
         c = data["compartments"].get(parts[1])
         if c is None:
@@ -673,7 +417,7 @@ def _check_event_target(src, key, target, value, data):
         if not (c["bath"] or parts[3] in c["clamped_species"]):
             raise InputError(src, key, "only a bath's or a clamped species' concentration "
                              "can be set by an event")
-        _check_type(src, key, value, _NUM)
+        check_type(src, key, value, NUM)
         if value < 0:
             raise InputError(src, key, "must not be negative")
         return
@@ -683,7 +427,7 @@ def _check_event_target(src, key, target, value, data):
             raise InputError(src, key, f"unknown membrane {parts[1]!r}")
         if m["clamp_mV"] is None:
             raise InputError(src, key, "the membrane is not voltage-clamped (set clamp_mV)")
-        _check_type(src, key, value, _NUM)
+        check_type(src, key, value, NUM)
         return
     raise InputError(src, key, "unknown event target (use mechanisms.NAME.PARAM, "
                      "compartments.NAME.concentrations_mM.SPECIES or membranes.NAME.clamp_mV)")

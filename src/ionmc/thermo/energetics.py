@@ -40,6 +40,7 @@ from ionmc.mechanisms import metabolism
 from ionmc.mechanisms import pump
 from ionmc.thermo.closed_forms import ghk_current, nernst
 from ionmc.constants import E_CHARGE, F, R
+from ionmc.physics import q10_factor
 
 ATP_PER_O2 = 5.0
 _KJ = 1e-3
@@ -71,7 +72,7 @@ def _leak_current(model, mi, x, V):
         if mech.type == channels.TYPE:
             P = channels.mean_permeability_cm_per_s(spec, mspec["area_um2"], V, model.T)
         else:
-            P = spec["permeability_cm_per_s"] * spec["q10"] ** ((model.T - 310.0) / 10.0)
+            P = spec["permeability_cm_per_s"] * q10_factor(spec["q10"], model.T)
         cin = _conc(model, x, mspec["inside"], s)
         cout = _conc(model, x, mspec["outside"], s)
         per[s] = per.get(s, 0.0) + ghk_current(P, mspec["area_um2"], z, cin, cout, V, model.T)
@@ -283,7 +284,7 @@ def membrane_budget(model, mi, x):
              if m.type == pump.TYPE and m.spec["membrane"] == name]
     for mech in pumps:
         active = sum(float(x[i]) for i in mech.states)
-        model_cycles += active * model.pump_steady_state(mech, x)[1]
+        model_cycles += active * mech.steady_state(model, x)[1]
     if pumps:
         out["pump_model_cycles_per_s"] = model_cycles
         out["pump_dG_ATP_kJ_per_mol"] = out.get("pool_dG_ATP_kJ_per_mol",

@@ -60,7 +60,7 @@ from ionmc.mechanisms import injection
 from ionmc.mechanisms import metabolism
 from ionmc import numba_conf
 from ionmc.mechanisms import pump  # noqa: F401
-from ionmc.engine.dispatch import LEDGER_OWN, LEDGER_V
+from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V
 from ionmc.constants import E_CHARGE, IONS_PER_MM_UM3, K_B, N_A, R
 
 

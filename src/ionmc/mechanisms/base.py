@@ -1,0 +1,154 @@
+"""The interface every mechanism type implements, and the transition builder it fills.
+
+A mechanism type is one module under `ionmc/mechanisms/` that declares, at module level:
+
+- `TYPE` (the TOML `type`), `PARAMS` (name -> (default, meaning); None = required),
+  `PARAM_TYPES` (parameters that are not numbers), `FIXED` (parameters an event may not
+  change), `KINDS` (names of its transition kinds: its rate laws; registry.py numbers them);
+- `check(t, ctx)`: validation of its filled-in TOML table, returning [(key, message)] (empty
+  when all is well; `ctx` is a `ScenarioContext`). A key names a parameter of the table
+  (`"q10"`, `"D_um2_per_s.K"`), the table itself (`""`), or, with a leading "/", a key of
+  the scenario outside it (`"/species.ATP.charge"`). Optionally `resolve(raw)` for presets;
+- the kernels' per-kind functions that engine/dispatch.py calls (`propensity`, and where
+  it takes part, `v_factor`/`lattice_rate` or `ledger_arg`);
+- `MECHANISM`: a subclass of `Mechanism` below, which compiles one [[mechanisms]] table
+  into transitions and answers for it afterwards.
+
+The central code (scenario validation, model compilation, the methods) calls only these;
+it never asks which type a mechanism is.
+"""
+from typing import NamedTuple
+
+import numpy as np
+
+
+#: ledger codes per transition (Model.tr_ledger): what the ledger multiplies per firing --
+#: the midpoint potential, nothing (fixed potentials only), or the type's own argument
+#: (engine/dispatch.py's `own_ledger_arg`)
+LEDGER_V, LEDGER_NONE, LEDGER_OWN = 0, 1, 2
+
+
+class ScenarioContext(NamedTuple):
+    """What a type's `check` may consult: the validated tables so far."""
+    scenario: dict        # [scenario], filled in
+    species: dict         # name -> {charge, permeant}
+    compartments: dict    # name -> filled-in table
+    membranes: dict       # name -> filled-in table
+    mechanisms: list      # every [[mechanisms]] table, filled in
+    pools: dict           # compartment -> name of the first metabolic pool inside it
+
+
+class Transitions:
+    """The transitions of a model as its mechanisms add them (Model.compile), in order.
+
+    Each transition has a kind (registry.kind), a source index (the count its propensity
+    is proportional to; its dependency on itself), a membrane (whose potential it reads
+    and charges; -1 none), a sparse stoichiometry {state index: change}, a float parameter
+    row (filled by `Mechanism.update_parameters`), an index row (its mechanism's layout)
+    and a ledger code (engine/dispatch.py). Reversible steps are pairs built adjacent
+    (2k, 2k + 1), which is how the kernels find a transition's reverse."""
+
+    def __init__(self, n_par, n_ii):
+        self.n_par, self.n_ii = n_par, n_ii
+        self.kind, self.src, self.mem, self.stoich, self.ii, self.ledger = [], [], [], [], [], []
+
+    def __len__(self):
+        return len(self.kind)
+
+    def index_row(self):
+        """A fresh index row (-1: unused)."""
+        return np.full(self.n_ii, -1, np.int64)
+
+    def pair(self, kinds, src, mem, stoich, ii=None, ledger=LEDGER_V):
+        """Add a forward/backward pair: `kinds`, `src` and `mem` per direction (or one `mem`
+        for both), the forward stoichiometry (the backward one is its negative), index rows
+        per direction (or one for both). Returns the forward transition's index."""
+        j = len(self.kind)
+        mems = mem if isinstance(mem, (tuple, list)) else (mem, mem)
+        iis = ii if isinstance(ii, (tuple, list)) else (ii, ii)
+        for d in range(2):
+            self.kind.append(int(kinds[d]))
+            self.src.append(int(src[d]))
+            self.mem.append(int(mems[d]))
+            self.stoich.append(dict(stoich) if d == 0 else {k: -v for k, v in stoich.items()})
+            row = self.index_row() if iis[d] is None else np.array(iis[d], np.int64).copy()
+            self.ii.append(row)
+            self.ledger.append(ledger)
+        return j
+
+
+class Mechanism:
+    """One mechanism of a scenario: its spec, and after compilation its transitions and
+    what the output needs to know of them. Subclasses implement `build` and
+    `update_parameters`; the rest has defaults that fit a simple transport pair."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.name = spec["name"]
+        self.type = spec["type"]
+        self.transitions = []   # global transition indices
+        self.ref = (None, None)  # (forward, backward) reference transition (or lists)
+        self.efflux = {}        # species -> {transition: ions moved inside -> outside}
+        self.states = []        # agent state indices (pumps, channels), contiguous
+        self.agent_slots = None  # agents = "individual": (agent, state) -> index (agents.py)
+        self.blocks = []        # first transition of each block (one per agent, or one)
+        self.agent_moves = []   # individual agents: (transition, agent, from, to) states
+        self.state_names = None  # labels of the states in output columns (default P1, P2..)
+        # transitions driven by a reservoir outside the ion ledger (channel gating) and
+        # whether the states' free energy enters G (pumps yes, channels no: channels.py)
+        self.reservoir = []
+        self.states_in_ledger = True
+        self.blocked = None
+        self.open_state = None  # channels: index of the conducting state in self.states
+        self.n_agents = 0
+        self.pool_compartment = None  # metabolism: the compartment holding the pool
+        self.first_slot = None  # first state index of its own slots (n_slots > 0)
+
+    #: it holds a metabolic pool: ATP, ADP, Pi, O2 (and PCr, Cr) in its compartment
+    IS_POOL = False
+    #: it draws on a pool in its cell when there is one (its parameters follow the pool's)
+    USES_POOL = False
+
+    def kind(self, name):
+        """The kind number of one of its type's KINDS."""
+        from ionmc.mechanisms.registry import kind
+
+        return kind(self.type, name)
+
+    def state_label(self, k):
+        return self.state_names[k] if self.state_names else f"P{k + 1}"
+
+    # -- compilation -------------------------------------------------------------------
+    def n_slots(self, model):
+        """State slots of its own after the ion counts (agent states); sets n_agents."""
+        return 0
+
+    def build(self, model, tr):
+        """Add its transitions to `tr` (Transitions) and set its output bookkeeping."""
+        raise NotImplementedError
+
+    def reads(self, model, j):
+        """What transition j's propensity reads, as keys ("x", state index) and ("V",
+        membrane): the dependency graph's input. Default: its source count and its
+        membrane's potential."""
+        return {("x", int(model.tr_src[j])), ("V", int(model.tr_mem[j]))}
+
+    def update_parameters(self, model):
+        """(Re)compute the rate parameter rows of its transitions from its spec."""
+
+    def initial_state(self, model, x):
+        """Place its agents in x before the potentials are known (pumps)."""
+
+    def initial_gating(self, model, x, V):
+        """Place its agents in x at the potentials V of the start state (channels)."""
+
+    def set_parameter(self, model, key, value, x, rng, continuous):
+        """An event sets `key` to `value`: the spec, then the rates; a type whose state
+        follows a parameter (ouabain binding pumps) moves x too."""
+        self.spec[key] = float(value)
+        model.update_parameters(self)
+
+    def membrane_sides(self, model):
+        """(membrane index, inside compartment, outside compartment) of its membrane."""
+        mspec = model.scenario.data["membranes"][self.spec["membrane"]]
+        return model.mems.index(self.spec["membrane"]), mspec["inside"], mspec["outside"]

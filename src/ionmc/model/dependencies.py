@@ -1,0 +1,28 @@
+"""The dependency graph of the exact methods (Gibson & Bruck 2000): for each transition,
+the transitions whose propensity can change when it fires."""
+import numpy as np
+
+
+def dependency_graph(model):
+    """(dep_ptr, dep_idx) in CSR form. What a propensity reads comes from its mechanism
+    (`Mechanism.reads`: counts and membrane potentials); what a firing writes is its
+    applied stoichiometry and every free membrane whose inside charge it changes."""
+    reads = [model.mechs[model.tr_mech[j]].reads(model, j) for j in range(model.nt)]
+    # who reads what, so that each transition's dependents are a union of lists (one
+    # agent per block makes nt large: the pairwise test was O(nt^2) set operations)
+    readers = {}
+    for k, r in enumerate(reads):
+        for key in r:
+            readers.setdefault(key, []).append(k)
+    ptr, ind = [0], []
+    for j in range(model.nt):
+        w = {("x", int(i)) for i in model.st_idx[model.st_ptr[j]:model.st_ptr[j + 1]]}
+        for m in range(len(model.mems)):
+            s0 = model.mem_start[m]
+            if not model.mem_clamped[m] and np.any(
+                    model.nu[j, s0:s0 + model.ns] * model.charge != 0):
+                w.add(("V", m))
+        deps = sorted(set().union(*(readers.get(key, ()) for key in w)))
+        ind += deps
+        ptr.append(len(ind))
+    return np.array(ptr, np.int64), np.array(ind, np.int64)

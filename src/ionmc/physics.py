@@ -1,0 +1,27 @@
+"""Small formulas every layer uses, written once: the temperature factor of a rate, counts
+and concentrations, and a membrane's potential from the charge it holds."""
+from ionmc.constants import E_CHARGE, IONS_PER_MM_UM3
+
+#: the temperature (K) at which ionmc's rate constants are given (37 C); a parameter's
+#: value at another temperature T is scaled by q10 ** ((T - T_REF) / 10)
+T_REF = 310.0
+
+
+def q10_factor(q10, T, T_ref=T_REF):
+    """Factor on a rate measured at T_ref when the temperature is T (K)."""
+    return q10 ** ((T - T_ref) / 10.0)
+
+
+def count_of(conc_mM, volume_um3):
+    """Ions (float) at a concentration (mM) in a volume (um^3)."""
+    return conc_mM * IONS_PER_MM_UM3 * volume_um3
+
+
+def conc_of(count, volume_um3):
+    """Concentration (mM) of `count` ions in a volume (um^3)."""
+    return count / (IONS_PER_MM_UM3 * volume_um3)
+
+
+def potential(charge_e, capacitance_F):
+    """A membrane's potential (V) when its inside holds `charge_e` elementary charges."""
+    return E_CHARGE * charge_e / capacitance_F

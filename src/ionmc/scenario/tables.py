@@ -1,0 +1,59 @@
+"""Filling and type-checking one TOML table against its schema: the helpers every part of
+scenario validation shares."""
+import copy
+import math
+
+from ionmc.errors import InputError
+
+#: a number: a TOML integer is accepted where a float is expected
+NUM = (int, float)
+
+
+def check_type(src, key, value, typ):
+    if typ is NUM:
+        ok = isinstance(value, NUM) and not isinstance(value, bool)
+        if ok and not math.isfinite(value):
+            raise InputError(src, key, f"{value!r} is not a finite number")
+        want = "a number"
+    elif typ is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        want = "an integer"
+    else:
+        ok = isinstance(value, typ)
+        want = {str: "a string", bool: "true or false", dict: "a table",
+                list: "an array"}.get(typ, typ.__name__)
+    if not ok:
+        raise InputError(src, key, f"{value!r} is not {want}")
+
+
+def fill_table(src, prefix, given, schema):
+    """Fill defaults and type-check one table against its schema."""
+    if not isinstance(given, dict):
+        raise InputError(src, prefix, "must be a table")
+    out = {}
+    for k in given:
+        if k not in schema:
+            raise InputError(src, f"{prefix}.{k}", f"unknown key (known: {', '.join(schema)})")
+    for k, (default, typ) in schema.items():
+        key = f"{prefix}.{k}"
+        if k in given and given[k] is None and k == "clamp_mV":
+            out[k] = None  # a resolved scenario read back (optional key, unset)
+        elif k in given:
+            check_type(src, key, given[k], typ)
+            v = given[k]
+            out[k] = float(v) if typ is NUM else v
+        elif default is None and k not in ("clamp_mV",):
+            raise InputError(src, key, "missing (required)")
+        else:
+            out[k] = copy.deepcopy(default)
+    return out
+
+
+def positive(src, key, v):
+    if not v > 0:
+        raise InputError(src, key, f"must be positive (got {v:g})")
+
+
+def fraction(src, key, v):
+    if not 0.0 <= v <= 1.0:
+        raise InputError(src, key, f"must be between 0 and 1 (got {v:g})")
