@@ -47,7 +47,6 @@ import math
 import numpy as np
 
 from ionmc.constants import IONS_PER_MM_UM3, R, UM3_TO_M3
-from ionmc.mechanisms import pump
 from ionmc.engine.ode import ODE, ode_jac, ode_rhs
 
 KEY = "water_permeability_um_per_s"
@@ -113,12 +112,12 @@ class Water:
 
     # -- the model follows the volumes ---------------------------------------------------
     def _volume_dependent(self):
-        """The mechanisms whose parameters `apply` re-derives: all but the Na/K pumps,
-        whose rate row has no volume in it (`pump.param_row` takes none; the pump reads
-        concentrations through `inv_nvol`). The ODE calls `apply` at every right-hand side,
-        and re-deriving the pumps' rows there took a third of its time. Every other
-        mechanism follows, so a new one with a volume in its rates needs nothing here."""
-        return [mech for mech in self.model.mechs if mech.type != pump.TYPE]
+        """The mechanisms whose parameters `apply` re-derives: all but those whose rate rows
+        hold no volume (`RATES_USE_VOLUME = False`: the Na/K pump reads concentrations
+        through `inv_nvol`). The ODE calls `apply` at every right-hand side, and re-deriving
+        the pumps' rows there took a third of its time. Every other mechanism follows, so a
+        new one with a volume in its rates needs nothing here."""
+        return [mech for mech in self.model.mechs if mech.RATES_USE_VOLUME]
 
     def _set(self, vol, mechs):
         m = self.model

@@ -108,6 +108,8 @@ class Mechanism:
     IS_POOL = False
     #: it draws on a pool in its cell when there is one (its parameters follow the pool's)
     USES_POOL = False
+    #: its rate rows hold compartment volumes (re-derived when water moves: volume.py)
+    RATES_USE_VOLUME = True
 
     def kind(self, name):
         """The kind number of one of its type's KINDS."""
@@ -147,6 +149,32 @@ class Mechanism:
         follows a parameter (ouabain binding pumps) moves x too."""
         self.spec[key] = float(value)
         model.update_parameters(self)
+
+    # -- the ledger (thermo/ledger.py) -------------------------------------------------
+    #: its transitions are a stimulator's (injections): their ledger sums are W_stim
+    STIMULUS = False
+
+    def outside_ion_ledger(self):
+        """Transitions whose free energy is not the ions' (a pool's own chemistry, channel
+        gating driven by a reservoir outside the ledger)."""
+        return self.reservoir
+
+    def reference_counts(self, model, x, lam):
+        """Set the reference counts lam of species it binds (a buffer's sites), from which
+        G is measured; the ions' own references are set before."""
+
+    def state_energies(self, ledger, g, g_chem):
+        """Fill free energies (J) of its agent states into g and standard chemical
+        potentials (J) of species it makes into g_chem."""
+
+    def ledger_update(self, ledger, x):
+        """Constants of its own that the ledger's references fix (an injection's), after
+        the ledger's coefficients are (re)computed."""
+
+    def atp_work(self, model):
+        """[(transition, fixed J per firing, coefficient of the firing's ledger argument)]:
+        the ATP work of its ATP-driven steps (fixed dG_ATP, or the pool's at each firing)."""
+        return []
 
     def membrane_sides(self, model):
         """(membrane index, inside compartment, outside compartment) of its membrane."""

@@ -186,6 +186,28 @@ class Buffer(Mechanism):
         # ligand and free site, not V
         return {("x", int(model.tr_src[j]))} | {("x", int(i)) for i in model.tr_ii[j, :3]}
 
+    def reference_counts(self, model, x, lam):
+        """References of its sites in binding equilibrium with the ligand's."""
+        spec = self.spec
+        c = spec["compartment"]
+        il, ib, ic = (model.idx(c, spec[k]) for k in ("ligand", "buffer_species",
+                                                        "bound_species"))
+        total = (float(x[ib]) + float(x[ic])) * model.inv_nvol[ib]
+        cb, ccb = reference_split(lam[il] * model.inv_nvol[il], total, spec["K_d_uM"] * 1e-3)
+        lam[ib] = cb / model.inv_nvol[ib]
+        lam[ic] = ccb / model.inv_nvol[ic]
+
+    def state_energies(self, ledger, g, g_chem):
+        """The bound site's standard chemical potential, from K = k_on/k_off at the
+        references (thermo/ledger.py's docstring)."""
+        m = ledger.model
+        j = self.transitions[0]
+        il, ib, ic = m.tr_ii[j, :3]
+        lam = ledger.lam
+        if lam[il] > 0 and lam[ib] > 0 and lam[ic] > 0:
+            kc = m.tr_p[j, P_RATE] / m.tr_p[j + 1, P_RATE]
+            g_chem[ic] = -ledger.kT * math.log(kc * lam[il] * lam[ib] / lam[ic])
+
     def update_parameters(self, model):
         c = self.spec["compartment"]
         kf, kb = rates(self.spec, model.T, model.scenario.data["compartments"][c]["volume_um3"])

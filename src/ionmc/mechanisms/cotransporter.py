@@ -51,7 +51,7 @@ in the ledger's sense and the ledger closes to rounding under `ssa`.
 import copy
 import math
 
-from ionmc.constants import F, R
+from ionmc.constants import F, N_A, R
 from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V, Mechanism
 from ionmc.numba_conf import leaf
 from ionmc.physics import q10_factor
@@ -378,6 +378,17 @@ class Cotransporter(Mechanism):
         r = super().reads(model, j)  # and every count it moves
         r |= {("x", int(i)) for i in ii[1:1 + 2 * ii[0]]}
         return r | {("x", int(i)) for i in ii[I_ATP:] if i >= 0}
+
+    def atp_work(self, model):
+        """A forward turnover hydrolyses one ATP: at fixed dG_ATP, or on a pool at the
+        dG_ATP of each firing's midpoint."""
+        if not self.spec["ATP_per_turnover"]:
+            return []
+        j = self.transitions[0]
+        if model.tr_ledger[j] == LEDGER_OWN:
+            return [(j, 0.0, -1.0 / N_A), (j + 1, 0.0, 1.0 / N_A)]
+        w = -self.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
+        return [(j, w, 0.0), (j + 1, -w, 0.0)]
 
     def update_parameters(self, model):
         d = model.scenario.data

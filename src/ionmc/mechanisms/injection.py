@@ -149,8 +149,8 @@ def rates(spec, z):
     return max(f, 0.0), max(-f, 0.0)
 
 
-def ledger_rows(model, cref, kT, x, continuous=False):
-    """Fill the ledger constants of every injection's parameter rows (module docstring);
+def ledger_rows(mech, model, cref, kT, x, continuous=False):
+    """Fill the ledger constants of an injection's parameter rows (module docstring);
     raises InputError when a counted side has no reference concentration.
 
     `continuous` (the `ode` method): the mean-field G changes at the rate sum_j a_j dG/dx
@@ -162,36 +162,33 @@ def ledger_rows(model, cref, kT, x, continuous=False):
                   model.tr_qm * E_CHARGE / np.where(model.mem_C > 0, model.mem_C, 1.0))
     if continuous:
         dv = np.zeros_like(dv)
-    for mech in model.mechs:
-        if mech.type != TYPE:
-            continue
-        spec = mech.spec
-        z = model.charge[model.species.index(spec["species"])]
-        for j in mech.transitions:
-            ii = model.tr_ii[j]
-            g0 = 0.0
-            for sign, i_cnt, i_state in ((1.0, ii[I_B], model.tr_ii[j ^ 1, I_GUARD]),
-                                         (-1.0, ii[I_A], ii[I_GUARD])):
-                if i_state < 0:  # the electrode
-                    continue
-                if i_cnt >= 0:  # counted: the kernel adds ln(n/(N_A vol))
-                    if not cref[i_cnt] > 0:
-                        c = model.comps[i_cnt // model.ns]
-                        raise InputError(model.scenario.source,
-                                         f"mechanisms.{mech.name}.species",
-                                         f"{spec['species']!r} is absent from {c!r} and "
-                                         "every compartment joined to it: the ledger has no "
-                                         "reference concentration (give it a small one)")
-                    g0 -= sign * math.log(cref[i_cnt])
-                else:  # clamped: its chemical potential against the reference
-                    conc = x[i_state] * model.inv_nvol[i_state]
-                    if conc > 0 and cref[i_state] > 0:
-                        g0 += sign * math.log(conc / cref[i_state])
-            p = model.tr_p[j]
-            p[P_G0], p[P_ZE] = g0, z * E_CHARGE / kT
-            p[P_HB] = 0.5 * dv[j, ii[I_MB]] if ii[I_MB] >= 0 else 0.0
-            p[P_HA] = 0.5 * dv[j, ii[I_MA]] if ii[I_MA] >= 0 else 0.0
-            p[P_NB], p[P_NA] = (0.5, 0.5) if continuous else (1.0, 0.0)
+    spec = mech.spec
+    z = model.charge[model.species.index(spec["species"])]
+    for j in mech.transitions:
+        ii = model.tr_ii[j]
+        g0 = 0.0
+        for sign, i_cnt, i_state in ((1.0, ii[I_B], model.tr_ii[j ^ 1, I_GUARD]),
+                                     (-1.0, ii[I_A], ii[I_GUARD])):
+            if i_state < 0:  # the electrode
+                continue
+            if i_cnt >= 0:  # counted: the kernel adds ln(n/(N_A vol))
+                if not cref[i_cnt] > 0:
+                    c = model.comps[i_cnt // model.ns]
+                    raise InputError(model.scenario.source,
+                                     f"mechanisms.{mech.name}.species",
+                                     f"{spec['species']!r} is absent from {c!r} and "
+                                     "every compartment joined to it: the ledger has no "
+                                     "reference concentration (give it a small one)")
+                g0 -= sign * math.log(cref[i_cnt])
+            else:  # clamped: its chemical potential against the reference
+                conc = x[i_state] * model.inv_nvol[i_state]
+                if conc > 0 and cref[i_state] > 0:
+                    g0 += sign * math.log(conc / cref[i_state])
+        p = model.tr_p[j]
+        p[P_G0], p[P_ZE] = g0, z * E_CHARGE / kT
+        p[P_HB] = 0.5 * dv[j, ii[I_MB]] if ii[I_MB] >= 0 else 0.0
+        p[P_HA] = 0.5 * dv[j, ii[I_MA]] if ii[I_MA] >= 0 else 0.0
+        p[P_NB], p[P_NA] = (0.5, 0.5) if continuous else (1.0, 0.0)
 
 
 @leaf
@@ -243,6 +240,11 @@ def ledger_arg(j, k, x, V, mem, hdv, P, II, inv_nvol):
 class Injection(Mechanism):
     """One pair: forward moves one ion from `from` (a compartment or the electrode) into
     `compartment`, backward the other way."""
+
+    STIMULUS = True
+
+    def ledger_update(self, ledger, x):
+        ledger_rows(self, ledger.model, ledger.cref, ledger.kT, x, ledger.continuous)
 
     def build(self, model, tr):
         spec = self.spec

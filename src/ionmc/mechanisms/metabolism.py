@@ -228,6 +228,9 @@ class Pool(Mechanism):
         self.efflux = {"O2": {t0 + 4: 1, t0 + 5: -1}}
         self.pool_compartment = cin
 
+    def outside_ion_ledger(self):
+        return self.transitions + self.reservoir
+
     def species_indices(self, model):
         """{species: state index} of the pool's species in its compartment."""
         c = self.pool_compartment

@@ -37,7 +37,7 @@ import numpy as np
 
 from ionmc.mechanisms import agents
 from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V, Mechanism
-from ionmc.constants import F, R
+from ionmc.constants import F, N_A, R
 from ionmc.numba_conf import leaf, njit
 from ionmc.physics import q10_factor
 
@@ -377,6 +377,8 @@ class Pump(Mechanism):
     forward and backward), step 1 moving 3 Na+ out and step 3 2 K+ in."""
 
     USES_POOL = True
+    #: its rate row holds no volume (it reads concentrations through inv_nvol)
+    RATES_USE_VOLUME = False
 
     def n_slots(self, model):
         self.n_agents = agents.population(
@@ -472,6 +474,42 @@ class Pump(Mechanism):
         mi = model.mems.index(self.spec["membrane"])
         V = model.voltages(x)[mi]
         return king_altman(*cycle_rates(self.rate_row(model, x), nai, ki, nao, ko, V))
+
+    def atp_work(self, model):
+        """Step 1 forward books one ATP hydrolysed (in each agent's block, agents.py): at
+        fixed dG_ATP, or on a pool -dG_ATP at each firing, summed by the kernels."""
+        out = []
+        for j in self.blocks:
+            if model.tr_ledger[j] == LEDGER_OWN:
+                out += [(j, 0.0, -1.0 / N_A), (j + 1, 0.0, 1.0 / N_A)]
+            else:
+                w = -self.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
+                out += [(j, w, 0.0), (j + 1, -w, 0.0)]
+        return out
+
+    def state_energies(self, ledger, g, g_chem):
+        """g_i from the rate constants at the reference concentrations and V = 0, with the
+        ATP factor removed from b1: g_{i+1} - g_i = -k_B T ln(kappa_i+ / kappa_i-). The
+        cycle closes (sum zero) because the reference puts every ion at the same
+        concentration on both sides."""
+        from ionmc.mechanisms.metabolism import dG_ATP
+
+        m = ledger.model
+        j = self.transitions[0]
+        ii = m.tr_ii[j, [I_NAI, I_KI, I_NAO, I_KO]]
+        p = m.tr_p[j].copy()
+        dg = self.spec["dG_ATP_kJ_per_mol"] * 1e3
+        if m.tr_ledger[j] == LEDGER_OWN:  # on a pool: nucleotide factors at its reference
+            # (a pool starting without ADP or Pi: any small value gives the same g)
+            atp, adp, pi = (max(ledger.cref[i], 1e-9) for i in m.tr_ii[j, [I_ATP, I_ADP, I_PI]])
+            p = effective_row(p, atp, adp, pi)
+            dg = dG_ATP(m.tr_p[j, P_DG0], m.T, atp, adp, pi)
+        p[P_B1] *= math.exp(-dg / (R * m.T))
+        fw, bw = cycle_rates(p, *[ledger.cref[i] for i in ii], 0.0)
+        e = np.zeros(N_STATES)
+        for i in range(N_STATES - 1):
+            e[i + 1] = e[i] - ledger.kT * math.log(fw[i] / bw[i])
+        g[self.states] = e
 
     def set_parameter(self, model, key, value, x, rng, continuous):
         super().set_parameter(model, key, value, x, rng, continuous)

@@ -54,14 +54,9 @@ import numba
 import numpy as np
 
 # numba_conf: imported for its cache directory
-from ionmc.mechanisms import buffer
-from ionmc.mechanisms import cotransporter
-from ionmc.mechanisms import injection
-from ionmc.mechanisms import metabolism
-from ionmc import numba_conf
-from ionmc.mechanisms import pump  # noqa: F401
-from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V
-from ionmc.constants import E_CHARGE, IONS_PER_MM_UM3, K_B, N_A, R
+from ionmc import numba_conf  # noqa: F401
+from ionmc.mechanisms.base import LEDGER_V
+from ionmc.constants import E_CHARGE, IONS_PER_MM_UM3, K_B
 
 
 @numba.vectorize(["float64(float64)"], cache=True)
@@ -112,19 +107,9 @@ def reference_counts(model, x):
                 cref = sum(float(x[i]) for i in idx) / (IONS_PER_MM_UM3 * vol)
             for c, i in zip(members, idx):
                 lam[i] = cref * IONS_PER_MM_UM3 * model.vol[c]
-    # a buffer's sites: references in binding equilibrium with the ligand's (buffer.py)
+    # species a mechanism binds (a buffer's sites) take references of its own
     for mech in model.mechs:
-        if mech.type != buffer.TYPE:
-            continue
-        spec = mech.spec
-        c = spec["compartment"]
-        il, ib, ic = (model.idx(c, spec[k]) for k in ("ligand", "buffer_species",
-                                                        "bound_species"))
-        total = (float(x[ib]) + float(x[ic])) * model.inv_nvol[ib]
-        cb, ccb = buffer.reference_split(lam[il] * model.inv_nvol[il], total,
-                                         spec["K_d_uM"] * 1e-3)
-        lam[ib] = cb / model.inv_nvol[ib]
-        lam[ic] = ccb / model.inv_nvol[ic]
+        mech.reference_counts(model, x, lam)
     mask = np.zeros(model.nx, bool)
     mask[:model.nion] = ~model.clamped[:model.nion] & ~model.pool_mask[:model.nion]
     return lam, mask
@@ -139,14 +124,13 @@ class Ledger:
         self.lam, self.mask = reference_counts(model, np.asarray(x0, float))
         self.ion_idx = np.nonzero(self.mask & (self.lam > 0))[0]
         self.cref = self.lam * model.inv_nvol  # mM, per ion index
-        # transitions inside the ion ledger (not the pool's own chemistry)
+        # transitions inside the ion ledger (not a pool's own chemistry, not channel gating)
         self.ion_tr = np.ones(model.nt, bool)
         for mech in model.mechs:
-            if mech.type == metabolism.TYPE:
-                self.ion_tr[mech.transitions] = False
-            self.ion_tr[mech.reservoir] = False  # channel gating (channels.py)
-        # injections' transitions: VS holds their dG (k_B T), W_stim its sum times k_B T
-        self.stim_tr = np.array([j for mech in model.mechs if mech.type == injection.TYPE
+            self.ion_tr[mech.outside_ion_ledger()] = False
+        # a stimulator's transitions (injections): VS holds their dG (k_B T), W_stim its
+        # sum times k_B T
+        self.stim_tr = np.array([j for mech in model.mechs if mech.STIMULUS
                                  for j in mech.transitions], np.int64)
         self.update(x0)
 
@@ -154,42 +138,19 @@ class Ledger:
     def update(self, x):
         """Recompute state energies and work coefficients from the current parameters."""
         m = self.model
+        # free energies of agent states (pumps) and standard chemical potentials (a
+        # buffer's bound sites: module docstring), from each mechanism
         self.g = np.zeros(m.nx)
-        for mech in m.mechs:
-            if mech.type == pump.TYPE:
-                self.g[mech.states] = self._pump_state_energies(mech)
-        # standard chemical potentials of bound buffer sites (module docstring)
         self.g_chem = np.zeros(m.nx)
         for mech in m.mechs:
-            if mech.type == buffer.TYPE:
-                j = mech.transitions[0]
-                il, ib, ic = m.tr_ii[j, :3]
-                lam = self.lam
-                if lam[il] > 0 and lam[ib] > 0 and lam[ic] > 0:
-                    kc = m.tr_p[j, buffer.P_RATE] / m.tr_p[j + 1, buffer.P_RATE]
-                    self.g_chem[ic] = -self.kT * math.log(kc * lam[il] * lam[ib] / lam[ic])
+            mech.state_energies(self, self.g, self.g_chem)
         c0 = np.zeros((m.nt, 3))
         c1 = np.zeros((m.nt, 3))
+        # ATP work: what each firing of an ATP-driven step pays (mechanisms' own rows)
         for mech in m.mechs:
-            if mech.type == pump.TYPE:
-                # step 1 forward books one ATP hydrolysed (in each agent's block, agents.py)
-                for j in mech.blocks:
-                    if m.tr_ledger[j] == LEDGER_OWN:  # on a pool: -dG_ATP at each firing, summed by the kernels
-                        c1[j, ATP] -= 1.0 / N_A
-                        c1[j + 1, ATP] += 1.0 / N_A
-                        continue
-                    w = -mech.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
-                    c0[j, ATP] += w
-                    c0[j + 1, ATP] -= w
-            elif mech.type == cotransporter.TYPE and mech.spec["ATP_per_turnover"]:
-                j = mech.transitions[0]  # forward turnover hydrolyses one ATP
-                if m.tr_ledger[j] == LEDGER_OWN:  # on a pool: dG_ATP at each firing's midpoint
-                    c1[j, ATP] -= 1.0 / N_A
-                    c1[j + 1, ATP] += 1.0 / N_A
-                else:
-                    w = -mech.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
-                    c0[j, ATP] += w
-                    c0[j + 1, ATP] -= w
+            for j, fixed_J, per_arg in mech.atp_work(m):
+                c0[j, ATP] += fixed_J
+                c1[j, ATP] += per_arg
         # clamp work on every membrane a transition charges (a coupling may charge two)
         c0[:, CLAMP] = -E_CHARGE * (m.tr_qm[:, m.mem_clamped] @ m.mem_vclamp[m.mem_clamped])
         for j in range(m.nt):
@@ -211,30 +172,10 @@ class Ledger:
                     assert mi == m.tr_mem[j] and m.tr_ledger[j] == LEDGER_V, (j, mi)
                     c1[j, BATH] += ze
         self.c0, self.c1 = c0, c1
-        # an injection's ledger constants (references, bath potentials) in its rate rows
-        injection.ledger_rows(m, self.cref, self.kT, x, self.continuous)
-
-    def _pump_state_energies(self, mech):
-        """g_i from the rate constants at the reference concentrations and V = 0, with the
-        ATP factor removed from b1: g_{i+1} - g_i = -k_B T ln(kappa_i+ / kappa_i-). The
-        cycle closes (sum zero) because the reference puts every ion at the same
-        concentration on both sides."""
-        m = self.model
-        j = mech.transitions[0]
-        ii = m.tr_ii[j, :4]
-        p = m.tr_p[j].copy()
-        dg = mech.spec["dG_ATP_kJ_per_mol"] * 1e3
-        if m.tr_ledger[j] == LEDGER_OWN:  # on a pool: nucleotide factors at the pool's reference state
-            # (a pool starting without ADP or Pi: any small value gives the same g)
-            atp, adp, pi = (max(self.cref[i], 1e-9) for i in m.tr_ii[j, 5:8])
-            p = pump.effective_row(p, atp, adp, pi)
-            dg = metabolism.dG_ATP(m.tr_p[j, pump.P_DG0], m.T, atp, adp, pi)
-        p[pump.P_B1] *= math.exp(-dg / (R * m.T))
-        fw, bw = pump.cycle_rates(p, *[self.cref[i] for i in ii], 0.0)
-        g = np.zeros(pump.N_STATES)
-        for i in range(pump.N_STATES - 1):
-            g[i + 1] = g[i] - self.kT * math.log(fw[i] / bw[i])
-        return g
+        # a mechanism's own ledger constants (an injection's references and bath
+        # potentials, in its rate rows)
+        for mech in m.mechs:
+            mech.ledger_update(self, x)
 
     # -- per row -----------------------------------------------------------------------
     def g_ion(self, X, vols=None):
