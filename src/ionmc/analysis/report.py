@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from ionmc.analysis import tables as analysis
-from ionmc.mechanisms import pump
-from ionmc.mechanisms.metabolism import CREATINE, POOL as _POOL, TYPE as METAB
+from ionmc.mechanisms.metabolism import CREATINE, POOL as _POOL
+from ionmc.mechanisms.registry import REGISTRY
 from ionmc.thermo.energetics import ROWS, energetics, membrane_budget
 from ionmc.errors import InputError
 
@@ -166,13 +166,14 @@ class Figures:
                 + self._band_note(), fig)
 
     def turnover(self):
-        # ion-moving mechanisms (the metabolic pool has its own figure)
-        mechs = [m["name"] for m in self.d["mechanisms"]
-                 if f"{m['name']}.forward" in self.run.columns and m["type"] != METAB]
+        # ion-moving mechanisms, each in the panel its type names (the metabolic pool has
+        # its own figure)
+        panel = {m["name"]: REGISTRY[m["type"]].MECHANISM.TURNOVER_PANEL
+                 for m in self.d["mechanisms"] if f"{m['name']}.forward" in self.run.columns}
+        mechs = [name for name, p in panel.items() if p is not None]
         if not mechs:
             return None
-        pumps = [m["name"] for m in self.d["mechanisms"]
-                 if m["type"] == pump.TYPE and m["name"] in mechs]
+        pumps = [name for name in mechs if panel[name] == "cycles"]
         others = [m for m in mechs if m not in pumps]
         fig, axes = self._fig(3, ncols=3, h=3.2)
         for ax, group, title, unit in ((axes[0], pumps, "pump cycles", "net cycles/s"),

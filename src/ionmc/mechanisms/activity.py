@@ -84,10 +84,52 @@ def mean_load(spec, mem_spec, events=(), duration=None):
 
 
 class SpikeTrain(Mechanism):
-    """No transitions: its spikes are applied at their times (runs/replicate.py)."""
+    """No transitions: its spikes are jumps applied at their times (runs/replicate.py).
+    Each lets Na+ in and K+ out in one step; the free energy it releases is entropy
+    produced (the ions flowed down their gradients through channels)."""
+
+    #: the spikes' net charge is zero: no mean current
+    CARRIES_CURRENT = False
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        self.tally = np.zeros(4)  # cumulative: spikes, Na+ in, K+ out, entropy (J/K)
 
     def build(self, model, tr):
         pass
+
+    def jump_times(self, model, events, duration, rng):
+        return spike_times(self.name, self.spec, events, duration, rng)
+
+    def jump(self, model, x, rng, integer, free_energy):
+        mspec = model.scenario.data["membranes"][self.spec["membrane"]]
+        na, k = ions_per_spike(self.spec, mspec)
+        if integer:
+            na, k = rng.poisson(na), rng.poisson(k)  # (lam <= 1e15 by validation)
+        g0 = free_energy(x)
+        moved = []
+        for s, n, frm, to in (("Na", na, mspec["outside"], mspec["inside"]),
+                              ("K", k, mspec["inside"], mspec["outside"])):
+            i, o = model.idx(frm, s), model.idx(to, s)
+            if not model.clamped[i]:
+                n = min(n, x[i])  # never below zero
+                x[i] -= n
+            if not model.clamped[o]:
+                x[o] += n
+            moved.append(n)
+        self.tally += [1.0, moved[0], moved[1], -(free_energy(x) - g0) / model.T]
+
+    def jump_entropy(self):
+        return self.tally[3]
+
+    def firing_columns(self, F, integer):
+        n = F.shape[0]
+        tot = self.tally
+        cols = {"spikes": np.full(n, int(tot[0]), np.int64)}
+        for s, v in (("Na", -tot[1]), ("K", tot[2])):
+            cols[f"{s}.net_efflux"] = np.full(n, int(round(v)), np.int64) if integer \
+                else np.full(n, v)
+        return cols
 
 
 MECHANISM = SpikeTrain

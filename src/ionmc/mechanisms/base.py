@@ -176,6 +176,32 @@ class Mechanism:
         the ATP work of its ATP-driven steps (fixed dG_ATP, or the pool's at each firing)."""
         return []
 
+    # -- runs and output (runs/replicate.py, runs/output.py) --------------------------
+    #: its firings move charge across a membrane (a `current_pA` column)
+    CARRIES_CURRENT = True
+    #: the report's turnover panel it is drawn in: "cycles" (pumps), "firings", or None
+    #: (a figure of its own: the metabolic pool)
+    TURNOVER_PANEL = "firings"
+
+    def jump_times(self, model, events, duration, rng):
+        """Times (s) at which it changes the state in one step outside the methods (a
+        spike train's spikes), drawn for the whole run."""
+        return []
+
+    def jump(self, model, x, rng, integer, free_energy):
+        """Apply its jump at one of its `jump_times` to x (`free_energy(x)`: G in J)."""
+
+    def jump_entropy(self):
+        """Entropy (J/K) its jumps have produced so far."""
+        return 0.0
+
+    def firing_columns(self, F, integer):
+        """Its columns from the cumulative firings F (rows x transitions): the reference
+        step's forward and backward firings."""
+        f, b = self.ref  # a list: the sum of several transitions (oxphos couplings)
+        return {"forward": F[:, f].sum(axis=1) if isinstance(f, list) else F[:, f],
+                "backward": F[:, b].sum(axis=1) if isinstance(b, list) else F[:, b]}
+
     def membrane_sides(self, model):
         """(membrane index, inside compartment, outside compartment) of its membrane."""
         mspec = model.scenario.data["membranes"][self.spec["membrane"]]

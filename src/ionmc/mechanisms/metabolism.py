@@ -204,6 +204,7 @@ class Pool(Mechanism):
     it (USES_POOL)."""
 
     IS_POOL = True
+    TURNOVER_PANEL = None  # the pool has a figure of its own
 
     def build(self, model, tr):
         mi, cin, _ = self.membrane_sides(model)

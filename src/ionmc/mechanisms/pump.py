@@ -379,6 +379,7 @@ class Pump(Mechanism):
     USES_POOL = True
     #: its rate row holds no volume (it reads concentrations through inv_nvol)
     RATES_USE_VOLUME = False
+    TURNOVER_PANEL = "cycles"
 
     def n_slots(self, model):
         self.n_agents = agents.population(

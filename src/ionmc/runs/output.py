@@ -9,7 +9,6 @@ only the recorded times are written.
 import numpy as np
 import pyarrow as pa
 
-from ionmc.mechanisms import activity
 from ionmc.mechanisms import metabolism
 from ionmc.constants import E_CHARGE, IONS_PER_MM_UM3, K_B
 from ionmc.thermo.ledger import BATH, CLAMP, EVENT, STIM_COLUMN, WATER_COLUMN, WORK_COLUMNS, Ledger
@@ -34,9 +33,6 @@ class Columns:
         self.last_VS = np.zeros(m.nt)
         self.W = np.zeros(4)  # cumulative work: ATP, CLAMP, BATH, EVENT
         self.G0 = None
-        # per spike train, cumulative: spikes, Na+ in, K+ out, entropy produced (J/K)
-        self.spikes = {mech.name: np.zeros(4) for mech in m.mechs
-                       if mech.type == activity.TYPE}
 
     def voltages(self, X):
         m = self.model
@@ -56,11 +52,6 @@ class Columns:
     def event_work(self, category, dG):
         """Book the jump of G caused by an event (clamp, bath or other)."""
         self.W[{"clamp": CLAMP, "bath": BATH}.get(category, EVENT)] += dG
-
-    def spike(self, name, n_na, n_k, dG):
-        """Book one spike: its ions, and the free energy it released as entropy produced
-        (the ions flowed down their gradients through channels: see activity.py)."""
-        self.spikes[name] += [1.0, n_na, n_k, -dG / self.model.T]
 
     def table(self, replicate, times, X, F, S, VS, keep=None, water=None):
         """`water`: with water flow on (volume.py), rows of (volumes, water gained,
@@ -108,18 +99,8 @@ class Columns:
         Fi = F if self.integer else Ff
         qout = {}
         for mech in m.mechs:
-            if mech.type == activity.TYPE:
-                tot = self.spikes[mech.name]
-                cols[f"{mech.name}.spikes"] = np.full(n, int(tot[0]), np.int64)
-                for s, v in (("Na", -tot[1]), ("K", tot[2])):
-                    cols[f"{mech.name}.{s}.net_efflux"] = \
-                        np.full(n, int(round(v)), np.int64) if self.integer else np.full(n, v)
-                continue
-            f, b = mech.ref  # a list: the sum of several transitions (oxphos couplings)
-            cols[f"{mech.name}.forward"] = Fi[:, f].sum(axis=1) if isinstance(f, list) \
-                else Fi[:, f]
-            cols[f"{mech.name}.backward"] = Fi[:, b].sum(axis=1) if isinstance(b, list) \
-                else Fi[:, b]
+            for k, v in mech.firing_columns(Fi, self.integer).items():
+                cols[f"{mech.name}.{k}"] = v
         for mech, s, v in self.eff:
             net = Ff @ v
             z = m.charge[m.species.index(s)]
@@ -128,8 +109,8 @@ class Columns:
                 if self.integer else net
         t = np.asarray(times, float)
         for mech in m.mechs:
-            if mech.type == activity.TYPE:
-                continue  # the spikes' net charge is zero: no mean current
+            if not mech.CARRIES_CURRENT:
+                continue
             q = qout.get(mech.name, np.zeros(n))
             # a mechanism that moves no ion across a membrane (a buffer) carries no charge
             last = self.last_q.get(mech.name, 0.0) if self.last_q else np.nan
@@ -142,8 +123,7 @@ class Columns:
             res = set(mech.reservoir)  # one gating block per channel agent: a set
             own = [j for j in mech.transitions if j not in res]
             cols[f"{mech.name}.entropy_production_J_per_K"] = \
-                K_B * S[:, own].sum(axis=1) + \
-                (self.spikes[mech.name][3] if mech.name in self.spikes else 0.0)
+                K_B * S[:, own].sum(axis=1) + mech.jump_entropy()
             if mech.reservoir:  # outside the ion ledger (channels.py)
                 cols[f"{mech.name}.gating_entropy_J_per_K"] = \
                     K_B * S[:, mech.reservoir].sum(axis=1)
@@ -175,7 +155,7 @@ class Columns:
         if self.G0 is None and n:
             self.G0 = G[0]
         s_prod = K_B * S[:, self.ledger.ion_tr].sum(axis=1) + \
-            sum(v[3] for v in self.spikes.values())
+            sum(mech.jump_entropy() for mech in m.mechs)
         cols["thermo.free_energy_J"] = G
         cols["thermo.mixing_entropy_J_per_K"] = -G_ion / m.T
         cols["thermo.entropy_production_J_per_K"] = s_prod

@@ -11,7 +11,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ionmc.mechanisms import activity
 from ionmc.mechanisms import agents
 from ionmc.engine import volume
 from ionmc.engine.dwell import LoggedSSA, Recorder
@@ -104,13 +103,11 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
     method = volume.attach(method, model, cols.ledger)
 
     rec = record_times(sc["duration_s"], sc["record_interval_s"])
-    # spike trains: drawn for the whole run from their rate schedules, applied as events
+    # mechanisms' own jumps (spike trains): drawn for the whole run, applied as events
     spikes = {}
     for mech in model.mechs:
-        if mech.type == activity.TYPE:
-            for t in activity.spike_times(mech.name, mech.spec, data["events"],
-                                          sc["duration_s"], rng):
-                spikes.setdefault(float(t), []).append(mech)
+        for t in mech.jump_times(model, data["events"], sc["duration_s"], rng):
+            spikes.setdefault(float(t), []).append(mech)
     ev_times = sorted({e["at_s"] for e in data["events"]} | set(spikes))
     stops, is_rec, is_event = stop_grid(rec, [t for t in ev_times if 0 < t <= sc["duration_s"]])
     fired = []
@@ -150,29 +147,9 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
                     cols.event_work(kind, cols.free_energy(method.x) - g0)
                 fired.append({"at_s": t, "set": e["set"]})
         for mech in spikes.get(t, ()):
-            spike(mech)
+            mech.jump(model, method.x, rng, method_cls.integer, cols.free_energy)
         if recorder:
             recorder.sync(method.x, t)
-
-    def spike(mech):
-        """Na+ in and K+ out across the spike train's membrane, in one step."""
-        mspec = data["membranes"][mech.spec["membrane"]]
-        na, k = activity.ions_per_spike(mech.spec, mspec)
-        if method_cls.integer:
-            na, k = rng.poisson(na), rng.poisson(k)  # (lam <= 1e15 by validation)
-        x = method.x
-        g0 = cols.free_energy(x)
-        moved = []
-        for s, n, frm, to in (("Na", na, mspec["outside"], mspec["inside"]),
-                              ("K", k, mspec["inside"], mspec["outside"])):
-            i, o = model.idx(frm, s), model.idx(to, s)
-            if not model.clamped[i]:
-                n = min(n, x[i])  # never below zero
-                x[i] -= n
-            if not model.clamped[o]:
-                x[o] += n
-            moved.append(n)
-        cols.spike(mech.name, moved[0], moved[1], cols.free_energy(x) - g0)
 
     X0 = np.asarray(method.x)[None, :].copy()
     zeros = np.zeros((1, model.nt))
