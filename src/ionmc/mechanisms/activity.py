@@ -119,6 +119,9 @@ class SpikeTrain(Mechanism):
             moved.append(n)
         self.tally += [1.0, moved[0], moved[1], -(free_energy(x) - g0) / model.T]
 
+    def mean_na_load(self, model):
+        return mean_load(self.spec, model.scenario.data["membranes"][self.spec["membrane"]])
+
     def jump_entropy(self):
         return self.tally[3]
 

@@ -202,6 +202,40 @@ class Mechanism:
         return {"forward": F[:, f].sum(axis=1) if isinstance(f, list) else F[:, f],
                 "backward": F[:, b].sum(axis=1) if isinstance(b, list) else F[:, b]}
 
+    # -- `ionmc energetics` (thermo/energetics.py) ---------------------------------------
+    # Each returns what the mechanism adds to its membrane's budget at state x (concs(c, s):
+    # concentration in mM of species s in compartment c), or nothing.
+    def passive_current(self, model, V, concs):
+        """{species: outward current (A)} it carries at potential V in the steady state of
+        its gating (leaks, channels, Kir): the membrane's conductance."""
+        return {}
+
+    def mean_na_load(self, model):
+        """Mean Na+ entry (ions/s) it causes outside its transitions (spike trains)."""
+        return 0.0
+
+    def transport(self, model, x, V, a, concs, pool_dG_kJ):
+        """A transporter's budget: {"na_in_per_s", "dG_kJ_per_mol", "atp_per_s"} (each
+        optional) from the propensities a at x; pool_dG_kJ: dG_ATP of the cell's pool."""
+        return None
+
+    def pool_budget(self, model, concs):
+        """A metabolic pool's: {"atp_per_o2", "basal_atp_per_s", "dG_ATP_kJ_per_mol"}."""
+        return None
+
+    def pump_cycles(self, model, x):
+        """Pump cycles per second its population runs at state x (King-Altman)."""
+        return None
+
+    def current_schedule(self, model, comp):
+        """[(time, current into compartment comp (A))] it sets at t = 0 and at its events
+        (injections)."""
+        return None
+
+    def summary(self, model, concs):
+        """A table of its own state (a buffer's free and bound sites), or None."""
+        return None
+
     def membrane_sides(self, model):
         """(membrane index, inside compartment, outside compartment) of its membrane."""
         mspec = model.scenario.data["membranes"][self.spec["membrane"]]

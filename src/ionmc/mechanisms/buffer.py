@@ -208,6 +208,16 @@ class Buffer(Mechanism):
             kc = m.tr_p[j, P_RATE] / m.tr_p[j + 1, P_RATE]
             g_chem[ic] = -ledger.kT * math.log(kc * lam[il] * lam[ib] / lam[ic])
 
+    def summary(self, model, concs):
+        """Free ligand, free and bound sites (uM) and the buffer capacity
+        kappa_B = d[bound]/d[free] (Neher & Augustine 1992)."""
+        c = self.spec["compartment"]
+        ca, b, cb = (concs(c, self.spec[k]) * 1e3
+                     for k in ("ligand", "buffer_species", "bound_species"))
+        return {"compartment": c, "free_ligand_uM": ca, "free_sites_uM": b,
+                "bound_sites_uM": cb,
+                "kappa_B": buffering_capacity(b + cb, self.spec["K_d_uM"], ca)}
+
     def update_parameters(self, model):
         c = self.spec["compartment"]
         kf, kb = rates(self.spec, model.T, model.scenario.data["compartments"][c]["volume_um3"])

@@ -422,5 +422,17 @@ class Channels(Mechanism):
         x[self.states] = agents.largest_remainder(self.n_agents, self.occupancies(model, V[mi]))
         agents.assign(self, x)
 
+    def passive_current(self, model, V, concs):
+        """At the steady-state open probability at V: the resting budget counts their
+        window currents, and slopes are steady-state slopes."""
+        from ionmc.thermo.closed_forms import ghk_current
+
+        _, cin, cout = self.membrane_sides(model)
+        s = self.spec["species"]
+        z = model.scenario.data["species"][s]["charge"]
+        area = model.scenario.data["membranes"][self.spec["membrane"]]["area_um2"]
+        P = mean_permeability_cm_per_s(self.spec, area, V, model.T)
+        return {s: ghk_current(P, area, z, concs(cin, s), concs(cout, s), V, model.T)}
+
 
 MECHANISM = Channels

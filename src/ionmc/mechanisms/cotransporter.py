@@ -390,6 +390,31 @@ class Cotransporter(Mechanism):
         w = -self.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
         return [(j, w, 0.0), (j + 1, -w, 0.0)]
 
+    def transport(self, model, x, V, a, concs, pool_dG_kJ):
+        """Its net Na+ entry and ATP use (1/s) from the propensities a, and the free
+        energy of one forward turnover (ion terms, V and, ATP-driven, dG_ATP: negative =
+        it runs forward)."""
+        d = model.scenario.data
+        _, cin, cout = self.membrane_sides(model)
+        f, b = self.transitions
+        out = {}
+        if "Na" in model.species:
+            i_na = model.idx(cin, "Na")
+            out["na_in_per_s"] = float(a[f] * model.stoich_full[f, i_na]
+                                       + a[b] * model.stoich_full[b, i_na])
+        if self.spec["ATP_per_turnover"]:
+            out["atp_per_s"] = float(a[f] - a[b])
+        conc = [(n, concs(cin, s), concs(cout, s), d["species"][s]["charge"])
+                for s, n in self.spec["stoichiometry"].items()]
+        if all(c_in > 0 and c_out > 0 for _, c_in, c_out, _ in conc):
+            g = sum(n * (R * model.T * math.log(c_in / c_out) + z * F * V)
+                    for n, c_in, c_out, z in conc)
+            if self.spec["ATP_per_turnover"]:
+                g += pool_dG_kJ / 1e-3 if pool_dG_kJ is not None else \
+                    self.spec["dG_ATP_kJ_per_mol"] * 1e3
+            out["dG_kJ_per_mol"] = g * 1e-3
+        return out
+
     def update_parameters(self, model):
         d = model.scenario.data
         spec = self.spec

@@ -243,6 +243,12 @@ class Injection(Mechanism):
 
     STIMULUS = True
 
+    def current_schedule(self, model, comp):
+        if comp not in (self.spec["compartment"], self.spec["from"]):
+            return None
+        z = model.charge[model.species.index(self.spec["species"])]
+        return schedule(self.name, self.spec, z, comp, model.scenario.data["events"])
+
     def ledger_update(self, ledger, x):
         ledger_rows(self, ledger.model, ledger.cref, ledger.kT, x, ledger.continuous)
 

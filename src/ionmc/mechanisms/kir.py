@@ -209,5 +209,17 @@ class Kir(Mechanism):
         model.tr_p[j0, :N_PAR] = out
         model.tr_p[j1, :N_PAR] = inw
 
+    def passive_current(self, model, V, concs):
+        """Kir channels count as the membrane's K+ conductance."""
+        _, cin, cout = self.membrane_sides(model)
+        s = self.spec["species"]
+        c_in, c_out = concs(cin, s), concs(cout, s)
+        if not (c_in > 0 and c_out > 0):
+            return {}
+        d = model.scenario.data
+        return {s: net_current(self.spec, d["species"][s]["charge"], model.T,
+                               d["membranes"][self.spec["membrane"]]["area_um2"], c_in, c_out,
+                               V)}
+
 
 MECHANISM = Kir

@@ -101,6 +101,16 @@ class Leak(Mechanism):
         model.tr_p[j0, :2] = [pa / vin, z * F / (R * model.T)]
         model.tr_p[j1, :2] = [pa / vout, z * F / (R * model.T)]
 
+    def passive_current(self, model, V, concs):
+        from ionmc.thermo.closed_forms import ghk_current
+
+        _, cin, cout = self.membrane_sides(model)
+        s = self.spec["species"]
+        z = model.scenario.data["species"][s]["charge"]
+        P = self.spec["permeability_cm_per_s"] * q10_factor(self.spec["q10"], model.T)
+        area = model.scenario.data["membranes"][self.spec["membrane"]]["area_um2"]
+        return {s: ghk_current(P, area, z, concs(cin, s), concs(cout, s), V, model.T)}
+
 
 MECHANISM = Leak
 

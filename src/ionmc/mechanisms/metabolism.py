@@ -232,6 +232,18 @@ class Pool(Mechanism):
     def outside_ion_ledger(self):
         return self.transitions + self.reservoir
 
+    def pool_budget(self, model, concs):
+        """ATP per O2, the basal ATP use (1/s) and dG_ATP (kJ/mol) at these concentrations."""
+        d = model.scenario.data
+        comp = self.pool_compartment
+        conc = {s: concs(comp, s) for s in POOL + CREATINE if s in d["species"]}
+        r = steady_rates(self.spec, model.T, model.vol[model.comps.index(comp)],
+                         d["membranes"][self.spec["membrane"]]["area_um2"], conc)
+        dg = dG_ATP(self.spec["dG0_ATP_kJ_per_mol"] * 1e3, model.T, conc["ATP"], conc["ADP"],
+                    conc["Pi"])
+        return {"atp_per_o2": self.spec["ATP_per_O2"], "basal_atp_per_s": r["basal_load"],
+                "dG_ATP_kJ_per_mol": float(dg) * 1e-3}
+
     def species_indices(self, model):
         """{species: state index} of the pool's species in its compartment."""
         c = self.pool_compartment

@@ -37,6 +37,7 @@ import numpy as np
 
 from ionmc.mechanisms import agents
 from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V, Mechanism
+from ionmc.thermo.closed_forms import nak_cycle_dG
 from ionmc.constants import F, N_A, R
 from ionmc.numba_conf import leaf, njit
 from ionmc.physics import q10_factor
@@ -285,10 +286,8 @@ def turnover(p, nai, ki, nao, ko, V):
     return king_altman(*cycle_rates(p, nai, ki, nao, ko, V))[1]
 
 
-def cycle_dG(nai, ki, nao, ko, V, T):
-    """Free energy (J/mol) of moving 3 Na+ out and 2 K+ in at potential V (volts)."""
-    RT = R * T
-    return 3 * RT * math.log(nao / nai) + 2 * RT * math.log(ki / ko) - F * V
+#: free energy (J/mol) of one cycle's transport, 3 Na+ out and 2 K+ in, at V (volts)
+cycle_dG = nak_cycle_dG
 
 
 # -- propensities, for the kernels' dispatch table (engine/dispatch.py) ------------------
@@ -511,6 +510,10 @@ class Pump(Mechanism):
         for i in range(N_STATES - 1):
             e[i + 1] = e[i] - ledger.kT * math.log(fw[i] / bw[i])
         g[self.states] = e
+
+    def pump_cycles(self, model, x):
+        active = sum(float(x[i]) for i in self.states)
+        return active * self.steady_state(model, x)[1]
 
     def set_parameter(self, model, key, value, x, rng, continuous):
         super().set_parameter(model, key, value, x, rng, continuous)

@@ -98,3 +98,10 @@ def cycle_statistics(fw, bw, edge=0):
     dp = np.linalg.lstsq(aug, np.r_[-(W1 @ p - l1 * p), 0.0], rcond=None)[0]
     l2 = ones @ W2 @ p + 2.0 * ones @ W1 @ dp
     return l1, l2 / l1
+
+
+def nak_cycle_dG(nai, ki, nao, ko, V, T):
+    """Free energy (J/mol) of moving 3 Na+ out and 2 K+ in at potential V (volts): what
+    one Na+/K+-ATPase cycle's transport costs, which its ATP must pay."""
+    RT = R * T
+    return 3 * RT * math.log(nao / nai) + 2 * RT * math.log(ki / ko) - F * V

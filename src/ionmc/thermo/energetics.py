@@ -30,52 +30,34 @@ import math
 
 from scipy.optimize import brentq
 
-from ionmc.mechanisms import activity
-from ionmc.mechanisms import channels
-from ionmc.mechanisms import cotransporter
-from ionmc.mechanisms import injection
-from ionmc.mechanisms import kir
-from ionmc.mechanisms import leak
-from ionmc.mechanisms import metabolism
-from ionmc.mechanisms import pump
-from ionmc.thermo.closed_forms import ghk_current, nernst
+from ionmc.mechanisms.base import Mechanism
+from ionmc.thermo.closed_forms import nak_cycle_dG, nernst
 from ionmc.constants import E_CHARGE, F, R
-from ionmc.physics import q10_factor
 
 ATP_PER_O2 = 5.0
 _KJ = 1e-3
 
 
+def _on(model, mi):
+    """The mechanisms on membrane mi."""
+    return [m for m in model.mechs if m.spec.get("membrane") == model.mems[mi]]
+
+
+def _concs(model, x):
+    """concs(compartment, species) -> mM at state x."""
+    return lambda comp, s: _conc(model, x, comp, s)
+
+
 def _leak_current(model, mi, x, V):
-    """Net outward current (A) of the membrane's leaks (and Kir channels) at potential V,
-    per species; with them the voltage-gated channels at their steady-state open
-    probability at V (so the resting budget counts their window currents, and slopes
-    are steady-state slopes)."""
-    d = model.scenario.data
-    mspec = d["membranes"][model.mems[mi]]
+    """Net outward current (A) of the membrane's conductances (leaks, Kir channels, and the
+    voltage-gated channels at their steady-state open probability at V, so the resting
+    budget counts their window currents, and slopes are steady-state slopes), per
+    species."""
     per = {}
-    for mech in model.mechs:
-        spec = mech.spec
-        if mech.type == kir.TYPE and spec["membrane"] == model.mems[mi]:
-            # Kir channels count as the membrane's K+ conductance (README, Couplings)
-            s = spec["species"]
-            cin = _conc(model, x, mspec["inside"], s)
-            cout = _conc(model, x, mspec["outside"], s)
-            if cin > 0 and cout > 0:
-                per[s] = per.get(s, 0.0) + kir.net_current(
-                    spec, d["species"][s]["charge"], model.T, mspec["area_um2"], cin, cout, V)
-            continue
-        if mech.type not in (leak.TYPE, channels.TYPE) or spec["membrane"] != model.mems[mi]:
-            continue
-        s = spec["species"]
-        z = d["species"][s]["charge"]
-        if mech.type == channels.TYPE:
-            P = channels.mean_permeability_cm_per_s(spec, mspec["area_um2"], V, model.T)
-        else:
-            P = spec["permeability_cm_per_s"] * q10_factor(spec["q10"], model.T)
-        cin = _conc(model, x, mspec["inside"], s)
-        cout = _conc(model, x, mspec["outside"], s)
-        per[s] = per.get(s, 0.0) + ghk_current(P, mspec["area_um2"], z, cin, cout, V, model.T)
+    concs = _concs(model, x)
+    for mech in _on(model, mi):
+        for s, i in mech.passive_current(model, V, concs).items():
+            per[s] = per.get(s, 0.0) + i
     return per
 
 
@@ -84,63 +66,23 @@ def _conc(model, x, comp, s):
     return float(x[i] * model.inv_nvol[i])
 
 
-def _transporter_na(model, mi, x):
-    """Net Na+ entering through the membrane's cotransporters at state x (ions/s), from the
-    kernels' own propensities; None when it has none."""
-    import numpy as np
-
-    from ionmc.engine.kernels import all_propensities, voltages
-
-    name = model.mems[mi]
-    js = [j for m in model.mechs if m.type == cotransporter.TYPE
-          and m.spec["membrane"] == name for j in m.transitions]
-    if not js or "Na" not in model.species:
-        return None
-    M = model.kernel_args()
-    x = np.asarray(x)
-    V = np.zeros(len(model.mems))
-    voltages(x, V, M)
-    a = np.zeros(model.nt)
-    all_propensities(x.astype(np.float64), V, a, M)
-    i_na = model.idx(model.scenario.data["membranes"][name]["inside"], "Na")
-    return float(sum(a[j] * model.stoich_full[j, i_na] for j in js))
-
-
 def _pool(model, x, mi):
     """The metabolic pool inside membrane mi, if any: ATP per O2, its basal ATP use (1/s)
     and dG_ATP (kJ/mol) at state x."""
-    d = model.scenario.data
-    name = model.mems[mi]
-    spec = next((m for m in d["mechanisms"] if m["type"] == metabolism.TYPE
-                 and m["membrane"] == name), None)
-    if spec is None:
+    pool = model.pools.get(model.scenario.data["membranes"][model.mems[mi]]["inside"])
+    if pool is None or pool.spec["membrane"] != model.mems[mi]:
         return None
-    comp = d["membranes"][name]["inside"]
-    ci = model.comps.index(comp)
-    conc = {s: _conc(model, x, comp, s) for s in metabolism.POOL + metabolism.CREATINE
-            if s in d["species"]}
-    rates = metabolism.steady_rates(spec, model.T, model.vol[ci],
-                                    d["membranes"][name]["area_um2"], conc)
-    dg = metabolism.dG_ATP(spec["dG0_ATP_kJ_per_mol"] * 1e3, model.T, conc["ATP"],
-                           conc["ADP"], conc["Pi"])
-    return {"atp_per_o2": spec["ATP_per_O2"], "basal_atp_per_s": rates["basal_load"],
-            "dG_ATP_kJ_per_mol": float(dg) * _KJ}
+    return pool.pool_budget(model, _concs(model, x))
 
 
-def _transporters(model, mi, x, V):
-    """Per cotransporter on membrane mi: the free energy of one forward turnover (ion terms,
-    V and, for an ATP-driven one such as PMCA, its dG_ATP: negative = it runs forward),
-    and for ATP-driven ones the net ATP/s at state x from the kernels' own propensities."""
+def _transport(model, mi, x, V):
+    """Per transporter on membrane mi (the kernels' own propensities at x): its budget."""
     import numpy as np
 
     from ionmc.engine.kernels import all_propensities, voltages
 
-    d = model.scenario.data
-    name = model.mems[mi]
-    mspec = d["membranes"][name]
-    mechs = [m for m in model.mechs if m.type == cotransporter.TYPE
-             and m.spec["membrane"] == name]
-    if not mechs:
+    mechs = _on(model, mi)
+    if not any(type(m).transport is not Mechanism.transport for m in mechs):
         return {}
     M = model.kernel_args()
     xf = np.asarray(x, float)
@@ -149,42 +91,23 @@ def _transporters(model, mi, x, V):
     a = np.zeros(model.nt)
     all_propensities(xf, Vs, a, M)
     pool = _pool(model, x, mi)
-    dg, atp = {}, {}
+    pool_dg = pool["dG_ATP_kJ_per_mol"] if pool else None
+    out = {}
     for m in mechs:
-        if m.spec["ATP_per_turnover"]:
-            f, b = m.transitions
-            atp[m.name] = float(a[f] - a[b])
-        conc = [(n, _conc(model, x, mspec["inside"], s), _conc(model, x, mspec["outside"], s),
-                 d["species"][s]["charge"]) for s, n in m.spec["stoichiometry"].items()]
-        if any(cin <= 0 or cout <= 0 for _, cin, cout, _ in conc):
-            continue  # a species absent on one side: the dG is infinite
-        g = sum(n * (R * model.T * math.log(cin / cout) + z * F * V)
-                for n, cin, cout, z in conc)
-        if m.spec["ATP_per_turnover"]:
-            g += pool["dG_ATP_kJ_per_mol"] / _KJ if pool else \
-                m.spec["dG_ATP_kJ_per_mol"] * 1e3
-        dg[m.name] = g * _KJ
-    out = {"transporter_dG_kJ_per_mol": dg} if dg else {}
-    if atp:
-        out["transporter_atp_per_s"] = atp
+        t = m.transport(model, x, V, a, _concs(model, x), pool_dg)
+        if t is not None:
+            out[m.name] = t
     return out
 
 
 def buffers(model, x):
-    """Per buffer: free ligand, free and bound sites (uM) and the buffer capacity
-    kappa_B = d[bound]/d[free] at state x (Neher & Augustine 1992)."""
-    from ionmc.mechanisms import buffer
-
+    """Per mechanism with a table of its own state (buffers: free ligand, free and bound
+    sites in uM, the buffer capacity kappa_B)."""
     out = {}
     for m in model.mechs:
-        if m.type != buffer.TYPE:
-            continue
-        c = m.spec["compartment"]
-        ca, b, cb = (_conc(model, x, c, m.spec[k]) * 1e3
-                     for k in ("ligand", "buffer_species", "bound_species"))
-        out[m.name] = {"compartment": c, "free_ligand_uM": ca, "free_sites_uM": b,
-                       "bound_sites_uM": cb,
-                       "kappa_B": buffer.buffering_capacity(b + cb, m.spec["K_d_uM"], ca)}
+        t = m.summary(model, _concs(model, x))
+        if t is not None:
+            out[m.name] = t
     return out
 
 
@@ -236,22 +159,22 @@ def membrane_budget(model, mi, x):
         g_slope = 0.0
 
     if all(s in d["species"] for s in ("Na", "K")):
-        cyc = pump.cycle_dG(_conc(model, x, mspec["inside"], "Na"),
+        cyc = nak_cycle_dG(_conc(model, x, mspec["inside"], "Na"),
                             _conc(model, x, mspec["inside"], "K"),
                             _conc(model, x, mspec["outside"], "Na"),
                             _conc(model, x, mspec["outside"], "K"), V, T)
         out["pump_cycle_dG_kJ_per_mol"] = cyc * _KJ
+    trans = _transport(model, mi, x, V)
     if "Na" in per:
         na_influx = -per["Na"] / E_CHARGE  # ions/s entering (Na+ is +1)
         out["na_influx_per_s"] = na_influx
-        # spike trains on this membrane: their mean Na+ load (activity.py)
-        load = sum(activity.mean_load(m.spec, mspec)
-                   for m in model.mechs if m.type == activity.TYPE
-                   and m.spec["membrane"] == name)
+        # mean Na+ loads besides the leaks' (spike trains on this membrane)
+        load = sum(m.mean_na_load(model) for m in _on(model, mi))
         if load:
             out["activity_na_per_s"] = load
-        tr = _transporter_na(model, mi, x)
-        if tr is not None:
+        na_tr = [t["na_in_per_s"] for t in trans.values() if "na_in_per_s" in t]
+        if na_tr:
+            tr = sum(na_tr)
             out["transporter_na_per_s"] = tr
             load += tr
         cycles = (na_influx + load) / 3.0
@@ -278,13 +201,16 @@ def membrane_budget(model, mi, x):
         if out.get("_g_chord", 0) > 0:
             out["pump_electrogenic_chord_mV"] = -i_pump / out["_g_chord"] * 1e3
     out.pop("_g_chord", None)
-    out.update(_transporters(model, mi, x, V))
+    dg = {n: t["dG_kJ_per_mol"] for n, t in trans.items() if "dG_kJ_per_mol" in t}
+    atp = {n: t["atp_per_s"] for n, t in trans.items() if "atp_per_s" in t}
+    if dg:
+        out["transporter_dG_kJ_per_mol"] = dg
+    if atp:
+        out["transporter_atp_per_s"] = atp
     model_cycles = 0.0
-    pumps = [m for m in model.mechs
-             if m.type == pump.TYPE and m.spec["membrane"] == name]
+    pumps = [m for m in _on(model, mi) if m.pump_cycles(model, x) is not None]
     for mech in pumps:
-        active = sum(float(x[i]) for i in mech.states)
-        model_cycles += active * mech.steady_state(model, x)[1]
+        model_cycles += mech.pump_cycles(model, x)
     if pumps:
         out["pump_model_cycles_per_s"] = model_cycles
         out["pump_dG_ATP_kJ_per_mol"] = out.get("pool_dG_ATP_kJ_per_mol",
@@ -292,10 +218,8 @@ def membrane_budget(model, mi, x):
     # current injections into (or out of) the inside (injection.py): now, the largest the
     # events set, and the depolarisation it gives through the slope resistance at these
     # concentrations (leaks alone: the pump and the concentrations will move)
-    scheds = [injection.schedule(m.name, m.spec, model.charge[model.species.index(
-                  m.spec["species"])], mspec["inside"], d["events"])
-              for m in model.mechs if m.type == injection.TYPE
-              and mspec["inside"] in (m.spec["compartment"], m.spec["from"])]
+    scheds = [sch for sch in (m.current_schedule(model, mspec["inside"]) for m in model.mechs)
+              if sch is not None]
     if scheds:
         # several injections add: at each time, the sum of each one's latest step
         times = sorted({t for sch in scheds for t, _ in sch})
