@@ -1,6 +1,9 @@
 """Small formulas every layer uses, written once: the temperature factor of a rate, counts
 and concentrations, and a membrane's potential from the charge it holds."""
+import math
+
 from ionmc.constants import E_CHARGE, IONS_PER_MM_UM3
+from ionmc.numba_conf import njit
 
 #: the temperature (K) at which ionmc's rate constants are given (37 C); a parameter's
 #: value at another temperature T is scaled by q10 ** ((T - T_REF) / 10)
@@ -25,3 +28,13 @@ def conc_of(count, volume_um3):
 def potential(charge_e, capacitance_F):
     """A membrane's potential (V) when its inside holds `charge_e` elementary charges."""
     return E_CHARGE * charge_e / capacitance_F
+
+
+@njit
+def ghk_factor(u):
+    """u / (1 - exp(-u)), with its exact limit 1 + u/2 + u^2/12 near u = 0."""
+    if abs(u) < 1e-5:
+        return 1.0 + 0.5 * u + u * u / 12.0
+    if abs(u) < 0.5:  # expm1 keeps precision near 0; exp is several times faster
+        return u / (-math.expm1(-u))
+    return u / (1.0 - math.exp(-u))

@@ -8,7 +8,7 @@ import pytest
 from ionmc.mechanisms import metabolism
 from ionmc.mechanisms import pump
 from ionmc.constants import R
-from ionmc.scenario.design import metabolic_pool
+from ionmc.mechanisms.design import metabolic_pool
 from ionmc.errors import InputError
 from ionmc.engine.kernels import all_propensities, voltages
 from ionmc.model import Model

@@ -114,7 +114,7 @@ def test_resting_neuron_is_a_fixed_point_under_ode():
 
 
 def test_builtin_matches_its_design():
-    from ionmc.scenario.design import resting_state
+    from ionmc.mechanisms.design import resting_state
 
     sc = load_scenario("resting_neuron")
     d = resting_state({"Na": 15.0, "K": 140.0}, {"Na": 145.0, "K": 5.0, "Cl": 120.0}, -0.07,

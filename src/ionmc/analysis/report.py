@@ -19,13 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from ionmc.analysis import tables as analysis
-from ionmc.mechanisms.metabolism import CREATINE, POOL as _POOL
 from ionmc.mechanisms.registry import REGISTRY
 from ionmc.thermo.energetics import ROWS, energetics, membrane_budget
 from ionmc.errors import InputError
 
 MAX_POINTS = 800
-POOL = _POOL[:3] + CREATINE + _POOL[3:]  # ATP ADP Pi PCr Cr O2
 NREF = 60  # times at which Nernst/GHK references are evaluated
 
 
@@ -50,6 +48,11 @@ class Figures:
         cmap = _plt().get_cmap("tab10")
         self.colour = {s: cmap(i % 10) for i, s in enumerate(d["species"])}
         self.stats = {}
+        #: the mechanism types in the run, in registry order, and the species they keep
+        #: in figures of their own (a metabolic pool's)
+        used = {m["type"] for m in d["mechanisms"]}
+        self.types = [mod for t, mod in REGISTRY.items() if t in used]
+        self.own_species = {s for mod in self.types for s in getattr(mod, "OWN_SPECIES", ())}
 
     def stat(self, col):
         if col not in self.stats:
@@ -89,7 +92,7 @@ class Figures:
         for ax, c in zip(axes, comps):
             for s, sp in self.d["species"].items():
                 col = f"{c}.{s}.mM"
-                if sp["permeant"] and s not in POOL and col in self.run.columns:
+                if sp["permeant"] and s not in self.own_species and col in self.run.columns:
                     self._line(ax, col, s, self.colour[s])
             self._events(ax)
             ax.set_title(f"{c} ({self.d['compartments'][c]['volume_um3']:g} µm³)")
@@ -253,39 +256,6 @@ class Figures:
             caption += f" Largest balance residual: {res:.3g} J ({res / scale:.2g} of the largest term)."
         return "Thermodynamics", caption, fig
 
-    def metabolism(self):
-        comps = [c for c in self.d["compartments"] if f"{c}.o2_consumed" in self.run.columns]
-        if not comps:
-            return None
-        fig, axes = self._fig(3 * len(comps), ncols=3, h=3.0)
-        for k, c in enumerate(comps):
-            ax = axes[3 * k]
-            for s in POOL:
-                col = f"{c}.{s}.mM"
-                if col in self.run.columns:
-                    self._line(ax, col, s, self.colour.get(s))
-            ax.set_yscale("log")
-            ax.set_ylabel("mM")
-            ax.set_title(f"metabolic pool in {c}")
-            ax.legend(fontsize=8)
-            ax = axes[3 * k + 1]
-            self._line(ax, f"{c}.dG_ATP_kJ_per_mol", "dG_ATP", "tab:red")
-            ax.set_ylabel("kJ/mol")
-            ax.set_title("free energy of ATP hydrolysis")
-            ax = axes[3 * k + 2]
-            o2 = self.stat(f"{c}.o2_consumed")
-            r = analysis.rate(o2)
-            step = max(1, len(r) // MAX_POINTS)
-            ax.plot(r.index[::step], r.to_numpy()[::step], color="tab:blue")
-            ax.set_ylabel("O2 molecules/s")
-            ax.set_title("O2 consumed per second")
-            for ax in axes[3 * k:3 * k + 3]:
-                self._events(ax)
-                ax.set_xlabel("time (s)")
-        return ("Metabolism", "The pool's species (log scale), dG_ATP = dG0' + RT ln([ADP][Pi]/"
-                "[ATP]), and the rate of O2 reduction by oxidative phosphorylation."
-                + self._band_note(), fig)
-
     def volume(self):
         comps = [c for c, spec in self.d["compartments"].items()
                  if not spec["bath"] and f"{c}.volume_um3" in self.run.columns]
@@ -346,8 +316,11 @@ class Figures:
 
     def all(self):
         out = []
+        # the figures of the mechanism types in the run (each type's report_figure)
+        own = [lambda mod=mod: mod.report_figure(self) for mod in self.types
+               if hasattr(mod, "report_figure")]
         for f in (self.concentrations, self.potentials, self.turnover, self.thermodynamics,
-                  self.metabolism, self.volume, self.noise):
+                  *own, self.volume, self.noise):
             r = f()
             if r is not None:
                 out.append(r)

@@ -236,6 +236,11 @@ class Mechanism:
         """A table of its own state (a buffer's free and bound sites), or None."""
         return None
 
+    def state_columns(self, model, X, F, inv_nvol):
+        """{column name: values} it adds from the rows of counts X and cumulative firings
+        F (floats; inv_nvol per row and state index)."""
+        return {}
+
     def membrane_sides(self, model):
         """(membrane index, inside compartment, outside compartment) of its membrane."""
         mspec = model.scenario.data["membranes"][self.spec["membrane"]]

@@ -55,7 +55,7 @@ import numpy as np
 from ionmc.mechanisms import agents
 from ionmc.mechanisms.base import Mechanism
 from ionmc.constants import F, R
-from ionmc.mechanisms.leak import ghk_factor
+from ionmc.physics import ghk_factor
 from ionmc.numba_conf import leaf
 from ionmc.physics import q10_factor
 

@@ -28,7 +28,7 @@ import math
 
 from ionmc.constants import CM_TO_M, F, R, UM2_TO_M2, UM3_TO_M3
 from ionmc.mechanisms.base import LEDGER_NONE, Mechanism
-from ionmc.mechanisms.leak import ghk_factor
+from ionmc.physics import ghk_factor
 from ionmc.numba_conf import leaf
 from ionmc.physics import q10_factor
 

@@ -33,7 +33,7 @@ import math
 
 from ionmc.constants import CM_TO_M, E_CHARGE, F, K_B, R, UM2_TO_M2, UM3_TO_M3
 from ionmc.mechanisms.base import Mechanism
-from ionmc.mechanisms.leak import ghk_factor
+from ionmc.physics import ghk_factor
 from ionmc.numba_conf import leaf
 from ionmc.physics import q10_factor
 

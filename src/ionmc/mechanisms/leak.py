@@ -5,12 +5,11 @@ influx per outside ion is k_in = P*A/vol_out * u/(exp(u) - 1) (Goldman 1943; Hod
 1949). Their ratio is Ussing's flux ratio (Ussing 1949), which makes the pair obey local
 detailed balance exactly when V is taken at the jump's midpoint.
 """
-import math
 
 from ionmc.constants import CM_TO_M, F, R, UM2_TO_M2, UM3_TO_M3
 from ionmc.mechanisms.base import Mechanism
-from ionmc.numba_conf import leaf, njit
-from ionmc.physics import q10_factor
+from ionmc.numba_conf import leaf
+from ionmc.physics import ghk_factor, q10_factor
 
 TYPE = "leak"
 
@@ -28,16 +27,6 @@ KINDS = ("out", "in")
 #: is a rate per ion at the source (tau-leap may draw binomials)
 LATTICE = True
 FIRST_ORDER = True
-
-
-@njit
-def ghk_factor(u):
-    """u / (1 - exp(-u)), with its exact limit 1 + u/2 + u^2/12 near u = 0."""
-    if abs(u) < 1e-5:
-        return 1.0 + 0.5 * u + u * u / 12.0
-    if abs(u) < 0.5:  # expm1 keeps precision near 0; exp is several times faster
-        return u / (-math.expm1(-u))
-    return u / (1.0 - math.exp(-u))
 
 
 def unidirectional_rates(P_cm_s, area_um2, vol_in_um3, vol_out_um3, z, V, T):

@@ -244,6 +244,15 @@ class Pool(Mechanism):
         return {"atp_per_o2": self.spec["ATP_per_O2"], "basal_atp_per_s": r["basal_load"],
                 "dG_ATP_kJ_per_mol": float(dg) * 1e-3}
 
+    def state_columns(self, model, X, F, inv_nvol):
+        c = self.pool_compartment
+        f, b = self.ref  # one oxphos event reduces one O2
+        ix = self.species_indices(model)
+        conc = [np.maximum(X[:, ix[s]], 0.5) * inv_nvol[:, ix[s]] for s in ("ATP", "ADP", "Pi")]
+        return {f"{c}.o2_consumed": F[:, f].sum(axis=1) - F[:, b].sum(axis=1),
+                f"{c}.dG_ATP_kJ_per_mol": dG_ATP(self.spec["dG0_ATP_kJ_per_mol"] * 1e3, model.T,
+                                                 *conc) / 1e3}
+
     def species_indices(self, model):
         """{species: state index} of the pool's species in its compartment."""
         c = self.pool_compartment
@@ -300,3 +309,46 @@ def check(t, ctx):
     if other is not None and other != t["name"]:
         return [("membrane", f"compartment {c!r} already has a metabolic pool ({other!r})")]
     return []
+
+
+#: species it shows in a figure of its own, not among the ions (ATP ADP Pi PCr Cr O2)
+OWN_SPECIES = POOL[:3] + CREATINE + POOL[3:]
+
+
+def report_figure(rep):
+    """The report's figure of the pools in a run (rep: analysis/report.py's Figures): the
+    pool's species, dG_ATP and the rate of O2 reduction."""
+    from ionmc.analysis import tables as analysis
+    from ionmc.analysis.report import MAX_POINTS
+
+    comps = [c for c in rep.d["compartments"] if f"{c}.o2_consumed" in rep.run.columns]
+    if not comps:
+        return None
+    fig, axes = rep._fig(3 * len(comps), ncols=3, h=3.0)
+    for k, c in enumerate(comps):
+        ax = axes[3 * k]
+        for s in OWN_SPECIES:
+            col = f"{c}.{s}.mM"
+            if col in rep.run.columns:
+                rep._line(ax, col, s, rep.colour.get(s))
+        ax.set_yscale("log")
+        ax.set_ylabel("mM")
+        ax.set_title(f"metabolic pool in {c}")
+        ax.legend(fontsize=8)
+        ax = axes[3 * k + 1]
+        rep._line(ax, f"{c}.dG_ATP_kJ_per_mol", "dG_ATP", "tab:red")
+        ax.set_ylabel("kJ/mol")
+        ax.set_title("free energy of ATP hydrolysis")
+        ax = axes[3 * k + 2]
+        o2 = rep.stat(f"{c}.o2_consumed")
+        r = analysis.rate(o2)
+        step = max(1, len(r) // MAX_POINTS)
+        ax.plot(r.index[::step], r.to_numpy()[::step], color="tab:blue")
+        ax.set_ylabel("O2 molecules/s")
+        ax.set_title("O2 consumed per second")
+        for ax in axes[3 * k:3 * k + 3]:
+            rep._events(ax)
+            ax.set_xlabel("time (s)")
+    return ("Metabolism", "The pool's species (log scale), dG_ATP = dG0' + RT ln([ADP][Pi]/"
+            "[ATP]), and the rate of O2 reduction by oxidative phosphorylation."
+            + rep._band_note(), fig)

@@ -9,7 +9,6 @@ only the recorded times are written.
 import numpy as np
 import pyarrow as pa
 
-from ionmc.mechanisms import metabolism
 from ionmc.constants import E_CHARGE, IONS_PER_MM_UM3, K_B
 from ionmc.thermo.ledger import BATH, CLAMP, EVENT, STIM_COLUMN, WATER_COLUMN, WORK_COLUMNS, Ledger
 
@@ -135,16 +134,8 @@ class Columns:
                 cols[f"{mech.name}.blocked.count"] = np.asarray(
                     X[:, mech.blocked] if self.integer else np.rint(Xf[:, mech.blocked]),
                     np.int64)
-        for mech in m.mechs:
-            if mech.pool_compartment is not None:
-                c = mech.pool_compartment
-                f, b = mech.ref  # one oxphos event reduces one O2
-                cols[f"{c}.o2_consumed"] = Ff[:, f].sum(axis=1) - Ff[:, b].sum(axis=1)
-                ix = m.pool_indices(c)
-                conc = [np.maximum(Xf[:, ix[s]], 0.5) * inv_nvol[:, ix[s]]
-                        for s in ("ATP", "ADP", "Pi")]
-                cols[f"{c}.dG_ATP_kJ_per_mol"] = metabolism.dG_ATP(
-                    mech.spec["dG0_ATP_kJ_per_mol"] * 1e3, m.T, *conc) / 1e3
+        for mech in m.mechs:  # columns a type adds of its own (a pool's O2 and dG_ATP)
+            cols.update(mech.state_columns(m, Xf, Ff, inv_nvol))
         if water is not None:
             vols, gained = water[:2]
             for ci, c in enumerate(m.comps):

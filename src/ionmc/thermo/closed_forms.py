@@ -34,7 +34,7 @@ def ghk_voltage(P, c_in, c_out, T):
 def ghk_fluxes(P_cm_s, area_um2, z, c_in, c_out, V, T):
     """Unidirectional GHK fluxes (ions/s): (efflux, influx). J_out = P A u/(1-e^-u) c_in,
     J_in = P A u/(e^u - 1) c_out, u = zFV/RT (REFERENCES.md)."""
-    from ionmc.mechanisms.leak import ghk_factor
+    from ionmc.physics import ghk_factor
 
     u = z * F * V / (R * T)
     pa = P_cm_s * CM_TO_M * area_um2 * UM2_TO_M2  # m^3/s
