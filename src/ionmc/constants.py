@@ -17,13 +17,3 @@ UM2_TO_M2 = 1e-12
 UM3_TO_M3 = 1e-18
 CM_TO_M = 1e-2
 UF_PER_CM2_TO_F_PER_M2 = 1e-2  # 1 uF/cm^2 = 1e-6 F / 1e-4 m^2
-
-
-def conc_mM(count, volume_um3):
-    """Concentration (mM) of `count` ions in `volume_um3`."""
-    return count / (IONS_PER_MM_UM3 * volume_um3)
-
-
-def count_of(conc_mM_value, volume_um3):
-    """Ion count (float) at a concentration in a volume."""
-    return conc_mM_value * IONS_PER_MM_UM3 * volume_um3

@@ -46,7 +46,8 @@ import math
 
 import numpy as np
 
-from ionmc.constants import IONS_PER_MM_UM3, R, UM3_TO_M3
+from ionmc.constants import R, UM3_TO_M3
+from ionmc.physics import conc_of, count_of
 from ionmc.engine.ode import ODE, ode_jac, ode_rhs
 
 KEY = "water_permeability_um_per_s"
@@ -83,7 +84,7 @@ class Water:
         """Total osmolarity (mM) of every compartment: all species of its counts."""
         m = self.model
         n = np.asarray(x[:m.nion], float).reshape(m.nc, m.ns).sum(axis=1)
-        return n / (IONS_PER_MM_UM3 * vol)
+        return conc_of(n, vol)
 
     def flows(self, x, vol):
         """(dvol/dt per compartment, water gained per second per compartment, entropy
@@ -125,7 +126,7 @@ class Water:
         m.vol[:] = vol
         for ci, c in enumerate(m.comps):
             d["compartments"][c]["volume_um3"] = float(vol[ci])
-            m.inv_nvol[ci * m.ns:(ci + 1) * m.ns] = 1.0 / (IONS_PER_MM_UM3 * vol[ci])
+            m.inv_nvol[ci * m.ns:(ci + 1) * m.ns] = 1.0 / count_of(1.0, vol[ci])
         for mech in mechs:
             m.update_parameters(mech)
 
@@ -151,7 +152,7 @@ class Water:
         m = self.model
         idx = ledger.ion_idx
         comp = idx // m.ns
-        per_um3 = ledger.cref[idx] * IONS_PER_MM_UM3
+        per_um3 = count_of(ledger.cref[idx], 1.0)  # ions per um^3 at the reference
         lam = per_um3 * vol[comp]
         n = np.asarray(x, float)[idx]
         from scipy.special import digamma  # not at the top: ~0.15 s of every start-up
@@ -291,7 +292,7 @@ class ODEWater(ODE):
         for k in range(len(w.kw)):
             for c, sign in ((w.mem_in[k], 1.0), (w.mem_out[k], -1.0)):
                 # dJ_v/dn for every species of compartment c
-                d = sign * w.kw[k] / (IONS_PER_MM_UM3 * vol[c])
+                d = sign * conc_of(w.kw[k], vol[c])
                 sl = slice(c * m.ns, (c + 1) * m.ns)
                 for target, s in ((w.mem_in[k], 1.0), (w.mem_out[k], -1.0)):
                     row = n0 + (nc if w.bath[target] else 0) + target

@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from ionmc.constants import IONS_PER_MM_UM3
+from ionmc.physics import conc_of
 from ionmc.mechanisms.base import LEDGER_NONE, LEDGER_V, Mechanism
 from ionmc.numba_conf import leaf
 from ionmc.physics import q10_factor
@@ -115,7 +115,7 @@ def rates(spec, T, volume_um3):
     q = q10_factor(spec["q10"], T)
     kon = spec["k_on_per_M_per_s"] * q
     # k_on / (N_A vol): per M -> per mM (1e-3), per mM in vol -> per ion (IONS_PER_MM_UM3)
-    per_pair = kon * 1e-3 / (IONS_PER_MM_UM3 * volume_um3)
+    per_pair = conc_of(kon * 1e-3, volume_um3)
     return per_pair, kon * spec["K_d_uM"] * 1e-6
 
 

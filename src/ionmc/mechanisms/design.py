@@ -54,12 +54,13 @@ def metabolic_pool(pump_atp_per_s, vol_um3, area_um2, pool_mM, T=310.0, pump_sha
     Howarth et al. 2012), oxphos makes it all, and the O2 permeability brings in the O2
     it burns at the given drop from `o2_supply_mM` to the cell's O2."""
     from ionmc.mechanisms import metabolism
-    from ionmc.constants import CM_TO_M, IONS_PER_MM_UM3, N_A, UM2_TO_M2
+    from ionmc.constants import CM_TO_M, N_A, UM2_TO_M2
+    from ionmc.physics import count_of
 
     p = {k: v for k, (v, _) in metabolism.PARAMS.items() if v is not None}
     p.update(params or {})
     c = pool_mM
-    per_mM = IONS_PER_MM_UM3 * vol_um3
+    per_mM = count_of(1.0, vol_um3)
     basal = pump_atp_per_s * (1.0 - pump_share) / pump_share  # ATP/s
     load_sat = c["ATP"] / (p["basal_load_K_ATP_mM"] + c["ATP"])
     p["basal_load_mM_per_s"] = basal / per_mM / load_sat

@@ -29,16 +29,6 @@ LATTICE = True
 FIRST_ORDER = True
 
 
-def unidirectional_rates(P_cm_s, area_um2, vol_in_um3, vol_out_um3, z, V, T):
-    """(k_out per inside ion, k_in per outside ion) in 1/s (GHK, DESIGN.md section 1)."""
-    from ionmc.constants import CM_TO_M, F, R, UM2_TO_M2, UM3_TO_M3
-
-    u = z * F * V / (R * T)
-    pa = P_cm_s * CM_TO_M * area_um2 * UM2_TO_M2
-    return (pa / (vol_in_um3 * UM3_TO_M3) * ghk_factor(u),
-            pa / (vol_out_um3 * UM3_TO_M3) * ghk_factor(-u))
-
-
 @leaf
 def v_factor(j, k, v, P, II):
     """The V-dependent factor of leak transition j (k = 0 out, 1 in) at midpoint potential

@@ -41,7 +41,8 @@ import math
 
 import numpy as np
 
-from ionmc.constants import CM_TO_M, IONS_PER_MM_UM3, N_A, R, UM2_TO_M2, UM3_TO_M3
+from ionmc.constants import CM_TO_M, N_A, R, UM2_TO_M2, UM3_TO_M3
+from ionmc.physics import count_of
 from ionmc.mechanisms.base import Mechanism
 from ionmc.numba_conf import leaf, njit
 from ionmc.physics import q10_factor
@@ -99,7 +100,7 @@ def rows(p, T, vol_um3, area_um2):
     """Parameter rows (oxphos n = floor, oxphos n = floor + 1, O2 exchange, basal load, CK)
     at temperature T."""
     q = q10_factor(p["q10"], T)
-    per_mM = IONS_PER_MM_UM3 * vol_um3  # molecules per mM in the cell
+    per_mM = count_of(1.0, vol_um3)  # molecules per mM in the cell
     RT = R * T
     dg0 = p["dG0_ATP_kJ_per_mol"] * 1e3
     r = p["ATP_per_O2"]
@@ -161,7 +162,7 @@ def steady_rates(spec, T, vol_um3, area_um2, conc):
     """Net rates (events/s) of oxphos, O2 influx, basal load and CK at concentrations
     `conc` (mM, keys ATP ADP Pi O2 [PCr Cr]), for design and tests."""
     P = np.vstack(rows(spec, T, vol_um3, area_um2))
-    per_mM = IONS_PER_MM_UM3 * vol_um3
+    per_mM = count_of(1.0, vol_um3)
     c = conc
     cnt = {k: v * per_mM for k, v in c.items()}
     args = (c["ATP"], c["ADP"], c["Pi"], c["O2"], cnt["ATP"], cnt["ADP"], cnt["Pi"], cnt["O2"])

@@ -9,7 +9,8 @@ only the recorded times are written.
 import numpy as np
 import pyarrow as pa
 
-from ionmc.constants import E_CHARGE, IONS_PER_MM_UM3, K_B
+from ionmc.constants import E_CHARGE, K_B
+from ionmc.physics import count_of
 from ionmc.thermo.ledger import BATH, CLAMP, EVENT, STIM_COLUMN, WATER_COLUMN, WORK_COLUMNS, Ledger
 
 
@@ -81,7 +82,7 @@ class Columns:
         V = self.voltages(Xf)
         # 1/(N_A vol) per row and state index: the volumes of each row with water flow
         inv_nvol = m.inv_nvol[None, :] if water is None else np.concatenate(
-            [np.repeat(1.0 / (IONS_PER_MM_UM3 * np.asarray(water[0], float)), m.ns, axis=1),
+            [np.repeat(1.0 / count_of(1.0, np.asarray(water[0], float)), m.ns, axis=1),
              np.zeros((n, m.nx - m.nion))], axis=1)
         cols = {"replicate": np.full(n, replicate, np.int64), "time_s": np.asarray(times, float)}
         for ci, c in enumerate(m.comps):

@@ -56,7 +56,8 @@ import numpy as np
 # numba_conf: imported for its cache directory
 from ionmc import numba_conf  # noqa: F401
 from ionmc.mechanisms.base import LEDGER_V
-from ionmc.constants import E_CHARGE, IONS_PER_MM_UM3, K_B
+from ionmc.constants import E_CHARGE, K_B
+from ionmc.physics import conc_of, count_of
 
 
 @numba.vectorize(["float64(float64)"], cache=True)
@@ -104,9 +105,9 @@ def reference_counts(model, x):
                 cref = x[clamped[0]] * model.inv_nvol[clamped[0]]
             else:
                 vol = sum(model.vol[c] for c in members)
-                cref = sum(float(x[i]) for i in idx) / (IONS_PER_MM_UM3 * vol)
+                cref = conc_of(sum(float(x[i]) for i in idx), vol)
             for c, i in zip(members, idx):
-                lam[i] = cref * IONS_PER_MM_UM3 * model.vol[c]
+                lam[i] = count_of(cref, model.vol[c])
     # species a mechanism binds (a buffer's sites) take references of its own
     for mech in model.mechs:
         mech.reference_counts(model, x, lam)
@@ -185,7 +186,7 @@ class Ledger:
         m = self.model
         n = X[:, self.ion_idx]
         vols = m.vol[None, :] if vols is None else np.asarray(vols, float)
-        lam = self.cref[self.ion_idx] * IONS_PER_MM_UM3 * vols[:, self.ion_idx // m.ns]
+        lam = count_of(self.cref[self.ion_idx], vols[:, self.ion_idx // m.ns])
         return self.kT * np.sum(gammaln(n + 1.0) - gammaln(lam + 1.0) - (n - lam) * np.log(lam),
                                 axis=1)
 
