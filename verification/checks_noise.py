@@ -15,7 +15,7 @@ from scipy import constants as sc
 import ionmc
 from ionmc import analysis
 from ionmc.scenario import load_scenario
-from ionmc.scenario.design import slope_conductance
+from ionmc.mechanisms.design import slope_conductance
 from ionmc.thermo.closed_forms import ghk_fluxes, ghk_voltage
 
 from builder import Builder

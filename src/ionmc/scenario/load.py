@@ -214,7 +214,8 @@ def load_scenario(name_or_path, overrides=(), duration=None):
 
 
 def validate(raw, src, duration=None):
-    """Check a raw scenario dict; return a Scenario with defaults filled in."""
+    """Check a raw scenario dict; return a Scenario with defaults filled in. Each table in
+    turn (later tables are checked against the earlier ones); nothing is half-checked."""
     warnings, dropped = [], []
     if not isinstance(raw, dict) or not raw:
         raise InputError(src, None, "empty scenario")
@@ -225,6 +226,21 @@ def validate(raw, src, duration=None):
         if k not in raw:
             raise InputError(src, k, "missing table")
     data = {}
+    sc, file_duration = _scenario_table(src, raw, duration, warnings)
+    data["scenario"] = sc
+    species = data["species"] = _species(src, raw)
+    comps = data["compartments"] = _compartments(src, raw, species)
+    mems = data["membranes"] = _membranes(src, raw, comps)
+    data["mechanisms"] = validate_mechanisms(src, raw.get("mechanisms", []), sc, species,
+                                             comps, mems)
+    data["events"] = _events(src, raw, data, file_duration, warnings, dropped)
+    if "sweep" in raw:
+        data["sweep"] = _check_sweep(src, raw["sweep"], data)
+    return Scenario(data, src, warnings, dropped)
+
+
+def _scenario_table(src, raw, duration, warnings):
+    """[scenario], with a --duration applied: (table, the file's own duration_s)."""
     sc = fill_table(src, "scenario", raw["scenario"], SCENARIO_KEYS)
     for k in ("temperature_K", "duration_s", "record_interval_s"):
         positive(src, f"scenario.{k}", sc[k])
@@ -257,8 +273,10 @@ def validate(raw, src, duration=None):
         raise InputError(src, "scenario.record_interval_s",
                          f"{sc['record_interval_s']:g} s is longer than the run "
                          f"({sc['duration_s']:g} s)")
-    data["scenario"] = sc
+    return sc, file_duration
 
+
+def _species(src, raw):
     if not isinstance(raw["species"], dict) or not raw["species"]:
         raise InputError(src, "species", "must be a non-empty table")
     species = {}
@@ -270,8 +288,10 @@ def validate(raw, src, duration=None):
         species[s] = fill_table(src, f"species.{s}", spec, SPECIES_KEYS)
         if "." in s:
             raise InputError(src, f"species.{s}", "names may not contain '.'")
-    data["species"] = species
+    return species
 
+
+def _compartments(src, raw, species):
     if not isinstance(raw["compartments"], dict) or not raw["compartments"]:
         raise InputError(src, "compartments", "must be a non-empty table")
     comps = {}
@@ -298,8 +318,10 @@ def validate(raw, src, duration=None):
             if s not in species:
                 raise InputError(src, f"{pre}.clamped_species", f"unknown species {s!r}")
         comps[c] = t
-    data["compartments"] = comps
+    return comps
 
+
+def _membranes(src, raw, comps):
     mems = {}
     inside_of = {}
     for m, spec in raw["membranes"].items():
@@ -336,11 +358,12 @@ def validate(raw, src, duration=None):
             raise InputError(src, f"membranes.{m}.outside",
                              f"{t['outside']!r} is inside membrane {inside_of[t['outside']]!r}: "
                              "nested compartments are not supported yet")
-    data["membranes"] = mems
+    return mems
 
-    mechs = validate_mechanisms(src, raw.get("mechanisms", []), sc, species, comps, mems)
-    data["mechanisms"] = mechs
 
+def _events(src, raw, data, file_duration, warnings, dropped):
+    """[[events]], sorted by time; those past a --duration are dropped with a warning."""
+    sc = data["scenario"]
     events = []
     raw_e = raw.get("events", [])
     if not isinstance(raw_e, list):
@@ -365,10 +388,7 @@ def validate(raw, src, duration=None):
             continue
         events.append(t)
     events.sort(key=lambda e: e["at_s"])
-    data["events"] = events
-    if "sweep" in raw:
-        data["sweep"] = _check_sweep(src, raw["sweep"], data)
-    return Scenario(data, src, warnings, dropped)
+    return events
 
 
 def _check_sweep(src, raw, data):
