@@ -183,6 +183,8 @@ class Model:
             spec = d["compartments"][c]
             for s, v in spec["concentrations_mM"].items():
                 x[self.idx(c, s)] = int(round(count_of(v, self.vol[ci])))
+            for s, n in spec.get("counts", {}).items():
+                x[self.idx(c, s)] = n
         for ci, c in enumerate(self.comps):
             spec = d["compartments"][c]
             target = 0.0

@@ -35,6 +35,8 @@ SPECIES_KEYS = {"charge": (None, int), "permeant": (True, bool)}
 COMPARTMENT_KEYS = {
     "volume_um3": (None, NUM),
     "concentrations_mM": ({}, dict),
+    # initial amounts as molecule counts (small systems, pure chemistry), instead of mM
+    "counts": ({}, dict),
     "balance_charge_with": ("", str),
     "bath": (False, bool),
     "clamped_species": ([], list),
@@ -222,7 +224,7 @@ def validate(raw, src, duration=None):
     for k in raw:
         if k not in TOP_KEYS:
             raise InputError(src, k, f"unknown key (known: {', '.join(TOP_KEYS)})")
-    for k in ("scenario", "species", "compartments", "membranes"):
+    for k in ("scenario", "species", "compartments"):  # membranes: none in pure chemistry
         if k not in raw:
             raise InputError(src, k, "missing table")
     data = {}
@@ -309,6 +311,17 @@ def _compartments(src, raw, species):
                 raise InputError(src, key, f"must not be negative (got {v:g})")
             conc[s] = float(v)
         t["concentrations_mM"] = conc
+        for s, v in t["counts"].items():
+            key = f"{pre}.counts.{s}"
+            if s not in species:
+                raise InputError(src, key, f"unknown species {s!r}")
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise InputError(src, key, f"must be a non-negative integer count (got {v!r})")
+            if s in conc:
+                raise InputError(src, key, f"{s!r} is also given in concentrations_mM: give "
+                                 "one or the other")
+        if not t["counts"]:  # kept out of the resolved scenario (and its hash) when unused
+            del t["counts"]
         b = t["balance_charge_with"]
         if b and b not in species:
             raise InputError(src, f"{pre}.balance_charge_with", f"unknown species {b!r}")
@@ -322,9 +335,12 @@ def _compartments(src, raw, species):
 
 
 def _membranes(src, raw, comps):
+    raw_m = raw.get("membranes", {})
+    if not isinstance(raw_m, dict):
+        raise InputError(src, "membranes", "must be a table of membranes")
     mems = {}
     inside_of = {}
-    for m, spec in raw["membranes"].items():
+    for m, spec in raw_m.items():
         pre = f"membranes.{m}"
         t = fill_table(src, pre, spec, MEMBRANE_KEYS)
         for side in ("inside", "outside"):
