@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import ionmc
-from ionmc.thermo.ledger import STIM_COLUMN, WATER_COLUMN, WORK_COLUMNS
+from ionmc.thermo.ledger import EXTRA_WORK_COLUMNS, WATER_COLUMN, WORK_COLUMNS
 from ionmc.scenario import load_scenario
 
 
@@ -76,7 +76,7 @@ def balance(df, T=310.0):
     |G|, |W|, |T S|). W_water and W_stim enter when the run has them (volume.py,
     injection.py)."""
     G = df["thermo.free_energy_J"] - df["thermo.free_energy_J"].iloc[0]
-    W = df[[c for c in WORK_COLUMNS + (WATER_COLUMN, STIM_COLUMN) if c in df]].sum(axis=1)
+    W = df[[c for c in WORK_COLUMNS + (WATER_COLUMN,) + EXTRA_WORK_COLUMNS if c in df]].sum(axis=1)
     TS = T * df["thermo.entropy_production_J_per_K"]
     resid = G - (W - TS)
     scale = max(np.abs(G).max(), np.abs(W).max(), np.abs(TS).max())

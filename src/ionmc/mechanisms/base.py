@@ -151,8 +151,16 @@ class Mechanism:
         model.update_parameters(self)
 
     # -- the ledger (thermo/ledger.py) -------------------------------------------------
-    #: its transitions are a stimulator's (injections): their ledger sums are W_stim
-    STIMULUS = False
+    #: the ledger column (thermo/ledger.py's EXTRA_WORK_COLUMNS) that sums k_B T times its
+    #: transitions' own ledger arguments: the work of something outside G on the system
+    #: (a stimulator's, thermo.stimulus_work_J; a chemical reservoir's,
+    #: thermo.chemical_work_J); None: its ledger arguments are potentials or ATP
+    WORK_COLUMN = None
+
+    def outside_G(self, model):
+        """State indices of species it keeps outside the free energy G (reservoirs: a
+        metabolic pool's species; those an irreversible reaction touches)."""
+        return []
 
     def outside_ion_ledger(self):
         """Transitions whose free energy is not the ions' (a pool's own chemistry, channel

@@ -241,7 +241,7 @@ class Injection(Mechanism):
     """One pair: forward moves one ion from `from` (a compartment or the electrode) into
     `compartment`, backward the other way."""
 
-    STIMULUS = True
+    WORK_COLUMN = "thermo.stimulus_work_J"
 
     def current_schedule(self, model, comp):
         if comp not in (self.spec["compartment"], self.spec["from"]):

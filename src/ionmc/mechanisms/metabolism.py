@@ -230,6 +230,9 @@ class Pool(Mechanism):
         self.efflux = {"O2": {t0 + 4: 1, t0 + 5: -1}}
         self.pool_compartment = cin
 
+    def outside_G(self, model):
+        return list(self.species_indices(model).values())
+
     def outside_ion_ledger(self):
         return self.transitions + self.reservoir
 

@@ -70,10 +70,10 @@ class Model:
                 self.inv_nvol[i] = 1.0 / count_of(1.0, self.vol[ci])
                 self.z[i] = self.charge[si]
                 self.clamped[i] = spec["bath"] or s in spec["clamped_species"]
-        # the pool's species are outside the ion ledger (docs/physics.md)
+        # species kept outside G by their mechanisms (a pool's: docs/physics.md)
         self.pool_mask = np.zeros(nx, bool)
-        for c in self.pools:
-            self.pool_mask[list(self.pool_indices(c).values())] = True
+        for mech in self.mechs:
+            self.pool_mask[mech.outside_G(self)] = True
         nm = len(self.mems)
         # compartment index -> the membrane whose inside it is (-1: none, at 0 V)
         self.comp_mem = np.full(nc, -1, np.int64)

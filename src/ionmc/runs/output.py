@@ -11,7 +11,8 @@ import pyarrow as pa
 
 from ionmc.constants import E_CHARGE, K_B
 from ionmc.physics import count_of
-from ionmc.thermo.ledger import BATH, CLAMP, EVENT, STIM_COLUMN, WATER_COLUMN, WORK_COLUMNS, Ledger
+from ionmc.thermo.ledger import BATH, CLAMP, EVENT, EXTRA_WORK_COLUMNS, WATER_COLUMN, WORK_COLUMNS, \
+    Ledger
 
 
 class Columns:
@@ -68,14 +69,13 @@ class Columns:
         if len(X):
             self.W = W[-1].copy()
             self.last_F, self.last_VS = Ff[-1].copy(), np.asarray(VS[-1], float).copy()
-        # injections: VS holds the sum of their jumps' dG / k_B T, the stimulator's work
-        stim_tr = self.ledger.stim_tr
-        W_stim = self.ledger.kT * np.asarray(VS, float)[:, stim_tr].sum(axis=1) \
-            if len(stim_tr) else None
+        # work of what is outside G, summed from VS (k_B T units): an injection's jumps'
+        # dG (the stimulator's work), a chemical reservoir's
+        W_extra = {name: self.ledger.kT * np.asarray(VS, float)[:, tr].sum(axis=1)
+                   for name, tr in self.ledger.work_tr.items()}
         if keep is not None:
             times, X, Xf, F, Ff, S, W = (np.asarray(a)[keep] for a in (times, X, Xf, F, Ff, S, W))
-            if W_stim is not None:
-                W_stim = W_stim[keep]
+            W_extra = {name: w[keep] for name, w in W_extra.items()}
             if water is not None:
                 water = tuple(np.asarray(a)[keep] for a in water)
         n = len(times)
@@ -154,9 +154,10 @@ class Columns:
         for k, name in enumerate(WORK_COLUMNS):
             cols[name] = W[:, k]
         w_all = W.sum(axis=1)
-        if W_stim is not None:
-            cols[STIM_COLUMN] = W_stim
-            w_all = w_all + W_stim
+        for name in EXTRA_WORK_COLUMNS:  # in a fixed order
+            if name in W_extra:
+                cols[name] = W_extra[name]
+                w_all = w_all + W_extra[name]
         if water is not None:
             cols[WATER_COLUMN] = np.asarray(water[2], float)
             w_all = w_all + cols[WATER_COLUMN]

@@ -74,6 +74,13 @@ WATER_COLUMN = "thermo.water_work_J"
 #: with current injections (injection.py): the work of the stimulator, the sum over its
 #: jumps of their exact change of G, which the kernels accumulate in VS (in k_B T)
 STIM_COLUMN = "thermo.stimulus_work_J"
+#: with chemical reservoirs (species an irreversible reaction touches, outside G): the
+#: free energy the reservoir gives the system at each firing of a reversible step that
+#: draws on it
+CHEM_COLUMN = "thermo.chemical_work_J"
+#: work columns a mechanism type may name (Mechanism.WORK_COLUMN); water's is the volume
+#: module's
+EXTRA_WORK_COLUMNS = (STIM_COLUMN, CHEM_COLUMN)
 
 
 def reference_counts(model, x):
@@ -129,10 +136,13 @@ class Ledger:
         self.ion_tr = np.ones(model.nt, bool)
         for mech in model.mechs:
             self.ion_tr[mech.outside_ion_ledger()] = False
-        # a stimulator's transitions (injections): VS holds their dG (k_B T), W_stim its
-        # sum times k_B T
-        self.stim_tr = np.array([j for mech in model.mechs if mech.STIMULUS
-                                 for j in mech.transitions], np.int64)
+        # per extra work column, the transitions whose VS (k_B T units) it sums: a
+        # stimulator's dG (injections), a chemical reservoir's (reactions)
+        self.work_tr = {}
+        for mech in model.mechs:
+            if mech.WORK_COLUMN is not None:
+                assert mech.WORK_COLUMN in EXTRA_WORK_COLUMNS, mech.WORK_COLUMN
+                self.work_tr.setdefault(mech.WORK_COLUMN, []).extend(mech.transitions)
         self.update(x0)
 
     # -- coefficients that change only at events ---------------------------------------
