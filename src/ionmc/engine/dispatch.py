@@ -48,6 +48,9 @@ def propensity(j, x, V, kind, src, mem, hdv, P, II, inv_nvol):
     if reg.injection.KIND0 <= k < reg.injection.KIND1:
         return reg.injection.propensity(j, k - reg.injection.KIND0, x, V, src, mem, hdv, P, II,
                                         inv_nvol)
+    if reg.reaction.KIND0 <= k < reg.reaction.KIND1:
+        return reg.reaction.propensity(j, k - reg.reaction.KIND0, x, V, src, mem, hdv, P, II,
+                                       inv_nvol)
     return 0.0
 
 
@@ -85,4 +88,7 @@ def own_ledger_arg(j, x, V, kind, mem, hdv, P, II, inv_nvol):
     if reg.injection.KIND0 <= k < reg.injection.KIND1:
         return reg.injection.ledger_arg(j, k - reg.injection.KIND0, x, V, mem, hdv, P, II,
                                         inv_nvol)
+    if reg.reaction.KIND0 <= k < reg.reaction.KIND1:
+        return reg.reaction.ledger_arg(j, k - reg.reaction.KIND0, x, V, mem, hdv, P, II,
+                                       inv_nvol)
     return 0.0
