@@ -21,7 +21,7 @@ import copy
 import json
 
 from ionmc.scenario import validate
-from ionmc.scenario.load import _toml_value, dumps_toml
+from ionmc.scenario.toml import _toml_value, dumps_toml
 
 
 class Builder:

@@ -1,0 +1,305 @@
+"""Validation of a scenario: every problem becomes one `InputError` naming the file, the
+dotted key and what is wrong; nothing is simulated or written before a scenario has passed.
+Each table in turn ([scenario], [species], [compartments], [membranes], [[mechanisms]] --
+scenario/mechanisms.py --, [[events]], [sweep]), later ones checked against earlier ones.
+"""
+import copy
+
+from ionmc.errors import InputError
+from ionmc.scenario.load import Scenario, _set_dotted
+from ionmc.scenario.mechanisms import check_event_parameter, validate_mechanisms
+from ionmc.scenario.tables import NUM, check_type, fill_table, positive
+
+METHODS = ("ssa", "tau-leap", "ode")
+STARTS = ("given", "steady_state")
+STREAMS = ("shared", "per_transition")
+
+# key -> (default, type check, description). None default = required.
+SCENARIO_KEYS = {
+    "name": ("unnamed", str),
+    "description": ("", str),
+    "temperature_K": (310.0, NUM),
+    "duration_s": (None, NUM),
+    "record_interval_s": (None, NUM),
+    "method": ("tau-leap", str),
+    "replicates": (1, int),
+    "seed": (1, int),
+    "start": ("given", str),
+    "random_streams": ("shared", str),
+}
+SPECIES_KEYS = {"charge": (None, int), "permeant": (True, bool)}
+COMPARTMENT_KEYS = {
+    "volume_um3": (None, NUM),
+    "concentrations_mM": ({}, dict),
+    # initial amounts as molecule counts (small systems, pure chemistry), instead of mM
+    "counts": ({}, dict),
+    "balance_charge_with": ("", str),
+    "bath": (False, bool),
+    "clamped_species": ([], list),
+}
+MEMBRANE_KEYS = {
+    "inside": (None, str),
+    "outside": (None, str),
+    "area_um2": (None, NUM),
+    "capacitance_uF_per_cm2": (1.0, NUM),
+    "initial_potential_mV": (0.0, NUM),
+    "clamp_mV": (None, NUM),
+    # osmotic water permeability P_f; 0 = no water flow (volume.py)
+    "water_permeability_um_per_s": (0.0, NUM),
+}
+TOP_KEYS = ("scenario", "species", "compartments", "membranes", "mechanisms", "events",
+            "sweep")
+SWEEP_MODES = ("product", "zip")
+#: keys whose type is a number: a TOML integer is accepted where a float is expected
+def validate(raw, src, duration=None):
+    """Check a raw scenario dict; return a Scenario with defaults filled in. Each table in
+    turn (later tables are checked against the earlier ones); nothing is half-checked."""
+    warnings, dropped = [], []
+    if not isinstance(raw, dict) or not raw:
+        raise InputError(src, None, "empty scenario")
+    for k in raw:
+        if k not in TOP_KEYS:
+            raise InputError(src, k, f"unknown key (known: {', '.join(TOP_KEYS)})")
+    for k in ("scenario", "species", "compartments"):  # membranes: none in pure chemistry
+        if k not in raw:
+            raise InputError(src, k, "missing table")
+    data = {}
+    sc, file_duration = _scenario_table(src, raw, duration, warnings)
+    data["scenario"] = sc
+    species = data["species"] = _species(src, raw)
+    comps = data["compartments"] = _compartments(src, raw, species)
+    mems = data["membranes"] = _membranes(src, raw, comps)
+    data["mechanisms"] = validate_mechanisms(src, raw.get("mechanisms", []), sc, species,
+                                             comps, mems)
+    data["events"] = _events(src, raw, data, file_duration, warnings, dropped)
+    if "sweep" in raw:
+        data["sweep"] = _check_sweep(src, raw["sweep"], data)
+    return Scenario(data, src, warnings, dropped)
+
+
+def _scenario_table(src, raw, duration, warnings):
+    """[scenario], with a --duration applied: (table, the file's own duration_s)."""
+    sc = fill_table(src, "scenario", raw["scenario"], SCENARIO_KEYS)
+    for k in ("temperature_K", "duration_s", "record_interval_s"):
+        positive(src, f"scenario.{k}", sc[k])
+    if sc["method"] not in METHODS:
+        raise InputError(src, "scenario.method",
+                         f"unknown method {sc['method']!r} (known: {', '.join(METHODS)})")
+    if sc["start"] not in STARTS:
+        raise InputError(src, "scenario.start",
+                         f"unknown start {sc['start']!r} (known: {', '.join(STARTS)})")
+    if sc["random_streams"] not in STREAMS:
+        raise InputError(src, "scenario.random_streams", f"unknown value "
+                         f"{sc['random_streams']!r} (known: {', '.join(STREAMS)})")
+    if sc["random_streams"] == "per_transition" and sc["method"] == "ode":
+        raise InputError(src, "scenario.random_streams", "'per_transition' streams are "
+                         "for the stochastic methods ('ssa', 'tau-leap'), not 'ode'")
+    if sc["replicates"] < 1:
+        raise InputError(src, "scenario.replicates", "must be at least 1")
+    if sc["seed"] < 0:
+        raise InputError(src, "scenario.seed", "must be a non-negative integer")
+    file_duration = sc["duration_s"]
+    if duration is not None:
+        if not duration > 0:
+            raise InputError("--duration", None, f"must be positive (got {duration})")
+        sc["duration_s"] = float(duration)
+    if duration is not None and sc["record_interval_s"] > sc["duration_s"]:
+        warnings.append(f"record_interval_s {sc['record_interval_s']:g} s shortened to the "
+                        f"--duration {sc['duration_s']:g} s")
+        sc["record_interval_s"] = sc["duration_s"]
+    if sc["record_interval_s"] > sc["duration_s"]:
+        raise InputError(src, "scenario.record_interval_s",
+                         f"{sc['record_interval_s']:g} s is longer than the run "
+                         f"({sc['duration_s']:g} s)")
+    return sc, file_duration
+
+
+def _species(src, raw):
+    if not isinstance(raw["species"], dict) or not raw["species"]:
+        raise InputError(src, "species", "must be a non-empty table")
+    species = {}
+    for s, spec in raw["species"].items():
+        if not isinstance(spec, dict):
+            raise InputError(src, f"species.{s}", "must be a table like { charge = 1 }")
+        if "charge" not in spec:
+            raise InputError(src, f"species.{s}.charge", "missing: every species needs a charge")
+        species[s] = fill_table(src, f"species.{s}", spec, SPECIES_KEYS)
+        if "." in s:
+            raise InputError(src, f"species.{s}", "names may not contain '.'")
+    return species
+
+
+def _compartments(src, raw, species):
+    if not isinstance(raw["compartments"], dict) or not raw["compartments"]:
+        raise InputError(src, "compartments", "must be a non-empty table")
+    comps = {}
+    for c, spec in raw["compartments"].items():
+        pre = f"compartments.{c}"
+        t = fill_table(src, pre, spec, COMPARTMENT_KEYS)
+        positive(src, f"{pre}.volume_um3", t["volume_um3"])
+        conc = {}
+        for s, v in t["concentrations_mM"].items():
+            key = f"{pre}.concentrations_mM.{s}"
+            if s not in species:
+                raise InputError(src, key, f"unknown species {s!r}")
+            check_type(src, key, v, NUM)
+            if v < 0:
+                raise InputError(src, key, f"must not be negative (got {v:g})")
+            conc[s] = float(v)
+        t["concentrations_mM"] = conc
+        for s, v in t["counts"].items():
+            key = f"{pre}.counts.{s}"
+            if s not in species:
+                raise InputError(src, key, f"unknown species {s!r}")
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise InputError(src, key, f"must be a non-negative integer count (got {v!r})")
+            if s in conc:
+                raise InputError(src, key, f"{s!r} is also given in concentrations_mM: give "
+                                 "one or the other")
+        if not t["counts"]:  # kept out of the resolved scenario (and its hash) when unused
+            del t["counts"]
+        b = t["balance_charge_with"]
+        if b and b not in species:
+            raise InputError(src, f"{pre}.balance_charge_with", f"unknown species {b!r}")
+        if b and species[b]["charge"] == 0:
+            raise InputError(src, f"{pre}.balance_charge_with", f"{b!r} has no charge")
+        for s in t["clamped_species"]:
+            if s not in species:
+                raise InputError(src, f"{pre}.clamped_species", f"unknown species {s!r}")
+        comps[c] = t
+    return comps
+
+
+def _membranes(src, raw, comps):
+    raw_m = raw.get("membranes", {})
+    if not isinstance(raw_m, dict):
+        raise InputError(src, "membranes", "must be a table of membranes")
+    mems = {}
+    inside_of = {}
+    for m, spec in raw_m.items():
+        pre = f"membranes.{m}"
+        t = fill_table(src, pre, spec, MEMBRANE_KEYS)
+        for side in ("inside", "outside"):
+            if t[side] not in comps:
+                raise InputError(src, f"{pre}.{side}", f"unknown compartment {t[side]!r}")
+        if t["inside"] == t["outside"]:
+            raise InputError(src, pre, f"inside and outside are the same compartment "
+                             f"({t['inside']!r})")
+        positive(src, f"{pre}.area_um2", t["area_um2"])
+        positive(src, f"{pre}.capacitance_uF_per_cm2", t["capacitance_uF_per_cm2"])
+        if t["water_permeability_um_per_s"] < 0:
+            raise InputError(src, f"{pre}.water_permeability_um_per_s",
+                             f"must not be negative (got {t['water_permeability_um_per_s']:g})")
+        if t["water_permeability_um_per_s"] > 0:
+            for side in ("inside", "outside"):
+                c = comps[t[side]]
+                if c["clamped_species"] and not c["bath"]:
+                    # a clamped concentration in a compartment whose volume moves would
+                    # need its count to follow the volume: not modelled
+                    raise InputError(src, f"{pre}.water_permeability_um_per_s",
+                                     f"compartment {t[side]!r} clamps species "
+                                     f"{', '.join(c['clamped_species'])}: water flow needs "
+                                     "its counts free (or a bath)")
+        if t["inside"] in inside_of:
+            raise InputError(src, f"{pre}.inside", f"{t['inside']!r} is already inside "
+                             f"membrane {inside_of[t['inside']]!r}")
+        inside_of[t["inside"]] = m
+        mems[m] = t
+    for m, t in mems.items():
+        if t["outside"] in inside_of:
+            raise InputError(src, f"membranes.{m}.outside",
+                             f"{t['outside']!r} is inside membrane {inside_of[t['outside']]!r}: "
+                             "nested compartments are not supported yet")
+    return mems
+
+
+def _events(src, raw, data, file_duration, warnings, dropped):
+    """[[events]], sorted by time; those past a --duration are dropped with a warning."""
+    sc = data["scenario"]
+    events = []
+    raw_e = raw.get("events", [])
+    if not isinstance(raw_e, list):
+        raise InputError(src, "events", "must be an array of tables ([[events]])")
+    for i, ev in enumerate(raw_e):
+        pre = f"events[{i}]"
+        t = fill_table(src, pre, ev, {"at_s": (None, NUM), "set": (None, dict)})
+        if t["at_s"] < 0:
+            raise InputError(src, f"{pre}.at_s", "must not be negative")
+        if t["at_s"] > file_duration:
+            raise InputError(src, f"{pre}.at_s", f"{t['at_s']:g} s is past the scenario's "
+                             f"duration_s ({file_duration:g} s)")
+        if not t["set"]:
+            raise InputError(src, f"{pre}.set", "is empty")
+        for k, v in t["set"].items():
+            _check_event_target(src, f"{pre}.set.{k}", k, v, data)
+        if t["at_s"] > sc["duration_s"]:
+            msg = (f"event at {t['at_s']:g} s dropped: after --duration "
+                   f"{sc['duration_s']:g} s")
+            warnings.append(msg)
+            dropped.append(t)
+            continue
+        events.append(t)
+    events.sort(key=lambda e: e["at_s"])
+    return events
+
+
+def _check_sweep(src, raw, data):
+    """[sweep]: dotted keys (any --set target) -> lists of values; `mode` product or zip.
+    Every point is validated here, so a bad value fails before anything runs."""
+    if not isinstance(raw, dict):
+        raise InputError(src, "sweep", "must be a table of dotted keys -> lists of values")
+    mode = raw.get("mode", "product")
+    if mode not in SWEEP_MODES:
+        raise InputError(src, "sweep.mode", f"unknown mode {mode!r} (known: "
+                         f"{', '.join(SWEEP_MODES)})")
+    keys = {k: v for k, v in raw.items() if k != "mode"}
+    if not keys:
+        raise InputError(src, "sweep", "names no key to sweep")
+    for k, v in keys.items():
+        if not isinstance(v, list) or not v:
+            raise InputError(src, f"sweep.{k}", "must be a non-empty list of values")
+    if mode == "zip" and len({len(v) for v in keys.values()}) > 1:
+        raise InputError(src, "sweep", "mode 'zip' needs lists of the same length")
+    sw = {"mode": mode, "keys": keys}
+    base = copy.deepcopy(data)
+    for point in Scenario({**base, "sweep": sw}, src).points():
+        raw_p = copy.deepcopy(base)
+        for k, v in point:
+            _set_dotted(raw_p, k, v, src)
+        try:
+            validate(raw_p, src)
+        except InputError as exc:
+            where = f"{exc.key}: " if exc.key else ""
+            raise InputError(src, "sweep", f"at {dict(point)}: {where}{exc.message}") from None
+    return sw
+
+
+def _check_event_target(src, key, target, value, data):
+    """Events may change mechanism parameters, clamped concentrations and clamp potentials."""
+    parts = target.split(".")
+    if parts[0] == "mechanisms" and len(parts) == 3:
+        check_event_parameter(src, key, parts[1], parts[2], value, data)
+        return
+    if parts[0] == "compartments" and len(parts) == 4 and parts[2] == "concentrations_mM":
+        c = data["compartments"].get(parts[1])
+        if c is None:
+            raise InputError(src, key, f"unknown compartment {parts[1]!r}")
+        if parts[3] not in data["species"]:
+            raise InputError(src, key, f"unknown species {parts[3]!r}")
+        if not (c["bath"] or parts[3] in c["clamped_species"]):
+            raise InputError(src, key, "only a bath's or a clamped species' concentration "
+                             "can be set by an event")
+        check_type(src, key, value, NUM)
+        if value < 0:
+            raise InputError(src, key, "must not be negative")
+        return
+    if parts[0] == "membranes" and len(parts) == 3 and parts[2] == "clamp_mV":
+        m = data["membranes"].get(parts[1])
+        if m is None:
+            raise InputError(src, key, f"unknown membrane {parts[1]!r}")
+        if m["clamp_mV"] is None:
+            raise InputError(src, key, "the membrane is not voltage-clamped (set clamp_mV)")
+        check_type(src, key, value, NUM)
+        return
+    raise InputError(src, key, "unknown event target (use mechanisms.NAME.PARAM, "
+                     "compartments.NAME.concentrations_mM.SPECIES or membranes.NAME.clamp_mV)")
