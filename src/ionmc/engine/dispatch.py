@@ -17,7 +17,17 @@ The types are reached through the registry module (`reg.<type>`), which Numba re
 at compile time: a registered type needs no import here.
 """
 from ionmc.mechanisms import registry as reg
-from ionmc.numba_conf import leaf
+from ionmc.numba_conf import inlined, leaf
+
+# The hot types' rates merged into the table's own IR (numba_conf.inlined): as separate
+# calls they cost the SSA 26% of its events/s on spine_noise (4.4e6 against 5.9e6, every
+# event refreshes leaks and pumps through `lattice_rate`), and ode/tau-leap ~20% through
+# `propensity` (benchmarks/bench_engine.py, old vs new tree). Only thin functions are
+# inlined: inlining a pump's whole rate law doubled the SSA's compile time before.
+_leak_propensity, _pump_propensity = (inlined(reg.leak.propensity),
+                                      inlined(reg.pump.propensity))
+_leak_lattice_rate, _pump_lattice_rate = (inlined(reg.leak.lattice_rate),
+                                          inlined(reg.pump.lattice_rate))
 
 
 @leaf
@@ -25,9 +35,9 @@ def propensity(j, x, V, kind, src, mem, hdv, P, II, inv_nvol):
     """Propensity (1/s) of transition j in state x with membrane potentials V."""
     k = kind[j]
     if reg.leak.KIND0 <= k < reg.leak.KIND1:
-        return reg.leak.propensity(j, k - reg.leak.KIND0, x, V, src, mem, hdv, P, II, inv_nvol)
+        return _leak_propensity(j, k - reg.leak.KIND0, x, V, src, mem, hdv, P, II, inv_nvol)
     if reg.pump.KIND0 <= k < reg.pump.KIND1:
-        return reg.pump.propensity(j, k - reg.pump.KIND0, x, V, src, mem, hdv, P, II, inv_nvol)
+        return _pump_propensity(j, k - reg.pump.KIND0, x, V, src, mem, hdv, P, II, inv_nvol)
     if reg.metabolism.KIND0 <= k < reg.metabolism.KIND1:
         return reg.metabolism.propensity(j, k - reg.metabolism.KIND0, x, V, src, mem, hdv, P, II,
                                          inv_nvol)
@@ -70,9 +80,9 @@ def lattice_rate(j, kind, x, n, f, P, II, inv_nvol):
     """Propensity of transition j (n > 0 at its source) from its tabulated factor f."""
     k = kind[j]
     if reg.leak.KIND0 <= k < reg.leak.KIND1:
-        return reg.leak.lattice_rate(j, k - reg.leak.KIND0, x, n, f, P, II, inv_nvol)
+        return _leak_lattice_rate(j, k - reg.leak.KIND0, x, n, f, P, II, inv_nvol)
     if reg.pump.KIND0 <= k < reg.pump.KIND1:
-        return reg.pump.lattice_rate(j, k - reg.pump.KIND0, x, n, f, P, II, inv_nvol)
+        return _pump_lattice_rate(j, k - reg.pump.KIND0, x, n, f, P, II, inv_nvol)
     return 0.0
 
 

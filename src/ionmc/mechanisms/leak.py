@@ -8,7 +8,7 @@ detailed balance exactly when V is taken at the jump's midpoint.
 
 from ionmc.constants import CM_TO_M, F, R, UM2_TO_M2, UM3_TO_M3
 from ionmc.mechanisms.base import Mechanism
-from ionmc.numba_conf import leaf
+from ionmc.numba_conf import inlined, leaf
 from ionmc.physics import ghk_factor, q10_factor
 
 TYPE = "leak"
@@ -39,6 +39,9 @@ def v_factor(j, k, v, P, II):
     return P[j, 0] * ghk_factor(-P[j, 1] * v)
 
 
+_v_factor = inlined(v_factor)
+
+
 @leaf
 def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
     """Propensity (1/s): the GHK rate per ion times the ions on the source side."""
@@ -46,7 +49,7 @@ def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
     if n <= 0:
         return 0.0
     # midpoint potential: hdv holds dV/2 of each transition (0 on a clamped membrane)
-    return n * v_factor(j, k, V[mem[j]] + hdv[j], P, II)
+    return n * _v_factor(j, k, V[mem[j]] + hdv[j], P, II)
 
 
 @leaf
