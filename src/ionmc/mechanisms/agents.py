@@ -87,8 +87,10 @@ def blocks(mech, n_states, first):
     return [(k, list(mech.agent_slots[k])) for k in range(n)]
 
 
-def check(src, pre, t, mspec, sc):
-    """Validate an agent mechanism's `agents` and `record_dwell_times` (scenario.py)."""
+def check(src, pre, t, mspec, sc, from_log=False):
+    """Validate an agent mechanism's `agents` and `record_dwell_times` (scenario validation).
+    `from_log`: its individual agents' records come from the SSA's firing log (channels'
+    openings and open times: its module declares AGENTS_FROM_LOG)."""
     mode = t.get("agents", "counts")
     if mode not in MODES:
         raise InputError(src, f"{pre}.agents", f"unknown value {mode!r} (known: "
@@ -111,7 +113,7 @@ def check(src, pre, t, mspec, sc):
     if t.get("record_dwell_times") and sc.get("random_streams") == "per_transition":
         raise InputError(src, f"{pre}.record_dwell_times", "not recorded with "
                          "random_streams = 'per_transition'")
-    if t["type"] == "hh_channel" and sc.get("random_streams") == "per_transition":
+    if from_log and sc.get("random_streams") == "per_transition":
         raise InputError(src, f"{pre}.agents", "individual channels' openings and open "
                          "times come from the firing log, which random_streams = "
                          "'per_transition' does not keep")

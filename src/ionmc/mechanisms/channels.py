@@ -91,6 +91,8 @@ GATE_LETTER = {HH_M: "m", HH_H: "h", HH_N: "n", PR_M: "m", PR_H: "h", PR_N: "n"}
 # parameter rows: gating P[j, 0] = multiplier x temperature factor, II[j, 0] = rate code,
 # II[j, 1] = 0 alpha / 1 beta; conduction P[j, 0] = p_single/vol (1/s), P[j, 1] = zF/RT,
 # II[j, 0] = the open state's index
+#: individual channels' openings and open times come from the SSA's firing log (agents.py)
+AGENTS_FROM_LOG = True
 #: parameters an event may not change (the population and its scheme)
 FIXED = ("gates", "density_per_um2")
 I_FN, I_BETA = 0, 1

@@ -67,7 +67,8 @@ def check_mechanism(src, pre, t, ctx):
     if "q10" in t and t["q10"] <= 0:
         raise InputError(src, f"{pre}.q10", "must be positive")
     if "agents" in t:
-        agents.check(src, pre, t, ctx.membranes[t["membrane"]], ctx.scenario)
+        agents.check(src, pre, t, ctx.membranes[t["membrane"]], ctx.scenario,
+                     getattr(REGISTRY[t["type"]], "AGENTS_FROM_LOG", False))
 
 
 def validate_mechanisms(src, raw_m, sc, species, comps, mems):
