@@ -135,6 +135,13 @@ class Mechanism:
         membrane's potential."""
         return {("x", int(model.tr_src[j])), ("V", int(model.tr_mem[j]))}
 
+    def half_dv(self, model, j, dv):
+        """Half the potential change of transition j's jump that its rate reads (dv: the
+        change per membrane): its own membrane's (0 on none). A coupling, between two
+        membranes, reads the difference source - destination."""
+        m = model.tr_mem[j]
+        return 0.5 * dv[m] if m >= 0 else 0.0
+
     def update_parameters(self, model):
         """(Re)compute the rate parameter rows of its transitions from its spec."""
 

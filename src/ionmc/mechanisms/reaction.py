@@ -285,8 +285,9 @@ class Reaction(Mechanism):
             return
         mu, _ = standard_potentials(_reversible(ledger.model.scenario.data["mechanisms"]))
         kT = K_B * ledger.model.T
+        reservoir = self._reservoir(ledger.model)
         for s, i in self._species_indices(ledger.model).items():
-            if ledger.cref[i] > 0 and i not in self._reservoir(ledger.model):
+            if ledger.cref[i] > 0 and i not in reservoir:
                 g_chem[i] = kT * (mu.get(s, 0.0) + math.log(ledger.cref[i]))
 
 

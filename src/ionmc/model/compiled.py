@@ -155,17 +155,11 @@ class Model:
                               for j in range(nt)])
         # the reverse partner of each transition (pairs are built adjacent: 2k, 2k + 1)
         self.tr_rev = np.arange(nt, dtype=np.int64) ^ 1
-        # half the potential change of each jump, for the midpoint rule (0 when clamped);
-        # a mechanism between two membranes (coupling) says what its jumps' half is
+        # half the potential change of each jump, for the midpoint rule (0 when clamped)
         dv = np.where(self.mem_clamped[None, :], 0.0,
                       self.tr_qm * E_CHARGE / np.where(self.mem_C > 0, self.mem_C, 1.0))
-        self.tr_hdv = np.zeros(nt)
-        for j in range(nt):
-            mech = self.mechs[self.tr_mech[j]]
-            if hasattr(mech, "half_dv"):
-                self.tr_hdv[j] = mech.half_dv(self, j, dv[j])
-            elif self.tr_mem[j] >= 0:
-                self.tr_hdv[j] = 0.5 * dv[j, self.tr_mem[j]]
+        self.tr_hdv = np.array([self.mechs[self.tr_mech[j]].half_dv(self, j, dv[j])
+                                for j in range(nt)])
         self.dep_ptr, self.dep_idx = dependency_graph(self)
         for mech in self.mechs:
             mech.update_parameters(self)
@@ -209,7 +203,7 @@ class Model:
                 x[bi] = int(round(nb))
             elif mi is not None and not self.mem_clamped[mi]:
                 q = float(x[s0:s0 + self.ns] @ self.charge)
-                v = q * E_CHARGE / self.mem_C[mi] * 1e3
+                v = potential(q, self.mem_C[mi]) * 1e3
                 if abs(v - self.membrane_spec(mi)["initial_potential_mV"]) > 1.0:
                     raise InputError(src, f"compartments.{c}",
                                      f"its charge puts membrane {self.mems[mi]!r} at {v:.4g} mV, "

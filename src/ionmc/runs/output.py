@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from ionmc.constants import E_CHARGE, K_B
-from ionmc.physics import count_of
+from ionmc.physics import count_of, potential
 from ionmc.thermo.ledger import BATH, CLAMP, EVENT, EXTRA_WORK_COLUMNS, WATER_COLUMN, WORK_COLUMNS, \
     Ledger
 
@@ -43,7 +43,7 @@ class Columns:
                 V[:, mi] = m.mem_vclamp[mi]
             else:
                 s0 = m.mem_start[mi]
-                V[:, mi] = E_CHARGE * (X[:, s0:s0 + m.ns] @ m.charge) / m.mem_C[mi]
+                V[:, mi] = potential(X[:, s0:s0 + m.ns] @ m.charge, m.mem_C[mi])
         return V
 
     def free_energy(self, x):

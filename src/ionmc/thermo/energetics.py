@@ -208,9 +208,12 @@ def membrane_budget(model, mi, x):
     if atp:
         out["transporter_atp_per_s"] = atp
     model_cycles = 0.0
-    pumps = [m for m in _on(model, mi) if m.pump_cycles(model, x) is not None]
-    for mech in pumps:
-        model_cycles += mech.pump_cycles(model, x)
+    pumps = []
+    for mech in _on(model, mi):
+        c = mech.pump_cycles(model, x)
+        if c is not None:
+            pumps.append(mech)
+            model_cycles += c
     if pumps:
         out["pump_model_cycles_per_s"] = model_cycles
         out["pump_dG_ATP_kJ_per_mol"] = out.get("pool_dG_ATP_kJ_per_mol",
