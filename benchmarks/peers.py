@@ -3,7 +3,7 @@
 The same networks are built in ionmc, in a minimal hand-written Numba direct-method SSA
 (in this file), in GillesPy2 (SSACSolver, TauLeapingCSolver, ODECSolver; optional extra
 `bench`) and in libroadrunner (gillespie, cvode). Every peer gets its propensities as
-expressions generated from ionmc's own compiled arrays (`Model.tr_p`, `tr_hdv`, `inv_nvol`),
+expressions generated from ionmc's own compiled arrays (`Model.tr_p`, `tr_half_dv`, `inv_nvol`),
 so the constants are bit-for-bit ionmc's, V = e * sum(z n_inside) / C is computed from the
 counted charge, and every jump uses ionmc's midpoint potential V + dV/2.
 
@@ -129,14 +129,14 @@ class Net:
                 j0, j1 = mech.transitions
                 self.leaks.append(dict(src_in=int(m.tr_src[j0]), src_out=int(m.tr_src[j1]),
                                        k_out=m.tr_p[j0, 0], k_in=m.tr_p[j1, 0],
-                                       zf=m.tr_p[j0, 1], hdv_out=m.tr_hdv[j0],
-                                       hdv_in=m.tr_hdv[j1]))
+                                       zf=m.tr_p[j0, 1], hdv_out=m.tr_half_dv[j0],
+                                       hdv_in=m.tr_half_dv[j1]))
             else:
                 for k, st in enumerate(mech.states):
                     self.name[st] = f"P{k + 1}"
                 self.pump = dict(p=m.tr_p[mech.transitions[0]].copy(), states=mech.states,
                                  ii=m.tr_ii[mech.transitions[0], :4].copy(),
-                                 hdv=m.tr_hdv[mech.transitions].copy())
+                                 hdv=m.tr_half_dv[mech.transitions].copy())
         # variables the peers simulate: unclamped ions that something moves, pump states
         moved = np.nonzero(np.any(m.nu != 0, axis=0))[0]
         self.var = [int(i) for i in moved]

@@ -64,7 +64,7 @@ def model_digest(model):
     return _digest([
         ("kinds", _canonical_kinds(model.tr_kind)),
         ("src", model.tr_src), ("mem", model.tr_mem), ("q", model.tr_q),
-        ("qm", model.tr_qm), ("hdv", model.tr_hdv), ("rev", model.tr_rev),
+        ("qm", model.tr_qm), ("hdv", model.tr_half_dv), ("rev", model.tr_rev),
         ("ledger_kind", model.tr_ledger),
         ("p", _trim(model.tr_p, 0.0)), ("ii", _trim(model.tr_ii, -1)),
         ("st_ptr", model.st_ptr), ("st_idx", model.st_idx), ("st_del", model.st_del),

@@ -31,35 +31,35 @@ _leak_lattice_rate, _pump_lattice_rate = (inlined(reg.leak.lattice_rate),
 
 
 @leaf
-def propensity(j, x, V, kind, src, mem, hdv, P, II, inv_nvol):
+def propensity(j, x, V, kind, src, mem, half_dv, P, II, inv_nvol):
     """Propensity (1/s) of transition j in state x with membrane potentials V."""
     k = kind[j]
     if reg.leak.KIND0 <= k < reg.leak.KIND1:
-        return _leak_propensity(j, k - reg.leak.KIND0, x, V, src, mem, hdv, P, II, inv_nvol)
+        return _leak_propensity(j, k - reg.leak.KIND0, x, V, src, mem, half_dv, P, II, inv_nvol)
     if reg.pump.KIND0 <= k < reg.pump.KIND1:
-        return _pump_propensity(j, k - reg.pump.KIND0, x, V, src, mem, hdv, P, II, inv_nvol)
+        return _pump_propensity(j, k - reg.pump.KIND0, x, V, src, mem, half_dv, P, II, inv_nvol)
     if reg.metabolism.KIND0 <= k < reg.metabolism.KIND1:
-        return reg.metabolism.propensity(j, k - reg.metabolism.KIND0, x, V, src, mem, hdv, P, II,
+        return reg.metabolism.propensity(j, k - reg.metabolism.KIND0, x, V, src, mem, half_dv, P, II,
                                          inv_nvol)
     if reg.cotransporter.KIND0 <= k < reg.cotransporter.KIND1:
-        return reg.cotransporter.propensity(j, k - reg.cotransporter.KIND0, x, V, src, mem, hdv,
+        return reg.cotransporter.propensity(j, k - reg.cotransporter.KIND0, x, V, src, mem, half_dv,
                                             P, II, inv_nvol)
     if reg.buffer.KIND0 <= k < reg.buffer.KIND1:
-        return reg.buffer.propensity(j, k - reg.buffer.KIND0, x, V, src, mem, hdv, P, II,
+        return reg.buffer.propensity(j, k - reg.buffer.KIND0, x, V, src, mem, half_dv, P, II,
                                      inv_nvol)
     if reg.coupling.KIND0 <= k < reg.coupling.KIND1:
-        return reg.coupling.propensity(j, k - reg.coupling.KIND0, x, V, src, mem, hdv, P, II,
+        return reg.coupling.propensity(j, k - reg.coupling.KIND0, x, V, src, mem, half_dv, P, II,
                                        inv_nvol)
     if reg.kir.KIND0 <= k < reg.kir.KIND1:
-        return reg.kir.propensity(j, k - reg.kir.KIND0, x, V, src, mem, hdv, P, II, inv_nvol)
+        return reg.kir.propensity(j, k - reg.kir.KIND0, x, V, src, mem, half_dv, P, II, inv_nvol)
     if reg.channels.KIND0 <= k < reg.channels.KIND1:
-        return reg.channels.propensity(j, k - reg.channels.KIND0, x, V, src, mem, hdv, P, II,
+        return reg.channels.propensity(j, k - reg.channels.KIND0, x, V, src, mem, half_dv, P, II,
                                        inv_nvol)
     if reg.injection.KIND0 <= k < reg.injection.KIND1:
-        return reg.injection.propensity(j, k - reg.injection.KIND0, x, V, src, mem, hdv, P, II,
+        return reg.injection.propensity(j, k - reg.injection.KIND0, x, V, src, mem, half_dv, P, II,
                                         inv_nvol)
     if reg.reaction.KIND0 <= k < reg.reaction.KIND1:
-        return reg.reaction.propensity(j, k - reg.reaction.KIND0, x, V, src, mem, hdv, P, II,
+        return reg.reaction.propensity(j, k - reg.reaction.KIND0, x, V, src, mem, half_dv, P, II,
                                        inv_nvol)
     return 0.0
 
@@ -87,18 +87,18 @@ def lattice_rate(j, kind, x, n, f, P, II, inv_nvol):
 
 
 @leaf
-def own_ledger_arg(j, x, V, kind, mem, hdv, P, II, inv_nvol):
+def own_ledger_arg(j, x, V, kind, mem, half_dv, P, II, inv_nvol):
     """The ledger argument a type books itself (LEDGER_OWN; see ledger_arg in kernels.py)."""
     k = kind[j]
     if reg.pump.KIND0 <= k < reg.pump.KIND1:
-        return reg.pump.ledger_arg(j, k - reg.pump.KIND0, x, V, mem, hdv, P, II, inv_nvol)
+        return reg.pump.ledger_arg(j, k - reg.pump.KIND0, x, V, mem, half_dv, P, II, inv_nvol)
     if reg.cotransporter.KIND0 <= k < reg.cotransporter.KIND1:
-        return reg.cotransporter.ledger_arg(j, k - reg.cotransporter.KIND0, x, V, mem, hdv, P,
+        return reg.cotransporter.ledger_arg(j, k - reg.cotransporter.KIND0, x, V, mem, half_dv, P,
                                             II, inv_nvol)
     if reg.injection.KIND0 <= k < reg.injection.KIND1:
-        return reg.injection.ledger_arg(j, k - reg.injection.KIND0, x, V, mem, hdv, P, II,
+        return reg.injection.ledger_arg(j, k - reg.injection.KIND0, x, V, mem, half_dv, P, II,
                                         inv_nvol)
     if reg.reaction.KIND0 <= k < reg.reaction.KIND1:
-        return reg.reaction.ledger_arg(j, k - reg.reaction.KIND0, x, V, mem, hdv, P, II,
+        return reg.reaction.ledger_arg(j, k - reg.reaction.KIND0, x, V, mem, half_dv, P, II,
                                        inv_nvol)
     return 0.0

@@ -122,13 +122,13 @@ def apply_transition(j, x, k, M):
 
 
 @leaf
-def record(r, x, F, S, VS, out_x, out_F, out_S, out_VS):
+def record(r, x, firings, S, ledger_sum, out_x, out_firings, out_S, out_ledger_sum):
     """Copy the state into row r of the outputs. Element by element: a row assignment
     (`out_x[r] = x`) compiles Numba's shape-mismatch error formatting, ~2.5 s of the
     first run's compilation per kernel that has one."""
     for i in range(x.shape[0]):
         out_x[r, i] = x[i]
-    for j in range(F.shape[0]):
-        out_F[r, j] = F[j]
+    for j in range(firings.shape[0]):
+        out_firings[r, j] = firings[j]
         out_S[r, j] = S[j]
-        out_VS[r, j] = VS[j]
+        out_ledger_sum[r, j] = ledger_sum[j]

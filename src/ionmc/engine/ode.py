@@ -20,8 +20,8 @@ from ionmc.numba_conf import njit
 
 @njit
 def ode_rhs(y, nx, nu, M):
-    """d/dt of (counts, then per transition: firings F, entropy sums S, potential sums VS);
-    S and VS are the mean-field limits of what `ssa_advance` accumulates. With y holding
+    """d/dt of (counts, then per transition: firings, entropy sums S, ledger sums ledger_sum);
+    S and ledger_sum are the mean-field limits of what `ssa_advance` accumulates. With y holding
     counts only, only the counts' derivative is returned."""
     rev = M.rev
     x = y[:nx]
@@ -52,7 +52,7 @@ def ode_rhs(y, nx, nu, M):
 def ode_jac(y, cols, nu, M):
     """Jacobian of `ode_rhs` by central differences in the counts that transitions change
     (`cols`). scipy's own finite differences probe every column, and on columns with no
-    effect (the accumulated F, S, VS; an impermeant or blocked pool) their step factor
+    effect (the accumulated firings, S, ledger_sum; an impermeant or blocked pool) their step factor
     overflows and the Jacobian turns to NaN, which at a fixed point stalls the solver.
     (Forward differences: 4x the solver's time on resting_neuron, through a poorer
     Newton iteration.)"""

@@ -39,33 +39,33 @@ def stream_exp(key, j, k):
 
 
 @leaf
-def mnrm_advance(x, F, S, VS, t, t_end, a, V, Tin, P, cnt, key, M):
+def mnrm_advance(x, firings, S, ledger_sum, t, t_end, a, V, Tin, P, cnt, key, M):
     """Fire events until t_end; returns (t, events fired). Tin: internal times, P: next
-    Poisson points, cnt: draws used per stream. Accumulates F, S, VS like `ssa_advance`."""
+    Poisson points, cnt: draws used per stream. Accumulates firings, S, ledger_sum like `ssa_advance`."""
     fired = 0
     while True:
         mu, t = _next_firing(a, P, Tin, t, t_end)
         if mu < 0:
             _flush_entropy(S, M)
             return t_end, fired
-        _fire(mu, x, F, S, VS, V, a, M)  # the same step and bookkeeping as ssa.py
+        _fire(mu, x, firings, S, ledger_sum, V, a, M)  # the same step and bookkeeping as ssa.py
         fired += 1
         P[mu] += stream_exp(key, mu, cnt[mu])
         cnt[mu] += 1
 
 
 @njit
-def mnrm_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, Tin, P, cnt, key, M):
-    a = np.zeros(F.shape[0])
+def mnrm_run(x, firings, S, ledger_sum, t, stop_times, out_x, out_firings, out_S, out_ledger_sum, Tin, P, cnt, key, M):
+    a = np.zeros(firings.shape[0])
     V = np.zeros(M.mem_C.shape[0])
     total = 0
     for r in range(stop_times.shape[0]):
         voltages(x, V, M)
         # parameters may have changed at an event
         all_propensities(x.astype(np.float64), V, a, M)
-        t, fired = mnrm_advance(x, F, S, VS, t, stop_times[r], a, V, Tin, P, cnt, key, M)
+        t, fired = mnrm_advance(x, firings, S, ledger_sum, t, stop_times[r], a, V, Tin, P, cnt, key, M)
         total += fired
-        record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)
+        record(r, x, firings, S, ledger_sum, out_x, out_firings, out_S, out_ledger_sum)
     return t, total
 
 
@@ -88,9 +88,9 @@ class PairedSSA:
         self.M = model.kernel_args()
         self.x = np.array(x, np.int64)
         nt = model.nt
-        self.F = np.zeros(nt, np.int64)
+        self.firings = np.zeros(nt, np.int64)
         self.S = np.zeros(nt)
-        self.VS = np.zeros(nt)
+        self.ledger_sum = np.zeros(nt)
         self.key = np.uint64(key)
         self.Tin = np.zeros(nt)
         self.P = first_points(self.key, nt)
@@ -104,7 +104,7 @@ class PairedSSA:
         out = (np.empty((n, m.nx), np.int64), np.empty((n, m.nt), np.int64),
                np.empty((n, m.nt)), np.empty((n, m.nt)))
         lattice.clear(self.M)  # parameters may have changed (events)
-        self.t, fired = mnrm_run(self.x, self.F, self.S, self.VS, self.t,
+        self.t, fired = mnrm_run(self.x, self.firings, self.S, self.ledger_sum, self.t,
                                  np.asarray(stop_times, float), *out, self.Tin, self.P,
                                  self.cnt, self.key, self.M)
         self.events += fired

@@ -17,17 +17,17 @@ _apply_transition, _voltages, _prop_arrays, _refresh, _ledger_arg, _pick = (
 
 
 @leaf
-def fire(j, x, F, S, VS, V, a, M):
+def fire(j, x, firings, S, ledger_sum, V, a, M):
     """Fire transition j with its bookkeeping, for both exact methods (this module and
-    paired.py): the ledger's argument into VS[j], the jump, F[j], the potentials, the
+    paired.py): the ledger's argument into ledger_sum[j], the jump, firings[j], the potentials, the
     propensities it changed (dependency graph) and ln(a_j(x)/a_r(x')) into S[j]. Returns the
     change of the sum of the propensities."""
     dep_ptr, dep_idx, rev, ledger = M.dep_ptr, M.dep_idx, M.rev, M.ledger
     kind, src, mem, half_dv, P, II, inv_nvol = _prop_arrays(M)
     aj = a[j]
-    VS[j] += _ledger_arg(j, x, V, kind, mem, half_dv, ledger, P, II, inv_nvol)
+    ledger_sum[j] += _ledger_arg(j, x, V, kind, mem, half_dv, ledger, P, II, inv_nvol)
     _apply_transition(j, x, 1, M)
-    F[j] += 1
+    firings[j] += 1
     _voltages(x, V, M)
     d = _refresh(dep_idx, dep_ptr[j], dep_ptr[j + 1], x, V, a, kind, src, mem, half_dv, P, II,
                  inv_nvol, M.lat_row, M.lat_tab, M.lat_qlo, M.lat_qc)
@@ -62,12 +62,12 @@ _fire, _flush_entropy = inlined(fire), inlined(flush_entropy)
 
 
 @leaf
-def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rs, M, max_events, log=None):
+def ssa_advance(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events, log=None):
     """Run events until t_end (or max_events). Returns (t, a0, events fired).
 
-    Per transition j it accumulates F[j] (firings), S[j] (the sum of ln(a_j(x)/a_r(x'))
+    Per transition j it accumulates firings[j], S[j] (the sum of ln(a_j(x)/a_r(x'))
     over its firings, r the reverse transition and x' the state after: entropy production
-    in units of k_B, Schnakenberg 1976) and VS[j] (the sum of the midpoint potentials at
+    in units of k_B, Schnakenberg 1976) and ledger_sum[j] (the sum of the midpoint potentials at
     its firings, from which the ledger computes V-dependent work; for a pump's ATP step
     on a metabolic pool, the sum of dG_ATP at its firings, `kernels.ledger_arg`).
 
@@ -95,7 +95,7 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rs, M, max_events, log=None):
             return t_end, a0, fired
         t += tau
         j = _pick(a, _uniform(rs) * a0)
-        a0 += _fire(j, x, F, S, VS, V, a, M)
+        a0 += _fire(j, x, firings, S, ledger_sum, V, a, M)
         fired += 1
         if log is not None:
             if log[0][j]:
@@ -117,18 +117,18 @@ def ssa_advance(x, F, S, VS, t, t_end, a, V, a0, rs, M, max_events, log=None):
 
 
 @njit
-def ssa_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, rs, M):
+def ssa_run(x, firings, S, ledger_sum, t, stop_times, out_x, out_firings, out_S, out_ledger_sum, rs, M):
     """Advance through stop_times, copying the state at each into the out_ rows."""
-    a = np.zeros(F.shape[0])
+    a = np.zeros(firings.shape[0])
     V = np.zeros(M.mem_C.shape[0])
     voltages(x, V, M)
     a0 = all_propensities(x.astype(np.float64), V, a, M)
     total = 0
     for r in range(stop_times.shape[0]):
-        t, a0, fired = ssa_advance(x, F, S, VS, t, stop_times[r], a, V, a0, rs, M, 1 << 62)
+        t, a0, fired = ssa_advance(x, firings, S, ledger_sum, t, stop_times[r], a, V, a0, rs, M, 1 << 62)
         total += fired
         a0 = all_propensities(x.astype(np.float64), V, a, M)
-        record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)
+        record(r, x, firings, S, ledger_sum, out_x, out_firings, out_S, out_ledger_sum)
     return t, total
 
 
@@ -142,9 +142,9 @@ class SSA:
         self.model = model
         self.M = model.kernel_args()
         self.x = np.array(x, np.int64)
-        self.F = np.zeros(model.nt, np.int64)
+        self.firings = np.zeros(model.nt, np.int64)
         self.S = np.zeros(model.nt)
-        self.VS = np.zeros(model.nt)
+        self.ledger_sum = np.zeros(model.nt)
         self.t = 0.0
         self.rng = rng
         self.rs = new_state(rng)  # the exact steps' own random numbers (fastrand.py)
@@ -159,7 +159,7 @@ class SSA:
         """States at stop_times: (counts, firings, entropy sums, potential sums) per row."""
         lattice.clear(self.M)  # parameters may have changed (events)
         out = self._outputs(len(stop_times))
-        self.t, fired = ssa_run(self.x, self.F, self.S, self.VS, self.t,
+        self.t, fired = ssa_run(self.x, self.firings, self.S, self.ledger_sum, self.t,
                                 np.asarray(stop_times, float), *out, self.rs, self.M)
         self.events += fired
         return out

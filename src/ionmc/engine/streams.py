@@ -209,7 +209,7 @@ def point(key, j, rank, sb, before):
 
 
 @njit
-def stream_steps(x, F, S_, VS, t, t_end, a, V, M, max_events, streams):
+def stream_steps(x, firings, S_, ledger_sum, t, t_end, a, V, M, max_events, streams):
     """Exact steps reading the streams (the modified next reaction method of paired.py with
     these processes): paired tau-leap's fallback when few events are due, so the pair stays
     coupled through it. Returns (t, events fired); advances the streams' state."""
@@ -223,7 +223,7 @@ def stream_steps(x, F, S_, VS, t, t_end, a, V, M, max_events, streams):
         mu, t = _next_firing(a, P, Tin, t, t_end)
         if mu < 0:
             break
-        _fire(mu, x, F, S_, VS, V, a, M)
+        _fire(mu, x, firings, S_, ledger_sum, V, a, M)
         Y[mu] += 1
         fired += 1
         move_cursor(key, mu, Tin[mu], sb, before)

@@ -259,9 +259,9 @@ def _noise_tau(c, lam, dv):
 
 
 @njit
-def exact_steps(x, F, S, VS, t, t_end, a, V, a0, rs, M, max_events):
+def exact_steps(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events):
     """Exact direct-method steps (Gillespie 1977) for the stretches where fewer than
-    `ssa_below` events are due per leap. Returns (t, events fired); accumulates F, S, VS
+    `ssa_below` events are due per leap. Returns (t, events fired); accumulates firings, S, ledger_sum
     as `ssa.ssa_advance` does, from the same draws (fastrand.py).
 
     Every propensity is recomputed after each event (`all_propensities`, which this
@@ -281,12 +281,12 @@ def exact_steps(x, F, S, VS, t, t_end, a, V, a0, rs, M, max_events):
         t += tau
         j = pick(a, uniform(rs) * a0)
         aj = a[j]
-        VS[j] += ledger_arg(j, x, V, M.kind, M.mem, M.half_dv, M.ledger, M.p, M.ii,
+        ledger_sum[j] += ledger_arg(j, x, V, M.kind, M.mem, M.half_dv, M.ledger, M.p, M.ii,
                             M.inv_nvol)
         apply_transition(j, x, 1, M)
         for e in range(st_ptr[j], st_ptr[j + 1]):
             xf[st_idx[e]] = x[st_idx[e]]
-        F[j] += 1
+        firings[j] += 1
         fired += 1
         voltages(x, V, M)
         a0 = all_propensities(xf, V, a, M)
@@ -297,9 +297,9 @@ def exact_steps(x, F, S, VS, t, t_end, a, V, a0, rs, M, max_events):
 
 
 @njit
-def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, relax, rng, rs, M, nu, fmem, fidx, nion,
+def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, relax, rng, rs, M, nu, fmem, fidx, nion,
                     eps, dv_max, dv_noise, ssa_below, floor, streams=None):
-    """Leap from t to t_end. Returns (t, tau_prev, events fired). F, S and VS accumulate
+    """Leap from t to t_end. Returns (t, tau_prev, events fired). firings, S and ledger_sum accumulate
     as in `ssa_advance`, each leap's firings weighted by ln(a_j/a_r) and V_mid at the
     leap's backward-Euler state.
 
@@ -311,7 +311,7 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, relax, rng, rs, M, nu, fmem
     tr_src, qm, rev, first_order = M.src, M.qm, M.rev, M.first_order
     st_ptr, st_idx, st_del = M.st_ptr, M.st_idx, M.st_del
     mem_C, mem_clamped = M.mem_C, M.mem_clamped
-    nt = F.shape[0]
+    nt = firings.shape[0]
     nx = x.shape[0]
     nmem = mem_C.shape[0]
     a = np.zeros(nt)
@@ -356,9 +356,9 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, relax, rng, rs, M, nu, fmem
                 # few events due: exact steps instead
                 t_stop = min(t_end, t + ssa_below / a0 * 10.0)
                 if streams is None:
-                    t, n = exact_steps(x, F, S, VS, t, t_stop, a, V, a0, rs, M, 100)
+                    t, n = exact_steps(x, firings, S, ledger_sum, t, t_stop, a, V, a0, rs, M, 100)
                 else:  # the same streams, so that the pair stays coupled
-                    t, n = stream_steps(x, F, S, VS, t, t_stop, a, V, M, 100, streams)
+                    t, n = stream_steps(x, firings, S, ledger_sum, t, t_stop, a, V, M, 100, streams)
                 fired += n
                 tau_prev = max(tau, 1e-12)
                 break
@@ -437,9 +437,9 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, relax, rng, rs, M, nu, fmem
             for j in range(nt):
                 if K[j] == 0:
                     continue
-                F[j] += K[j]
+                firings[j] += K[j]
                 fired += K[j]
-                VS[j] += K[j] * ledger_arg(j, xmi, Vhat, M.kind, M.mem, M.half_dv, M.ledger,
+                ledger_sum[j] += K[j] * ledger_arg(j, xmi, Vhat, M.kind, M.mem, M.half_dv, M.ledger,
                                            M.p, M.ii, M.inv_nvol)
                 if amid[j] > 0.0 and amid[rev[j]] > 0.0:
                     S[j] += K[j] * math.log(amid[j] / amid[rev[j]])
@@ -452,16 +452,16 @@ def tauleap_advance(x, F, S, VS, t, t_end, tau_prev, relax, rng, rs, M, nu, fmem
 
 
 @njit
-def tauleap_run(x, F, S, VS, t, stop_times, out_x, out_F, out_S, out_VS, tau0, relax, rng, rs,
+def tauleap_run(x, firings, S, ledger_sum, t, stop_times, out_x, out_firings, out_S, out_ledger_sum, tau0, relax, rng, rs,
                 M, nu, fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below, floor, streams=None):
     tau = tau0
     total = 0
     for r in range(stop_times.shape[0]):
-        t, tau, n = tauleap_advance(x, F, S, VS, t, stop_times[r], tau, relax, rng, rs, M, nu,
+        t, tau, n = tauleap_advance(x, firings, S, ledger_sum, t, stop_times[r], tau, relax, rng, rs, M, nu,
                                     fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below, floor,
                                     streams)
         total += n
-        record(r, x, F, S, VS, out_x, out_F, out_S, out_VS)
+        record(r, x, firings, S, ledger_sum, out_x, out_firings, out_S, out_ledger_sum)
     return t, tau, total
 
 
@@ -522,7 +522,7 @@ class TauLeap(SSA):
         self.relax[:] = 0.0
         out = self._outputs(len(stop_times))
         self.t, self.tau, fired = tauleap_run(
-            self.x, self.F, self.S, self.VS, self.t, np.asarray(stop_times, float), *out,
+            self.x, self.firings, self.S, self.ledger_sum, self.t, np.asarray(stop_times, float), *out,
             self.tau, self.relax, self.rng, self.rs, self.M, self.nu, self.fmem, self.fidx,
             self.model.nion, self.eps, self.dv_max, self.dv_noise, self.ssa_below, self.floor,
             *self._streams())

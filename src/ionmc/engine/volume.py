@@ -240,7 +240,7 @@ class Split:
 
 
 class ODEWater(ODE):
-    """`ode` with the volumes as ODE variables: y = (counts, F, S, VS, volumes, water
+    """`ode` with the volumes as ODE variables: y = (counts, firings, S, ledger_sum, volumes, water
     gained per compartment, W_water, the flow's entropy production)."""
 
     def __init__(self, model, x, water, ledger):

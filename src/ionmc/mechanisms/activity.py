@@ -125,8 +125,8 @@ class SpikeTrain(Mechanism):
     def jump_entropy(self):
         return self.tally[3]
 
-    def firing_columns(self, F, integer):
-        n = F.shape[0]
+    def firing_columns(self, firings, integer):
+        n = firings.shape[0]
         tot = self.tally
         cols = {"spikes": np.full(n, int(tot[0]), np.int64)}
         for s, v in (("Na", -tot[1]), ("K", tot[2])):

@@ -164,10 +164,10 @@ def reblock(mech, x, rng, delta, probs):
             x[mech.states[s]] += 1
 
 
-def turnover(mech, F):
+def turnover(mech, firings):
     """Per agent: (forward, backward) firings of its reference step (the Na+ step)."""
     f, b = mech.ref
-    return np.asarray(F)[f], np.asarray(F)[b]
+    return np.asarray(firings)[f], np.asarray(firings)[b]
 
 
 def side_file(ts_file, kind):

@@ -210,12 +210,12 @@ class Mechanism:
         """Entropy (J/K) its jumps have produced so far."""
         return 0.0
 
-    def firing_columns(self, F, integer):
-        """Its columns from the cumulative firings F (rows x transitions): the reference
+    def firing_columns(self, firings, integer):
+        """Its columns from the cumulative firings (rows x transitions): the reference
         step's forward and backward firings."""
         f, b = self.ref  # a list: the sum of several transitions (oxphos couplings)
-        return {"forward": F[:, f].sum(axis=1) if isinstance(f, list) else F[:, f],
-                "backward": F[:, b].sum(axis=1) if isinstance(b, list) else F[:, b]}
+        return {"forward": firings[:, f].sum(axis=1) if isinstance(f, list) else firings[:, f],
+                "backward": firings[:, b].sum(axis=1) if isinstance(b, list) else firings[:, b]}
 
     # -- `ionmc energetics` (thermo/energetics.py) ---------------------------------------
     # Each returns what the mechanism adds to its membrane's budget at state x (concs(c, s):
@@ -251,9 +251,9 @@ class Mechanism:
         """A table of its own state (a buffer's free and bound sites), or None."""
         return None
 
-    def state_columns(self, model, X, F, inv_nvol):
+    def state_columns(self, model, X, firings, inv_nvol):
         """{column name: values} it adds from the rows of counts X and cumulative firings
-        F (floats; inv_nvol per row and state index)."""
+        firings (floats; inv_nvol per row and state index)."""
         return {}
 
     def membrane_sides(self, model):

@@ -156,7 +156,7 @@ def buffering_capacity(b_tot_uM, K_d_uM, ca_uM):
 
 # -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
 @leaf
-def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     """Buffers read no potential."""
     return rate(j, k == 1, x, P, II)
 

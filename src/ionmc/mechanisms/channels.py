@@ -344,8 +344,8 @@ def mean_permeability_cm_per_s(spec, area_um2, V, T):
 
 # -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
 @leaf
-def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
-    return rate(j, k, x, V[mem[j]] + hdv[j], src, P, II)
+def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
+    return rate(j, k, x, V[mem[j]] + half_dv[j], src, P, II)
 
 
 class Channels(Mechanism):

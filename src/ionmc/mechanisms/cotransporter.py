@@ -330,12 +330,12 @@ def equilibrium_ratio(stoich, cargo, conc_in, conc_out, charges, V, T, dG_ATP=0.
 
 # -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
 @leaf
-def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
-    return rate(j, x, V[mem[j]] + hdv[j], P, II, inv_nvol)
+def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
+    return rate(j, x, V[mem[j]] + half_dv[j], P, II, inv_nvol)
 
 
 @leaf
-def ledger_arg(j, k, x, V, mem, hdv, P, II, inv_nvol):
+def ledger_arg(j, k, x, V, mem, half_dv, P, II, inv_nvol):
     """dG_ATP of the pool at the turnover's midpoint (ATP-driven, on a pool)."""
     return dG_ATP_mid(j, x, P, II, inv_nvol)
 

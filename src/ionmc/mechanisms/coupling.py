@@ -166,12 +166,12 @@ def rows(t, s, z, T, vol_a_um3, vol_b_um3):
 
 
 @leaf
-def rate(j, n, V, hdv, P, II):
+def rate(j, n, V, half_dv, P, II):
     """Propensity (1/s) of coupling transition j with n ions in its source compartment:
     GHK in the midpoint potential difference source - destination (module docstring)."""
     if n <= 0:
         return 0.0
-    v = hdv
+    v = half_dv
     ms, md = II[j, I_MSRC], II[j, I_MDST]
     if ms >= 0:
         v += V[ms]
@@ -182,9 +182,9 @@ def rate(j, n, V, hdv, P, II):
 
 # -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
 @leaf
-def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     """hdv holds half the jump's change of V_source - V_destination."""
-    return rate(j, x[src[j]], V, hdv[j], P, II)
+    return rate(j, x[src[j]], V, half_dv[j], P, II)
 
 
 class Coupling(Mechanism):

@@ -35,7 +35,7 @@ clamped species must sit at a fixed potential, scenario.py), and the ledger's ba
 books the ion leaving or entering the bath as for any other transition, so the
 stimulator's work is the same whichever side is clamped. Ions entering a voltage-clamped
 compartment: z e V_clamp here, -z e V_clamp in the clamp work (ledger.py), so that the
-sum is G's change. The kernels sum dG/k_B T per firing in VS (kernels.ledger_arg, code 4), so
+sum is G's change. The kernels sum dG/k_B T per firing in ledger_sum (kernels.ledger_arg, code 4), so
 under `ssa` W_stim is G's change to rounding and the balance
 G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event (+ W_water) + W_stim - T S_prod closes.
 """
@@ -226,13 +226,13 @@ def dG(j, x, V, P, II, inv_nvol):
 
 # -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
 @leaf
-def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     """A set rate: no potential."""
     return rate(j, x, P, II)
 
 
 @leaf
-def ledger_arg(j, k, x, V, mem, hdv, P, II, inv_nvol):
+def ledger_arg(j, k, x, V, mem, half_dv, P, II, inv_nvol):
     """The exact change of G (k_B T) of the jump: the stimulator's work."""
     return dG(j, x, V, P, II, inv_nvol)
 

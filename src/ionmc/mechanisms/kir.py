@@ -174,8 +174,8 @@ def net_current(t, z, T, area_um2, c_in, c_out, V):
 
 # -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
 @leaf
-def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
-    return rate(j, k == 0, x, V[mem[j]] + hdv[j], P, II, inv_nvol)
+def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
+    return rate(j, k == 0, x, V[mem[j]] + half_dv[j], P, II, inv_nvol)
 
 
 class Kir(Mechanism):

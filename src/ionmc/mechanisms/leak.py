@@ -43,13 +43,13 @@ _v_factor = inlined(v_factor)
 
 
 @leaf
-def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     """Propensity (1/s): the GHK rate per ion times the ions on the source side."""
     n = x[src[j]]
     if n <= 0:
         return 0.0
     # midpoint potential: hdv holds dV/2 of each transition (0 on a clamped membrane)
-    return n * _v_factor(j, k, V[mem[j]] + hdv[j], P, II)
+    return n * _v_factor(j, k, V[mem[j]] + half_dv[j], P, II)
 
 
 @leaf

@@ -180,7 +180,7 @@ def steady_rates(spec, T, vol_um3, area_um2, conc):
 
 # -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
 @leaf
-def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     """Propensities of the pool's transitions (k: the position in KINDS); none reads V."""
     ia, idp, ip, io = II[j, I_ATP], II[j, I_ADP], II[j, I_PI], II[j, I_O2]
     if k == 3:  # O2 in
@@ -248,12 +248,12 @@ class Pool(Mechanism):
         return {"atp_per_o2": self.spec["ATP_per_O2"], "basal_atp_per_s": r["basal_load"],
                 "dG_ATP_kJ_per_mol": float(dg) * 1e-3}
 
-    def state_columns(self, model, X, F, inv_nvol):
+    def state_columns(self, model, X, firings, inv_nvol):
         c = self.pool_compartment
         f, b = self.ref  # one oxphos event reduces one O2
         ix = self.species_indices(model)
         conc = [np.maximum(X[:, ix[s]], 0.5) * inv_nvol[:, ix[s]] for s in ("ATP", "ADP", "Pi")]
-        return {f"{c}.o2_consumed": F[:, f].sum(axis=1) - F[:, b].sum(axis=1),
+        return {f"{c}.o2_consumed": firings[:, f].sum(axis=1) - firings[:, b].sum(axis=1),
                 f"{c}.dG_ATP_kJ_per_mol": dG_ATP(self.spec["dG0_ATP_kJ_per_mol"] * 1e3, model.T,
                                                  *conc) / 1e3}
 

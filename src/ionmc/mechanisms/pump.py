@@ -125,17 +125,17 @@ def lattice_rate(j, k, x, n, kv, P, II, inv_nvol):
 
 
 @leaf
-def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     """Propensity (1/s) of pump transition j at state x and potentials V."""
     n = x[src[j]]
     if n <= 0:
         return 0.0
-    return lattice_rate(j, k, x, n, step_v_factor(j, k, V[mem[j]] + hdv[j], P, II), P, II,
+    return lattice_rate(j, k, x, n, step_v_factor(j, k, V[mem[j]] + half_dv[j], P, II), P, II,
                         inv_nvol)
 
 
 @leaf
-def ledger_arg(j, k, x, V, mem, hdv, P, II, inv_nvol):
+def ledger_arg(j, k, x, V, mem, half_dv, P, II, inv_nvol):
     """dG_ATP (J/mol) of the pool at a firing of the ATP-booking step on a pool, so that
     W_ATP uses the dG_ATP the rates used."""
     ia, idp, ip = II[j, I_ATP], II[j, I_ADP], II[j, I_PI]

@@ -169,7 +169,7 @@ def check(t, ctx):
 
 # -- for the kernels' dispatch table (engine/dispatch.py) ---------------------------------
 @leaf
-def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
+def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     """k Omega^(1-n) times the falling factorials of the reactants' counts."""
     a = P[j, P_RATE]
     for r in range(II[j, I_NR]):
@@ -183,7 +183,7 @@ def propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol):
 
 
 @leaf
-def ledger_arg(j, k, x, V, mem, hdv, P, II, inv_nvol):
+def ledger_arg(j, k, x, V, mem, half_dv, P, II, inv_nvol):
     """Minus the change of the reservoir species' free energy (k_B T) in this jump: the
     work the reservoir does on the system (thermo.chemical_work_J)."""
     dg = 0.0

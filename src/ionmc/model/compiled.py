@@ -158,7 +158,7 @@ class Model:
         # half the potential change of each jump, for the midpoint rule (0 when clamped)
         dv = np.where(self.mem_clamped[None, :], 0.0,
                       self.tr_qm * E_CHARGE / np.where(self.mem_C > 0, self.mem_C, 1.0))
-        self.tr_hdv = np.array([self.mechs[self.tr_mech[j]].half_dv(self, j, dv[j])
+        self.tr_half_dv = np.array([self.mechs[self.tr_mech[j]].half_dv(self, j, dv[j])
                                 for j in range(nt)])
         self.dep_ptr, self.dep_idx = dependency_graph(self)
         for mech in self.mechs:
@@ -261,7 +261,7 @@ class Model:
             ii=self.tr_ii, st_ptr=self.st_ptr, st_idx=self.st_idx, st_del=self.st_del,
             dep_ptr=self.dep_ptr, dep_idx=self.dep_idx, inv_nvol=self.inv_nvol,
             charge=self.charge, mem_start=self.mem_start, mem_C=self.mem_C,
-            mem_clamped=self.mem_clamped, mem_vclamp=self.mem_vclamp, half_dv=self.tr_hdv,
+            mem_clamped=self.mem_clamped, mem_vclamp=self.mem_vclamp, half_dv=self.tr_half_dv,
             rev=self.tr_rev, ledger=self.tr_ledger, qm=self.tr_qm,
             first_order=kind_flags(self.tr_kind, "FIRST_ORDER"), lat_row=row, lat_tab=tab,
             lat_qlo=qlo, lat_qc=qc, sprod=np.ones(self.nt))

@@ -1,9 +1,10 @@
 """Output columns (DESIGN.md section 4) built from recorded states, as Arrow tables.
 
 The kernels hand back, per stop time, the counts and per transition the cumulative
-firings F, entropy sums S and midpoint-potential sums VS. Everything else -- concentrations,
-potentials, net effluxes, currents and the thermodynamic ledger -- is derived here, in
-vectorised numpy, once per chunk. The ledger's work sums see every stop (events included);
+firings, entropy sums S (ln a_f/a_b per firing) and ledger sums `ledger_sum` (per firing,
+its ledger argument: the midpoint potential, or a jump's own change of G in k_B T).
+Everything else -- concentrations, potentials, net effluxes, currents and the thermodynamic
+ledger -- is derived here, in vectorised numpy, once per chunk. The ledger's work sums see every stop (events included);
 only the recorded times are written.
 """
 import numpy as np
@@ -54,27 +55,27 @@ class Columns:
         """Book the jump of G caused by an event (clamp, bath or other)."""
         self.W[{"clamp": CLAMP, "bath": BATH}.get(category, EVENT)] += dG
 
-    def table(self, replicate, times, X, F, S, VS, keep=None, water=None):
+    def table(self, replicate, times, X, firings, S, ledger_sum, keep=None, water=None):
         """`water`: with water flow on (volume.py), rows of (volumes, water gained,
         W_water, entropy produced by the water flow) at the same times."""
         m = self.model
         Xf = np.asarray(X, float)
-        Ff = np.asarray(F, float)
+        firings_f = np.asarray(firings, float)
         # cumulative work, row by row, over every stop (coefficients are constant here)
-        dF = np.diff(np.vstack([self.last_F[None, :], Ff]), axis=0)
-        dVS = np.diff(np.vstack([self.last_VS[None, :], VS]), axis=0)
+        dF = np.diff(np.vstack([self.last_F[None, :], firings_f]), axis=0)
+        dVS = np.diff(np.vstack([self.last_VS[None, :], ledger_sum]), axis=0)
         W = np.zeros((len(X), 4))
         W[:, :3] = np.cumsum(self.ledger.work(dF, dVS), axis=0)
         W += self.W
         if len(X):
             self.W = W[-1].copy()
-            self.last_F, self.last_VS = Ff[-1].copy(), np.asarray(VS[-1], float).copy()
-        # work of what is outside G, summed from VS (k_B T units): an injection's jumps'
+            self.last_F, self.last_VS = firings_f[-1].copy(), np.asarray(ledger_sum[-1], float).copy()
+        # work of what is outside G, summed from ledger_sum (k_B T units): an injection's jumps'
         # dG (the stimulator's work), a chemical reservoir's
-        W_extra = {name: self.ledger.kT * np.asarray(VS, float)[:, tr].sum(axis=1)
+        W_extra = {name: self.ledger.kT * np.asarray(ledger_sum, float)[:, tr].sum(axis=1)
                    for name, tr in self.ledger.work_tr.items()}
         if keep is not None:
-            times, X, Xf, F, Ff, S, W = (np.asarray(a)[keep] for a in (times, X, Xf, F, Ff, S, W))
+            times, X, Xf, firings, firings_f, S, W = (np.asarray(a)[keep] for a in (times, X, Xf, firings, firings_f, S, W))
             W_extra = {name: w[keep] for name, w in W_extra.items()}
             if water is not None:
                 water = tuple(np.asarray(a)[keep] for a in water)
@@ -96,13 +97,13 @@ class Columns:
                 cols[f"{c}.{s}.mM"] = Xf[:, i] * inv_nvol[:, i]
         for mi, name in enumerate(m.mems):
             cols[f"{name}.V_mV"] = V[:, mi] * 1e3
-        Fi = F if self.integer else Ff
+        firings_out = firings if self.integer else firings_f
         qout = {}
         for mech in m.mechs:
-            for k, v in mech.firing_columns(Fi, self.integer).items():
+            for k, v in mech.firing_columns(firings_out, self.integer).items():
                 cols[f"{mech.name}.{k}"] = v
         for mech, s, v in self.eff:
-            net = Ff @ v
+            net = firings_f @ v
             z = m.charge[m.species.index(s)]
             qout[mech.name] = qout.get(mech.name, 0.0) + z * net
             cols[f"{mech.name}.{s}.net_efflux"] = np.rint(net).astype(np.int64) \
@@ -136,7 +137,7 @@ class Columns:
                     X[:, mech.blocked] if self.integer else np.rint(Xf[:, mech.blocked]),
                     np.int64)
         for mech in m.mechs:  # columns a type adds of its own (a pool's O2 and dG_ATP)
-            cols.update(mech.state_columns(m, Xf, Ff, inv_nvol))
+            cols.update(mech.state_columns(m, Xf, firings_f, inv_nvol))
         if water is not None:
             vols, gained = water[:2]
             for ci, c in enumerate(m.comps):

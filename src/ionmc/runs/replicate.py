@@ -163,9 +163,9 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
             ev = np.nonzero(is_event[i:j])[0]
             if len(ev):
                 j = i + ev[0] + 1
-            X, Fc, S, VS = method.advance(stops[i:j])
+            X, Fc, S, ledger_sum = method.advance(stops[i:j])
             keep = is_rec[i:j]
-            table = cols.table(replicate, stops[i:j], X, Fc, S, VS, keep,
+            table = cols.table(replicate, stops[i:j], X, Fc, S, ledger_sum, keep,
                                water=getattr(method, "volume_rows", None))
             if table.num_rows:
                 emit(table)
@@ -183,7 +183,7 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
     individual = any(m.agent_slots is not None for m in model.mechs)  # ssa only
     t_end = float(stops[-1]) if len(stops) else 0.0
     dwell = recorder.close(t_end) if recorder else None  # first: it closes open dwells
-    side = {"agents": _agent_table(model, method.F, replicate, recorder, t_end)
+    side = {"agents": _agent_table(model, method.firings, replicate, recorder, t_end)
             if individual else None, "dwell_times": dwell}
     for kind, table in side.items():
         if table is None:
@@ -202,7 +202,7 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
     return None, info
 
 
-def _agent_table(model, F, replicate, recorder, t_end):
+def _agent_table(model, firings, replicate, recorder, t_end):
     """Per individual agent at the end of the run. A pump: firings of its reference step
     (the Na+ step) forward and backward and their difference, the net cycles it made. A
     channel: what a single-channel record gives first, its number of openings (entries
@@ -223,7 +223,7 @@ def _agent_table(model, F, replicate, recorder, t_end):
                 "open_fraction": np.asarray(t_open) / t_end if t_end > 0 else
                 np.full(len(n), np.nan)}))
             continue
-        fw, bw = agents.turnover(mech, F)
+        fw, bw = agents.turnover(mech, firings)
         rows.append(pa.table({
             "replicate": np.full(len(fw), replicate, np.int64),
             "mechanism": [mech.name] * len(fw),

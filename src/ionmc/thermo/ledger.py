@@ -72,7 +72,7 @@ WORK_COLUMNS = ("thermo.atp_work_J", "thermo.clamp_work_J", "thermo.bath_exchang
 #: with water flow on (volume.py): the change of G when volumes move at fixed counts
 WATER_COLUMN = "thermo.water_work_J"
 #: with current injections (injection.py): the work of the stimulator, the sum over its
-#: jumps of their exact change of G, which the kernels accumulate in VS (in k_B T)
+#: jumps of their exact change of G, which the kernels accumulate in ledger_sum (in k_B T)
 STIM_COLUMN = "thermo.stimulus_work_J"
 #: with chemical reservoirs (species an irreversible reaction touches, outside G): the
 #: free energy the reservoir gives the system at each firing of a reversible step that
@@ -136,7 +136,7 @@ class Ledger:
         self.ion_tr = np.ones(model.nt, bool)
         for mech in model.mechs:
             self.ion_tr[mech.outside_ion_ledger()] = False
-        # per extra work column, the transitions whose VS (k_B T units) it sums: a
+        # per extra work column, the transitions whose ledger_sum (k_B T units) it sums: a
         # stimulator's dG (injections), a chemical reservoir's (reactions)
         self.work_tr = {}
         for mech in model.mechs:
