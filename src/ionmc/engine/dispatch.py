@@ -5,13 +5,13 @@ the type's module receives its own kind offset k = kind - KIND0 (the position in
 KINDS), so no module knows another's numbers. Every per-kind function has one signature
 per role, so a new type adds one line to each table it takes part in:
 
-- `propensity(j, k, x, V, src, mem, hdv, P, II, inv_nvol)`: every type with transitions;
+- `propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol)`: every type with transitions;
 - `v_factor(j, k, v, P, II)` and `lattice_rate(j, k, x, n, f, P, II, inv_nvol)`: types whose
   propensity reads V through one factor that the SSA tabulates on the charge lattice
   (`LATTICE = True`: leaks, pumps; engine/lattice.py);
-- `ledger_arg(j, k, x, V, mem, hdv, P, II, inv_nvol)`: types whose transitions book their
-  own ledger argument (ledger code LEDGER_OWN, mechanisms/base.py: a pump or transporter's ATP on a pool, an
-  injection's dG).
+- `ledger_arg(j, k, x, V, mem, half_dv, P, II, inv_nvol)`: types whose transitions book
+  their own ledger argument (ledger code LEDGER_OWN, mechanisms/base.py: a pump or
+  transporter's ATP on a pool, an injection's dG).
 
 The types are reached through the registry module (`reg.<type>`), which Numba resolves
 at compile time: a registered type needs no import here.
@@ -39,7 +39,8 @@ def propensity(j, x, V, kind, src, mem, half_dv, P, II, inv_nvol):
     if reg.pump.KIND0 <= k < reg.pump.KIND1:
         return _pump_propensity(j, k - reg.pump.KIND0, x, V, src, mem, half_dv, P, II, inv_nvol)
     if reg.metabolism.KIND0 <= k < reg.metabolism.KIND1:
-        return reg.metabolism.propensity(j, k - reg.metabolism.KIND0, x, V, src, mem, half_dv, P, II,
+        return reg.metabolism.propensity(j, k - reg.metabolism.KIND0, x, V, src, mem, half_dv, P,
+                                         II,
                                          inv_nvol)
     if reg.cotransporter.KIND0 <= k < reg.cotransporter.KIND1:
         return reg.cotransporter.propensity(j, k - reg.cotransporter.KIND0, x, V, src, mem, half_dv,

@@ -26,7 +26,8 @@ BUFFER = 1 << 16  # firings per hand-back to Python
 
 
 @njit
-def logged_run(x, firings, S, ledger_sum, t, stop_times, r0, out_x, out_firings, out_S, out_ledger_sum, rs, M, log):
+def logged_run(x, firings, S, ledger_sum, t, stop_times, r0, out_x, out_firings, out_S,
+               out_ledger_sum, rs, M, log):
     """`ssa.ssa_run` from row r0 with the firing log; returns (t, events, next row): at a
     full buffer it returns mid-interval, and is called again from that row."""
     a = np.zeros(firings.shape[0])
@@ -35,7 +36,8 @@ def logged_run(x, firings, S, ledger_sum, t, stop_times, r0, out_x, out_firings,
     a0 = all_propensities(x.astype(np.float64), V, a, M)
     total = 0
     for r in range(r0, stop_times.shape[0]):
-        t, a0, fired = ssa_advance(x, firings, S, ledger_sum, t, stop_times[r], a, V, a0, rs, M, 1 << 62,
+        t, a0, fired = ssa_advance(x, firings, S, ledger_sum, t, stop_times[r], a, V, a0, rs, M,
+                                   1 << 62,
                                    log)
         total += fired
         if log[3][0] == log[1].shape[0]:  # full: returned at an event before stop_times[r]
@@ -187,7 +189,8 @@ class LoggedSSA(SSA):
         out = self._outputs(len(stop_times))
         r = 0
         while r < len(stop_times):
-            self.t, fired, r = logged_run(self.x, self.firings, self.S, self.ledger_sum, self.t, stop_times,
+            self.t, fired, r = logged_run(self.x, self.firings, self.S, self.ledger_sum, self.t,
+                                          stop_times,
                                           r, *out, self.rs, self.M, self.recorder.log)
             self.events += fired
             self.recorder.drain()

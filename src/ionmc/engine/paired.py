@@ -41,7 +41,8 @@ def stream_exp(key, j, k):
 @leaf
 def mnrm_advance(x, firings, S, ledger_sum, t, t_end, a, V, Tin, P, cnt, key, M):
     """Fire events until t_end; returns (t, events fired). Tin: internal times, P: next
-    Poisson points, cnt: draws used per stream. Accumulates firings, S, ledger_sum like `ssa_advance`."""
+    Poisson points, cnt: draws used per stream. Accumulates firings, S,
+    ledger_sum like `ssa_advance`."""
     fired = 0
     while True:
         mu, t = _next_firing(a, P, Tin, t, t_end)
@@ -55,7 +56,8 @@ def mnrm_advance(x, firings, S, ledger_sum, t, t_end, a, V, Tin, P, cnt, key, M)
 
 
 @njit
-def mnrm_run(x, firings, S, ledger_sum, t, stop_times, out_x, out_firings, out_S, out_ledger_sum, Tin, P, cnt, key, M):
+def mnrm_run(x, firings, S, ledger_sum, t, stop_times, out_x, out_firings, out_S,
+             out_ledger_sum, Tin, P, cnt, key, M):
     a = np.zeros(firings.shape[0])
     V = np.zeros(M.mem_C.shape[0])
     total = 0
@@ -63,7 +65,8 @@ def mnrm_run(x, firings, S, ledger_sum, t, stop_times, out_x, out_firings, out_S
         voltages(x, V, M)
         # parameters may have changed at an event
         all_propensities(x.astype(np.float64), V, a, M)
-        t, fired = mnrm_advance(x, firings, S, ledger_sum, t, stop_times[r], a, V, Tin, P, cnt, key, M)
+        t, fired = mnrm_advance(x, firings, S, ledger_sum, t, stop_times[r], a, V, Tin, P, cnt,
+                                key, M)
         total += fired
         record(r, x, firings, S, ledger_sum, out_x, out_firings, out_S, out_ledger_sum)
     return t, total

@@ -117,7 +117,8 @@ def ssa_advance(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events
 
 
 @njit
-def ssa_run(x, firings, S, ledger_sum, t, stop_times, out_x, out_firings, out_S, out_ledger_sum, rs, M):
+def ssa_run(x, firings, S, ledger_sum, t, stop_times, out_x, out_firings, out_S, out_ledger_sum,
+            rs, M):
     """Advance through stop_times, copying the state at each into the out_ rows."""
     a = np.zeros(firings.shape[0])
     V = np.zeros(M.mem_C.shape[0])
@@ -125,7 +126,8 @@ def ssa_run(x, firings, S, ledger_sum, t, stop_times, out_x, out_firings, out_S,
     a0 = all_propensities(x.astype(np.float64), V, a, M)
     total = 0
     for r in range(stop_times.shape[0]):
-        t, a0, fired = ssa_advance(x, firings, S, ledger_sum, t, stop_times[r], a, V, a0, rs, M, 1 << 62)
+        t, a0, fired = ssa_advance(x, firings, S, ledger_sum, t, stop_times[r], a, V, a0, rs, M,
+                                   1 << 62)
         total += fired
         a0 = all_propensities(x.astype(np.float64), V, a, M)
         record(r, x, firings, S, ledger_sum, out_x, out_firings, out_S, out_ledger_sum)

@@ -15,7 +15,7 @@ explicit leap would be throttled (and destabilised) by those fast modes. So each
    treat all species implicitly; the slow ones do not need it);
 3. draws the number of firings of every transition from Poisson(a_j(fast^) tau)
    (binomial for a leak that could empty its source), adds the integer firings with which
-   the fast variables answer that draw's noise (`_damp_noise`: the implicit tau-leap's
+   the fast variables answer that draw's noise (`implicit.damp_noise`: the implicit tau-leap's
    noise term, linearised), checks that the mean drift of every ion count stays below
    `eps` and V moves less than `dv_max`, and that no count goes negative; otherwise halves
    tau and tries again;
@@ -40,12 +40,14 @@ tau ~9x shorter than the counts needed (3.75 s of CPU for 600 s; with it 0.43 s,
 0.07 mV of the ODE).
 """
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from ionmc.engine import lattice
 from ionmc.constants import E_CHARGE
 from ionmc.engine.fastrand import exponential, uniform
+from ionmc.engine.implicit import damp_noise, noise_tau, solve_fast
 from ionmc.mechanisms.base import LEDGER_OWN
 from ionmc.engine.kernels import all_propensities, apply_transition, ledger_arg, pick, record, \
     voltages
@@ -55,213 +57,10 @@ from ionmc.engine.streams import count_to, move_cursor, stream_steps
 
 
 @njit
-def _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M):
-    """Propensities with the fast unknowns y = (V of fmem..., counts of fidx...)."""
-    nm = fmem.shape[0]
-    for k in range(V.shape[0]):
-        Vf[k] = V[k]
-    for k in range(nm):
-        Vf[fmem[k]] = y[k]
-    for k in range(fidx.shape[0]):
-        xf[fidx[k]] = y[nm + k]
-    return all_propensities(xf, Vf, a, M)
-
-
-@njit
-def _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, res):
-    nm = fmem.shape[0]
-    for k in range(y.shape[0]):
-        res[k] = y[k] - y0[k]
-    for j in range(a.shape[0]):
-        aj = a[j] * tau
-        if aj == 0.0:
-            continue
-        for k in range(nm):  # qm[j, m]: charge j adds to membrane m (two for a coupling)
-            if qm[j, fmem[k]] != 0.0:
-                res[k] -= E_CHARGE / mem_C[fmem[k]] * qm[j, fmem[k]] * aj
-        for k in range(fidx.shape[0]):
-            res[nm + k] -= nu[j, fidx[k]] * aj
-
-
-@njit
-def _solve_linear(J, res):
-    """-J^-1 res by Gaussian elimination with partial pivoting, J and res overwritten. The
-    systems are small (a few potentials and pump states), and `np.linalg.solve` cost ~3 s
-    of the first run's compilation. A singular or non-finite system raises, as
-    `np.linalg.solve` did (the run fails with one line, test_activity)."""
-    n = res.shape[0]
-    for c in range(n):
-        p = c
-        for r in range(c + 1, n):
-            if abs(J[r, c]) > abs(J[p, c]):
-                p = r
-        if p != c:
-            for k in range(c, n):
-                J[c, k], J[p, k] = J[p, k], J[c, k]
-            res[c], res[p] = res[p], res[c]
-        if not abs(J[c, c]) > 0.0:  # zero or NaN pivot
-            raise ValueError("tau-leap: singular Jacobian in the implicit step")
-        for r in range(c + 1, n):
-            f = J[r, c] / J[c, c]
-            for k in range(c, n):
-                J[r, k] -= f * J[c, k]
-            res[r] -= f * res[c]
-    dy = np.empty(n)
-    for r in range(n - 1, -1, -1):
-        acc = -res[r]
-        for k in range(r + 1, n):
-            acc -= J[r, k] * dy[k]
-        dy[r] = acc / J[r, r]
-        if not math.isfinite(dy[r]):
-            raise ValueError("tau-leap: non-finite Newton step in the implicit step")
-    return dy
-
-
-@njit
-def _solve_fast(x, V, tau, fmem, fidx, nu, a, M, dA):
-    """Backward-Euler values of the fast variables over tau. Returns (ok, y). dA[j, c]
-    gets the derivative of propensity j by fast unknown c near the solution (finite
-    differences of the last Newton iteration), for `_damp_noise`."""
-    qm, mem_C = M.qm, M.mem_C
-    nm = fmem.shape[0]
-    n = nm + fidx.shape[0]
-    y0 = np.empty(n)
-    for k in range(nm):
-        y0[k] = V[fmem[k]]
-    for k in range(fidx.shape[0]):
-        y0[nm + k] = x[fidx[k]]
-    y = y0.copy()
-    xf = x.astype(np.float64)
-    Vf = V.copy()
-    if n == 0:
-        _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M)
-        return True, y
-    res = np.empty(n)
-    res2 = np.empty(n)
-    J = np.empty((n, n))
-    a2 = np.empty_like(a)
-    for it in range(30):
-        _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M)
-        _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, res)
-        for c in range(n):
-            h = 1e-7 if c < nm else max(1e-7 * abs(y[c]), 1e-3)
-            old = y[c]
-            y[c] = old + h
-            _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a2, M)
-            _residual(y, y0, tau, a2, fmem, fidx, nu, qm, mem_C, res2)
-            y[c] = old
-            for r in range(n):
-                J[r, c] = (res2[r] - res[r]) / h
-            for j in range(a.shape[0]):
-                dA[j, c] = (a2[j] - a[j]) / h
-        dy = _solve_linear(J, res)
-        done = True
-        for k in range(n):
-            y[k] += dy[k]
-            tol = 1e-10 if k < nm else 1e-9 * max(abs(y[k]), 1.0)
-            if abs(dy[k]) > tol:
-                done = False
-            if k >= nm and y[k] < 0.0:
-                y[k] = 0.0
-        if done:
-            _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M)
-            return True, y
-    return False, y
-
-
-@njit
-def _fast_coef(r, j, fmem, fidx, nu, qm, mem_C):
-    """How much one firing of transition j moves fast unknown r (a potential, in volts,
-    or a count)."""
-    nm = fmem.shape[0]
-    if r < nm:
-        return E_CHARGE / mem_C[fmem[r]] * qm[j, fmem[r]]
-    return float(nu[j, fidx[r - nm]])
-
-
-@njit
-def _damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng, relax):
-    """Add to the firings K the integer firings with which the fast variables answer the
-    leap's own noise; set relax[m], the relaxation rate of each free membrane's V,
-    lambda_m = -(e/C_m) sum_j q_jm da_j/dV_m, read off the step's Jacobian
-    (J_mm = 1 + lambda_m tau) for the next leap's noise bound (`_noise_tau`).
-
-    The Poisson draws scatter the fast unknowns (V, pump states) around their
-    backward-Euler values by xi = sum_j coef_j (K_j - a_j tau): for V, the charge of
-    sqrt(sum_j q_j^2 a_j tau) ions. In the real process that charge is pulled back within
-    the membrane time constant, which is much shorter than the leap. Rathinam et al. 2003's implicit
-    tau-leap, x' = x + nu (K - a(x) tau) + nu a(x') tau, includes the answer; linearised
-    in the fast unknowns alone it is dy = J^-1 xi with the step's Jacobian J = I - tau
-    coef dA, carried by dK_j = tau dA_j . dy extra firings (rounded stochastically, so
-    without bias, except where K_j + dK_j < 0 is clipped at 0: ~1e-5 of a channel's
-    firings in action_potential, found by review). The fast modes' scatter shrinks by
-    1 + lambda tau (lambda: the mode's relaxation rate), the mean is unchanged, and every
-    count stays an integer. A transition with no propensity at the solution gets no
-    firings (dA there is a finite difference and may straddle a threshold).
-    (The damped scatter is below the exact process's for lambda tau >> 1, as Rathinam et
-    al. note for stiff modes; use `ssa` for the noise of V itself.)"""
-    n = dA.shape[1]
-    nt = K.shape[0]
-    if n == 0:
-        return
-    xi = np.zeros(n)
-    J = np.zeros((n, n))
-    for r in range(n):
-        J[r, r] = 1.0
-    for j in range(nt):
-        dev = K[j] - ahat[j] * tau
-        for r in range(n):
-            c = _fast_coef(r, j, fmem, fidx, nu, qm, mem_C)
-            if c == 0.0:
-                continue
-            xi[r] += c * dev
-            for k in range(n):
-                J[r, k] -= tau * c * dA[j, k]
-    for k in range(fmem.shape[0]):
-        relax[fmem[k]] = (J[k, k] - 1.0) / tau
-    for r in range(n):
-        xi[r] = -xi[r]
-    dy = _solve_linear(J, xi)  # J dy = xi (J overwritten)
-    for j in range(nt):
-        if ahat[j] <= 0.0:
-            continue
-        dk = 0.0
-        for k in range(n):
-            dk += tau * dA[j, k] * dy[k]
-        if dk == 0.0:
-            continue
-        base = math.floor(dk)
-        extra = int(base) + (1 if rng.random() < dk - base else 0)
-        K[j] = max(K[j] + extra, 0)
-
-
-@njit
-def _noise_tau(c, lam, dv):
-    """Largest tau whose noise moves V by at most dv (sd) after `_damp_noise`: the draws
-    scatter V by sqrt(c tau) (c = (e/C)^2 sum_j q_j^2 a_j), which the implicit answer
-    divides by 1 + lam tau. Without relaxation (lam <= 0) this is Cao et al.'s bound
-    dv^2/c. With it, the damped scatter peaks at tau = 1/lam at sqrt(c / (4 lam)) -- the
-    exact process's own shot noise over sqrt(2) -- and when that is below dv no tau is
-    limited by noise; otherwise tau stays below the smaller root of
-    c tau = dv^2 (1 + lam tau)^2 (beyond the larger root the bound holds again; not used).
-
-    This bounds the V scatter from the membrane's own shot noise. Gating and pump-state
-    noise also reach V through J^-1 xi; in squid_axon that part is ~0.2 mV per leap where
-    this estimate is ~0.01 mV (review, linearised per-leap variance) -- still below the
-    exact process's own V noise there (LNA 0.38 mV)."""
-    d2 = dv * dv
-    if lam <= 0.0:
-        return d2 / c
-    if c <= 4.0 * lam * d2:
-        return np.inf
-    b = c - 2.0 * lam * d2
-    return 2.0 * d2 / (b + math.sqrt(b * b - 4.0 * lam * lam * d2 * d2))
-
-
-@njit
 def exact_steps(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events):
     """Exact direct-method steps (Gillespie 1977) for the stretches where fewer than
-    `ssa_below` events are due per leap. Returns (t, events fired); accumulates firings, S, ledger_sum
+    `ssa_below` events are due per leap. Returns (t, events fired); accumulates firings, S,
+    ledger_sum
     as `ssa.ssa_advance` does, from the same draws (fastrand.py).
 
     Every propensity is recomputed after each event (`all_propensities`, which this
@@ -296,155 +95,182 @@ def exact_steps(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events
     return t, fired
 
 
+class LeapArgs(NamedTuple):
+    """The tau-leap's own arguments beside the model's (`KernelArgs`): the fast unknowns
+    (`fmem`: free membranes, `fidx`: state indices solved implicitly), `nu` (dense
+    stoichiometry), `nion` (ion state indices come first), the bounds `eps`, `dv_max`,
+    `dv_noise` (volts), `ssa_below` (exact steps below this many events per leap), `floor`
+    (smallest bounded change per state index; inf: not bounded) and `relax` (each
+    membrane's relaxation rate from the last implicit step; written by the kernel)."""
+    nu: np.ndarray
+    fmem: np.ndarray
+    fidx: np.ndarray
+    nion: int
+    eps: float
+    dv_max: float
+    dv_noise: float
+    ssa_below: float
+    floor: np.ndarray
+    relax: np.ndarray
+
+
 @njit
-def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, relax, rng, rs, M, nu, fmem, fidx, nion,
-                    eps, dv_max, dv_noise, ssa_below, floor, streams=None):
-    """Leap from t to t_end. Returns (t, tau_prev, events fired). firings, S and ledger_sum accumulate
-    as in `ssa_advance`, each leap's firings weighted by ln(a_j/a_r) and V_mid at the
-    leap's backward-Euler state.
+def _bounded_tau(x, a, tau, M, L, sig2, sigq):
+    """Shrink tau to the noise bounds (Cao, Gillespie & Petzold 2006): the sd of each
+    bounded count's change within max(eps x, floor), of each free membrane's V within
+    `dv_noise` after the implicit answer (`implicit.noise_tau`)."""
+    st_ptr, st_idx, st_del, qm = M.st_ptr, M.st_idx, M.st_del, M.qm
+    sig2[:] = 0.0
+    sigq[:] = 0.0
+    for j in range(a.shape[0]):
+        for e in range(st_ptr[j], st_ptr[j + 1]):
+            sig2[st_idx[e]] += st_del[e] * st_del[e] * a[j]
+        for m in range(sigq.shape[0]):
+            sigq[m] += qm[j, m] * qm[j, m] * a[j]
+    for i in range(x.shape[0]):
+        if sig2[i] > 0.0 and L.floor[i] < np.inf:
+            bound = max(L.eps * x[i], L.floor[i])
+            tau = min(tau, bound * bound / sig2[i])
+    for m in range(sigq.shape[0]):
+        if sigq[m] > 0.0 and not M.mem_clamped[m]:
+            s = E_CHARGE / M.mem_C[m]
+            tau = min(tau, noise_tau(s * s * sigq[m], L.relax[m], L.dv_noise))
+    return tau
+
+
+@njit
+def _drift_ok(x, V, y, ahat, tau, M, L, drift):
+    """Whether the leap's mean drift is within bounds: each free V moves less than
+    `dv_max`, each ion count less than max(eps x, floor)."""
+    for k in range(L.fmem.shape[0]):
+        if abs(y[k] - V[L.fmem[k]]) > L.dv_max:
+            return False
+    drift[:] = 0.0
+    for j in range(ahat.shape[0]):
+        for e in range(M.st_ptr[j], M.st_ptr[j + 1]):
+            if M.st_idx[e] < L.nion:
+                drift[M.st_idx[e]] += M.st_del[e] * ahat[j] * tau
+    for i in range(L.nion):
+        if abs(drift[i]) > max(L.eps * x[i], L.floor[i]):
+            return False
+    return True
+
+
+@njit
+def _draw(K, x, ahat, tau, rng, M, streams):
+    """Each transition's firings over the leap: Poisson(ahat tau), binomial where a rate
+    per ion could empty its source; with `streams`, the increment of its own process."""
+    for j in range(K.shape[0]):
+        lam = ahat[j] * tau
+        if streams is not None:
+            K[j] = 0 if lam <= 0.0 else count_to(
+                streams[0], j, streams[1][j] + lam, streams[3][j],
+                streams[4][j]) - streams[2][j]
+        elif lam <= 0.0:
+            K[j] = 0
+        elif M.first_order[j] and lam > 0.25 * x[M.src[j]]:
+            # a rate per ion: the firings of a leap are at most the ions there
+            n = x[M.src[j]]
+            K[j] = rng.binomial(n, -math.expm1(-lam / n))
+        else:
+            K[j] = rng.poisson(lam)
+
+
+@njit
+def _book(K, x, xnew, y, V, ahat, firings, S, ledger_sum, M, L, scratch):
+    """Book an accepted leap: firings, and the ledger's sums at its midpoint -- slow counts
+    halfway between start and end, fast variables at their backward-Euler values (second
+    order in tau; at the start counts it drifted by gross flux x tau x dln c/dt: 1.8e-3 of
+    the balance's scale per second with 100 pA injected, tests/test_injection). Returns
+    the events fired."""
+    xm, xmi, Vhat, amid = scratch
+    nm = L.fmem.shape[0]
+    for i in range(x.shape[0]):
+        xm[i] = 0.5 * (x[i] + xnew[i])
+    for k in range(L.fidx.shape[0]):
+        xm[L.fidx[k]] = y[nm + k]
+    for i in range(x.shape[0]):  # integer counts for `ledger_arg` (its one compiled form)
+        xmi[i] = np.int64(round(xm[i]))
+    Vhat[:] = V
+    for k in range(nm):
+        Vhat[L.fmem[k]] = y[k]
+    all_propensities(xm, Vhat, amid, M)
+    rev = M.rev
+    fired = 0
+    for j in range(K.shape[0]):
+        if K[j] == 0:
+            continue
+        firings[j] += K[j]
+        fired += K[j]
+        ledger_sum[j] += K[j] * ledger_arg(j, xmi, Vhat, M.kind, M.mem, M.half_dv, M.ledger,
+                                           M.p, M.ii, M.inv_nvol)
+        if amid[j] > 0.0 and amid[rev[j]] > 0.0:
+            S[j] += K[j] * math.log(amid[j] / amid[rev[j]])
+        elif ahat[rev[j]] > 0.0:  # a midpoint at a threshold: the leap's rates
+            S[j] += K[j] * math.log(ahat[j] / ahat[rev[j]])
+    return fired
+
+
+@njit
+def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L,
+                    streams=None):
+    """Leap from t to t_end (steps 1-4 of the module's docstring). Returns (t, tau_prev,
+    events fired). `firings`, S and `ledger_sum` accumulate as in `ssa_advance`, each
+    leap's firings weighted by ln(a_j/a_r) and V_mid at the leap's backward-Euler state.
 
     `streams` (paired runs, paired.PairedTauLeap; omitted otherwise, and then compiled
     out): (key, internal times, Y_j at them, superblock cursors, counts before them). The
     firings of a leap are then the increments of each transition's own Poisson process over
     its internal time a_j tau (streams.py), and the exact-step fallback reads the same
     processes (`streams.stream_steps`)."""
-    tr_src, qm, rev, first_order = M.src, M.qm, M.rev, M.first_order
-    st_ptr, st_idx, st_del = M.st_ptr, M.st_idx, M.st_del
-    mem_C, mem_clamped = M.mem_C, M.mem_clamped
-    nt = firings.shape[0]
-    nx = x.shape[0]
-    nmem = mem_C.shape[0]
-    a = np.zeros(nt)
-    ahat = np.zeros(nt)
-    V = np.zeros(nmem)
-    sig2 = np.zeros(nx)
-    sigq = np.zeros(nmem)
-    K = np.zeros(nt, np.int64)
-    xnew = np.empty_like(x)
-    Vhat = np.zeros(nmem)
-    dA = np.zeros((nt, fmem.shape[0] + fidx.shape[0]))
-    xm = np.zeros(nx)
-    xmi = np.zeros(nx, np.int64)
-    amid = np.zeros(nt)
+    nt, nx, nmem = firings.shape[0], x.shape[0], M.mem_C.shape[0]
+    a, ahat, K = np.zeros(nt), np.zeros(nt), np.zeros(nt, np.int64)
+    V, sigq = np.zeros(nmem), np.zeros(nmem)
+    sig2, xnew = np.zeros(nx), np.empty_like(x)
+    dA = np.zeros((nt, L.fmem.shape[0] + L.fidx.shape[0]))
+    scratch = (np.zeros(nx), np.zeros(nx, np.int64), np.zeros(nmem), np.zeros(nt))
     fired = 0
     while t < t_end:
         voltages(x, V, M)
         a0 = all_propensities(x.astype(np.float64), V, a, M)
         if a0 <= 0.0:
             return t_end, tau_prev, fired
-        tau = min(2.0 * tau_prev, t_end - t)
-        # noise bounds (Cao, Gillespie & Petzold 2006, with mu from the implicit solve)
-        for i in range(nx):
-            sig2[i] = 0.0
-        for m in range(nmem):
-            sigq[m] = 0.0
-        for j in range(nt):
-            for e in range(st_ptr[j], st_ptr[j + 1]):
-                sig2[st_idx[e]] += st_del[e] * st_del[e] * a[j]
-            for m in range(nmem):
-                sigq[m] += qm[j, m] * qm[j, m] * a[j]
-        for i in range(nx):
-            if sig2[i] > 0.0 and floor[i] < np.inf:
-                bound = max(eps * x[i], floor[i])
-                tau = min(tau, bound * bound / sig2[i])
-        for m in range(nmem):
-            if sigq[m] > 0.0 and not mem_clamped[m]:
-                s = E_CHARGE / mem_C[m]
-                tau = min(tau, _noise_tau(s * s * sigq[m], relax[m], dv_noise))
+        tau = _bounded_tau(x, a, min(2.0 * tau_prev, t_end - t), M, L, sig2, sigq)
         while True:
-            if tau * a0 < ssa_below:
+            if tau * a0 < L.ssa_below:
                 # few events due: exact steps instead
-                t_stop = min(t_end, t + ssa_below / a0 * 10.0)
+                t_stop = min(t_end, t + L.ssa_below / a0 * 10.0)
                 if streams is None:
-                    t, n = exact_steps(x, firings, S, ledger_sum, t, t_stop, a, V, a0, rs, M, 100)
+                    t, n = exact_steps(x, firings, S, ledger_sum, t, t_stop, a, V, a0, rs, M,
+                                       100)
                 else:  # the same streams, so that the pair stays coupled
-                    t, n = stream_steps(x, firings, S, ledger_sum, t, t_stop, a, V, M, 100, streams)
+                    t, n = stream_steps(x, firings, S, ledger_sum, t, t_stop, a, V, M, 100,
+                                        streams)
                 fired += n
                 tau_prev = max(tau, 1e-12)
                 break
-            ok, y = _solve_fast(x, V, tau, fmem, fidx, nu, ahat, M, dA)
-            good = ok
-            if good:
-                for k in range(fmem.shape[0]):
-                    if abs(y[k] - V[fmem[k]]) > dv_max:
-                        good = False
-            if good:
-                # mean drift of every ion count
-                for i in range(nion):
-                    sig2[i] = 0.0
-                for j in range(nt):
-                    for e in range(st_ptr[j], st_ptr[j + 1]):
-                        if st_idx[e] < nion:
-                            sig2[st_idx[e]] += st_del[e] * ahat[j] * tau
-                for i in range(nion):
-                    if abs(sig2[i]) > max(eps * x[i], floor[i]):
-                        good = False
-                        break
-            if not good:
+            ok, y = solve_fast(x, V, tau, L.fmem, L.fidx, L.nu, ahat, M, dA)
+            if not (ok and _drift_ok(x, V, y, ahat, tau, M, L, sig2)):
                 tau *= 0.5
                 continue
-            for j in range(nt):
-                lam = ahat[j] * tau
-                if streams is not None:
-                    K[j] = 0 if lam <= 0.0 else count_to(
-                        streams[0], j, streams[1][j] + lam, streams[3][j],
-                        streams[4][j]) - streams[2][j]
-                elif lam <= 0.0:
-                    K[j] = 0
-                elif first_order[j] and lam > 0.25 * x[tr_src[j]]:
-                    # a rate per ion: the firings of a leap are at most the ions there
-                    n = x[tr_src[j]]
-                    K[j] = rng.binomial(n, -math.expm1(-lam / n))
-                else:
-                    K[j] = rng.poisson(lam)
+            _draw(K, x, ahat, tau, rng, M, streams)
             if streams is None:  # paired runs keep each transition's own stream
-                _damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng, relax)
-            for i in range(nx):
-                xnew[i] = x[i]
+                damp_noise(K, ahat, dA, tau, L.fmem, L.fidx, L.nu, M.qm, M.mem_C, rng,
+                           L.relax)
+            xnew[:] = x
             for j in range(nt):
                 if K[j] != 0:
                     apply_transition(j, xnew, K[j], M)
-            negative = False
-            for i in range(nx):
-                if xnew[i] < 0:
-                    negative = True
-                    break
-            if negative:
+            if np.any(xnew < 0):
                 tau *= 0.5
                 continue
-            # the ledger's sums at the leap's midpoint: slow counts halfway between start
-            # and end, fast variables at their backward-Euler values (second order in
-            # tau; at the start counts it drifted by gross flux x tau x dln c/dt: 1.8e-3
-            # of the balance's scale per second with 100 pA injected, tests/test_injection)
-            for i in range(nx):
-                xm[i] = 0.5 * (x[i] + xnew[i])
-            for k in range(fidx.shape[0]):
-                xm[fidx[k]] = y[fmem.shape[0] + k]
-            for i in range(nx):  # integer counts for `ledger_arg` (its one compiled form)
-                xmi[i] = np.int64(round(xm[i]))
-            for i in range(nx):
-                x[i] = xnew[i]
+            fired += _book(K, x, xnew, y, V, ahat, firings, S, ledger_sum, M, L, scratch)
+            x[:] = xnew
             if streams is not None:
                 for j in range(nt):
                     streams[1][j] += ahat[j] * tau
                     streams[2][j] += K[j]
                     move_cursor(streams[0], j, streams[1][j], streams[3], streams[4])
-            for m in range(nmem):
-                Vhat[m] = V[m]
-            for k in range(fmem.shape[0]):
-                Vhat[fmem[k]] = y[k]
-            all_propensities(xm, Vhat, amid, M)
-            for j in range(nt):
-                if K[j] == 0:
-                    continue
-                firings[j] += K[j]
-                fired += K[j]
-                ledger_sum[j] += K[j] * ledger_arg(j, xmi, Vhat, M.kind, M.mem, M.half_dv, M.ledger,
-                                           M.p, M.ii, M.inv_nvol)
-                if amid[j] > 0.0 and amid[rev[j]] > 0.0:
-                    S[j] += K[j] * math.log(amid[j] / amid[rev[j]])
-                elif ahat[rev[j]] > 0.0:  # a midpoint at a threshold: the leap's rates
-                    S[j] += K[j] * math.log(ahat[j] / ahat[rev[j]])
             t += tau
             tau_prev = tau
             break
@@ -452,16 +278,17 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, relax, rng, r
 
 
 @njit
-def tauleap_run(x, firings, S, ledger_sum, t, stop_times, out_x, out_firings, out_S, out_ledger_sum, tau0, relax, rng, rs,
-                M, nu, fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below, floor, streams=None):
+def tauleap_run(x, firings, S, ledger_sum, t, stop_times, out, tau0, rng, rs, M, L,
+                streams=None):
+    """Leap to each stop time in turn, recording the state at each into `out` (the
+    method's `_outputs`)."""
     tau = tau0
     total = 0
     for r in range(stop_times.shape[0]):
-        t, tau, n = tauleap_advance(x, firings, S, ledger_sum, t, stop_times[r], tau, relax, rng, rs, M, nu,
-                                    fmem, fidx, nion, eps, dv_max, dv_noise, ssa_below, floor,
-                                    streams)
+        t, tau, n = tauleap_advance(x, firings, S, ledger_sum, t, stop_times[r], tau, rng, rs,
+                                    M, L, streams)
         total += n
-        record(r, x, firings, S, ledger_sum, out_x, out_firings, out_S, out_ledger_sum)
+        record(r, x, firings, S, ledger_sum, out[0], out[1], out[2], out[3])
     return t, tau, total
 
 
@@ -482,7 +309,7 @@ class TauLeap(SSA):
     def __init__(self, model, x, rng):
         super().__init__(model, x, rng)
         self.tau = 1e-6
-        #: V's relaxation rate per membrane, from the last implicit step (`_noise_tau`)
+        #: V's relaxation rate per membrane, from the last implicit step (`noise_tau`)
         self.relax = np.zeros(len(model.mems))
         self.nu = model.nu.astype(np.int64)
         self.fmem = np.array([m for m in range(len(model.mems)) if not model.mem_clamped[m]],
@@ -521,10 +348,11 @@ class TauLeap(SSA):
         # intervals: reset per interval, every interval began at the undamped bound)
         self.relax[:] = 0.0
         out = self._outputs(len(stop_times))
+        L = LeapArgs(self.nu, self.fmem, self.fidx, self.model.nion, self.eps, self.dv_max,
+                     self.dv_noise, self.ssa_below, self.floor, self.relax)
         self.t, self.tau, fired = tauleap_run(
-            self.x, self.firings, self.S, self.ledger_sum, self.t, np.asarray(stop_times, float), *out,
-            self.tau, self.relax, self.rng, self.rs, self.M, self.nu, self.fmem, self.fidx,
-            self.model.nion, self.eps, self.dv_max, self.dv_noise, self.ssa_below, self.floor,
+            self.x, self.firings, self.S, self.ledger_sum, self.t,
+            np.asarray(stop_times, float), out, self.tau, self.rng, self.rs, self.M, L,
             *self._streams())
         self.events += fired
         return out

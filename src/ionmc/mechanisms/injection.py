@@ -35,8 +35,8 @@ clamped species must sit at a fixed potential, scenario.py), and the ledger's ba
 books the ion leaving or entering the bath as for any other transition, so the
 stimulator's work is the same whichever side is clamped. Ions entering a voltage-clamped
 compartment: z e V_clamp here, -z e V_clamp in the clamp work (ledger.py), so that the
-sum is G's change. The kernels sum dG/k_B T per firing in ledger_sum (kernels.ledger_arg, code 4), so
-under `ssa` W_stim is G's change to rounding and the balance
+sum is G's change. The kernels sum dG/k_B T per firing in ledger_sum
+(kernels.ledger_arg, code 4), so under `ssa` W_stim is G's change to rounding and the balance
 G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event (+ W_water) + W_stim - T S_prod closes.
 """
 import math

@@ -31,8 +31,8 @@ class Columns:
                 self.eff.append((mech, s, v))
         self.last_q = None
         self.last_t = None
-        self.last_F = np.zeros(m.nt)
-        self.last_VS = np.zeros(m.nt)
+        self.last_firings = np.zeros(m.nt)
+        self.last_ledger_sum = np.zeros(m.nt)
         self.W = np.zeros(4)  # cumulative work: ATP, CLAMP, BATH, EVENT
         self.G0 = None
 
@@ -62,20 +62,22 @@ class Columns:
         Xf = np.asarray(X, float)
         firings_f = np.asarray(firings, float)
         # cumulative work, row by row, over every stop (coefficients are constant here)
-        dF = np.diff(np.vstack([self.last_F[None, :], firings_f]), axis=0)
-        dVS = np.diff(np.vstack([self.last_VS[None, :], ledger_sum]), axis=0)
+        d_firings = np.diff(np.vstack([self.last_firings[None, :], firings_f]), axis=0)
+        d_ledger = np.diff(np.vstack([self.last_ledger_sum[None, :], ledger_sum]), axis=0)
         W = np.zeros((len(X), 4))
-        W[:, :3] = np.cumsum(self.ledger.work(dF, dVS), axis=0)
+        W[:, :3] = np.cumsum(self.ledger.work(d_firings, d_ledger), axis=0)
         W += self.W
         if len(X):
             self.W = W[-1].copy()
-            self.last_F, self.last_VS = firings_f[-1].copy(), np.asarray(ledger_sum[-1], float).copy()
+            self.last_firings = firings_f[-1].copy()
+            self.last_ledger_sum = np.asarray(ledger_sum[-1], float).copy()
         # work of what is outside G, summed from ledger_sum (k_B T units): an injection's jumps'
         # dG (the stimulator's work), a chemical reservoir's
         W_extra = {name: self.ledger.kT * np.asarray(ledger_sum, float)[:, tr].sum(axis=1)
                    for name, tr in self.ledger.work_tr.items()}
         if keep is not None:
-            times, X, Xf, firings, firings_f, S, W = (np.asarray(a)[keep] for a in (times, X, Xf, firings, firings_f, S, W))
+            times, X, Xf, firings, firings_f, S, W = (
+                np.asarray(a)[keep] for a in (times, X, Xf, firings, firings_f, S, W))
             W_extra = {name: w[keep] for name, w in W_extra.items()}
             if water is not None:
                 water = tuple(np.asarray(a)[keep] for a in water)
