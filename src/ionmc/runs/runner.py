@@ -7,8 +7,8 @@ complete: a part file exists only if it is whole, so an interrupted run loses no
 finished, and running again completes only what is missing.
 
 Where the replicates run is a `concurrent.futures.Executor`: a ProcessPoolExecutor here, or
-one over a Dask cluster (cluster.DaskExecutor, or a `Client.get_executor()`). Workers write their part files into
-OUTDIR themselves; this process only submits, collects each replicate's info and keeps the
+one over a Dask cluster (cluster.DaskExecutor, or a `Client.get_executor()`). Workers write
+their part files into OUTDIR themselves; this process only submits, collects each replicate's info and keeps the
 manifest, the same way whatever the executor.
 """
 import json
@@ -130,150 +130,179 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
     what the manifest records as the executor.
     Raises InputError for an incompatible OUTDIR before anything is written.
     """
-    from ionmc import __version__
+    r = _Run(scenario, Path(outdir))
+    r.plan(workers, executor, executor_label)
+    r.start(progress)
+    try:
+        if r.serial:
+            r.run_here()
+        elif r.pending:
+            r.run_on(executor)
+    finally:
+        if r.bar is not None:
+            r.bar.close()
+        r.write_manifest()
+    return r.outdir
 
-    outdir = Path(outdir)
-    sc = scenario.data["scenario"]
-    old = prepare_outdir(scenario, outdir)
-    # a sweep: one scenario per point, each an ensemble; replicate k has the same seed at
-    # every point (common random numbers across the sweep)
-    sweep = bool(scenario.sweep)
-    points = scenario.points()
-    point_sc = [scenario.at_point(pt) if sweep else scenario for pt in points]
-    # the initial states (catching their errors before anything is written)
-    x_starts = [initial_state(Model(s), REGISTRY[sc["method"]].integer) for s in point_sc]
-    R = sc["replicates"]
-    root = np.random.SeedSequence(sc["seed"])
-    children = root.spawn(R)
-    ts_dir = outdir / "timeseries"
-    ts_dir.mkdir(parents=True, exist_ok=True)
-    for stale in [f for d in ("timeseries",) + agents.SIDE_DIRS
-                  for f in (outdir / d).rglob("*.tmp")]:
-        stale.unlink()
-    (outdir / "scenario.toml").write_text(scenario.to_toml())
-    reps = dict(old.get("replicates", {})) if old else {}
-    tasks = {}  # key -> (point, replicate, file relative to timeseries/)
-    for p in range(len(points)):
-        for k in range(R):
-            tasks[f"{p}/{k}" if sweep else str(k)] = (p, k, task_file(p, k, sweep))
-    # a part file exists only when whole (written, then renamed), and its numbers depend on
-    # nothing but the scenario, seed and k, which the manifest check above pinned: it is
-    # done, whatever the manifest had time to say (a worker may finish after an interrupt)
-    pending = [key for key, (_, _, f) in tasks.items() if not (ts_dir / f).is_file()]
-    if executor is None:
-        workers = workers or min(len(pending), os.cpu_count() or 1) or 1
-        serial = workers == 1 or len(pending) <= 1
-        label = "local process" if serial else f"local processes ({workers})"
-    else:
-        serial = False
-        label = executor_label or type(executor).__name__
-    manifest = {
-        "ionmc_version": __version__,
-        "versions": _versions(),
-        "platform": platform.platform(),
-        "scenario_name": scenario.name,
-        "scenario_source": scenario.source,
-        "scenario_hash": scenario.hash(),
-        "method": sc["method"],
-        "seed": sc["seed"],
-        "replicate_seeds": [{"entropy": c.entropy, "spawn_key": list(c.spawn_key)}
-                            for c in children],
-        "duration_s": sc["duration_s"],
-        "events": scenario.data["events"],
-        "events_dropped": scenario.dropped_events,
-        "warnings": scenario.warnings,
-        "executor": label,
-        "wall_time_s": (old or {}).get("wall_time_s", 0.0),
-        "replicates": reps,
-    }
-    if sweep:
-        manifest["sweep"] = {"mode": scenario.sweep["mode"],
-                             "points": [{f"sweep.{k}": v for k, v in pt} for pt in points]}
-    for key, (_, _, f) in tasks.items():
-        if key in pending or key not in reps:
-            reps[key] = {"status": "missing", "file": f"timeseries/{f}"}
 
-    def finish():
-        _scan(manifest, ts_dir)
-        _write_json(outdir / "manifest.json", manifest)
+class _Run:
+    """One call of `run`: its tasks (a sweep point's replicate each), the manifest and the
+    progress bar."""
 
-    finish()
-    t0 = time.perf_counter()
-    last_write = [t0]
-    show = progress and sys.stderr.isatty()
-    bar = None
-    # a bar over biological time for one replicate, over replicates for an ensemble
-    by_time = serial and len(pending) == 1
-    if show:
-        from tqdm import tqdm
+    def __init__(self, scenario, outdir):
+        self.scenario, self.outdir = scenario, outdir
+        self.sc = sc = scenario.data["scenario"]
+        self.old = prepare_outdir(scenario, outdir)
+        # a sweep: one scenario per point, each an ensemble; replicate k has the same seed
+        # at every point (common random numbers across the sweep)
+        self.sweep = bool(scenario.sweep)
+        self.points = scenario.points()
+        self.point_sc = [scenario.at_point(pt) if self.sweep else scenario
+                         for pt in self.points]
+        # the initial states (catching their errors before anything is written)
+        self.x_starts = [initial_state(Model(s), REGISTRY[sc["method"]].integer)
+                         for s in self.point_sc]
+        self.children = np.random.SeedSequence(sc["seed"]).spawn(sc["replicates"])
+        self.ts_dir = outdir / "timeseries"
+        self.tasks = {}  # key -> (point, replicate, file relative to timeseries/)
+        for p in range(len(self.points)):
+            for k in range(sc["replicates"]):
+                key = f"{p}/{k}" if self.sweep else str(k)
+                self.tasks[key] = (p, k, task_file(p, k, self.sweep))
+        self.bar = None
 
-        if by_time:
-            bar = tqdm(total=sc["duration_s"], unit="s", desc=scenario.name,
-                       bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} s [{elapsed}<{remaining}]")
+    def plan(self, workers, executor, executor_label):
+        """The pending tasks, where they run, and the manifest as it starts."""
+        self.ts_dir.mkdir(parents=True, exist_ok=True)
+        for stale in [f for d in ("timeseries",) + agents.SIDE_DIRS
+                      for f in (self.outdir / d).rglob("*.tmp")]:
+            stale.unlink()
+        (self.outdir / "scenario.toml").write_text(self.scenario.to_toml())
+        # a part file exists only when whole (written, then renamed), and its numbers depend
+        # on nothing but the scenario, seed and k, which prepare_outdir pinned: it is done,
+        # whatever the manifest had time to say (a worker may finish after an interrupt)
+        self.pending = [key for key, (_, _, f) in self.tasks.items()
+                        if not (self.ts_dir / f).is_file()]
+        if executor is None:
+            self.workers = workers or min(len(self.pending), os.cpu_count() or 1) or 1
+            self.serial = self.workers == 1 or len(self.pending) <= 1
+            self.label = "local process" if self.serial else \
+                f"local processes ({self.workers})"
         else:
-            bar = tqdm(total=len(pending), unit="replicate", desc=scenario.name)
+            self.serial = False
+            self.label = executor_label or type(executor).__name__
+        self.manifest = self._manifest()
+        self.reps = self.manifest["replicates"]
+        for key, (_, _, f) in self.tasks.items():
+            if key in self.pending or key not in self.reps:
+                self.reps[key] = {"status": "missing", "file": f"timeseries/{f}"}
 
-    def tick(t):
-        if bar is not None:
-            bar.update(t - bar.n)
+    def _manifest(self):
+        from ionmc import __version__
 
-    def done(key, info):
-        reps[key] = {"status": "done", "file": f"timeseries/{tasks[key][2]}",
-                        "wall_time_s": info["wall_time_s"],
-                        "events": info["method_events"],
-                        "events_fired": info["events_fired"],
-                        "executor": label, "host": info["host"]}
-        manifest["events_fired"] = info["events_fired"]
-        if serial:
-            manifest["wall_time_s"] += info["wall_time_s"]
+        sc, scenario, old = self.sc, self.scenario, self.old or {}
+        manifest = {
+            "ionmc_version": __version__,
+            "versions": _versions(),
+            "platform": platform.platform(),
+            "scenario_name": scenario.name,
+            "scenario_source": scenario.source,
+            "scenario_hash": scenario.hash(),
+            "method": sc["method"],
+            "seed": sc["seed"],
+            "replicate_seeds": [{"entropy": c.entropy, "spawn_key": list(c.spawn_key)}
+                                for c in self.children],
+            "duration_s": sc["duration_s"],
+            "events": scenario.data["events"],
+            "events_dropped": scenario.dropped_events,
+            "warnings": scenario.warnings,
+            "executor": self.label,
+            "wall_time_s": old.get("wall_time_s", 0.0),
+            "replicates": dict(old.get("replicates", {})),
+        }
+        if self.sweep:
+            manifest["sweep"] = {"mode": scenario.sweep["mode"],
+                                 "points": [{f"sweep.{k}": v for k, v in pt}
+                                            for pt in self.points]}
+        return manifest
+
+    def write_manifest(self):
+        _scan(self.manifest, self.ts_dir)
+        _write_json(self.outdir / "manifest.json", self.manifest)
+
+    def start(self, progress):
+        """Write the starting manifest; open a bar over biological time for one replicate,
+        over replicates for an ensemble (on a terminal)."""
+        self.write_manifest()
+        self.t0 = self.last_write = time.perf_counter()
+        self.by_time = self.serial and len(self.pending) == 1
+        if progress and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            if self.by_time:
+                self.bar = tqdm(total=self.sc["duration_s"], unit="s", desc=self.scenario.name,
+                                bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} s "
+                                           "[{elapsed}<{remaining}]")
+            else:
+                self.bar = tqdm(total=len(self.pending), unit="replicate",
+                                desc=self.scenario.name)
+
+    def tick(self, t):
+        if self.bar is not None:
+            self.bar.update(t - self.bar.n)
+
+    def done(self, key, info):
+        self.reps[key] = {"status": "done", "file": f"timeseries/{self.tasks[key][2]}",
+                          "wall_time_s": info["wall_time_s"],
+                          "events": info["method_events"],
+                          "events_fired": info["events_fired"],
+                          "executor": self.label, "host": info["host"]}
+        self.manifest["events_fired"] = info["events_fired"]
+        if self.serial:
+            self.manifest["wall_time_s"] += info["wall_time_s"]
         # rewrite the manifest at most once a second: for many short replicates the rewrite
         # was ~40% of the run's overhead (benchmarks/peers.py, network c). A part file is
         # the record that a replicate is done; the manifest catches up from the files
         # (here at the end, or at the next run after a kill).
         now = time.perf_counter()
-        if now - last_write[0] >= 1.0:
-            finish()
-            last_write[0] = now
-        if bar is not None and not by_time:
-            bar.update(1)
+        if now - self.last_write >= 1.0:
+            self.write_manifest()
+            self.last_write = now
+        if self.bar is not None and not self.by_time:
+            self.bar.update(1)
 
-    try:
-        def args(key, where):
-            p, k, f = tasks[key]
-            extra = {f"sweep.{name}": v for name, v in points[p]} if sweep else None
-            return (point_sc[p], k, children[k], where / f, x_starts[p]), \
-                {"key": key, "extra": extra}
+    def args(self, key, where):
+        p, k, f = self.tasks[key]
+        extra = {f"sweep.{name}": v for name, v in self.points[p]} if self.sweep else None
+        return (self.point_sc[p], k, self.children[k], where / f, self.x_starts[p]), \
+            {"key": key, "extra": extra}
 
-        if serial:
-            for key in pending:
-                a, kw = args(key, ts_dir)
-                done(*_run_one(*a, progress=tick if by_time else None, **kw))
-        elif pending:
-            own = executor is None
-            pool = ProcessPoolExecutor(max_workers=workers) if own else executor
-            # workers may run elsewhere (another cwd, another host): send absolute paths
-            where = ts_dir.absolute()
-            futs = []
-            try:
-                futs = [pool.submit(_run_one, *a, **kw)
-                        for a, kw in (args(key, where) for key in pending)]
-                for f in as_completed(futs):
-                    done(*f.result())
-            except BaseException:
-                # drop the queue; replicates already running finish and are kept (a Dask
-                # cluster's running tasks are not waited for: their parts are picked up by
-                # the manifest when they are there, or by the next run)
-                for f in futs:
-                    f.cancel()
-                if own:
-                    wait(futs)
-                raise
-            finally:
-                if own:
-                    pool.shutdown()
-            manifest["wall_time_s"] += time.perf_counter() - t0
-    finally:
-        if bar is not None:
-            bar.close()
-        finish()
-    return outdir
+    def run_here(self):
+        for key in self.pending:
+            a, kw = self.args(key, self.ts_dir)
+            self.done(*_run_one(*a, progress=self.tick if self.by_time else None, **kw))
+
+    def run_on(self, executor):
+        own = executor is None
+        pool = ProcessPoolExecutor(max_workers=self.workers) if own else executor
+        # workers may run elsewhere (another cwd, another host): send absolute paths
+        where = self.ts_dir.absolute()
+        futs = []
+        try:
+            futs = [pool.submit(_run_one, *a, **kw)
+                    for a, kw in (self.args(key, where) for key in self.pending)]
+            for f in as_completed(futs):
+                self.done(*f.result())
+        except BaseException:
+            # drop the queue; replicates already running finish and are kept (a Dask
+            # cluster's running tasks are not waited for: their parts are picked up by the
+            # manifest when they are there, or by the next run)
+            for f in futs:
+                f.cancel()
+            if own:
+                wait(futs)
+            raise
+        finally:
+            if own:
+                pool.shutdown()
+        self.manifest["wall_time_s"] += time.perf_counter() - self.t0
