@@ -81,11 +81,55 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
     from ionmc.scenario.load import Scenario
 
     model = Model(Scenario(data, scenario.source))
-    method_cls = REGISTRY[sc["method"]]
+    integer = REGISTRY[sc["method"]].integer
     if seed_seq is None:
         seed_seq = np.random.SeedSequence(sc["seed"]).spawn(replicate + 1)[replicate]
     rng = np.random.Generator(np.random.PCG64(seed_seq))
-    x0 = initial_state(model, method_cls.integer) if x_start is None else x_start.copy()
+    x0 = initial_state(model, integer) if x_start is None else x_start.copy()
+    recorder = Recorder(model, x0, replicate)
+    cols = Columns(model, integer, x0)
+    method = _method(model, sc, seed_seq, x0, rng, recorder, cols)
+    events = _Events(model, data["events"], sc["duration_s"], method, integer, rng, cols,
+                     recorder)
+    rec = record_times(sc["duration_s"], sc["record_interval_s"])
+    stops, is_rec, is_event = stop_grid(rec, events.times())
+    sink = _Sink(path, extra)
+    water = lambda: getattr(method, "volume_rows", None)  # noqa: E731 (volumes move)
+    zeros = np.zeros((1, model.nt))
+    sink.emit(cols.table(replicate, rec[:1], np.asarray(method.x)[None, :].copy(),
+                         zeros.astype(np.int64) if integer else zeros, zeros, zeros,
+                         water=water()))
+    events.fire(0.0)
+    i = 0
+    try:
+        while i < len(stops):
+            j = min(i + CHUNK, len(stops))
+            ev = np.nonzero(is_event[i:j])[0]
+            if len(ev):
+                j = i + ev[0] + 1
+            X, firings, S, ledger_sum = method.advance(stops[i:j])
+            table = cols.table(replicate, stops[i:j], X, firings, S, ledger_sum, is_rec[i:j],
+                               water=water())
+            if table.num_rows:
+                sink.emit(table)
+            if is_event[j - 1]:
+                events.fire(stops[j - 1])
+            if progress is not None:
+                progress(stops[j - 1])
+            i = j
+        sink.flush()
+    finally:
+        sink.close()
+    info = {"events_fired": events.fired, "method_events": int(method.events)}
+    t_end = float(stops[-1]) if len(stops) else 0.0
+    _side_tables(model, method, replicate, recorder, t_end, sink, info)
+    return sink.frame(), info
+
+
+def _method(model, sc, seed_seq, x0, rng, recorder, cols):
+    """The method object that advances this replicate: the scenario's method, its paired
+    form for per-transition streams, the SSA that logs individual agents, each wrapped
+    for water flow (volume.py: the volumes move with the method; the ledger follows)."""
     if sc["random_streams"] == "per_transition":
         from ionmc.engine.paired import PairedSSA, PairedTauLeap
 
@@ -94,112 +138,108 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
         paired = PairedTauLeap if sc["method"] == "tau-leap" else PairedSSA
         method = paired(model, x0, rng, seed_seq.generate_state(1, np.uint64)[0])
     else:
-        method = method_cls(model, x0, rng)
-    recorder = Recorder(model, x0, replicate)
-    if recorder:  # individual agents with dwell times (ssa only: scenario.py)
+        method = REGISTRY[sc["method"]](model, x0, rng)
+    if recorder:  # individual agents with dwell times (ssa only: scenario validation)
         method = LoggedSSA(model, x0, rng, recorder)
-    cols = Columns(model, method_cls.integer, x0)
-    # water flow (volume.py): the volumes move with the method; the ledger follows them
-    method = volume.attach(method, model, cols.ledger)
+    return volume.attach(method, model, cols.ledger)
 
-    rec = record_times(sc["duration_s"], sc["record_interval_s"])
-    # mechanisms' own jumps (spike trains): drawn for the whole run, applied as events
-    spikes = {}
-    for mech in model.mechs:
-        for t in mech.jump_times(model, data["events"], sc["duration_s"], rng):
-            spikes.setdefault(float(t), []).append(mech)
-    ev_times = sorted({e["at_s"] for e in data["events"]} | set(spikes))
-    stops, is_rec, is_event = stop_grid(rec, [t for t in ev_times if 0 < t <= sc["duration_s"]])
-    fired = []
-    writer = None
-    frames = []  # tables not yet written (all of them without a path)
 
-    def emit(table):
-        for name, value in (extra or {}).items():  # a sweep point's values, per row
+class _Events:
+    """The scenario's events and the mechanisms' own jumps (spike trains, drawn for the
+    whole run), applied at their times."""
+
+    def __init__(self, model, events, duration, method, integer, rng, cols, recorder):
+        self.model, self.events, self.duration = model, events, duration
+        self.method, self.integer = method, integer
+        self.rng, self.cols, self.recorder = rng, cols, recorder
+        self.spikes = {}
+        for mech in model.mechs:
+            for t in mech.jump_times(model, events, duration, rng):
+                self.spikes.setdefault(float(t), []).append(mech)
+        self.fired = []
+
+    def times(self):
+        """The times in (0, duration] at which something happens."""
+        ts = sorted({e["at_s"] for e in self.events} | set(self.spikes))
+        return [t for t in ts if 0 < t <= self.duration]
+
+    def fire(self, t):
+        """Apply the events at t; the jump of G each assignment causes is booked as work
+        (clamp, bath or other, see ledger.py)."""
+        x, cols = self.method.x, self.cols
+        for e in self.events:
+            if e["at_s"] == t:
+                for k, v in e["set"].items():
+                    g0 = cols.free_energy(x)
+                    self.model.apply_set(k, v, x, self.rng, continuous=not self.integer)
+                    cols.ledger.update(x)
+                    kind = {"membranes": "clamp", "compartments": "bath"}.get(k.split(".")[0])
+                    cols.event_work(kind, cols.free_energy(x) - g0)
+                self.fired.append({"at_s": t, "set": e["set"]})
+        for mech in self.spikes.get(t, ()):
+            mech.jump(self.model, x, self.rng, self.integer, cols.free_energy)
+        if self.recorder:
+            self.recorder.sync(x, t)
+
+
+class _Sink:
+    """Where a replicate's tables go: a Parquet file (a row group per CHUNK rows) when
+    `path` is given, else kept for one DataFrame. `extra`: constant columns (a sweep
+    point's values) added to every table."""
+
+    def __init__(self, path, extra):
+        self.path, self.extra = path, extra or {}
+        self.frames = []  # tables not yet written (all of them without a path)
+        self.writer = None
+
+    def with_extra(self, table):
+        for name, value in self.extra.items():
             table = table.append_column(name, pa.array([value] * table.num_rows))
-        frames.append(table)
-        if path is not None and sum(f.num_rows for f in frames) >= CHUNK:
-            flush()
+        return table
 
-    def flush():
+    def emit(self, table):
+        self.frames.append(self.with_extra(table))
+        if self.path is not None and sum(f.num_rows for f in self.frames) >= CHUNK:
+            self.flush()
+
+    def flush(self):
         """Write the tables held so far as one row group: a short replicate (the first
         row, then one chunk) is one write, not two -- ~1 ms of a 20 s spine replicate's
         ~17 ms (benchmarks/peers.py, network c)."""
-        nonlocal writer
-        if not frames:
+        if self.path is None or not self.frames:
             return
-        table = pa.concat_tables(frames) if len(frames) > 1 else frames[0]
-        frames.clear()
-        if writer is None:
-            writer = pq.ParquetWriter(path, table.schema)
-        writer.write_table(table)
+        table = pa.concat_tables(self.frames) if len(self.frames) > 1 else self.frames[0]
+        self.frames.clear()
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema)
+        self.writer.write_table(table)
 
-    def fire(t):
-        """Apply the events at t; the jump of G each assignment causes is booked as work
-        (clamp, bath or other, see ledger.py)."""
-        for e in data["events"]:
-            if e["at_s"] == t:
-                for k, v in e["set"].items():
-                    g0 = cols.free_energy(method.x)
-                    model.apply_set(k, v, method.x, rng, continuous=not method_cls.integer)
-                    cols.ledger.update(method.x)
-                    kind = {"membranes": "clamp", "compartments": "bath"}.get(k.split(".")[0])
-                    cols.event_work(kind, cols.free_energy(method.x) - g0)
-                fired.append({"at_s": t, "set": e["set"]})
-        for mech in spikes.get(t, ()):
-            mech.jump(model, method.x, rng, method_cls.integer, cols.free_energy)
-        if recorder:
-            recorder.sync(method.x, t)
+    def close(self):
+        if self.writer is not None:
+            self.writer.close()
 
-    X0 = np.asarray(method.x)[None, :].copy()
-    zeros = np.zeros((1, model.nt))
-    emit(cols.table(replicate, rec[:1], X0, zeros.astype(np.int64) if method_cls.integer
-                    else zeros, zeros, zeros, water=getattr(method, "volume_rows", None)))
-    fire(0.0)
-    i = 0
-    try:
-        while i < len(stops):
-            j = min(i + CHUNK, len(stops))
-            ev = np.nonzero(is_event[i:j])[0]
-            if len(ev):
-                j = i + ev[0] + 1
-            X, Fc, S, ledger_sum = method.advance(stops[i:j])
-            keep = is_rec[i:j]
-            table = cols.table(replicate, stops[i:j], X, Fc, S, ledger_sum, keep,
-                               water=getattr(method, "volume_rows", None))
-            if table.num_rows:
-                emit(table)
-            if is_event[j - 1]:
-                fire(stops[j - 1])
-            if progress is not None:
-                progress(stops[j - 1])
-            i = j
-        if path is not None:
-            flush()
-    finally:
-        if writer is not None:
-            writer.close()
-    info = {"events_fired": fired, "method_events": int(method.events)}
-    individual = any(m.agent_slots is not None for m in model.mechs)  # ssa only
-    t_end = float(stops[-1]) if len(stops) else 0.0
+    def frame(self):
+        return None if self.path is not None else pa.concat_tables(self.frames).to_pandas()
+
+
+def _side_tables(model, method, replicate, recorder, t_end, sink, info):
+    """The individual agents' tables (ssa only): into `info` without a path, else beside
+    the timeseries part (agents.SIDE_DIRS), renamed with it (runner.py)."""
+    individual = any(m.agent_slots is not None for m in model.mechs)
     dwell = recorder.close(t_end) if recorder else None  # first: it closes open dwells
     side = {"agents": _agent_table(model, method.firings, replicate, recorder, t_end)
             if individual else None, "dwell_times": dwell}
     for kind, table in side.items():
         if table is None:
             continue
-        for name, value in (extra or {}).items():
-            table = table.append_column(name, pa.array([value] * table.num_rows))
-        if path is None:
+        table = sink.with_extra(table)
+        if sink.path is None:
             info[kind] = table.to_pandas()
-        else:  # beside the timeseries part (agents.SIDE_DIRS), renamed with it (runner.py)
-            f = agents.side_file(Path(path), kind)
+        else:
+            f = agents.side_file(Path(sink.path), kind)
             f.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(table, f)
             info.setdefault("side_files", []).append(kind)
-    if path is None:
-        return pa.concat_tables(frames).to_pandas(), info
-    return None, info
 
 
 def _agent_table(model, firings, replicate, recorder, t_end):
