@@ -112,15 +112,43 @@ def buffers(model, x):
 
 
 def membrane_budget(model, mi, x):
-    d = model.scenario.data
-    T = model.T
-    RT = R * T
-    name = model.mems[mi]
-    mspec = d["membranes"][name]
+    """Membrane `mi`'s budget at counts x: driving forces, the leaks' currents and
+    conductances, what the pumps must do against them, and the transporters', injections'
+    and water's terms (the keys of `ionmc energetics --json`)."""
+    mspec = model.scenario.data["membranes"][model.mems[mi]]
     V = float(model.voltages(x)[mi])
     out = {"V_mV": V * 1e3, "clamped": bool(model.mem_clamped[mi])}
+    out["nernst_mV"], out["dG_influx_kJ_per_mol"] = _driving_forces(model, mspec, x, V)
+    per = _leak_current(model, mi, x, V)
+    g_slope = _leak_terms(out, model, mi, x, V, per)
+    if all(s in model.scenario.data["species"] for s in ("Na", "K")):
+        cin, cout = (lambda s: _conc(model, x, mspec["inside"], s),
+                     lambda s: _conc(model, x, mspec["outside"], s))
+        cyc = nak_cycle_dG(cin("Na"), cin("K"), cout("Na"), cout("K"), V, model.T)
+        out["pump_cycle_dG_kJ_per_mol"] = cyc * _KJ
+    trans = _transport(model, mi, x, V)
+    if "Na" in per:
+        _pump_load(out, model, mi, x, V, per, trans, g_slope)
+    out.pop("_g_chord", None)
+    dg = {n: t["dG_kJ_per_mol"] for n, t in trans.items() if "dG_kJ_per_mol" in t}
+    atp = {n: t["atp_per_s"] for n, t in trans.items() if "atp_per_s" in t}
+    if dg:
+        out["transporter_dG_kJ_per_mol"] = dg
+    if atp:
+        out["transporter_atp_per_s"] = atp
+    _pump_models(out, model, mi, x)
+    _injections(out, model, mi, mspec, g_slope)
+    if mspec["water_permeability_um_per_s"] > 0:
+        _water(out, model, mspec, x)
+    return out
+
+
+def _driving_forces(model, mspec, x, V):
+    """Nernst potentials (mV) and the free energy of moving one mole in (kJ/mol) of each
+    permeant species present on both sides."""
+    RT = R * model.T
     nernst_mV, dG = {}, {}
-    for s, sp in d["species"].items():
+    for s, sp in model.scenario.data["species"].items():
         if not sp["permeant"]:
             continue
         cin = _conc(model, x, mspec["inside"], s)
@@ -129,84 +157,81 @@ def membrane_budget(model, mi, x):
             continue
         z = sp["charge"]
         if z != 0:
-            nernst_mV[s] = nernst(z, cin, cout, T) * 1e3
+            nernst_mV[s] = nernst(z, cin, cout, model.T) * 1e3
         # moving one mole from outside to inside: RT ln(c_in/c_out) + zFV
         dG[s] = (RT * math.log(cin / cout) + z * F * V) * _KJ
-    out["nernst_mV"] = nernst_mV
-    out["dG_influx_kJ_per_mol"] = dG
+    return nernst_mV, dG
 
-    per = _leak_current(model, mi, x, V)
 
+def _leak_terms(out, model, mi, x, V, per):
+    """The leaks' GHK reversal, current, input resistance and chord conductances into
+    `out`; returns the slope conductance (0 when no leak conducts)."""
     def total(v):
         return sum(_leak_current(model, mi, x, v).values())
 
     h = 1e-5
     g_slope = (total(V + h) - total(V - h)) / (2 * h) if per else 0.0
-    if g_slope > 0:  # leaks that conduct (all at P = 0, e.g. a sweep's "off" point: none)
-        out["ghk_mV"] = brentq(total, -0.3, 0.3, xtol=1e-12) * 1e3
-        out["leak_current_pA"] = sum(per.values()) * 1e12
-        out["leak_current_by_species_pA"] = {s: i * 1e12 for s, i in per.items()}
-        out["input_resistance_MOhm"] = 1e-6 / g_slope
-        # chord conductances g_s = I_s / (V - E_s): V = sum g_s E_s / sum g_s - I_pump / sum g
-        chord = {s: per[s] / (V - nernst_mV[s] * 1e-3) for s in per
-                 if s in nernst_mV and abs(V - nernst_mV[s] * 1e-3) > 1e-9}
-        out["chord_conductance_nS"] = {s: g * 1e9 for s, g in chord.items()}
-        gsum = sum(chord.values())
-        if "K" in chord and gsum > 0 and V != 0:
-            out["k_battery_share"] = chord["K"] * nernst_mV["K"] * 1e-3 / gsum / V
-        out["_g_chord"] = gsum
-    else:
-        g_slope = 0.0
+    if not g_slope > 0:  # no leak conducts (all at P = 0, e.g. a sweep's "off" point)
+        return 0.0
+    nernst_mV = out["nernst_mV"]
+    out["ghk_mV"] = brentq(total, -0.3, 0.3, xtol=1e-12) * 1e3
+    out["leak_current_pA"] = sum(per.values()) * 1e12
+    out["leak_current_by_species_pA"] = {s: i * 1e12 for s, i in per.items()}
+    out["input_resistance_MOhm"] = 1e-6 / g_slope
+    # chord conductances g_s = I_s / (V - E_s): V = sum g_s E_s / sum g_s - I_pump / sum g
+    chord = {s: per[s] / (V - nernst_mV[s] * 1e-3) for s in per
+             if s in nernst_mV and abs(V - nernst_mV[s] * 1e-3) > 1e-9}
+    out["chord_conductance_nS"] = {s: g * 1e9 for s, g in chord.items()}
+    gsum = sum(chord.values())
+    if "K" in chord and gsum > 0 and V != 0:
+        out["k_battery_share"] = chord["K"] * nernst_mV["K"] * 1e-3 / gsum / V
+    out["_g_chord"] = gsum
+    return g_slope
 
-    if all(s in d["species"] for s in ("Na", "K")):
-        cyc = nak_cycle_dG(_conc(model, x, mspec["inside"], "Na"),
-                            _conc(model, x, mspec["inside"], "K"),
-                            _conc(model, x, mspec["outside"], "Na"),
-                            _conc(model, x, mspec["outside"], "K"), V, T)
-        out["pump_cycle_dG_kJ_per_mol"] = cyc * _KJ
-    trans = _transport(model, mi, x, V)
-    if "Na" in per:
-        na_influx = -per["Na"] / E_CHARGE  # ions/s entering (Na+ is +1)
-        out["na_influx_per_s"] = na_influx
-        # mean Na+ loads besides the leaks' (spike trains on this membrane)
-        load = sum(m.mean_na_load(model) for m in _on(model, mi))
-        if load:
-            out["activity_na_per_s"] = load
-        na_tr = [t["na_in_per_s"] for t in trans.values() if "na_in_per_s" in t]
-        if na_tr:
-            tr = sum(na_tr)
-            out["transporter_na_per_s"] = tr
-            load += tr
-        cycles = (na_influx + load) / 3.0
-        out["pump_cycles_per_s"] = cycles
-        out["atp_per_s"] = cycles
-        pool = _pool(model, x, mi)
-        ratio = pool["atp_per_o2"] if pool else ATP_PER_O2
-        basal = pool["basal_atp_per_s"] if pool else 0.0
-        out["atp_per_o2"] = ratio
-        out["o2_for_pumps_per_s"] = cycles / ratio
-        if pool:
-            out["basal_atp_per_s"] = basal
-            out["pool_dG_ATP_kJ_per_mol"] = pool["dG_ATP_kJ_per_mol"]
-        # what the cell breathes: the pumps' ATP plus the pool's basal load
-        out["o2_molecules_per_s"] = (cycles + basal) / ratio
-        # one net charge out per cycle; outward positive
-        i_pump = cycles * E_CHARGE
-        out["pump_current_pA"] = i_pump * 1e12
-        if g_slope > 0:
-            out["pump_electrogenic_mV"] = -i_pump / g_slope * 1e3
-            # the seed's "V comes from the K+ battery, not the pump": the part of V that
-            # is a diffusion potential, 1 - (pump's share) with the slope resistance
-            out["diffusion_share"] = 1.0 - out["pump_electrogenic_mV"] / (V * 1e3)
-        if out.get("_g_chord", 0) > 0:
-            out["pump_electrogenic_chord_mV"] = -i_pump / out["_g_chord"] * 1e3
-    out.pop("_g_chord", None)
-    dg = {n: t["dG_kJ_per_mol"] for n, t in trans.items() if "dG_kJ_per_mol" in t}
-    atp = {n: t["atp_per_s"] for n, t in trans.items() if "atp_per_s" in t}
-    if dg:
-        out["transporter_dG_kJ_per_mol"] = dg
-    if atp:
-        out["transporter_atp_per_s"] = atp
+
+def _pump_load(out, model, mi, x, V, per, trans, g_slope):
+    """What the pumps must do to hold Na+ against the leaks, spike trains and
+    transporters (3 Na+ out per cycle, one ATP per cycle), the O2 that costs, and the
+    pump current's share of V."""
+    na_influx = -per["Na"] / E_CHARGE  # ions/s entering (Na+ is +1)
+    out["na_influx_per_s"] = na_influx
+    # mean Na+ loads besides the leaks' (spike trains on this membrane)
+    load = sum(m.mean_na_load(model) for m in _on(model, mi))
+    if load:
+        out["activity_na_per_s"] = load
+    na_tr = [t["na_in_per_s"] for t in trans.values() if "na_in_per_s" in t]
+    if na_tr:
+        tr = sum(na_tr)
+        out["transporter_na_per_s"] = tr
+        load += tr
+    cycles = (na_influx + load) / 3.0
+    out["pump_cycles_per_s"] = cycles
+    out["atp_per_s"] = cycles
+    pool = _pool(model, x, mi)
+    ratio = pool["atp_per_o2"] if pool else ATP_PER_O2
+    basal = pool["basal_atp_per_s"] if pool else 0.0
+    out["atp_per_o2"] = ratio
+    out["o2_for_pumps_per_s"] = cycles / ratio
+    if pool:
+        out["basal_atp_per_s"] = basal
+        out["pool_dG_ATP_kJ_per_mol"] = pool["dG_ATP_kJ_per_mol"]
+    # what the cell breathes: the pumps' ATP plus the pool's basal load
+    out["o2_molecules_per_s"] = (cycles + basal) / ratio
+    # one net charge out per cycle; outward positive
+    i_pump = cycles * E_CHARGE
+    out["pump_current_pA"] = i_pump * 1e12
+    if g_slope > 0:
+        out["pump_electrogenic_mV"] = -i_pump / g_slope * 1e3
+        # the seed's "V comes from the K+ battery, not the pump": the part of V that is a
+        # diffusion potential, 1 - (pump's share) with the slope resistance
+        out["diffusion_share"] = 1.0 - out["pump_electrogenic_mV"] / (V * 1e3)
+    if out.get("_g_chord", 0) > 0:
+        out["pump_electrogenic_chord_mV"] = -i_pump / out["_g_chord"] * 1e3
+
+
+def _pump_models(out, model, mi, x):
+    """What the scenario's own pumps turn over at x (their rate laws), against which
+    `pump_cycles_per_s` (what the leaks need) can be read."""
     model_cycles = 0.0
     pumps = []
     for mech in _on(model, mi):
@@ -218,29 +243,36 @@ def membrane_budget(model, mi, x):
         out["pump_model_cycles_per_s"] = model_cycles
         out["pump_dG_ATP_kJ_per_mol"] = out.get("pool_dG_ATP_kJ_per_mol",
                                                 pumps[0].spec["dG_ATP_kJ_per_mol"])
-    # current injections into (or out of) the inside (injection.py): now, the largest the
-    # events set, and the depolarisation it gives through the slope resistance at these
-    # concentrations (leaks alone: the pump and the concentrations will move)
+
+
+def _injections(out, model, mi, mspec, g_slope):
+    """Current injections into (or out of) the inside (injection.py): now, the largest the
+    events set, and the depolarisation it gives through the slope resistance at these
+    concentrations (leaks alone: the pump and the concentrations will move)."""
     scheds = [sch for sch in (m.current_schedule(model, mspec["inside"]) for m in model.mechs)
               if sch is not None]
-    if scheds:
-        # several injections add: at each time, the sum of each one's latest step
-        times = sorted({t for sch in scheds for t, _ in sch})
-        total = [sum([i for t2, i in sch if t2 <= t][-1] for sch in scheds) for t in times]
-        out["injected_current_pA"] = total[0] * 1e12
-        peak = max(total, key=abs)
-        out["injection_peak_pA"] = peak * 1e12
-        if g_slope > 0 and not model.mem_clamped[mi]:
-            out["injection_dV_mV"] = peak / g_slope * 1e3
-    pf = mspec["water_permeability_um_per_s"]
-    if pf > 0:  # osmotic water flow (volume.py): all species are osmolytes
-        from ionmc.engine.volume import V_W, Water
+    if not scheds:
+        return
+    # several injections add: at each time, the sum of each one's latest step
+    times = sorted({t for sch in scheds for t, _ in sch})
+    total = [sum([i for t2, i in sch if t2 <= t][-1] for sch in scheds) for t in times]
+    out["injected_current_pA"] = total[0] * 1e12
+    peak = max(total, key=abs)
+    out["injection_peak_pA"] = peak * 1e12
+    if g_slope > 0 and not model.mem_clamped[mi]:
+        out["injection_dV_mV"] = peak / g_slope * 1e3
 
-        osm = Water(model).osmolarity(x, model.vol)
-        oin, oout = (osm[model.comps.index(mspec[k])] for k in ("inside", "outside"))
-        out["osmolarity_in_mM"], out["osmolarity_out_mM"] = oin, oout
-        out["water_flux_um3_per_s"] = pf * mspec["area_um2"] * V_W * (oin - oout)
-    return out
+
+def _water(out, model, mspec, x):
+    """Osmolarities on both sides and the osmotic water flow (volume.py: all species are
+    osmolytes)."""
+    from ionmc.engine.volume import V_W, Water
+
+    osm = Water(model).osmolarity(x, model.vol)
+    oin, oout = (osm[model.comps.index(mspec[k])] for k in ("inside", "outside"))
+    out["osmolarity_in_mM"], out["osmolarity_out_mM"] = oin, oout
+    pf = mspec["water_permeability_um_per_s"]
+    out["water_flux_um3_per_s"] = pf * mspec["area_um2"] * V_W * (oin - oout)
 
 
 def energetics(scenario):
