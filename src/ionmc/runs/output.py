@@ -56,25 +56,14 @@ class Columns:
         self.W[{"clamp": CLAMP, "bath": BATH}.get(category, EVENT)] += dG
 
     def table(self, replicate, times, X, firings, S, ledger_sum, keep=None, water=None):
-        """`water`: with water flow on (volume.py), rows of (volumes, water gained,
-        W_water, entropy produced by the water flow) at the same times."""
+        """The output rows of one chunk: X counts, `firings`, S and `ledger_sum` per
+        transition at each stop `times`; `keep` masks the recorded stops. `water`: with
+        water flow on (volume.py), rows of (volumes, water gained, W_water, entropy
+        produced by the water flow) at the same times."""
         m = self.model
         Xf = np.asarray(X, float)
         firings_f = np.asarray(firings, float)
-        # cumulative work, row by row, over every stop (coefficients are constant here)
-        d_firings = np.diff(np.vstack([self.last_firings[None, :], firings_f]), axis=0)
-        d_ledger = np.diff(np.vstack([self.last_ledger_sum[None, :], ledger_sum]), axis=0)
-        W = np.zeros((len(X), 4))
-        W[:, :3] = np.cumsum(self.ledger.work(d_firings, d_ledger), axis=0)
-        W += self.W
-        if len(X):
-            self.W = W[-1].copy()
-            self.last_firings = firings_f[-1].copy()
-            self.last_ledger_sum = np.asarray(ledger_sum[-1], float).copy()
-        # work of what is outside G, summed from ledger_sum (k_B T units): an injection's jumps'
-        # dG (the stimulator's work), a chemical reservoir's
-        W_extra = {name: self.ledger.kT * np.asarray(ledger_sum, float)[:, tr].sum(axis=1)
-                   for name, tr in self.ledger.work_tr.items()}
+        W, W_extra = self._work(firings_f, ledger_sum)
         if keep is not None:
             times, X, Xf, firings, firings_f, S, W = (
                 np.asarray(a)[keep] for a in (times, X, Xf, firings, firings_f, S, W))
@@ -88,29 +77,78 @@ class Columns:
             [np.repeat(1.0 / count_of(1.0, np.asarray(water[0], float)), m.ns, axis=1),
              np.zeros((n, m.nx - m.nion))], axis=1)
         cols = {"replicate": np.full(n, replicate, np.int64), "time_s": np.asarray(times, float)}
+        self._state_columns(cols, X, Xf, V, inv_nvol)
+        qout = self._transport_columns(cols, firings if self.integer else firings_f, firings_f,
+                                       S, np.asarray(times, float))
+        for mech in m.mechs:
+            for k, i in enumerate(mech.states):
+                cols[f"{mech.name}.{mech.state_label(k)}.count"] = self._count(X, Xf, i)
+            if mech.blocked is not None:
+                cols[f"{mech.name}.blocked.count"] = self._count(X, Xf, mech.blocked)
+        for mech in m.mechs:  # columns a type adds of its own (a pool's O2 and dG_ATP)
+            cols.update(mech.state_columns(m, Xf, firings_f, inv_nvol))
+        if water is not None:
+            vols, gained = water[:2]
+            for ci, c in enumerate(m.comps):
+                cols[f"{c}.volume_um3"] = np.asarray(vols[:, ci], float)
+                if m.scenario.data["compartments"][c]["bath"]:
+                    cols[f"{c}.water_gained_um3"] = np.asarray(gained[:, ci], float)
+        self._thermo_columns(cols, Xf, V, S, W, W_extra, water)
+        if n:
+            self.last_q = {k: float(v[-1]) for k, v in qout.items()}
+            self.last_t = float(times[-1])
+        return pa.table(cols)
+
+    def _count(self, X, Xf, i):
+        return np.asarray(X[:, i] if self.integer else np.rint(Xf[:, i]), np.int64)
+
+    def _work(self, firings_f, ledger_sum):
+        """Cumulative work, row by row over every stop (coefficients are constant within a
+        chunk): W (ATP, clamp, bath, event) and the extra work columns of what is outside
+        G, summed from ledger_sum (k_B T units): an injection's jumps' dG (the
+        stimulator's work), a chemical reservoir's."""
+        d_firings = np.diff(np.vstack([self.last_firings[None, :], firings_f]), axis=0)
+        d_ledger = np.diff(np.vstack([self.last_ledger_sum[None, :], ledger_sum]), axis=0)
+        W = np.zeros((len(firings_f), 4))
+        W[:, :3] = np.cumsum(self.ledger.work(d_firings, d_ledger), axis=0)
+        W += self.W
+        if len(firings_f):
+            self.W = W[-1].copy()
+            self.last_firings = firings_f[-1].copy()
+            self.last_ledger_sum = np.asarray(ledger_sum[-1], float).copy()
+        W_extra = {name: self.ledger.kT * np.asarray(ledger_sum, float)[:, tr].sum(axis=1)
+                   for name, tr in self.ledger.work_tr.items()}
+        return W, W_extra
+
+    def _state_columns(self, cols, X, Xf, V, inv_nvol):
+        """Counts and concentrations of every species in every compartment; V per
+        membrane."""
+        m = self.model
         for ci, c in enumerate(m.comps):
             for si, s in enumerate(m.species):
-                i = ci * m.ns + si
-                cnt = X[:, i] if self.integer else np.rint(Xf[:, i])
-                cols[f"{c}.{s}.count"] = np.asarray(cnt, np.int64)
+                cols[f"{c}.{s}.count"] = self._count(X, Xf, ci * m.ns + si)
         for ci, c in enumerate(m.comps):
             for si, s in enumerate(m.species):
                 i = ci * m.ns + si
                 cols[f"{c}.{s}.mM"] = Xf[:, i] * inv_nvol[:, i]
         for mi, name in enumerate(m.mems):
             cols[f"{name}.V_mV"] = V[:, mi] * 1e3
-        firings_out = firings if self.integer else firings_f
-        qout = {}
+
+    def _transport_columns(self, cols, firings_out, firings_f, S, t):
+        """Per mechanism: its firing columns, net effluxes, current and entropy
+        production. Returns the charge each has moved out (e) per row."""
+        m = self.model
         for mech in m.mechs:
             for k, v in mech.firing_columns(firings_out, self.integer).items():
                 cols[f"{mech.name}.{k}"] = v
+        qout = {}
         for mech, s, v in self.eff:
             net = firings_f @ v
             z = m.charge[m.species.index(s)]
             qout[mech.name] = qout.get(mech.name, 0.0) + z * net
             cols[f"{mech.name}.{s}.net_efflux"] = np.rint(net).astype(np.int64) \
                 if self.integer else net
-        t = np.asarray(times, float)
+        n = len(t)
         for mech in m.mechs:
             if not mech.CARRIES_CURRENT:
                 continue
@@ -130,24 +168,14 @@ class Columns:
             if mech.reservoir:  # outside the ion ledger (channels.py)
                 cols[f"{mech.name}.gating_entropy_J_per_K"] = \
                     K_B * S[:, mech.reservoir].sum(axis=1)
-        for mech in m.mechs:
-            for k, i in enumerate(mech.states):
-                cols[f"{mech.name}.{mech.state_label(k)}.count"] = np.asarray(
-                    X[:, i] if self.integer else np.rint(Xf[:, i]), np.int64)
-            if mech.blocked is not None:
-                cols[f"{mech.name}.blocked.count"] = np.asarray(
-                    X[:, mech.blocked] if self.integer else np.rint(Xf[:, mech.blocked]),
-                    np.int64)
-        for mech in m.mechs:  # columns a type adds of its own (a pool's O2 and dG_ATP)
-            cols.update(mech.state_columns(m, Xf, firings_f, inv_nvol))
-        if water is not None:
-            vols, gained = water[:2]
-            for ci, c in enumerate(m.comps):
-                cols[f"{c}.volume_um3"] = np.asarray(vols[:, ci], float)
-                if m.scenario.data["compartments"][c]["bath"]:
-                    cols[f"{c}.water_gained_um3"] = np.asarray(gained[:, ci], float)
+        return qout
+
+    def _thermo_columns(self, cols, Xf, V, S, W, W_extra, water):
+        """The ledger: G, mixing entropy, entropy production, each work term and the
+        balance's residual (DESIGN.md section 3)."""
+        m = self.model
         G, G_ion = self.ledger.free_energy(Xf, V, None if water is None else water[0])
-        if self.G0 is None and n:
+        if self.G0 is None and len(G):
             self.G0 = G[0]
         s_prod = K_B * S[:, self.ledger.ion_tr].sum(axis=1) + \
             sum(mech.jump_entropy() for mech in m.mechs)
@@ -168,7 +196,3 @@ class Columns:
             # term of it (W_water also carries the references; volume.py)
             cols["thermo.water_entropy_production_J_per_K"] = np.asarray(water[3], float)
         cols["thermo.balance_residual_J"] = (G - self.G0) - (w_all - m.T * s_prod)
-        if n:
-            self.last_q = {k: float(v[-1]) for k, v in qout.items()}
-            self.last_t = float(t[-1])
-        return pa.table(cols)
