@@ -71,6 +71,26 @@ def leaf(func):
     return numba.njit(**LEAF)(func)
 
 
+def entry(func):
+    """Decorator for a mechanism type's thin table entries (`propensity`, `ledger_arg`
+    that only adapt the table's arguments to the type's own rate function): merged into
+    engine/dispatch.py's table at the Numba IR level, not compiled as functions of their
+    own. As separate leaf kernels, each added ~0.3 s (x2: the leaf and the inlined copy of
+    the table) to a first run's compilation, +4 s of the SSA's 15 s over ten types
+    (benchmarks/compare_revisions.py). `cache=False`: they exist only inside cached
+    callers."""
+    return numba.njit(**dict(LEAF, cache=False), inline="always")(func)
+
+
+def part(func):
+    """Decorator for a part of a larger kernel, written as a function of its own for
+    reading but merged into its caller at the Numba IR level. As compiled functions of
+    their own, the four parts of a tau-leap step added 3.5 s (+17%) to a first tau-leap
+    run's compilation: every compiled function is optimised again inside each caller that
+    links it (benchmarks/compare_revisions.py)."""
+    return numba.njit(**dict(JIT, cache=False), inline="always")(func)
+
+
 def inlined(kernel):
     """An NRT-free copy of a compiled kernel, inlined into its caller at the Numba IR level.
 

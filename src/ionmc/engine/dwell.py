@@ -33,7 +33,7 @@ def logged_run(x, firings, S, ledger_sum, t, stop_times, r0, out_x, out_firings,
     a = np.zeros(firings.shape[0])
     V = np.zeros(M.mem_C.shape[0])
     voltages(x, V, M)
-    a0 = all_propensities(x.astype(np.float64), V, a, M)
+    a0 = all_propensities(x, V, a, M)
     total = 0
     for r in range(r0, stop_times.shape[0]):
         t, a0, fired = ssa_advance(x, firings, S, ledger_sum, t, stop_times[r], a, V, a0, rs, M,
@@ -42,7 +42,7 @@ def logged_run(x, firings, S, ledger_sum, t, stop_times, r0, out_x, out_firings,
         total += fired
         if log[3][0] == log[1].shape[0]:  # full: returned at an event before stop_times[r]
             return t, total, r
-        a0 = all_propensities(x.astype(np.float64), V, a, M)
+        a0 = all_propensities(x, V, a, M)
         record(r, x, firings, S, ledger_sum, out_x, out_firings, out_S, out_ledger_sum)
     return t, total, stop_times.shape[0]
 

@@ -64,7 +64,7 @@ def mnrm_run(x, firings, S, ledger_sum, t, stop_times, out_x, out_firings, out_S
     for r in range(stop_times.shape[0]):
         voltages(x, V, M)
         # parameters may have changed at an event
-        all_propensities(x.astype(np.float64), V, a, M)
+        all_propensities(x, V, a, M)
         t, fired = mnrm_advance(x, firings, S, ledger_sum, t, stop_times[r], a, V, Tin, P, cnt,
                                 key, M)
         total += fired

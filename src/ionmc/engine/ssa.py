@@ -123,13 +123,13 @@ def ssa_run(x, firings, S, ledger_sum, t, stop_times, out_x, out_firings, out_S,
     a = np.zeros(firings.shape[0])
     V = np.zeros(M.mem_C.shape[0])
     voltages(x, V, M)
-    a0 = all_propensities(x.astype(np.float64), V, a, M)
+    a0 = all_propensities(x, V, a, M)
     total = 0
     for r in range(stop_times.shape[0]):
         t, a0, fired = ssa_advance(x, firings, S, ledger_sum, t, stop_times[r], a, V, a0, rs, M,
                                    1 << 62)
         total += fired
-        a0 = all_propensities(x.astype(np.float64), V, a, M)
+        a0 = all_propensities(x, V, a, M)
         record(r, x, firings, S, ledger_sum, out_x, out_firings, out_S, out_ledger_sum)
     return t, total
 

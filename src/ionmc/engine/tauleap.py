@@ -51,7 +51,7 @@ from ionmc.engine.implicit import damp_noise, noise_tau, solve_fast
 from ionmc.mechanisms.base import LEDGER_OWN
 from ionmc.engine.kernels import all_propensities, apply_transition, ledger_arg, pick, record, \
     voltages
-from ionmc.numba_conf import njit
+from ionmc.numba_conf import njit, part
 from ionmc.engine.ssa import SSA
 from ionmc.engine.streams import count_to, move_cursor, stream_steps
 
@@ -114,14 +114,16 @@ class LeapArgs(NamedTuple):
     relax: np.ndarray
 
 
-@njit
+@part
 def _bounded_tau(x, a, tau, M, L, sig2, sigq):
     """Shrink tau to the noise bounds (Cao, Gillespie & Petzold 2006): the sd of each
     bounded count's change within max(eps x, floor), of each free membrane's V within
     `dv_noise` after the implicit answer (`implicit.noise_tau`)."""
     st_ptr, st_idx, st_del, qm = M.st_ptr, M.st_idx, M.st_del, M.qm
-    sig2[:] = 0.0
-    sigq[:] = 0.0
+    for i in range(sig2.shape[0]):
+        sig2[i] = 0.0
+    for m in range(sigq.shape[0]):
+        sigq[m] = 0.0
     for j in range(a.shape[0]):
         for e in range(st_ptr[j], st_ptr[j + 1]):
             sig2[st_idx[e]] += st_del[e] * st_del[e] * a[j]
@@ -138,14 +140,15 @@ def _bounded_tau(x, a, tau, M, L, sig2, sigq):
     return tau
 
 
-@njit
+@part
 def _drift_ok(x, V, y, ahat, tau, M, L, drift):
     """Whether the leap's mean drift is within bounds: each free V moves less than
     `dv_max`, each ion count less than max(eps x, floor)."""
     for k in range(L.fmem.shape[0]):
         if abs(y[k] - V[L.fmem[k]]) > L.dv_max:
             return False
-    drift[:] = 0.0
+    for i in range(L.nion):
+        drift[i] = 0.0
     for j in range(ahat.shape[0]):
         for e in range(M.st_ptr[j], M.st_ptr[j + 1]):
             if M.st_idx[e] < L.nion:
@@ -156,7 +159,7 @@ def _drift_ok(x, V, y, ahat, tau, M, L, drift):
     return True
 
 
-@njit
+@part
 def _draw(K, x, ahat, tau, rng, M, streams):
     """Each transition's firings over the leap: Poisson(ahat tau), binomial where a rate
     per ion could empty its source; with `streams`, the increment of its own process."""
@@ -176,7 +179,15 @@ def _draw(K, x, ahat, tau, rng, M, streams):
             K[j] = rng.poisson(lam)
 
 
-@njit
+@part
+def _negative(x):
+    for i in range(x.shape[0]):
+        if x[i] < 0:
+            return True
+    return False
+
+
+@part
 def _book(K, x, xnew, y, V, ahat, firings, S, ledger_sum, M, L, scratch):
     """Book an accepted leap: firings, and the ledger's sums at its midpoint -- slow counts
     halfway between start and end, fast variables at their backward-Euler values (second
@@ -191,7 +202,8 @@ def _book(K, x, xnew, y, V, ahat, firings, S, ledger_sum, M, L, scratch):
         xm[L.fidx[k]] = y[nm + k]
     for i in range(x.shape[0]):  # integer counts for `ledger_arg` (its one compiled form)
         xmi[i] = np.int64(round(xm[i]))
-    Vhat[:] = V
+    for m in range(V.shape[0]):
+        Vhat[m] = V[m]
     for k in range(nm):
         Vhat[L.fmem[k]] = y[k]
     all_propensities(xm, Vhat, amid, M)
@@ -257,15 +269,17 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
             if streams is None:  # paired runs keep each transition's own stream
                 damp_noise(K, ahat, dA, tau, L.fmem, L.fidx, L.nu, M.qm, M.mem_C, rng,
                            L.relax)
-            xnew[:] = x
+            for i in range(nx):
+                xnew[i] = x[i]
             for j in range(nt):
                 if K[j] != 0:
                     apply_transition(j, xnew, K[j], M)
-            if np.any(xnew < 0):
+            if _negative(xnew):
                 tau *= 0.5
                 continue
             fired += _book(K, x, xnew, y, V, ahat, firings, S, ledger_sum, M, L, scratch)
-            x[:] = xnew
+            for i in range(nx):
+                x[i] = xnew[i]
             if streams is not None:
                 for j in range(nt):
                     streams[1][j] += ahat[j] * tau

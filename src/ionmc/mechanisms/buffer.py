@@ -38,7 +38,7 @@ import numpy as np
 
 from ionmc.physics import conc_of
 from ionmc.mechanisms.base import LEDGER_NONE, LEDGER_V, Mechanism
-from ionmc.numba_conf import leaf
+from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
 
 TYPE = "buffer"
@@ -155,7 +155,7 @@ def buffering_capacity(b_tot_uM, K_d_uM, ca_uM):
 
 
 # -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
-@leaf
+@entry
 def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     """Buffers read no potential."""
     return rate(j, k == 1, x, P, II)

@@ -56,7 +56,7 @@ from ionmc.mechanisms import agents
 from ionmc.mechanisms.base import Mechanism
 from ionmc.constants import F, R
 from ionmc.physics import ghk_factor
-from ionmc.numba_conf import leaf
+from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
 
 TYPE = "hh_channel"
@@ -343,7 +343,7 @@ def mean_permeability_cm_per_s(spec, area_um2, V, T):
 
 
 # -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
-@leaf
+@entry
 def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     return rate(j, k, x, V[mem[j]] + half_dv[j], src, P, II)
 

@@ -53,7 +53,7 @@ import math
 
 from ionmc.constants import F, N_A, R
 from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V, Mechanism
-from ionmc.numba_conf import leaf
+from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
 
 TYPE = "cotransporter"
@@ -329,12 +329,12 @@ def equilibrium_ratio(stoich, cargo, conc_in, conc_out, charges, V, T, dG_ATP=0.
 
 
 # -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
-@leaf
+@entry
 def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     return rate(j, x, V[mem[j]] + half_dv[j], P, II, inv_nvol)
 
 
-@leaf
+@entry
 def ledger_arg(j, k, x, V, mem, half_dv, P, II, inv_nvol):
     """dG_ATP of the pool at the turnover's midpoint (ATP-driven, on a pool)."""
     return dG_ATP_mid(j, x, P, II, inv_nvol)

@@ -29,7 +29,7 @@ import math
 from ionmc.constants import CM_TO_M, F, R, UM2_TO_M2, UM3_TO_M3
 from ionmc.mechanisms.base import LEDGER_NONE, Mechanism
 from ionmc.physics import ghk_factor
-from ionmc.numba_conf import leaf
+from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
 
 TYPE = "coupling"
@@ -181,7 +181,7 @@ def rate(j, n, V, half_dv, P, II):
 
 
 # -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
-@leaf
+@entry
 def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     """hdv holds half the jump's change of V_source - V_destination."""
     return rate(j, x[src[j]], V, half_dv[j], P, II)

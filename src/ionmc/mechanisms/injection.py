@@ -49,7 +49,7 @@ from ionmc.mechanisms.base import LEDGER_OWN, Mechanism
 from ionmc.mechanisms.metabolism import CREATINE, POOL
 
 POOL_SPECIES = POOL + CREATINE
-from ionmc.numba_conf import leaf
+from ionmc.numba_conf import entry, leaf
 
 TYPE = "injection"
 ELECTRODE = "electrode"
@@ -225,13 +225,13 @@ def dG(j, x, V, P, II, inv_nvol):
 
 
 # -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
-@leaf
+@entry
 def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     """A set rate: no potential."""
     return rate(j, x, P, II)
 
 
-@leaf
+@entry
 def ledger_arg(j, k, x, V, mem, half_dv, P, II, inv_nvol):
     """The exact change of G (k_B T) of the jump: the stimulator's work."""
     return dG(j, x, V, P, II, inv_nvol)

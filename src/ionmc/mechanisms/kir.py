@@ -34,7 +34,7 @@ import math
 from ionmc.constants import CM_TO_M, E_CHARGE, F, K_B, R, UM2_TO_M2, UM3_TO_M3
 from ionmc.mechanisms.base import Mechanism
 from ionmc.physics import ghk_factor
-from ionmc.numba_conf import leaf
+from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
 
 TYPE = "kir"
@@ -173,7 +173,7 @@ def net_current(t, z, T, area_um2, c_in, c_out, V):
 
 
 # -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
-@leaf
+@entry
 def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     return rate(j, k == 0, x, V[mem[j]] + half_dv[j], P, II, inv_nvol)
 
