@@ -151,7 +151,7 @@ def test_nernst_lines_follow_the_volumes_under_water_flow(tmp_path):
     # anoxic_swelling: the ECS loses ~60% of its water by 600 s, so E_K from the counts at
     # the initial volumes would be ~28 mV off the one the concentrations give
     from ionmc.constants import F, R
-    from ionmc.analysis.report import Figures
+    from ionmc.analysis.figures import Figures
 
     out = ionmc.run(make("anoxic_swelling", method="ode", dt=50.0), tmp_path / "s",
                     workers=1, progress=False)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
+from ionmc.analysis.spikes import spike_metrics
 from ionmc.mechanisms import channels
 from ionmc.constants import K_B
 from ionmc.errors import InputError
@@ -175,7 +176,7 @@ def test_action_potential_threshold_ode():
             assert df["soma.V_mV"].max() < -50
     sc = load_scenario("action_potential", [("scenario.method", "ode")])
     df = run_df(sc)
-    r = channels.spike_metrics(df["time_s"], df["soma.V_mV"], -df["NaV.Na.net_efflux"],
+    r = spike_metrics(df["time_s"], df["soma.V_mV"], -df["NaV.Na.net_efflux"],
                                Model(sc).mem_C[0], t_from=0.0025)
     assert r["peak_mV"] == pytest.approx(23.87, abs=0.1)
     assert r["width_ms"] == pytest.approx(0.641, abs=0.01)
@@ -220,7 +221,7 @@ def test_squid_axon_hh1952():
     sc, df = run(2e-7)
     v = df["axolemma.V_mV"]
     assert abs(v.iloc[:100] + 65.0).max() < 0.01  # at rest before the pulse
-    r = channels.spike_metrics(df["time_s"], v, -df["NaV.Na.net_efflux"],
+    r = spike_metrics(df["time_s"], v, -df["NaV.Na.net_efflux"],
                                Model(sc).mem_C[0], t_from=0.0025)
     assert r["peak_mV"] == pytest.approx(19.59, abs=0.1)
     assert r["width_ms"] == pytest.approx(1.522, abs=0.01)

@@ -323,7 +323,7 @@ def report_figure(rep):
     """The report's figure of the pools in a run (rep: analysis/report.py's Figures): the
     pool's species, dG_ATP and the rate of O2 reduction."""
     from ionmc.analysis import tables as analysis
-    from ionmc.analysis.report import MAX_POINTS
+    from ionmc.analysis.figures import MAX_POINTS
 
     comps = [c for c in rep.d["compartments"] if f"{c}.o2_consumed" in rep.run.columns]
     if not comps:
