@@ -127,3 +127,24 @@ def test_charge_must_balance():
                            "equation": "A -> B", "k_forward": 1.0}]}
     with pytest.raises(InputError, match="charge balanced"):
         validate(raw, "t")
+
+
+def test_a_reservoir_species_moved_by_another_type_is_refused():
+    """An irreversible reaction's species are kept outside G; a leak moving one of them
+    would change G unbooked: the model refuses it, naming the reaction's key."""
+    from builder import Builder
+    from ionmc.model import Model
+
+    b = (Builder("res", duration=1.0, dt=0.5)
+         .species(Na=1, Y=0, Z=0)
+         .compartment("cell", 1.0, balance=None, Na=10.0, Y=1.0, Z=1.0)
+         .compartment("bath", 100.0, balance=None, Na=10.0, Y=1.0, bath=True)
+         .membrane("pm", "cell", "bath", 1.0, clamp=-70.0)
+         .leak("Y", 1e-7)
+         .mechanism("reaction", "make_y", compartment="cell", equation="-> Y",
+                    k_forward=1.0))
+    with pytest.raises(InputError, match="also moved by") as e:
+        Model(b.build())
+    assert e.value.key == "mechanisms.make_y.equation"
+    # reversible, the same species joins the ledger and is accepted
+    Model(b.configure("make_y", equation="Z <-> Y", k_backward=1.0).build())

@@ -129,6 +129,11 @@ class Mechanism:
         """Add its transitions to `tr` (Transitions) and set its output bookkeeping."""
         raise NotImplementedError
 
+    def check_model(self, model):
+        """Problems that only the compiled model shows (every mechanism's transitions
+        built): [(key, message)], reported as `mechanisms.<name>.<key>` (exit 2)."""
+        return []
+
     def reads(self, model, j):
         """What transition j's propensity reads, as keys ("x", state index) and ("V",
         membrane): the dependency graph's input. Default: its source count and its

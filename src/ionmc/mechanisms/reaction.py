@@ -247,6 +247,24 @@ class Reaction(Mechanism):
         self.transitions = [t0, t0 + 1]
         self.ref = (t0, t0 + 1)
 
+    def check_model(self, model):
+        """An irreversible reaction's species are a reservoir outside G: only reactions
+        may move them, or another type's moves would change G unbooked."""
+        if self.reversible:
+            return []
+        ours = set(self._species_indices(model).values())
+        for j in range(model.nt):
+            other = model.mechs[model.tr_mech[j]]
+            if isinstance(other, Reaction):
+                continue
+            for i in ours:
+                if model.stoich_full[j, i] != 0:
+                    s = model.species[i % model.ns]
+                    return [("equation", f"species {s!r} of this irreversible reaction (a "
+                             f"reservoir outside the ledger) is also moved by {other.name!r}"
+                             f" ({other.type}); make the reaction reversible ('<->')")]
+        return []
+
     def reads(self, model, j):
         ii = model.tr_ii[j]
         return {("x", int(model.tr_src[j]))} | {("x", int(ii[I_R0 + 2 * r]))

@@ -160,6 +160,9 @@ class Model:
                       self.tr_qm * E_CHARGE / np.where(self.mem_C > 0, self.mem_C, 1.0))
         self.tr_half_dv = np.array([self.mechs[self.tr_mech[j]].half_dv(self, j, dv[j])
                                 for j in range(nt)])
+        for mech in self.mechs:
+            for key, msg in mech.check_model(self):
+                raise InputError(self.scenario.source, f"mechanisms.{mech.name}.{key}", msg)
         self.dep_ptr, self.dep_idx = dependency_graph(self)
         for mech in self.mechs:
             mech.update_parameters(self)
