@@ -82,15 +82,6 @@ def entry(func):
     return numba.njit(**dict(LEAF, cache=False), inline="always")(func)
 
 
-def part(func):
-    """Decorator for a part of a larger kernel, written as a function of its own for
-    reading but merged into its caller at the Numba IR level. As compiled functions of
-    their own, the four parts of a tau-leap step added 3.5 s (+17%) to a first tau-leap
-    run's compilation: every compiled function is optimised again inside each caller that
-    links it (benchmarks/compare_revisions.py)."""
-    return numba.njit(**dict(JIT, cache=False), inline="always")(func)
-
-
 def inlined(kernel):
     """An NRT-free copy of a compiled kernel, inlined into its caller at the Numba IR level.
 

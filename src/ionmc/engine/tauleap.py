@@ -51,7 +51,7 @@ from ionmc.engine.implicit import damp_noise, noise_tau, solve_fast
 from ionmc.mechanisms.base import LEDGER_OWN
 from ionmc.engine.kernels import all_propensities, apply_transition, ledger_arg, pick, record, \
     voltages
-from ionmc.numba_conf import njit, part
+from ionmc.numba_conf import njit
 from ionmc.engine.ssa import SSA
 from ionmc.engine.streams import count_to, move_cursor, stream_steps
 
@@ -114,115 +114,6 @@ class LeapArgs(NamedTuple):
     relax: np.ndarray
 
 
-@part
-def _bounded_tau(x, a, tau, M, L, sig2, sigq):
-    """Shrink tau to the noise bounds (Cao, Gillespie & Petzold 2006): the sd of each
-    bounded count's change within max(eps x, floor), of each free membrane's V within
-    `dv_noise` after the implicit answer (`implicit.noise_tau`)."""
-    st_ptr, st_idx, st_del, qm = M.st_ptr, M.st_idx, M.st_del, M.qm
-    for i in range(sig2.shape[0]):
-        sig2[i] = 0.0
-    for m in range(sigq.shape[0]):
-        sigq[m] = 0.0
-    for j in range(a.shape[0]):
-        for e in range(st_ptr[j], st_ptr[j + 1]):
-            sig2[st_idx[e]] += st_del[e] * st_del[e] * a[j]
-        for m in range(sigq.shape[0]):
-            sigq[m] += qm[j, m] * qm[j, m] * a[j]
-    for i in range(x.shape[0]):
-        if sig2[i] > 0.0 and L.floor[i] < np.inf:
-            bound = max(L.eps * x[i], L.floor[i])
-            tau = min(tau, bound * bound / sig2[i])
-    for m in range(sigq.shape[0]):
-        if sigq[m] > 0.0 and not M.mem_clamped[m]:
-            s = E_CHARGE / M.mem_C[m]
-            tau = min(tau, noise_tau(s * s * sigq[m], L.relax[m], L.dv_noise))
-    return tau
-
-
-@part
-def _drift_ok(x, V, y, ahat, tau, M, L, drift):
-    """Whether the leap's mean drift is within bounds: each free V moves less than
-    `dv_max`, each ion count less than max(eps x, floor)."""
-    for k in range(L.fmem.shape[0]):
-        if abs(y[k] - V[L.fmem[k]]) > L.dv_max:
-            return False
-    for i in range(L.nion):
-        drift[i] = 0.0
-    for j in range(ahat.shape[0]):
-        for e in range(M.st_ptr[j], M.st_ptr[j + 1]):
-            if M.st_idx[e] < L.nion:
-                drift[M.st_idx[e]] += M.st_del[e] * ahat[j] * tau
-    for i in range(L.nion):
-        if abs(drift[i]) > max(L.eps * x[i], L.floor[i]):
-            return False
-    return True
-
-
-@part
-def _draw(K, x, ahat, tau, rng, M, streams):
-    """Each transition's firings over the leap: Poisson(ahat tau), binomial where a rate
-    per ion could empty its source; with `streams`, the increment of its own process."""
-    for j in range(K.shape[0]):
-        lam = ahat[j] * tau
-        if streams is not None:
-            K[j] = 0 if lam <= 0.0 else count_to(
-                streams[0], j, streams[1][j] + lam, streams[3][j],
-                streams[4][j]) - streams[2][j]
-        elif lam <= 0.0:
-            K[j] = 0
-        elif M.first_order[j] and lam > 0.25 * x[M.src[j]]:
-            # a rate per ion: the firings of a leap are at most the ions there
-            n = x[M.src[j]]
-            K[j] = rng.binomial(n, -math.expm1(-lam / n))
-        else:
-            K[j] = rng.poisson(lam)
-
-
-@part
-def _negative(x):
-    for i in range(x.shape[0]):
-        if x[i] < 0:
-            return True
-    return False
-
-
-@part
-def _book(K, x, xnew, y, V, ahat, firings, S, ledger_sum, M, L, scratch):
-    """Book an accepted leap: firings, and the ledger's sums at its midpoint -- slow counts
-    halfway between start and end, fast variables at their backward-Euler values (second
-    order in tau; at the start counts it drifted by gross flux x tau x dln c/dt: 1.8e-3 of
-    the balance's scale per second with 100 pA injected, tests/test_injection). Returns
-    the events fired."""
-    xm, xmi, Vhat, amid = scratch
-    nm = L.fmem.shape[0]
-    for i in range(x.shape[0]):
-        xm[i] = 0.5 * (x[i] + xnew[i])
-    for k in range(L.fidx.shape[0]):
-        xm[L.fidx[k]] = y[nm + k]
-    for i in range(x.shape[0]):  # integer counts for `ledger_arg` (its one compiled form)
-        xmi[i] = np.int64(round(xm[i]))
-    for m in range(V.shape[0]):
-        Vhat[m] = V[m]
-    for k in range(nm):
-        Vhat[L.fmem[k]] = y[k]
-    all_propensities(xm, Vhat, amid, M)
-    rev = M.rev
-    fired = 0
-    for j in range(K.shape[0]):
-        if K[j] == 0:
-            continue
-        firings[j] += K[j]
-        fired += K[j]
-        ledger_sum[j] += K[j] * ledger_arg(j, xmi, Vhat, M.kind, M.mem, M.half_dv, M.ledger,
-                                           M.p, M.ii, M.inv_nvol)
-        if amid[j] > 0.0 and amid[rev[j]] > 0.0:
-            S[j] += K[j] * math.log(amid[j] / amid[rev[j]])
-        elif ahat[rev[j]] > 0.0:  # a midpoint at a threshold: the leap's rates
-            S[j] += K[j] * math.log(ahat[j] / ahat[rev[j]])
-    return fired
-
-
 @njit
 def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L,
                     streams=None):
@@ -235,49 +126,126 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
     firings of a leap are then the increments of each transition's own Poisson process over
     its internal time a_j tau (streams.py), and the exact-step fallback reads the same
     processes (`streams.stream_steps`)."""
-    nt, nx, nmem = firings.shape[0], x.shape[0], M.mem_C.shape[0]
-    a, ahat, K = np.zeros(nt), np.zeros(nt), np.zeros(nt, np.int64)
-    V, sigq = np.zeros(nmem), np.zeros(nmem)
-    sig2, xnew = np.zeros(nx), np.empty_like(x)
-    dA = np.zeros((nt, L.fmem.shape[0] + L.fidx.shape[0]))
-    scratch = (np.zeros(nx), np.zeros(nx, np.int64), np.zeros(nmem), np.zeros(nt))
+    # One function of ~150 lines on purpose: its four parts (noise bound, drift check,
+    # draw, booking) as compiled functions of their own added 3.5 s (+17%) to a first
+    # tau-leap run's compilation, merged in at the IR level (numba_conf.inlined) still
+    # 1.4 s (benchmarks/compare_revisions.py, Numba's compile events).
+    nu, fmem, fidx, nion, floor, relax = L.nu, L.fmem, L.fidx, L.nion, L.floor, L.relax
+    eps, dv_max, dv_noise, ssa_below = L.eps, L.dv_max, L.dv_noise, L.ssa_below
+    tr_src, qm, rev, first_order = M.src, M.qm, M.rev, M.first_order
+    st_ptr, st_idx, st_del = M.st_ptr, M.st_idx, M.st_del
+    mem_C, mem_clamped = M.mem_C, M.mem_clamped
+    nt = firings.shape[0]
+    nx = x.shape[0]
+    nmem = mem_C.shape[0]
+    a = np.zeros(nt)
+    ahat = np.zeros(nt)
+    V = np.zeros(nmem)
+    sig2 = np.zeros(nx)
+    sigq = np.zeros(nmem)
+    K = np.zeros(nt, np.int64)
+    xnew = np.empty_like(x)
+    Vhat = np.zeros(nmem)
+    dA = np.zeros((nt, fmem.shape[0] + fidx.shape[0]))
+    xm = np.zeros(nx)
+    xmi = np.zeros(nx, np.int64)
+    amid = np.zeros(nt)
     fired = 0
     while t < t_end:
         voltages(x, V, M)
         a0 = all_propensities(x.astype(np.float64), V, a, M)
         if a0 <= 0.0:
             return t_end, tau_prev, fired
-        tau = _bounded_tau(x, a, min(2.0 * tau_prev, t_end - t), M, L, sig2, sigq)
+        tau = min(2.0 * tau_prev, t_end - t)
+        # noise bounds (Cao, Gillespie & Petzold 2006, with mu from the implicit solve)
+        for i in range(nx):
+            sig2[i] = 0.0
+        for m in range(nmem):
+            sigq[m] = 0.0
+        for j in range(nt):
+            for e in range(st_ptr[j], st_ptr[j + 1]):
+                sig2[st_idx[e]] += st_del[e] * st_del[e] * a[j]
+            for m in range(nmem):
+                sigq[m] += qm[j, m] * qm[j, m] * a[j]
+        for i in range(nx):
+            if sig2[i] > 0.0 and floor[i] < np.inf:
+                bound = max(eps * x[i], floor[i])
+                tau = min(tau, bound * bound / sig2[i])
+        for m in range(nmem):
+            if sigq[m] > 0.0 and not mem_clamped[m]:
+                s = E_CHARGE / mem_C[m]
+                tau = min(tau, noise_tau(s * s * sigq[m], relax[m], dv_noise))
         while True:
-            if tau * a0 < L.ssa_below:
+            if tau * a0 < ssa_below:
                 # few events due: exact steps instead
-                t_stop = min(t_end, t + L.ssa_below / a0 * 10.0)
+                t_stop = min(t_end, t + ssa_below / a0 * 10.0)
                 if streams is None:
-                    t, n = exact_steps(x, firings, S, ledger_sum, t, t_stop, a, V, a0, rs, M,
-                                       100)
+                    t, n = exact_steps(x, firings, S, ledger_sum, t, t_stop, a, V, a0, rs, M, 100)
                 else:  # the same streams, so that the pair stays coupled
-                    t, n = stream_steps(x, firings, S, ledger_sum, t, t_stop, a, V, M, 100,
-                                        streams)
+                    t, n = stream_steps(x, firings, S, ledger_sum, t, t_stop, a, V, M, 100, streams)
                 fired += n
                 tau_prev = max(tau, 1e-12)
                 break
-            ok, y = solve_fast(x, V, tau, L.fmem, L.fidx, L.nu, ahat, M, dA)
-            if not (ok and _drift_ok(x, V, y, ahat, tau, M, L, sig2)):
+            ok, y = solve_fast(x, V, tau, fmem, fidx, nu, ahat, M, dA)
+            good = ok
+            if good:
+                for k in range(fmem.shape[0]):
+                    if abs(y[k] - V[fmem[k]]) > dv_max:
+                        good = False
+            if good:
+                # mean drift of every ion count
+                for i in range(nion):
+                    sig2[i] = 0.0
+                for j in range(nt):
+                    for e in range(st_ptr[j], st_ptr[j + 1]):
+                        if st_idx[e] < nion:
+                            sig2[st_idx[e]] += st_del[e] * ahat[j] * tau
+                for i in range(nion):
+                    if abs(sig2[i]) > max(eps * x[i], floor[i]):
+                        good = False
+                        break
+            if not good:
                 tau *= 0.5
                 continue
-            _draw(K, x, ahat, tau, rng, M, streams)
+            for j in range(nt):
+                lam = ahat[j] * tau
+                if streams is not None:
+                    K[j] = 0 if lam <= 0.0 else count_to(
+                        streams[0], j, streams[1][j] + lam, streams[3][j],
+                        streams[4][j]) - streams[2][j]
+                elif lam <= 0.0:
+                    K[j] = 0
+                elif first_order[j] and lam > 0.25 * x[tr_src[j]]:
+                    # a rate per ion: the firings of a leap are at most the ions there
+                    n = x[tr_src[j]]
+                    K[j] = rng.binomial(n, -math.expm1(-lam / n))
+                else:
+                    K[j] = rng.poisson(lam)
             if streams is None:  # paired runs keep each transition's own stream
-                damp_noise(K, ahat, dA, tau, L.fmem, L.fidx, L.nu, M.qm, M.mem_C, rng,
-                           L.relax)
+                damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng, relax)
             for i in range(nx):
                 xnew[i] = x[i]
             for j in range(nt):
                 if K[j] != 0:
                     apply_transition(j, xnew, K[j], M)
-            if _negative(xnew):
+            negative = False
+            for i in range(nx):
+                if xnew[i] < 0:
+                    negative = True
+                    break
+            if negative:
                 tau *= 0.5
                 continue
-            fired += _book(K, x, xnew, y, V, ahat, firings, S, ledger_sum, M, L, scratch)
+            # the ledger's sums at the leap's midpoint: slow counts halfway between start
+            # and end, fast variables at their backward-Euler values (second order in
+            # tau; at the start counts it drifted by gross flux x tau x dln c/dt: 1.8e-3
+            # of the balance's scale per second with 100 pA injected, tests/test_injection)
+            for i in range(nx):
+                xm[i] = 0.5 * (x[i] + xnew[i])
+            for k in range(fidx.shape[0]):
+                xm[fidx[k]] = y[fmem.shape[0] + k]
+            for i in range(nx):  # integer counts for `ledger_arg` (its one compiled form)
+                xmi[i] = np.int64(round(xm[i]))
             for i in range(nx):
                 x[i] = xnew[i]
             if streams is not None:
@@ -285,6 +253,22 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
                     streams[1][j] += ahat[j] * tau
                     streams[2][j] += K[j]
                     move_cursor(streams[0], j, streams[1][j], streams[3], streams[4])
+            for m in range(nmem):
+                Vhat[m] = V[m]
+            for k in range(fmem.shape[0]):
+                Vhat[fmem[k]] = y[k]
+            all_propensities(xm, Vhat, amid, M)
+            for j in range(nt):
+                if K[j] == 0:
+                    continue
+                firings[j] += K[j]
+                fired += K[j]
+                ledger_sum[j] += K[j] * ledger_arg(j, xmi, Vhat, M.kind, M.mem, M.half_dv, M.ledger,
+                                           M.p, M.ii, M.inv_nvol)
+                if amid[j] > 0.0 and amid[rev[j]] > 0.0:
+                    S[j] += K[j] * math.log(amid[j] / amid[rev[j]])
+                elif ahat[rev[j]] > 0.0:  # a midpoint at a threshold: the leap's rates
+                    S[j] += K[j] * math.log(ahat[j] / ahat[rev[j]])
             t += tau
             tau_prev = tau
             break
