@@ -58,6 +58,18 @@ class Figures:
         for t in self.events:
             ax.axvline(t, color="0.4", ls=":", lw=1)
 
+    @staticmethod
+    def _label(ax, ylabel, title):
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+
+    def _time_axes(self, axes):
+        """Events marked and time on the x axis of every panel."""
+        for ax in axes:
+            self._events(ax)
+            ax.set_xlabel("time (s)")
+
     def _fig(self, n, ncols=2, h=3.0):
         plt = pyplot()
         nrows = math.ceil(n / ncols)
@@ -215,21 +227,15 @@ class Figures:
                          ("thermo.stimulus_work_J", "stimulus work")):
             if col in self.run.columns and np.any(self.stat(col)["mean"].to_numpy() != 0):
                 self._line(axes[2], col, lab, None, fJ)
-        axes[2].set_ylabel("fJ (cumulative)")
-        axes[2].set_title("work done and heat dissipated")
-        axes[2].legend(fontsize=8)
+        self._label(axes[2], "fJ (cumulative)", "work done and heat dissipated")
         for m in self.d["mechanisms"]:
             col = f"{m['name']}.entropy_production_J_per_K"
             if col in self.run.columns:
                 self._line(axes[3], col, m["name"], None, fJ * T)
-        axes[3].set_ylabel("T·S produced (fJ)")
-        axes[3].set_title("where the entropy is made")
-        axes[3].legend(fontsize=8)
-        for ax in axes:
-            self._events(ax)
-            ax.set_xlabel("time (s)")
-        caption = ("The ledger (DESIGN.md §3): G(t) − G(0) = W_ATP + W_clamp + W_bath − T·S_prod"
-                   + (" + W_water (volume.py)" if "thermo.water_work_J" in self.run.columns
+        self._label(axes[3], "T·S produced (fJ)", "where the entropy is made")
+        self._time_axes(axes)
+        caption = ("The ledger (DESIGN.md §3): G(t) − G(0) = W_ATP + W_clamp + W_bath"
+                   " − T·S_prod" + (" + W_water (volume.py)" if "thermo.water_work_J" in self.run.columns
                       else "")
                    + (" + W_stim (current injection, injection.py)"
                       if "thermo.stimulus_work_J" in self.run.columns else "")
@@ -238,7 +244,8 @@ class Figures:
             res = self.stat("thermo.balance_residual_J")["mean"].abs().max()
             scale = max(self.stat("thermo.atp_work_J")["mean"].abs().max(),
                         self.stat("thermo.free_energy_J")["mean"].abs().max(), 1e-300)
-            caption += f" Largest balance residual: {res:.3g} J ({res / scale:.2g} of the largest term)."
+            caption += (f" Largest balance residual: {res:.3g} J ({res / scale:.2g} of the "
+                        "largest term).")
         return "Thermodynamics", caption, fig
 
     def volume(self):
@@ -250,20 +257,14 @@ class Figures:
         for c in comps:
             self._line(axes[0], f"{c}.volume_um3", c, None,
                        1.0 / self.d["compartments"][c]["volume_um3"])
-        axes[0].set_ylabel("volume / initial volume")
-        axes[0].set_title("compartment volumes")
-        axes[0].legend(fontsize=8)
+        self._label(axes[0], "volume / initial volume", "compartment volumes")
         T = self.d["scenario"]["temperature_K"]
         self._line(axes[1], "thermo.water_entropy_production_J_per_K", "T·S produced by water "
                    "flow", "tab:orange", 1e15 * T)
         self._line(axes[1], "thermo.water_work_J", "water work (G change at fixed counts)",
                    "tab:blue", 1e15)
-        axes[1].set_ylabel("fJ (cumulative)")
-        axes[1].set_title("osmotic water flow")
-        axes[1].legend(fontsize=8)
-        for ax in axes:
-            self._events(ax)
-            ax.set_xlabel("time (s)")
+        self._label(axes[1], "fJ (cumulative)", "osmotic water flow")
+        self._time_axes(axes)
         return ("Volume", "Water follows osmotic differences through each membrane's water "
                 "permeability (volume.py); the flow's dissipation and the ledger's water term."
                 + self._band_note(), fig)
