@@ -234,11 +234,12 @@ class Figures:
                 self._line(axes[3], col, m["name"], None, fJ * T)
         self._label(axes[3], "T·S produced (fJ)", "where the entropy is made")
         self._time_axes(axes)
+        cols = self.run.columns
         caption = ("The ledger (DESIGN.md §3): G(t) − G(0) = W_ATP + W_clamp + W_bath"
-                   " − T·S_prod" + (" + W_water (volume.py)" if "thermo.water_work_J" in self.run.columns
-                      else "")
+                   " − T·S_prod"
+                   + (" + W_water (volume.py)" if "thermo.water_work_J" in cols else "")
                    + (" + W_stim (current injection, injection.py)"
-                      if "thermo.stimulus_work_J" in self.run.columns else "")
+                      if "thermo.stimulus_work_J" in cols else "")
                    + "." + self._band_note())
         if "thermo.balance_residual_J" in self.run.columns:
             res = self.stat("thermo.balance_residual_J")["mean"].abs().max()
