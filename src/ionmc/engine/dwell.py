@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from ionmc.mechanisms import agents
-from ionmc.engine import lattice
+from ionmc.engine import checks, lattice
 from ionmc.engine.kernels import all_propensities, record, voltages
 from ionmc.numba_conf import njit
 from ionmc.engine.ssa import SSA, ssa_advance
@@ -194,4 +194,5 @@ class LoggedSSA(SSA):
                                           r, *out, self.rs, self.M, self.recorder.log)
             self.events += fired
             self.recorder.drain()
+            checks.raise_on_failure(self.model, self.M, self.x)
         return out

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ionmc.engine import checks
 from ionmc.model.arrays import KernelArgs
 from ionmc.engine.kernels import all_propensities, ledger_arg, voltages
 from ionmc.numba_conf import njit
@@ -136,8 +137,14 @@ class ODE:
                              args=(nx, self.nu, tuple(self.M)), Dfun=jac_t, rtol=self.rtol,
                              atol=self.atol, tfirst=True, mxstep=100_000_000,
                              full_output=True)
-            if info["message"] != "Integration successful.":
-                raise RuntimeError(f"ODE solver failed after t={self.t}: {info['message']}")
+            finite = np.all(np.isfinite(Y), axis=1)
+            if info["message"] != "Integration successful." or not finite.all():
+                # the last finite state, where a rate law overflowed (engine/checks.py)
+                k = int(np.argmin(finite)) - 1 if not finite.all() else len(Y) - 1
+                t_at = float(np.concatenate([[self.t], stop_times])[max(k, 0)])
+                err = checks.diagnose(self.model, Y[max(k, 0), :nx], t_at)
+                raise checks.SimulationError(f"ode: {info['message'].strip()} after "
+                                             f"t = {t_at:.6g} s; {err}")
             Y = Y[1:]
         else:
             Y = np.repeat(self.y[None, :], len(stop_times), axis=0)

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from ionmc.engine import lattice
+from ionmc.engine import checks, lattice
 from ionmc.engine.kernels import all_propensities, record, voltages
 from ionmc.numba_conf import inlined, leaf, njit
 from ionmc.engine.ssa import fire, flush_entropy
@@ -49,6 +49,11 @@ def mnrm_advance(x, firings, S, ledger_sum, t, t_end, a, V, Tin, P, cnt, key, M)
         if mu < 0:
             _flush_entropy(S, M)
             return t_end, fired
+        if not a[mu] < np.inf:  # an overflowed rate would fire forever at one instant
+            _flush_entropy(S, M)
+            if M.fail[0] != M.fail[0]:
+                M.fail[0] = t
+            return t_end, fired
         _fire(mu, x, firings, S, ledger_sum, V, a, M)  # the same step and bookkeeping as ssa.py
         fired += 1
         P[mu] += stream_exp(key, mu, cnt[mu])
@@ -64,7 +69,9 @@ def mnrm_run(x, firings, S, ledger_sum, t, stop_times, out_x, out_firings, out_S
     for r in range(stop_times.shape[0]):
         voltages(x, V, M)
         # parameters may have changed at an event
-        all_propensities(x, V, a, M)
+        if not all_propensities(x, V, a, M) < np.inf and M.fail[0] != M.fail[0]:
+            M.fail[0] = t  # inf or NaN (engine/checks.py): stop here
+            return t, total
         t, fired = mnrm_advance(x, firings, S, ledger_sum, t, stop_times[r], a, V, Tin, P, cnt,
                                 key, M)
         total += fired
@@ -110,6 +117,7 @@ class PairedSSA:
         self.t, fired = mnrm_run(self.x, self.firings, self.S, self.ledger_sum, self.t,
                                  np.asarray(stop_times, float), *out, self.Tin, self.P,
                                  self.cnt, self.key, self.M)
+        checks.raise_on_failure(self.model, self.M, self.x)
         self.events += fired
         return out
 

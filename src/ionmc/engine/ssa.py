@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ionmc.engine import lattice
+from ionmc.engine import checks, lattice
 from ionmc.engine.fastrand import _exponential, _uniform, new_state
 from ionmc.engine.kernels import all_propensities, apply_transition, ledger_arg, pick, prop_arrays, \
     record, refresh, voltages
@@ -86,8 +86,14 @@ def ssa_advance(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events
     fired = 0
     since_resum = 0
     while fired < max_events:
-        if a0 <= 0.0:
+        if not 0.0 < a0 < np.inf:
             _flush_entropy(S, M)
+            if a0 <= 0.0:
+                return t_end, a0, fired
+            # inf or NaN: a rate law overflowed. Stop here (never loop with tau = 0);
+            # the method object names the mechanism (engine/checks.py)
+            if M.fail[0] != M.fail[0]:
+                M.fail[0] = t
             return t_end, a0, fired
         tau = _exponential(rs) / a0
         if t + tau >= t_end:
@@ -164,4 +170,5 @@ class SSA:
         self.t, fired = ssa_run(self.x, self.firings, self.S, self.ledger_sum, self.t,
                                 np.asarray(stop_times, float), *out, self.rs, self.M)
         self.events += fired
+        checks.raise_on_failure(self.model, self.M, self.x)
         return out

@@ -44,7 +44,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ionmc.engine import lattice
+from ionmc.engine import checks, lattice
 from ionmc.constants import E_CHARGE
 from ionmc.engine.fastrand import exponential, uniform
 from ionmc.engine.implicit import damp_noise, noise_tau, solve_fast
@@ -154,7 +154,9 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
     while t < t_end:
         voltages(x, V, M)
         a0 = all_propensities(x.astype(np.float64), V, a, M)
-        if a0 <= 0.0:
+        if not 0.0 < a0 < np.inf:
+            if not a0 <= 0.0 and M.fail[0] != M.fail[0]:  # inf or NaN (engine/checks.py)
+                M.fail[0] = t
             return t_end, tau_prev, fired
         tau = min(2.0 * tau_prev, t_end - t)
         # noise bounds (Cao, Gillespie & Petzold 2006, with mu from the implicit solve)
@@ -353,4 +355,5 @@ class TauLeap(SSA):
             np.asarray(stop_times, float), out, self.tau, self.rng, self.rs, self.M, L,
             *self._streams())
         self.events += fired
+        checks.raise_on_failure(self.model, self.M, self.x)
         return out

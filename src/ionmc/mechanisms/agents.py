@@ -119,10 +119,18 @@ def check(src, pre, t, mspec, sc, from_log=False):
                          "'per_transition' does not keep")
 
 
-def largest_remainder(total, probs):
+def largest_remainder(total, probs, who="a population"):
     """Integer counts summing to `total` closest to total * probs (Hamilton's method): how
-    a population is dealt over its states."""
-    raw = np.asarray(probs) * total
+    a population is dealt over its states. Probabilities that are not finite (rates that
+    overflowed at an extreme potential) raise rather than become counts."""
+    probs = np.asarray(probs, float)
+    if not (np.all(np.isfinite(probs)) and np.all(probs >= 0)):
+        from ionmc.engine.checks import SimulationError
+
+        raise SimulationError(f"{who}: its states' probabilities are not finite "
+                              f"({', '.join(f'{p:g}' for p in probs)}); check its parameters "
+                              "and the membrane's potential")
+    raw = probs * total
     out = np.floor(raw).astype(np.int64)
     short = int(total - out.sum())
     if short > 0:

@@ -376,7 +376,8 @@ class Channels(Mechanism):
 
     def initial_gating(self, model, x, V):
         mi = model.mems.index(self.spec["membrane"])
-        x[self.states] = agents.largest_remainder(self.n_agents, self.occupancies(model, V[mi]))
+        x[self.states] = agents.largest_remainder(
+            self.n_agents, self.occupancies(model, V[mi]), f"mechanism {self.name!r}")
         agents.assign(self, x)
 
     def passive_current(self, model, V, concs):

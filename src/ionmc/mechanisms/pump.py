@@ -227,7 +227,8 @@ class Pump(Mechanism):
     def initial_state(self, model, x):
         nblocked = int(round(self.spec["block_fraction"] * self.n_agents))
         probs = self.steady_state(model, x)[0]
-        x[self.states] = agents.largest_remainder(self.n_agents - nblocked, probs)
+        x[self.states] = agents.largest_remainder(self.n_agents - nblocked, probs,
+                                                  f"mechanism {self.name!r}")
         x[self.blocked] = nblocked
         agents.assign(self, x)
 

@@ -19,8 +19,10 @@ class KernelArgs(NamedTuple):
     propensity may change when it fires). Per state index: `inv_nvol` (1 / ions per mM);
     per species `charge`; per membrane `mem_start` (first state index of its inside),
     `mem_C` (F), `mem_clamped`, `mem_vclamp` (V). Scratch of one method object: the SSA's
-    charge-lattice tables (`lat_row`, `lat_tab`, `lat_qlo`, `lat_qc`: engine/lattice.py)
-    and `sprod`, the pending entropy products of `ssa.fire`."""
+    charge-lattice tables (`lat_row`, `lat_tab`, `lat_qlo`, `lat_qc`: engine/lattice.py),
+    `sprod`, the pending entropy products of `ssa.fire`, and `fail`: NaN, or the time at
+    which a kernel found the propensities' sum not finite (it then stops advancing, and
+    the method object raises engine/checks.py's SimulationError)."""
     kind: np.ndarray
     src: np.ndarray
     mem: np.ndarray
@@ -48,3 +50,4 @@ class KernelArgs(NamedTuple):
     lat_qlo: np.ndarray
     lat_qc: np.ndarray
     sprod: np.ndarray
+    fail: np.ndarray

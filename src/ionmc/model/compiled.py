@@ -267,4 +267,4 @@ class Model:
             mem_clamped=self.mem_clamped, mem_vclamp=self.mem_vclamp, half_dv=self.tr_half_dv,
             rev=self.tr_rev, ledger=self.tr_ledger, qm=self.tr_qm,
             first_order=kind_flags(self.tr_kind, "FIRST_ORDER"), lat_row=row, lat_tab=tab,
-            lat_qlo=qlo, lat_qc=qc, sprod=np.ones(self.nt))
+            lat_qlo=qlo, lat_qc=qc, sprod=np.ones(self.nt), fail=np.full(1, np.nan))

@@ -154,7 +154,7 @@ class Columns:
                 continue
             q = qout.get(mech.name, np.zeros(n))
             # a mechanism that moves no ion across a membrane (a buffer) carries no charge
-            last = self.last_q.get(mech.name, 0.0) if self.last_q else np.nan
+            last = self.last_q.get(mech.name, 0.0) if self.last_q is not None else np.nan
             prev_q = np.concatenate([[last], q[:-1]])
             prev_t = np.concatenate([[self.last_t if self.last_t is not None else np.nan],
                                      t[:-1]])

@@ -17,6 +17,7 @@ from ionmc.engine.dwell import LoggedSSA, Recorder
 from ionmc.engine.methods import REGISTRY
 from ionmc.model import Model
 from ionmc.engine.ode import steady_state
+from ionmc.engine import checks
 from ionmc.runs.output import Columns
 
 CHUNK = 4096  # record rows per kernel call and per Parquet row group
@@ -198,6 +199,7 @@ class _Sink:
         return table
 
     def emit(self, table):
+        checks.check_table(table)  # finite, non-negative, or a SimulationError: never written
         self.frames.append(self.with_extra(table))
         if self.path is not None and sum(f.num_rows for f in self.frames) >= CHUNK:
             self.flush()
