@@ -156,8 +156,6 @@ class Builder:
         d = self.raw()
         sweep = d.pop("sweep", None)
         text = dumps_toml(d)
-        if not d["membranes"]:
-            text += "\n[membranes]\n"
         if sweep:
             text += "\n[sweep]\n" + "".join(f"{json.dumps(k)} = {_toml_value(v)}\n"
                                               for k, v in sweep.items())

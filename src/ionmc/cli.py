@@ -4,7 +4,7 @@ import os
 import sys
 
 from ionmc import __version__
-from ionmc.errors import InputError
+from ionmc.errors import InputError, WarningTally
 
 
 def _parser():
@@ -76,9 +76,22 @@ def _run(args):
             rescan(args.outdir)
     else:
         out = run(sc, args.outdir, workers=args.workers)
+    args.tally.add(_manifest_warnings(out))
     print(f"ionmc: wrote {out}/timeseries ({sc.data['scenario']['replicates']} replicate(s), "
           f"method {sc.data['scenario']['method']})")
     return 0
+
+
+def _manifest_warnings(outdir):
+    """The numerical warnings the replicates counted (runner.py), from the manifest."""
+    import json
+    from pathlib import Path
+
+    try:
+        return json.loads((Path(outdir) / "manifest.json").read_text()).get(
+            "numerical_warnings", {})
+    except (OSError, ValueError):
+        return {}
 
 
 def _energetics(args):
@@ -112,9 +125,11 @@ def _list(args):
 
 def main(argv=None):
     args = _parser().parse_args(argv)
+    args.tally = WarningTally()
     try:
-        return {"run": _run, "energetics": _energetics, "report": _report,
-                "list": _list}[args.command](args)
+        with args.tally:
+            return {"run": _run, "energetics": _energetics, "report": _report,
+                    "list": _list}[args.command](args)
     except InputError as exc:
         print(f"ionmc: error: {exc}", file=sys.stderr)
         return 2
@@ -132,6 +147,9 @@ def main(argv=None):
         print(f"ionmc: error: {args.command} failed: {type(exc).__name__}: {exc}{kept}; "
               "set IONMC_DEBUG=1 for the traceback", file=sys.stderr)
         return 1
+    finally:
+        if args.tally.summary():
+            print(f"ionmc: warning: {args.tally.summary()}", file=sys.stderr)
 
 
 if __name__ == "__main__":

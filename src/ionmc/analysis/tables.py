@@ -42,7 +42,12 @@ class Run:
     def scenario(self):
         from ionmc.scenario.load import load_scenario
 
-        sc = load_scenario(self.outdir / "scenario.toml")
+        path = self.outdir / "scenario.toml"
+        sc = load_scenario(path)
+        want = self.manifest.get("scenario_hash")
+        if want is not None and sc.hash() != want:
+            raise InputError(path, None, "does not match the run's manifest (scenario_hash "
+                             f"{want}): the file was changed or swapped after the run")
         return sc.at_point(sc.points()[self.point]) if self.point is not None else sc
 
     @property
@@ -64,8 +69,10 @@ def open_run(outdir, point=None):
         raise InputError(outdir, None, "not an ionmc output directory (no manifest.json)")
     try:
         manifest = json.loads(man_path.read_text())
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         raise InputError(man_path, None, "unreadable manifest") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("replicates", {}), dict):
+        raise InputError(man_path, None, "not an ionmc manifest")
     ts = outdir / "timeseries"
     sweep = manifest.get("sweep")
     if sweep:

@@ -11,9 +11,11 @@ one over a Dask cluster (cluster.DaskExecutor, or a `Client.get_executor()`). Wo
 their part files into OUTDIR themselves; this process only submits, collects each replicate's info and keeps the
 manifest, the same way whatever the executor.
 """
+import contextlib
 import json
 import os
 import platform
+import shutil
 import socket
 import sys
 import time
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ionmc.mechanisms import agents
-from ionmc.errors import InputError
+from ionmc.errors import InputError, WarningTally
 from ionmc.model.compiled import Model
 from ionmc.runs.replicate import initial_state, simulate
 from ionmc.engine.methods import REGISTRY
@@ -55,10 +57,13 @@ def _run_one(scenario, k, seed_seq, final, x_start, progress=None, key=None, ext
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     # a name of its own per attempt: a task that a cluster re-runs elsewhere while the first
-    # attempt is still writing must not share its temporary file
-    tmp = final.with_name(f"{final.name}.{socket.gethostname()}-{os.getpid()}.tmp")
-    _, info = simulate(scenario, k, seed_seq, path=tmp, x_start=x_start, progress=progress,
-                       extra=extra)
+    # attempt is still writing must not share its temporary file; a leading dot, so that
+    # readers of the directory (pyarrow, `pandas.read_parquet(OUTDIR/"timeseries")`) skip it
+    tmp = final.with_name(f".{final.name}.{socket.gethostname()}-{os.getpid()}.tmp")
+    with WarningTally() as tally:  # numpy/scipy warnings: counted, not printed per line
+        _, info = simulate(scenario, k, seed_seq, path=tmp, x_start=x_start,
+                           progress=progress, extra=extra)
+    info["warnings"] = tally.counts
     # individual agents' tables first: a timeseries part that exists has its side files
     for kind in info.pop("side_files", ()):
         os.replace(agents.side_file(tmp, kind), agents.side_file(final, kind))
@@ -97,6 +102,13 @@ def rescan(outdir):
     _write_json(man, manifest)
 
 
+#: the lock file of a running run (`outdir_lock`)
+LOCK_NAME = ".ionmc.lock"
+#: what a run may leave in OUTDIR before its manifest exists: the lock, a manifest being
+#: written (a run killed then resumes as if OUTDIR were empty)
+_OWN_BEFORE_MANIFEST = (LOCK_NAME, "manifest.json.tmp")
+
+
 def prepare_outdir(scenario, outdir):
     """Check OUTDIR; return the manifest of an earlier compatible run, or None."""
     outdir = Path(outdir)
@@ -104,8 +116,10 @@ def prepare_outdir(scenario, outdir):
     if man.is_file():
         try:
             old = json.loads(man.read_text())
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError):
             raise InputError(man, None, "unreadable manifest") from None
+        if not isinstance(old, dict) or not isinstance(old.get("replicates"), dict):
+            raise InputError(man, None, "not an ionmc manifest")
         from ionmc import __version__
 
         sc = scenario.data["scenario"]
@@ -115,9 +129,36 @@ def prepare_outdir(scenario, outdir):
                 raise InputError(man, key, f"OUTDIR holds a run with {key} {old.get(key)!r}, "
                                  f"this run has {new!r}: use another OUTDIR")
         return old
-    if outdir.exists() and (not outdir.is_dir() or any(outdir.iterdir())):
+    if outdir.exists() and (not outdir.is_dir() or any(
+            f.name not in _OWN_BEFORE_MANIFEST for f in outdir.iterdir())):
         raise InputError(outdir, None, "exists and is not an ionmc output directory")
     return None
+
+
+@contextlib.contextmanager
+def outdir_lock(outdir):
+    """Hold an exclusive lock on OUTDIR (created if missing) for one run: a second run
+    into it gets an InputError naming the process that holds it. The lock is the kernel's
+    (flock): it goes with the process, however that ends."""
+    import fcntl
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    f = open(outdir / LOCK_NAME, "a+")
+    try:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise InputError(outdir, None, f"another ionmc run ({holder}) is writing here; "
+                             "wait for it or use another OUTDIR") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        f.flush()
+        yield
+    finally:
+        f.close()
 
 
 def run(scenario, outdir, workers=None, progress=True, executor=None, executor_label=None):
@@ -130,18 +171,27 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
     what the manifest records as the executor.
     Raises InputError for an incompatible OUTDIR before anything is written.
     """
-    r = _Run(scenario, Path(outdir))
-    r.plan(workers, executor, executor_label)
-    r.start(progress)
+    outdir = Path(outdir)
+    r = _Run(scenario, outdir)  # checks, models and initial states: nothing written yet
+    created = not outdir.exists()
     try:
-        if r.serial:
-            r.run_here()
-        elif r.pending:
-            r.run_on(executor)
-    finally:
-        if r.bar is not None:
-            r.bar.close()
-        r.write_manifest()
+        with outdir_lock(outdir):
+            r.old = prepare_outdir(scenario, outdir)  # again, now that no other run can
+            r.plan(workers, executor, executor_label)
+            r.start(progress)
+            try:
+                if r.serial:
+                    r.run_here()
+                elif r.pending:
+                    r.run_on(executor)
+            finally:
+                if r.bar is not None:
+                    r.bar.close()
+                r.write_manifest()
+    except InputError:
+        if created and not (outdir / "manifest.json").exists():
+            shutil.rmtree(outdir, ignore_errors=True)  # nothing written on bad input
+        raise
     return r.outdir
 
 
@@ -170,21 +220,19 @@ class _Run:
                 key = f"{p}/{k}" if self.sweep else str(k)
                 self.tasks[key] = (p, k, task_file(p, k, self.sweep))
         self.bar = None
+        self.warnings = WarningTally()  # the replicates' numerical warnings, summed
 
     def plan(self, workers, executor, executor_label):
-        """The pending tasks, where they run, and the manifest as it starts."""
-        self.ts_dir.mkdir(parents=True, exist_ok=True)
-        for stale in [f for d in ("timeseries",) + agents.SIDE_DIRS
-                      for f in (self.outdir / d).rglob("*.tmp")]:
-            stale.unlink()
-        (self.outdir / "scenario.toml").write_text(self.scenario.to_toml())
+        """The pending tasks, where they run, and the manifest as it starts: written
+        first (atomically), so that a run killed at any later instant resumes."""
         # a part file exists only when whole (written, then renamed), and its numbers depend
         # on nothing but the scenario, seed and k, which prepare_outdir pinned: it is done,
         # whatever the manifest had time to say (a worker may finish after an interrupt)
         self.pending = [key for key, (_, _, f) in self.tasks.items()
                         if not (self.ts_dir / f).is_file()]
         if executor is None:
-            self.workers = workers or min(len(self.pending), os.cpu_count() or 1) or 1
+            # never more processes than replicates to run
+            self.workers = max(1, min(workers or os.cpu_count() or 1, len(self.pending)))
             self.serial = self.workers == 1 or len(self.pending) <= 1
             self.label = "local process" if self.serial else \
                 f"local processes ({self.workers})"
@@ -193,9 +241,17 @@ class _Run:
             self.label = executor_label or type(executor).__name__
         self.manifest = self._manifest()
         self.reps = self.manifest["replicates"]
+        pending = set(self.pending)
         for key, (_, _, f) in self.tasks.items():
-            if key in self.pending or key not in self.reps:
+            if key in pending or key not in self.reps:
                 self.reps[key] = {"status": "missing", "file": f"timeseries/{f}"}
+        self.write_manifest()
+        # the lock is held: temporary files left here are a killed run's
+        for stale in [f for d in ("timeseries",) + agents.SIDE_DIRS
+                      for f in (self.outdir / d).rglob("*.tmp")]:
+            stale.unlink()
+        (self.outdir / "scenario.toml").write_text(self.scenario.to_toml())
+        self.ts_dir.mkdir(parents=True, exist_ok=True)
 
     def _manifest(self):
         from ionmc import __version__
@@ -227,13 +283,14 @@ class _Run:
         return manifest
 
     def write_manifest(self):
+        if self.warnings.counts:
+            self.manifest["numerical_warnings"] = self.warnings.counts
         _scan(self.manifest, self.ts_dir)
         _write_json(self.outdir / "manifest.json", self.manifest)
 
     def start(self, progress):
-        """Write the starting manifest; open a bar over biological time for one replicate,
-        over replicates for an ensemble (on a terminal)."""
-        self.write_manifest()
+        """Open a bar over biological time for one replicate, over replicates for an
+        ensemble (on a terminal)."""
         self.t0 = self.last_write = time.perf_counter()
         self.by_time = self.serial and len(self.pending) == 1
         if progress and sys.stderr.isatty():
@@ -258,6 +315,7 @@ class _Run:
                           "events_fired": info["events_fired"],
                           "executor": self.label, "host": info["host"]}
         self.manifest["events_fired"] = info["events_fired"]
+        self.warnings.add(info.get("warnings", {}))
         if self.serial:
             self.manifest["wall_time_s"] += info["wall_time_s"]
         # rewrite the manifest at most once a second: for many short replicates the rewrite
