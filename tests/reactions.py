@@ -8,7 +8,7 @@ def chemistry(reactions, counts, volume_um3=0.001, duration=1.0, dt=0.1, method=
     names = set(counts) | set(conc or {}) | set(species or ())
     for _, eq, _ in reactions:
         for tok in eq.replace("<->", " ").replace("->", " ").replace("+", " ").split():
-            if not tok.isdigit():
+            if tok.isidentifier():  # a malformed equation's other tokens are no species
                 names.add(tok)
     raw = {"scenario": {"name": "chem", "duration_s": duration, "record_interval_s": dt,
                         "method": method, "seed": seed, "replicates": replicates},

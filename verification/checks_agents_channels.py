@@ -141,7 +141,7 @@ def pump_steady_state_rate_is_king_altman(v):
     """ssa: after a step of clamped Na_i the pumps turn over at the King-Altman rate (20 seeds)"""
     # was: 8 seeds (200..207) per Na_i, within 4 SE; now 20 (200..219)
     labels, zs = [], []
-    row = pump.param_row({k: x for k, (x, _) in pump.PARAMS.items() if x is not None}, T)
+    row = pump.param_row({k: x for k, (x, *_) in pump.PARAMS.items() if x is not None}, T)
     for nai in (5.0, 15.0, 40.0):
         expect = pump.turnover(row, nai, 140.0, 145.0, 5.0, -0.07)
         rates = []

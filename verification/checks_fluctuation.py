@@ -179,7 +179,7 @@ def one_way_cycle_rates(dg_atp_kJ):
     """(J+, J-): completed forward and backward cycles per second of one pump at steady
     state (King-Altman: J+- = prod(alpha+-) / sum of the spanning-tree weights). Used only
     to choose the window length, not for the prediction under test."""
-    p = {k: v for k, (v, _) in pump.PARAMS.items() if v is not None}
+    p = {k: v for k, (v, *_) in pump.PARAMS.items() if v is not None}
     p["dG_ATP_kJ_per_mol"] = dg_atp_kJ
     s = PUMP_STATE
     fw, bw = pump.cycle_rates(pump.param_row(p, T), s["nai"], s["ki"], s["nao"], s["ko"],

@@ -323,7 +323,7 @@ def fit_K_Ko(rest_row, target=None):
         target = 1.0 - 1.0 / (1.0 + math.exp(3.5 - L["K_e"]))
 
     def sens(kko):
-        p = {k: v for k, (v, _) in pump.PARAMS.items() if v is not None}
+        p = {k: v for k, (v, *_) in pump.PARAMS.items() if v is not None}
         p.update(q10=1.0, K_Ko_mM=kko)
         row = pump.param_row(p, T)
         j = [pump.turnover(row, L["Na_n"], L["K_n"], L["Na_e"], k, L["Vm_n"] * 1e-3)
@@ -352,7 +352,7 @@ def derive(rest_row, variant="flux", pump_params=None):
               "g": sum(rest_row[f"j_pump_{L_}g"] for L_ in LAYERS) * J_TO_IONS}
     dens = {}
     for m, vm in (("n", L["Vm_n"]), ("g", L["Vm_g"])):
-        p = {k: v for k, (v, _) in pump.PARAMS.items() if v is not None}
+        p = {k: v for k, (v, *_) in pump.PARAMS.items() if v is not None}
         p["q10"] = 1.0
         p.update(pump_params.get(m, {}))
         row = pump.param_row(p, T)
@@ -438,7 +438,7 @@ def derive_two_layer(r):
             for s, z in (("Na", 1), ("K", 1), ("Cl", -1)):
                 o, i = ghk_fluxes(1.0, A_M_UM2, z, st[f"{s}_{m}"], st[f"{s}_e"], vm * 1e-3, T)
                 P[L, m, s] = flux[m, s] / (o - i)
-            p = {k: v for k, (v, _) in pump.PARAMS.items() if v is not None}
+            p = {k: v for k, (v, *_) in pump.PARAMS.items() if v is not None}
             p["q10"] = 1.0
             turn = pump.turnover(pump.param_row(p, T), st[f"Na_{m}"], st[f"K_{m}"],
                                  st["Na_e"], st["K_e"], vm * 1e-3)

@@ -62,9 +62,12 @@ def test_absurd_spike_load_is_refused_and_a_failed_run_is_one_line(tmp_path):
     r = subprocess.run(cli + ["--set", "mechanisms.firing.Na_per_spike=1e30"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "Na_per_spike" in r.stderr and r.stderr.count("\n") == 1
-    # a load the cell cannot hold (all the ECS's Na+ in one spike) breaks the leap's solver:
-    # one line, exit 1, no traceback
     r = subprocess.run(cli + ["--set", "mechanisms.firing.Na_per_spike=1e14"],
+                       capture_output=True, text=True)  # beyond its physical range
+    assert r.returncode == 2 and "physical range" in r.stderr and r.stderr.count("\n") == 1
+    # a load in range that the cell cannot hold (1e12 Na+ a spike) drives V off any scale:
+    # one line naming a mechanism and the time, exit 1, no traceback
+    r = subprocess.run(cli + ["--set", "mechanisms.firing.Na_per_spike=1e12"],
                        capture_output=True, text=True)
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
-    assert "run failed" in r.stderr
+    assert "run failed: SimulationError: mechanism" in r.stderr and "t = " in r.stderr

@@ -38,7 +38,8 @@ CASES = [
     ("event unknown target", GOOD + '\n[[events]]\nat_s = 1.0\nset = { "mechanisms.pmp.block_fraction" = 1.0 }\n',
      "pmp"),
     ("event sets a bad value", GOOD + '\n[[events]]\nat_s = 0.005\nset = { "mechanisms.K_leak.permeability_cm_per_s" = -1.0 }\n',
-     "events[0].set.mechanisms.K_leak.permeability_cm_per_s: must not be negative"),
+     "events[0].set.mechanisms.K_leak.permeability_cm_per_s: -1 is outside its physical "
+     "range [0, 0.01]"),
     ("wrong type", GOOD.replace("Na = 15.0, K", 'Na = "fifteen", K'), "concentrations_mM.Na"),
     ("not TOML", "this is [not toml", "not valid TOML"),
     ("empty file", "", "empty"),
@@ -67,7 +68,7 @@ def test_missing_file(tmp_path, capsys):
     ("scenario.seed", "KEY=VALUE"),
     ("scenario.seed=__import__('os')", "not a TOML literal"),
     ("mechanisms.nothere.block_fraction=1", "no mechanism named"),
-    ("mechanisms.pump.block_fraction=2.0", "between 0 and 1"),
+    ("mechanisms.pump.block_fraction=2.0", "physical range [0, 1]"),
     ("scenario.duration_s='long'", "not a number"),
 ])
 def test_bad_set(tmp_path, capsys, item, needle):

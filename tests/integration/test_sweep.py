@@ -78,7 +78,7 @@ def test_sweep_resumes_only_what_is_missing(sweep_file, tmp_path):
 
 
 @pytest.mark.parametrize("bad,msg", [
-    ('[sweep]\nmode = "zip"\n"membranes.head.area_um2" = [0.01, -1.0]\n', "must be positive"),
+    ('[sweep]\nmode = "zip"\n"membranes.head.area_um2" = [0.01, -1.0]\n', "physical range"),
     ('[sweep]\n"membranes.head.area_um2" = []\n', "non-empty list"),
     ('[sweep]\nmode = "grid"\n"membranes.head.area_um2" = [1.0]\n', "unknown mode"),
     ('[sweep]\nmode = "zip"\n"membranes.head.area_um2" = [1.0]\n'

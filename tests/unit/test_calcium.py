@@ -170,7 +170,7 @@ def test_ledger_balances_within_one_percent(method):
 @pytest.mark.parametrize("key,value,msg", [
     ("compartment", "nowhere", "unknown compartment"),
     ("bound_species", "X", "must be that of"),
-    ("K_d_uM", -1.0, "must be positive"),
+    ("K_d_uM", -1.0, "physical range"),
     ("ligand", "Zn", "unknown species"),
 ])
 def test_bad_buffer_input_is_one_clear_line(key, value, msg):

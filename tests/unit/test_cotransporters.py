@@ -176,8 +176,8 @@ def test_builtins_reach_their_stated_limits_under_ode():
     ("mechanisms.SGLT1.stoichiometry", {"Na": 1.5}, "not a nonzero integer"),
     ("mechanisms.SGLT1.K_m_mM", {"Na": -1.0}, "positive"),
     ("mechanisms.SGLT1.K_m_out_mM", {"K": 1.0}, "not in the stoichiometry"),
-    ("mechanisms.SGLT1.voltage_split", 1.5, "between 0 and 1"),
-    ("mechanisms.SGLT1.density_per_um2", -1.0, "negative"),
+    ("mechanisms.SGLT1.voltage_split", 1.5, "physical range \\[0, 1\\]"),
+    ("mechanisms.SGLT1.density_per_um2", -1.0, "physical range"),
 ])
 def test_bad_transporter_input_is_one_clear_line(key, value, msg):
     from ionmc.errors import InputError

@@ -212,7 +212,7 @@ BAD = [
     ('species = "Q"', "species", "unknown species"),
     ('permeability_cm_per_s = 1e-3', "permeability_cm_per_s", "not both"),
     ('length_um = -1.0', "length_um", "missing"),
-    ('tortuosity = 0.5', "tortuosity", "at least 1"),
+    ('tortuosity = 0.5', "tortuosity", "physical range [1, 10]"),
     ('D_um2_per_s = { Na = 1.0 }', "D_um2_per_s.Na", "not in species"),
 ]
 

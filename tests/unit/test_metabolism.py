@@ -155,10 +155,10 @@ def test_a_pool_without_creatine_runs():
 
 
 @pytest.mark.parametrize("key,value,msg", [
-    ("mechanisms.metab.ATP_per_O2", 0.5, "at least 1"),
+    ("mechanisms.metab.ATP_per_O2", 0.5, "physical range \\[1, 10\\]"),
     ("species.ATP.charge", -2, "charge 0"),
-    ("mechanisms.metab.O2_supply_mM", -1.0, "negative"),
-    ("mechanisms.metab.K_O2_mM", 0.0, "positive"),
+    ("mechanisms.metab.O2_supply_mM", -1.0, "physical range"),
+    ("mechanisms.metab.K_O2_mM", 0.0, "physical range"),
 ])
 def test_bad_pool_input_is_one_clear_error(key, value, msg):
     with pytest.raises(InputError, match=msg):

@@ -22,7 +22,7 @@ def clamped(method="ssa", nai=15.0, dg=-57.0, density=1000.0, duration=2.0, dt=0
 
 
 def defaults():
-    return {k: v for k, (v, _) in pump.PARAMS.items() if v is not None}
+    return {k: v for k, (v, *_) in pump.PARAMS.items() if v is not None}
 
 
 def test_king_altman_matches_linear_algebra():

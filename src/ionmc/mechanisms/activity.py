@@ -21,6 +21,7 @@ import numpy as np
 
 from ionmc.constants import E_CHARGE, UF_PER_CM2_TO_F_PER_M2, UM2_TO_M2
 from ionmc.mechanisms.base import Mechanism
+from ionmc.ranges import Range
 
 TYPE = "spike_train"
 #: no transitions: spikes are applied at their times (runs/replicate.py)
@@ -28,13 +29,17 @@ KINDS = ()
 
 PARAMS = {
     "membrane": (None, "membrane the spikes cross"),
-    "rate_Hz": (4.0, "mean firing rate (Poisson)"),
-    "start_s": (0.0, "first time a spike may come"),
-    "stop_s": (-1.0, "last time a spike may come (-1: the end of the run)"),
-    "Na_per_spike": (-1.0, "Na+ ions entering per spike (-1: overlap_factor x C x dV / e)"),
-    "K_per_spike": (-1.0, "K+ ions leaving per spike (-1: equal to the Na+ entry)"),
-    "overlap_factor": (4.0, "Na+ entry over the minimum C x dV / e (Attwell & Laughlin 2001)"),
-    "spike_amplitude_mV": (100.0, "the voltage swing of one action potential"),
+    "rate_Hz": (4.0, "mean firing rate (Poisson)", Range(0.0, 1e3)),
+    "start_s": (0.0, "first time a spike may come", Range(0.0, 1e7)),
+    "stop_s": (-1.0, "last time a spike may come (-1: the end of the run)",
+               Range(0.0, 1e7, unset=-1.0)),
+    "Na_per_spike": (-1.0, "Na+ ions entering per spike (-1: overlap_factor x C x dV / e)",
+                     Range(0.0, 1e12, unset=-1.0)),
+    "K_per_spike": (-1.0, "K+ ions leaving per spike (-1: equal to the Na+ entry)",
+                    Range(0.0, 1e12, unset=-1.0)),
+    "overlap_factor": (4.0, "Na+ entry over the minimum C x dV / e (Attwell & Laughlin 2001)",
+                       Range(1.0, 100.0)),
+    "spike_amplitude_mV": (100.0, "the voltage swing of one action potential", Range(0.0, 300.0)),
 }
 
 

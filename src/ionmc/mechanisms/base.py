@@ -2,7 +2,8 @@
 
 A mechanism type is one module under `ionmc/mechanisms/` that declares, at module level:
 
-- `TYPE` (the TOML `type`), `PARAMS` (name -> (default, meaning); None = required),
+- `TYPE` (the TOML `type`), `PARAMS` (name -> (default, meaning[, physical range:
+  ionmc.ranges.Range]); None = required),
   `PARAM_TYPES` (parameters that are not numbers), `FIXED` (parameters an event may not
   change), `KINDS` (names of its transition kinds: its rate laws; registry.py numbers them);
 - `check(t, ctx)`: validation of its filled-in TOML table, returning [(key, message)] (empty

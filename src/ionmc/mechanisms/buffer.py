@@ -40,6 +40,7 @@ from ionmc.physics import conc_of
 from ionmc.mechanisms.base import LEDGER_NONE, LEDGER_V, Mechanism
 from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
+from ionmc.ranges import Q10, positive
 
 TYPE = "buffer"
 
@@ -50,9 +51,9 @@ PARAMS = {
     "bound_species": ("CaB", "species name of the occupied site"),
     # calbindin-D28k, medium-affinity sites: k_on ~ 8e7 /M/s, K_d ~ 0.2-0.5 uM (Naegerl,
     # Novo, Mody & Vergara 2000, Biophys J 79:3009; Faas et al. 2011, Nat Neurosci 14:301)
-    "k_on_per_M_per_s": (8.0e7, "binding rate constant (per M per s) at 37 C"),
-    "K_d_uM": (0.4, "dissociation constant (uM): k_off = K_d k_on"),
-    "q10": (1.3, "temperature coefficient of k_on and k_off"),
+    "k_on_per_M_per_s": (8.0e7, "binding rate constant (per M per s) at 37 C", positive(1e12)),
+    "K_d_uM": (0.4, "dissociation constant (uM): k_off = K_d k_on", positive(1e7)),
+    "q10": (1.3, "temperature coefficient of k_on and k_off", Q10),
 }
 PARAM_TYPES = {"compartment": str, "ligand": str, "buffer_species": str,
                "bound_species": str}

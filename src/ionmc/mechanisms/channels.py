@@ -58,6 +58,7 @@ from ionmc.constants import F, R
 from ionmc.physics import ghk_factor
 from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
+from ionmc.ranges import Q10, Range
 
 TYPE = "hh_channel"
 
@@ -66,11 +67,11 @@ PARAMS = {
     "gates": (None, "gate family: hh_na, hh_k (Hodgkin & Huxley 1952), pr_na, pr_kdr "
               "(Pinsky & Rinzel 1994)"),
     "species": (None, "conducted ion (default: the gate family's)"),
-    "density_per_um2": (None, "channels per um^2 of membrane"),
+    "density_per_um2": (None, "channels per um^2 of membrane", Range(0.0, 1e4)),
     "single_channel_permeability_um3_per_s": (None, "GHK permeability of one open channel "
-                                              "(um^3/s) at 37 C"),
-    "q10": (1.3, "temperature coefficient of the single-channel permeability"),
-    "q10_gating": (3.0, "temperature coefficient of the gating rates (HH 1952: 3)"),
+                                              "(um^3/s) at 37 C", Range(0.0, 100.0)),
+    "q10": (1.3, "temperature coefficient of the single-channel permeability", Q10),
+    "q10_gating": (3.0, "temperature coefficient of the gating rates (HH 1952: 3)", Q10),
 }
 PARAMS.update(agents.PARAMS)  # counts per gating state or one channel at a time (agents.py)
 PARAM_TYPES = {"gates": str, "species": str, **agents.PARAM_TYPES}

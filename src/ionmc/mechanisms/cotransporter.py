@@ -55,6 +55,7 @@ from ionmc.constants import F, N_A, R
 from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V, Mechanism
 from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
+from ionmc.ranges import DG_ATP_KJ, FRACTION, K_M_MM, Q10, Range, positive
 
 TYPE = "cotransporter"
 
@@ -114,14 +115,17 @@ PARAMS = {
                           "merged over the preset's"),
     "K_m_mM": ({}, "species -> K_m (mM) for binding on either side; merged over the preset's"),
     "K_m_out_mM": ({}, "species -> K_m (mM) on the outside, where it differs"),
-    "density_per_um2": (None, "transporters per um^2 of membrane"),
-    "turnover_per_s": (10.0, "forward maximal turnover per transporter (1/s) at 37 C"),
-    "voltage_split": (0.5, "share of the voltage dependence carried by the forward rate, 0..1"),
-    "q10": (2.0, "temperature coefficient of the turnover"),
-    "ATP_per_turnover": (0.0, "ATP hydrolysed per forward turnover: 0 or 1 (PMCA: 1)"),
-    "dG_ATP_kJ_per_mol": (-57.0, "ATP's free energy when the cell has no metabolic pool"),
+    "density_per_um2": (None, "transporters per um^2 of membrane", Range(0.0, 1e5)),
+    "turnover_per_s": (10.0, "forward maximal turnover per transporter (1/s) at 37 C",
+                       positive(1e6)),
+    "voltage_split": (0.5, "share of the voltage dependence carried by the forward rate, 0..1",
+                      FRACTION),
+    "q10": (2.0, "temperature coefficient of the turnover", Q10),
+    "ATP_per_turnover": (0.0, "ATP hydrolysed per forward turnover: 0 or 1 (PMCA: 1)", FRACTION),
+    "dG_ATP_kJ_per_mol": (-57.0, "ATP's free energy when the cell has no metabolic pool",
+                          DG_ATP_KJ),
     "K_ATP_mM": (0.15, "ATP half-saturation on a metabolic pool (PMCA's low-affinity "
-                       "site, 0.1-0.3 mM; Carafoli 1991)"),
+                       "site, 0.1-0.3 mM; Carafoli 1991)", K_M_MM),
 }
 PARAM_TYPES = {"preset": str, "stoichiometry": dict, "K_m_mM": dict, "K_m_out_mM": dict}
 #: tables and strings that fix the transporter's structure: no event may change them

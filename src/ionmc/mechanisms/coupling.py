@@ -31,6 +31,7 @@ from ionmc.mechanisms.base import LEDGER_NONE, Mechanism
 from ionmc.physics import ghk_factor
 from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
+from ionmc.ranges import Q10, Range
 
 TYPE = "coupling"
 
@@ -40,13 +41,17 @@ D_FREE_UM2_PER_S = {"Na": 1330.0, "K": 1960.0, "Cl": 2030.0, "Ca": 790.0}
 PARAMS = {
     "compartments": (None, "[first, second]: a forward event moves one ion first -> second"),
     "species": (None, "species carried (a name or a list of names)"),
-    "area_um2": (None, "cross-section area (um^2) of the slab, or of the junctions (0: closed)"),
-    "permeability_cm_per_s": (-1.0, "P (cm/s) for every species; -1: D / length"),
-    "length_um": (-1.0, "diffusion length (um), with D_um2_per_s (when P is not given)"),
+    "area_um2": (None, "cross-section area (um^2) of the slab, or of the junctions (0: closed)",
+                 Range(0.0, 1e9)),
+    "permeability_cm_per_s": (-1.0, "P (cm/s) for every species; -1: D / length",
+                              Range(0.0, 1e3, unset=-1.0)),
+    "length_um": (-1.0, "diffusion length (um), with D_um2_per_s (when P is not given)",
+                  Range(0.0, 1e6, open_lo=True, unset=-1.0)),
     "D_um2_per_s": ({}, "D (um^2/s) at 37 C: a number for every species, or a table "
                         "species -> D; species not named use free-solution values"),
-    "tortuosity": (1.0, "lambda: D_eff = D / lambda^2 (extracellular space ~1.6)"),
-    "q10": (1.3, "temperature coefficient of the permeability"),
+    "tortuosity": (1.0, "lambda: D_eff = D / lambda^2 (extracellular space ~1.6)",
+                   Range(1.0, 10.0)),
+    "q10": (1.3, "temperature coefficient of the permeability", Q10),
 }
 PARAM_TYPES = {"compartments": list, "species": list, "D_um2_per_s": dict}
 #: keys that fix the coupling's structure: no event may change them

@@ -36,7 +36,7 @@ def resting_state(cin, cout, V, T, area_um2, input_resistance_ohm, pcl_over_pk=0
     pk = 1.0 / (input_resistance_ohm * g1)
     P = {s: u * pk for s, u in unit.items()}
     na_influx = P["Na"] * (na_in - na_out)  # ions/s
-    p = {k: v for k, (v, _) in pump.PARAMS.items() if v is not None}
+    p = {k: v for k, (v, *_) in pump.PARAMS.items() if v is not None}
     p.update(pump_params or {})
     row = pump.param_row(p, T)
     turn = pump.turnover(row, cin["Na"], cin["K"], cout["Na"], cout["K"], V)
@@ -57,7 +57,7 @@ def metabolic_pool(pump_atp_per_s, vol_um3, area_um2, pool_mM, T=310.0, pump_sha
     from ionmc.constants import CM_TO_M, N_A, UM2_TO_M2
     from ionmc.physics import count_of
 
-    p = {k: v for k, (v, _) in metabolism.PARAMS.items() if v is not None}
+    p = {k: v for k, (v, *_) in metabolism.PARAMS.items() if v is not None}
     p.update(params or {})
     c = pool_mM
     per_mM = count_of(1.0, vol_um3)
@@ -104,7 +104,7 @@ def kir_cell_state(cin, cout, V, T, area_um2, kir_spec, pcl_cm_per_s, pump_param
     cycles = k_efflux / 2.0
     na_out, na_in = ghk_fluxes(1.0, area_um2, 1, cin["Na"], cout["Na"], V, T)
     p_na = 3.0 * cycles / (na_in - na_out)
-    p = {k: v for k, (v, _) in pump.PARAMS.items() if v is not None}
+    p = {k: v for k, (v, *_) in pump.PARAMS.items() if v is not None}
     p.update(pump_params or {})
     turn = pump.turnover(pump.param_row(p, T), cin["Na"], cin["K"], cout["Na"], cout["K"], V)
     return {"P_Na_cm_per_s": p_na, "Cl_in_mM": cin["Cl"], "E_K_mV": e_k * 1e3,

@@ -50,6 +50,7 @@ from ionmc.mechanisms.metabolism import CREATINE, POOL
 
 POOL_SPECIES = POOL + CREATINE
 from ionmc.numba_conf import entry, leaf
+from ionmc.ranges import Range
 
 TYPE = "injection"
 ELECTRODE = "electrode"
@@ -59,8 +60,10 @@ PARAMS = {
     "compartment": (None, "the compartment the ions enter (for a positive flux)"),
     "from": (None, "the compartment they are taken from, or \"electrode\" (from outside "
                    "the system)"),
-    "current_pA": (0.0, "electric current into `compartment` (pA): I/(z e) ions per second"),
-    "ions_per_s": (0.0, "a flux into `compartment` (ions/s), added to current_pA's"),
+    "current_pA": (0.0, "electric current into `compartment` (pA): I/(z e) ions per second",
+                   Range(-1e6, 1e6)),
+    "ions_per_s": (0.0, "a flux into `compartment` (ions/s), added to current_pA's",
+                   Range(-1e13, 1e13)),
 }
 PARAM_TYPES = {"compartment": str, "from": str}
 #: keys that fix the injection's structure: no event may change them

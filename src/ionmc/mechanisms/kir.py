@@ -36,24 +36,28 @@ from ionmc.mechanisms.base import Mechanism
 from ionmc.physics import ghk_factor
 from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
+from ionmc.ranges import POTENTIAL_MV, Q10, Range, positive
 
 TYPE = "kir"
 
 PARAMS = {
     "membrane": (None, "membrane name"),
     "species": ("K", "the permeant species (K+)"),
-    "permeability_cm_per_s": (-1.0, "GHK permeability P (cm/s) at 37 C at f = 1"),
+    "permeability_cm_per_s": (-1.0, "GHK permeability P (cm/s) at 37 C at f = 1",
+                              Range(0.0, 1e-2, unset=-1.0)),
     "conductance_mS_per_cm2": (-1.0, "linear-law conductance g (mS/cm^2) at f = 1 "
-                                      "(Halnes 2013, edNEGmodel); give this or P"),
-    "K_o_ref_mM": (3.0, "reference outside K+ of the sqrt factor (Halnes 2013: 3 mM)"),
+                                      "(Halnes 2013, edNEGmodel); give this or P",
+                               Range(0.0, 1e3, unset=-1.0)),
+    "K_o_ref_mM": (3.0, "reference outside K+ of the sqrt factor (Halnes 2013: 3 mM)",
+                   positive(1e3)),
     "E_K_ref_mV": (-93.7, "E_K of the reference state (the outer normalisation); default "
                           "E_K at K_o 3 mM, K_i 100 mM, 310 K, near edNEGmodel's glial "
-                          "baseline"),
-    "shift_mV": (18.5, "a: (V - E_K + a)/s in the first rectification factor"),
-    "slope_mV": (42.5, "s"),
-    "V_half_mV": (-118.6, "-b: (V + b)/r in the second factor"),
-    "V_slope_mV": (44.1, "r"),
-    "q10": (1.3, "temperature coefficient"),
+                          "baseline", POTENTIAL_MV),
+    "shift_mV": (18.5, "a: (V - E_K + a)/s in the first rectification factor", POTENTIAL_MV),
+    "slope_mV": (42.5, "s", positive(300.0)),
+    "V_half_mV": (-118.6, "-b: (V + b)/r in the second factor", POTENTIAL_MV),
+    "V_slope_mV": (44.1, "r", positive(300.0)),
+    "q10": (1.3, "temperature coefficient", Q10),
 }
 
 #: transition kinds (registry.py numbers them): one ion inside -> outside, and back

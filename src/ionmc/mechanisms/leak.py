@@ -10,6 +10,7 @@ from ionmc.constants import CM_TO_M, F, R, UM2_TO_M2, UM3_TO_M3
 from ionmc.mechanisms.base import Mechanism
 from ionmc.numba_conf import inlined, leaf
 from ionmc.physics import ghk_factor, q10_factor
+from ionmc.ranges import Q10, Range
 
 TYPE = "leak"
 
@@ -17,8 +18,8 @@ TYPE = "leak"
 PARAMS = {
     "membrane": (None, "membrane name"),
     "species": (None, "species name"),
-    "permeability_cm_per_s": (None, "GHK permeability P (cm/s) at 37 C"),
-    "q10": (1.3, "temperature coefficient of the permeability"),
+    "permeability_cm_per_s": (None, "GHK permeability P (cm/s) at 37 C", Range(0.0, 1e-2)),
+    "q10": (1.3, "temperature coefficient of the permeability", Q10),
 }
 
 #: transition kinds (registry.py numbers them): one ion inside -> outside, and back

@@ -46,26 +46,32 @@ from ionmc.physics import count_of
 from ionmc.mechanisms.base import Mechanism
 from ionmc.numba_conf import leaf, njit
 from ionmc.physics import q10_factor
+from ionmc.ranges import K_M_MM, Q10, Range, positive
 
 TYPE = "metabolism"
 
 PARAMS = {
     "membrane": (None, "membrane whose inside holds the pool; O2 enters through it"),
-    "ATP_per_O2": (5.0, "ATP made per O2 reduced (a whole number; P/O = half of it)"),
-    "oxphos_Vmax_mM_per_s": (1.0, "ATP synthesis capacity (mM ATP per s)"),
-    "K_O2_mM": (0.001, "O2 half-saturation of oxphos (~1 uM)"),
-    "K_ADP_mM": (0.02, "ADP half-saturation of oxphos (respiratory control)"),
-    "K_Pi_mM": (1.0, "Pi half-saturation of oxphos"),
-    "dG0_ATP_kJ_per_mol": (-30.5, "standard dG0' of ATP hydrolysis (REFERENCES.md)"),
-    "dG_ox_kJ_per_mol_O2": (-438.0, "free energy of reducing one O2 by NADH at 1 mM O2"),
-    "O2_supply_mM": (0.05, "capillary O2 concentration the cell exchanges with; 0 = anoxia"),
+    "ATP_per_O2": (5.0, "ATP made per O2 reduced (a whole number; P/O = half of it)",
+                   Range(1.0, 10.0)),
+    "oxphos_Vmax_mM_per_s": (1.0, "ATP synthesis capacity (mM ATP per s)", Range(0.0, 1e4)),
+    "K_O2_mM": (0.001, "O2 half-saturation of oxphos (~1 uM)", K_M_MM),
+    "K_ADP_mM": (0.02, "ADP half-saturation of oxphos (respiratory control)", K_M_MM),
+    "K_Pi_mM": (1.0, "Pi half-saturation of oxphos", K_M_MM),
+    "dG0_ATP_kJ_per_mol": (-30.5, "standard dG0' of ATP hydrolysis (REFERENCES.md)",
+                           Range(-60.0, -10.0)),
+    "dG_ox_kJ_per_mol_O2": (-438.0, "free energy of reducing one O2 by NADH at 1 mM O2",
+                            Range(-1000.0, -100.0)),
+    "O2_supply_mM": (0.05, "capillary O2 concentration the cell exchanges with; 0 = anoxia",
+                     Range(0.0, 10.0)),
     "O2_permeability_cm_per_s": (1e-3, "effective O2 transfer coefficient over the "
-                                 "membrane's area"),
-    "basal_load_mM_per_s": (0.0, "ATP use by everything but the pumps, at saturating ATP"),
-    "basal_load_K_ATP_mM": (0.1, "ATP half-saturation of the basal load"),
-    "CK_k_forward_per_mM_s": (20.0, "creatine kinase k_f: PCr + ADP -> Cr + ATP"),
-    "CK_Keq": (166.0, "[Cr][ATP]/([PCr][ADP]) at equilibrium (Lawson & Veech 1979)"),
-    "q10": (2.0, "temperature coefficient of the oxphos, load and CK rates"),
+                                 "membrane's area", Range(0.0, 10.0)),
+    "basal_load_mM_per_s": (0.0, "ATP use by everything but the pumps, at saturating ATP",
+                            Range(0.0, 1e4)),
+    "basal_load_K_ATP_mM": (0.1, "ATP half-saturation of the basal load", K_M_MM),
+    "CK_k_forward_per_mM_s": (20.0, "creatine kinase k_f: PCr + ADP -> Cr + ATP", Range(0.0, 1e8)),
+    "CK_Keq": (166.0, "[Cr][ATP]/([PCr][ADP]) at equilibrium (Lawson & Veech 1979)", positive(1e8)),
+    "q10": (2.0, "temperature coefficient of the oxphos, load and CK rates", Q10),
 }
 POOL = ("ATP", "ADP", "Pi", "O2")
 CREATINE = ("PCr", "Cr")

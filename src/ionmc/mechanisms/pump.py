@@ -15,6 +15,7 @@ from ionmc.mechanisms import agents
 from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V, Mechanism
 from ionmc.constants import N_A, R
 from ionmc.numba_conf import leaf
+from ionmc.ranges import DG_ATP_KJ, FRACTION, K_M_MM, Q10, RATE_PER_S, Range, positive
 # the cycle's kinetics, re-exported: pump.param_row, pump.king_altman ... (pump_cycle.py)
 from ionmc.mechanisms.pump_cycle import (  # noqa: F401
     N_STATES, N_STEPS, P_K1P, P_B1, P_K2P, P_K2M, P_K3P, P_B3, P_K4P, P_K4M, P_KNAI, P_KNAO,
@@ -26,33 +27,34 @@ TYPE = "nak_pump"
 
 PARAMS = {
     "membrane": (None, "membrane name"),
-    "density_per_um2": (None, "pump molecules per um^2 of membrane"),
-    "dG_ATP_kJ_per_mol": (-57.0, "free energy of ATP hydrolysis (no metabolic pool)"),
-    "fxyd_phosphorylated": (0.0, "FXYD1 phosphorylated fraction, 0..1"),
-    "fxyd_affinity_factor": (0.72, "s: factor on K_Nai0 when fully phosphorylated"),
-    "block_fraction": (0.0, "fraction of pumps bound by ouabain, 0..1"),
-    "q10": (3.0, "temperature coefficient of the rate constants"),
+    "density_per_um2": (None, "pump molecules per um^2 of membrane", Range(0.0, 2e5)),
+    "dG_ATP_kJ_per_mol": (-57.0, "free energy of ATP hydrolysis (no metabolic pool)", DG_ATP_KJ),
+    "fxyd_phosphorylated": (0.0, "FXYD1 phosphorylated fraction, 0..1", FRACTION),
+    "fxyd_affinity_factor": (0.72, "s: factor on K_Nai0 when fully phosphorylated",
+                             positive(100.0)),
+    "block_fraction": (0.0, "fraction of pumps bound by ouabain, 0..1", FRACTION),
+    "q10": (3.0, "temperature coefficient of the rate constants", Q10),
     # Terkildsen et al. 2007, Table 1 (37 C)
-    "k1_plus_per_s": (1050.0, "k1+"),
-    "k2_plus_per_s": (481.0, "k2+"),
-    "k3_plus_per_s": (2000.0, "k3+"),
-    "k4_plus_per_s": (320.0, "k4+"),
-    "k2_minus_per_s": (40.0, "k2-"),
-    "k3_minus_per_mM2_s": (79300.0, "k3-"),
-    "k4_minus_per_s": (40.0, "k4-"),
-    "K_Nai0_mM": (2.49, "Na_i dissociation constant at 0 mV"),
-    "K_Nao0_mM": (15.5, "Na_o dissociation constant at 0 mV"),
-    "K_Ki_mM": (0.5, "K_i dissociation constant"),
-    "K_Ko_mM": (0.213, "K_o dissociation constant"),
-    "K_MgATP_mM": (2.51, "MgATP dissociation constant"),
-    "delta": (-0.031, "fraction of the charge movement in Na_i binding"),
+    "k1_plus_per_s": (1050.0, "k1+", RATE_PER_S),
+    "k2_plus_per_s": (481.0, "k2+", RATE_PER_S),
+    "k3_plus_per_s": (2000.0, "k3+", RATE_PER_S),
+    "k4_plus_per_s": (320.0, "k4+", RATE_PER_S),
+    "k2_minus_per_s": (40.0, "k2-", RATE_PER_S),
+    "k3_minus_per_mM2_s": (79300.0, "k3-", positive(1e12)),
+    "k4_minus_per_s": (40.0, "k4-", RATE_PER_S),
+    "K_Nai0_mM": (2.49, "Na_i dissociation constant at 0 mV", K_M_MM),
+    "K_Nao0_mM": (15.5, "Na_o dissociation constant at 0 mV", K_M_MM),
+    "K_Ki_mM": (0.5, "K_i dissociation constant", K_M_MM),
+    "K_Ko_mM": (0.213, "K_o dissociation constant", K_M_MM),
+    "K_MgATP_mM": (2.51, "MgATP dissociation constant", K_M_MM),
+    "delta": (-0.031, "fraction of the charge movement in Na_i binding", Range(-1.0, 1.0)),
     # fixed nucleotide concentrations for the kinetics when the cell has no metabolic pool
-    "MgATP_mM": (4.0, "MgATP for the kinetics"),
-    "Pi_mM": (2.0, "inorganic phosphate for the kinetics"),
-    "H_mM": (1e-4, "proton concentration (pH 7) for the kinetics"),
+    "MgATP_mM": (4.0, "MgATP for the kinetics", Range(0.0, 100.0)),
+    "Pi_mM": (2.0, "inorganic phosphate for the kinetics", Range(0.0, 100.0)),
+    "H_mM": (1e-4, "proton concentration (pH 7) for the kinetics", Range(0.0, 1.0)),
     "elementary": (0.0, "1: the elementary-step test pump (mass-action ion steps, each "
                    "charge's voltage factor on the step that moves it), for which the "
-                   "ledger is exact; a test of the ledger, not a physiological model"),
+                   "ledger is exact; a test of the ledger, not a physiological model", FRACTION),
 }
 PARAMS.update(agents.PARAMS)  # counts per state or one pump at a time (agents.py)
 PARAM_TYPES = agents.PARAM_TYPES

@@ -33,16 +33,20 @@ from ionmc.constants import K_B
 from ionmc.mechanisms.base import LEDGER_NONE, LEDGER_OWN, Mechanism
 from ionmc.numba_conf import leaf
 from ionmc.physics import count_of, q10_factor
+from ionmc.ranges import Q10, Range
 
 TYPE = "reaction"
 #: name -> (default, meaning); -1 = not given
 PARAMS = {
     "compartment": (None, "compartment the reaction happens in"),
     "equation": (None, "'2 A <-> B', 'A + B -> C', '-> A' (source), 'A ->' (sink)"),
-    "k_forward": (-1.0, "forward rate constant, mM^(1-n)/s for reactant order n"),
-    "k_backward": (-1.0, "backward rate constant (reversible), mM^(1-n)/s for product order n"),
-    "K_eq": (-1.0, "equilibrium constant k_forward/k_backward, mM^(products - reactants)"),
-    "q10": (1.0, "temperature coefficient of both rate constants (37 C reference)"),
+    "k_forward": (-1.0, "forward rate constant, mM^(1-n)/s for reactant order n",
+                  Range(0.0, 1e15, open_lo=True, unset=-1.0)),
+    "k_backward": (-1.0, "backward rate constant (reversible), mM^(1-n)/s for product order n",
+                   Range(0.0, 1e15, open_lo=True, unset=-1.0)),
+    "K_eq": (-1.0, "equilibrium constant k_forward/k_backward, mM^(products - reactants)",
+             Range(0.0, 1e30, open_lo=True, unset=-1.0)),
+    "q10": (1.0, "temperature coefficient of both rate constants (37 C reference)", Q10),
 }
 PARAM_TYPES = {"compartment": str, "equation": str}
 FIXED = ("compartment", "equation")

@@ -5,6 +5,7 @@ import copy
 import hashlib
 import itertools
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -46,6 +47,10 @@ def resolve_path(name_or_path):
                      f"no such file or built-in scenario (built-ins: {', '.join(b)})")
 
 
+#: a bare word that `--set` takes as a string: one identifier-like token
+_BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
+
+
 def parse_set(item, source="--set"):
     """'dotted.key=value' -> (key, value); the value is a TOML literal, never code."""
     if "=" not in item:
@@ -54,11 +59,21 @@ def parse_set(item, source="--set"):
     key = key.strip()
     if not key or any(not part for part in key.split(".")):
         raise InputError(source, item, "empty key")
+    t = text.strip()
+    if "\n" in t or "\r" in t:
+        raise InputError(source, key, "a value is one line")
     try:
-        value = tomllib.loads(f"v = {text.strip()}")["v"]
+        doc = tomllib.loads(f"v = {t}")
     except tomllib.TOMLDecodeError:
-        raise InputError(source, key, f"value {text.strip()!r} is not a TOML literal "
+        if _BARE_WORD.match(t):  # a bare word is a string: --set scenario.method=ode
+            return key, t
+        raise InputError(source, key, f"value {t!r} is not a TOML literal "
                          "(quote strings: key='\"text\"')") from None
+    value = doc["v"]
+    # nothing may follow the value (TOML would drop a trailing comment silently)
+    ends = {str: ('"', "'"), list: ("]",), dict: ("}",)}.get(type(value))
+    if (ends and not t.endswith(ends)) or (not ends and ("#" in t or " " in t)):
+        raise InputError(source, key, f"text after the value in {t!r}")
     return key, value
 
 

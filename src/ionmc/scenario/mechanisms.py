@@ -6,12 +6,17 @@ Everything about one type is asked of its module (mechanisms/registry.py): its s
 for every type is checked here: names, the membrane and species a table names, `q10`, and
 agent populations (`agents`, mechanisms/agents.py).
 """
+import re
+
+from ionmc import ranges
 from ionmc.errors import InputError
 from ionmc.mechanisms import agents
 from ionmc.mechanisms.base import ScenarioContext
 from ionmc.mechanisms.registry import REGISTRY
 from ionmc.scenario.tables import NUM, check_type, fill_table
 
+#: names of mechanisms (as of species, compartments and membranes): identifier-like
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 #: parameters no event may change, whatever the type
 ALWAYS_FIXED = ("type", "name", "membrane", "species", *agents.PARAMS)
 
@@ -24,8 +29,9 @@ def _filled(src, i, spec, names, mems, species):
     pre = f"mechanisms.{name}"
     if "name" not in spec:
         raise InputError(src, f"mechanisms[{i}].name", "missing (required)")
-    if not isinstance(name, str) or not name or "." in name:
-        raise InputError(src, f"mechanisms[{i}].name", "must be a string without '.'")
+    if not isinstance(name, str) or not NAME.match(name):
+        raise InputError(src, f"mechanisms[{i}].name", f"name {name!r} must be "
+                         "identifier-like: a letter or '_', then letters, digits or '_'")
     if name in names:
         raise InputError(src, pre, "duplicate mechanism name")
     names.add(name)
@@ -40,8 +46,9 @@ def _filled(src, i, spec, names, mems, species):
             raise InputError(src, f"{pre}.{err[0]}", err[1])
     types = getattr(mod, "PARAM_TYPES", {})
     schema = {"type": (None, str), "name": (None, str)}
-    schema.update({k: (d, types.get(k, str if k in ("membrane", "species") else NUM))
-                   for k, (d, _) in mod.PARAMS.items()})
+    for k, entry in mod.PARAMS.items():
+        d, _, rng = ranges.entry(entry)
+        schema[k] = (d, types.get(k, str if k in ("membrane", "species") else NUM), rng)
     t = fill_table(src, pre, spec, schema)
     if "membrane" in t and t["membrane"] not in mems:
         raise InputError(src, f"{pre}.membrane", f"unknown membrane {t['membrane']!r}")
@@ -94,6 +101,7 @@ def check_event_parameter(src, key, name, param, value, data):
     if param not in m:
         raise InputError(src, key, f"mechanism {name!r} has no parameter {param!r}")
     check_type(src, key, value, NUM)
+    ranges.check(src, key, value, ranges.entry(REGISTRY[m["type"]].PARAMS[param])[2])
     trial = dict(m, **{param: float(value)})
     mechs = [trial if x is m else x for x in data["mechanisms"]]
     ctx = ScenarioContext(data["scenario"], data["species"], data["compartments"],

@@ -3,6 +3,7 @@ scenario validation shares."""
 import copy
 import math
 
+from ionmc import ranges
 from ionmc.errors import InputError
 
 #: a number: a TOML integer is accepted where a float is expected
@@ -27,20 +28,23 @@ def check_type(src, key, value, typ):
 
 
 def fill_table(src, prefix, given, schema):
-    """Fill defaults and type-check one table against its schema."""
+    """Fill defaults and type-check one table against its schema: key -> (default, type[,
+    physical range]); a given number outside its range is an InputError."""
     if not isinstance(given, dict):
         raise InputError(src, prefix, "must be a table")
     out = {}
     for k in given:
         if k not in schema:
             raise InputError(src, f"{prefix}.{k}", f"unknown key (known: {', '.join(schema)})")
-    for k, (default, typ) in schema.items():
+    for k, (default, typ, *rng) in schema.items():
         key = f"{prefix}.{k}"
         if k in given and given[k] is None and k == "clamp_mV":
             out[k] = None  # a resolved scenario read back (optional key, unset)
         elif k in given:
             check_type(src, key, given[k], typ)
             v = given[k]
+            if rng and typ in (NUM, int):
+                ranges.check(src, key, v, rng[0])
             out[k] = float(v) if typ is NUM else v
         elif default is None and k not in ("clamp_mV",):
             raise InputError(src, key, "missing (required)")

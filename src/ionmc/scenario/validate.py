@@ -6,8 +6,9 @@ scenario/mechanisms.py --, [[events]], [sweep]), later ones checked against earl
 import copy
 
 from ionmc.errors import InputError
+from ionmc.ranges import POTENTIAL_MV, Range, check as check_range, positive as pos
 from ionmc.scenario.load import Scenario, _set_dotted
-from ionmc.scenario.mechanisms import check_event_parameter, validate_mechanisms
+from ionmc.scenario.mechanisms import NAME, check_event_parameter, validate_mechanisms
 from ionmc.scenario.tables import NUM, check_type, fill_table, positive
 
 METHODS = ("ssa", "tau-leap", "ode")
@@ -15,21 +16,27 @@ STARTS = ("given", "steady_state")
 STREAMS = ("shared", "per_transition")
 
 # key -> (default, type check, description). None default = required.
+# key -> (default, type[, physical range: ionmc.ranges]). None default = required.
 SCENARIO_KEYS = {
     "name": ("unnamed", str),
     "description": ("", str),
-    "temperature_K": (310.0, NUM),
-    "duration_s": (None, NUM),
-    "record_interval_s": (None, NUM),
+    "temperature_K": (310.0, NUM, Range(260.0, 330.0)),  # cold-blooded .. fever, with margin
+    "duration_s": (None, NUM, pos(1e7)),
+    "record_interval_s": (None, NUM, Range(1e-9, 1e7)),
     "method": ("tau-leap", str),
-    "replicates": (1, int),
-    "seed": (1, int),
+    "replicates": (1, int, Range(1, 10_000_000)),
+    "seed": (1, int, Range(0, 2**63 - 1)),
     "start": ("given", str),
     "random_streams": ("shared", str),
 }
-SPECIES_KEYS = {"charge": (None, int), "permeant": (True, bool)}
+SPECIES_KEYS = {"charge": (None, int, Range(-10, 10)), "permeant": (True, bool)}
+#: a concentration (mM; 10 M is beyond any solution) and a count of molecules
+CONC_MM = Range(0.0, 1e4)
+COUNT = Range(0, 10**15)
+#: record rows per replicate beyond which a run is refused (duration / record interval)
+MAX_ROWS = 10**8
 COMPARTMENT_KEYS = {
-    "volume_um3": (None, NUM),
+    "volume_um3": (None, NUM, Range(1e-9, 1e12)),  # a vesicle's 1e-5 .. a tissue block
     "concentrations_mM": ({}, dict),
     # initial amounts as molecule counts (small systems, pure chemistry), instead of mM
     "counts": ({}, dict),
@@ -40,12 +47,12 @@ COMPARTMENT_KEYS = {
 MEMBRANE_KEYS = {
     "inside": (None, str),
     "outside": (None, str),
-    "area_um2": (None, NUM),
-    "capacitance_uF_per_cm2": (1.0, NUM),
-    "initial_potential_mV": (0.0, NUM),
-    "clamp_mV": (None, NUM),
+    "area_um2": (None, NUM, pos(1e10)),
+    "capacitance_uF_per_cm2": (1.0, NUM, Range(0.1, 10.0)),  # biological: 0.5 .. 2
+    "initial_potential_mV": (0.0, NUM, POTENTIAL_MV),
+    "clamp_mV": (None, NUM, POTENTIAL_MV),
     # osmotic water permeability P_f; 0 = no water flow (volume.py)
-    "water_permeability_um_per_s": (0.0, NUM),
+    "water_permeability_um_per_s": (0.0, NUM, Range(0.0, 1e4)),
 }
 TOP_KEYS = ("scenario", "species", "compartments", "membranes", "mechanisms", "events",
             "sweep")
@@ -100,8 +107,7 @@ def _scenario_table(src, raw, duration, warnings):
         raise InputError(src, "scenario.seed", "must be a non-negative integer")
     file_duration = sc["duration_s"]
     if duration is not None:
-        if not duration > 0:
-            raise InputError("--duration", None, f"must be positive (got {duration})")
+        check_range("--duration", None, duration, SCENARIO_KEYS["duration_s"][2])
         sc["duration_s"] = float(duration)
     if duration is not None and sc["record_interval_s"] > sc["duration_s"]:
         warnings.append(f"record_interval_s {sc['record_interval_s']:g} s shortened to the "
@@ -111,6 +117,10 @@ def _scenario_table(src, raw, duration, warnings):
         raise InputError(src, "scenario.record_interval_s",
                          f"{sc['record_interval_s']:g} s is longer than the run "
                          f"({sc['duration_s']:g} s)")
+    if sc["duration_s"] / sc["record_interval_s"] > MAX_ROWS:
+        raise InputError(src, "scenario.record_interval_s",
+                         f"{sc['record_interval_s']:g} s over {sc['duration_s']:g} s is "
+                         f"more than {MAX_ROWS:.0e} rows per replicate")
     return sc, file_duration
 
 
@@ -123,9 +133,8 @@ def _species(src, raw):
             raise InputError(src, f"species.{s}", "must be a table like { charge = 1 }")
         if "charge" not in spec:
             raise InputError(src, f"species.{s}.charge", "missing: every species needs a charge")
+        check_name(src, f"species.{s}", s)
         species[s] = fill_table(src, f"species.{s}", spec, SPECIES_KEYS)
-        if "." in s:
-            raise InputError(src, f"species.{s}", "names may not contain '.'")
     return species
 
 
@@ -135,6 +144,7 @@ def _compartments(src, raw, species):
     comps = {}
     for c, spec in raw["compartments"].items():
         pre = f"compartments.{c}"
+        check_name(src, pre, c)
         t = fill_table(src, pre, spec, COMPARTMENT_KEYS)
         positive(src, f"{pre}.volume_um3", t["volume_um3"])
         conc = {}
@@ -143,8 +153,7 @@ def _compartments(src, raw, species):
             if s not in species:
                 raise InputError(src, key, f"unknown species {s!r}")
             check_type(src, key, v, NUM)
-            if v < 0:
-                raise InputError(src, key, f"must not be negative (got {v:g})")
+            check_range(src, key, v, CONC_MM)
             conc[s] = float(v)
         t["concentrations_mM"] = conc
         for s, v in t["counts"].items():
@@ -153,6 +162,7 @@ def _compartments(src, raw, species):
                 raise InputError(src, key, f"unknown species {s!r}")
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise InputError(src, key, f"must be a non-negative integer count (got {v!r})")
+            check_range(src, key, v, COUNT)
             if s in conc:
                 raise InputError(src, key, f"{s!r} is also given in concentrations_mM: give "
                                  "one or the other")
@@ -178,6 +188,7 @@ def _membranes(src, raw, comps):
     inside_of = {}
     for m, spec in raw_m.items():
         pre = f"membranes.{m}"
+        check_name(src, pre, m)
         t = fill_table(src, pre, spec, MEMBRANE_KEYS)
         for side in ("inside", "outside"):
             if t[side] not in comps:
@@ -211,6 +222,14 @@ def _membranes(src, raw, comps):
                              f"{t['outside']!r} is inside membrane {inside_of[t['outside']]!r}: "
                              "nested compartments are not supported yet")
     return mems
+
+
+def check_name(src, key, name):
+    """Names of species, compartments, membranes and mechanisms: identifier-like (they
+    become column names, dotted keys and paths)."""
+    if not isinstance(name, str) or not NAME.match(name):
+        raise InputError(src, key, f"name {name!r} must be identifier-like: a letter or '_', "
+                         "then letters, digits or '_'")
 
 
 def _events(src, raw, data, file_duration, warnings, dropped):
@@ -290,8 +309,7 @@ def _check_event_target(src, key, target, value, data):
             raise InputError(src, key, "only a bath's or a clamped species' concentration "
                              "can be set by an event")
         check_type(src, key, value, NUM)
-        if value < 0:
-            raise InputError(src, key, "must not be negative")
+        check_range(src, key, value, CONC_MM)
         return
     if parts[0] == "membranes" and len(parts) == 3 and parts[2] == "clamp_mV":
         m = data["membranes"].get(parts[1])
@@ -300,6 +318,7 @@ def _check_event_target(src, key, target, value, data):
         if m["clamp_mV"] is None:
             raise InputError(src, key, "the membrane is not voltage-clamped (set clamp_mV)")
         check_type(src, key, value, NUM)
+        check_range(src, key, value, POTENTIAL_MV)
         return
     raise InputError(src, key, "unknown event target (use mechanisms.NAME.PARAM, "
                      "compartments.NAME.concentrations_mM.SPECIES or membranes.NAME.clamp_mV)")
