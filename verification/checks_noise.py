@@ -192,9 +192,9 @@ def cv_of_counts_falls_as_one_over_sqrt_n(v):
     """spine_sweep: the CV of the spine's Na+ count against N has log-log slope -1/2 (60 x 4)"""
     # unchanged: 60 replicates per size (seed 9), slope within 0.05 and 4 SE of -1/2
     sc_ = load_scenario("spine_sweep", ["scenario.replicates=60", "scenario.seed=9"])
+    # the four smallest sizes (the largest is a whole soma's worth of events)
+    sc_.data["sweep"]["keys"] = {k: v[:4] for k, v in sc_.data["sweep"]["keys"].items()}
     text = sc_.to_toml()
-    text = text.replace("3.4e-05, 0.00034, 0.0034, 0.034, 0.5", "3.4e-05, 0.00034, 0.0034, 0.034")
-    text = text.replace("0.00068, 0.0068, 0.068, 0.68, 10.0", "0.00068, 0.0068, 0.068, 0.68")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sweep.toml"
         path.write_text(text)

@@ -67,3 +67,22 @@ def check_table(table):
             i = int(np.argmax(bad))
             raise SimulationError(f"column {name!r} is {v[i]} at t = {t[i]:.6g} s: the run "
                                   "left the physical range (check the parameters' units)")
+
+
+#: the most events an `ssa` replicate may be expected to fire (its starting propensity sum
+#: times its duration): a few minutes at 1e7 events/s. IONMC_MAX_SSA_EVENTS overrides it.
+MAX_SSA_EVENTS = 2e9
+
+
+def expected_events(model, x, duration):
+    """The starting propensity sum times `duration`: how many events an exact run of
+    this model would fire if its rates stayed where they start."""
+    from ionmc.engine.kernels import all_propensities, voltages
+
+    M = model.kernel_args()
+    V = np.zeros(len(model.mems))
+    a = np.zeros(model.nt)
+    with np.errstate(all="ignore"):
+        voltages(np.asarray(x, np.int64), V, M)
+        a0 = all_propensities(np.asarray(x, float), V, a, M)
+    return a0 * duration

@@ -28,6 +28,7 @@ from ionmc.mechanisms import agents
 from ionmc.errors import InputError, WarningTally
 from ionmc.model.compiled import Model
 from ionmc.runs.replicate import initial_state, simulate
+from ionmc.engine import checks
 from ionmc.engine.methods import REGISTRY
 
 
@@ -195,6 +196,18 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
     return r.outdir
 
 
+def _refuse_endless_ssa(scenario, models, x_starts, duration):
+    """An exact run expected to fire more than checks.MAX_SSA_EVENTS events (a whole
+    cell, or rates raised by orders of magnitude) is refused before it starts: it would
+    run for hours and look like a hang."""
+    limit = float(os.environ.get("IONMC_MAX_SSA_EVENTS", checks.MAX_SSA_EVENTS))
+    n = max(checks.expected_events(m, x, duration) for m, x in zip(models, x_starts))
+    if not n <= limit:
+        raise InputError(scenario.source, "scenario.method", f"ssa would fire ~{n:.2g} "
+                         f"events per replicate (more than {limit:.0e}): use tau-leap or "
+                         "ode, a shorter duration or a smaller cell")
+
+
 class _Run:
     """One call of `run`: its tasks (a sweep point's replicate each), the manifest and the
     progress bar."""
@@ -210,8 +223,10 @@ class _Run:
         self.point_sc = [scenario.at_point(pt) if self.sweep else scenario
                          for pt in self.points]
         # the initial states (catching their errors before anything is written)
-        self.x_starts = [initial_state(Model(s), REGISTRY[sc["method"]].integer)
-                         for s in self.point_sc]
+        models = [Model(s) for s in self.point_sc]
+        self.x_starts = [initial_state(m, REGISTRY[sc["method"]].integer) for m in models]
+        if sc["method"] == "ssa":
+            _refuse_endless_ssa(scenario, models, self.x_starts, sc["duration_s"])
         self.children = np.random.SeedSequence(sc["seed"]).spawn(sc["replicates"])
         self.ts_dir = outdir / "timeseries"
         self.tasks = {}  # key -> (point, replicate, file relative to timeseries/)
