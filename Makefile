@@ -1,12 +1,12 @@
 # The README's two commands: `make demo` and `make test`. Both create .venv when missing.
 # `make test` runs the unit and integration tiers, `make test-unit` the unit tier alone,
-# `make verify` the statistical verification suite (docs/testing.md).
+# `make verify` the statistical verification suite, `make fuzz` the fuzz suite (docs/testing.md).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-unit test-quick verify bench results clean
+.PHONY: demo test test-unit test-quick verify fuzz bench results clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test-quick: test-unit
 verify: $(STAMP)
 	$(PY) -m verification --list
 	$(PY) -m verification
+
+# the fuzz suite (tests/fuzz): CI runs 30 seeded cases, this 300
+fuzz: $(STAMP)
+	IONMC_FUZZ_EXAMPLES=300 $(PY) -m pytest -q tests/fuzz
 
 results: $(STAMP)
 	$(PY) results/build.py

@@ -45,6 +45,12 @@ BAD = [
     ("spine_noise", ["--duration", "1e300"], "--duration"),
     ("spine_noise", ["--duration", "inf"], "--duration"),
     ("spine_noise", ["--set", "scenario.seed=1 # a comment"], "scenario.seed"),
+    # found by the fuzz suite: a 1 cm2 membrane around a 1000 um3 cell, and a spine under
+    # ssa with 1e14 events to fire
+    ("pump_block", ["--set", "membranes.soma.area_um2=1e10"], "membranes.soma.area_um2"),
+    ("spine_noise", ["--method", "ssa", "--duration", "1", "--set",
+                     "membranes.head.area_um2=300"],
+     "scenario.method"),
 ]
 
 

@@ -33,6 +33,10 @@ SPECIES_KEYS = {"charge": (None, int, Range(-10, 10)), "permeant": (True, bool)}
 #: a concentration (mM; 10 M is beyond any solution) and a count of molecules
 CONC_MM = Range(0.0, 1e4)
 COUNT = Range(0, 10**15)
+#: a sphere's area per volume^(2/3), (36 pi)^(1/3); a membrane may be folded up to
+#: MAX_FOLDING times that
+SPHERE_AREA = (36.0 * 3.141592653589793) ** (1.0 / 3.0)
+MAX_FOLDING = 1000.0
 #: record rows per replicate beyond which a run is refused (duration / record interval)
 MAX_ROWS = 10**8
 COMPARTMENT_KEYS = {
@@ -197,6 +201,15 @@ def _membranes(src, raw, comps):
             raise InputError(src, pre, f"inside and outside are the same compartment "
                              f"({t['inside']!r})")
         positive(src, f"{pre}.area_um2", t["area_um2"])
+        # folded membranes (microvilli, T-tubules) reach tens of times a sphere's area for
+        # the volume they enclose; beyond 1000 times it is a unit slip (and ions would
+        # cross in microseconds)
+        v_in = comps[t["inside"]]["volume_um3"]
+        most = MAX_FOLDING * SPHERE_AREA * v_in ** (2.0 / 3.0)
+        if t["area_um2"] > most and not comps[t["inside"]]["bath"]:
+            raise InputError(src, f"{pre}.area_um2", f"{t['area_um2']:g} um2 is more than "
+                             f"{MAX_FOLDING:g} times a sphere's area for the {v_in:g} um3 "
+                             f"inside ({most:.3g} um2)")
         positive(src, f"{pre}.capacitance_uF_per_cm2", t["capacitance_uF_per_cm2"])
         if t["water_permeability_um_per_s"] < 0:
             raise InputError(src, f"{pre}.water_permeability_um_per_s",
