@@ -5,19 +5,16 @@ fail as a "simulation error" with a traceback's last line now exit 2 with one li
 the key and its physical range, before anything is written. A rate that still overflows
 (here forced past validation) stops every method with one line naming the mechanism and
 the time -- never a loop."""
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
+from ionmc.cli import main
 from ionmc.engine.checks import SimulationError
 from ionmc.engine.methods import REGISTRY
 from ionmc.engine.paired import PairedSSA
 from ionmc.model import Model
 from ionmc.scenario import load_scenario
 
-CLI = [sys.executable, "-m", "ionmc.cli"]
 
 # (scenario, extra CLI arguments, the key the one line must name): the unit slips and
 # magnitudes of the hostile-user report
@@ -56,13 +53,12 @@ BAD = [
 
 @pytest.mark.parametrize("scenario,extra,key", BAD, ids=[b[2] + "=" + b[1][-1] for b in BAD])
 def test_out_of_range_input_exits_2_naming_key_and_range_and_writes_nothing(
-        tmp_path, scenario, extra, key):
+        tmp_path, capsys, scenario, extra, key):
     out = tmp_path / "out"
-    res = subprocess.run(CLI + ["run", scenario, "-o", str(out), "--duration", "0.01", *extra],
-                         capture_output=True, text=True, timeout=120)
-    err = res.stderr.strip().splitlines()
-    assert res.returncode == 2, res.stderr
-    assert len(err) == 1 and key in err[0], res.stderr
+    code = main(["run", scenario, "-o", str(out), "--duration", "0.01", *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2, err
+    assert len(err) == 1 and key in err[0], err
     assert not out.exists()
 
 
