@@ -235,7 +235,7 @@ class Figures:
         self._label(axes[3], "T·S produced (fJ)", "where the entropy is made")
         self._time_axes(axes)
         cols = self.run.columns
-        caption = ("The ledger (DESIGN.md §3): G(t) − G(0) = W_ATP + W_clamp + W_bath"
+        caption = ("The ledger: G(t) − G(0) = W_ATP + W_clamp + W_bath"
                    " − T·S_prod"
                    + (" + W_water (volume.py)" if "thermo.water_work_J" in cols else "")
                    + (" + W_stim (current injection, injection.py)"
