@@ -3,7 +3,7 @@
 Everything about one type is asked of its module (mechanisms/registry.py): its schema
 (`PARAMS`, `PARAM_TYPES`), presets (`resolve`), which parameters an event may not change
 (`FIXED`), and its own checks (`check(t, ctx)`, one signature for every type). What holds
-for every type is checked here: names, the membrane and species a table names, `q10`, and
+for every type is checked here: names, the membrane and species a table names, and
 agent populations (`agents`, mechanisms/agents.py).
 """
 import re
@@ -71,8 +71,6 @@ def check_mechanism(src, pre, t, ctx):
     for key, msg in REGISTRY[t["type"]].check(t, ctx):
         where = key[1:] if key.startswith("/") else (f"{pre}.{key}" if key else pre)
         raise InputError(src, where, msg)
-    if "q10" in t and t["q10"] <= 0:
-        raise InputError(src, f"{pre}.q10", "must be positive")
     if "agents" in t:
         agents.check(src, pre, t, ctx.membranes[t["membrane"]], ctx.scenario,
                      getattr(REGISTRY[t["type"]], "AGENTS_FROM_LOG", False))

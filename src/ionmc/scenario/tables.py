@@ -51,13 +51,3 @@ def fill_table(src, prefix, given, schema):
         else:
             out[k] = copy.deepcopy(default)
     return out
-
-
-def positive(src, key, v):
-    if not v > 0:
-        raise InputError(src, key, f"must be positive (got {v:g})")
-
-
-def fraction(src, key, v):
-    if not 0.0 <= v <= 1.0:
-        raise InputError(src, key, f"must be between 0 and 1 (got {v:g})")

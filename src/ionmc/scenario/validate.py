@@ -4,12 +4,13 @@ Each table in turn ([scenario], [species], [compartments], [membranes], [[mechan
 scenario/mechanisms.py --, [[events]], [sweep]), later ones checked against earlier ones.
 """
 import copy
+import math
 
 from ionmc.errors import InputError
 from ionmc.ranges import POTENTIAL_MV, Range, check as check_range, positive as pos
 from ionmc.scenario.load import Scenario, _set_dotted
 from ionmc.scenario.mechanisms import NAME, check_event_parameter, validate_mechanisms
-from ionmc.scenario.tables import NUM, check_type, fill_table, positive
+from ionmc.scenario.tables import NUM, check_type, fill_table
 
 METHODS = ("ssa", "tau-leap", "ode")
 STARTS = ("given", "steady_state")
@@ -35,7 +36,7 @@ CONC_MM = Range(0.0, 1e4)
 COUNT = Range(0, 10**15)
 #: a sphere's area per volume^(2/3), (36 pi)^(1/3); a membrane may be folded up to
 #: MAX_FOLDING times that
-SPHERE_AREA = (36.0 * 3.141592653589793) ** (1.0 / 3.0)
+SPHERE_AREA = (36.0 * math.pi) ** (1.0 / 3.0)
 MAX_FOLDING = 1000.0
 #: record rows per replicate beyond which a run is refused (duration / record interval)
 MAX_ROWS = 10**8
@@ -90,9 +91,7 @@ def validate(raw, src, duration=None):
 
 def _scenario_table(src, raw, duration, warnings):
     """[scenario], with a --duration applied: (table, the file's own duration_s)."""
-    sc = fill_table(src, "scenario", raw["scenario"], SCENARIO_KEYS)
-    for k in ("temperature_K", "duration_s", "record_interval_s"):
-        positive(src, f"scenario.{k}", sc[k])
+    sc = fill_table(src, "scenario", raw["scenario"], SCENARIO_KEYS)  # ranges checked there
     if sc["method"] not in METHODS:
         raise InputError(src, "scenario.method",
                          f"unknown method {sc['method']!r} (known: {', '.join(METHODS)})")
@@ -105,10 +104,6 @@ def _scenario_table(src, raw, duration, warnings):
     if sc["random_streams"] == "per_transition" and sc["method"] == "ode":
         raise InputError(src, "scenario.random_streams", "'per_transition' streams are "
                          "for the stochastic methods ('ssa', 'tau-leap'), not 'ode'")
-    if sc["replicates"] < 1:
-        raise InputError(src, "scenario.replicates", "must be at least 1")
-    if sc["seed"] < 0:
-        raise InputError(src, "scenario.seed", "must be a non-negative integer")
     file_duration = sc["duration_s"]
     if duration is not None:
         check_range("--duration", None, duration, SCENARIO_KEYS["duration_s"][2])
@@ -150,7 +145,6 @@ def _compartments(src, raw, species):
         pre = f"compartments.{c}"
         check_name(src, pre, c)
         t = fill_table(src, pre, spec, COMPARTMENT_KEYS)
-        positive(src, f"{pre}.volume_um3", t["volume_um3"])
         conc = {}
         for s, v in t["concentrations_mM"].items():
             key = f"{pre}.concentrations_mM.{s}"
@@ -200,7 +194,6 @@ def _membranes(src, raw, comps):
         if t["inside"] == t["outside"]:
             raise InputError(src, pre, f"inside and outside are the same compartment "
                              f"({t['inside']!r})")
-        positive(src, f"{pre}.area_um2", t["area_um2"])
         # folded membranes (microvilli, T-tubules) reach tens of times a sphere's area for
         # the volume they enclose; beyond 1000 times it is a unit slip (and ions would
         # cross in microseconds)
@@ -210,10 +203,6 @@ def _membranes(src, raw, comps):
             raise InputError(src, f"{pre}.area_um2", f"{t['area_um2']:g} um2 is more than "
                              f"{MAX_FOLDING:g} times a sphere's area for the {v_in:g} um3 "
                              f"inside ({most:.3g} um2)")
-        positive(src, f"{pre}.capacitance_uF_per_cm2", t["capacitance_uF_per_cm2"])
-        if t["water_permeability_um_per_s"] < 0:
-            raise InputError(src, f"{pre}.water_permeability_um_per_s",
-                             f"must not be negative (got {t['water_permeability_um_per_s']:g})")
         if t["water_permeability_um_per_s"] > 0:
             for side in ("inside", "outside"):
                 c = comps[t[side]]
