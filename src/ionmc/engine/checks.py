@@ -12,23 +12,32 @@ class SimulationError(Exception):
     prints (exit 1)."""
 
 
-def diagnose(model, x, t):
-    """The SimulationError for counts x at time t: the first transition whose propensity
-    is not finite (or negative), by mechanism."""
+def _propensities(model, x):
+    """Every propensity at counts x and the membrane potentials: (a, V). Integer counts
+    stay integer: the exact methods compile `all_propensities` for those alone, and a
+    float copy would compile every rate law a second time (~4 s of a first SSA run)."""
     from ionmc.engine.kernels import all_propensities, voltages
 
     M = model.kernel_args()
     V = np.zeros(len(model.mems))
-    xf = np.asarray(x, float)
+    a = np.zeros(model.nt)
+    x = np.asarray(x)
+    if x.dtype.kind != "i":
+        x = x.astype(float)
     with np.errstate(all="ignore"):
-        voltages(np.asarray(x, np.int64) if np.all(np.isfinite(xf)) else np.zeros(len(x),
-                 np.int64), V, M)
-        a = np.zeros(model.nt)
-        all_propensities(xf, V, a, M)
-    bad = np.nonzero(~np.isfinite(a) | (a < 0))[0]
+        voltages(np.where(np.isfinite(x), x, 0).astype(np.int64), V, M)
+        all_propensities(x, V, a, M)
+    return a, V
+
+
+def diagnose(model, x, t):
+    """The SimulationError for counts x at time t: the first transition whose propensity
+    is not finite (or negative), by mechanism."""
     where = f"at t = {t:.6g} s"
-    if not np.all(np.isfinite(xf)):
+    if not np.all(np.isfinite(np.asarray(x, float))):
         return SimulationError(f"the state became non-finite {where}")
+    a, V = _propensities(model, x)
+    bad = np.nonzero(~np.isfinite(a) | (a < 0))[0]
     if not len(bad):
         return SimulationError(f"the propensities' sum became non-finite {where}")
     j = int(bad[0])
@@ -77,12 +86,4 @@ MAX_SSA_EVENTS = 2e9
 def expected_events(model, x, duration):
     """The starting propensity sum times `duration`: how many events an exact run of
     this model would fire if its rates stayed where they start."""
-    from ionmc.engine.kernels import all_propensities, voltages
-
-    M = model.kernel_args()
-    V = np.zeros(len(model.mems))
-    a = np.zeros(model.nt)
-    with np.errstate(all="ignore"):
-        voltages(np.asarray(x, np.int64), V, M)
-        a0 = all_propensities(np.asarray(x, float), V, a, M)
-    return a0 * duration
+    return float(_propensities(model, x)[0].sum()) * duration
