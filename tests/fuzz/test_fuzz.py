@@ -8,7 +8,7 @@ duration with a timeout, and hold every outcome to one of three:
 
 never a traceback, a hang or a half-written OUTDIR. Of the mutations that stay inside the
 declared physical ranges, at least 90% must run (exit 0). A tally of the outcomes goes to
-results/fuzz/outcomes.json.
+results/fuzz/outcomes-N.json (N the number of cases).
 
 `pytest tests/fuzz` runs IONMC_FUZZ_EXAMPLES cases (default 30, CI); `make fuzz` 300.
 """
@@ -170,7 +170,7 @@ def test_most_cases_inside_the_ranges_run():
     total = sum(inside.values())
     dest = ROOT / "results" / "fuzz"
     dest.mkdir(parents=True, exist_ok=True)
-    (dest / "outcomes.json").write_text(json.dumps(
+    (dest / f"outcomes-{EXAMPLES}.json").write_text(json.dumps(
         {"examples": EXAMPLES, "outcomes": TALLY, "samples": SAMPLES}, indent=2) + "\n")
     if total < 5:
         pytest.skip("too few in-range cases drawn to judge")
