@@ -16,18 +16,18 @@ from ionmc.numba_conf import inlined, leaf, njit
 
 @leaf
 def voltages(x, V, M):
-    """Fill V (volts) from counts x: V = e * sum_s z_s n_s(inside) / C, or the clamp."""
-    charge, mem_start, mem_C, mem_clamped, mem_vclamp = M.charge, M.mem_start, M.mem_C, \
-        M.mem_clamped, M.mem_vclamp
-    ns = charge.shape[0]
+    """Fill V (volts) from counts x: V = e * (charge inside) / C, or the clamp; the charge
+    inside (model/compiled.py's mem_qx) counts the inside's ions, z_s n_s, and the ions a
+    mechanism holds on the inside of the field."""
+    qx_ptr, qx_idx, qx_w, mem_C, mem_clamped, mem_vclamp = M.qx_ptr, M.qx_idx, M.qx_w, \
+        M.mem_C, M.mem_clamped, M.mem_vclamp
     for m in range(V.shape[0]):
         if mem_clamped[m]:
             V[m] = mem_vclamp[m]
         else:
             q = 0.0
-            s0 = mem_start[m]
-            for s in range(ns):
-                q += charge[s] * x[s0 + s]
+            for k in range(qx_ptr[m], qx_ptr[m + 1]):
+                q += qx_w[k] * x[qx_idx[k]]
             V[m] = E_CHARGE * q / mem_C[m]
 
 

@@ -111,6 +111,9 @@ class Mechanism:
     USES_POOL = False
     #: its rate rows hold compartment volumes (re-derived when water moves: volume.py)
     RATES_USE_VOLUME = True
+    #: tau-leap: its agent states, solved implicitly, are not held to the leap's bound on
+    #: the relative change of a count (engine/tauleap.py)
+    LEAP_STATES_FREE = False
 
     def kind(self, name):
         """The kind number of one of its type's KINDS."""
@@ -147,6 +150,18 @@ class Mechanism:
         membranes, reads the difference source - destination."""
         m = model.tr_mem[j]
         return 0.5 * dv[m] if m >= 0 else 0.0
+
+    def state_charges(self, model):
+        """[(state index, membrane index, charge in e)]: charge its states hold on the
+        inside of a membrane's field (a pump's bound ions, until the step that moves them
+        across), which the membrane's potential counts. Default: none."""
+        return []
+
+    def bound_ions(self, model):
+        """[(state index, species, ions per unit count)]: ions its states hold, which
+        conservation counts with the compartments' (a pump's bound Na+ and K+). Default:
+        none -- ions never sit inside a transporter or channel."""
+        return []
 
     def update_parameters(self, model):
         """(Re)compute the rate parameter rows of its transitions from its spec."""

@@ -144,13 +144,28 @@ class Model:
         self.st_ptr = np.array(ptr, np.int64)
         self.st_idx = np.array(ind, np.int64)
         self.st_del = np.array(dl, np.int64)
-        # charge each transition adds to each membrane's inside (unclamped species only);
-        # tr_q: to its own membrane's (a coupling may change two membranes, or none)
+        # the charge (e) each state index holds on each membrane's inside: the inside
+        # compartment's species, and ions a mechanism holds on that side of the field
+        # (Mechanism.state_charges: a pump's bound ions); V = e * (x @ mem_qx[m]) / C
         nm = len(self.mems)
-        self.tr_qm = np.zeros((nt, nm))
+        self.mem_qx = np.zeros((nm, self.nx))
         for m in range(nm):
             s0 = self.mem_start[m]
-            self.tr_qm[:, m] = applied[:, s0:s0 + self.ns] @ self.charge
+            self.mem_qx[m, s0:s0 + self.ns] = self.charge
+        for mech in self.mechs:
+            for i, m, w in mech.state_charges(self):
+                self.mem_qx[m, i] += w
+        # the held charges apart (so that the species' sum keeps its order, to the bit)
+        self.mem_held = [np.nonzero(self.mem_qx[m, self.nion:])[0] + self.nion
+                         for m in range(nm)]
+        # the same in CSR form for the kernels (kernels.voltages), in index order
+        nz = [np.nonzero(self.mem_qx[m])[0] for m in range(nm)]
+        self.qx_ptr = np.cumsum([0] + [len(z) for z in nz]).astype(np.int64)
+        self.qx_idx = np.concatenate(nz + [np.zeros(0, np.int64)]).astype(np.int64)
+        self.qx_w = np.concatenate([self.mem_qx[m, z] for m, z in enumerate(nz)] + [np.zeros(0)])
+        # charge each transition adds to each membrane's inside (unclamped species only);
+        # tr_q: to its own membrane's (a coupling may change two membranes, or none)
+        self.tr_qm = (applied @ self.mem_qx.T).astype(float)
         self.tr_q = np.array([self.tr_qm[j, self.tr_mem[j]] if self.tr_mem[j] >= 0 else 0.0
                               for j in range(nt)])
         # the reverse partner of each transition (pairs are built adjacent: 2k, 2k + 1)
@@ -182,6 +197,11 @@ class Model:
                 x[self.idx(c, s)] = int(round(count_of(v, self.vol[ci])))
             for s, n in spec.get("counts", {}).items():
                 x[self.idx(c, s)] = n
+        # mechanisms that hold charge (a pump's bound ions) are placed first, at their
+        # membrane's initial potential, so that the balance below counts their charge
+        holders = [m for m in self.mechs if m.state_charges(self)]
+        for mech in holders:
+            mech.initial_state(self, x)
         for ci, c in enumerate(self.comps):
             spec = d["compartments"][c]
             target = 0.0
@@ -195,7 +215,8 @@ class Model:
             if b:
                 bi = self.idx(c, b)
                 x[bi] = 0
-                q = float(x[s0:s0 + self.ns] @ self.charge)
+                q = float(self.charge_inside(x, mi)) if mi is not None else \
+                    float(x[s0:s0 + self.ns] @ self.charge)
                 zb = d["species"][b]["charge"]
                 nb = (target - q) / zb
                 if nb < 0:
@@ -205,30 +226,40 @@ class Model:
                                      "balance the charge")
                 x[bi] = int(round(nb))
             elif mi is not None and not self.mem_clamped[mi]:
-                q = float(x[s0:s0 + self.ns] @ self.charge)
+                q = float(self.charge_inside(x, mi))
                 v = potential(q, self.mem_C[mi]) * 1e3
                 if abs(v - self.membrane_spec(mi)["initial_potential_mV"]) > 1.0:
                     raise InputError(src, f"compartments.{c}",
                                      f"its charge puts membrane {self.mems[mi]!r} at {v:.4g} mV, "
                                      "not at initial_potential_mV; set balance_charge_with")
         for mech in self.mechs:  # pumps
-            mech.initial_state(self, x)
+            if mech not in holders:
+                mech.initial_state(self, x)
         V = self.voltages(x)
         for mech in self.mechs:  # channels, at the stationary occupancies of V(0)
             mech.initial_gating(self, x, V)
         return x
 
     def voltages(self, x):
-        """Membrane potentials (volts) of state x: V = e * sum(z n_inside) / C, or the clamp."""
+        """Membrane potentials (volts) of state x: V = e * (charge inside) / C, or the
+        clamp; the charge inside counts the inside's ions and those a mechanism holds on
+        the inside of the field (mem_qx)."""
         V = np.empty(len(self.mems))
         for m in range(len(self.mems)):
             if self.mem_clamped[m]:
                 V[m] = self.mem_vclamp[m]
             else:
-                s0 = self.mem_start[m]
-                V[m] = potential(float(np.asarray(x[s0:s0 + self.ns], float) @ self.charge),
+                V[m] = potential(float(self.charge_inside(np.asarray(x, float), m)),
                                  self.mem_C[m])
         return V
+
+    def charge_inside(self, X, m):
+        """Charge (e) on membrane m's inside for counts X (one state, or rows): the
+        inside's ions, then the ions mechanisms hold there (mem_qx)."""
+        s0 = self.mem_start[m]
+        q = X[..., s0:s0 + self.ns] @ self.charge
+        held = self.mem_held[m]
+        return q + X[..., held] @ self.mem_qx[m, held] if len(held) else q
 
     def pool_indices(self, comp):
         """{species: state index} of the metabolic pool in compartment `comp`."""
@@ -263,7 +294,8 @@ class Model:
             kind=self.tr_kind, src=self.tr_src, mem=self.tr_mem, q=self.tr_q, p=self.tr_p,
             ii=self.tr_ii, st_ptr=self.st_ptr, st_idx=self.st_idx, st_del=self.st_del,
             dep_ptr=self.dep_ptr, dep_idx=self.dep_idx, inv_nvol=self.inv_nvol,
-            charge=self.charge, mem_start=self.mem_start, mem_C=self.mem_C,
+            charge=self.charge, mem_start=self.mem_start, qx_ptr=self.qx_ptr,
+            qx_idx=self.qx_idx, qx_w=self.qx_w, mem_C=self.mem_C,
             mem_clamped=self.mem_clamped, mem_vclamp=self.mem_vclamp, half_dv=self.tr_half_dv,
             rev=self.tr_rev, ledger=self.tr_ledger, qm=self.tr_qm,
             first_order=kind_flags(self.tr_kind, "FIRST_ORDER"), lat_row=row, lat_tab=tab,

@@ -18,9 +18,9 @@ def dependency_graph(model):
     for j in range(model.nt):
         w = {("x", int(i)) for i in model.st_idx[model.st_ptr[j]:model.st_ptr[j + 1]]}
         for m in range(len(model.mems)):
-            s0 = model.mem_start[m]
-            if not model.mem_clamped[m] and np.any(
-                    model.nu[j, s0:s0 + model.ns] * model.charge != 0):
+            # any charged index it moves (even when the charges cancel, as they did
+            # before bound ions counted: the graph, and so the trajectories, unchanged)
+            if not model.mem_clamped[m] and np.any(model.nu[j] * model.mem_qx[m] != 0):
                 w.add(("V", m))
         deps = sorted(set().union(*(readers.get(key, ()) for key in w)))
         ind += deps

@@ -43,8 +43,7 @@ class Columns:
             if m.mem_clamped[mi]:
                 V[:, mi] = m.mem_vclamp[mi]
             else:
-                s0 = m.mem_start[mi]
-                V[:, mi] = potential(X[:, s0:s0 + m.ns] @ m.charge, m.mem_C[mi])
+                V[:, mi] = potential(m.charge_inside(X, mi), m.mem_C[mi])
         return V
 
     def free_energy(self, x):
