@@ -105,6 +105,11 @@ class Builder:
         """A Na+/K+ pump (nak_pump); density_per_um2 and the rest as keywords."""
         return self.mechanism("nak_pump", name, membrane=membrane or self._membrane, **spec)
 
+    def atpase(self, name="pump", membrane=None, **spec):
+        """The per-molecule Na+/K+-ATPase (na_k_atpase); density_per_um2 and the rest as
+        keywords."""
+        return self.mechanism("na_k_atpase", name, membrane=membrane or self._membrane, **spec)
+
     def configure(self, mechanism, **spec):
         """Add or change keys of a mechanism already given, by name."""
         m = next(m for m in self._d["mechanisms"] if m["name"] == mechanism)

@@ -28,6 +28,8 @@ _leak_propensity, _pump_propensity = (inlined(reg.leak.propensity),
                                       inlined(reg.pump.propensity))
 _leak_lattice_rate, _pump_lattice_rate = (inlined(reg.leak.lattice_rate),
                                           inlined(reg.pump.lattice_rate))
+_nka_propensity, _nka_lattice_rate = (inlined(reg.nka.propensity),
+                                      inlined(reg.nka.lattice_rate))
 
 
 @leaf
@@ -62,6 +64,8 @@ def propensity(j, x, V, kind, src, mem, half_dv, P, II, inv_nvol):
     if reg.reaction.KIND0 <= k < reg.reaction.KIND1:
         return reg.reaction.propensity(j, k - reg.reaction.KIND0, x, V, src, mem, half_dv, P, II,
                                        inv_nvol)
+    if reg.nka.KIND0 <= k < reg.nka.KIND1:
+        return _nka_propensity(j, k - reg.nka.KIND0, x, V, src, mem, half_dv, P, II, inv_nvol)
     return 0.0
 
 
@@ -73,6 +77,8 @@ def v_factor(j, kind, v, P, II):
         return reg.leak.v_factor(j, k - reg.leak.KIND0, v, P, II)
     if reg.pump.KIND0 <= k < reg.pump.KIND1:
         return reg.pump.step_v_factor(j, k - reg.pump.KIND0, v, P, II)
+    if reg.nka.KIND0 <= k < reg.nka.KIND1:
+        return reg.nka.step_v_factor(j, k - reg.nka.KIND0, v, P, II)
     return 1.0
 
 
@@ -84,6 +90,8 @@ def lattice_rate(j, kind, x, n, f, P, II, inv_nvol):
         return _leak_lattice_rate(j, k - reg.leak.KIND0, x, n, f, P, II, inv_nvol)
     if reg.pump.KIND0 <= k < reg.pump.KIND1:
         return _pump_lattice_rate(j, k - reg.pump.KIND0, x, n, f, P, II, inv_nvol)
+    if reg.nka.KIND0 <= k < reg.nka.KIND1:
+        return _nka_lattice_rate(j, k - reg.nka.KIND0, x, n, f, P, II, inv_nvol)
     return 0.0
 
 
@@ -102,4 +110,6 @@ def own_ledger_arg(j, x, V, kind, mem, half_dv, P, II, inv_nvol):
     if reg.reaction.KIND0 <= k < reg.reaction.KIND1:
         return reg.reaction.ledger_arg(j, k - reg.reaction.KIND0, x, V, mem, half_dv, P, II,
                                        inv_nvol)
+    if reg.nka.KIND0 <= k < reg.nka.KIND1:
+        return reg.nka.ledger_arg(j, k - reg.nka.KIND0, x, V, mem, half_dv, P, II, inv_nvol)
     return 0.0

@@ -331,9 +331,12 @@ class TauLeap(SSA):
         # The pump states are solved implicitly too, but bounded like counts; once a pool's
         # ATP runs out they sit at small counts under large gross fluxes and that bound
         # held tau to ~1e-4 s (anoxia). Pumps on a pool are freed from it; pumps without a
-        # pool keep the bound, so that runs without metabolism are unchanged.
+        # pool keep the bound, so that runs without metabolism are unchanged; a type may
+        # free its states always (LEAP_STATES_FREE: the per-molecule pump's 13 states turn
+        # over ~1e3 times a second, and the bound held tau to ~1e-4 s in a whole cell).
         for mech in model.mechs:
-            if mech.states and model.tr_ledger[mech.transitions[0]] == LEDGER_OWN:
+            if mech.states and (mech.LEAP_STATES_FREE
+                                or model.tr_ledger[mech.transitions[0]] == LEDGER_OWN):
                 self.floor[mech.states] = np.inf
         self.fidx = np.array(fast, np.int64)
 

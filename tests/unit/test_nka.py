@@ -1,0 +1,104 @@
+"""The per-molecule Na+/K+-ATPase's cycle (mechanisms/nka_cycle.py): the thermodynamic
+constraint at any state, with FXYD, isoforms and on a pool; stall; where its charges are;
+and that its compiled transitions conserve ions with the bound ones counted."""
+import math
+
+import numpy as np
+import pytest
+
+from ionmc.constants import R
+from ionmc.mechanisms import nka, nka_cycle as cyc
+
+from builder import Builder
+
+T = 310.0
+
+
+def table(**over):
+    t = {k: v for k, (v, *_) in nka.PARAMS.items() if v is not None and k != "isoform"}
+    t, err = nka.resolve(dict(t, **over))
+    assert err is None
+    return t
+
+
+def conc(nai, ki, nao, ko):
+    return {"Na_in": nai, "K_in": ki, "Na_out": nao, "K_out": ko}
+
+
+@pytest.mark.parametrize("over", [{}, {"fxyd_phosphorylated": 1.0}, {"isoform": "a3"},
+                                  {"dG_ATP_kJ_per_mol": -50.0}])
+def test_cycle_obeys_the_thermodynamic_constraint(over):
+    p = table(**over)
+    for V in (-0.1, -0.07, 0.0, 0.04):
+        fw, bw = cyc.rates(cyc.constants(p, T), conc(12.0, 140.0, 145.0, 5.4), V, T)
+        lhs = math.log(np.prod(fw) / np.prod(bw))
+        rhs = -(p["dG_ATP_kJ_per_mol"] * 1e3 + cyc.cycle_dG(12, 140, 145, 5.4, V, T)) / (R * T)
+        assert lhs == pytest.approx(rhs, rel=1e-10)
+
+
+def test_cycle_on_a_pool_obeys_the_pools_dG_ATP():
+    p = table()
+    dg0, atp, adp, pi = -30.5e3, 3.0, 0.03, 2.0
+    c = cyc.constants(p, T, pool_dG0=dg0)
+    fw, bw = cyc.rates(c, conc(12.0, 140.0, 145.0, 5.4), -0.07, T, atp, adp, pi,
+                       p["K_MgATP_mM"])
+    dg = dg0 + R * T * math.log(1e-3 * adp * pi / atp)
+    rhs = -(dg + cyc.cycle_dG(12, 140, 145, 5.4, -0.07, T)) / (R * T)
+    assert math.log(np.prod(fw) / np.prod(bw)) == pytest.approx(rhs, rel=1e-10)
+
+
+def test_stalls_where_atp_pays_exactly_for_the_gradient():
+    dg_tr = cyc.cycle_dG(15, 140, 145, 5.0, -0.07, T)
+    J = cyc.turnover(table(), 15, 140, 145, 5.0, -0.07)
+    assert J > 10.0
+    assert abs(cyc.turnover(table(dG_ATP_kJ_per_mol=-dg_tr / 1e3), 15, 140, 145, 5.0,
+                            -0.07)) < 1e-10 * J
+    assert cyc.turnover(table(dG_ATP_kJ_per_mol=-dg_tr / 1e3 + 2.0), 15, 140, 145, 5.0,
+                        -0.07) < 0  # reversed: the gradient makes ATP
+
+
+def test_charges_sit_on_the_steps_that_move_them():
+    # per step: the inside charge it changes (bound ions counted where STATE_CHARGE says,
+    # free ones by the side they come from or go to) is the charge of its voltage factor
+    kf, kb, qf, qb, *_ = cyc.constants(table(), T)
+    total = 0
+    for i in range(cyc.N_STEPS):
+        dq = cyc.STATE_CHARGE[(i + 1) % cyc.N_STEPS] - cyc.STATE_CHARGE[i]
+        ion = cyc.ION[i]
+        if ion is not None and ion[1] == "in":
+            dq -= ion[2]  # bound from the inside (+1) leaves the inside's free ions
+        assert qf[i] - qb[i] == pytest.approx(-dq)  # ratio exp(-dq u)
+        total += dq
+    assert total == -1  # one net charge out per cycle
+    # bound ions: 3 Na+ and 2 K+ go round
+    assert max(cyc.BOUND["Na"]) == 3 and max(cyc.BOUND["K"]) == 2
+
+
+def test_compiled_steps_conserve_ions_with_the_bound_ones():
+    from ionmc.model import Model
+
+    sc = (Builder("nka", duration=0.1, dt=0.1).species(Na=1, K=1).impermeant(X=-1)
+          .compartment("cell", 1.0, Na=15.0, K=140.0)
+          .compartment("bath", 10.0, Na=145.0, K=5.0)
+          .membrane("pm", "cell", "bath", 1.0, V0=-70.0)
+          .atpase(density_per_um2=100.0).build())
+    m = Model(sc)
+    pump = m.mechs[0]
+    for s in ("Na", "K"):
+        w = np.zeros(m.nx)
+        for c in ("cell", "bath"):
+            w[m.idx(c, s)] = 1.0
+        for i, sp, n in pump.bound_ions(m):
+            if sp == s:
+                w[i] += n
+        assert np.all(m.stoich_full @ w == 0), s
+    # and each step's charge on the membrane is the one its voltage factor carries
+    kf, kb, qf, qb, *_ = cyc.constants(pump.spec, T)
+    for step in range(cyc.N_STEPS):
+        j = pump.transitions[2 * step]
+        assert m.tr_qm[j, 0] == pytest.approx(-(qf[step] - qb[step]))
+
+
+def test_isoform_is_checked():
+    t, err = nka.resolve({"isoform": "a4"})
+    assert err[0] == "isoform" and "a4" in err[1]
