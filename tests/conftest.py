@@ -102,3 +102,13 @@ def default_sigint():
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def ions(df, compartments, species):
+    """Every ion of a species in a run: free in the compartments, and held by pumps (the
+    per-molecule pump's `{pump}.{species}.bound` columns)."""
+    total = sum(df[f"{c}.{species}.count"] for c in compartments)
+    for col in df.columns:
+        if col.endswith(f".{species}.bound"):
+            total = total + df[col]
+    return total

@@ -10,7 +10,7 @@ from ionmc.model import Model
 from ionmc.scenario import load_scenario, validate
 
 from cells import injected_neuron
-from conftest import balance
+from conftest import ions, balance
 
 
 def run(sc):
@@ -88,7 +88,7 @@ def test_compartment_to_compartment_conserves_every_species_exactly(method, fact
     df = run(sc)
     model = Model(sc)
     for s in model.species:
-        tot = sum(df[f"{c}.{s}.count"] for c in model.comps)
+        tot = ions(df, model.comps, s)
         assert (tot == tot.iloc[0]).all(), s
     n = df["stim.forward"].iloc[-1] - df["stim.backward"].iloc[-1]
     assert n > 1e5 and df["stim.K.net_efflux"].iloc[-1] == -n

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cells import water_cell
-from conftest import make, run_df
+from conftest import ions, make, run_df
 
 # pump_block.toml's resting neuron (designed there: a fixed point at Na 15/145, K 140/5 mM,
 # -70 mV, Cl_i at E_Cl) in its 250 um^3 ECS; 10.0036 mM of neutral Y in the ECS make the
@@ -57,6 +57,6 @@ def test_ion_counts_conserved_exactly_with_water(method, factor):
               events=block_at(0.5))
     df = run_df(sc)
     for s in ("Na", "K", "Cl", "X", "Y"):
-        tot = df[f"neuron.{s}.count"] + df[f"ecs.{s}.count"]
+        tot = ions(df, ("neuron", "ecs"), s)
         assert (tot == tot.iloc[0]).all(), s
     assert df["neuron.volume_um3"].iloc[-1] != df["neuron.volume_um3"].iloc[0]

@@ -15,7 +15,7 @@ from ionmc.model import Model
 from ionmc.scenario import load_scenario, validate
 
 from cells import T_HH, hh_clamp, pulsed, state_columns
-from conftest import balance, make, run_df
+from conftest import ions, balance, make, run_df
 
 
 def clamp(method="ssa", V=-40.0, dur=12.0, dt=0.03, dna=10.0, dk=10.0, p=0.0, seed=1,
@@ -155,7 +155,7 @@ def test_conservation_exact(method):
     df = run_df(sc)
     model = Model(sc)
     for s in ("Na", "K", "Cl", "X"):
-        tot = df[f"neuron.{s}.count"] + df[f"ecs.{s}.count"]
+        tot = ions(df, ("neuron", "ecs"), s)
         assert (tot == tot.iloc[0]).all(), s
     for mech in model.mechs:
         if mech.states:

@@ -11,7 +11,7 @@ from ionmc.scenario import load_scenario
 
 from cells import (CHARGES, COTRANSPORTER_CASES, cotransporter_clamped, cotransporter_limit,
                    small_cell)
-from conftest import balance, run_df
+from conftest import ions, balance, run_df
 
 T = 310.0
 
@@ -104,10 +104,13 @@ def test_exact_conservation_with_every_mechanism(method):
           for name in TRANSPORTERS}
     assert st["gat1"] == {"Na": 3, "Cl": 1, "GABA": 1}
     for s in ("Na", "K", "Cl", "X", "Ca", "GABA", "glucose"):
-        total = df[f"neuron.{s}.count"] + df[f"ecs.{s}.count"]
+        total = ions(df, ("neuron", "ecs"), s)
         assert (total == total.iloc[0]).all(), f"{s} not conserved"
         assert (df[f"neuron.{s}.count"] >= 0).all() and (df[f"ecs.{s}.count"] >= 0).all()
+        # what every mechanism moved out, and what the pumps took in (they hold some)
         eff = sum(df[col] for col in df.columns if col.endswith(f".{s}.net_efflux"))
+        if f"pump.{s}.bound" in df:
+            eff = eff + df[f"pump.{s}.bound"] - df[f"pump.{s}.bound"].iloc[0]
         d_cell = df[f"neuron.{s}.count"] - df[f"neuron.{s}.count"].iloc[0]
         assert (d_cell == -eff).all(), s
     for name, table in st.items():

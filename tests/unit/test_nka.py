@@ -102,3 +102,16 @@ def test_compiled_steps_conserve_ions_with_the_bound_ones():
 def test_isoform_is_checked():
     t, err = nka.resolve({"isoform": "a4"})
     assert err[0] == "isoform" and "a4" in err[1]
+
+
+def test_charge_movement_is_a_small_part_of_the_membranes_capacitance():
+    # the charge the pumps hold on the inside of the field moves with V; at the density a
+    # resting neuron needs it is a capacitance in parallel with C_m, which must stay small
+    # (pump charge movements are measured as a small part of C_m), or spikes slow down
+    p = table()
+    h = 1e-4
+    dq = (cyc.held_charge(p, 15.0, 140.0, 145.0, 5.0, -0.07 + h)[0]
+          - cyc.held_charge(p, 15.0, 140.0, 145.0, 5.0, -0.07 - h)[0]) / (2 * h)
+    density = 4.336e8 / 500.0 / 3.0 / cyc.held_charge(p, 15.0, 140.0, 145.0, 5.0, -0.07)[1]
+    c_pump = abs(dq) * density * 1.602176634e-19  # F per um^2
+    assert c_pump <= 0.15 * 1e-14, c_pump / 1e-14  # 1 uF/cm^2 = 1e-14 F/um^2

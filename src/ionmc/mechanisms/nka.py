@@ -211,6 +211,15 @@ class NaKATPase(Pump):
         return [(self.states[i], sp, n) for sp, per in cyc.BOUND.items()
                 for i, n in enumerate(per) if n]
 
+    def state_columns(self, model, X, firings, inv_nvol):
+        """`{pump}.Na.bound` and `{pump}.K.bound`: the ions its molecules hold, which
+        conservation counts with the compartments'."""
+        out = {}
+        for sp in ("Na", "K"):
+            n = sum(X[:, i] * k for i, s, k in self.bound_ions(model) if s == sp)
+            out[f"{self.name}.{sp}.bound"] = np.rint(n).astype(np.int64)
+        return out
+
     def reads(self, model, j):
         ii = model.tr_ii[j]
         r = {("x", int(model.tr_src[j])), ("V", int(model.tr_mem[j]))}

@@ -78,20 +78,20 @@ NUC_NONE, NUC_ATP, NUC_ADP, NUC_PI, NUC_ATP_SAT = range(5)
 #: alpha1 (the default), fitted at 37 C (verification/pump_fit.py); per-mM rates are
 #: mass-action constants of binding
 ALPHA1 = {
-    "kon_Nai_per_mM_s": 438.0, "K_Nai1_mM": 10.8, "K_Nai2_mM": 10.2, "K_Nai3_mM": 9.55,
-    "k_P_per_s": 4880.0,
-    "k_Na_release1_per_s": 5000.0, "k_Na_release_per_s": 2330.0,
-    "K_Nao1_mM": 3400.0, "K_Nao2_mM": 2020.0, "K_Nao3_mM": 1350.0, "theta_Na": 0.598,
-    "kon_Ko_per_mM_s": 1000.0, "K_Ko1_mM": 2.71, "K_Ko2_mM": 4.15,
-    "k_D_per_s": 5000.0, "K_Pi_mM": 0.613,
-    "k_E2E1_per_s": 1820.0, "k_E1E2_per_s": 5000.0, "theta_K": 0.389,
-    "kon_Ki_per_mM_s": 38.3, "K_Ki1_mM": 103.0, "K_Ki2_mM": 145.0,
+    "kon_Nai_per_mM_s": 1090.0, "K_Nai1_mM": 9.13, "K_Nai2_mM": 5.79, "K_Nai3_mM": 1.65,
+    "k_P_per_s": 1160.0,
+    "k_Na_release1_per_s": 315.0, "k_Na_release_per_s": 4980.0,
+    "K_Nao1_mM": 6200.0, "K_Nao2_mM": 672.0, "K_Nao3_mM": 826.0, "theta_Na": 0.219,
+    "kon_Ko_per_mM_s": 2000.0, "K_Ko1_mM": 2.36, "K_Ko2_mM": 2.68,
+    "k_D_per_s": 5000.0, "K_Pi_mM": 0.169,
+    "k_E2E1_per_s": 4740.0, "k_E1E2_per_s": 4970.0, "theta_K": 0.9,
+    "kon_Ki_per_mM_s": 208.0, "K_Ki1_mM": 45.7, "K_Ki2_mM": 130.0,
     "K_MgATP_mM": 2.51,
 }
 #: factors on alpha1's Na_i dissociation constants that give alpha2's and alpha3's
 #: apparent K0.5 for Na_i in Crambert et al. 2000's ratios to alpha1's, 22/12 and 33/12
 #: (their oocyte K0.5s, carried over as ratios: verification/pump_fit.py)
-ISOFORM_NAI_SCALE = {"a1": 1.0, "a2": 2.543, "a3": 4.223}
+ISOFORM_NAI_SCALE = {"a1": 1.0, "a2": 2.842, "a3": 4.736}
 NAI_KEYS = ("K_Nai1_mM", "K_Nai2_mM", "K_Nai3_mM")
 
 
@@ -193,6 +193,16 @@ def turnover(p, nai, ki, nao, ko, V, T=310.0):
     """Net cycles per pump per second at steady state, parameters p (a filled table)."""
     return steady_state(*rates(constants(p, T), {"Na_in": nai, "K_in": ki, "Na_out": nao,
                                                  "K_out": ko}, V, T))[1]
+
+
+def held_charge(p, nai, ki, nao, ko, V, T=310.0):
+    """Mean charge (e) a pump holds on the inside of the field at steady state, and its
+    turnover (1/s): d(held)/dV times the density is the pumps' charge movement seen as a
+    capacitance in parallel with the membrane's."""
+    fw, bw = rates(constants(p, T), {"Na_in": nai, "K_in": ki, "Na_out": nao, "K_out": ko},
+                   V, T)
+    occ, j = steady_state(fw, bw)
+    return float(occ @ np.array(STATE_CHARGE, float)), j
 
 
 #: free energy (J/mol) of one cycle's transport, 3 Na+ out and 2 K+ in, at V (volts)
