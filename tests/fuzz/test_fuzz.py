@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import tomllib
 from collections import Counter
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from ionmc.constants import E_CHARGE
 from ionmc.mechanisms.registry import REGISTRY
 from ionmc.ranges import entry
-from ionmc.scenario import load_scenario
+from ionmc.scenario import builtin_dir, load_scenario
 from ionmc.scenario.validate import MEMBRANE_KEYS
 
 CLI = [sys.executable, "-m", "ionmc.cli"]
@@ -48,16 +49,20 @@ SAMPLES = {}
 def _targets(name):
     """(dotted key, range, the built-in's value) of every numeric value with a range."""
     d = load_scenario(name).data
+    raw = tomllib.loads((builtin_dir() / f"{name}.toml").read_text())["mechanisms"]
     out = []
     for m, spec in d["membranes"].items():
         for k, e in MEMBRANE_KEYS.items():
             if len(e) > 2 and spec.get(k) is not None and k != "clamp_mV":
                 out.append((f"membranes.{m}.{k}", e[2], float(spec[k])))
-    for mech in d["mechanisms"]:
+    for mech, written in zip(d["mechanisms"], raw):
         mod = REGISTRY[mech["type"]]
         for k, e in mod.PARAMS.items():
             rng = entry(e)[2]
-            if rng is not None and isinstance(mech.get(k), float):
+            # a required key the file leaves out was filled by its type (a preset's, or
+            # the other conduction's 0): not the user's to vary
+            filled = k not in written and entry(e)[0] is None
+            if rng is not None and isinstance(mech.get(k), float) and not filled:
                 out.append((f"mechanisms.{mech['name']}.{k}", rng, mech[k]))
     return out
 

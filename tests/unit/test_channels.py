@@ -211,20 +211,19 @@ def test_input_errors():
 
 
 def test_squid_axon_hh1952():
-    """squid_axon (hh_na, hh_k at 6.3 C) under ode: rests at -65 mV, a pulse above the
-    threshold (1.16e-7 cm/s) fires and one below does not; the spike as in the README."""
-    def run(stim):
+    """squid_axon (hh_na, hh_k at 6.3 C, ohmic) under ode: rests where HH's currents balance
+    with its E_Na and E_K (-63.1 mV), a pulse above the threshold (~100 pA for 0.5 ms)
+    fires and one below does not (the spike itself: tests/integration/test_squid_hh.py)."""
+    def run(pA):
         sc = load_scenario("squid_axon", [("scenario.method", "ode")])
-        sc.data["events"][0]["set"]["mechanisms.stimulus.permeability_cm_per_s"] = stim
+        sc.data["events"][0]["set"]["mechanisms.stim.current_pA"] = pA
         return sc, run_df(sc)
 
-    sc, df = run(2e-7)
+    sc, df = run(150.0)
     v = df["axolemma.V_mV"]
-    assert abs(v.iloc[:100] + 65.0).max() < 0.01  # at rest before the pulse
+    assert abs(v.iloc[:100] + 63.102).max() < 0.01  # at rest before the pulse
     r = spike_metrics(df["time_s"], v, -df["NaV.Na.net_efflux"],
                                Model(sc).mem_C[0], t_from=0.0025)
-    assert r["peak_mV"] == pytest.approx(19.59, abs=0.1)
-    assert r["width_ms"] == pytest.approx(1.522, abs=0.01)
-    assert r["overlap_factor"] == pytest.approx(16.93, abs=0.05)
-    for stim, fires in ((1.3e-7, True), (1.0e-7, False)):
-        assert (run(stim)[1]["axolemma.V_mV"].max() > 0) == fires, stim
+    assert r["peak_mV"] > 35.0
+    for pA, fires in ((110.0, True), (90.0, False)):
+        assert (run(pA)[1]["axolemma.V_mV"].max() > 0) == fires, pA

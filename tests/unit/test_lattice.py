@@ -62,7 +62,11 @@ def test_window_recentres_and_forgets_stale_entries():
 
 
 # -- the kinds that must not be tabulated (couplings, Kir, channels, buffers, clamps) -------
-TABULATED = (0, 1, 2, 3)  # kernels.KIND_LEAK_OUT/IN, KIND_PUMP_FW/BW
+def tabulated_kinds(kind):
+    """Per transition: its type declares it LATTICE (leaks' GHK kinds, pump steps)."""
+    from ionmc.mechanisms.registry import kind_flags
+
+    return kind_flags(kind, "LATTICE")
 
 
 @pytest.mark.parametrize("name,factor,events", [
@@ -77,10 +81,11 @@ def test_other_kinds_take_the_generic_path_and_stay_exact(name, factor, events):
     kind = model.tr_kind
     clamped = model.mem_clamped[model.tr_mem]
     # only leaks and pumps on free membranes are looked up; everything else is computed
-    assert np.all(row[~np.isin(kind, TABULATED)] == -1)
+    tab = tabulated_kinds(kind)
+    assert np.all(row[~tab] == -1)
     assert np.all(row[clamped] == -1)
-    assert np.all(row[np.isin(kind, TABULATED) & ~clamped] >= 0)
-    assert np.any(~np.isin(kind, TABULATED))
+    assert np.all(row[tab & ~clamped] >= 0)
+    assert np.any(~tab)
     x, a, fresh = run_events(model, M, events)
     assert np.array_equal(a, fresh)
     if np.any(row >= 0):
@@ -99,7 +104,10 @@ def test_individual_agents_are_not_tabulated():
             agent[mv[0]] = True
     assert agent.sum() >= 8
     assert np.all(M.lat_row[agent] == -1)
-    assert np.all(M.lat_row[np.isin(model.tr_kind, (0, 1))] >= 0)  # the leaks are
+    from ionmc.mechanisms.registry import kind_range
+
+    lo, hi = kind_range("leak")
+    assert np.all(M.lat_row[(model.tr_kind >= lo) & (model.tr_kind < hi)] >= 0)  # the leaks are
     x, a, fresh = run_events(model, M, 50_000)
     assert np.array_equal(a, fresh)
 

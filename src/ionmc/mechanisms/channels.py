@@ -27,7 +27,13 @@ Gate families (`gates`), rate functions in 1/ms with V in mV:
   take Na+ activation as instantaneous (m_inf^2 h); here m is a kinetic gate with their
   alpha_m, beta_m (tau_m <= 0.16 ms), as a channel agent must be.
 
-Conduction: the open state conducts its ion by GHK fluxes (leak.py) with permeability
+Conduction (`conduction = "ohmic"`): the open channels carry HH's current
+N_open gamma (V - E), split into two unidirectional fluxes as an ohmic leak's (leak.py,
+physics.ohmic_factor), E from the current concentrations: what conductance-based models
+(and HH 1952) mean, and what the squid_axon built-in uses.
+
+Conduction (`conduction = "ghk"`, the default): the open state conducts its ion by GHK
+fluxes (leak.py) with permeability
 p_single x N_open: per open channel, efflux per inside ion p/vol_in * u/(1 - e^-u) and
 influx per outside ion p/vol_out * u/(e^u - 1), u = zFV_mid/RT. Ions move directly
 between the compartments, so conservation is exact, and because a conduction jump leaves
@@ -55,7 +61,8 @@ import numpy as np
 from ionmc.mechanisms import agents
 from ionmc.mechanisms.base import Mechanism
 from ionmc.constants import F, R
-from ionmc.physics import ghk_factor
+from ionmc.constants import E_CHARGE
+from ionmc.physics import ghk_factor, ohmic_factor
 from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
 from ionmc.ranges import Q10, Range
@@ -68,13 +75,20 @@ PARAMS = {
               "(Pinsky & Rinzel 1994)"),
     "species": (None, "conducted ion (default: the gate family's)"),
     "density_per_um2": (None, "channels per um^2 of membrane", Range(0.0, 1e4)),
+    "conduction": ("ghk", "'ghk' (single-channel permeability) or 'ohmic' (single-channel "
+                   "conductance, HH's g (V - E))"),
     "single_channel_permeability_um3_per_s": (None, "GHK permeability of one open channel "
                                               "(um^3/s) at 37 C", Range(0.0, 100.0)),
+    "single_channel_conductance_pS": (None, "conductance of one open channel (pS) at 37 C, "
+                                      "ohmic conduction", Range(0.0, 1e4)),
     "q10": (1.3, "temperature coefficient of the single-channel permeability", Q10),
     "q10_gating": (3.0, "temperature coefficient of the gating rates (HH 1952: 3)", Q10),
 }
 PARAMS.update(agents.PARAMS)  # counts per gating state or one channel at a time (agents.py)
-PARAM_TYPES = {"gates": str, "species": str, **agents.PARAM_TYPES}
+PARAM_TYPES = {"gates": str, "species": str, "conduction": str, **agents.PARAM_TYPES}
+#: each conduction's own key (the other defaults to 0 and must stay so)
+CONDUCTION_KEY = {"ghk": "single_channel_permeability_um3_per_s",
+                  "ohmic": "single_channel_conductance_pS"}
 
 # rate-function codes (the kernel's switch): (alpha, beta) of one gate
 HH_M, HH_H, HH_N, PR_M, PR_H, PR_N = range(6)
@@ -99,8 +113,8 @@ FIXED = ("gates", "density_per_um2")
 I_FN, I_BETA = 0, 1
 #: transition kinds (registry.py numbers them): gating forward/backward between two
 #: states, then conduction of one ion out / in through the open channels
-KINDS = ("gate_fw", "gate_bw", "out", "in")
-I_OPEN = 0
+KINDS = ("gate_fw", "gate_bw", "out", "in", "ohm_out", "ohm_in")
+I_OPEN, I_DST = 0, 1
 
 
 @leaf
@@ -131,10 +145,11 @@ def gate_rate(fn, beta, v):
 
 
 @leaf
-def rate(j, k, x, v, src, P, II):
+def rate(j, k, x, v, src, P, II, inv_nvol):
     """Propensity (1/s) of channel transition j (k, the position in KINDS: 0/1 gating, 2/3
-    conduction out/in) at midpoint potential v (volts)."""
-    n = x[src[j]]
+    GHK conduction out/in, 4/5 ohmic) at midpoint potential v (volts)."""
+    i = src[j]
+    n = x[i]
     if n <= 0:
         return 0.0
     if k <= 1:
@@ -143,6 +158,10 @@ def rate(j, k, x, v, src, P, II):
     if n_open <= 0:
         return 0.0
     u = P[j, 1] * v
+    if k >= 4:
+        d = II[j, I_DST]
+        return P[j, 0] * n_open * ohmic_factor(u if k == 4 else -u, n, inv_nvol[i], x[d],
+                                               inv_nvol[d])
     return P[j, 0] * n_open * n * ghk_factor(u if k == 2 else -u)
 
 
@@ -238,10 +257,14 @@ def gating_rows(spec, T, edges):
 
 
 def conduction_rows(spec, T, z, vol_in_um3, vol_out_um3):
-    """(P[0], P[1]) of the conduction pair (out, in): p_single/vol per open channel and
-    per ion (1/s), and zF/RT."""
-    p = spec["single_channel_permeability_um3_per_s"] * q10_factor(spec["q10"], T)
+    """(P[0], P[1]) of the conduction pair (out, in): GHK, p_single/vol per open channel
+    and per ion (1/s); ohmic, G = gamma RT/(z^2 F e) per open channel (ions/s); and zF/RT."""
     zfrt = z * F / (R * T)
+    q = q10_factor(spec["q10"], T)
+    if spec["conduction"] == "ohmic":
+        G = spec["single_channel_conductance_pS"] * 1e-12 * q * R * T / (z * z * F * E_CHARGE)
+        return ((G, zfrt), (G, zfrt))
+    p = spec["single_channel_permeability_um3_per_s"] * q
     return ((p / vol_in_um3, zfrt), (p / vol_out_um3, zfrt))
 
 
@@ -270,6 +293,14 @@ def resolve(raw):
     if not isinstance(fam, str) or fam not in FAMILIES:
         return t, ("gates", f"unknown gate family {fam!r} (known: {', '.join(FAMILIES)})")
     t.setdefault("species", FAMILIES[fam][0])
+    c = t.get("conduction", "ghk")
+    if c not in CONDUCTION_KEY:
+        return t, ("conduction", f"unknown conduction {c!r} (known: ghk, ohmic)")
+    for other, key in CONDUCTION_KEY.items():
+        if other != c:
+            if t.get(key, 0.0) != 0.0:
+                return t, (key, f"is for conduction = '{other}' (this channel's is '{c}')")
+            t[key] = 0.0
     return t, None
 
 
@@ -289,6 +320,13 @@ def check(t, ctx):
     return out
 
 
+def mean_conductance_S(spec, area_um2, V, T):
+    """The population's mean ohmic conductance (S) at steady state at V."""
+    g = spec["single_channel_conductance_pS"] * 1e-12 * q10_factor(spec["q10"], T)
+    return n_channels(spec, area_um2) * open_probability(spec["gates"], V, T,
+                                                         spec["q10_gating"]) * g
+
+
 def mean_permeability_cm_per_s(spec, area_um2, V, T):
     """The population's mean GHK permeability per membrane area (cm/s) at steady state at
     V: N x P_open(V) x p_single / area (for `ionmc energetics`)."""
@@ -301,7 +339,7 @@ def mean_permeability_cm_per_s(spec, area_um2, V, T):
 # -- for the kernels' dispatch table (engine/dispatch.py) -----------------------------
 @entry
 def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
-    return rate(j, k, x, V[mem[j]] + half_dv[j], src, P, II)
+    return rate(j, k, x, V[mem[j]] + half_dv[j], src, P, II, inv_nvol)
 
 
 class Channels(Mechanism):
@@ -339,10 +377,15 @@ class Channels(Mechanism):
         self.reservoir = list(range(t0, len(tr)))
         s = self.spec["species"]
         i_in, i_out = model.idx(cin, s), model.idx(cout, s)
-        r = tr.index_row()
-        r[I_OPEN] = states[open_k]
-        j = tr.pair((self.kind("out"), self.kind("in")), (i_in, i_out), mi,
-                    {i_in: -1, i_out: +1}, r)
+        ohmic = self.spec["conduction"] == "ohmic"
+        rows = [tr.index_row(), tr.index_row()]
+        for r, d in zip(rows, (i_out, i_in)):
+            r[I_OPEN] = states[open_k]
+            if ohmic:  # its rate reads the destination's count too
+                r[I_DST] = d
+        kinds = ("ohm_out", "ohm_in") if ohmic else ("out", "in")
+        j = tr.pair((self.kind(kinds[0]), self.kind(kinds[1])), (i_in, i_out), mi,
+                    {i_in: -1, i_out: +1}, rows)
         self.transitions = list(range(t0, len(tr)))
         self.ref = (j, j + 1)
         self.efflux = {s: {j: 1, j + 1: -1}}
@@ -351,7 +394,9 @@ class Channels(Mechanism):
         r = super().reads(model, j)
         if model.tr_kind[j] in (self.kind("gate_fw"), self.kind("gate_bw")):
             return r
-        return r | {("x", int(model.tr_ii[j, I_OPEN]))}  # and the open count
+        r |= {("x", int(model.tr_ii[j, I_OPEN]))}  # and the open count
+        d = int(model.tr_ii[j, I_DST])
+        return r | {("x", d)} if d >= 0 else r  # ohmic: and the destination's (E)
 
     def update_parameters(self, model):
         d = model.scenario.data
@@ -384,12 +429,15 @@ class Channels(Mechanism):
     def passive_current(self, model, V, concs):
         """At the steady-state open probability at V: the resting budget counts their
         window currents, and slopes are steady-state slopes."""
-        from ionmc.thermo.closed_forms import ghk_current
+        from ionmc.thermo.closed_forms import ghk_current, nernst
 
         _, cin, cout = self.membrane_sides(model)
         s = self.spec["species"]
         z = model.scenario.data["species"][s]["charge"]
         area = model.scenario.data["membranes"][self.spec["membrane"]]["area_um2"]
+        if self.spec["conduction"] == "ohmic":
+            g = mean_conductance_S(self.spec, area, V, model.T)
+            return {s: g * (V - nernst(z, concs(cin, s), concs(cout, s), model.T))}
         P = mean_permeability_cm_per_s(self.spec, area, V, model.T)
         return {s: ghk_current(P, area, z, concs(cin, s), concs(cout, s), V, model.T)}
 

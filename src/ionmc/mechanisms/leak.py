@@ -1,15 +1,24 @@
-"""Leak channels: unidirectional Goldman-Hodgkin-Katz fluxes (DESIGN.md section 1).
+"""Leak channels: unidirectional Goldman-Hodgkin-Katz fluxes (DESIGN.md section 1), or
+ohmic ones.
 
-With u = zFV/RT, the efflux per inside ion is k_out = P*A/vol_in * u/(1 - exp(-u)) and the
-influx per outside ion is k_in = P*A/vol_out * u/(exp(u) - 1) (Goldman 1943; Hodgkin & Katz
-1949). Their ratio is Ussing's flux ratio (Ussing 1949), which makes the pair obey local
-detailed balance exactly when V is taken at the jump's midpoint.
+GHK (`conduction = "ghk"`, the default): with u = zFV/RT, the efflux per inside ion is
+k_out = P*A/vol_in * u/(1 - exp(-u)) and the influx per outside ion is
+k_in = P*A/vol_out * u/(exp(u) - 1) (Goldman 1943; Hodgkin & Katz 1949). Their ratio is
+Ussing's flux ratio (Ussing 1949), which makes the pair obey local detailed balance exactly
+when V is taken at the jump's midpoint.
+
+Ohmic (`conduction = "ohmic"`, `conductance_mS_per_cm2`): the net current is g (V - E), E
+the Nernst potential of the current concentrations, as in Hodgkin & Huxley 1952 and most
+conductance-based models; it is split into two unidirectional fluxes G w/(1 - e^-w) and
+G w/(e^w - 1), G = g RT/(z^2 F e), w = zF(V - E)/RT, whose ratio is again Ussing's, so ions
+move, conservation holds and the ledger closes (physics.ohmic_factor). Its rate is not
+proportional to the source count (E reads both sides), so the SSA does not tabulate it.
 """
 
-from ionmc.constants import CM_TO_M, F, R, UM2_TO_M2, UM3_TO_M3
+from ionmc.constants import CM_TO_M, E_CHARGE, F, R, UM2_TO_M2, UM3_TO_M3
 from ionmc.mechanisms.base import Mechanism
 from ionmc.numba_conf import inlined, leaf
-from ionmc.physics import ghk_factor, q10_factor
+from ionmc.physics import ghk_factor, ohmic_factor, q10_factor
 from ionmc.ranges import Q10, Range
 
 TYPE = "leak"
@@ -18,16 +27,39 @@ TYPE = "leak"
 PARAMS = {
     "membrane": (None, "membrane name"),
     "species": (None, "species name"),
+    "conduction": ("ghk", "'ghk' (permeability) or 'ohmic' (conductance, g (V - E))"),
     "permeability_cm_per_s": (None, "GHK permeability P (cm/s) at 37 C", Range(0.0, 1e-2)),
-    "q10": (1.3, "temperature coefficient of the permeability", Q10),
+    "conductance_mS_per_cm2": (None, "ohmic conductance g (mS/cm^2) at 37 C",
+                               Range(0.0, 1e4)),
+    "q10": (1.3, "temperature coefficient of the permeability or conductance", Q10),
 }
+PARAM_TYPES = {"conduction": str}
+#: each conduction's own key (the other defaults to 0 and must stay so)
+CONDUCTION_KEY = {"ghk": "permeability_cm_per_s", "ohmic": "conductance_mS_per_cm2"}
 
-#: transition kinds (registry.py numbers them): one ion inside -> outside, and back
-KINDS = ("out", "in")
-#: the SSA tabulates its V factor on the charge lattice (engine/lattice.py); its propensity
-#: is a rate per ion at the source (tau-leap may draw binomials)
-LATTICE = True
-FIRST_ORDER = True
+#: transition kinds (registry.py numbers them): one ion inside -> outside, and back, by GHK
+#: or ohmic conduction
+KINDS = ("out", "in", "ohm_out", "ohm_in")
+#: the SSA tabulates the GHK kinds' V factor on the charge lattice (engine/lattice.py);
+#: their propensity is a rate per ion at the source (tau-leap may draw binomials)
+LATTICE = ("out", "in")
+FIRST_ORDER = ("out", "in")
+# an ohmic transition's index row: the ion index of its destination
+I_DST = 0
+
+
+def resolve(raw):
+    """`conduction` checked, and the other conduction's key set to 0."""
+    t = dict(raw)
+    c = t.get("conduction", "ghk")
+    if c not in CONDUCTION_KEY:
+        return t, ("conduction", f"unknown conduction {c!r} (known: ghk, ohmic)")
+    for other, key in CONDUCTION_KEY.items():
+        if other != c:
+            if t.get(key, 0.0) != 0.0:
+                return t, (key, f"is for conduction = '{other}' (this leak's is '{c}')")
+            t[key] = 0.0
+    return t, None
 
 
 @leaf
@@ -45,12 +77,19 @@ _v_factor = inlined(v_factor)
 
 @leaf
 def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
-    """Propensity (1/s): the GHK rate per ion times the ions on the source side."""
-    n = x[src[j]]
+    """Propensity (1/s): the GHK rate per ion times the ions on the source side, or the
+    ohmic flux (k = 2 out, 3 in: P[j, 0] = G in ions/s, P[j, 1] = zF/RT)."""
+    i = src[j]
+    n = x[i]
     if n <= 0:
         return 0.0
     # midpoint potential: hdv holds dV/2 of each transition (0 on a clamped membrane)
-    return n * _v_factor(j, k, V[mem[j]] + half_dv[j], P, II)
+    v = V[mem[j]] + half_dv[j]
+    if k >= 2:
+        d = II[j, I_DST]
+        zu = P[j, 1] * v if k == 2 else -P[j, 1] * v
+        return P[j, 0] * ohmic_factor(zu, n, inv_nvol[i], x[d], inv_nvol[d])
+    return n * _v_factor(j, k, v, P, II)
 
 
 @leaf
@@ -66,32 +105,53 @@ class Leak(Mechanism):
         mi, cin, cout = self.membrane_sides(model)
         s = self.spec["species"]
         i_in, i_out = model.idx(cin, s), model.idx(cout, s)
-        t0 = tr.pair((self.kind("out"), self.kind("in")), (i_in, i_out), mi,
-                     {i_in: -1, i_out: +1})
+        ohmic = self.spec["conduction"] == "ohmic"
+        kinds = ("ohm_out", "ohm_in") if ohmic else ("out", "in")
+        rows = [tr.index_row(), tr.index_row()]
+        if ohmic:  # its rate reads the destination's count too
+            rows[0][I_DST], rows[1][I_DST] = i_out, i_in
+        t0 = tr.pair((self.kind(kinds[0]), self.kind(kinds[1])), (i_in, i_out), mi,
+                     {i_in: -1, i_out: +1}, rows)
         self.transitions = [t0, t0 + 1]
         self.ref = (t0, t0 + 1)
         self.efflux = {s: {t0: 1, t0 + 1: -1}}
+
+    def reads(self, model, j):
+        """Its source count and V; an ohmic one also the destination's count (E)."""
+        r = super().reads(model, j)
+        d = int(model.tr_ii[j, I_DST])
+        return r | {("x", d)} if d >= 0 else r
 
     def update_parameters(self, model):
         d = model.scenario.data
         mspec = d["membranes"][self.spec["membrane"]]
         z = d["species"][self.spec["species"]]["charge"]
         q = q10_factor(self.spec["q10"], model.T)
+        j0, j1 = self.transitions
+        if self.spec["conduction"] == "ohmic":
+            g = self.spec["conductance_mS_per_cm2"] * q * 1e-3 * mspec["area_um2"] * 1e-8  # S
+            G = g * R * model.T / (z * z * F * E_CHARGE)  # ions/s per unit w/(1 - e^-w)
+            model.tr_p[j0, :2] = [G, z * F / (R * model.T)]
+            model.tr_p[j1, :2] = [G, z * F / (R * model.T)]
+            return
         pa = self.spec["permeability_cm_per_s"] * q * CM_TO_M * mspec["area_um2"] * UM2_TO_M2
         vin = d["compartments"][mspec["inside"]]["volume_um3"] * UM3_TO_M3
         vout = d["compartments"][mspec["outside"]]["volume_um3"] * UM3_TO_M3
-        j0, j1 = self.transitions
         model.tr_p[j0, :2] = [pa / vin, z * F / (R * model.T)]
         model.tr_p[j1, :2] = [pa / vout, z * F / (R * model.T)]
 
     def passive_current(self, model, V, concs):
-        from ionmc.thermo.closed_forms import ghk_current
+        from ionmc.thermo.closed_forms import ghk_current, nernst
 
         _, cin, cout = self.membrane_sides(model)
         s = self.spec["species"]
         z = model.scenario.data["species"][s]["charge"]
-        P = self.spec["permeability_cm_per_s"] * q10_factor(self.spec["q10"], model.T)
+        q = q10_factor(self.spec["q10"], model.T)
         area = model.scenario.data["membranes"][self.spec["membrane"]]["area_um2"]
+        if self.spec["conduction"] == "ohmic":
+            g = self.spec["conductance_mS_per_cm2"] * q * 1e-3 * area * 1e-8
+            return {s: g * (V - nernst(z, concs(cin, s), concs(cout, s), model.T))}
+        P = self.spec["permeability_cm_per_s"] * q
         return {s: ghk_current(P, area, z, concs(cin, s), concs(cout, s), V, model.T)}
 
 

@@ -59,10 +59,14 @@ def kind_name(k):
 
 
 def kind_flags(kinds, attribute):
-    """Per transition (by kind number), a type's boolean declaration `attribute` (absent:
-    False): LATTICE (its V factor is tabulated by the SSA), FIRST_ORDER (its propensity is
-    a rate per ion at the source)."""
+    """Per transition (by kind number), a type's declaration `attribute` (absent: False):
+    LATTICE (its V factor is tabulated by the SSA), FIRST_ORDER (its propensity is a rate
+    per ion at the source). True or False for all its kinds, or a tuple of the names of
+    the kinds it holds for (a leak's GHK kinds, not its ohmic ones)."""
     import numpy as np
 
-    return np.array([bool(getattr(type_of_kind(int(k)), attribute, False)) for k in kinds],
-                    bool)
+    def flag(k):
+        m = type_of_kind(int(k))
+        a = getattr(m, attribute, False)
+        return m.KINDS[int(k) - m.KIND0] in a if isinstance(a, tuple) else bool(a)
+    return np.array([flag(k) for k in kinds], bool)
