@@ -60,11 +60,18 @@ def metrics(p):
     jk = J(p, 50.0, -0.07, ko=1000.0)
     k05k = brentq(lambda k: J(p, 50.0, -0.07, ko=k) - jk / 2, 1e-4, 1000.0)
     iv = {nao: J(p, 50.0, -0.1, nao=nao) / J(p, 50.0, 0.0, nao=nao) for nao in (150.0, 1.5)}
+    # the shape over the whole range: Nakao & Gadsby's current rises with V and levels off
+    # at positive potentials (150 mM Na_o) or is nearly flat (1.5 mM); it never falls
+    grid = np.linspace(-0.12, 0.05, 18)
+    shape = {nao: np.array([J(p, 50.0, v, nao=nao) for v in grid]) / J(p, 50.0, 0.0, nao=nao)
+             for nao in (150.0, 1.5)}
     fw, bw = cyc.rates(cyc.constants(p, T), {"Na_in": 12.0, "K_in": 140.0, "Na_out": 145.0,
                                              "K_out": 5.4}, -0.07, T)
     occ, rest = cyc.steady_state(fw, bw)
     return {"jmax": jmax, "k05_na": k05, "hill": hill, "sens_rest": sens, "k05_ko": k05k,
             "iv150": iv[150.0], "iv1_5": iv[1.5], "rest": rest,
+            "iv_fall": max(float(np.max(np.maximum.accumulate(sh) - sh)) for sh in shape.values()),
+            "iv_max1_5": float(shape[1.5].max()),
             "events_per_cycle": float(np.sum(occ * (fw + bw)) / rest),
             "charge_capacitance": charge_capacitance(p)}
 
@@ -96,6 +103,8 @@ TARGETS = [
     ("k05_ko", "1-2.5 mM", "K0.5 for K_o (-70 mV, Na_i 50 mM)"),
     ("iv150", "<= 0.5", "I(-100 mV)/I(0), Na_o 150 mM"),
     ("iv1_5", ">= 0.85", "I(-100 mV)/I(0), Na_o 1.5 mM"),
+    ("iv_fall", "~0 (never falls)", "largest fall of I(V)/I(0) as V rises, -120..+50 mV"),
+    ("iv_max1_5", "~1 (nearly flat)", "largest I(V)/I(0) at Na_o 1.5 mM, -120..+50 mV"),
 ]
 FREE = [k for k in cyc.ALPHA1 if k != "K_MgATP_mM"]
 #: the largest charge-movement capacitance the fit accepts, relative to C_m
@@ -115,6 +124,11 @@ def residuals(logs):
         10 * max(0.0, 0.92 - m["iv1_5"]), 5 * max(0.0, m["iv1_5"] - 1.15),
         0.5 * math.log(m["rest"] / 30.0), 2 * max(0.0, math.log(m["events_per_cycle"] / 60.0)),
         5 * max(0.0, math.log(m["charge_capacitance"] / CAP_MAX))])
+# not fitted yet: the I-V shape beyond -100 mV (iv_fall, iv_max1_5). With every charge
+# on the ions (K+ deocclusion moves two inward), the model's current peaks near -25 mV and
+# falls at positive potentials, which Nakao & Gadsby's does not (docs/validation.md);
+# adding them to this fit as they stand pulls Jmax under 50 /s and the events per cycle up
+# to ~800.
 
 
 def fit():

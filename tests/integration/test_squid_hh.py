@@ -61,15 +61,17 @@ def hh_reference(I_pA, t_end, times):
 
 def _piecewise(rhs, t_end_ms, y0, t_ms):
     """Integrate across the pulse's edges in pieces (no step straddles a discontinuity)."""
-    edges = [0.0, T_ON * 1e3, (T_ON + T_PULSE) * 1e3, t_end_ms]
-    out = np.empty(len(t_ms))
+    # the last edge covers every sample (times*1e3 may round past t_end_ms)
+    edges = [0.0, T_ON * 1e3, (T_ON + T_PULSE) * 1e3, max(t_end_ms, float(t_ms.max()))]
+    out = np.full(len(t_ms), np.nan)
     y = y0
     for a, b in zip(edges[:-1], edges[1:]):
-        sel = (t_ms >= a) & (t_ms <= b)
+        sel = (t_ms >= a) & ((t_ms < b) if b < edges[-1] else (t_ms <= b))
         sol = solve_ivp(rhs, (a, b), y, method="LSODA", rtol=1e-10, atol=1e-10,
                         t_eval=t_ms[sel], dense_output=True)
         out[sel] = sol.y[0]
         y = sol.sol(b)
+    assert np.all(np.isfinite(out))
     return out
 
 

@@ -36,11 +36,31 @@ def summary(run):
             ("ionmc", m.get("ionmc_version")), ("scenario hash", m.get("scenario_hash"))]
     for k, v in run.point_values.items():
         rows.append((k, v))
+    rows += compartment_rows(run)
     for e in m.get("events_fired", []):
         rows.append((f"event at {e['at_s']} s", ", ".join(f"{k} = {v}"
                                                           for k, v in e["set"].items())))
     for w in m.get("warnings", []):
         rows.append(("warning", w))
+    return rows
+
+
+def compartment_rows(run):
+    """Per compartment: its volume and whether it is a bath (held) or closed -- which decides
+    how fast a blocked cell runs down (a closed ECS fills with K+ and holds Na+ back)."""
+    try:
+        comps = run.scenario().data["compartments"]
+    except InputError:
+        return []
+    rows = []
+    for c, spec in comps.items():
+        if spec.get("bath"):
+            kind = "bath: concentrations held"
+        else:
+            kind = "closed: its concentrations follow the fluxes"
+            if spec.get("clamped_species"):
+                kind += f" (held: {', '.join(spec['clamped_species'])})"
+        rows.append((f"compartment {c}", f"{spec['volume_um3']:.4g} µm³, {kind}"))
     return rows
 
 

@@ -58,7 +58,7 @@ import math
 
 import numpy as np
 
-from ionmc.mechanisms import agents
+from ionmc.mechanisms import agents, conduction
 from ionmc.mechanisms.base import Mechanism
 from ionmc.constants import F, R
 from ionmc.constants import E_CHARGE
@@ -293,15 +293,7 @@ def resolve(raw):
     if not isinstance(fam, str) or fam not in FAMILIES:
         return t, ("gates", f"unknown gate family {fam!r} (known: {', '.join(FAMILIES)})")
     t.setdefault("species", FAMILIES[fam][0])
-    c = t.get("conduction", "ghk")
-    if c not in CONDUCTION_KEY:
-        return t, ("conduction", f"unknown conduction {c!r} (known: ghk, ohmic)")
-    for other, key in CONDUCTION_KEY.items():
-        if other != c:
-            if t.get(key, 0.0) != 0.0:
-                return t, (key, f"is for conduction = '{other}' (this channel's is '{c}')")
-            t[key] = 0.0
-    return t, None
+    return conduction.resolve(t, CONDUCTION_KEY, "channel")
 
 
 def check(t, ctx):

@@ -16,6 +16,7 @@ proportional to the source count (E reads both sides), so the SSA does not tabul
 """
 
 from ionmc.constants import CM_TO_M, E_CHARGE, F, R, UM2_TO_M2, UM3_TO_M3
+from ionmc.mechanisms import conduction
 from ionmc.mechanisms.base import Mechanism
 from ionmc.numba_conf import inlined, leaf
 from ionmc.physics import ghk_factor, ohmic_factor, q10_factor
@@ -50,16 +51,7 @@ I_DST = 0
 
 def resolve(raw):
     """`conduction` checked, and the other conduction's key set to 0."""
-    t = dict(raw)
-    c = t.get("conduction", "ghk")
-    if c not in CONDUCTION_KEY:
-        return t, ("conduction", f"unknown conduction {c!r} (known: ghk, ohmic)")
-    for other, key in CONDUCTION_KEY.items():
-        if other != c:
-            if t.get(key, 0.0) != 0.0:
-                return t, (key, f"is for conduction = '{other}' (this leak's is '{c}')")
-            t[key] = 0.0
-    return t, None
+    return conduction.resolve(dict(raw), CONDUCTION_KEY, "leak")
 
 
 @leaf

@@ -24,7 +24,7 @@ from ionmc.constants import F, N_A, R
 from ionmc.mechanisms import agents
 from ionmc.mechanisms import nka_cycle as cyc
 from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V
-from ionmc.mechanisms.pump import Pump
+from ionmc.mechanisms.pump import Pump, pool_dG
 from ionmc.numba_conf import leaf
 from ionmc.ranges import DG_ATP_KJ, FRACTION, K_M_MM, Q10, RATE_PER_S, Range, positive
 
@@ -137,11 +137,8 @@ def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
 @leaf
 def ledger_arg(j, k, x, V, mem, half_dv, P, II, inv_nvol):
     """dG_ATP (J/mol) of the pool at a firing of the ATP step on a pool."""
-    ia, idp, ip = II[j, I_ATP], II[j, I_ADP], II[j, I_PI]
-    atp = max(x[ia], 0.5) * inv_nvol[ia]
-    adp = max(x[idp], 0.5) * inv_nvol[idp]
-    pi = max(x[ip], 0.5) * inv_nvol[ip]
-    return P[j, P_DG0] + P[j, P_RT] * math.log(1e-3 * adp * pi / atp)
+    return pool_dG(x, II[j, I_ATP], II[j, I_ADP], II[j, I_PI], inv_nvol, P[j, P_DG0],
+                   P[j, P_RT])
 
 
 # -- one pump population of a scenario ----------------------------------------------------
@@ -204,10 +201,9 @@ class NaKATPase(Pump):
             (tuple(list(r) for r in zip(*ref)) or ([], []))
 
     def state_charges(self, model):
+        # the counts per state (individual agents' jumps move them too: agents.py)
         mi, _, _ = self.membrane_sides(model)
-        slots = [self.states] + ([] if self.agent_slots is None else [])
-        return [(s[i], mi, float(q)) for s in slots for i, q in enumerate(cyc.STATE_CHARGE)
-                if q]
+        return [(self.states[i], mi, float(q)) for i, q in enumerate(cyc.STATE_CHARGE) if q]
 
     def bound_ions(self, model):
         return [(self.states[i], sp, n) for sp, per in cyc.BOUND.items()

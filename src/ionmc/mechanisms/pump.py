@@ -137,15 +137,21 @@ def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
 
 
 @leaf
-def ledger_arg(j, k, x, V, mem, half_dv, P, II, inv_nvol):
-    """dG_ATP (J/mol) of the pool at a firing of the ATP-booking step on a pool, so that
-    W_ATP uses the dG_ATP the rates used."""
-    ia, idp, ip = II[j, I_ATP], II[j, I_ADP], II[j, I_PI]
+def pool_dG(x, ia, idp, ip, inv_nvol, dg0, rt):
+    """dG_ATP (J/mol) of a pool at counts x (its ATP, ADP, Pi at ia, idp, ip): what a pump's
+    ATP step books per firing, so that W_ATP uses the dG_ATP its rates used."""
     # a count of 0 never fires in the direction that needs it; keep the log finite
     atp = max(x[ia], 0.5) * inv_nvol[ia]
     adp = max(x[idp], 0.5) * inv_nvol[idp]
     pi = max(x[ip], 0.5) * inv_nvol[ip]
-    return P[j, P_DG0] + P[j, P_RT] * math.log(1e-3 * adp * pi / atp)
+    return dg0 + rt * math.log(1e-3 * adp * pi / atp)
+
+
+@leaf
+def ledger_arg(j, k, x, V, mem, half_dv, P, II, inv_nvol):
+    """dG_ATP (J/mol) of the pool at a firing of the ATP-booking step on a pool."""
+    return pool_dG(x, II[j, I_ATP], II[j, I_ADP], II[j, I_PI], inv_nvol, P[j, P_DG0],
+                   P[j, P_RT])
 
 
 # -- one pump population of a scenario ----------------------------------------------------
