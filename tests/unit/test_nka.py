@@ -119,7 +119,7 @@ def test_charge_movement_is_a_small_part_of_the_membranes_capacitance():
 
 def test_fxyd_moves_the_models_k05_as_despa_measured():
     # Despa et al. 2005 measured K0.5 18.8 -> 13.6 mM (x0.72) in myocytes; the model's
-    # fxyd_affinity_factor s (0.605) scales its Na_i dissociation constants, fitted so
+    # fxyd_affinity_factor s (0.67) scales its Na_i dissociation constants, fitted so
     # that its own apparent K0.5 (0 mV, Jmax at Na_i 1 M) moves by that factor
     from scipy.optimize import brentq
 

@@ -39,8 +39,8 @@ PARAMS = {
     "dG_ATP_kJ_per_mol": (-57.0, "free energy of ATP hydrolysis (no metabolic pool)", DG_ATP_KJ),
     "fxyd_phosphorylated": (0.0, "FXYD1 phosphorylated fraction, 0..1", FRACTION),
     # s fitted so that the model's apparent K0.5 for Na_i moves as Despa et al. 2005
-    # measured, 18.8 -> 13.6 mM (x0.723): 14.2 -> 10.3 mM (tests/unit/test_nka.py)
-    "fxyd_affinity_factor": (0.605, "s: factor on the Na_i dissociation constants when "
+    # measured, 18.8 -> 13.6 mM (x0.723): 11.5 -> 8.3 mM (tests/unit/test_nka.py)
+    "fxyd_affinity_factor": (0.67, "s: factor on the Na_i dissociation constants when "
                              "fully phosphorylated", positive(100.0)),
     "block_fraction": (0.0, "fraction of pumps bound by ouabain, 0..1", FRACTION),
     "q10": (3.0, "temperature coefficient of the rate constants (37 C reference)", Q10),
@@ -49,8 +49,8 @@ PARAMS = {
               Range(0.0, 100.0)),
     "theta_Na": (cyc.ALPHA1["theta_Na"], "share of a Na+ release's voltage factor on the "
                  "release (the rest on rebinding)", FRACTION),
-    "theta_K": (cyc.ALPHA1["theta_K"], "share of the K+ deocclusion's voltage factor on its "
-                "forward rate", FRACTION),
+    "theta_K": (cyc.ALPHA1["theta_K"], "share of a K_o binding's voltage factor on the "
+                "binding (the rest on release)", FRACTION),
 }
 # every kinetic constant, alpha1's by default (an isoform scales the Na_i ones: resolve)
 PARAMS.update({k: (v, "fitted constant (nka_cycle.py)",
@@ -274,8 +274,8 @@ class NaKATPase(Pump):
             if n == 0:
                 continue
             na, k, q = cyc.BOUND["Na"][i], cyc.BOUND["K"][i], cyc.STATE_CHARGE[i]
-            # Na+ bound is always counted inside; K+ inside from E1.K2 on (its charge q)
-            kin = q if k else 0
+            # Na+ bound is always counted inside; the rest of the state's charge is K+'s
+            kin = q - na
             for s, side, m in (("Na", "in", na), ("K", "in", kin), ("K", "out", k - kin)):
                 i_ion = self._side_index(model, s, side)
                 if m and not model.clamped[i_ion]:

@@ -11,26 +11,28 @@ and Apell's schemes and in Pan et al. 2020's refit of Terkildsen et al. 2007):
   3 E1.Na3 --ATP--> 4 E1P(Na3)                     phosphorylation and occlusion (ATP step)
   4 E1P(Na3) --> 5 E2P.Na2 + Na_o  --> 6 E2P.Na + Na_o --> 7 E2P + Na_o
                                                    Na+ released outside, one charge each
-  7 E2P --K_o--> 8 E2P.K --K_o--> 9 E2P.K2         K+ binds from outside
+  7 E2P --K_o--> 8 E2P.K --K_o--> 9 E2P.K2         K+ binds from outside, one charge each
   9 E2P.K2 --> 10 E2(K2) + Pi                      dephosphorylation and occlusion
   10 E2(K2) --ATP~--> 11 E1.K2                     deocclusion to the inside (accelerated
-                                                   by ATP at its low-affinity site), two
-                                                   charges
+                                                   by ATP at its low-affinity site)
   11 E1.K2 --> 12 E1.K + K_i --> 0 E1 + K_i        K+ released inside
 
 Rates per pump molecule, u = FV/RT at the jump's midpoint potential:
 
   binding:     kon [ion] (forward) / kon K_d (backward)          (per mM per s, per s)
+  K_o binding: kon [K_o] exp(-theta_K u) / kon K_d exp((1-theta_K) u)
   Na release:  kr exp(theta_Na u) / (kr/K_Nao) [Na_o] exp(-(1-theta_Na) u)
-  deocclusion: kE ATP~/(1+ATP~) exp(-2 theta_K u) / kEb exp(2(1-theta_K) u)
+  deocclusion: kE ATP~/(1+ATP~) / kEb
   dephosph.:   kD / (kD/K_Pi) Pi/(1+ATP~),  ATP~ = MgATP/K_MgATP
   ATP step:    kP / b_P, with b_P from the cycle constraint below.
 
 Where the charge is (the membrane's V counts it, model/compiled.py): an ion bound from the
 inside stays inside charge until it is released outside (so Na+ binding moves no charge,
-each Na+ release moves one); a K+ ion bound from the outside stays outside charge until the
-deocclusion (which moves two). The per-state inside charges are STATE_CHARGE; a cycle moves
-3 - 2 = 1 net charge out. With every step elementary and each voltage factor on the step
+each Na+ release moves one); a K+ ion binding from the outside moves its charge inside as
+it binds (into the outward-facing sites' field), and nothing moves at the deocclusion. The
+per-state inside charges are STATE_CHARGE; a cycle moves 3 - 2 = 1 net charge out. (A
+first version moved K+'s two charges at the deocclusion; opposed by a positive inside, its
+current fell at positive potentials, which measured pumps' does not: docs/validation.md.) With every step elementary and each voltage factor on the step
 whose jump moves the charge, a_f(x)/a_b(x') = exp(-dG/k_BT) holds for every jump with the
 integer counts, so the ledger closes to rounding under ssa (thermo/ledger.py).
 
@@ -61,7 +63,7 @@ ATP_STEP = 3
 #: the reference step of `forward`/`backward`: the first Na+ release (deocclusion outside)
 REF_STEP = 4
 #: charge (e) each state holds on the inside of the field: its bound ions counted there
-STATE_CHARGE = (0, 1, 2, 3, 3, 2, 1, 0, 0, 0, 0, 2, 1)
+STATE_CHARGE = (0, 1, 2, 3, 3, 2, 1, 0, 1, 2, 2, 2, 1)
 #: ions each state holds, per species
 BOUND = {"Na": (0, 1, 2, 3, 3, 2, 1, 0, 0, 0, 0, 0, 0),
          "K": (0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 2, 2, 1)}
@@ -78,20 +80,20 @@ NUC_NONE, NUC_ATP, NUC_ADP, NUC_PI, NUC_ATP_SAT = range(5)
 #: alpha1 (the default), fitted at 37 C (verification/pump_fit.py); per-mM rates are
 #: mass-action constants of binding
 ALPHA1 = {
-    "kon_Nai_per_mM_s": 1090.0, "K_Nai1_mM": 9.13, "K_Nai2_mM": 5.79, "K_Nai3_mM": 1.65,
-    "k_P_per_s": 1160.0,
-    "k_Na_release1_per_s": 315.0, "k_Na_release_per_s": 4980.0,
-    "K_Nao1_mM": 6200.0, "K_Nao2_mM": 672.0, "K_Nao3_mM": 826.0, "theta_Na": 0.219,
-    "kon_Ko_per_mM_s": 2000.0, "K_Ko1_mM": 2.36, "K_Ko2_mM": 2.68,
-    "k_D_per_s": 5000.0, "K_Pi_mM": 0.169,
-    "k_E2E1_per_s": 4740.0, "k_E1E2_per_s": 4970.0, "theta_K": 0.9,
-    "kon_Ki_per_mM_s": 208.0, "K_Ki1_mM": 45.7, "K_Ki2_mM": 130.0,
+    "kon_Nai_per_mM_s": 636.0, "K_Nai1_mM": 7.46, "K_Nai2_mM": 5.0, "K_Nai3_mM": 4.47,
+    "k_P_per_s": 393.0,
+    "k_Na_release1_per_s": 734.0, "k_Na_release_per_s": 4840.0,
+    "K_Nao1_mM": 11300.0, "K_Nao2_mM": 432.0, "K_Nao3_mM": 81.8, "theta_Na": 0.055,
+    "kon_Ko_per_mM_s": 2000.0, "K_Ko1_mM": 1.97, "K_Ko2_mM": 1.1,
+    "k_D_per_s": 5000.0, "K_Pi_mM": 1.02,
+    "k_E2E1_per_s": 5000.0, "k_E1E2_per_s": 5000.0, "theta_K": 0.697,
+    "kon_Ki_per_mM_s": 117.0, "K_Ki1_mM": 83.1, "K_Ki2_mM": 215.0,
     "K_MgATP_mM": 2.51,
 }
 #: factors on alpha1's Na_i dissociation constants that give alpha2's and alpha3's
 #: apparent K0.5 for Na_i in Crambert et al. 2000's ratios to alpha1's, 22/12 and 33/12
 #: (their oocyte K0.5s, carried over as ratios: verification/pump_fit.py)
-ISOFORM_NAI_SCALE = {"a1": 1.0, "a2": 2.842, "a3": 4.736}
+ISOFORM_NAI_SCALE = {"a1": 1.0, "a2": 2.214, "a3": 3.516}
 NAI_KEYS = ("K_Nai1_mM", "K_Nai2_mM", "K_Nai3_mM")
 
 
@@ -121,12 +123,12 @@ def constants(p, T, pool_dG0=None):
         kf[i], kb[i] = kr, kr / p[key]
         qf[i], qb[i] = th, -(1.0 - th)  # one charge out: ratio exp(u)
     kon = p["kon_Ko_per_mM_s"] * q
+    thk = p["theta_K"]
     for i, key in zip((7, 8), ("K_Ko1_mM", "K_Ko2_mM")):
         kf[i], kb[i] = kon, kon * p[key]
+        qf[i], qb[i] = -thk, 1.0 - thk  # one charge in: ratio exp(-u)
     kf[9], kb[9] = p["k_D_per_s"] * q, p["k_D_per_s"] * q / p["K_Pi_mM"]
-    thk = p["theta_K"]
     kf[10], kb[10] = p["k_E2E1_per_s"] * q, p["k_E1E2_per_s"] * q
-    qf[10], qb[10] = -2.0 * thk, 2.0 * (1.0 - thk)  # two charges in: ratio exp(-2u)
     kon = p["kon_Ki_per_mM_s"] * q
     for i, key in zip((11, 12), ("K_Ki1_mM", "K_Ki2_mM")):
         kf[i], kb[i] = kon * p[key], kon
