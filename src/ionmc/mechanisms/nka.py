@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from ionmc.constants import F, N_A, R
+from ionmc.constants import F, R
 from ionmc.mechanisms import agents
 from ionmc.mechanisms import nka_cycle as cyc
 from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V
@@ -147,6 +147,7 @@ class NaKATPase(Pump):
     pumps, 26 transitions per block (13 steps, forward and backward)."""
 
     LEAP_STATES_FREE = True
+    ATP_STEP = cyc.ATP_STEP
 
     def n_slots(self, model):
         self.n_agents = agents.population(
@@ -299,19 +300,6 @@ class NaKATPase(Pump):
         before = np.array(x[self.states], float)
         super()._reblock(model, x, rng, continuous)
         self._take_bound(model, x, np.asarray(x[self.states], float) - before)
-
-    def atp_work(self, model):
-        """The ATP step's forward firing books one ATP hydrolysed: at fixed dG_ATP, or the
-        pool's at each firing."""
-        out = []
-        for b in self.blocks:
-            j = b + 2 * cyc.ATP_STEP
-            if model.tr_ledger[j] == LEDGER_OWN:
-                out += [(j, 0.0, -1.0 / N_A), (j + 1, 0.0, 1.0 / N_A)]
-            else:
-                w = -self.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
-                out += [(j, w, 0.0), (j + 1, -w, 0.0)]
-        return out
 
     def state_energies(self, ledger, g, g_chem):
         """g_{i+1} - g_i = -k_B T ln(alpha_i+ / alpha_i-) at the reference concentrations

@@ -161,6 +161,8 @@ class Pump(Mechanism):
     forward and backward), step 1 moving 3 Na+ out and step 3 2 K+ in."""
 
     USES_POOL = True
+    #: the step whose forward firing books the ATP (here step 1, the first of each block)
+    ATP_STEP = 0
     #: its rate row holds no volume (it reads concentrations through inv_nvol)
     RATES_USE_VOLUME = False
     TURNOVER_PANEL = "cycles"
@@ -262,10 +264,12 @@ class Pump(Mechanism):
         return king_altman(*cycle_rates(self.rate_row(model, x), nai, ki, nao, ko, V))
 
     def atp_work(self, model):
-        """Step 1 forward books one ATP hydrolysed (in each agent's block, agents.py): at
-        fixed dG_ATP, or on a pool -dG_ATP at each firing, summed by the kernels."""
+        """The ATP step's forward firing books one ATP hydrolysed (in each agent's block,
+        agents.py): at fixed dG_ATP, or on a pool -dG_ATP at each firing, summed by the
+        kernels."""
         out = []
-        for j in self.blocks:
+        for b in self.blocks:
+            j = b + 2 * self.ATP_STEP
             if model.tr_ledger[j] == LEDGER_OWN:
                 out += [(j, 0.0, -1.0 / N_A), (j + 1, 0.0, 1.0 / N_A)]
             else:
