@@ -17,10 +17,9 @@ class KernelArgs(NamedTuple):
     source, so tau-leap may draw a leap's firings as a binomial of the ions there); its stoichiometry in CSR form (`st_ptr`, `st_idx`,
     `st_del`, clamped indices left out) and its dependents (`dep_ptr`, `dep_idx`: whose
     propensity may change when it fires). Per state index: `inv_nvol` (1 / ions per mM);
-    per species `charge`; per membrane `mem_start` (first state index of its inside), the
-    charge its inside holds as CSR rows over state indices (`qx_ptr`, `qx_idx`, `qx_w`:
-    the inside's ions and ions a mechanism holds on the inside of the field),
-    `mem_C` (F), `mem_clamped`, `mem_vclamp` (V). Scratch of one method object: the SSA's
+    per membrane the charge its inside holds as CSR rows over state indices (`qx_ptr`,
+    `qx_idx`, `qx_w`: the inside's ions and ions a mechanism holds on the inside of the
+    field), `mem_C` (F), `mem_clamped`, `mem_vclamp` (V). Scratch of one method object: the SSA's
     charge-lattice tables (`lat_row`, `lat_tab`, `lat_qlo`, `lat_qc`: engine/lattice.py),
     `sprod`, the pending entropy products of `ssa.fire`, and `fail`: NaN, or the time at
     which a kernel found the propensities' sum not finite (it then stops advancing, and
@@ -37,8 +36,6 @@ class KernelArgs(NamedTuple):
     dep_ptr: np.ndarray
     dep_idx: np.ndarray
     inv_nvol: np.ndarray
-    charge: np.ndarray
-    mem_start: np.ndarray
     qx_ptr: np.ndarray
     qx_idx: np.ndarray
     qx_w: np.ndarray
