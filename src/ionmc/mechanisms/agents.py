@@ -87,6 +87,17 @@ def blocks(mech, n_states, first):
     return [(k, list(mech.agent_slots[k])) for k in range(n)]
 
 
+def step(mech, tr, agent, own, i, k):
+    """The forward stoichiometry of a jump from state i to state k in a block on slots
+    `own` (`blocks`); an agent's jump moves the counts per state too, and is recorded in
+    `mech.agent_moves` (with its reverse, which `tr.pair` adds next)."""
+    fw = {own[i]: -1, own[k]: +1}
+    if own is not mech.states:
+        fw.update({mech.states[i]: -1, mech.states[k]: +1})
+        mech.agent_moves += [(len(tr), agent, i, k), (len(tr) + 1, agent, k, i)]
+    return fw
+
+
 def check(src, pre, t, mspec, sc, from_log=False):
     """Validate an agent mechanism's `agents` and `record_dwell_times` (scenario validation).
     `from_log`: its individual agents' records come from the SSA's firing log (channels'

@@ -359,13 +359,8 @@ class Channels(Mechanism):
         for agent, own in blocks:
             self.blocks.append(len(tr))
             for e_a, e_b, *_ in edges:
-                a, b = own[e_a], own[e_b]
-                fw = {a: -1, b: 1}
-                if own is not states:  # an agent's jump moves the counts too
-                    fw.update({states[e_a]: -1, states[e_b]: 1})
-                    self.agent_moves += [(len(tr), agent, e_a, e_b),
-                                         (len(tr) + 1, agent, e_b, e_a)]
-                tr.pair(gate, (a, b), mi, fw)
+                tr.pair(gate, (own[e_a], own[e_b]), mi,
+                        agents.step(self, tr, agent, own, e_a, e_b))
         self.reservoir = list(range(t0, len(tr)))
         s = self.spec["species"]
         i_in, i_out = model.idx(cin, s), model.idx(cout, s)

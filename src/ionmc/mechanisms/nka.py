@@ -176,11 +176,7 @@ class NaKATPase(Pump):
             for step in range(cyc.N_STEPS):
                 nxt = (step + 1) % cyc.N_STATES
                 a, b = own[step], own[nxt]
-                fw = {a: -1, b: +1}
-                if own is not states:  # an agent's jump moves the counts per state too
-                    fw.update({states[step]: -1, states[nxt]: +1})
-                    self.agent_moves += [(len(tr), agent, step, nxt),
-                                         (len(tr) + 1, agent, nxt, step)]
+                fw = agents.step(self, tr, agent, own, step, nxt)
                 rows = [tr.index_row(), tr.index_row()]
                 for r in rows:
                     r[[I_ATP, I_ADP, I_PI]] = nuc

@@ -196,11 +196,7 @@ class Pump(Mechanism):
                     self.blocks.append(len(tr))
                 nxt = (step + 1) % N_STATES
                 a, b = own[step], own[nxt]
-                fw = {a: -1, b: +1}
-                if own is not states:  # an agent's jump moves the counts per state too
-                    fw.update({states[step]: -1, states[nxt]: +1})
-                    self.agent_moves += [(len(tr), agent, step, nxt),
-                                         (len(tr) + 1, agent, nxt, step)]
+                fw = agents.step(self, tr, agent, own, step, nxt)
                 if step in TRANSLOCATION:
                     s, n = TRANSLOCATION[step]
                     fw[model.idx(cin, s)] = -n
