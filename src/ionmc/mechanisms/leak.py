@@ -1,4 +1,4 @@
-"""Leak channels: unidirectional Goldman-Hodgkin-Katz fluxes (DESIGN.md section 1), or
+"""Leak channels: unidirectional Goldman-Hodgkin-Katz fluxes, or
 ohmic ones.
 
 GHK (`conduction = "ghk"`, the default): with u = zFV/RT, the efflux per inside ion is
