@@ -40,10 +40,15 @@ def test_pump_and_oxygen_rates_balance_the_leaks():
     assert b["o2_molecules_per_s"] == pytest.approx(b["atp_per_s"] / b["atp_per_o2"], rel=1e-12)
     # the scenario is designed as a fixed point: its pumps run at the balancing rate
     assert b["pump_model_cycles_per_s"] == pytest.approx(b["pump_cycles_per_s"], rel=0.01)
-    # one net charge out per cycle; slope resistance of all leaks (the design's 200 MOhm)
-    assert b["pump_current_pA"] == pytest.approx(b["atp_per_s"] * 1.602176634e-19 * 1e12)
+    # one net charge out per cycle: what balances the leaks, and what the scenario's own
+    # pumps carry (equal within 1% at this designed fixed point: no warning)
+    e_pA = 1.602176634e-19 * 1e12
+    assert b["balancing_pump_current_pA"] == pytest.approx(b["atp_per_s"] * e_pA)
+    assert b["pump_current_pA"] == pytest.approx(b["pump_model_cycles_per_s"] * e_pA)
+    assert "warnings" not in b
+    # slope resistance of all leaks (the design's 200 MOhm)
     assert b["input_resistance_MOhm"] == pytest.approx(200.0, rel=1e-3)
-    # a few mV hyperpolarising (REFERENCES.md: about 4.6 mV with the slope resistance)
+    # a few mV hyperpolarising (about 4.6 mV with the slope resistance, docs/physics.md)
     assert -6.0 < b["pump_electrogenic_mV"] < -3.0
     assert b["pump_electrogenic_mV"] == pytest.approx(
         -b["pump_current_pA"] * b["input_resistance_MOhm"] * 1e-3, rel=1e-9)
@@ -51,8 +56,34 @@ def test_pump_and_oxygen_rates_balance_the_leaks():
     assert b["V_mV"] < b["ghk_mV"] < b["V_mV"] + 10
     # chord equation: V = (sum g E - I_pump) / sum g
     g = b["chord_conductance_nS"]
-    v = (sum(g[s] * b["nernst_mV"][s] for s in g) - b["pump_current_pA"]) / sum(g.values())
+    # with the current that balances the leaks (the leaks' own current, reversed)
+    v = (sum(g[s] * b["nernst_mV"][s] for s in g) - b["balancing_pump_current_pA"]) / \
+        sum(g.values())
     assert v == pytest.approx(b["V_mV"], abs=1e-4)  # g_Cl = I/(V - E_Cl), both ~0
+
+
+def test_pump_currents_at_0_mV_are_two_numbers_and_a_warning():
+    # a membrane at 0 mV (what a missing initial_potential_mV gives): no division by V, and
+    # the pumps' own current (set for -70 mV) far from what would balance the leaks there
+    sc = load_scenario("resting_neuron", ["membranes.soma.initial_potential_mV=0"])
+    b = energetics(sc)["membranes"]["soma"]
+    assert b["V_mV"] == pytest.approx(0.0, abs=0.01)
+    assert "diffusion_share" not in b and "k_battery_share" not in b  # no share of 0 mV
+    e_pA = 1.602176634e-19 * 1e12
+    assert b["pump_current_pA"] == pytest.approx(b["pump_model_cycles_per_s"] * e_pA)
+    assert b["balancing_pump_current_pA"] == pytest.approx(b["pump_cycles_per_s"] * e_pA)
+    assert b["pump_current_pA"] > 2 * b["balancing_pump_current_pA"]
+    # the electrogenic share is the pumps' own current through the slope resistance
+    assert b["pump_electrogenic_mV"] == pytest.approx(
+        -b["pump_current_pA"] * b["input_resistance_MOhm"] * 1e-3, rel=1e-9)
+    assert len(b["warnings"]) == 1 and "not a steady state" in b["warnings"][0]
+
+
+def test_a_membrane_without_pumps_carries_no_pump_current():
+    b = energetics(load_scenario("donnan"))["membranes"]["pm"]
+    assert b["pump_current_pA"] == 0.0 and b["pump_electrogenic_mV"] == 0.0
+    assert b["balancing_pump_current_pA"] > 100
+    assert "no pump on this membrane" in b["warnings"][0]
 
 
 @pytest.mark.parametrize("method", ["ode", "tau-leap"])

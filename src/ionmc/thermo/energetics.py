@@ -1,27 +1,32 @@
-"""The textbook energy budget of a scenario's initial state (`ionmc energetics`, DESIGN.md
-section 4): what the gradients store per ion, what the pump pays per cycle, and how much
-ATP and O2 it takes to hold the state against the leaks.
+"""The textbook energy budget of a scenario's initial state (`ionmc energetics`): what the
+gradients store per ion, what the pump pays per cycle, and how much ATP and O2 it takes to
+hold the state against the leaks.
 
 Everything is computed from the compiled model's own initial counts, potentials and rate
 parameters (temperature and Q10 included), with the closed forms of `closed_forms` — so a
 simulated run of the same scenario can be checked against it.
 
-Choices (README, "ionmc energetics"):
+Choices (docs/decisions.md, "ionmc energetics"):
 - "input_resistance_MOhm" is the *slope* resistance of all the membrane's leaks,
-  1 / (dI_leak/dV) at fixed concentrations, as DESIGN.md asks; the chord-conductance view is
-  reported beside it ("chord_conductance_nS", "k_battery_share").
-- "k_battery_share" is DESIGN.md's: the K+ term's share of V in the chord-conductance
-  equation V = (sum_s g_s E_s - I_pump) / sum_s g_s over all the leaks (Cl- included).
-  "diffusion_share" is the seed's sense of ">90% from the K+ battery": 1 - the pump's
-  electrogenic share (slope resistance) over V.
+  1 / (dI_leak/dV) at fixed concentrations; the chord-conductance view is reported beside
+  it ("chord_conductance_nS", "k_battery_share").
+- "k_battery_share" is the K+ term's share of V in the chord-conductance equation
+  V = (sum_s g_s E_s - I_pump) / sum_s g_s over all the leaks (Cl- included; docs/physics.md). "diffusion_share" is 1 - the pump's
+  electrogenic share (slope resistance) over V; neither is defined at V = 0 (left out).
+- Two pump currents, never one standing for the other: "pump_current_pA" is what the
+  scenario's own pumps carry at this state (their King-Altman turnover, one net charge out
+  per cycle; 0 on a membrane without pumps), "balancing_pump_current_pA" what pumps would
+  have to carry to balance the Na+ entry. They agree at a designed fixed point; when they
+  differ by more than STEADY_TOLERANCE the state is not a steady state and the budget says
+  so ("warnings"). The electrogenic share ("pump_electrogenic_mV") is the former's.
 - "pump_cycles_per_s" / "atp_per_s" are the rates that balance the net Na+ entry through
   the leaks and, where the membrane has them, a spike train's mean Na+ load and the
-  cotransporters' net Na+ flux at this state (/ 3, one ATP per cycle); "pump_model_cycles_per_s" is what the scenario's
-  pumps actually turn over at this state (King-Altman), equal at a designed fixed point.
+  cotransporters' net Na+ flux at this state (/ 3, one ATP per cycle);
+  "pump_model_cycles_per_s" is what the scenario's pumps actually turn over at this state.
 - O2 per second = (pump ATP/s + the pool's basal ATP/s) / ATP per O2: the cell's pool's
-  `ATP_per_O2` where it has one, else 5 (REFERENCES.md, "Energy budget": P/O ~2.5 per O
-  atom); "o2_for_pumps_per_s" is the pumps' part. With a pool, the pump's dG_ATP is the
-  pool's, dG0' + RT ln([ADP][Pi]/[ATP]).
+  `ATP_per_O2` where it has one, else 5 (P/O ~2.5 per O atom: Hinkle, Biochim. Biophys.
+  Acta 1706:1, 2005; Attwell & Laughlin, J. Cereb. Blood Flow Metab. 21:1133, 2001); "o2_for_pumps_per_s" is the pumps' part. With a pool, the pump's
+  dG_ATP is the pool's, dG0' + RT ln([ADP][Pi]/[ATP]).
 - Current injections (injection.py) into or out of a membrane's inside: the current now,
   the largest (by magnitude, several injections summed) that the events set, and its
   depolarisation through the slope input resistance at the initial concentrations.
@@ -35,6 +40,9 @@ from ionmc.thermo.closed_forms import nak_cycle_dG, nernst
 from ionmc.constants import E_CHARGE, F, R
 
 ATP_PER_O2 = 5.0
+#: the pumps' current and the balancing one may differ by this fraction before the budget
+#: warns that the initial state is not a steady state
+STEADY_TOLERANCE = 0.10
 _KJ = 1e-3
 
 
@@ -127,8 +135,10 @@ def membrane_budget(model, mi, x):
         cyc = nak_cycle_dG(cin("Na"), cin("K"), cout("Na"), cout("K"), V, model.T)
         out["pump_cycle_dG_kJ_per_mol"] = cyc * _KJ
     trans = _transport(model, mi, x, V)
+    _pump_models(out, model, mi, x)
     if "Na" in per:
         _pump_load(out, model, mi, x, V, per, trans, g_slope)
+        _pump_current(out, V, g_slope)
     out.pop("_g_chord", None)
     dg = {n: t["dG_kJ_per_mol"] for n, t in trans.items() if "dG_kJ_per_mol" in t}
     atp = {n: t["atp_per_s"] for n, t in trans.items() if "atp_per_s" in t}
@@ -136,7 +146,6 @@ def membrane_budget(model, mi, x):
         out["transporter_dG_kJ_per_mol"] = dg
     if atp:
         out["transporter_atp_per_s"] = atp
-    _pump_models(out, model, mi, x)
     _injections(out, model, mi, mspec, g_slope)
     if mspec["water_permeability_um_per_s"] > 0:
         _water(out, model, mspec, x)
@@ -218,15 +227,30 @@ def _pump_load(out, model, mi, x, V, per, trans, g_slope):
     # what the cell breathes: the pumps' ATP plus the pool's basal load
     out["o2_molecules_per_s"] = (cycles + basal) / ratio
     # one net charge out per cycle; outward positive
-    i_pump = cycles * E_CHARGE
+    out["balancing_pump_current_pA"] = cycles * E_CHARGE * 1e12
+
+
+def _pump_current(out, V, g_slope):
+    """The current the scenario's pumps carry (one net charge out per cycle), its
+    electrogenic share of V, and a warning when it is not the balancing one."""
+    i_pump = out.get("pump_model_cycles_per_s", 0.0) * E_CHARGE
     out["pump_current_pA"] = i_pump * 1e12
     if g_slope > 0:
-        out["pump_electrogenic_mV"] = -i_pump / g_slope * 1e3
-        # the seed's "V comes from the K+ battery, not the pump": the part of V that is a
-        # diffusion potential, 1 - (pump's share) with the slope resistance
-        out["diffusion_share"] = 1.0 - out["pump_electrogenic_mV"] / (V * 1e3)
+        out["pump_electrogenic_mV"] = -i_pump / g_slope * 1e3 + 0.0  # no "-0.00 mV"
+        # "V comes from the K+ battery, not the pump": the part of V that is a diffusion
+        # potential, 1 - (pump's share) with the slope resistance; no share of V = 0
+        if V != 0:
+            out["diffusion_share"] = 1.0 - out["pump_electrogenic_mV"] / (V * 1e3)
     if out.get("_g_chord", 0) > 0:
-        out["pump_electrogenic_chord_mV"] = -i_pump / out["_g_chord"] * 1e3
+        out["pump_electrogenic_chord_mV"] = -i_pump / out["_g_chord"] * 1e3 + 0.0
+    bal = out["balancing_pump_current_pA"]
+    have = out["pump_current_pA"]
+    if abs(have - bal) > STEADY_TOLERANCE * max(abs(have), abs(bal)):
+        what = (f"the scenario's pumps carry {have:.3g} pA" if "pump_model_cycles_per_s"
+                in out else "no pump on this membrane carries current")
+        out.setdefault("warnings", []).append(
+            f"not a steady state: {what}, {bal:.3g} pA would balance the Na+ entry "
+            f"(differ by more than {STEADY_TOLERANCE:.0%}); the concentrations will move")
 
 
 def _pump_models(out, model, mi, x):
@@ -241,8 +265,9 @@ def _pump_models(out, model, mi, x):
             model_cycles += c
     if pumps:
         out["pump_model_cycles_per_s"] = model_cycles
-        out["pump_dG_ATP_kJ_per_mol"] = out.get("pool_dG_ATP_kJ_per_mol",
-                                                pumps[0].spec["dG_ATP_kJ_per_mol"])
+        pool = _pool(model, x, mi)
+        out["pump_dG_ATP_kJ_per_mol"] = pool["dG_ATP_kJ_per_mol"] if pool else \
+            pumps[0].spec["dG_ATP_kJ_per_mol"]
 
 
 def _injections(out, model, mi, mspec, g_slope):
@@ -276,7 +301,8 @@ def _water(out, model, mspec, x):
 
 
 def energetics(scenario):
-    """The budget of a scenario's initial state, as DESIGN.md's `--json` object."""
+    """The budget of a scenario's initial state: the object `ionmc energetics --json`
+    prints (keys in docs, "ionmc energetics")."""
     from ionmc.model.compiled import Model
 
     model = Model(scenario)
@@ -314,9 +340,10 @@ ROWS = [
     ("basal_atp_per_s", "ATP used by the pool's basal load", "1/s"),
     ("o2_for_pumps_per_s", "O2 for the pumps' ATP", "1/s"),
     ("o2_molecules_per_s", "O2 consumed ((pump + basal ATP/s) / ATP per O2)", "1/s"),
-    ("pump_current_pA", "pump current (outward +)", "pA"),
+    ("pump_current_pA", "pump current the scenario's pumps carry (outward +)", "pA"),
+    ("balancing_pump_current_pA", "pump current that would balance the Na+ entry", "pA"),
     ("input_resistance_MOhm", "input resistance (slope, all leaks)", "MOhm"),
-    ("pump_electrogenic_mV", "pump's electrogenic share of V (slope R)", "mV"),
+    ("pump_electrogenic_mV", "its electrogenic share of V (slope R)", "mV"),
     ("pump_electrogenic_chord_mV", "the same with the chord conductances", "mV"),
     ("diffusion_share", "share of V that is diffusion potential (slope R)", ""),
     ("chord_conductance_nS", "chord conductance", "nS"),
@@ -346,6 +373,8 @@ def table(result):
                     lines.append(f"  {label + ', ' + s:<52} {_fmt(vs):>12} {unit}")
             else:
                 lines.append(f"  {label:<52} {_fmt(v):>12} {unit}")
+        for w in b.get("warnings", ()):
+            lines.append(f"  warning: {w}")
     for name, b in result.get("buffers", {}).items():
         lines.append(f"\nbuffer {name} (in {b['compartment']})")
         for key, label, unit in (("free_ligand_uM", "free ligand", "uM"),
