@@ -6,13 +6,14 @@ Everything is computed from the compiled model's own initial counts, potentials 
 parameters (temperature and Q10 included), with the closed forms of `closed_forms` — so a
 simulated run of the same scenario can be checked against it.
 
-Choices (docs/decisions.md, "ionmc energetics"):
+Choices (docs/guide.md, "`ionmc energetics`"; docs/physics.md, "Energy budget"):
 - "input_resistance_MOhm" is the *slope* resistance of all the membrane's leaks,
   1 / (dI_leak/dV) at fixed concentrations; the chord-conductance view is reported beside
   it ("chord_conductance_nS", "k_battery_share").
 - "k_battery_share" is the K+ term's share of V in the chord-conductance equation
-  V = (sum_s g_s E_s - I_pump) / sum_s g_s over all the leaks (Cl- included; docs/physics.md). "diffusion_share" is 1 - the pump's
-  electrogenic share (slope resistance) over V; neither is defined at V = 0 (left out).
+  V = (sum_s g_s E_s - I_pump) / sum_s g_s over all the leaks (Cl- included).
+  "diffusion_share" is 1 - the pump's electrogenic share (slope resistance) over V;
+  neither is defined at V = 0 (left out there).
 - Two pump currents, never one standing for the other: "pump_current_pA" is what the
   scenario's own pumps carry at this state (their King-Altman turnover, one net charge out
   per cycle; 0 on a membrane without pumps), "balancing_pump_current_pA" what pumps would
@@ -302,7 +303,7 @@ def _water(out, model, mspec, x):
 
 def energetics(scenario):
     """The budget of a scenario's initial state: the object `ionmc energetics --json`
-    prints (keys in docs, "ionmc energetics")."""
+    prints (docs/guide.md, "`ionmc energetics`")."""
     from ionmc.model.compiled import Model
 
     model = Model(scenario)
