@@ -10,7 +10,7 @@ counted charge, and every jump uses ionmc's midpoint potential V + dV/2.
 Networks
   (a) leak-only spine: `spine_noise` without its pump, head scaled by 1/100 in volume and
       area (2e-4 um^3, 4e-3 um^2, e/C = 4 mV per ion) in a clamped bath: 3 GHK leak pairs
-      = 6 V-dependent processes, 200 s, ~2.8e6 events (REFERENCES.md, "Peers measured");
+      = 6 V-dependent processes, 200 s, ~2.8e6 events (docs/performance.md);
       (a+pump) the same spine with ionmc's 4-state pump (561 pumps, 14 transitions).
   (b) the whole neuron with ECS (`resting_neuron`, 1000 um^3 + 250 um^3 ECS, both finite)
       with half its pumps blocked from t = 0, so that it runs down: 600 s, ~1.6e12 ion

@@ -70,7 +70,7 @@ def se_of_mean(x):
 
 
 def balance(df, T=310.0):
-    """The ledger's balance recomputed from its columns (DESIGN.md section 3):
+    """The ledger's balance recomputed from its columns (docs/physics.md):
     G(t) - G(0) - (W_ATP + W_clamp + W_bath + W_event [+ W_water] [+ W_stim] - T S_prod),
     checked against the run's own thermo.balance_residual_J. Returns (residual, largest of
     |G|, |W|, |T S|). W_water and W_stim enter when the run has them (volume.py,

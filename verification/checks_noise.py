@@ -1,4 +1,4 @@
-"""Membrane-potential noise from counted charge (REFERENCES.md 'Noise and thermodynamics'),
+"""Membrane-potential noise from counted charge (docs/physics.md, 'Voltage noise'),
 measured with `ionmc.analysis`: at equilibrium SD(V) =
 sqrt(k_B T / C); away from it, with leaks only, sigma_V^2 = e^2 sum_r (J_r+ + J_r-) /
 (2 C g_slope). Samples are taken 5 membrane time constants apart (checked: lag-1

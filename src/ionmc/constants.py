@@ -1,4 +1,5 @@
-"""Physical constants (CODATA 2018 exact values, as listed in REFERENCES.md).
+"""Physical constants (CODATA 2018 exact values: Tiesinga et al. 2021, Rev Mod Phys
+93:025010).
 
 SI units everywhere inside ionmc; units are converted at the edge (scenario loading and
 output columns), following Brian2's practice of checking units at the boundary.

@@ -4,7 +4,7 @@ spike train, a metabolic pool, an astrocyte with Kir, a coupling to a distant EC
 osmotic water flow. Each module has its own tests; this one checks that they compose:
 every species' total is exact on every row under ssa and tau-leap, no count goes negative,
 and under ssa the ledger still closes to rounding once the reduced pump is replaced by the
-elementary-step pump (DESIGN.md section 3: the reduced pump's residual is its own)."""
+elementary-step pump (docs/physics.md: the reduced pump's residual is its own)."""
 import numpy as np
 import pytest
 

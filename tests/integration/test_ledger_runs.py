@@ -1,4 +1,4 @@
-"""The thermodynamic ledger (DESIGN.md section 3; issue 4, 'What it must show' 2):
+"""The thermodynamic ledger (docs/physics.md; issue 4, 'What it must show' 2):
 G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event - T S_prod.
 Here: the topic's runs longer than about a second and its command-line tests; the
 rest is in tests/unit/test_ledger.py."""
@@ -13,7 +13,7 @@ def test_ledger_reduced_pump_residual_is_a_small_membrane_effect():
     # capacitor energy e*(V at the Na step - V at the K step) per cycle, which averages to
     # zero only when V does not fluctuate: the Na step's rate selects the potentials it
     # fires at, so the residual per cycle is ~ e*var(V)/(k_B T) ~ e^2/C. Relative to W_ATP
-    # it falls as 1/C (membrane area): DESIGN.md section 3's 1e-3 of W_ATP holds from a
+    # it falls as 1/C (membrane area): the target of 1e-3 of W_ATP holds from a
     # 5 um^2 membrane (factor 1e-2 of pump_block) up; on 0.05 um^2 it is ~4%.
     ratio = {}
     for factor, duration in ((1e-4, 0.2), (1e-3, 0.2), (1e-2, 0.05)):
@@ -26,7 +26,7 @@ def test_ledger_reduced_pump_residual_is_a_small_membrane_effect():
 
 
 def test_ledger_exact_under_ssa_with_the_elementary_test_pump():
-    # DESIGN.md section 3: with elementary steps (mass action in the moved ions' falling
+    # docs/physics.md, "Where the ledger is exact": with elementary steps (mass action in the moved ions' falling
     # factorials, the voltage factor of the charge each step moves, ATP booked on one
     # step) the balance telescopes to rounding, pump included -- unlike the reduced pump
     from ionmc.mechanisms import pump

@@ -1,4 +1,4 @@
-"""The metabolic pool (DESIGN.md section 1, "Metabolism"; issue 4): conservation, detailed
+"""The metabolic pool (docs/mechanisms/metabolism.md; issue 4): conservation, detailed
 balance of oxphos and of the pump on the pool, the O2 budget, and the anoxia sequence.
 Here: the topic's runs longer than about a second and its command-line tests; the
 rest is in tests/unit/test_metabolism.py."""
@@ -74,7 +74,7 @@ def test_anoxia_sequence(anoxia_runs):
     t_on = onset(df, CUT)
     print(f"anoxia: PCr half {t_pcr:.1f} s, ATP half {t_atp:.1f} s, V +10 mV at {t_on:.1f} s "
           "after the O2 cut")
-    assert 60.0 <= t_on <= 300.0  # REFERENCES.md: 1-2 min in vivo
+    assert 60.0 <= t_on <= 300.0  # 1-2 min in vivo (Hansen 1985)
     assert t_pcr < t_on
     # O2 consumption stops at the cut
     o2 = df["neuron.o2_consumed"]

@@ -1,5 +1,5 @@
-"""Membrane-potential noise from counted charge (issue 6, 'What it must show' 1; REFERENCES.md
-'Noise and thermodynamics'), measured with `ionmc.analysis`: at equilibrium SD(V) =
+"""Membrane-potential noise from counted charge (issue 6, 'What it must show' 1; docs/physics.md,
+'Voltage noise'), measured with `ionmc.analysis`: at equilibrium SD(V) =
 sqrt(k_B T / C); away from it, with leaks only, sigma_V^2 = e^2 sum_r (J_r+ + J_r-) /
 (2 C g_slope). Samples are taken 5 membrane time constants apart (checked: lag-1
 autocorrelation < 0.1), so the SE of the SD is SD / sqrt(2(n-1)); tolerance 5% (>= 4 SE: 10

@@ -28,7 +28,7 @@ def test_spikes_conserve_and_the_ledger_closes(method):
     TS = 310.0 * df["thermo.entropy_production_J_per_K"]
     assert df["firing.entropy_production_J_per_K"].iloc[-1] > 0
     scale = max(G.abs().max(), TS.abs().max())
-    # exact under ssa (rounding); tau-leap within its discretisation (DESIGN.md: ~1%)
+    # exact under ssa (rounding); tau-leap within its discretisation (docs/physics.md: ~1%)
     tol = 1e-9 if method == "ssa" else 1e-2
     assert df["thermo.balance_residual_J"].abs().max() <= tol * scale
 

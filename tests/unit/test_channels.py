@@ -135,7 +135,7 @@ def test_ledger_exact_under_clamp_and_bath():
 
 
 def test_ledger_exact_with_channels_under_ssa():
-    """action_potential shrunk to 2 um^2 without its (non-elementary, DESIGN.md section 3)
+    """action_potential shrunk to 2 um^2 without its (non-elementary, docs/physics.md)
     pump: one spike, ledger residual at rounding; gating is outside the balance."""
     sc = make("action_potential", factor=2 / 500, method="ssa", duration=0.01,
               sets=[("mechanisms.pump.density_per_um2", 0.0)], seed=2)
@@ -168,7 +168,7 @@ def test_conservation_exact(method):
 
 def test_action_potential_threshold_ode():
     """ode: the 0.5 ms Na+ pulse fires above the threshold (1.425e-6 cm/s) and not below;
-    the scenario's spike: peak, width and overlap factor as in the README."""
+    the scenario's spike: peak, width and overlap factor as in docs/mechanisms/channels.md."""
     for stim, fires in ((1.6e-6, True), (1.25e-6, False)):
         df = run_df(pulsed(stim))
         assert (df["soma.V_mV"].max() > 0) == fires, stim

@@ -17,7 +17,7 @@ T = 310.0
 
 
 def test_closed_form_limits_match_references():
-    # REFERENCES.md, Cotransporters: -70 mV, 310 K, Na 15/145, Cl 10/110
+    # docs/physics.md, Cotransporters: -70 mV, 310 K, Na 15/145, Cl 10/110
     assert cotransporter_limit("GAT1", -70.0) == pytest.approx(1.4e4, rel=0.02)
     assert cotransporter_limit("SGLT1", -70.0) == pytest.approx(1.8e4, rel=0.02)
     assert cotransporter_limit("SGLT2", -70.0) == pytest.approx(133, rel=0.01)

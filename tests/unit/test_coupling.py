@@ -286,7 +286,7 @@ def test_kir_against_a_bath_balances_the_ledger_to_rounding(law):
                       V0=-60.0).build())
     assert df["kir.forward"].iloc[-1] > 1000
     resid, scale = balance(df)
-    # the bath is the reference of K+ (DESIGN.md section 3): W_bath = 0, and G falls by
+    # the bath is the reference of K+ (docs/physics.md): W_bath = 0, and G falls by
     # what is dissipated
     assert df["thermo.entropy_production_J_per_K"].iloc[-1] * T > 0.1 * scale
     assert np.abs(resid).max() < 1e-9 * scale

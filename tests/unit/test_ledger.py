@@ -1,4 +1,4 @@
-"""The thermodynamic ledger (DESIGN.md section 3; issue 4, 'What it must show' 2):
+"""The thermodynamic ledger (docs/physics.md; issue 4, 'What it must show' 2):
 G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event - T S_prod."""
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The metabolic pool (DESIGN.md section 1, "Metabolism"; issue 4): conservation, detailed
+"""The metabolic pool (docs/mechanisms/metabolism.md; issue 4): conservation, detailed
 balance of oxphos and of the pump on the pool, the O2 budget, and the anoxia sequence."""
 import math
 
@@ -101,7 +101,7 @@ def test_pump_on_the_pool_stalls_at_dG_ATP_and_reverses_beyond():
     net = df["pump.forward"] - df["pump.backward"]
     assert net.iloc[-1] < -50
     assert counts(df, "ATP")[-1] > counts(df, "ATP")[0]
-    # ATP made by a reversed pump is negative ATP work (DESIGN.md section 3)
+    # ATP made by a reversed pump is negative ATP work (docs/physics.md)
     assert df["thermo.atp_work_J"].iloc[-1] < 0
 
 
@@ -166,7 +166,7 @@ def test_bad_pool_input_is_one_clear_error(key, value, msg):
 
 
 @pytest.mark.parametrize("method,factor,duration,tol", [
-    ("ssa", 1e-3, 0.2, 1e-2),  # the reduced pump's ~e^2/C residual (README), as without a pool
+    ("ssa", 1e-3, 0.2, 1e-2),  # the reduced pump's ~e^2/C residual (docs/physics.md), as without a pool
     ("tau-leap", 1.0, 30.0, 1e-3),
     ("ode", 1.0, 30.0, 1e-6),
 ])

@@ -61,7 +61,7 @@ def test_textbook_cycle_free_energy():
 
 
 def test_reduced_cycle_turnover_as_references_say():
-    # REFERENCES.md: a few cycles/s at Na_i 15 mM; apparent K0.5 for Na_i ~ 42 mM, moved
+    # docs/mechanisms/pumps.md: a few cycles/s at Na_i 15 mM; apparent K0.5 for Na_i ~ 42 mM, moved
     # to ~31 mM by FXYD phosphorylation (s = 0.72)
     def k_half(f):
         row = pump.param_row(dict(defaults(), fxyd_phosphorylated=f), T)

@@ -126,8 +126,8 @@ def test_ledger_closes_with_the_water_term_under_ode(bath):
 
 
 def test_anoxic_swelling_ledger_within_design_tolerance():
-    # with pumps and a pool the ode balance carries the reduced pump's residual (DESIGN.md
-    # section 3: aim for 1% of W_ATP); the water term adds nothing visible to it
+    # with pumps and a pool the ode balance carries the reduced pump's residual
+    # (docs/physics.md: within 1% of W_ATP); the water term adds nothing visible to it
     # (measured: 2.82e-4 of W_ATP here, 2.79e-4 for anoxia without water)
     df = run_df(make("anoxic_swelling", method="ode", duration=300.0, dt=10.0))
     resid, _ = ledger_residual(df)

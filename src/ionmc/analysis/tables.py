@@ -1,6 +1,6 @@
 """Reading and aggregating a run's output (pandas in and out), for reports and notebooks.
 
-An OUTDIR holds one Parquet part per finished replicate (DESIGN.md section 4). Aggregation
+An OUTDIR holds one Parquet part per finished replicate (docs/guide.md, "Output"). Aggregation
 reads one column at a time from each part (pyarrow column projection), so memory holds one
 column of the ensemble, replicates x record times, never the whole table: an ensemble larger
 than memory still aggregates.

@@ -1,4 +1,4 @@
-"""Osmotic water flow between compartments (DESIGN.md section 1, "Volume"; issue 5).
+"""Osmotic water flow between compartments (docs/mechanisms/volume.md).
 
 A membrane with `water_permeability_um_per_s` = P_f > 0 (the osmotic water permeability
 coefficient, the quantity water-transport measurements report) moves water into its inside
@@ -15,7 +15,7 @@ clamped osmolarity); the water it gives or takes is counted in `{bath}.water_gai
 so that the sum of the non-bath volumes plus what the baths gained is constant (total
 water is conserved). Membrane area and capacitance stay fixed: a swelling cell unfolds
 membrane reserves rather than stretching the bilayer (which tolerates ~3% areal strain),
-and V stays e*q/C as DESIGN.md defines it.
+and V stays e*q/C (docs/physics.md, "The physical model").
 
 What follows the volume. Concentrations (`Model.inv_nvol`) and every rate parameter that
 `Model.update_parameters` derives from the scenario's volumes (a leak's P*A/vol, the pool's

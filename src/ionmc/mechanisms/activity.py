@@ -1,7 +1,7 @@
 """Activity as a spike train: the ionic load of action potentials, not their waveform.
 
 Each spike lets Na+ in and K+ out across its membrane in one step at the spike's time
-(DESIGN.md section 1, *activity*). The counts per spike are drawn (Poisson, under the
+(docs/mechanisms/activity.md). The counts per spike are drawn (Poisson, under the
 integer methods; their means under `ode`). By default the Na+ per spike is
 `overlap_factor` x the minimum charge that swings the membrane by `spike_amplitude_mV`,
 C*dV/e (Attwell & Laughlin 2001, J Cereb Blood Flow Metab 21:1133, take 4 for a

@@ -20,7 +20,7 @@ P(n) ~ K^n / (n! (Ca_tot - n)! (B_tot - n)!) with K = k_on / (k_off N_A vol)
 (`closed_forms`-style helper `stationary_bound` below), whose mean tends to the mass-action
 equilibrium [Ca][B]/[CaB] = K_d for large counts.
 
-The ledger (DESIGN.md section 3): a binding event is elementary, with
+The ledger (docs/physics.md): a binding event is elementary, with
 ln(a_f(x)/a_b(x')) = ln(K n_Ca n_B / (n_CaB + 1)). The ion ledger's G_ion measures each
 species against a reference concentration; a chemical reaction also needs the standard
 chemical potentials, G gains sum_c n_CaB,c g_c with

@@ -1,7 +1,7 @@
 """Voltage-gated channels as agents: Hodgkin-Huxley gating as a Markov scheme, GHK conduction.
 
 A population of N channels (density x area) is counted per gating state, like the pump's
-cycle states (DESIGN.md section 2, agents: exact in distribution). A gate family has an
+cycle states (counts per state: exact in distribution). A gate family has an
 activation gate of power p (HH's m^3 or n^4) and optionally one inactivation gate (h).
 With independent identical gates the HH product m^p h is the occupancy of one state of the
 equivalent Markov scheme (Fitzhugh 1965; Skaugen & Walloe 1979, Acta Physiol Scand

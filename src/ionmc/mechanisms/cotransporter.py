@@ -1,6 +1,7 @@
-"""Cotransporters and exchangers (DESIGN.md section 1): one reversible transition pair per
-transporter, whose forward turnover moves its whole signed stoichiometry at once
-(positive = into the membrane's inside: GAT1 {Na=+2, Cl=+1, GABA=+1}, NCX {Na=+3, Ca=-1}).
+"""Cotransporters and exchangers (docs/mechanisms/cotransporters.md): one reversible
+transition pair per transporter, whose forward turnover moves its whole signed
+stoichiometry at once (positive = into the membrane's inside: GAT1 {Na=+2, Cl=+1,
+GABA=+1}, NCX {Na=+3, Ca=-1}).
 
 Rate law: one saturating turnover law of convenience-kinetics form (Liebermeister & Klipp
 2006, Theor Biol Med Model 3:41), with the ions of each direction's source side as its
@@ -24,9 +25,10 @@ Haldane relation: k_b = k_f prod_s (K_dst/K_src)^nu (= k_f with one K_m per spec
   a_f(x) / a_b(x') = exp(-q F V_mid / RT) prod_s [n_src]_nu v_dst^nu / ([n'_dst]_nu v_src^nu)
                    = exp(-dG_turnover / k_B T)
 
-exactly, with the discrete (falling-factorial) free energy of the ledger (DESIGN.md section
-3): the equilibrium is the thermodynamic one whatever the kinetic parameters, and the
-largest accumulation of a cargo S is the closed-form ratio (REFERENCES.md)
+exactly, with the discrete (falling-factorial) free energy of the ledger (docs/physics.md):
+the equilibrium is the thermodynamic one whatever the kinetic parameters, and the
+largest accumulation of a cargo S is the closed-form ratio (docs/physics.md,
+"Cotransporters: thermodynamic limits")
 S_in/S_out = prod_{s != S} (c_out,s/c_in,s)^(n_s/n_S) exp(-q F V / (n_S R T)).
 
 Primary active transport (P-type ATPases such as PMCA): with `ATP_per_turnover = 1` a
@@ -320,10 +322,11 @@ def rate(j, x, v, P, II, inv_nvol):
 
 
 def equilibrium_ratio(stoich, cargo, conc_in, conc_out, charges, V, T, dG_ATP=0.0):
-    """Closed-form largest accumulation c_in/c_out of `cargo` (REFERENCES.md,
-    Cotransporters): where the turnover's dG = 0, the other species at the given
-    concentrations (mM), V in volts; `dG_ATP` (J/mol) for a transporter that hydrolyses one
-    ATP per turnover (PMCA: c_in/c_out = exp((dG_ATP - 2 F V)/RT))."""
+    """Closed-form largest accumulation c_in/c_out of `cargo` (docs/physics.md,
+    "Cotransporters: thermodynamic limits"): where the turnover's dG = 0, the other
+    species at the given concentrations (mM), V in volts; `dG_ATP` (J/mol) for a
+    transporter that hydrolyses one ATP per turnover (PMCA: c_in/c_out =
+    exp((dG_ATP - 2 F V)/RT))."""
     n_c = stoich[cargo]
     s = (-net_charge(stoich, charges) * F * V - dG_ATP) / (R * T)
     for sp, n in stoich.items():

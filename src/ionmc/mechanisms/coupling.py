@@ -1,5 +1,5 @@
 """Couplings: electrodiffusion between two compartments without a membrane between them
-(DESIGN.md section 1) -- shells of extracellular space, gap junctions between astrocytes.
+(docs/mechanisms/couplings.md) -- shells of extracellular space, gap junctions between astrocytes.
 
 Each species the coupling carries is one reversible transition pair; the forward event moves
 one ion from the first compartment (a) to the second (b). GHK form, as a leak's with the

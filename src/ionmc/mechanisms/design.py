@@ -1,4 +1,4 @@
-"""Designing a resting state (REFERENCES.md, "Designing a resting state").
+"""Designing a resting state (docs/physics.md, "Designing a resting state").
 
 The textbook concentrations are not a steady state by themselves. Given target
 concentrations and potential, this derives, instead of tuning: P_K from the input (slope)

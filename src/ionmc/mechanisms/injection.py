@@ -6,7 +6,7 @@ electrochemical gradient. `current_pA` is the electric current carried into `com
 (positive charge entering it), so the ions enter at I/(z e) per second (an anion leaves
 for a positive current); `ions_per_s` is an explicit flux into `compartment`, added to it
 (for an uncharged species, or to give the count directly). Firings are a Poisson process of
-rate |flux| (DESIGN.md section 2: each ion is one event), from `from` into `compartment` for
+rate |flux| (each ion is one event), from `from` into `compartment` for
 a positive flux and the other way for a negative one. Both are settable by events, so a
 current step is two events.
 
@@ -18,7 +18,7 @@ that is empty stops the injection until ions come back (no count goes negative).
 Transitions: one pair per injection, forward = from -> compartment, backward the reverse;
 the pair's rates are max(flux, 0) and max(-flux, 0), so one of them is always 0.
 
-Ledger (DESIGN.md section 3; ledger.py): the injection is driven by an external agent, not by
+Ledger (docs/physics.md; ledger.py): the injection is driven by an external agent, not by
 its own free energy, so it produces no entropy of its own (the reverse of the direction that
 fires has propensity 0, and the kernels book ln(a_f/a_b) only where both are positive).
 The work the stimulator does is `thermo.stimulus_work_J`: per ion moved from a to b, the

@@ -21,13 +21,13 @@ reference state (f = 1 there, up to Halnes's 18.4/42.4 in the first numerator: a
   so a_out - a_in = g A f (V - E_K)/(z e) exactly.
 
 Both directions carry the same factor f, so the flux ratio (and the equilibrium) is the
-Nernst one whatever f does. For the ledger to close to rounding under `ssa` (DESIGN.md
-section 3) every state-dependent factor is taken at the jump's midpoint: V_mid, and the
-counts n + dn/2, which are the same state for an outward jump from x and the inward jump
-back from x + dn, so f cancels from the ratio a_out(x)/a_in(x'). The linear law's E_K in w
-uses the counts (n_in, n_out + 1) for an outward jump and (n_in + 1, n_out) for an inward one
-(+0 on a clamped side): both give ln(n_out'/n_in) of the pair, so a_out(x)/a_in(x') holds
-exactly the ledger's count factor.
+Nernst one whatever f does. For the ledger to close to rounding under `ssa`
+(docs/physics.md, "Where the ledger is exact") every state-dependent factor is taken at
+the jump's midpoint: V_mid, and the counts n + dn/2, which are the same state for an
+outward jump from x and the inward jump back from x + dn, so f cancels from the ratio
+a_out(x)/a_in(x'). The linear law's E_K in w uses the counts (n_in, n_out + 1) for an
+outward jump and (n_in + 1, n_out) for an inward one (+0 on a clamped side): both give
+ln(n_out'/n_in) of the pair, so a_out(x)/a_in(x') holds exactly the ledger's count factor.
 """
 import math
 

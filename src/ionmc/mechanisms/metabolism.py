@@ -1,4 +1,4 @@
-"""A metabolic pool per cell (DESIGN.md section 1, "Metabolism"): ATP, ADP, Pi, O2 and,
+"""A metabolic pool per cell (docs/mechanisms/metabolism.md): ATP, ADP, Pi, O2 and,
 optionally, phosphocreatine PCr and creatine Cr, counted like species in the compartment
 inside the mechanism's membrane, with four reversible processes:
 
@@ -9,18 +9,18 @@ inside the mechanism's membrane, with four reversible processes:
 
 The pool's species have charge 0: they sit outside the ion ledger (their real charge is
 part of the impermeant anions'), so no pool reaction moves V, and their free energy
-enters the ledger only as the ATP work of the pumps (DESIGN.md section 3).
+enters the ledger only as the ATP work of the pumps (docs/physics.md, the ledger).
 
 **Why one oxphos event reduces one O2 and makes n ATP.** Counts are integers, so an event
 that makes one ATP cannot consume 1/5 O2. One event is one O2 reduced by the respiratory
 chain (4 electrons from 2 NADH) and the n ATP its proton gradient pays for. Stoichiometry,
 O2 consumption (`{compartment}.o2_consumed` = net oxphos events) and the detailed balance
-of the event are then exact; ATP comes in packets of n (5 by default, P/O = 2.5;
-REFERENCES.md). A ratio r between whole numbers (4.6) is a mixture of two parallel
-couplings, n = floor(r) with weight 1 - (r - floor(r)) and n + 1 with weight r - floor(r):
-two reversible pairs, each in detailed balance with its own n, whose mean is r ATP per
-O2 (far from equilibrium; near it the two couplings would slip against each other, as a
-proton leak does).
+of the event are then exact; ATP comes in packets of n (5 by default, P/O = 2.5 per O
+atom; Hinkle 2005, Biochim Biophys Acta 1706:1). A ratio r between whole numbers (4.6) is
+a mixture of two parallel couplings, n = floor(r) with weight 1 - (r - floor(r)) and n + 1
+with weight r - floor(r): two reversible pairs, each in detailed balance with its own n,
+whose mean is r ATP per O2 (far from equilibrium; near it the two couplings would slip
+against each other, as a proton leak does).
 
 Rate laws (concentrations in mM; V_ev = oxphos_Vmax_mM_per_s / n in events):
   forward   a+ = V_ev s(O2, K_O2) s(ADP, K_ADP) s(Pi, K_Pi),  s(c, K) = c / (K + c)
@@ -58,7 +58,7 @@ PARAMS = {
     "K_O2_mM": (0.001, "O2 half-saturation of oxphos (~1 uM)", K_M_MM),
     "K_ADP_mM": (0.02, "ADP half-saturation of oxphos (respiratory control)", K_M_MM),
     "K_Pi_mM": (1.0, "Pi half-saturation of oxphos", K_M_MM),
-    "dG0_ATP_kJ_per_mol": (-30.5, "standard dG0' of ATP hydrolysis (REFERENCES.md)",
+    "dG0_ATP_kJ_per_mol": (-30.5, "standard dG0' of ATP hydrolysis (-28 to -32 with Mg2+ and pH)",
                            Range(-60.0, -10.0)),
     "dG_ox_kJ_per_mol_O2": (-438.0, "free energy of reducing one O2 by NADH at 1 mM O2",
                             Range(-1000.0, -100.0)),

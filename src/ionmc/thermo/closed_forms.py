@@ -33,7 +33,7 @@ def ghk_voltage(P, c_in, c_out, T):
 
 def ghk_fluxes(P_cm_s, area_um2, z, c_in, c_out, V, T):
     """Unidirectional GHK fluxes (ions/s): (efflux, influx). J_out = P A u/(1-e^-u) c_in,
-    J_in = P A u/(e^u - 1) c_out, u = zFV/RT (REFERENCES.md)."""
+    J_in = P A u/(e^u - 1) c_out, u = zFV/RT (Goldman 1943; Hodgkin & Katz 1949)."""
     from ionmc.physics import ghk_factor
 
     u = z * F * V / (R * T)
@@ -58,7 +58,7 @@ def ussing_ratio(z, c_in, c_out, V, T):
 def donnan_ratio(A_mM, c_plus, cl_out):
     """Gibbs-Donnan ratio r = c_in/c_out of every monovalent cation (= Cl_o/Cl_i) with
     impermeant anion charge A inside: r = [A + sqrt(A^2 + 4 c+ Cl_o)]/(2 c+)
-    (REFERENCES.md: cotransporters / Gibbs-Donnan)."""
+    (Gibbs-Donnan; docs/physics.md)."""
     return (A_mM + math.sqrt(A_mM ** 2 + 4.0 * c_plus * cl_out)) / (2.0 * c_plus)
 
 

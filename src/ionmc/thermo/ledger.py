@@ -1,4 +1,4 @@
-"""The free-energy and entropy ledger (DESIGN.md section 3).
+"""The free-energy and entropy ledger (docs/physics.md, "The free-energy and entropy ledger").
 
 Free energy stored: G = G_ion + sum_m C_m V_m^2 / 2 + G_agents, with the discrete ideal
 solution G_ion = k_B T sum_c sum_s [ln Gamma(n+1) - ln Gamma(lam+1) - (n - lam) ln lam],
@@ -18,13 +18,13 @@ midpoint potentials, with coefficients that change only at events:
   W_clamp -z e V for every ion entering the inside of a clamped membrane;
   W_bath  k_B T ln(c_cl/c_ref) + z e V for every ion entering the system from a bath or a
           clamped species, in a compartment at potential V.
-A metabolic pool (metabolism.py) is a chemical reservoir outside this ledger (DESIGN.md
-section 1): its species do not enter G_ion, its own transitions' entropy production is
-reported per mechanism but not in the total, and a pump on a pool books W_ATP with the
-pool's dG_ATP at each firing (the kernels sum it per transition where they sum V_mid).
-Voltage-gated channels' gating is such a reservoir too (channels.py): their states are
-not in G and their gating transitions' entropy production is reported per mechanism only;
-their conduction is an ordinary electrodiffusive move inside the ledger.
+A metabolic pool (metabolism.py) is a chemical reservoir outside this ledger
+(docs/mechanisms/metabolism.md): its species do not enter G_ion, its own transitions'
+entropy production is reported per mechanism but not in the total, and a pump on a pool
+books W_ATP with the pool's dG_ATP at each firing (the kernels sum it per transition where
+they sum V_mid). Voltage-gated channels' gating is such a reservoir too (channels.py):
+their states are not in G and their gating transitions' entropy production is reported per
+mechanism only; their conduction is an ordinary electrodiffusive move inside the ledger.
 
 Chemical reactions (buffer.py, Ca + B <-> CaB inside a compartment): G_ion alone is a
 state function for transport, where every species keeps its identity and its reference
@@ -40,7 +40,7 @@ reference state; an event that changes K_d changes g, and its jump of G is event
 
 What events change (a clamp potential, ouabain binding, a pump's state energies) is booked
 as the jump of G at the event: to W_clamp for clamp events, W_bath for concentration events,
-and otherwise to `thermo.event_work_J` (an addition to DESIGN.md's columns, so that the
+and otherwise to `thermo.event_work_J` (ionmc's own column, so that the
 balance G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event - T S_prod closes on every run).
 With water flow (volume.py), lam follows the compartment volumes and the change of G when
 water moves at fixed counts is `thermo.water_work_J`, one more term of the balance.
