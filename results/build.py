@@ -22,7 +22,7 @@ from ionmc.scenario import load_scenario, validate
 
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "runs"
-ODE = "scenario.method='ode'"
+ODE = "scenario.method=ode"  # a bare word is a string to --set
 
 
 def run(name, *overrides, duration=None, tag=None, events=None):
