@@ -47,17 +47,37 @@ def test_every_key_and_type_has_a_meaning():
 
 
 def _links(text):
-    """Relative link targets of a Markdown text (inline links), anchors dropped."""
+    """(file, anchor) of every relative inline link of a Markdown text; file "" for an
+    anchor on the same page."""
     for target in re.findall(r"\]\(([^)\s]+)\)", text):
-        if re.match(r"[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
-            continue  # http:, mailto:, an anchor on the same page
-        yield target.split("#")[0]
+        if not re.match(r"[a-z][a-z0-9+.-]*:", target):  # not http:, mailto:
+            path, _, anchor = target.partition("#")
+            yield path, anchor
+
+
+def _anchors(page):
+    """The heading anchors a forge makes for a Markdown page (GitHub's rule: lower case,
+    punctuation dropped, spaces to '-', '-1', '-2' ... for repeats)."""
+    seen, out = {}, set()
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)  # no headings in code
+    for title in re.findall(r"^#{1,6} +(.+?) *#* *$", text, flags=re.M):
+        slug = re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        out.add(slug if n == 0 else f"{slug}-{n}")
+    return out
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_relative_link_leads_to_a_file(page):
-    missing = [t for t in _links(page.read_text()) if not (page.parent / t).exists()]
-    assert not missing, f"{page.relative_to(ROOT)} links to missing files: {missing}"
+    missing = []
+    for path, anchor in _links(page.read_text()):
+        target = (page.parent / path) if path else page
+        if not target.exists():
+            missing.append(path)
+        elif anchor and target.suffix == ".md" and anchor not in _anchors(target):
+            missing.append(f"{path}#{anchor}")
+    assert not missing, f"{page.relative_to(ROOT)} links to missing files or headings: {missing}"
 
 
 def test_nothing_cites_a_file_the_repository_does_not_contain():
