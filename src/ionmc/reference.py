@@ -19,7 +19,7 @@ CORE = {
     "scenario": {
         "name": "the scenario's name (shown by `ionmc list`, in reports and manifests)",
         "description": "one line, shown by `ionmc list`",
-        "temperature_K": "temperature; rates are given at 37 C (310.15 K) and scale with each "
+        "temperature_K": "temperature; rates are given at 310 K (37 C) and scale with each "
                          "mechanism's `q10`, thermodynamics uses this value",
         "duration_s": "simulated time (s); `--duration` shortens it, dropping later events "
                       "with a warning",
