@@ -108,3 +108,16 @@ def test_the_readme_is_a_front_door():
     assert len((ROOT / "README.md").read_bytes()) < 10_500
     for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (ROOT / "README.md").read_text()):
         assert (ROOT / image).stat().st_size < 200_000
+
+
+def test_every_docs_page_the_code_names_exists():
+    """Docstrings, comments and scenario headers cite docs pages by path
+    (`docs/physics.md, "Energy budget"`): each path must be a page."""
+    named = set()
+    for tree in CITATION_TREES:
+        p = ROOT / tree
+        files = [p] if p.is_file() else [f for f in p.rglob("*") if f.is_file()]
+        for f in files:
+            if f.suffix in (".py", ".toml", "") and "__pycache__" not in f.parts:
+                named |= set(re.findall(r"\bdocs/[\w./-]+\.md\b", f.read_text(errors="replace")))
+    assert not [n for n in sorted(named) if not (ROOT / n).exists()]
