@@ -1,6 +1,8 @@
 """`ionmc report` (issue 7): the HTML holds the figures and the numbers of the Parquet, opens
 offline in headless Chromium without console errors, and bad OUTDIRs get one line, exit 2."""
+import html
 import json
+import math
 import os
 import re
 import shutil
@@ -36,22 +38,129 @@ def ensemble(tmp_path_factory):
     return out
 
 
+def _sections(text):
+    return re.findall(r"<section id='([^']+)'><h2>([^<]+)</h2>", text)
+
+
+def _page_text(text):
+    """The page's visible words: tags and the embedded images dropped."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"src='data:[^']+'", "", text)))
+
+
 def test_report_single_run_content(single):
     path = build(single)
     text = path.read_text()
-    imgs = re.findall(r"<img alt='([^']+)' src='data:image/png;base64,", text)
-    assert imgs == ["Concentrations", "Membrane potential", "Mechanisms", "Thermodynamics"]
+    assert [t for _, t in _sections(text)] == [
+        "At a glance", "Run", "Scheduled events", "Concentrations", "Membrane potential",
+        "Mechanisms", "Thermodynamics", "Energetics of the initial state"]
+    alts = re.findall(r"<img alt='([^']+)' src='data:image/png;base64,", text)
+    assert len(alts) == 4 == text.count("<img ")
+    # alt text says what each figure shows, with its numbers, not only its title
+    assert all(len(a) > 60 and re.search(r"\d", a) for a in alts), alts
+    assert "Na in neuron 15 to" in html.unescape(alts[0])
     # self-contained: nothing fetched from anywhere
     assert not re.search(r"(src|href)=['\"](https?:|//)", text)
     df = pd.read_parquet(single / "timeseries")
     man = json.loads((single / "manifest.json").read_text())
     assert "<th>replicates finished</th><td>1</td>" in text
     assert f"<th>scenario hash</th><td>{man['scenario_hash']}</td>" in text
-    assert "event at 10.0 s" in text and "41.47 kJ/mol" in text
-    # the residual quoted in the caption is the Parquet's
+    assert "41.47 kJ/mol" in text
+    words = _page_text(text)
+    # the scenario's event by what it set; the kernels' firings under another name
+    assert "at 10 s pump.block_fraction = 1" in re.sub(r"\s+", " ", words)
+    assert "events fired" not in words
+    # files the reader does not have are not cited
+    assert "DESIGN.md" not in text and "REFERENCES.md" not in text
+    # the entropy story in words, with the run's own residual (the Parquet's)
     res = df["thermo.balance_residual_J"].abs().max()
+    para = next(p for p in re.findall(r"<p>([^<]+)</p>", text) if "balance closes" in p)
+    assert f"largest residual over the run is {res:.3g} J" in html.unescape(para)
     assert f"Largest balance residual: {res:.3g} J" in text
+    ent = html.unescape(text)
+    assert "S_mix = −G_ion/T is measured from the same reference" in ent
+    assert "reference concentration" in ent and "T·S_prod is the heat" in ent
+    g0 = df["thermo.free_energy_J"].iloc[0]
+    from ionmc.analysis.figures import si_format
+
+    assert f"Here G went from {si_format(g0, 'J')}" in ent
+    # at a glance: the run's own start and end
+    na = df["neuron.Na.mM"]
+    assert f"{na.iloc[0]:.4g} → {na.iloc[-1]:.4g} mM" in ent
     assert path.stat().st_size < 10e6
+
+
+def test_report_figures_are_readable(single):
+    """Legible at 1280 px: at most two panels a row, no type under 9 pt at a width that
+    fits the page unscaled; concentration axes labelled densely enough to read Na_i; SI
+    prefixes on energies; events labelled; ATP work and T·S drawn so neither hides the
+    other."""
+    from matplotlib.text import Text
+
+    from ionmc.analysis.figures import Figures, species_colour
+    from ionmc.analysis.report import CSS
+
+    F = Figures(analysis.open_run(single))
+    figs = {t: f for t, _, f in F.all()}
+    page = float(re.search(r"max-width:(\d+)px", CSS).group(1))
+    for title, fig in figs.items():
+        assert fig.get_figwidth() * 90 <= page, title  # shown at its own size, not shrunk
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        rows = {}
+        for ax in axes:
+            rows.setdefault(round(ax.get_position().y0, 2), []).append(ax)
+        assert max(len(r) for r in rows.values()) <= 2, title
+        for t in fig.findobj(Text):
+            if t.get_visible() and t.get_text().strip():
+                assert t.get_fontsize() >= 9, (title, t.get_text(), t.get_fontsize())
+        # every panel of a run with an event names what it set
+        for ax in axes:
+            assert any(t.get_text() == "pump.block_fraction = 1" for t in ax.texts), title
+    ax = figs["Concentrations"].axes[0]
+    lo, hi = ax.get_ylim()
+    locs = [v for v in ax.yaxis.get_majorticklocs() if lo <= v <= hi]
+    labels = [lab for lab in ax.yaxis.get_major_formatter().format_ticks(locs) if lab]
+    # Na_i runs 15 -> ~40 mM here: labelled ticks inside that range, not only 10 and 100
+    assert len([v for v in locs if 15 <= v <= 50]) >= 2 and len(labels) >= 5, labels
+    na = next(ln for ln in ax.get_lines() if ln.get_label().startswith("Na:"))
+    assert na.get_color() == species_colour("Na")
+    th = figs["Thermodynamics"].axes
+    assert th[0].get_ylabel() == "pJ"  # ~200 pJ stored: not "200000 fJ"
+    atp = next(ln for ln in th[2].get_lines() if ln.get_label() == "ATP work")
+    ts = next(ln for ln in th[2].get_lines() if ln.get_label().startswith("T·S"))
+    assert atp.get_linewidth() >= 2.5 * ts.get_linewidth() and atp.get_alpha() < 1
+    assert ts.get_linestyle() == "--" and th[2].get_lines().index(ts) > \
+        th[2].get_lines().index(atp)  # the thin dashed line drawn over the wide band
+
+
+def test_colours_mean_one_thing_in_every_figure_and_run(single, ensemble):
+    from ionmc.analysis.figures import Figures, mechanism_colours, species_colour
+
+    a, b = Figures(analysis.open_run(single)), Figures(analysis.open_run(ensemble))
+    for name in ("K_leak", "Na_leak", "Cl_leak", "pump"):
+        assert a.mcolour[name] == b.mcolour[name]
+    assert a.mcolour["Na_leak"] == species_colour("Na") == a.colour["Na"]
+    assert len(set(a.mcolour.values())) == len(a.mcolour)
+    # the same names in another order, and a second K mechanism: still one colour each
+    mc = mechanism_colours([{"name": "Kir", "species": "K"}, {"name": "K_leak", "species": "K"},
+                            {"name": "pump"}, {"name": "weird_thing"}])
+    assert mc["Kir"] == species_colour("K") and mc["K_leak"] != mc["Kir"]
+    assert len(set(mc.values())) == 4 and mc["pump"] == a.mcolour["pump"]
+    assert species_colour("Zz") == species_colour("Zz") != species_colour("Na")
+    # every line of a mechanism has its colour, in every figure it appears in
+    for title, _, fig in a.all():
+        for ax in fig.axes:
+            for ln in ax.get_lines():
+                if ln.get_label() in a.mcolour:
+                    assert ln.get_color() == a.mcolour[ln.get_label()], (title, ln.get_label())
+
+
+def test_si_prefixes():
+    from ionmc.analysis.figures import si_format, si_scale
+
+    assert si_scale([2e-10, -1e-12], "J") == (1e12, "pJ")
+    assert si_scale([3.4e-16], "J/K") == (1e18, "aJ/K")
+    assert si_format(2.1e-10, "J") == "210 pJ" and si_format(0.0, "J") == "0 J"
+    assert si_format(4e-15, "F") == "4 fF" and si_format(979e-6, "s") == "979 µs"
 
 
 def test_ensemble_stats_match_pandas(ensemble):
@@ -68,10 +177,74 @@ def test_ensemble_stats_match_pandas(ensemble):
     assert "<h2>Noise</h2>" in text and "<th>replicates finished</th><td>6</td>" in text
 
 
+def test_ensemble_noise_section(ensemble):
+    """V's SD against k_BT/C and the shot-noise formula, its spectrum, and the CV of counts
+    against N, on the page with numbers the reader can check."""
+    from scipy import constants as sc
+
+    text = build(ensemble).read_text()
+    ids = [i for i, _ in _sections(text)]
+    assert ids[-2:] == ["noise", "energetics"]
+    noise = html.unescape(text.split("<section id='noise'>")[1].split("</section>")[0])
+    assert noise.count("<img ") == 1 and "alt='6 replicates: V fluctuations with SD" in noise
+    rows = dict(re.findall(r"<tr><th>([^<]+)</th><td>([^<]+)</td></tr>", noise))
+    area = 0.4  # spine_noise's head, 1 uF/cm^2
+    thermal = math.sqrt(sc.k * 310.0 / (1e-2 * area * 1e-12)) * 1e3
+    assert rows["thermal: √(k_BT/C)"] == f"{thermal:.4g} mV"
+    sd = float(rows["SD of V (head), measured"].split()[0])
+    shot = float(rows["shot noise: √(e² Σ q²a / 2Cg)"].split()[0])
+    assert float(rows["measured / shot noise"]) == pytest.approx(sd / shot, rel=2e-3)
+    # the pump keeps V ~3x above the thermal level (docs: the LNA check in verification)
+    assert shot > 2 * thermal and sd > 2 * thermal
+    assert "Nyquist 1928" in noise and "power spectrum" in noise
+
+
+def test_shot_noise_prediction_matches_the_closed_form(tmp_path):
+    """Figures.noise_prediction (propensities and a numerical slope from the model) against
+    the closed form for GHK leaks: sigma_V^2 = e^2 sum (J+ + J-) / (2 C g), with g the
+    slope conductance of the GHK currents; and at the leaks' zero-current potential it is
+    k_B T / C (fluctuation-dissipation)."""
+    from scipy import constants as sc
+
+    from builder import Builder
+    from ionmc.analysis.figures import Figures
+    from ionmc.mechanisms.design import slope_conductance
+    from ionmc.thermo.closed_forms import ghk_fluxes
+
+    area, T = 0.05, 310.0
+    P = {"K": 2e-6, "Na": 4e-7}
+    sc_ = (Builder("v_noise", 0.002, 0.0005, "ssa", 3, replicates=2, temperature_K=T)
+           .species(Na=1, K=1).impermeant(X=-1)
+           .compartment("cell", 100.0, Na=15.0, K=140.0)
+           .compartment("bath", 1000.0, bath=True, Na=145.0, K=5.0)
+           .membrane("m", "cell", "bath", area, V0=-40.0)
+           .leaks(*P.items()).build())
+    out = ionmc.run(sc_, tmp_path / "o", workers=1, progress=False)
+    F = Figures(analysis.open_run(out))
+    pred = F.noise_prediction("m")
+    C = 1e-2 * area * 1e-12
+    x = {s: F.stat(f"cell.{s}.count")["mean"].iloc[-1] for s in ("Na", "K", "X")}
+    V = sc.e * (x["Na"] + x["K"] - x["X"]) / C  # the final mean state's potential
+    cin = {s: F.stat(f"cell.{s}.mM")["mean"].iloc[-1] for s in ("Na", "K")}
+    cout = {"Na": 145.0, "K": 5.0}
+    g = slope_conductance(P, area, cin, cout, V, T, {"Na": 1, "K": 1})
+    gross = sum(sum(ghk_fluxes(p, area, 1, cin[s], cout[s], V, T)) for s, p in P.items())
+    expected = math.sqrt(sc.e ** 2 * gross / (2 * C * g))
+    assert pred["C"] == pytest.approx(C, rel=1e-12)
+    # 1%: the kernels evaluate a jump's rate at its midpoint potential (half an ion's
+    # 0.32 mV from V here), which the continuous closed form does not (measured: 0.4%)
+    assert pred["tau"] == pytest.approx(C / g, rel=0.01)
+    assert pred["sd_shot"] == pytest.approx(expected, rel=0.01)
+    assert pred["sd_thermal"] == pytest.approx(math.sqrt(sc.k * T / C), rel=1e-9)
+    # relaxed to V_GHK within 2 ms (tau ~0.1 ms): the formula is k_B T / C there
+    assert pred["sd_shot"] == pytest.approx(pred["sd_thermal"], rel=0.02)
+
+
 def test_markdown_format(single, tmp_path):
     md = build(single, tmp_path / "r.md", fmt="md")
     text = md.read_text()
     pngs = re.findall(r"!\[[^\]]+\]\((r/fig\d+\.png)\)", text)
+    assert "## At a glance" in text and "T·S_prod is the heat" in text
     assert len(pngs) == 4 and all((tmp_path / p).stat().st_size > 1000 for p in pngs)
 
 
@@ -104,7 +277,10 @@ def test_bad_outdir_one_line_exit_2(tmp_path, ensemble, case):
             p.unlink()
     r = subprocess.run(CLI + ["report", str(d)], capture_output=True, text=True)
     assert r.returncode == 2
-    assert r.stderr.count("\n") == 1 and str(d) in r.stderr and "Traceback" not in r.stderr
+    # one error line naming OUTDIR (a progress line before it is allowed: the CLI says when
+    # it starts building)
+    errors = [ln for ln in r.stderr.splitlines() if "error" in ln]
+    assert len(errors) == 1 and str(d) in errors[0] and "Traceback" not in r.stderr
     assert not (d / "report.html").exists()
 
 
@@ -127,7 +303,7 @@ def test_report_opens_in_headless_chromium(single, tmp_path):
                         "--no-first-run", "--disable-background-networking",
                         "--disable-component-update", "--disable-sync",
                         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr",
-                        "--v=0", "--window-size=1200,3000", f"--screenshot={shot}",
+                        "--v=0", "--window-size=1280,3000", f"--screenshot={shot}",
                         html.as_uri()], capture_output=True, text=True, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 50_000, r.stderr[-2000:]
     console = [ln for ln in r.stderr.splitlines() if "CONSOLE" in ln]
@@ -143,8 +319,12 @@ def test_report_shows_metabolism_when_the_run_has_a_pool(tmp_path):
     out = ionmc.run(make("anoxia", method="ode", duration=60.0, dt=1.0), tmp_path / "a",
                     workers=1, progress=False)
     text = build(out).read_text()
-    imgs = re.findall(r"<img alt='([^']+)'", text)
-    assert imgs[-1] == "Metabolism" and "O2_supply_mM = 0.0" in text
+    titles = [t for _, t in _sections(text)]
+    assert titles[-2:] == ["Metabolism", "Energetics of the initial state"]
+    assert "metab.O2_supply_mM = 0" in text and text.count("<img ") == 5
+    # the pool's own chemistry is outside the ledger's total, and the page says so
+    assert "metab: a metabolic reservoir's own chemistry, outside this total" in \
+        html.unescape(text)
 
 
 def test_nernst_lines_follow_the_volumes_under_water_flow(tmp_path):

@@ -1,9 +1,12 @@
-"""Reading a run's output for notebooks and reports (`ionmc.analysis.open_run` ...), and
-the HTML/Markdown report (`ionmc.analysis.report`)."""
+"""Reading a run's output for notebooks and reports: `open_run` (the `Run` the statistics
+functions take), the statistics (ensemble_stats, noise_sd, power_spectrum ...), `RunResult`
+(what `ionmc.open_run` returns: the tidy table, a summary, the report's figures), and the
+HTML/Markdown report (`ionmc.analysis.report`)."""
 from ionmc.analysis.tables import Run, autocorrelation, columns_like, cv_over_time, \
     ensemble_stats, first_passage, loglog_slope, noise_sd, open_run, power_spectrum, rate, \
     read_column, stationary_samples
+from ionmc.analysis.result import RunResult, open_result
 
-__all__ = ["Run", "autocorrelation", "columns_like", "cv_over_time", "ensemble_stats",
-           "first_passage", "loglog_slope", "noise_sd", "open_run", "power_spectrum", "rate",
-           "read_column", "stationary_samples"]
+__all__ = ["Run", "RunResult", "autocorrelation", "columns_like", "cv_over_time",
+           "ensemble_stats", "first_passage", "loglog_slope", "noise_sd", "open_result",
+           "open_run", "power_spectrum", "rate", "read_column", "stationary_samples"]

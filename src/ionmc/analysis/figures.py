@@ -1,6 +1,19 @@
-"""The report's figures (analysis/report.py): each drawn only when the run has its
-columns; statistics use every record, plots draw at most `MAX_POINTS` times (a stride)."""
+"""The report's figures (analysis/report.py) and `RunResult.plot()`: each drawn only when
+the run has its columns; statistics use every record, plots draw at most `MAX_POINTS`
+times (a stride).
+
+Figures are `matplotlib.figure.Figure` objects made without pyplot: no global state and no
+backend switch, so a notebook's inline backend keeps working and the report needs no
+`plt.close`.
+
+Colours mean one thing everywhere: a species has the same colour in every figure of every
+run (`species_colour`: a fixed palette for the common ions, a hash of the name otherwise),
+and so has a mechanism (`mechanism_colours`: a mechanism that moves one species takes that
+species' colour, so the Na+ leak is drawn in Na+'s colour; the others a fixed colour by
+name or a hash).
+"""
 import math
+import zlib
 
 import numpy as np
 
@@ -11,8 +24,120 @@ from ionmc.thermo.energetics import membrane_budget
 MAX_POINTS = 800
 NREF = 60  # times at which Nernst/GHK references are evaluated
 
+#: fixed colours of the common species (Na red, K blue, Cl green, Ca purple: the usual
+#: electrophysiology convention); other names hash into FALLBACK
+SPECIES_COLOURS = {
+    "Na": "#d62728", "K": "#1f77b4", "Cl": "#2ca02c", "Ca": "#9467bd", "Mg": "#8c564b",
+    "H": "#7f7f7f", "HCO3": "#bcbd22", "Glu": "#17becf", "GABA": "#e377c2",
+    "ATP": "#ff7f0e", "ADP": "#c49c94", "Pi": "#98df8a", "PCr": "#aec7e8", "Cr": "#c5b0d5",
+    "O2": "#17becf", "X": "#444444", "glucose": "#dbdb8d",
+}
+#: mechanisms that move several species (pumps, exchangers): their own hues, unlike any
+#: species'
+MECHANISM_COLOURS = {"pump": "#e6ab02", "nka": "#e6ab02", "atpase": "#e6ab02",
+                     "ncx": "#637939", "gat1": "#7b4173", "sglt": "#843c39",
+                     "kcc2": "#3182bd", "nkcc1": "#31a354", "metab": "#636363"}
+FALLBACK = ["#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#5254a3", "#8ca252",
+            "#bd9e39", "#ad494a", "#a55194", "#6b6ecf", "#b5cf6b", "#e7ba52", "#d6616b",
+            "#ce6dbd", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363"]
+#: the ledger's terms, in every run
+QUANTITY_COLOURS = {"G": "#222222", "S_mix": "#222222", "ATP work": "#e6ab02",
+                    "T·S produced": "#000000", "clamp work": "#1b9e77",
+                    "bath exchange": "#7570b3", "water work": "#1f78b4",
+                    "stimulus work": "#e7298a", "chemical work": "#a6761d",
+                    "event work": "#66a61e"}
+
+
+def _hashed(name):
+    # crc32, not hash(): Python salts str hashes per process, and the colour must not
+    # change from one report to the next
+    return FALLBACK[zlib.crc32(name.encode()) % len(FALLBACK)]
+
+
+def species_colour(name):
+    """The colour of a species, the same in every figure of every run."""
+    return SPECIES_COLOURS.get(name) or _hashed(name)
+
+
+def mechanism_colours(mechanisms):
+    """{name: colour} for a scenario's [[mechanisms]] (a list of their tables). A mechanism
+    moving one species takes its colour; one named in MECHANISM_COLOURS (or whose name
+    starts with such a key) that colour; else a hash of its name. A colour already taken in
+    this run goes to the next free FALLBACK colour, in scenario order."""
+    out, taken = {}, set()
+    for m in mechanisms:
+        name = m["name"]
+        sp = m.get("species")
+        want = None
+        if isinstance(sp, str):
+            want = species_colour(sp)
+        else:
+            low = name.lower()
+            want = MECHANISM_COLOURS.get(low) or next(
+                (c for k, c in MECHANISM_COLOURS.items() if low.startswith(k)), None)
+        want = want or _hashed(name)
+        if want in taken:
+            k = FALLBACK.index(want) if want in FALLBACK else zlib.crc32(name.encode())
+            want = next((FALLBACK[(k + i) % len(FALLBACK)] for i in range(len(FALLBACK))
+                         if FALLBACK[(k + i) % len(FALLBACK)] not in taken), want)
+        out[name] = want
+        taken.add(want)
+    return out
+
+
+_PREFIX = {-24: "y", -21: "z", -18: "a", -15: "f", -12: "p", -9: "n", -6: "µ", -3: "m",
+           0: "", 3: "k", 6: "M", 9: "G"}
+
+
+def si_scale(values, unit):
+    """(factor, label): the SI prefix that puts the largest |value| in [1, 1000), e.g.
+    2e-10 J -> (1e12, "pJ"), so an axis reads 200 pJ and not 200000 fJ."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    big = float(np.abs(v).max()) if v.size else 0.0
+    if big == 0.0:
+        return 1.0, unit
+    e = int(math.floor(math.log10(big) / 3.0) * 3)
+    e = min(max(e, -24), 9)
+    return 10.0 ** -e, _PREFIX[e] + unit
+
+
+def si_format(value, unit, digits=3):
+    """A number with its SI prefix: si_format(2.1e-10, "J") -> "210 pJ"."""
+    f, lab = si_scale([value], unit)
+    return f"{value * f:.{digits}g} {lab}"
+
+
+def count_scale(values):
+    """(factor, label suffix) for plain counts/rates: "×10⁸" when they are large."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    big = float(np.abs(v).max()) if v.size else 0.0
+    if big < 1e4:
+        return 1.0, ""
+    e = int(math.floor(math.log10(big)))
+    sup = str(e).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return 10.0 ** -e, f" (×10{sup})"
+
+
+def readable_log_axis(ax):
+    """A log y axis labelled at 1, 2, 3, 5 of every decade (not at the decades alone: a
+    panel spanning 10-100 mM would otherwise show only '10¹' and '10²')."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    lo, hi = ax.get_ylim()
+    if lo > 0 and hi / lo > 1e4:  # many decades: label the decades alone
+        return
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+    ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(1, 10)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.grid(True, which="major", axis="y", color="0.9", lw=0.6)
+
 
 def pyplot():
+    """matplotlib.pyplot on Agg, for scripts that want pyplot (results/validation.py); the
+    report's own figures do not use it."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -21,48 +146,95 @@ def pyplot():
     return plt
 
 
+#: the report's type sizes: at 90 dpi, 11 pt is ~14 px on the page
+STYLE = {"font.size": 11, "axes.titlesize": 11.5, "axes.labelsize": 11,
+         "legend.fontsize": 9.5, "xtick.labelsize": 10, "ytick.labelsize": 10,
+         "axes.spines.top": False, "axes.spines.right": False}
+WIDTH_IN = 11.0  # figure width (in): ~990 px at 90 dpi, the page's column
+
+
+def event_label(e):
+    """What an event set, e.g. "pump.block_fraction = 1" for
+    {"mechanisms.pump.block_fraction": 1.0}."""
+    parts = []
+    for k, v in e["set"].items():
+        k = k.split(".", 1)[1] if k.startswith(("mechanisms.", "compartments.")) else k
+        parts.append(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}")
+    return ", ".join(parts)
+
+
 class Figures:
-    """Builds the figures of one run; each method returns (title, caption, figure) or None."""
+    """Builds the figures of one run; each method returns (title, caption, figure) or None;
+    `alt` holds each figure's alt text (what it shows, in words) by title."""
 
     def __init__(self, run):
         self.run = run
         self.sc = run.scenario()
         d = self.sc.data
         self.d = d
-        self.events = [e["at_s"] for e in run.manifest.get("events_fired", [])]
-        cmap = pyplot().get_cmap("tab10")
-        self.colour = {s: cmap(i % 10) for i, s in enumerate(d["species"])}
+        self.event_list = list(run.manifest.get("events_fired", []))
+        self.events = [e["at_s"] for e in self.event_list]
+        self.colour = {s: species_colour(s) for s in d["species"]}
+        self.mcolour = mechanism_colours(d["mechanisms"])
         self.stats = {}
+        self.alt = {}
+        self.noise_table = None  # filled by noise(): rows for the report's noise section
         #: the mechanism types in the run, in registry order, and the species they keep
         #: in figures of their own (a metabolic pool's)
         used = {m["type"] for m in d["mechanisms"]}
         self.types = [mod for t, mod in REGISTRY.items() if t in used]
         self.own_species = {s for mod in self.types for s in getattr(mod, "OWN_SPECIES", ())}
 
+    @property
+    def model(self):
+        """The compiled model of the run's scenario (built once, on first use)."""
+        if getattr(self, "_model", None) is None:
+            from ionmc.model.compiled import Model
+
+            self._model = Model(self.sc)
+        return self._model
+
+    def outside_total(self):
+        """Names of mechanisms whose own entropy production is outside the ledger's total
+        (a metabolic pool's chemistry): reported per mechanism, not summed into T·S_prod."""
+        out = set()
+        for mech in self.model.mechs:
+            if set(mech.outside_ion_ledger()) - set(mech.reservoir):
+                out.add(mech.name)
+        return out
+
     def stat(self, col):
         if col not in self.stats:
             self.stats.update(analysis.ensemble_stats(self.run, [col]))
         return self.stats[col]
 
-    def _line(self, ax, col, label=None, colour=None, scale=1.0):
+    def _line(self, ax, col, label=None, colour=None, scale=1.0, **kw):
         s = self.stat(col)
         step = max(1, len(s) // MAX_POINTS)
         s = s.iloc[::step]
         t = s.index.to_numpy()
-        ax.plot(t, s["mean"] * scale, label=label, color=colour, lw=1.4)
+        kw.setdefault("lw", 1.6)
+        ax.plot(t, s["mean"] * scale, label=label, color=colour, **kw)
         if self.run.replicates > 1:
             ax.fill_between(t, s["q05"] * scale, s["q95"] * scale, color=colour, alpha=0.2,
                             lw=0)
 
     def _events(self, ax):
-        for t in self.events:
-            ax.axvline(t, color="0.4", ls=":", lw=1)
+        """A dotted line at each event, labelled at the top with what it set."""
+        for e in self.event_list:
+            ax.axvline(e["at_s"], color="0.35", ls=":", lw=1.2)
+            ax.annotate(event_label(e), xy=(e["at_s"], 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(3, -3), textcoords="offset points", ha="left", va="top",
+                        fontsize=9, color="0.2", zorder=5,
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                              "alpha": 0.85})
 
     @staticmethod
     def _label(ax, ylabel, title):
         ax.set_ylabel(ylabel)
         ax.set_title(title)
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
 
     def _time_axes(self, axes):
         """Events marked and time on the x axis of every panel."""
@@ -70,15 +242,30 @@ class Figures:
             self._events(ax)
             ax.set_xlabel("time (s)")
 
-    def _fig(self, n, ncols=2, h=3.0):
-        plt = pyplot()
+    def _fig(self, n, ncols=2, h=3.4):
+        """n panels, at most two in a row (three in a row at the page's width leave ~7 px
+        type); `ncols` above 2 is taken as 2."""
+        from matplotlib.figure import Figure
+
+        ncols = min(ncols, 2)
         nrows = math.ceil(n / ncols)
-        fig, axes = plt.subplots(nrows, min(n, ncols), figsize=(5.2 * min(n, ncols), h * nrows),
-                                 squeeze=False, constrained_layout=True)
-        axes = axes.ravel()
+        cols = min(n, ncols)
+        w = WIDTH_IN if cols > 1 else WIDTH_IN * 0.8
+        fig = Figure(figsize=(w, h * nrows), layout="constrained")
+        axes = fig.subplots(nrows, cols, squeeze=False).ravel()
         for ax in axes[n:]:
             ax.set_visible(False)
         return fig, axes[:n]
+
+    def _band_note(self):
+        return (" Lines: ensemble mean; bands: 5–95% of replicates."
+                if self.run.replicates > 1 else "")
+
+    def _event_note(self):
+        if not self.event_list:
+            return ""
+        return " Dotted lines: events (" + "; ".join(
+            f"{e['at_s']:g} s: {event_label(e)}" for e in self.event_list) + ")."
 
     # -- the figures ---------------------------------------------------------------------
     def concentrations(self):
@@ -86,31 +273,45 @@ class Figures:
         if not comps:
             return None
         fig, axes = self._fig(len(comps))
+        logs = []
+        alt = []
         for ax, c in zip(axes, comps):
+            lo, hi = math.inf, 0.0
             for s, sp in self.d["species"].items():
                 col = f"{c}.{s}.mM"
                 if sp["permeant"] and s not in self.own_species and col in self.run.columns:
-                    self._line(ax, col, s, self.colour[s])
-            self._events(ax)
+                    m = self.stat(col)["mean"].to_numpy()
+                    a, b = m[0], m[-1]
+                    # the legend says where each line starts and ends: readable without
+                    # interpolating between ticks
+                    self._line(ax, col, f"{s}: {a:.3g} → {b:.3g} mM", self.colour[s])
+                    alt.append(f"{s} in {c} {a:.3g} to {b:.3g} mM")
+                    fin = m[np.isfinite(m) & (m > 0)]
+                    if fin.size:
+                        lo, hi = min(lo, fin.min()), max(hi, fin.max())
             ax.set_title(f"{c} ({self.d['compartments'][c]['volume_um3']:g} µm³)")
-            ax.set_xlabel("time (s)")
             ax.set_ylabel("concentration (mM)")
-            ax.set_yscale("log")
-            ax.legend(fontsize=8)
-        return ("Concentrations", "Permeant species per compartment (log scale); dotted lines"
-                " mark events." + self._band_note(), fig)
+            if hi > 0 and hi / lo > 10:  # decades apart: log, labelled at 1-2-3-5
+                ax.set_yscale("log")
+                readable_log_axis(ax)
+                logs.append(c)
+            else:
+                ax.set_ylim(bottom=0)
+                ax.grid(True, axis="y", color="0.9", lw=0.6)
+            ax.legend()
+        self._time_axes(axes)
+        self.alt["Concentrations"] = ("Concentrations against time: " + "; ".join(alt) + ".")
+        scale = (" Log axes where a panel's species are more than tenfold apart, labelled at "
+                 "1, 2, 3 and 5 of each decade." if logs else "")
+        return ("Concentrations", "Permeant species per closed compartment; the legend gives "
+                "each one's first and last value." + scale + self._event_note()
+                + self._band_note(), fig)
 
-    def _band_note(self):
-        return (" Lines: ensemble mean; bands: 5–95% of replicates."
-                if self.run.replicates > 1 else "")
-
-    def _references(self, mi):
-        """Nernst and GHK potentials (mV) over time, from the mean counts."""
-        from ionmc.model.compiled import Model
-
-        model = Model(self.sc)
+    def _state_columns(self, model):
+        """{state index: column} of every count the model's state holds, or None when a
+        column is missing (an older run)."""
         st = {}
-        for ci, c in enumerate(model.comps):
+        for c in model.comps:
             for s in model.species:
                 st[model.idx(c, s)] = f"{c}.{s}.count"
         for mech in model.mechs:
@@ -119,6 +320,14 @@ class Figures:
             if mech.blocked is not None:
                 st[mech.blocked] = f"{mech.name}.blocked.count"
         if any(col not in self.run.columns for col in st.values()):
+            return None
+        return st
+
+    def _references(self, mi):
+        """Nernst and GHK potentials (mV) over time, from the mean counts."""
+        model = self.model
+        st = self._state_columns(model)
+        if st is None:
             return None
         means = {i: self.stat(col)["mean"] for i, col in st.items()}
         t_all = next(iter(means.values())).index.to_numpy()
@@ -148,21 +357,30 @@ class Figures:
         mems = [m for m in self.d["membranes"] if f"{m}.V_mV" in self.run.columns]
         if not mems:
             return None
-        fig, axes = self._fig(len(mems), ncols=1, h=3.6)
-        for mi, (ax, m) in enumerate(zip(axes, mems)):
-            self._line(ax, f"{m}.V_mV", "V", "black")
+        fig, axes = self._fig(len(mems), ncols=1, h=3.8)
+        alt = []
+        for ax, m in zip(axes, mems):
+            v = self.stat(f"{m}.V_mV")["mean"].to_numpy()
+            self._line(ax, f"{m}.V_mV", f"V: {v[0]:.3g} → {v[-1]:.3g} mV", "black", lw=2.0)
+            alt.append(f"V of {m} {v[0]:.3g} to {v[-1]:.3g} mV")
             refs = self._references(list(self.d["membranes"]).index(m))
             if refs:
-                for s, v in refs["nernst"].items():
-                    ax.plot(refs["t"], v, ls="--", lw=1, color=self.colour[s], label=f"E_{s}")
-                ax.plot(refs["t"], refs["ghk"], ls="-.", lw=1, color="0.5", label="GHK")
-            self._events(ax)
+                for s, e in refs["nernst"].items():
+                    ax.plot(refs["t"], e, ls="--", lw=1.2, color=self.colour[s],
+                            label=f"E_{s}: {e[-1]:.3g} mV")
+                    alt.append(f"E_{s} ends at {e[-1]:.3g} mV")
+                ax.plot(refs["t"], refs["ghk"], ls="-.", lw=1.2, color="0.5",
+                        label=f"GHK: {refs['ghk'][-1]:.3g} mV")
             ax.set_title(f"membrane {m}")
-            ax.set_xlabel("time (s)")
             ax.set_ylabel("potential (mV)")
-            ax.legend(fontsize=8, ncol=3)
+            ax.grid(True, axis="y", color="0.9", lw=0.6)
+            ax.legend(ncol=3, loc="best")
+        self._time_axes(axes)
+        self.alt["Membrane potential"] = ("Membrane potential against time with its Nernst "
+                                          "and GHK references: " + "; ".join(alt) + ".")
         return ("Membrane potential", "V (inside minus outside) with the Nernst potential of "
-                "each ion and the leaks' GHK potential at the current mean concentrations."
+                "each ion (dashed, in the ion's colour) and the leaks' GHK potential "
+                "(dash-dot) at the mean concentrations of each time." + self._event_note()
                 + self._band_note(), fig)
 
     def turnover(self):
@@ -175,34 +393,76 @@ class Figures:
             return None
         pumps = [name for name in mechs if panel[name] == "cycles"]
         others = [m for m in mechs if m not in pumps]
-        fig, axes = self._fig(3, ncols=3, h=3.2)
-        for ax, group, title, unit in ((axes[0], pumps, "pump cycles", "net cycles/s"),
-                                       (axes[1], others,
-                                        "net forward firings (leak: inside → outside)",
-                                        "events/s")):
+        groups = [(g, t, u) for g, t, u in (
+            (pumps, "pump cycles", "net cycles/s"),
+            (others, "net forward firings (leak: inside → outside)", "firings/s")) if g]
+        currents = [n for n in mechs if f"{n}.current_pA" in self.run.columns]
+        fig, axes = self._fig(len(groups) + bool(currents), ncols=2, h=3.4)
+        for ax, (group, title, unit) in zip(axes, groups):
+            rates = {}
             for name in group:
                 f, b = self.stat(f"{name}.forward"), self.stat(f"{name}.backward")
-                net = (f["mean"] - b["mean"])
-                r = analysis.rate({"mean": net})
+                r = analysis.rate({"mean": f["mean"] - b["mean"]})
                 step = max(1, len(r) // MAX_POINTS)
-                ax.plot(r.index[::step], r.to_numpy()[::step], label=name, lw=1.3)
-            self._events(ax)
-            ax.set_title(title)
-            ax.set_xlabel("time (s)")
-            ax.set_ylabel(unit)
-            if group:
-                ax.legend(fontsize=8)
-        for name in mechs:
-            col = f"{name}.current_pA"
-            if col in self.run.columns:
-                self._line(axes[2], col, name)
-        self._events(axes[2])
-        axes[2].set_title("currents (outward +)")
-        axes[2].set_xlabel("time (s)")
-        axes[2].set_ylabel("pA")
-        axes[2].legend(fontsize=8)
+                rates[name] = (r.index[::step], r.to_numpy()[::step])
+            k, suffix = count_scale(np.concatenate([v for _, v in rates.values()]))
+            for name, (t, v) in rates.items():
+                ax.plot(t, v * k, label=name, lw=1.6, color=self.mcolour[name])
+            ax.axhline(0, color="0.6", lw=0.8)
+            self._label(ax, unit + suffix, title)
+        if currents:
+            ax = axes[-1]
+            for name in currents:
+                self._line(ax, f"{name}.current_pA", name, self.mcolour[name])
+            ax.axhline(0, color="0.6", lw=0.8)
+            self._label(ax, "current (pA)", "currents (outward +)")
+        self._time_axes(axes)
+        cur = []
+        for name in currents:
+            m = self.stat(f"{name}.current_pA")["mean"].to_numpy()
+            m = m[np.isfinite(m)]
+            if m.size:
+                cur.append(f"{name} {m[0]:.3g} to {m[-1]:.3g} pA")
+        self.alt["Mechanisms"] = ("Turnover and current of each mechanism against time ("
+                                  + ", ".join(mechs) + ")"
+                                  + ("; currents " + ", ".join(cur) if cur else "") + ".")
         return ("Mechanisms", "Turnover of each mechanism (the rate of its net forward count) "
-                "and its mean current over each record interval.", fig)
+                "and its mean current over each record interval; each mechanism keeps its "
+                "colour in every figure (a leak the colour of its ion)." + self._event_note(),
+                fig)
+
+    # -- thermodynamics --------------------------------------------------------------------
+    WORK_TERMS = (("thermo.atp_work_J", "ATP work"), ("thermo.clamp_work_J", "clamp work"),
+                  ("thermo.bath_exchange_J", "bath exchange"),
+                  ("thermo.event_work_J", "event work"),
+                  ("thermo.water_work_J", "water work"),
+                  ("thermo.stimulus_work_J", "stimulus work"),
+                  ("thermo.chemical_work_J", "chemical work"))
+
+    def ledger_numbers(self):
+        """The ledger's terms at the run's end (mean over replicates, J) and its closure:
+        {"G0", "G1", "S_mix0", "S_mix1", "TS_prod", "work": {label: J},
+        "residual", "relative"}, or None when the run has no ledger."""
+        need = ["thermo.free_energy_J", "thermo.mixing_entropy_J_per_K",
+                "thermo.entropy_production_J_per_K"]
+        if any(c not in self.run.columns for c in need):
+            return None
+        T = self.d["scenario"]["temperature_K"]
+        g = self.stat("thermo.free_energy_J")["mean"]
+        s = self.stat("thermo.mixing_entropy_J_per_K")["mean"]
+        ts = self.stat("thermo.entropy_production_J_per_K")["mean"] * T
+        work = {lab: float(self.stat(c)["mean"].iloc[-1]) for c, lab in self.WORK_TERMS
+                if c in self.run.columns and np.any(self.stat(c)["mean"].to_numpy() != 0)}
+        out = {"T": T, "G0": float(g.iloc[0]), "G1": float(g.iloc[-1]),
+               "S_mix0": float(s.iloc[0]), "S_mix1": float(s.iloc[-1]),
+               "TS_prod": float(ts.iloc[-1]), "work": work}
+        if "thermo.balance_residual_J" in self.run.columns:
+            res = float(self.stat("thermo.balance_residual_J")["mean"].abs().max())
+            scale = max([float(ts.abs().max()), float(g.abs().max())]
+                        + [float(self.stat(c)["mean"].abs().max()) for c, _ in
+                           self.WORK_TERMS if c in self.run.columns] + [1e-300])
+            out["residual"], out["relative"] = res, res / scale
+        return out
 
     def thermodynamics(self):
         need = ["thermo.free_energy_J", "thermo.mixing_entropy_J_per_K",
@@ -210,43 +470,63 @@ class Figures:
         if any(c not in self.run.columns for c in need):
             return None
         T = self.d["scenario"]["temperature_K"]
-        fig, axes = self._fig(4, ncols=2, h=3.0)
-        fJ = 1e15
-        self._line(axes[0], "thermo.free_energy_J", "G stored", "tab:blue", fJ)
-        axes[0].set_ylabel("fJ")
-        axes[0].set_title("free energy stored in the gradients")
-        self._line(axes[1], "thermo.mixing_entropy_J_per_K", "S_mix", "tab:green", fJ)
-        axes[1].set_ylabel("fJ/K")
-        axes[1].set_title("mixing entropy (rises as gradients decay)")
-        self._line(axes[2], "thermo.atp_work_J", "ATP work", "tab:red", fJ)
-        self._line(axes[2], "thermo.entropy_production_J_per_K", "T·S produced", "tab:orange",
-                   fJ * T)
-        for col, lab in (("thermo.clamp_work_J", "clamp work"),
-                         ("thermo.bath_exchange_J", "bath exchange"),
-                         ("thermo.water_work_J", "water work"),
-                         ("thermo.stimulus_work_J", "stimulus work")):
-            if col in self.run.columns and np.any(self.stat(col)["mean"].to_numpy() != 0):
-                self._line(axes[2], col, lab, None, fJ)
-        self._label(axes[2], "fJ (cumulative)", "work done and heat dissipated")
-        for m in self.d["mechanisms"]:
-            col = f"{m['name']}.entropy_production_J_per_K"
-            if col in self.run.columns:
-                self._line(axes[3], col, m["name"], None, fJ * T)
-        self._label(axes[3], "T·S produced (fJ)", "where the entropy is made")
+        fig, axes = self._fig(4, ncols=2, h=3.4)
+        g = self.stat("thermo.free_energy_J")["mean"]
+        k, u = si_scale(g, "J")
+        self._line(axes[0], "thermo.free_energy_J", "G stored", QUANTITY_COLOURS["G"], k)
+        axes[0].set_ylabel(u)
+        axes[0].set_title("free energy stored in the gradients, G")
+        s = self.stat("thermo.mixing_entropy_J_per_K")["mean"]
+        k, u = si_scale(s, "J/K")
+        self._line(axes[1], "thermo.mixing_entropy_J_per_K", "S_mix", QUANTITY_COLOURS["S_mix"],
+                   k)
+        axes[1].axhline(0, color="0.6", lw=0.8)
+        axes[1].set_ylabel(u)
+        axes[1].set_title("mixing entropy below the fully mixed state (0)")
+        # work in and heat out: in a steady state they are equal and would be drawn on top
+        # of each other, so the work is a wide pale band and T·S a thin dashed line over it
+        terms = [(c, lab) for c, lab in self.WORK_TERMS if c in self.run.columns
+                 and np.any(self.stat(c)["mean"].to_numpy() != 0)]
+        vals = [self.stat(c)["mean"].to_numpy() for c, _ in terms]
+        vals.append(self.stat("thermo.entropy_production_J_per_K")["mean"].to_numpy() * T)
+        k, u = si_scale(np.concatenate(vals), "J")
+        for c, lab in terms:
+            self._line(axes[2], c, lab, QUANTITY_COLOURS[lab], k, lw=5.0, alpha=0.45)
+        self._line(axes[2], "thermo.entropy_production_J_per_K", "T·S produced (heat)",
+                   QUANTITY_COLOURS["T·S produced"], k * T, ls="--", lw=1.6)
+        self._label(axes[2], f"{u} (cumulative)", "work done on the cell and heat dissipated")
+        cols = [(m["name"], f"{m['name']}.entropy_production_J_per_K")
+                for m in self.d["mechanisms"]]
+        cols = [(n, c) for n, c in cols if c in self.run.columns]
+        if cols:
+            k, u = si_scale(np.concatenate([self.stat(c)["mean"].to_numpy() * T
+                                            for _, c in cols]), "J")
+            for name, col in cols:
+                self._line(axes[3], col, name, self.mcolour[name], k * T)
+        self._label(axes[3], f"T·S produced ({u})", "where the entropy is made")
+        apart = sorted(n for n, _ in cols if n in self.outside_total())
         self._time_axes(axes)
+        L = self.ledger_numbers()
+        self.alt["Thermodynamics"] = (
+            f"Free energy stored falls from {si_format(L['G0'], 'J')} to "
+            f"{si_format(L['G1'], 'J')}; mixing entropy from {si_format(L['S_mix0'], 'J/K')} "
+            f"to {si_format(L['S_mix1'], 'J/K')}; cumulative work "
+            + ", ".join(f"{lab} {si_format(v, 'J')}" for lab, v in L["work"].items())
+            + f" against heat T·S produced {si_format(L['TS_prod'], 'J')}; and the entropy "
+            "produced by each mechanism.")
         cols = self.run.columns
-        caption = ("The ledger: G(t) − G(0) = W_ATP + W_clamp + W_bath"
-                   " − T·S_prod"
-                   + (" + W_water (volume.py)" if "thermo.water_work_J" in cols else "")
-                   + (" + W_stim (current injection, injection.py)"
-                      if "thermo.stimulus_work_J" in cols else "")
-                   + "." + self._band_note())
-        if "thermo.balance_residual_J" in self.run.columns:
-            res = self.stat("thermo.balance_residual_J")["mean"].abs().max()
-            scale = max(self.stat("thermo.atp_work_J")["mean"].abs().max(),
-                        self.stat("thermo.free_energy_J")["mean"].abs().max(), 1e-300)
-            caption += (f" Largest balance residual: {res:.3g} J ({res / scale:.2g} of the "
-                        "largest term).")
+        caption = ("The ledger: G(t) − G(0) = W_ATP + W_clamp + W_bath + W_event"
+                   + (" + W_water" if "thermo.water_work_J" in cols else "")
+                   + (" + W_stim" if "thermo.stimulus_work_J" in cols else "")
+                   + (" + W_chem" if "thermo.chemical_work_J" in cols else "")
+                   + " − T·S_prod (see the text above)."
+                   + (f" {', '.join(apart)}: a metabolic reservoir's own chemistry, outside "
+                      "the ledger's total T·S_prod, shown for comparison." if apart else "")
+                   + self._event_note()
+                   + self._band_note())
+        if "residual" in L:
+            caption += (f" Largest balance residual: {L['residual']:.3g} J "
+                        f"({L['relative']:.2g} of the largest term).")
         return "Thermodynamics", caption, fig
 
     def volume(self):
@@ -254,61 +534,228 @@ class Figures:
                  if not spec["bath"] and f"{c}.volume_um3" in self.run.columns]
         if not comps:
             return None
-        fig, axes = self._fig(2, ncols=2, h=3.0)
-        for c in comps:
-            self._line(axes[0], f"{c}.volume_um3", c, None,
+        fig, axes = self._fig(2, ncols=2, h=3.4)
+        for c, colour in zip(comps, FALLBACK[15:] + FALLBACK):
+            self._line(axes[0], f"{c}.volume_um3", c, colour,
                        1.0 / self.d["compartments"][c]["volume_um3"])
         self._label(axes[0], "volume / initial volume", "compartment volumes")
         T = self.d["scenario"]["temperature_K"]
+        k, u = si_scale(np.concatenate([
+            self.stat("thermo.water_entropy_production_J_per_K")["mean"].to_numpy() * T,
+            self.stat("thermo.water_work_J")["mean"].to_numpy()]), "J")
         self._line(axes[1], "thermo.water_entropy_production_J_per_K", "T·S produced by water "
-                   "flow", "tab:orange", 1e15 * T)
+                   "flow", QUANTITY_COLOURS["T·S produced"], k * T, ls="--")
         self._line(axes[1], "thermo.water_work_J", "water work (G change at fixed counts)",
-                   "tab:blue", 1e15)
-        self._label(axes[1], "fJ (cumulative)", "osmotic water flow")
+                   QUANTITY_COLOURS["water work"], k, lw=5.0, alpha=0.45)
+        self._label(axes[1], f"{u} (cumulative)", "osmotic water flow")
         self._time_axes(axes)
+        self.alt["Volume"] = ("Relative volume of " + ", ".join(comps) + " against time, and "
+                              "the water flow's dissipation and work.")
         return ("Volume", "Water follows osmotic differences through each membrane's water "
-                "permeability (volume.py); the flow's dissipation and the ledger's water term."
-                + self._band_note(), fig)
+                "permeability; the flow's dissipation and the ledger's water term."
+                + self._event_note() + self._band_note(), fig)
+
+    # -- noise -----------------------------------------------------------------------------
+    def noise_prediction(self, mem):
+        """The white shot-noise prediction of V's fluctuations on membrane `mem` at the
+        run's final mean state: {"C", "tau", "sd_shot", "sd_thermal", "gross"} (SI).
+
+        Each transition r moves q_r elementary charges into the inside at rate a_r; the
+        charge's drift f(Q) = sum_r q_r a_r relaxes with tau = -1/f'(Q), and the transitions
+        as independent Poisson processes (Campbell's theorem) give the charge a variance
+        tau/2 sum_r q_r^2 a_r, so sigma_V^2 = (e/C)^2 tau/2 sum_r q_r^2 a_r = e^2 sum_r q_r^2
+        a_r / (2 C g) with g = C/tau (Stevens 1972, Biophys J 12:1028; the leaks' gross
+        fluxes are the GHK unidirectional fluxes, Hodgkin & Katz 1949). At equilibrium
+        detailed balance makes it k_B T / C (Nyquist 1928). A multi-step pump's steps are
+        not independent, and its real noise lies below this formula (the linear-noise
+        approximation, van Kampen 2007, is what the verification compares it with)."""
+        from ionmc.constants import E_CHARGE, K_B
+        from ionmc.engine.checks import _propensities
+
+        model = self.model
+        st = self._state_columns(model)
+        mi = model.mems.index(mem)
+        if st is None or model.mem_clamped[mi]:
+            return None
+        x = np.zeros(model.nx, np.int64)
+        for i, col in st.items():
+            x[i] = int(round(float(self.stat(col)["mean"].iloc[-1])))
+        C = float(model.mem_C[mi])
+        q = model.tr_qm[:, mi]
+        inside = self.d["membranes"][mem]["inside"]
+        # move V by ~0.1 mV with ions of a charged, unclamped species inside
+        cand = [(s, z) for s, z in zip(model.species, model.charge)
+                if z != 0 and not model.clamped[model.idx(inside, s)]
+                and x[model.idx(inside, s)] > 0]
+        if not cand:
+            return None
+        s, z = cand[0]
+        i = model.idx(inside, s)
+        dn = max(1, int(round(1e-4 * C / (E_CHARGE * abs(z)))))
+
+        def drift(dx):
+            y = x.copy()
+            y[i] += dx
+            a, _ = _propensities(model, y)
+            return float(q @ a), a
+
+        fp, _ = drift(dn)
+        fm, _ = drift(-dn)
+        _, a = drift(0)
+        slope = (fp - fm) / (2 * dn * z)
+        if not slope < 0:
+            return None
+        tau = -1.0 / slope
+        gross = float((q ** 2) @ a)
+        sd = math.sqrt(tau / 2.0 * gross) * E_CHARGE / C
+        T = self.d["scenario"]["temperature_K"]
+        return {"C": C, "tau": tau, "sd_shot": sd, "sd_thermal": math.sqrt(K_B * T / C),
+                "gross": gross}
 
     def noise(self):
-        if self.run.replicates < 2:
+        if self.run.replicates < 2 or self.run.manifest.get("method") == "ode":
             return None
         comps = [c for c, spec in self.d["compartments"].items() if not spec["bath"]]
+        if not comps:
+            return None
         smallest = min(comps, key=lambda c: self.d["compartments"][c]["volume_um3"])
         species = [s for s, sp in self.d["species"].items() if sp["permeant"]
                    and f"{smallest}.{s}.count" in self.run.columns]
-        if not species:
+        mems = [m for m in self.d["membranes"] if f"{m}.V_mV" in self.run.columns]
+        if not species and not mems:
             return None
-        fig, axes = self._fig(2, ncols=2, h=3.2)
-        s0 = species[0]
-        t, v = analysis.read_column(self.run, f"{smallest}.{s0}.count")
-        for k in np.unique(np.linspace(len(t) // 3, len(t) - 1, 3).astype(int)):
-            axes[0].hist(v[:, k], bins=min(40, max(5, self.run.replicates // 5)),
-                         histtype="step", label=f"t = {t[k]:g} s")
-        axes[0].set_title(f"{s0} count in {smallest}, across replicates")
-        axes[0].set_xlabel("count")
-        axes[0].set_ylabel("replicates")
-        axes[0].legend(fontsize=8)
-        for s in species:
-            col = f"{smallest}.{s}.count"
-            cv = analysis.cv_over_time(self.run, col, self.stat(col))  # read once
-            axes[1].plot(cv.index, cv.to_numpy(), color=self.colour[s], label=s)
-        axes[1].set_yscale("log")
-        axes[1].set_title(f"coefficient of variation in {smallest}")
-        axes[1].set_xlabel("time (s)")
-        axes[1].set_ylabel("SD / mean")
-        axes[1].legend(fontsize=8)
-        return ("Noise", f"{self.run.replicates} replicates: distributions at three times, and "
-                "the CV of each count over time.", fig)
+        fig, axes = self._fig(4 if mems else 2, ncols=2, h=3.4)
+        axes = list(axes)
+        rows, alt = [], []
+        if mems:
+            mem = next((m for m in mems if self.d["membranes"][m]["inside"] == smallest),
+                       mems[0])
+            col = f"{mem}.V_mV"
+            pred = self.noise_prediction(mem)
+            t_all = self.stat(col).index.to_numpy()
+            # stationary samples: after the last event and five relaxation times, but keep
+            # at least the last half of the run
+            t0 = max(self.events, default=t_all[0]) + 5 * (pred["tau"] if pred else 0.0)
+            t_min = min(t0, t_all[0] + 0.5 * (t_all[-1] - t_all[0]))
+            sd, _ = analysis.noise_sd(self.run, col, t_min=t_min)
+            # samples closer than ~2 tau are correlated: the SE counts the independent ones
+            n_ind = np.sum(t_all >= t_min) * self.run.replicates
+            if pred:
+                dt = t_all[1] - t_all[0]
+                n_ind = max(2.0, n_ind * min(1.0, dt / (2 * pred["tau"])))
+            se = sd / math.sqrt(2 * (n_ind - 1))
+            rows.append((f"SD of V ({mem}), measured", f"{sd:.4g} mV ± {se:.2g} (SE, "
+                         f"{self.run.replicates} replicates after t = {t_min:.3g} s)"))
+            if pred:
+                rows += [("membrane capacitance C", si_format(pred["C"], "F")),
+                         ("relaxation time τ = C/g (g: slope conductance)",
+                          si_format(pred["tau"], "s")),
+                         ("thermal: √(k_BT/C)", f"{pred['sd_thermal'] * 1e3:.4g} mV"),
+                         ("shot noise: √(e² Σ q²a / 2Cg)", f"{pred['sd_shot'] * 1e3:.4g} mV"),
+                         ("measured / shot noise", f"{sd / (pred['sd_shot'] * 1e3):.3g}")]
+            _, v = analysis.stationary_samples(self.run, col, t_min)
+            dev = (v - v.mean(axis=1, keepdims=True)).ravel()
+            ax = axes[0]
+            ax.hist(dev, bins=50, density=True, color="0.6", label=f"measured, SD {sd:.3g} mV")
+            xs = np.linspace(dev.min(), dev.max(), 200)
+            if pred:
+                for sdv, lab, sty in ((pred["sd_shot"] * 1e3, "shot noise", "-"),
+                                      (pred["sd_thermal"] * 1e3, "k_BT/C", "--")):
+                    ax.plot(xs, np.exp(-xs ** 2 / (2 * sdv ** 2)) / (sdv * math.sqrt(2 * math.pi)),
+                            color="black", ls=sty, lw=1.4, label=f"{lab}: {sdv:.3g} mV")
+            self._label(ax, "probability density (1/mV)", f"V − its mean ({mem})")
+            ax.set_xlabel("mV")
+            psd = analysis.power_spectrum(self.run, col, t_min=t_min)
+            psd = psd[psd.index > 0]
+            ax = axes[1]
+            ax.loglog(psd.index, psd.to_numpy(), color="0.4", lw=1.4, label="measured (Welch)")
+            if pred:
+                # V relaxing with tau under white noise (an Ornstein-Uhlenbeck process)
+                # sampled every dt is an AR(1) series with phi = exp(-dt/tau); its one-sided
+                # spectrum, aliasing included, is 2 dt sigma^2 (1 - phi^2) /
+                # (1 - 2 phi cos(2 pi f dt) + phi^2) (Box & Jenkins 1976, Time Series
+                # Analysis, ch. 3); for dt << tau it is the Lorentzian 4 sigma^2 tau /
+                # (1 + (2 pi f tau)^2)
+                f = psd.index.to_numpy()
+                dt = t_all[1] - t_all[0]
+                phi = math.exp(-dt / pred["tau"])
+                for sdv, lab, sty in ((pred["sd_shot"] * 1e3, "shot noise", "-"),
+                                      (pred["sd_thermal"] * 1e3, "k_BT/C", "--")):
+                    ax.loglog(f, 2 * dt * sdv ** 2 * (1 - phi ** 2)
+                              / (1 - 2 * phi * np.cos(2 * np.pi * f * dt) + phi ** 2),
+                              color="black", ls=sty, lw=1.4, label=lab)
+            ax.set_xlabel("frequency (Hz)")
+            self._label(ax, "power (mV²/Hz)", "power spectrum of V")
+            alt.append(f"V fluctuations with SD {sd:.3g} mV"
+                       + (f" against the shot-noise {pred['sd_shot'] * 1e3:.3g} mV and the "
+                          f"thermal {pred['sd_thermal'] * 1e3:.3g} mV" if pred else "")
+                       + ", and their power spectrum")
+            axes = axes[2:]
+        if species:
+            ax = axes[0]
+            n_, cv_ = [], []
+            for c in comps:
+                for s in species:
+                    colname = f"{c}.{s}.count"
+                    if colname not in self.run.columns:
+                        continue
+                    st = self.stat(colname)
+                    m, sdv = float(st["mean"].iloc[-1]), float(st["sd"].iloc[-1])
+                    if m > 0 and sdv > 0:
+                        n_.append(m)
+                        cv_.append(sdv / m)
+                        ax.loglog([m], [sdv / m], "o", color=self.colour[s], ms=7,
+                                  label=f"{s} in {c}")
+            if n_:
+                nn = np.geomspace(min(n_) / 2, max(n_) * 2, 50)
+                ax.loglog(nn, 1 / np.sqrt(nn), color="black", lw=1, ls="--",
+                          label="Poisson: 1/√N")
+            ax.set_xlabel("mean count N")
+            t_end = self.stat(f"{smallest}.{species[0]}.count").index[-1]
+            self._label(ax, "CV (SD/mean)", f"CV of each count against its mean, t = {t_end:g} s")
+            ax = axes[1]
+            for s in species:
+                colname = f"{smallest}.{s}.count"
+                cv = analysis.cv_over_time(self.run, colname, self.stat(colname))
+                ax.plot(cv.index, cv.to_numpy(), color=self.colour[s], label=s, lw=1.6)
+            ax.set_yscale("log")
+            readable_log_axis(ax)
+            ax.set_xlabel("time (s)")
+            self._events(ax)
+            self._label(ax, "SD / mean", f"CV of each count in {smallest} over time")
+            alt.append("the coefficient of variation of each count against its mean count and "
+                       "over time")
+        self.noise_table = rows
+        self.alt["Noise"] = (f"{self.run.replicates} replicates: " + "; ".join(alt) + ".")
+        return ("Noise", f"{self.run.replicates} replicates. Top: V's fluctuations about each "
+                "replicate's mean after the burn-in, as a histogram and as a power spectrum, "
+                "against the shot-noise formula (solid) and the equilibrium k_BT/C (dashed), "
+                "each a Lorentzian with the relaxation time τ = C/g as sampled every record "
+                "interval (aliasing included). Bottom: the CV of each "
+                "count at the end against its mean N (dashed: 1/√N), and over time.", fig)
 
     def all(self):
+        import matplotlib
+
         out = []
         # the figures of the mechanism types in the run (each type's report_figure)
         own = [lambda mod=mod: mod.report_figure(self) for mod in self.types
                if hasattr(mod, "report_figure")]
-        for f in (self.concentrations, self.potentials, self.turnover, self.thermodynamics,
-                  *own, self.volume, self.noise):
-            r = f()
-            if r is not None:
+        with matplotlib.rc_context(STYLE):
+            for f in (self.concentrations, self.potentials, self.turnover,
+                      self.thermodynamics, *own, self.volume, self.noise):
+                r = f()
+                if r is None:
+                    continue
+                title, caption, fig = r
+                for ax in fig.axes:
+                    # a type's own figure may set a log axis: label it readably too
+                    if ax.get_visible() and ax.get_yscale() == "log" \
+                            and ax.get_xscale() != "log":
+                        readable_log_axis(ax)
+                    fmt = ax.yaxis.get_major_formatter()
+                    if hasattr(fmt, "set_useMathText"):  # "×10⁷", not "1e7", over an axis
+                        fmt.set_useMathText(True)
+                self.alt.setdefault(title, f"{title}: {caption}")
                 out.append(r)
         return out

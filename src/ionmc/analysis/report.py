@@ -3,7 +3,8 @@ no network needed to view it), or Markdown with PNG files beside it (`--format m
 
 What a physiologist or a teacher should see at a glance: the gradients running down, the
 membrane potential against its Nernst and GHK references, the pumps working, the free
-energy stored and spent, and the entropy produced (DESIGN.md section 3). Each figure is
+energy stored and spent, and the entropy produced, said in words with the run's own
+numbers. Each figure is
 drawn only when the run has its columns. Statistics use every record; plots draw at most
 `MAX_POINTS` times (a stride), so a long run stays a small file.
 
@@ -16,7 +17,7 @@ import io
 from pathlib import Path
 
 from ionmc.analysis import tables as analysis
-from ionmc.analysis.figures import Figures, pyplot
+from ionmc.analysis.figures import Figures, si_format
 from ionmc.errors import InputError
 from ionmc.thermo.energetics import ROWS, energetics
 
@@ -26,23 +27,46 @@ def summary(run):
     reps = m.get("replicates", {})
     done = [k for k, v in reps.items() if v.get("status") == "done"
             and (run.point is None or k.startswith(f"{run.point}/"))]
-    events = sum(int(reps[k].get("events", 0)) for k in done)
+    fired = sum(int(reps[k].get("events", 0)) for k in done)
     rows = [("scenario", m.get("scenario_name")), ("method", m.get("method")),
             ("replicates finished", f"{run.replicates}"),
             ("missing replicates", ", ".join(map(str, run.missing)) or "none"),
             ("root seed", m.get("seed")), ("duration", f"{m.get('duration_s')} s"),
-            ("wall time", f"{m.get('wall_time_s', float('nan')):.3g} s"),
-            ("events fired", f"{events:.4g}"),
-            ("ionmc", m.get("ionmc_version")), ("scenario hash", m.get("scenario_hash"))]
+            ("wall time", f"{m.get('wall_time_s', float('nan')):.3g} s")]
+    if m.get("method") != "ode":
+        # the kernels' count of firings, not the scenario's [[events]] (listed apart)
+        rows.append(("stochastic transitions fired (all replicates)", f"{fired:.4g}"))
+    rows += [("ionmc", m.get("ionmc_version")), ("scenario hash", m.get("scenario_hash"))]
     for k, v in run.point_values.items():
         rows.append((k, v))
     rows += compartment_rows(run)
-    for e in m.get("events_fired", []):
-        rows.append((f"event at {e['at_s']} s", ", ".join(f"{k} = {v}"
-                                                          for k, v in e["set"].items())))
     for w in m.get("warnings", []):
         rows.append(("warning", w))
     return rows
+
+
+def glance_rows(run, sc):
+    """The run at a glance (what `RunResult.summary()` gives), start → end per quantity."""
+    from ionmc.analysis.result import summary_values
+
+    v = summary_values(run, sc)
+    rows = []
+    for k, start in v.items():
+        if k.endswith(", start"):
+            label, unit = k[:-len(", start")].rsplit(" (", 1)
+            rows.append((label, f"{start:.4g} → {v[k[:-5] + 'end']:.4g} {unit[:-1]}"))
+    if "ledger residual, largest (J)" in v:
+        rows.append(("free-energy balance", f"closes to {v['ledger residual, largest (J)']:.3g}"
+                     f" J ({v['ledger residual / largest term']:.2g} of its largest term)"))
+    return rows
+
+
+def event_rows(run):
+    """The scenario's [[events]] as they fired: (time, what they set)."""
+    from ionmc.analysis.figures import event_label
+
+    return [(f"at {e['at_s']:g} s", event_label(e))
+            for e in run.manifest.get("events_fired", [])]
 
 
 def compartment_rows(run):
@@ -85,7 +109,6 @@ def energetics_rows(run):
 def _png(fig, dpi=90):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
-    pyplot().close(fig)
     return buf.getvalue()
 
 
@@ -95,11 +118,97 @@ def _table(rows):
     return f"<table>{body}</table>"
 
 
-CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{padding:2px 10px;text-align:left;
-border-bottom:1px solid #ddd;font-size:14px}th{font-weight:500;color:#555}
-img{max-width:100%}figcaption{font-size:14px;color:#444;margin-bottom:2em}
+def entropy_text(F):
+    """The ledger in words, with this run's numbers: what G and S_mix are measured from,
+    what T·S_prod is, and how well the balance closed. A list of paragraphs (plain text),
+    or [] when the run has no ledger."""
+    L = F.ledger_numbers()
+    if L is None:
+        return []
+    T = L["T"]
+    g = (f"The free energy stored in the gradients, G, is the ions' free energy as an ideal "
+         f"solution of discrete particles (k_BT Σ ln n! terms; Hill 1960, An Introduction to "
+         f"Statistical Thermodynamics) plus the charge on each membrane, C·V²/2. It is "
+         f"measured from a stated reference state: every ion species at its reference "
+         f"concentration, which is the bath's concentration where the species touches a "
+         f"bath and otherwise its mean concentration over the compartments it can reach "
+         f"(the cell fully mixed with its surroundings). G is zero there and positive for "
+         f"any gradient. Here G went from {si_format(L['G0'], 'J')} to "
+         f"{si_format(L['G1'], 'J')}.")
+    ds = L["S_mix1"] - L["S_mix0"]
+    trend = ("rose toward zero: the gradients ran down" if ds > 0.01 * abs(L["S_mix0"])
+             else "fell: the gradients were built up" if ds < -0.01 * abs(L["S_mix0"])
+             else "stayed nearly constant: the gradients were held")
+    s = (f"The mixing entropy S_mix = −G_ion/T is measured from the same reference: zero "
+         f"when every species is at its reference concentration, negative while gradients "
+         f"exist. It is not the entropy produced; it says how far the cell is from mixed. "
+         f"Here it went from {si_format(L['S_mix0'], 'J/K')} to "
+         f"{si_format(L['S_mix1'], 'J/K')} ({trend}).")
+    per = []
+    apart = F.outside_total()
+    for m in F.d["mechanisms"]:
+        col = f"{m['name']}.entropy_production_J_per_K"
+        if col in F.run.columns and m["name"] not in apart:
+            per.append((float(F.stat(col)["mean"].iloc[-1]) * T, m["name"]))
+    per.sort(reverse=True)
+    share = ""
+    if per and L["TS_prod"] > 0:
+        share = " Most of it was made by " + ", ".join(
+            f"{n} ({v / L['TS_prod']:.0%})" for v, n in per[:3] if v > 0) + "."
+    if apart:
+        share += (f" ({', '.join(sorted(apart))}: a metabolic reservoir's own chemistry, "
+                  "outside this total.)")
+    p = (f"T·S_prod is the heat the run dissipated: every firing of a transition produces "
+         f"entropy k_B ln(a_f/a_b), the log ratio of its forward and backward rates in the "
+         f"states before and after (Schnakenberg 1976, Rev. Mod. Phys. 48:571), summed over "
+         f"all firings and multiplied by T = {T:g} K. It only grows. Here T·S_prod = "
+         f"{si_format(L['TS_prod'], 'J')}.{share}")
+    work = ", ".join(f"{lab} {si_format(v, 'J')}" for lab, v in L["work"].items()) or "none"
+    b = (f"The balance: G(t) − G(0) = (work done on the cell: ATP hydrolysed by pumps, "
+         f"clamps, baths, events{', water' if 'water work' in L['work'] else ''}) − "
+         f"T·S_prod. Here ΔG = {si_format(L['G1'] - L['G0'], 'J')}; the work terms: {work}; "
+         f"T·S_prod = {si_format(L['TS_prod'], 'J')}.")
+    if "residual" in L:
+        b += (f" The balance closes: its largest residual over the run is "
+              f"{L['residual']:.3g} J, {L['relative']:.2g} of its largest term.")
+    return [g, s, p, b]
+
+
+def noise_text(F):
+    if not F.noise_table:
+        return []
+    return [("How large V's fluctuations should be. At equilibrium (every transition "
+             "balanced by its reverse, no pump running) the charge on a membrane of "
+             "capacitance C fluctuates with SD(V) = √(k_BT/C), whatever the channels "
+             "(Nyquist 1928, Phys. Rev. 32:110). Away from it each transition is a shot of "
+             "q_r charges at rate a_r; as independent Poisson events relaxed by the slope "
+             "conductance g they give SD(V)² = e² Σ q_r² a_r / (2 C g) (Campbell's theorem; "
+             "Stevens 1972, Biophys. J. 12:1028), which reduces to k_BT/C at equilibrium. "
+             "Both are evaluated at the run's final mean state. A pump whose cycle is several "
+             "correlated steps fluctuates less than the shot-noise formula, which treats its "
+             "steps as independent: over times longer than a cycle the 3 charges one step "
+             "moves out and the 2 another moves in add up to 1, so the measured spectrum "
+             "can lie below the formula at low frequencies."),
+            ("The CV of a count falls as 1/√N for Poisson counts at steady state; counts that "
+             "start equal in every replicate spread from zero, so early in a run their CV "
+             "lies below that line.")]
+
+
+CSS = """body{font-family:system-ui,sans-serif;max-width:1040px;margin:1.5em auto;color:#222;
+font-size:16px;line-height:1.45;padding:0 1em}
+table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{padding:3px 10px;text-align:left;
+border-bottom:1px solid #ddd;font-size:14.5px}th{font-weight:500;color:#555}
+img{max-width:100%;height:auto}figure{margin:0}
+figcaption{font-size:14.5px;color:#444;margin:.3em 0 2em}
+.lead{color:#444;font-size:17px}.text p{max-width:52em}
 .warn{background:#fff3cd;padding:.5em 1em;border-left:4px solid #e0a800}"""
+
+
+def _figure_html(title, caption, alt, png):
+    data = base64.b64encode(png).decode()
+    return (f"<figure><img alt='{html.escape(alt, quote=True)}' "
+            f"src='data:image/png;base64,{data}'><figcaption>{html.escape(caption)}"
+            "</figcaption></figure>")
 
 
 def build(outdir, out=None, fmt="html", point=None):
@@ -107,7 +216,8 @@ def build(outdir, out=None, fmt="html", point=None):
     (one self-contained file), 'md' (Markdown with PNG figures in a directory beside it) or
     'png' (the figures alone, in a directory)."""
     run = analysis.open_run(outdir, point)
-    figs = Figures(run).all()
+    F = Figures(run)
+    figs = F.all()
     name = run.manifest.get("scenario_name", "run")
     stem = "report" if point is None else f"report-point{point:04d}"
     if point is not None:
@@ -117,6 +227,10 @@ def build(outdir, out=None, fmt="html", point=None):
     missing = (f"{len(run.missing)} replicate(s) missing ({', '.join(map(str, run.missing))}): "
                "this report shows the finished ones; `ionmc run` with the same OUTDIR "
                "completes the rest." if run.missing else "")
+    description = F.d["scenario"].get("description", "")
+    events = event_rows(run)
+    words = {"Thermodynamics": entropy_text(F), "Noise": noise_text(F)}
+    tables = {"Noise": F.noise_table or []}
     if fmt == "png":  # the figures alone, as fig1.png ... in a directory
         figdir = Path(out).with_suffix("") if out else Path(outdir) / stem
         figdir.mkdir(parents=True, exist_ok=True)
@@ -127,9 +241,17 @@ def build(outdir, out=None, fmt="html", point=None):
         figdir = out.with_suffix("")
         figdir.mkdir(exist_ok=True)
         lines = [f"# ionmc report: {name}", ""]
+        if description:
+            lines += [description, ""]
         if missing:
             lines += [f"> {missing}", ""]
-        lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in summary(run)] + [""]
+        lines += ["## At a glance", "", "| | |", "|---|---|"]
+        lines += [f"| {k} | {v} |" for k, v in glance_rows(run, F.sc)] + [""]
+        lines += ["## Run", "", "| | |", "|---|---|"]
+        lines += [f"| {k} | {v} |" for k, v in summary(run)] + [""]
+        if events:
+            lines += ["## Scheduled events", "", "| | |", "|---|---|"]
+            lines += [f"| {k} | {v} |" for k, v in events] + [""]
         en = energetics_rows(run)
         if en:
             lines += ["## Energetics of the initial state", "", "| | |", "|---|---|"]
@@ -137,25 +259,49 @@ def build(outdir, out=None, fmt="html", point=None):
         for i, (title, caption, fig) in enumerate(figs):
             png = figdir / f"fig{i + 1}.png"
             png.write_bytes(_png(fig, dpi=80))
-            lines += [f"## {title}", "", f"![{title}]({figdir.name}/{png.name})", "", caption, ""]
+            alt = F.alt.get(title, title).replace("]", ")").replace("[", "(")
+            lines += [f"## {title}", ""]
+            for para in words.get(title, []):
+                lines += [para, ""]
+            if tables.get(title):
+                lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in tables[title]]
+                lines += [""]
+            lines += [f"![{alt}]({figdir.name}/{png.name})", "", caption, ""]
         tmp = out.with_suffix(".md.tmp")
         tmp.write_text("\n".join(lines))
         tmp.replace(out)
         return out
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>ionmc: "
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+             f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>ionmc: "
              f"{html.escape(name)}</title><style>{CSS}</style></head><body>",
              f"<h1>ionmc report: {html.escape(name)}</h1>"]
+    if description:
+        parts.append(f"<p class='lead'>{html.escape(description)}</p>")
     if missing:
         parts.append(f"<p class='warn'>{html.escape(missing)}</p>")
-    parts.append("<h2>Run</h2>" + _table(summary(run)))
+    parts.append("<section id='glance'><h2>At a glance</h2><p>Start → end of the run"
+                 + (" (ensemble means)" if run.replicates > 1 else "") + ".</p>"
+                 + _table(glance_rows(run, F.sc)) + "</section>")
+    parts.append("<section id='run'><h2>Run</h2>" + _table(summary(run)) + "</section>")
+    if events:
+        parts.append("<section id='events'><h2>Scheduled events</h2><p>From the scenario's "
+                     "[[events]]: what each one set, and when. Figures mark them with dotted "
+                     "lines.</p>" + _table(events) + "</section>")
+    for title, caption, fig in figs:
+        sid = title.lower().replace(" ", "-")
+        body = [f"<section id='{sid}'><h2>{html.escape(title)}</h2>"]
+        if words.get(title):
+            body.append("<div class='text'>" + "".join(f"<p>{html.escape(p)}</p>"
+                                                       for p in words[title]) + "</div>")
+        if tables.get(title):
+            body.append(_table(tables[title]))
+        body.append(_figure_html(title, caption, F.alt.get(title, title), _png(fig)))
+        parts.append("".join(body) + "</section>")
     en = energetics_rows(run)
     if en:
-        parts.append("<h2>Energetics of the initial state</h2>" + _table(en))
-    for title, caption, fig in figs:
-        data = base64.b64encode(_png(fig)).decode()
-        parts.append(f"<h2>{html.escape(title)}</h2><figure><img alt='{html.escape(title)}' "
-                     f"src='data:image/png;base64,{data}'><figcaption>{html.escape(caption)}"
-                     "</figcaption></figure>")
+        parts.append("<section id='energetics'><h2>Energetics of the initial state</h2>"
+                     "<p>What the scenario's starting state implies, before anything ran "
+                     "(as `ionmc energetics` prints it).</p>" + _table(en) + "</section>")
     parts.append("</body></html>")
     tmp = out.with_suffix(".html.tmp")
     tmp.write_text("\n".join(parts))
