@@ -5,6 +5,8 @@ Public API (the CLI is a thin layer over it):
   run(scenario, outdir, workers=None, executor=None) -> Path of OUTDIR
   dask_executor(workers=None, scheduler=None)  # context manager: (Executor, label) on Dask
   simulate(scenario, replicate=0) -> (pandas.DataFrame, info)   # one replicate in memory
+  open_run(outdir, point=None) -> RunResult   # a finished run: .timeseries, .summary(), .plot()
+  analysis                     # ionmc.analysis: statistics of a run (ensemble_stats, noise_sd ...)
 """
 __version__ = "0.1.0"
 
@@ -42,5 +44,24 @@ def simulate(scenario, replicate=0):
     return _sim(scenario, replicate)
 
 
-__all__ = ["InputError", "Scenario", "dask_executor", "load_scenario", "run", "simulate",
-           "__version__"]
+def open_run(outdir, point=None):
+    """The finished run in OUTDIR (of a sweep: its `point`) as a RunResult: `.timeseries`
+    (the tidy DataFrame), `.manifest`, `.scenario`, `.summary()`, `.plot()`, `.report()`.
+    See docs/notebook.md."""
+    from ionmc.analysis.result import open_result
+
+    return open_result(outdir, point)
+
+
+def __getattr__(name):
+    # `ionmc.analysis` after a bare `import ionmc`, imported on first use: it brings pandas
+    # and pyarrow, which the CLI's start-up should not pay for (PEP 562)
+    if name == "analysis":
+        import importlib
+
+        return importlib.import_module("ionmc.analysis")
+    raise AttributeError(f"module 'ionmc' has no attribute {name!r}")
+
+
+__all__ = ["InputError", "Scenario", "analysis", "dask_executor", "load_scenario", "open_run",
+           "run", "simulate", "__version__"]

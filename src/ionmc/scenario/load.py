@@ -116,6 +116,24 @@ class Scenario:
     def __getitem__(self, k):
         return self.data[k]
 
+    def __repr__(self):
+        """One line a notebook can read: name, method, duration, what it holds."""
+        d = self.data
+        sc = d["scenario"]
+        comps = ", ".join(f"{c} {v['volume_um3']:g} µm³" + (" bath" if v.get("bath") else "")
+                          for c, v in d["compartments"].items())
+        kinds = {}
+        for m in d["mechanisms"]:
+            kinds[m["type"]] = kinds.get(m["type"], 0) + 1
+        mechs = ", ".join(t + (f" ×{n}" if n > 1 else "") for t, n in kinds.items())
+        n_ev = len(d.get("events", []))
+        return (f"<Scenario {self.name!r}: {sc['method']}, {sc['duration_s']:g} s, "
+                f"{sc['replicates']} replicate(s); compartments: {comps}; "
+                f"{len(d.get('membranes', {}))} membrane(s); mechanisms: {mechs or 'none'}"
+                + (f"; {n_ev} event(s)" if n_ev else "")
+                + (f"; sweep of {len(self.points())} points" if self.sweep else "")
+                + f"; from {self.source}>")
+
     def mechanism(self, name):
         for m in self.data["mechanisms"]:
             if m["name"] == name:
