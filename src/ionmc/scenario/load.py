@@ -24,27 +24,62 @@ def builtin_dir():
 
 def builtins():
     """{name: (path, description)} of the built-in scenarios."""
+    return {name: (info["path"], info["description"])
+            for name, info in builtin_summaries().items()}
+
+
+def builtin_summaries():
+    """{name: {"path", "description", "method", "duration_s", "replicates"}} of the
+    built-in scenarios, read from their own [scenario] tables (the validator's defaults
+    where a file leaves a key out)."""
     out = {}
     for p in sorted(builtin_dir().glob("*.toml")):
         try:
-            desc = tomllib.loads(p.read_text()).get("scenario", {}).get("description", "")
+            sc = tomllib.loads(p.read_text()).get("scenario", {})
         except tomllib.TOMLDecodeError:
-            desc = "(unreadable)"
-        out[p.stem] = (p, desc)
+            sc = {"description": "(unreadable)"}
+        out[p.stem] = {"path": p, "description": sc.get("description", ""),
+                       "method": sc.get("method", "tau-leap"),
+                       "duration_s": sc.get("duration_s"),
+                       "replicates": sc.get("replicates", 1)}
     return out
 
 
+def builtin_path(name):
+    """The file of the built-in scenario `name`; InputError (with the nearest names)
+    when there is none."""
+    b = builtins()
+    if name in b:
+        return b[name][0]
+    raise InputError(name, None, "no such built-in scenario" + _suggest(name, b))
+
+
+def _suggest(name, names):
+    """"; did you mean ...?" for a near miss (a typo), else the list of all names."""
+    import difflib
+
+    near = difflib.get_close_matches(str(name), list(names), n=3, cutoff=0.6)
+    if near:
+        return f"; did you mean {' or '.join(repr(n) for n in near)}? (`ionmc list` shows all)"
+    return f" (built-ins: {', '.join(names)})"
+
+
 def resolve_path(name_or_path):
+    """A scenario file's path: a file, else a built-in's name. A directory is said to be one
+    only after the built-ins (an OUTDIR named like its scenario must not hide it)."""
     p = Path(name_or_path)
     if p.is_file():
         return p
     b = builtins()
     if str(name_or_path) in b:
         return b[str(name_or_path)][0]
+    if p.is_dir():
+        raise InputError(name_or_path, None, "is a directory, not a scenario file (give a "
+                         ".toml file or a built-in name: `ionmc list`)")
     if p.suffix == ".toml" or p.parent != Path("."):
         raise InputError(name_or_path, None, "no such file")
     raise InputError(name_or_path, None,
-                     f"no such file or built-in scenario (built-ins: {', '.join(b)})")
+                     "no such file or built-in scenario" + _suggest(name_or_path, b))
 
 
 #: a bare word that `--set` takes as a string: one identifier-like token
@@ -188,9 +223,37 @@ class Scenario:
         return validate(raw, self.source, duration=duration)
 
 
+def _blame(exc, origins, path):
+    """An InputError about a key an override set, re-addressed to the override (`--set
+    KEY=VALUE`, `--seed`, ...) instead of the scenario file, which did not say it."""
+    key = exc.key or ""
+    for k, origin in reversed(origins):  # the last override of a key is the one in force
+        if key == k or key.startswith(k + "."):
+            where = f"{key}: " if key != k else ""  # a key inside a table it set
+            new = InputError(origin, None,
+                             f"{where}{exc.message} (scenario {Path(path).name})")
+            new.key = key
+            return new
+    return exc
+
+
+def _membrane_defaults(raw):
+    """Warnings for membranes whose initial potential is left to the default (0 mV):
+    stated, not silent (docs/decisions.md, "A membrane's initial potential")."""
+    out = []
+    mems = raw.get("membranes") if isinstance(raw, dict) else None
+    for name, m in (mems.items() if isinstance(mems, dict) else ()):
+        if isinstance(m, dict) and "initial_potential_mV" not in m and "clamp_mV" not in m:
+            out.append(f"membranes.{name}.initial_potential_mV not given: the membrane "
+                       "starts at 0 mV (set it, e.g. -70.0, for a resting cell)")
+    return out
+
+
 def load_scenario(name_or_path, overrides=(), duration=None):
-    """Load, override (`overrides`: iterable of 'key=value' strings or (key, value)) and
-    validate a scenario file or built-in name. Raises InputError on bad input."""
+    """Load, override (`overrides`: iterable of 'key=value' strings, (key, value) or
+    (key, value, origin) where origin names the option that set it, e.g. "--seed") and
+    validate a scenario file or built-in name. Raises InputError on bad input; an error
+    about a key an override set names the override, not the file."""
     path = resolve_path(name_or_path)
     try:
         text = path.read_text()
@@ -202,9 +265,19 @@ def load_scenario(name_or_path, overrides=(), duration=None):
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, None, f"not valid TOML: {exc}") from None
+    origins = []
     for item in overrides:
-        k, v = parse_set(item) if isinstance(item, str) else item
+        if isinstance(item, str):
+            (k, v), origin = parse_set(item), f"--set {item.strip()}"
+        else:
+            k, v, origin = item if len(item) == 3 else (*item, f"--set {item[0]}")
         _set_dotted(raw, k, v, "--set")
+        origins.append((k, origin))
     from ionmc.scenario.validate import validate
 
-    return validate(raw, path, duration=duration)
+    try:
+        sc = validate(raw, path, duration=duration)
+    except InputError as exc:
+        raise _blame(exc, origins, path) from None
+    sc.warnings[:0] = _membrane_defaults(raw)
+    return sc
