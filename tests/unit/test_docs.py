@@ -20,7 +20,6 @@ CITATION_EXCEPTIONS = {
     "src/ionmc/cli.py",
     "src/ionmc/runs/runner.py",
     "src/ionmc/runs/output.py",
-    "src/ionmc/analysis/report.py",
     "src/ionmc/mechanisms/pump_cycle.py",
 }
 #: where such a citation would dangle for a user or a contributor
