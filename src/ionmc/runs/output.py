@@ -1,4 +1,4 @@
-"""Output columns (DESIGN.md section 4) built from recorded states, as Arrow tables.
+"""Output columns (docs/guide.md, "Output") built from recorded states, as Arrow tables.
 
 The kernels hand back, per stop time, the counts and per transition the cumulative
 firings, entropy sums S (ln a_f/a_b per firing) and ledger sums `ledger_sum` (per firing,
@@ -171,7 +171,7 @@ class Columns:
 
     def _thermo_columns(self, cols, Xf, V, S, W, W_extra, water):
         """The ledger: G, mixing entropy, entropy production, each work term and the
-        balance's residual (DESIGN.md section 3)."""
+        balance's residual (docs/physics.md, "The free-energy and entropy ledger")."""
         m = self.model
         G, G_ion = self.ledger.free_energy(Xf, V, None if water is None else water[0])
         if self.G0 is None and len(G):

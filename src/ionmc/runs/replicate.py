@@ -97,9 +97,10 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
     sink = _Sink(path, extra)
     water = lambda: getattr(method, "volume_rows", None)  # noqa: E731 (volumes move)
     zeros = np.zeros((1, model.nt))
-    sink.emit(cols.table(replicate, rec[:1], np.asarray(method.x)[None, :].copy(),
-                         zeros.astype(np.int64) if integer else zeros, zeros, zeros,
-                         water=water()))
+    last = cols.table(replicate, rec[:1], np.asarray(method.x)[None, :].copy(),
+                      zeros.astype(np.int64) if integer else zeros, zeros, zeros,
+                      water=water())
+    sink.emit(last)
     events.fire(0.0)
     i = 0
     try:
@@ -113,6 +114,7 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
                                water=water())
             if table.num_rows:
                 sink.emit(table)
+                last = table
             if is_event[j - 1]:
                 events.fire(stops[j - 1])
             if progress is not None:
@@ -121,7 +123,8 @@ def simulate(scenario, replicate=0, seed_seq=None, path=None, progress=None, x_s
         sink.flush()
     finally:
         sink.close()
-    info = {"events_fired": events.fired, "method_events": int(method.events)}
+    info = {"events_fired": events.fired, "method_events": int(method.events),
+            "final": _final(model, last)}
     t_end = float(stops[-1]) if len(stops) else 0.0
     _side_tables(model, method, replicate, recorder, t_end, sink, info)
     return sink.frame(), info
@@ -222,6 +225,24 @@ class _Sink:
 
     def frame(self):
         return None if self.path is not None else pa.concat_tables(self.frames).to_pandas()
+
+
+def _final(model, table):
+    """The last recorded row's membrane potentials and, inside each membrane, the
+    concentrations (mM) of the species its mechanisms move: what `ionmc run` reports at
+    the end."""
+    d = model.scenario.data
+    moved = set()
+    for mech in model.mechs:
+        moved.update(getattr(mech, "efflux", {}))
+    names = ["time_s"] + [f"{m}.V_mV" for m in model.mems]
+    for m in model.mems:
+        c = d["membranes"][m]["inside"]
+        if not d["compartments"][c]["bath"]:
+            names += [f"{c}.{s}.mM" for s in d["species"] if s in moved]
+    row = table.slice(table.num_rows - 1)
+    return {n: float(row.column(n)[0].as_py()) for n in dict.fromkeys(names)
+            if n in row.column_names}
 
 
 def _side_tables(model, method, replicate, recorder, t_end, sink, info):

@@ -1,4 +1,5 @@
-"""Runs: replicates of a scenario written to OUTDIR, seeded, resumable (DESIGN.md section 4).
+"""Runs: replicates of a scenario written to OUTDIR, seeded, resumable (the layout of
+OUTDIR: docs/guide.md, "Output").
 
 Replicate k is seeded by the k-th child of one root `numpy.random.SeedSequence`, so the
 numbers do not depend on how replicates are spread over workers, and any one replicate can
@@ -27,6 +28,7 @@ import numpy as np
 from ionmc.mechanisms import agents
 from ionmc.errors import InputError, WarningTally
 from ionmc.model.compiled import Model
+from ionmc.runs import progress as prog
 from ionmc.runs.replicate import initial_state, simulate
 from ionmc.engine import checks
 from ionmc.engine.methods import REGISTRY
@@ -75,7 +77,8 @@ def _run_one(scenario, k, seed_seq, final, x_start, progress=None, key=None, ext
 
 
 def task_file(p, k, sweep):
-    """A task's part file, relative to OUTDIR/timeseries (DESIGN.md section 4)."""
+    """A task's part file, relative to OUTDIR/timeseries: part-NNNNN.parquet, under
+    point=NNNN/ in a sweep (one `pandas.read_parquet(OUTDIR/"timeseries")` reads all)."""
     return f"point={p:04d}/{part_name(k)}" if sweep else part_name(k)
 
 
@@ -124,16 +127,95 @@ def prepare_outdir(scenario, outdir):
         from ionmc import __version__
 
         sc = scenario.data["scenario"]
-        for key, new in (("scenario_hash", scenario.hash()), ("seed", sc["seed"]),
-                         ("method", sc["method"]), ("ionmc_version", __version__)):
+        for key, new in (("ionmc_version", __version__), ("scenario_hash", scenario.hash()),
+                         ("seed", sc["seed"]), ("method", sc["method"])):
             if old.get(key) != new:
-                raise InputError(man, key, f"OUTDIR holds a run with {key} {old.get(key)!r}, "
-                                 f"this run has {new!r}: use another OUTDIR")
+                raise InputError(man, None, _conflict(outdir, old, key, new, scenario))
         return old
     if outdir.exists() and (not outdir.is_dir() or any(
             f.name not in _OWN_BEFORE_MANIFEST for f in outdir.iterdir())):
         raise InputError(outdir, None, "exists and is not an ionmc output directory")
     return None
+
+
+def _flat(d, pre=""):
+    """{dotted key: value} of a scenario dict; mechanisms by name, as `--set` addresses
+    them."""
+    out = {}
+    for k, v in d.items():
+        key = f"{pre}{k}"
+        if k == "mechanisms" and not pre and isinstance(v, list):
+            v = {m.get("name", str(i)): m for i, m in enumerate(v) if isinstance(m, dict)}
+        if isinstance(v, dict):
+            out.update(_flat(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def _conflict(outdir, old, key, new, scenario):
+    """Why OUTDIR's earlier run is not this one: the scenario there and the keys that
+    differ (from its scenario.toml, the resolved scenario it ran), not two hashes."""
+    import tomllib
+
+    there = f"OUTDIR holds a run of {old.get('scenario_name', '?')!r}"
+    if old.get("scenario_source"):
+        there += f" (from {old['scenario_source']})"
+    if key != "scenario_hash":
+        return (f"{there} with {key} {old.get(key)!r}; this run has {new!r}: use another "
+                "OUTDIR")
+    try:
+        a = _flat(tomllib.loads((Path(outdir) / "scenario.toml").read_text()))
+    except (OSError, ValueError):
+        return (f"{there}, a different scenario (its scenario.toml is unreadable): use "
+                "another OUTDIR")
+    # this run's scenario as written to scenario.toml and read back: the same types
+    b = _flat(tomllib.loads(scenario.to_toml()))
+    diff = [k for k in sorted(set(a) | set(b))
+            if k != "scenario.replicates" and a.get(k) != b.get(k)]
+    if a.get("scenario.name") != b.get("scenario.name"):
+        there += f", not {b.get('scenario.name')!r}"
+    # a name or description alone changes no number: listed only when nothing else differs
+    keys = [k for k in diff if k not in ("scenario.name", "scenario.description")] or diff
+    if not keys:  # differ only where TOML cannot say (the hash saw it)
+        return f"{there}, a different scenario: use another OUTDIR"
+    shown = "; ".join(f"{k} {_v(a.get(k))} there, {_v(b.get(k))} here" for k in keys[:4])
+    more = f" and {len(keys) - 4} more" if len(keys) > 4 else ""
+    return f"{there}; it differs in {shown}{more}: use another OUTDIR"
+
+
+def _v(x):
+    if x is None:
+        return "(unset)"
+    r = repr(x)
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
+def _task_files(scenario):
+    """Every part file the run of `scenario` writes, relative to OUTDIR/timeseries."""
+    sweep = bool(scenario.sweep)
+    return [task_file(p, k, sweep) for p in range(len(scenario.points()))
+            for k in range(scenario.data["scenario"]["replicates"])]
+
+
+def needs_compiling(method):
+    """Whether `method`'s kernels are missing from the Numba cache (an empty cache, or
+    ionmc's sources changed: numba_conf.CACHE_DIR is keyed by their hash), so that the run
+    will compile them. Reads the cache index of the method's outermost kernel, compiled
+    after every kernel it calls; False when that cannot be told."""
+    import importlib
+
+    mod, name = {"ssa": ("ionmc.engine.ssa", "ssa_run"),
+                 "tau-leap": ("ionmc.engine.tauleap", "tauleap_run"),
+                 "ode": ("ionmc.engine.ode", "rhs_t")}.get(method, (None, None))
+    if mod is None:
+        return False
+    try:
+        kernel = getattr(importlib.import_module(mod), name)
+        # Numba's own check: an index for these sources (file stamp) with overloads in it
+        return not kernel._cache._cache_file._load_index()
+    except Exception:  # noqa: BLE001 (Numba internals: a notice is not worth a failure)
+        return False
 
 
 @contextlib.contextmanager
@@ -162,7 +244,8 @@ def outdir_lock(outdir):
         f.close()
 
 
-def run(scenario, outdir, workers=None, progress=True, executor=None, executor_label=None):
+def run(scenario, outdir, workers=None, progress=True, executor=None, executor_label=None,
+        stats=None):
     """Run all replicates of a validated Scenario into OUTDIR; return OUTDIR as a Path.
 
     `workers`: local processes (default: one per core, at most one per replicate; with 1,
@@ -170,16 +253,41 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
     on instead, e.g. from `ionmc.cluster.dask_executor` or a Dask `Client.get_executor()`; the
     caller owns it, and its workers must see OUTDIR at the same path. `executor_label` is
     what the manifest records as the executor.
+    `progress`: True, a bar on a terminal (and a notice when kernels compile); "always",
+    the same and, without a terminal, a line when the run starts, one per finished
+    replicate of an ensemble and one when it ends (the command line's); False, silence.
+    `stats`: a dict to fill with {"ran": replicates run now, "wall_time_s"}.
     Raises InputError for an incompatible OUTDIR before anything is written.
     """
     outdir = Path(outdir)
+    t0 = time.perf_counter()
+    tty = sys.stderr.isatty()
+    talk = progress == "always" or (progress and tty)
+    if prepare_outdir(scenario, outdir) is not None and all(
+            (outdir / "timeseries" / f).is_file() for f in _task_files(scenario)):
+        # a finished run again: nothing to set up (set-up may compile), only the manifest
+        # brought up to date with its part files
+        with outdir_lock(outdir):
+            rescan(outdir)
+            _clean_stale(outdir)
+        _nothing_to_do(outdir, len(_task_files(scenario)), talk, stats, t0)
+        return outdir
     r = _Run(scenario, outdir)  # checks, models and initial states: nothing written yet
     created = not outdir.exists()
     try:
         with outdir_lock(outdir):
             r.old = prepare_outdir(scenario, outdir)  # again, now that no other run can
             r.plan(workers, executor, executor_label)
-            r.start(progress)
+            if not r.pending:  # another run finished it meanwhile
+                r.write_manifest()
+                _nothing_to_do(outdir, len(r.tasks), talk, stats, t0)
+                return r.outdir
+            # after the set-up's checks, so that bad input still gets one line (the SSA's
+            # set-up compiles its propensities, a few seconds before this notice)
+            compiling = talk and needs_compiling(r.sc["method"])
+            if compiling:
+                prog.say(prog.compiling_notice(r.sc["method"]))
+            r.start(talk and tty, talk and not tty, compiling)
             try:
                 if r.serial:
                     r.run_here()
@@ -193,7 +301,29 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
         if created and not (outdir / "manifest.json").exists():
             shutil.rmtree(outdir, ignore_errors=True)  # nothing written on bad input
         raise
+    took = time.perf_counter() - t0
+    if talk:
+        n = len(r.pending)
+        prog.say(f"finished {scenario.name}: {n} replicate{'s' if n != 1 else ''} in "
+                 f"{prog.wall(took)} wall time")
+    if stats is not None:
+        stats.update(ran=len(r.pending), wall_time_s=took)
     return r.outdir
+
+
+def _clean_stale(outdir):
+    """With the lock held: temporary files left in OUTDIR are a killed run's."""
+    for stale in [f for d in ("timeseries",) + agents.SIDE_DIRS
+                  for f in (outdir / d).rglob("*.tmp")]:
+        stale.unlink()
+
+
+def _nothing_to_do(outdir, n, talk, stats, t0):
+    if talk:
+        prog.say(f"{outdir}: already complete ({n} replicate{'s' if n != 1 else ''}), "
+                 "nothing to do")
+    if stats is not None:
+        stats.update(ran=0, wall_time_s=time.perf_counter() - t0)
 
 
 def _refuse_endless_ssa(scenario, models, x_starts, duration):
@@ -261,10 +391,7 @@ class _Run:
             if key in pending or key not in self.reps:
                 self.reps[key] = {"status": "missing", "file": f"timeseries/{f}"}
         self.write_manifest()
-        # the lock is held: temporary files left here are a killed run's
-        for stale in [f for d in ("timeseries",) + agents.SIDE_DIRS
-                      for f in (self.outdir / d).rglob("*.tmp")]:
-            stale.unlink()
+        _clean_stale(self.outdir)
         (self.outdir / "scenario.toml").write_text(self.scenario.to_toml())
         self.ts_dir.mkdir(parents=True, exist_ok=True)
 
@@ -303,25 +430,27 @@ class _Run:
         _scan(self.manifest, self.ts_dir)
         _write_json(self.outdir / "manifest.json", self.manifest)
 
-    def start(self, progress):
-        """Open a bar over biological time for one replicate, over replicates for an
-        ensemble (on a terminal)."""
+    def start(self, bar, lines, compiling=False):
+        """Open a bar (on a terminal) over biological time for one replicate, over
+        replicates for an ensemble; or (`lines`) say in one line what starts."""
         self.t0 = self.last_write = time.perf_counter()
         self.by_time = self.serial and len(self.pending) == 1
-        if progress and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            if self.by_time:
-                self.bar = tqdm(total=self.sc["duration_s"], unit="s", desc=self.scenario.name,
-                                bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} s "
-                                           "[{elapsed}<{remaining}]")
-            else:
-                self.bar = tqdm(total=len(self.pending), unit="replicate",
-                                desc=self.scenario.name)
+        self.lines = lines
+        self.finished = 0
+        if bar:
+            total = self.sc["duration_s"] if self.by_time else len(self.pending)
+            self.bar = prog.Bar(self.scenario.name, total, self.by_time, compiling)
+        elif lines:
+            n, todo = len(self.tasks), len(self.pending)
+            what = f"{n} replicate{'s' if n != 1 else ''}" + \
+                (f" ({todo} still to run)" if todo != n else "")
+            prog.say(f"running {self.scenario.name}: {what}, {self.sc['method']}, "
+                     f"{self.sc['duration_s']:g} s simulated each, {self.label}, into "
+                     f"{self.outdir}")
 
     def tick(self, t):
         if self.bar is not None:
-            self.bar.update(t - self.bar.n)
+            self.bar.update(t)
 
     def done(self, key, info):
         self.reps[key] = {"status": "done", "file": f"timeseries/{self.tasks[key][2]}",
@@ -329,6 +458,8 @@ class _Run:
                           "events": info["method_events"],
                           "events_fired": info["events_fired"],
                           "executor": self.label, "host": info["host"]}
+        if info.get("final"):
+            self.reps[key]["final"] = info["final"]
         self.manifest["events_fired"] = info["events_fired"]
         self.warnings.add(info.get("warnings", {}))
         if self.serial:
@@ -341,8 +472,14 @@ class _Run:
         if now - self.last_write >= 1.0:
             self.write_manifest()
             self.last_write = now
+        self.finished += 1
         if self.bar is not None and not self.by_time:
-            self.bar.update(1)
+            self.bar.update(self.finished)
+        elif self.lines and len(self.pending) > 1 and (
+                self.finished % -(-len(self.pending) // 100) == 0
+                or self.finished == len(self.pending)):  # at most ~100 lines
+            prog.say(f"replicate {key} finished ({self.finished}/{len(self.pending)}, "
+                     f"{prog.wall(info['wall_time_s'])})")
 
     def args(self, key, where):
         p, k, f = self.tasks[key]
