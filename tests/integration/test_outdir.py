@@ -118,6 +118,7 @@ def test_unicode_in_the_scenario_name_round_trips(tmp_path):
 def test_report_refuses_a_swapped_scenario_toml(tmp_path, capsys):
     out = tmp_path / "out"
     assert _run(out) == 0
+    capsys.readouterr()  # the run's own progress lines
     p = out / "scenario.toml"
     p.write_text(p.read_text().replace("temperature_K = 310.0", "temperature_K = 300.0"))
     assert main(["report", str(out)]) == 2
