@@ -149,7 +149,7 @@ def pyplot():
 #: the report's type sizes: at 90 dpi, 11 pt is ~14 px on the page
 STYLE = {"font.size": 11, "axes.titlesize": 11.5, "axes.labelsize": 11,
          "legend.fontsize": 9.5, "xtick.labelsize": 10, "ytick.labelsize": 10,
-         "axes.spines.top": False, "axes.spines.right": False}
+         "axes.spines.top": False, "axes.spines.right": False, "legend.framealpha": 0.95}
 WIDTH_IN = 11.0  # figure width (in): ~990 px at 90 dpi, the page's column
 
 
@@ -220,12 +220,14 @@ class Figures:
                             lw=0)
 
     def _events(self, ax):
-        """A dotted line at each event, labelled at the top with what it set."""
+        """A dotted line at each event, labelled with what it set: the label runs down
+        beside the line (narrow, so a legend rarely meets it), under any legend: a legend's
+        numbers must stay whole, and the caption names every event too."""
         for e in self.event_list:
             ax.axvline(e["at_s"], color="0.35", ls=":", lw=1.2)
-            ax.annotate(event_label(e), xy=(e["at_s"], 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(3, -3), textcoords="offset points", ha="left", va="top",
-                        fontsize=9, color="0.2", zorder=5,
+            ax.annotate(event_label(e), xy=(e["at_s"], 0.98), xycoords=("data", "axes fraction"),
+                        xytext=(2, 0), textcoords="offset points", ha="left", va="top",
+                        rotation=90, fontsize=9, color="0.2", zorder=4,
                         bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
                               "alpha": 0.85})
 
