@@ -75,7 +75,7 @@ def _parser():
     rp.add_argument("-o", "--output", metavar="FILE",
                     help="report file (default OUTDIR/report.html, or .md with --format md)")
     rp.add_argument("--point", type=int, metavar="K",
-                    help="of a sweep: the point to report (0, 1, ...; default all)")
+                    help="of a sweep (required there): the point to report, 0, 1, ...")
     rp.add_argument("--format", choices=("html", "md", "png"), default="html",
                     help="html: one self-contained file; md: Markdown with PNG figures; "
                     "png: the figures alone (default: html)")
@@ -128,7 +128,10 @@ def _run(args):
             print(f"ionmc: {line}")
         print(f"ionmc: wrote {out}/timeseries ({stats['ran']} replicate(s), method "
               f"{sc.data['scenario']['method']})")
-    print(f"ionmc: next: ionmc report {_quote(out)}")
+    nxt = f"ionmc report {_quote(out)}"
+    if sc.sweep:  # a sweep's report is of one point
+        nxt += f" --point 0   (points 0..{len(sc.points()) - 1})"
+    print(f"ionmc: next: {nxt}")
     return 0
 
 
@@ -150,7 +153,7 @@ def _final_lines(outdir):
     except (OSError, ValueError):
         return []
     finals = [r["final"] for r in man.get("replicates", {}).values() if r.get("final")]
-    if not finals:
+    if not finals or "sweep" in man:  # a sweep's points differ on purpose: the report's
         return []
     keys = [k for k in finals[0] if k != "time_s"]
 

@@ -179,3 +179,15 @@ def test_energetics_reports_both_pump_currents_and_warns(capsys):
     # at its designed fixed point: no warning
     assert main(["energetics", "resting_neuron"]) == 0
     assert "warning" not in capsys.readouterr().out
+
+
+def test_a_sweep_says_its_points_and_which_point_to_report(capsys, tmp_path):
+    out = tmp_path / "o"
+    assert main(["run", "spine_sweep", "-o", str(out), "--duration", "0.002",
+                 "--replicates", "1", "--workers", "1"]) == 0
+    cap = capsys.readouterr()
+    assert "running spine_sweep: 5 sweep points x 1 replicate, ssa" in cap.err
+    assert "ionmc: point 4 replicate 0 finished (5/5, " in cap.err
+    assert "final state" not in cap.out  # the points differ on purpose: the report's
+    assert cap.out.splitlines()[-1] == \
+        f"ionmc: next: ionmc report {out} --point 0   (points 0..4)"

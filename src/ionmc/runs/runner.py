@@ -441,9 +441,10 @@ class _Run:
             total = self.sc["duration_s"] if self.by_time else len(self.pending)
             self.bar = prog.Bar(self.scenario.name, total, self.by_time, compiling)
         elif lines:
-            n, todo = len(self.tasks), len(self.pending)
-            what = f"{n} replicate{'s' if n != 1 else ''}" + \
-                (f" ({todo} still to run)" if todo != n else "")
+            n, todo, reps = len(self.tasks), len(self.pending), self.sc["replicates"]
+            what = f"{n} replicate{'s' if n != 1 else ''}" if not self.sweep else \
+                f"{len(self.points)} sweep points x {reps} replicate{'s' if reps != 1 else ''}"
+            what += f" ({todo} still to run)" if todo != n else ""
             prog.say(f"running {self.scenario.name}: {what}, {self.sc['method']}, "
                      f"{self.sc['duration_s']:g} s simulated each, {self.label}, into "
                      f"{self.outdir}")
@@ -478,7 +479,9 @@ class _Run:
         elif self.lines and len(self.pending) > 1 and (
                 self.finished % -(-len(self.pending) // 100) == 0
                 or self.finished == len(self.pending)):  # at most ~100 lines
-            prog.say(f"replicate {key} finished ({self.finished}/{len(self.pending)}, "
+            which = "point {} replicate {}".format(*key.split("/")) if self.sweep else \
+                f"replicate {key}"
+            prog.say(f"{which} finished ({self.finished}/{len(self.pending)}, "
                      f"{prog.wall(info['wall_time_s'])})")
 
     def args(self, key, where):
