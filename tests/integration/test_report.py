@@ -297,14 +297,14 @@ def test_report_opens_in_headless_chromium(single, tmp_path):
         if os.environ.get("IONMC_REQUIRE_BROWSER"):
             pytest.fail("chromium is not installed (.ci/run installs Debian's chromium)")
         pytest.skip("chromium not installed (CI installs it and sets IONMC_REQUIRE_BROWSER)")
-    html = build(single, tmp_path / "report.html")
+    page = build(single, tmp_path / "report.html")
     shot = tmp_path / "shot.png"
     r = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                         "--no-first-run", "--disable-background-networking",
                         "--disable-component-update", "--disable-sync",
                         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr",
                         "--v=0", "--window-size=1280,3000", f"--screenshot={shot}",
-                        html.as_uri()], capture_output=True, text=True, timeout=120)
+                        page.as_uri()], capture_output=True, text=True, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 50_000, r.stderr[-2000:]
     console = [ln for ln in r.stderr.splitlines() if "CONSOLE" in ln]
     assert console == [], console
@@ -313,6 +313,15 @@ def test_report_opens_in_headless_chromium(single, tmp_path):
 
     img = imread(shot)
     assert (img[..., :3] < 0.9).any(axis=2).mean() > 0.02
+    # the structure as the browser parsed it: every section, and every image with its alt
+    r = subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu",
+                        f"--user-data-dir={tmp_path / 'profile2'}", "--dump-dom",
+                        page.as_uri()], capture_output=True, text=True, timeout=120)
+    dom = r.stdout
+    assert re.findall(r'<section id="([^"]+)"', dom) == [
+        "glance", "run", "events", "concentrations", "membrane-potential", "mechanisms",
+        "thermodynamics", "energetics"], r.stderr[-2000:]
+    assert len(re.findall(r'<img alt="[^"]{60,}" src="data:image/png', dom)) == 4
 
 
 def test_report_shows_metabolism_when_the_run_has_a_pool(tmp_path):
