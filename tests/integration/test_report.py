@@ -73,7 +73,7 @@ def test_report_single_run_content(single):
     assert "DESIGN.md" not in text and "REFERENCES.md" not in text
     # the entropy story in words, with the run's own residual (the Parquet's)
     res = df["thermo.balance_residual_J"].abs().max()
-    para = next(p for p in re.findall(r"<p>([^<]+)</p>", text) if "balance closes" in p)
+    para = next(p for p in re.findall(r"<p>([^<]+)</p>", text) if "the balance closes" in p)
     assert f"largest residual over the run is {res:.3g} J" in html.unescape(para)
     assert f"Largest balance residual: {res:.3g} J" in text
     ent = html.unescape(text)

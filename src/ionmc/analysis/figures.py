@@ -510,7 +510,7 @@ class Figures:
         self._time_axes(axes)
         L = self.ledger_numbers()
         self.alt["Thermodynamics"] = (
-            f"Free energy stored falls from {si_format(L['G0'], 'J')} to "
+            f"Free energy stored goes from {si_format(L['G0'], 'J')} to "
             f"{si_format(L['G1'], 'J')}; mixing entropy from {si_format(L['S_mix0'], 'J/K')} "
             f"to {si_format(L['S_mix1'], 'J/K')}; cumulative work "
             + ", ".join(f"{lab} {si_format(v, 'J')}" for lab, v in L["work"].items())

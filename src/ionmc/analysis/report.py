@@ -56,8 +56,9 @@ def glance_rows(run, sc):
             label, unit = k[:-len(", start")].rsplit(" (", 1)
             rows.append((label, f"{start:.4g} → {v[k[:-5] + 'end']:.4g} {unit[:-1]}"))
     if "ledger residual, largest (J)" in v:
-        rows.append(("free-energy balance", f"closes to {v['ledger residual, largest (J)']:.3g}"
-                     f" J ({v['ledger residual / largest term']:.2g} of its largest term)"))
+        rows.append(("free-energy balance, largest residual",
+                     f"{v['ledger residual, largest (J)']:.3g} J "
+                     f"({v['ledger residual / largest term']:.2g} of its largest term)"))
     return rows
 
 
@@ -169,8 +170,9 @@ def entropy_text(F):
          f"T·S_prod. Here ΔG = {si_format(L['G1'] - L['G0'], 'J')}; the work terms: {work}; "
          f"T·S_prod = {si_format(L['TS_prod'], 'J')}.")
     if "residual" in L:
-        b += (f" The balance closes: its largest residual over the run is "
-              f"{L['residual']:.3g} J, {L['relative']:.2g} of its largest term.")
+        b += (f" How well the balance closes: its largest residual over the run is "
+              f"{L['residual']:.3g} J, {L['relative']:.2g} of its largest term"
+              + (" (rounding, summed over every firing)." if L["relative"] < 1e-5 else "."))
     return [g, s, p, b]
 
 
@@ -252,10 +254,6 @@ def build(outdir, out=None, fmt="html", point=None):
         if events:
             lines += ["## Scheduled events", "", "| | |", "|---|---|"]
             lines += [f"| {k} | {v} |" for k, v in events] + [""]
-        en = energetics_rows(run)
-        if en:
-            lines += ["## Energetics of the initial state", "", "| | |", "|---|---|"]
-            lines += [f"| {k} | {v} |" for k, v in en] + [""]
         for i, (title, caption, fig) in enumerate(figs):
             png = figdir / f"fig{i + 1}.png"
             png.write_bytes(_png(fig, dpi=80))
@@ -267,6 +265,10 @@ def build(outdir, out=None, fmt="html", point=None):
                 lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in tables[title]]
                 lines += [""]
             lines += [f"![{alt}]({figdir.name}/{png.name})", "", caption, ""]
+        en = energetics_rows(run)
+        if en:
+            lines += ["## Energetics of the initial state", "", "| | |", "|---|---|"]
+            lines += [f"| {k} | {v} |" for k, v in en] + [""]
         tmp = out.with_suffix(".md.tmp")
         tmp.write_text("\n".join(lines))
         tmp.replace(out)
