@@ -57,7 +57,8 @@ CORE = {
         "area_um2": "membrane area (um^2)",
         "capacitance_uF_per_cm2": "specific capacitance (uF/cm^2); C = c_m x area",
         "initial_potential_mV": "potential at t = 0 (mV), met by solving the inside's "
-                                "`balance_charge_with` species",
+                                "`balance_charge_with` species; left out, 0 mV with a "
+                                "warning",
         "clamp_mV": "voltage clamp (mV); unset: V follows the counted charge",
         "water_permeability_um_per_s": "osmotic water permeability P_f (um/s); > 0 lets water "
                                        "follow osmotic differences (volumes move)",

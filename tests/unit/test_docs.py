@@ -17,9 +17,6 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 #: cite the primary source or the docs page instead, after which its entry goes. Empty this
 #: set; do not add to it.
 CITATION_EXCEPTIONS = {
-    "src/ionmc/cli.py",
-    "src/ionmc/runs/runner.py",
-    "src/ionmc/runs/output.py",
     "src/ionmc/mechanisms/pump_cycle.py",
 }
 #: where such a citation would dangle for a user or a contributor
