@@ -327,7 +327,12 @@ class Figures:
 
     def _references(self, mi):
         """Nernst and GHK potentials (mV) over time, from the mean counts."""
-        model = self.model
+        from ionmc.model.compiled import Model
+
+        # under water flow the volumes are set on the model at each time: a model of its
+        # own, so the shared one keeps the scenario's
+        water_cols = any(c.endswith(".volume_um3") for c in self.run.columns)
+        model = Model(self.sc) if water_cols else self.model
         st = self._state_columns(model)
         if st is None:
             return None
