@@ -86,6 +86,10 @@ def test_plot_returns_the_reports_figures(outdir):
     res = ionmc.open_run(outdir)
     figs = res.plot()
     assert len(figs) == 4 and all(isinstance(f, Figure) for f in figs)
+    # a notebook shows them without pyplot's inline backend: the list as HTML images, a
+    # figure alone as a PNG
+    assert figs._repr_html_().count("<img src='data:image/png;base64,") == 4
+    assert figs[1]._repr_png_().startswith(b"\x89PNG")
     assert figs[0].axes[0].get_ylabel() == "concentration (mM)"
     (th,) = res.plot("Thermodynamics")
     assert th.axes[0].get_title() == "free energy stored in the gradients, G"

@@ -89,6 +89,28 @@ def summary_values(run, sc):
     return Summary(out)
 
 
+def _png(fig, dpi=80):
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+class FigureList(list):
+    """The figures `RunResult.plot()` returns: a list of matplotlib Figures that a notebook
+    cell shows as images. The figures are made without pyplot (no backend is switched), so
+    Jupyter's inline backend would not know them: the list and each figure carry their own
+    PNG/HTML representations."""
+
+    def _repr_html_(self):
+        import base64
+
+        return "".join(f"<img src='data:image/png;base64,"
+                       f"{base64.b64encode(_png(f)).decode()}' style='max-width:100%'><br>"
+                       for f in self)
+
+
 class RunResult:
     """A finished run in OUTDIR (of a sweep: one `point`).
 
@@ -130,8 +152,8 @@ class RunResult:
         return summary_values(self.run, self.scenario)
 
     def plot(self, which=None):
-        """The report's figures as a list of matplotlib Figures (a notebook shows each
-        one). `which`: titles to draw (e.g. ["Concentrations", "Thermodynamics"]); default
+        """The report's figures as a list of matplotlib Figures (a notebook cell shows
+        them as images; `fig.savefig(...)` writes one). `which`: titles to draw (e.g. ["Concentrations", "Thermodynamics"]); default
         all the run has: Concentrations, Membrane potential, Mechanisms, Thermodynamics,
         and where they apply Metabolism, Volume, Noise."""
         from ionmc.analysis.figures import Figures
@@ -144,7 +166,10 @@ class RunResult:
             if bad:
                 raise ValueError(f"no figure {bad[0]!r} in this run; it has {known}")
             figs = [f for f in figs if f[0] in want]
-        return [fig for _, _, fig in figs]
+        out = FigureList(fig for _, _, fig in figs)
+        for fig in out:  # `figs[0]` alone in a cell shows too
+            fig._repr_png_ = (lambda f=fig: _png(f))
+        return out
 
     def report(self, out=None, fmt="html"):
         """Write the HTML report (as `ionmc report OUTDIR` does); returns its path."""
