@@ -153,8 +153,8 @@ class RunResult:
 
     def plot(self, which=None):
         """The report's figures as a list of matplotlib Figures (a notebook cell shows
-        them as images; `fig.savefig(...)` writes one). `which`: titles to draw (e.g. ["Concentrations", "Thermodynamics"]); default
-        all the run has: Concentrations, Membrane potential, Mechanisms, Thermodynamics,
+        them as images; `fig.savefig(...)` writes one). `which`: titles to draw (e.g.
+        ["Concentrations", "Thermodynamics"]); default all the run has: Concentrations, Membrane potential, Mechanisms, Thermodynamics,
         and where they apply Metabolism, Volume, Noise."""
         from ionmc.analysis.figures import Figures
 
