@@ -71,6 +71,7 @@ def test_report_single_run_content(single):
     assert "events fired" not in words
     # files the reader does not have are not cited
     assert "DESIGN.md" not in text and "REFERENCES.md" not in text
+    assert not re.search(r"\b\w+\.(py|md)\b", words), re.findall(r"\b\w+\.(?:py|md)\b", words)
     # the entropy story in words, with the run's own residual (the Parquet's)
     res = df["thermo.balance_residual_J"].abs().max()
     para = next(p for p in re.findall(r"<p>([^<]+)</p>", text) if "the balance closes" in p)
@@ -345,6 +346,10 @@ def test_nernst_lines_follow_the_volumes_under_water_flow(tmp_path):
     out = ionmc.run(make("anoxic_swelling", method="ode", dt=50.0), tmp_path / "s",
                     workers=1, progress=False)
     refs = Figures(analysis.open_run(out))._references(0)
+    # its report names no source file (the volume figure's caption once cited volume.py)
+    text = build(out).read_text()
+    assert "<h2>Volume</h2>" in text
+    assert not re.search(r"\b\w+\.(py|md)\b", _page_text(text))
     df = pd.read_parquet(out / "timeseries")
     last = df.iloc[-1]
     assert refs["t"][-1] == last["time_s"]
