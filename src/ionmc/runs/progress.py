@@ -71,8 +71,14 @@ class Bar:
                           bar_format="{desc}: {percentage:3.0f}%|{bar}| {progress} "
                                      "[{elapsed} elapsed, {left}]")
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._redraw, daemon=True)
-        self._thread.start()
+        self._thread = None
+
+    def start_redraw(self):
+        """Start redrawing on a timer: after a process pool has forked its workers (a
+        thread that holds a lock at a fork leaves the child that lock held)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._redraw, daemon=True)
+            self._thread.start()
 
     def _progress(self, n):
         if self.by_time:
@@ -100,6 +106,7 @@ class Bar:
 
     def close(self):
         self._stop.set()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         self._bar.close()
 

@@ -491,6 +491,8 @@ class _Run:
             {"key": key, "extra": extra}
 
     def run_here(self):
+        if self.bar is not None:
+            self.bar.start_redraw()
         for key in self.pending:
             a, kw = self.args(key, self.ts_dir)
             self.done(*_run_one(*a, progress=self.tick if self.by_time else None, **kw))
@@ -504,6 +506,8 @@ class _Run:
         try:
             futs = [pool.submit(_run_one, *a, **kw)
                     for a, kw in (self.args(key, where) for key in self.pending)]
+            if self.bar is not None:  # the pool's workers exist now
+                self.bar.start_redraw()
             for f in as_completed(futs):
                 self.done(*f.result())
         except BaseException:
