@@ -167,13 +167,13 @@ def _final_lines(outdir):
     parts = []
     for k in keys:
         if k.endswith(".V_mV"):
-            parts.append(f"{k[:-5]} V {num(k, ' mV')}")
+            parts.append(f"V({k[:-5]}) {num(k, ' mV')}")
     conc = {}
     for k in keys:
         if k.endswith(".mM"):
             comp, species, _ = k.rsplit(".", 2)
             conc.setdefault(comp, []).append(f"{species} {num(k, '')}")
-    parts += [f"{c} " + ", ".join(v) + " mM" for c, v in conc.items()]
+    parts += [f"{c}: " + ", ".join(v) + " mM" for c, v in conc.items()]
     n = len(finals)
     who = f"mean +- SD of {n} replicates" if n > 1 else "replicate 0"
     return [f"final state at {finals[0]['time_s']:g} s ({who}): " + "; ".join(parts)]

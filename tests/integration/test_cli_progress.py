@@ -37,8 +37,8 @@ def test_a_run_in_a_pipe_says_start_each_replicate_finish_and_what_next(capsys, 
     # mean +- SD of the three replicates' last rows, as the manifest holds them
     man = json.loads((out / "manifest.json").read_text())
     v = [r["final"]["head.V_mV"] for r in man["replicates"].values()]
-    assert len(v) == 3 and f"head V {sum(v) / 3:#.4g} +- " in final
-    assert "spine Na " in final and " K " in final and final.endswith(" mM")
+    assert len(v) == 3 and f"V(head) {sum(v) / 3:#.4g} +- " in final
+    assert "; spine: Na " in final and ", K " in final and final.endswith(" mM")
     assert lines[-1] == f"ionmc: next: ionmc report {out}"
     assert any(line.startswith("ionmc: wrote ") for line in lines)
 
