@@ -220,8 +220,8 @@ def _report(args):
     # OUTDIR is refused (in well under a second), which keeps that to its one line
     t0 = time.perf_counter()
     notice = threading.Timer(REPORT_NOTICE_S, print, (
-        f"ionmc: building the {args.format} report of {args.outdir} (figures: about "
-        "half a minute)...",), {"file": sys.stderr, "flush": True})
+        f"ionmc: building the {args.format} report of {args.outdir} (drawing its "
+        "figures)...",), {"file": sys.stderr, "flush": True})
     notice.daemon = True
     notice.start()
     try:
