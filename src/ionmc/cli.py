@@ -175,7 +175,7 @@ def _final_lines(outdir):
             conc.setdefault(comp, []).append(f"{species} {num(k, '')}")
     parts += [f"{c}: " + ", ".join(v) + " mM" for c, v in conc.items()]
     n = len(finals)
-    who = f"mean +- SD of {n} replicates" if n > 1 else "replicate 0"
+    who = f"mean +- SD of {n} replicates" if n > 1 else "1 replicate"
     return [f"final state at {finals[0]['time_s']:g} s ({who}): " + "; ".join(parts)]
 
 
