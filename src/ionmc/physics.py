@@ -52,3 +52,14 @@ def ohmic_factor(zu, n_src, inv_nvol_src, n_dst, inv_nvol_dst):
     if n_src <= 0.0:
         return 0.0
     return ghk_factor(zu + math.log(n_src * inv_nvol_src / ((n_dst + 1.0) * inv_nvol_dst)))
+
+
+@njit
+def count_ramp(n, s):
+    """1 when a count n can pay the s molecules a jump takes, 0 when it holds s - 1 or
+    fewer, linear between. A rate law that does not vanish with the count it draws from
+    (a Michaelis-Menten factor, a reduced pump's occlusion) is multiplied by it: for the
+    exact methods' integer counts it is the guard that keeps counts non-negative, and for
+    the ode's float counts the rate then goes to zero continuously rather than jumping
+    (tests/unit/test_rates_vanish.py)."""
+    return min(1.0, max(0.0, n - (s - 1.0)))

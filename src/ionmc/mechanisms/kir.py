@@ -140,17 +140,21 @@ def rate(j, outward, x, v, P, II, inv_nvol):
     n_in, n_out = x[i_in] * 1.0, x[i_out] * 1.0
     if (n_in if outward else n_out) <= 0.0:
         return 0.0
+    zu = P[j, P_ZU]
     # the rectification factor at the jump's midpoint counts and potential
     k_o = n_out + P[j, P_HOUT]
     k_i = n_in + P[j, P_HIN]
-    if k_o <= 0.0 or k_i <= 0.0:
-        return 0.0
-    zu = P[j, P_ZU]
-    # E_K = ln(c_o/c_i) / zu, with the volumes of the two sides
-    e_k = math.log(k_o * inv_nvol[i_out] / (k_i * inv_nvol[i_in])) / zu
+    if k_o <= 0.0:
+        return 0.0  # f ~ K_o^(1/2 + RT/Fs) has gone to 0 continuously
     a, s, b, r = P[j, P_A], P[j, P_S], P[j, P_B], P[j, P_R]
-    f = math.sqrt(k_o * P[j, P_KREF]) * P[j, P_NORM] / (
-        (1.0 + math.exp((v - e_k + a) / s)) * (1.0 + math.exp(-(b + v) / r)))
+    den = 1.0 + math.exp(-(b + v) / r)
+    if k_i > 0.0:
+        # E_K = ln(c_o/c_i) / zu, with the volumes of the two sides
+        e_k = math.log(k_o * inv_nvol[i_out] / (k_i * inv_nvol[i_in])) / zu
+        den *= 1.0 + math.exp((v - e_k + a) / s)
+    # else: the midpoint's K_i is gone (an outward jump from the ode's last half ion):
+    # E_K -> +inf, and the first factor's limit, 1, keeps the rate (~ n_in) continuous
+    f = math.sqrt(k_o * P[j, P_KREF]) * P[j, P_NORM] / den
     if P[j, P_LIN] == 0.0:
         if outward:
             return P[j, P_PRE] * f * ghk_factor(zu * v) * n_in

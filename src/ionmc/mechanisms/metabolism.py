@@ -42,7 +42,7 @@ import math
 import numpy as np
 
 from ionmc.constants import CM_TO_M, N_A, R, UM2_TO_M2, UM3_TO_M3
-from ionmc.physics import count_of
+from ionmc.physics import count_of, count_ramp
 from ionmc.mechanisms.base import Mechanism
 from ionmc.numba_conf import leaf, njit
 from ionmc.physics import q10_factor
@@ -139,29 +139,33 @@ def _sat(c, K):
 
 @leaf
 def oxphos_rate(backward, P, j, atp, adp, pi, o2, n_atp, n_adp, n_pi, n_o2):
-    """Events/s of oxphos (concentrations mM, counts n_*); 0 where a count would go
-    negative."""
+    """Events/s of oxphos (concentrations mM, counts n_*); ramped to 0 where a count
+    would go negative (physics.count_ramp)."""
     n = P[j, P_N]
     if backward:
-        if n_atp < n or n_adp < 1 or n_pi < 1:
+        r = count_ramp(n_atp, n) * count_ramp(n_adp, 1.0) * count_ramp(n_pi, 1.0)
+        if r <= 0.0:
             return 0.0
-        return P[j, P_VEV] * _sat(adp, P[j, P_KADP]) * _sat(pi, P[j, P_KPI]) \
+        return r * P[j, P_VEV] * _sat(adp, P[j, P_KADP]) * _sat(pi, P[j, P_KPI]) \
             / (P[j, P_KO2] + o2) * math.exp(P[j, P_CB] + n * math.log(atp / (adp * pi)))
-    if n_o2 < 1 or n_adp < n or n_pi < n:
+    r = count_ramp(n_o2, 1.0) * count_ramp(n_adp, n) * count_ramp(n_pi, n)
+    if r <= 0.0:
         return 0.0
-    return P[j, P_VEV] * _sat(o2, P[j, P_KO2]) * _sat(adp, P[j, P_KADP]) \
+    return r * P[j, P_VEV] * _sat(o2, P[j, P_KO2]) * _sat(adp, P[j, P_KADP]) \
         * _sat(pi, P[j, P_KPI])
 
 
 @leaf
 def load_rate(backward, P, j, atp, adp, pi, n_atp, n_adp, n_pi):
     if backward:
-        if n_adp < 1 or n_pi < 1:
+        r = count_ramp(n_adp, 1.0) * count_ramp(n_pi, 1.0)
+        if r <= 0.0:
             return 0.0
-        return P[j, P_VL] * P[j, P_CREV] * adp * pi / (P[j, P_KL] + atp)
-    if n_atp < 1:
+        return r * P[j, P_VL] * P[j, P_CREV] * adp * pi / (P[j, P_KL] + atp)
+    r = count_ramp(n_atp, 1.0)
+    if r <= 0.0:
         return 0.0
-    return P[j, P_VL] * _sat(atp, P[j, P_KL])
+    return r * P[j, P_VL] * _sat(atp, P[j, P_KL])
 
 
 def steady_rates(spec, T, vol_um3, area_um2, conc):

@@ -26,6 +26,7 @@ from ionmc.mechanisms import nka_cycle as cyc
 from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V
 from ionmc.mechanisms.pump import Pump, pool_dG
 from ionmc.numba_conf import leaf
+from ionmc.physics import count_ramp
 from ionmc.ranges import DG_ATP_KJ, FRACTION, K_M_MM, Q10, RATE_PER_S, Range, positive
 
 TYPE = "na_k_atpase"
@@ -103,7 +104,8 @@ def lattice_rate(j, k, x, n, kv, P, II, inv_nvol):
     r = n * P[j, P_K] * kv
     ion = II[j, I_ION]
     if ion >= 0:
-        if x[ion] < 1:
+        # mass action: zero with the ion's count (for the ode's float counts too)
+        if x[ion] <= 0:
             return 0.0
         r *= x[ion] * inv_nvol[ion]
     nuc = P[j, P_NUC]
@@ -111,12 +113,12 @@ def lattice_rate(j, k, x, n, kv, P, II, inv_nvol):
         return r
     ia = II[j, I_ATP]
     if nuc == 1.0:  # the ATP step forward hydrolyses one of the pool's ATP
-        return r if x[ia] >= 1 else 0.0
+        return r * count_ramp(x[ia], 1.0)
     if nuc == 2.0:  # its reverse makes one from an ADP and a Pi, at a rate per mM ADP
         idp, ip = II[j, I_ADP], II[j, I_PI]
-        if x[idp] < 1 or x[ip] < 1:
+        if x[idp] <= 0 or x[ip] <= 0:
             return 0.0
-        return r * x[idp] * inv_nvol[idp]
+        return r * count_ramp(x[ip], 1.0) * x[idp] * inv_nvol[idp]
     t = x[ia] * inv_nvol[ia] / P[j, P_KATP]
     if nuc == 3.0:  # Pi rebinding, competing with ATP at the low-affinity site
         ip = II[j, I_PI]

@@ -15,6 +15,7 @@ from ionmc.mechanisms import agents
 from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V, Mechanism
 from ionmc.constants import N_A, R
 from ionmc.numba_conf import leaf
+from ionmc.physics import count_ramp
 from ionmc.ranges import DG_ATP_KJ, FRACTION, K_M_MM, Q10, RATE_PER_S, Range, positive
 # the cycle's kinetics, re-exported: pump.param_row, pump.king_altman ... (pump_cycle.py)
 from ionmc.mechanisms.pump_cycle import (  # noqa: F401
@@ -85,13 +86,16 @@ def lattice_rate(j, k, x, n, kv, P, II, inv_nvol):
     step = II[j, I_STEP]
     bw = k
     i0, i1, i2, i3 = II[j, I_NAI], II[j, I_KI], II[j, I_NAO], II[j, I_KO]
-    # no count may go negative: a translocation needs its ions on the source side
+    # No count may go negative: a translocation needs its ions on the source side. This
+    # reduced cycle occludes them without holding them (its rate laws do not vanish with
+    # the count), so the rate is ramped to zero over the last ion it takes (count_ramp:
+    # the guard for integer counts, continuous for the ode's). The per-molecule pump
+    # (nka.py) holds its ions and needs no such guard.
+    ramp = 1.0
     if step == 1:
-        if x[i2 if bw else i0] < 3:
-            return 0.0
+        ramp = count_ramp(x[i2 if bw else i0], 3.0)
     elif step == 3:
-        if x[i1 if bw else i3] < 2:
-            return 0.0
+        ramp = count_ramp(x[i1 if bw else i3], 2.0)
     rk = P[j, 2 * step + bw]
     ia = II[j, I_ATP]
     if ia >= 0:
@@ -100,30 +104,33 @@ def lattice_rate(j, k, x, n, kv, P, II, inv_nvol):
         # and Pi rebinds at step 3 (param_row)
         if step == 0:
             if bw:
-                if x[II[j, I_PI]] < 1:
-                    return 0.0
+                ramp = count_ramp(x[II[j, I_PI]], 1.0)
                 rk *= x[II[j, I_ADP]] * inv_nvol[II[j, I_ADP]]
-            elif x[ia] < 1:
-                return 0.0
+            else:
+                ramp = count_ramp(x[ia], 1.0)
         elif step == 2 and bw:
             rk *= x[II[j, I_PI]] * inv_nvol[II[j, I_PI]] / (1.0 + x[ia] * inv_nvol[ia]
                                                            / P[j, P_KATP])
         elif step == 3 and not bw:
             t = x[ia] * inv_nvol[ia] / P[j, P_KATP]
             rk *= t / (1.0 + t)
+    if ramp <= 0.0:
+        return 0.0
     c0, c1, c2, c3 = (x[i0] * inv_nvol[i0], x[i1] * inv_nvol[i1], x[i2] * inv_nvol[i2],
                       x[i3] * inv_nvol[i3])
     if P[j, P_ELEM] > 0.0:
         # elementary test pump: mass action in the moved ions' falling factorials, so that
         # a_f(x)/a_b(x') holds exactly the count factors of the jump (docs/physics.md)
         if step == 1:
-            c0 = (x[i0] * (x[i0] - 1.0) * (x[i0] - 2.0)) ** (1.0 / 3.0) * inv_nvol[i0]
-            c2 = (x[i2] * (x[i2] - 1.0) * (x[i2] - 2.0)) ** (1.0 / 3.0) * inv_nvol[i2]
+            # (max: the ode's float counts between 1 and 2 would make them negative)
+            c0 = max(0.0, x[i0] * (x[i0] - 1.0) * (x[i0] - 2.0)) ** (1.0 / 3.0) * inv_nvol[i0]
+            c2 = max(0.0, x[i2] * (x[i2] - 1.0) * (x[i2] - 2.0)) ** (1.0 / 3.0) * inv_nvol[i2]
         elif step == 3:
-            c1 = math.sqrt(x[i1] * (x[i1] - 1.0)) * inv_nvol[i1]
-            c3 = math.sqrt(x[i3] * (x[i3] - 1.0)) * inv_nvol[i3]
-    return n * rate_with(step, bw, rk, kv, P[j, P_KKI], P[j, P_KKO], c0, c1, c2, c3,
-                         P[j, P_ELEM])
+            c1 = math.sqrt(max(0.0, x[i1] * (x[i1] - 1.0))) * inv_nvol[i1]
+            c3 = math.sqrt(max(0.0, x[i3] * (x[i3] - 1.0))) * inv_nvol[i3]
+    return ramp * n * rate_with(step, bw, rk, kv, P[j, P_KKI], P[j, P_KKO], c0, c1, c2, c3,
+                                P[j, P_ELEM])
+
 
 
 @leaf
