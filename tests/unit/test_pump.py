@@ -107,6 +107,22 @@ def test_pump_stalls_where_atp_pays_for_the_gradient_under_ode():
     assert abs(net[-1] - net[2]) < 1e-6 * gross
 
 
+@pytest.mark.parametrize("key,value,rng", [
+    ("MgATP_mM", 0.0, "(0, 100]"), ("Pi_mM", 0.0, "(0, 100]"), ("H_mM", 0.0, "(0, 1]"),
+    ("k3_minus_per_mM2_s", 0.0, "(0, 1e+12]"), ("K_Nao0_mM", 0.0, "[1e-09, 10000]"),
+    ("density_per_um2", -1.0, "[0, 200000]"), ("block_fraction", 1.5, "[0, 1]"),
+])
+def test_a_value_outside_its_range_names_the_key_and_the_range(key, value, rng):
+    # ATP, Pi and H enter b1's thermodynamic constraint (a zero would make it 0 or divide
+    # by zero): refused by their ranges, as the rate and dissociation constants are
+    from ionmc.errors import InputError
+
+    with pytest.raises(InputError) as e:
+        load_scenario("resting_neuron", [(f"mechanisms.pump.{key}", value)])
+    assert e.value.key == f"mechanisms.pump.{key}"
+    assert f"physical range {rng}" in e.value.message
+
+
 def test_resting_neuron_is_a_fixed_point_under_ode():
     df = run_df(make("resting_neuron", method="ode", duration=60.0, dt=1.0))
     assert abs(df["soma.V_mV"].iloc[-1] - df["soma.V_mV"].iloc[0]) < 1.0
