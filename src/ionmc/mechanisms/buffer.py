@@ -100,12 +100,6 @@ def check(t, ctx):
         if (c, s) in used:
             return [("buffer_species" if s == b else "bound_species",
                      f"{s!r} in {c!r} already belongs to another buffer")]
-    if not t["k_on_per_M_per_s"] > 0 or not math.isfinite(t["k_on_per_M_per_s"]):
-        return [("k_on_per_M_per_s", f"must be positive (got {t['k_on_per_M_per_s']:g})")]
-    if not t["K_d_uM"] > 0 or not math.isfinite(t["K_d_uM"]):
-        return [("K_d_uM", f"must be positive (got {t['K_d_uM']:g})")]
-    if not t["q10"] > 0:
-        return [("q10", "must be positive")]
     if not ctx.membranes:
         return [("compartment", "a buffer needs a scenario with at least one membrane")]
     return []

@@ -302,13 +302,6 @@ def check(t, ctx):
     out = []
     if not species[t["species"]]["permeant"]:
         out.append(("species", f"{t['species']!r} is impermeant"))
-    if t["density_per_um2"] < 0:
-        out.append(("density_per_um2", f"must not be negative (got {t['density_per_um2']:g})"))
-    if t["single_channel_permeability_um3_per_s"] < 0:
-        out.append(("single_channel_permeability_um3_per_s",
-                    f"must not be negative (got {t['single_channel_permeability_um3_per_s']:g})"))
-    if t["q10_gating"] <= 0:
-        out.append(("q10_gating", "must be positive"))
     return out
 
 

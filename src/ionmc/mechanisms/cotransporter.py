@@ -199,16 +199,8 @@ def check(t, ctx):
     for s in st:
         if s not in t["K_m_mM"]:
             return [("K_m_mM", f"no K_m for {s!r}: give K_m_mM = {{ {s} = ... }}")]
-    if t["density_per_um2"] < 0:
-        return [("density_per_um2", "must not be negative")]
-    if t["turnover_per_s"] < 0:
-        return [("turnover_per_s", "must not be negative")]
     if t["ATP_per_turnover"] not in (0.0, 1.0):
         return [("ATP_per_turnover", f"must be 0 or 1 (got {t['ATP_per_turnover']:g})")]
-    if not t["K_ATP_mM"] > 0:
-        return [("K_ATP_mM", f"must be positive (got {t['K_ATP_mM']:g})")]
-    if not 0.0 <= t["voltage_split"] <= 1.0:
-        return [("voltage_split", f"must be between 0 and 1 (got {t['voltage_split']:g})")]
     return []
 
 

@@ -103,8 +103,6 @@ def _check_fields(t, species, comps):
             return [("species", f"{s!r} is impermeant")]
     if len(set(sp)) != len(sp):
         return [("species", "names a species twice")]
-    if not t["area_um2"] >= 0:  # 0: closed (an event may close gap junctions)
-        return [("area_um2", f"must not be negative (got {t['area_um2']:g})")]
     has_p = t["permeability_cm_per_s"] >= 0
     has_l = t["length_um"] != -1.0
     if has_p == has_l:
@@ -113,8 +111,6 @@ def _check_fields(t, species, comps):
             [("length_um", "missing: give length_um (P = D / length) or "
               "permeability_cm_per_s")]
     if has_l:
-        if not t["length_um"] > 0:
-            return [("length_um", f"must be positive (got {t['length_um']:g})")]
         for s, v in t["D_um2_per_s"].items():
             if s not in sp:
                 return [(f"D_um2_per_s.{s}", f"{s!r} is not in species")]
@@ -125,8 +121,6 @@ def _check_fields(t, species, comps):
             if s not in t["D_um2_per_s"] and s not in D_FREE_UM2_PER_S:
                 return [("D_um2_per_s", f"no diffusion coefficient for {s!r}: give "
                          f"D_um2_per_s = {{ {s} = ... }}")]
-    if not t["tortuosity"] >= 1.0:
-        return [("tortuosity", f"must be at least 1 (got {t['tortuosity']:g})")]
     return []
 
 

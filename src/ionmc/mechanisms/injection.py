@@ -93,9 +93,6 @@ def check(t, ctx):
         return [("from", f"unknown compartment {f!r} (or \"electrode\")")]
     if f == c:
         return [("from", f"is the compartment itself ({c!r})")]
-    for k in ("current_pA", "ions_per_s"):
-        if not math.isfinite(t[k]):
-            return [(k, f"must be a finite number (got {t[k]!r})")]
     s = t["species"]
     if species[s]["charge"] == 0 and t["current_pA"] != 0:
         return [("current_pA", f"{s!r} carries no charge: give ions_per_s")]

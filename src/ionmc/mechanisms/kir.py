@@ -88,9 +88,6 @@ def check(t, ctx):
         return [("permeability_cm_per_s", "give either permeability_cm_per_s (GHK) or "
                  "conductance_mS_per_cm2 (linear law), not both" if has_p else
                  "missing: give permeability_cm_per_s (GHK) or conductance_mS_per_cm2")]
-    for k in ("K_o_ref_mM", "slope_mV", "V_slope_mV"):
-        if not t[k] > 0:
-            return [(k, f"must be positive (got {t[k]:g})")]
     return []
 
 

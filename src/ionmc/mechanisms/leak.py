@@ -152,8 +152,6 @@ MECHANISM = Leak
 
 def check(t, ctx):
     """Problems with a filled leak table: [(key, message)]."""
-    if t["permeability_cm_per_s"] < 0:
-        return [("permeability_cm_per_s", "must not be negative")]
     if not ctx.species[t["species"]]["permeant"]:
         return [("species", f"{t['species']!r} is impermeant")]
     return []

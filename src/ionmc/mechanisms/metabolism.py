@@ -309,15 +309,6 @@ def check(t, ctx):
                      "(the pool is outside the ion ledger)")]
     if (CREATINE[0] in species) != (CREATINE[1] in species):
         return [("", "creatine kinase needs both species 'PCr' and 'Cr'")]
-    if t["ATP_per_O2"] < 1:
-        return [("ATP_per_O2", f"must be at least 1 (got {t['ATP_per_O2']:g})")]
-    for k in ("K_O2_mM", "K_ADP_mM", "K_Pi_mM", "basal_load_K_ATP_mM", "CK_Keq"):
-        if not t[k] > 0:
-            return [(k, f"must be positive (got {t[k]:g})")]
-    for k in ("oxphos_Vmax_mM_per_s", "O2_supply_mM", "O2_permeability_cm_per_s",
-              "basal_load_mM_per_s", "CK_k_forward_per_mM_s"):
-        if t[k] < 0:
-            return [(k, f"must not be negative (got {t[k]:g})")]
     c = ctx.membranes[t["membrane"]]["inside"]
     other = ctx.pools.get(c)
     if other is not None and other != t["name"]:

@@ -154,9 +154,6 @@ def check(t, ctx):
     if sum(n * z[s] for s, n in rhs.items()) != sum(n * z[s] for s, n in lhs.items()):
         return [("equation", "is not charge balanced")]
     given = [k for k in ("k_forward", "k_backward", "K_eq") if t[k] != -1.0]
-    for k in given:
-        if not t[k] > 0:
-            return [(k, f"must be positive (got {t[k]:g})")]
     if not reversible and given != ["k_forward"]:
         return [("k_forward" if "k_forward" not in given else given[-1],
                  "an irreversible reaction ('->') takes k_forward alone")]
