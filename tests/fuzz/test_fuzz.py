@@ -2,13 +2,18 @@
 values and structure through `--set`, run each case under one method for a short
 duration with a timeout, and hold every outcome to one of three:
 
-- exit 0 with finite, non-negative output whose V is the counted charge's;
+- exit 0 with finite, non-negative output whose V is the counted charge's, and whose
+  total charge is conserved where no bath, clamp or injection exchanges ions;
 - exit 2 with one line naming a key, and nothing written;
 - exit 1 with one line naming a mechanism and the time (a numerical failure);
 
 never a traceback, a hang or a half-written OUTDIR. Of the mutations that stay inside the
 declared physical ranges, at least 90% must run (exit 0). A tally of the outcomes goes to
 results/fuzz/outcomes-N.json (N the number of cases).
+
+Structure is broken too, as a hand-edited file breaks (a table or key removed, a key
+misspelt, a reference to nothing, a duplicate, a table of the wrong kind, an unknown key):
+half as many cases, tallied as "structure (...)".
 
 `pytest tests/fuzz` runs IONMC_FUZZ_EXAMPLES cases (default 30, CI); `make fuzz` 300.
 """
@@ -111,11 +116,26 @@ def _check_output(out, method):
             assert not bad.any(), f"{c} not finite"
         if c.endswith(".count"):
             assert (v >= 0).all(), f"{c} negative"
+    sc = load_scenario(out / "scenario.toml")
+    d = sc.data
+    # charge is conserved where nothing exchanges ions with a reservoir (a bath, clamped
+    # species) or injects them: the free ions' charge plus what the pumps hold
+    open_system = any(c["bath"] or c["clamped_species"] for c in d["compartments"].values()) \
+        or any(m["type"] == "injection" for m in d["mechanisms"])
+    if not open_system:
+        z = {s: d["species"][s]["charge"] for s in d["species"]}
+        Q = sum(z[s] * df[f"{c}.{s}.count"].to_numpy(float)
+                for c in d["compartments"] for s in z)
+        for col in df.columns:
+            if col.endswith(".bound"):
+                Q = Q + z[col.split(".")[-2]] * df[col].to_numpy(float)
+        # ode: each count is rounded to an integer in the output
+        tol = 0.0 if method != "ode" else 0.5 * len(d["compartments"]) * sum(
+            abs(v) for v in z.values())
+        assert np.abs(Q - Q[0]).max() <= tol, "charge not conserved"
     if method == "ode":  # counts are rounded there: V is the float state's
         return
     # V is the counted charge's on every free membrane (charge bookkeeping intact)
-    sc = load_scenario(out / "scenario.toml")
-    d = sc.data
     for m, spec in d["membranes"].items():
         if spec["clamp_mV"] is not None or d["compartments"][spec["inside"]]["bath"]:
             continue
@@ -126,16 +146,9 @@ def _check_output(out, method):
                                    rtol=1e-6, atol=1e-6)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(case=cases())
-def test_every_case_ends_in_one_of_three_ways(tmp_path_factory, case):
-    name, method, sets, inside = case
-    out = tmp_path_factory.mktemp("fuzz") / "out"
-    args = ["run", name, "-o", str(out), "--method", method, "--duration", DURATION[method],
-            "--replicates", "1"]
-    for s in sets:
-        args += ["--set", s]
+def _outcome(args, out, method, cat):
+    """Run the CLI with `args` (90 s timeout) and hold its outcome to one of three; tally
+    it under `cat` (plus the exit code)."""
     # exact runs capped at ~2 s of events (more is refused with exit 2, as a whole cell
     # under ssa is by default at 2e9)
     env = dict(os.environ, IONMC_MAX_SSA_EVENTS="2e7")
@@ -154,10 +167,10 @@ def test_every_case_ends_in_one_of_three_ways(tmp_path_factory, case):
     err = [e for e in err if not e.startswith(("ionmc: warning:", "ionmc: compiling",
                                                "ionmc: running", "ionmc: finished"))]
     assert "Traceback" not in res.stderr, (args, res.stderr)
-    cat = f"{'inside' if inside else 'outside'} exit {res.returncode}"
+    cat = f"{cat} exit {res.returncode}"
     TALLY[cat] += 1
     if len(SAMPLES.setdefault(cat, [])) < 8:  # what each outcome looked like
-        SAMPLES[cat].append({"case": f"{name} {method} {' '.join(sets)}",
+        SAMPLES[cat].append({"case": " ".join(args[1:]),
                              "stderr": err[0] if err else ""})
     if res.returncode == 0:
         _check_output(out, method)
@@ -169,6 +182,97 @@ def test_every_case_ends_in_one_of_three_ways(tmp_path_factory, case):
             (args, res.stderr)
     else:
         pytest.fail(f"exit {res.returncode}: {args}: {res.stderr}")
+
+
+def _run_args(scenario, out, method):
+    return ["run", str(scenario), "-o", str(out), "--method", method, "--duration",
+            DURATION[method], "--replicates", "1"]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=cases())
+def test_every_case_ends_in_one_of_three_ways(tmp_path_factory, case):
+    name, method, sets, inside = case
+    out = tmp_path_factory.mktemp("fuzz") / "out"
+    args = _run_args(name, out, method)
+    for s in sets:
+        args += ["--set", s]
+    _outcome(args, out, method, "inside" if inside else "outside")
+
+
+def _tables(d):
+    """Every table of a scenario's TOML as a path of keys (lists' items by index)."""
+    paths = []
+    for top, v in d.items():
+        if isinstance(v, dict):
+            paths.append((top,))
+            paths += [(top, k) for k, w in v.items() if isinstance(w, dict)]
+        elif isinstance(v, list):
+            paths += [(top, i) for i, w in enumerate(v) if isinstance(w, dict)]
+    return paths
+
+
+def _at(d, path):
+    for k in path:
+        d = d[k]
+    return d
+
+
+@st.composite
+def structures(draw):
+    """A built-in's TOML with its structure broken as a hand-edited file breaks: a table or
+    key removed, a key misspelt, a reference to nothing, a mechanism duplicated, a table of
+    the wrong kind, an unknown key."""
+    name = draw(st.sampled_from(SCENARIOS))
+    method = draw(st.sampled_from(METHODS.get(name, ("tau-leap", "ode"))))
+    d = tomllib.loads((builtin_dir() / f"{name}.toml").read_text())
+    path = draw(st.sampled_from(_tables(d)))
+    table = _at(d, path)
+    parent = _at(d, path[:-1])
+    keys = sorted(table)
+    how = draw(st.sampled_from(["drop table", "drop key", "misspell key", "dangling",
+                                "duplicate", "wrong kind", "unknown key"]))
+    if how == "drop table" or (how != "unknown key" and not keys):
+        del parent[path[-1]]
+        how = "drop table"
+    elif how == "drop key":
+        del table[draw(st.sampled_from(keys))]
+    elif how == "misspell key":
+        k = draw(st.sampled_from(keys))
+        table[k[:-1] + ("x" if k[-1] != "x" else "y")] = table.pop(k)
+    elif how == "dangling":
+        refs = [k for k in ("membrane", "inside", "outside", "species", "compartment",
+                            "balance_charge_with") if k in table]
+        if refs:
+            table[draw(st.sampled_from(refs))] = "nowhere"
+        else:
+            table["membrane"] = "nowhere"
+    elif how == "duplicate":
+        if isinstance(parent, list):
+            parent.append(dict(table))
+        else:
+            parent[f"{path[-1]}_copy"] = dict(table)
+    elif how == "wrong kind":
+        parent[path[-1]] = draw(st.sampled_from([1, "text", [1, 2], True]))
+    else:
+        table["colour"] = 3
+    return name, method, how, path, d
+
+
+@settings(max_examples=max(EXAMPLES // 2, 1), deadline=None, derandomize=True,
+          database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=structures())
+def test_every_broken_structure_ends_in_one_of_three_ways(tmp_path_factory, case):
+    import tomli_w
+
+    name, method, how, path, d = case
+    where = tmp_path_factory.mktemp("fuzz")
+    scenario = where / f"{name}.toml"
+    scenario.write_text(tomli_w.dumps(d))
+    out = where / "out"
+    _outcome(_run_args(scenario, out, method), out, method, f"structure ({how})")
 
 
 def test_most_cases_inside_the_ranges_run():

@@ -91,3 +91,24 @@ def test_an_overflowing_rate_stops_every_method_naming_mechanism_and_time(method
     with pytest.raises(SimulationError, match=r"K_leak.*t = ") as e:
         m.advance(np.array([0.001, 0.002]))
     assert "\n" not in str(e.value)
+
+
+def test_an_option_on_a_file_without_its_table_blames_the_file_not_set(tmp_path, capsys):
+    """Found by the structural fuzz: a file without [scenario] run with --method was
+    refused as "--set: scenario.method: unknown table", naming an option never given."""
+    import tomllib
+
+    import tomli_w
+
+    from ionmc.scenario import builtin_dir
+
+    d = tomllib.loads((builtin_dir() / "spine_noise.toml").read_text())
+    del d["scenario"]
+    f = tmp_path / "noscenario.toml"
+    f.write_text(tomli_w.dumps(d))
+    out = tmp_path / "out"
+    code = main(["run", str(f), "-o", str(out), "--method", "ode"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert str(f) in err[0] and "scenario." in err[0] and "--set" not in err[0], err
+    assert not out.exists()

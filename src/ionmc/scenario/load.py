@@ -113,6 +113,8 @@ def parse_set(item, source="--set"):
 
 
 def _set_dotted(raw, key, value, source):
+    from ionmc.scenario.validate import TOP_KEYS
+
     parts = key.split(".")
     node = raw
     if parts[0] == "mechanisms" and len(parts) >= 3:
@@ -125,8 +127,9 @@ def _set_dotted(raw, key, value, source):
         parts = parts[2:]
     for i, p in enumerate(parts[:-1]):
         if p not in node:
-            if i == 0:
+            if i == 0 and p not in TOP_KEYS:
                 raise InputError(source, key, f"unknown table {p!r}")
+            # a table the file leaves out: validation then names what it lacks, in the file
             node[p] = {}
         node = node[p]
         if not isinstance(node, dict):
