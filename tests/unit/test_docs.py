@@ -16,9 +16,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 #: not ship): each was being changed elsewhere when the citations were replaced, and is to
 #: cite the primary source or the docs page instead, after which its entry goes. Empty this
 #: set; do not add to it.
-CITATION_EXCEPTIONS = {
-    "src/ionmc/mechanisms/pump_cycle.py",
-}
+CITATION_EXCEPTIONS: set[str] = set()
 #: where such a citation would dangle for a user or a contributor
 CITATION_TREES = ("README.md", "Makefile", "docs", "src", "tests", "scenarios", "results",
                   "benchmarks", "verification")

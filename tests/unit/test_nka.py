@@ -99,6 +99,31 @@ def test_compiled_steps_conserve_ions_with_the_bound_ones():
         assert m.tr_qm[j, 0] == pytest.approx(-(qf[step] - qb[step]))
 
 
+def _cell(**spec):
+    return (Builder("nka", duration=0.1, dt=0.1).species(Na=1, K=1).impermeant(X=-1)
+            .compartment("cell", 1.0, Na=15.0, K=140.0)
+            .compartment("bath", 10.0, Na=145.0, K=5.0)
+            .membrane("pm", "cell", "bath", 1.0, V0=-70.0)
+            .atpase(density_per_um2=100.0, **spec))
+
+
+def test_every_default_lies_in_its_own_range():
+    """Giving a default explicitly (or sweeping from it) must validate: K_Nao1's 11.3 M
+    was outside the half-saturation range once."""
+    given = {k: e[0] for k, e in nka.PARAMS.items()
+             if isinstance(e[0], float) and len(e) > 2 and e[2] is not None}
+    assert "K_Nao1_mM" in given
+    _cell(**given).build()
+
+
+@pytest.mark.parametrize("key", ["MgATP_mM", "Pi_mM"])
+def test_nucleotides_must_be_present(key):
+    from ionmc.errors import InputError
+
+    with pytest.raises(InputError, match=key):
+        _cell(**{key: 0.0}).build()
+
+
 def test_isoform_is_checked():
     t, err = nka.resolve({"isoform": "a4"})
     assert err[0] == "isoform" and "a4" in err[1]

@@ -27,9 +27,13 @@ from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V
 from ionmc.mechanisms.pump import Pump, pool_dG
 from ionmc.numba_conf import leaf
 from ionmc.physics import count_ramp
-from ionmc.ranges import DG_ATP_KJ, FRACTION, K_M_MM, Q10, RATE_PER_S, Range, positive
+from ionmc.ranges import DG_ATP_KJ, FRACTION, Q10, RATE_PER_S, Range, positive
 
 TYPE = "na_k_atpase"
+
+#: a site's dissociation constant: wider than a half-saturation constant's, since the
+#: outward-facing sites' fitted affinity for their first Na+ is very low (K_Nao1 11.3 M)
+K_SITE_MM = Range(1e-9, 1e6)
 
 PARAMS = {
     "membrane": (None, "membrane name"),
@@ -45,17 +49,18 @@ PARAMS = {
                              "fully phosphorylated", positive(100.0)),
     "block_fraction": (0.0, "fraction of pumps bound by ouabain, 0..1", FRACTION),
     "q10": (3.0, "temperature coefficient of the rate constants (37 C reference)", Q10),
-    "MgATP_mM": (4.0, "MgATP for the kinetics (no metabolic pool)", Range(0.0, 100.0)),
+    # both > 0: MgATP 0 stops the deocclusion and Pi 0 makes b_P's constraint divide by 0
+    "MgATP_mM": (4.0, "MgATP for the kinetics (no metabolic pool)", positive(100.0)),
     "Pi_mM": (2.0, "inorganic phosphate for the kinetics (no metabolic pool)",
-              Range(0.0, 100.0)),
+              positive(100.0)),
     "theta_Na": (cyc.ALPHA1["theta_Na"], "share of a Na+ release's voltage factor on the "
                  "release (the rest on rebinding)", FRACTION),
     "theta_K": (cyc.ALPHA1["theta_K"], "share of a K_o binding's voltage factor on the "
                 "binding (the rest on release)", FRACTION),
 }
 # every kinetic constant, alpha1's by default (an isoform scales the Na_i ones: resolve)
-PARAMS.update({k: (v, "fitted constant (nka_cycle.py)",
-                   K_M_MM if k.endswith("_mM") else RATE_PER_S if k.endswith("_per_s")
+PARAMS.update({k: (v, cyc.MEANING[k] + " (fitted, alpha1)",
+                   K_SITE_MM if k.endswith("_mM") else RATE_PER_S if k.endswith("_per_s")
                    else positive(1e9))
                for k, v in cyc.ALPHA1.items() if not k.startswith("theta")})
 PARAMS.update(agents.PARAMS)

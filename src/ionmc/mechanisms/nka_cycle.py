@@ -90,6 +90,30 @@ ALPHA1 = {
     "kon_Ki_per_mM_s": 117.0, "K_Ki1_mM": 83.1, "K_Ki2_mM": 215.0,
     "K_MgATP_mM": 2.51,
 }
+#: what each constant is (the scenario reference's "meaning"; steps as in the docstring)
+MEANING = {
+    "kon_Nai_per_mM_s": "Na+ binding rate constant from inside (E1), per mM per s",
+    "K_Nai1_mM": "dissociation constant of the 1st Na+ bound from inside",
+    "K_Nai2_mM": "dissociation constant of the 2nd Na+ bound from inside",
+    "K_Nai3_mM": "dissociation constant of the 3rd Na+ bound from inside",
+    "k_P_per_s": "phosphorylation and occlusion of E1.Na3 (the ATP step), forward",
+    "k_Na_release1_per_s": "release of the 1st Na+ outside (deocclusion), at 0 mV",
+    "k_Na_release_per_s": "release of the 2nd and 3rd Na+ outside, at 0 mV",
+    "K_Nao1_mM": "dissociation constant, outside, of the 1st Na+ released",
+    "K_Nao2_mM": "dissociation constant, outside, of the 2nd Na+ released",
+    "K_Nao3_mM": "dissociation constant, outside, of the 3rd Na+ released",
+    "kon_Ko_per_mM_s": "K+ binding rate constant from outside (E2P), per mM per s, at 0 mV",
+    "K_Ko1_mM": "dissociation constant of the 1st K+ bound from outside",
+    "K_Ko2_mM": "dissociation constant of the 2nd K+ bound from outside",
+    "k_D_per_s": "dephosphorylation and occlusion of E2P.K2, forward",
+    "K_Pi_mM": "Pi dissociation constant of the dephosphorylation",
+    "k_E2E1_per_s": "deocclusion E2(K2) -> E1.K2 at saturating ATP",
+    "k_E1E2_per_s": "its reverse, E1.K2 -> E2(K2)",
+    "kon_Ki_per_mM_s": "K+ rebinding rate constant from inside (E1), per mM per s",
+    "K_Ki1_mM": "dissociation constant, inside, of the 1st K+ released (from E1.K2)",
+    "K_Ki2_mM": "dissociation constant, inside, of the 2nd K+ released (from E1.K)",
+    "K_MgATP_mM": "MgATP's constant at the low-affinity site (accelerates deocclusion)",
+}
 #: factors on alpha1's Na_i dissociation constants that give alpha2's and alpha3's
 #: apparent K0.5 for Na_i in Crambert et al. 2000's ratios to alpha1's, 22/12 and 33/12
 #: (their oocyte K0.5s, carried over as ratios: verification/pump_fit.py)

@@ -25,11 +25,11 @@ reverse rate b1 (ADP release, the step where ATP is booked) is derived from that
 for the given dG_ATP, so the pump stalls exactly where ATP no longer pays for the gradient.
 
 FXYD phosphorylation (fraction f) scales K_Nai0 by s^f (s = fxyd_affinity_factor); the
-derived b1 then carries the s^-3f that keeps the cycle's equilibrium constant (DESIGN.md).
+derived b1 then carries the s^-3f that keeps the cycle's equilibrium constant (docs/mechanisms/pumps.md).
 
 Ions never sit inside the pump: step 2 moves 3 Na+ across at once and step 4 moves 2 K+.
 Binding is folded into the rapid-equilibrium factors, which is why this reduced pump is not
-elementary (DESIGN.md section 3).
+elementary (docs/physics.md, "Where the ledger is exact").
 """
 import math
 
