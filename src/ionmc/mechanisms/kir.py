@@ -2,8 +2,8 @@
 conductance rises with extracellular K+ and falls with depolarisation.
 
 The rectification is the one of Halnes et al. 2013 (PLoS Comput Biol 9:e1003386, eq. 4, from
-Kager, Wadman & Somjen 2000 and Ransom & Sontheimer 1995) as Saetra et al. 2020 use it for the
-glia of edNEGmodel (PLoS Comput Biol 16:e1008143):
+Kager, Wadman & Somjen 2000 and Ransom & Sontheimer 1995) as Saetra et al. 2021 use it for the
+glia of edNEGmodel (PLoS Comput Biol 17:e1008143):
 
   f(K_o, V, E_K) = sqrt(K_o / K_o_ref)
                    * (1 + exp(a / s)) / (1 + exp((V - E_K + a) / s))
