@@ -24,8 +24,8 @@ Gate families (`gates`), rate functions in 1/ms with V in mV:
 - `pr_na` (m^2 h) and `pr_kdr` (n): Pinsky & Rinzel 1994 (J Comput Neurosci 1:39) soma
   Na+ and delayed-rectifier K+, with the potentials of the electrodiffusive version
   (Saetra et al. 2020, PLoS Comput Biol 16:e1007661; edNEGmodel's neuron), at 37 C.
-  Pinsky & Rinzel take Na+ activation as instantaneous (m_inf^2 h); here m is a kinetic gate with their
-  alpha_m, beta_m (tau_m <= 0.16 ms), as a channel agent must be.
+  Pinsky & Rinzel take Na+ activation as instantaneous (m_inf^2 h); here m is a kinetic
+  gate with their alpha_m, beta_m (tau_m <= 0.16 ms), as a channel agent must be.
 
 Conduction (`conduction = "ohmic"`): the open channels carry HH's current
 N_open gamma (V - E), split into two unidirectional fluxes as an ohmic leak's (leak.py,
