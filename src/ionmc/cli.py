@@ -106,7 +106,7 @@ def _run(args):
             overrides.append((f"scenario.{key}", val, f"--{key} {val}"))
     if args.workers is not None and args.workers < 1:
         raise InputError("--workers", None, "must be at least 1")
-    sc = load_scenario(args.scenario, overrides, duration=args.duration)
+    sc = load_scenario(args.scenario, overrides, duration=args.duration, label="--set")
     for w in sc.warnings:
         print(f"ionmc: warning: {w}", file=sys.stderr)
     stats = {}
@@ -197,7 +197,7 @@ def _energetics(args):
     from ionmc.thermo.energetics import energetics, table
     from ionmc.scenario.load import load_scenario
 
-    sc = load_scenario(args.scenario, list(args.set))
+    sc = load_scenario(args.scenario, list(args.set), label="--set")
     for w in sc.warnings:
         print(f"ionmc: warning: {w}", file=sys.stderr)
     result = energetics(sc)

@@ -106,3 +106,46 @@ def test_resolved_scenario_round_trips(tmp_path):
         p = tmp_path / f"{name}.toml"
         p.write_text(sc.to_toml())
         assert load_scenario(p).data == sc.data
+
+
+def test_mechanism_without_type_is_missing(tmp_path, capsys):
+    """A [[mechanisms]] table without `type`: "missing (required)", as any required key,
+    not "unknown mechanism type None"."""
+    code, out = run_cli(tmp_path, GOOD.replace('type = "leak"\n', "", 1))
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "mechanisms.K_leak.type: missing (required" in err and "None" not in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("text,needle", [
+    (GOOD.replace("density_per_um2", "densty_per_um2"), "did you mean 'density_per_um2'?"),
+    (GOOD.replace("seed = 1", "sed = 1"), "did you mean 'seed'?"),
+    (GOOD.replace('type = "leak"', 'type = "leek"', 1), "did you mean 'leak'?"),
+    (GOOD.replace("[species]", "[specie]"), "did you mean 'species'?"),
+])
+def test_misspelt_key_did_you_mean(tmp_path, capsys, text, needle):
+    """An unknown key offers its nearest known one, on the same one line as the list."""
+    code, _ = run_cli(tmp_path, text)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and needle in err, err
+
+
+def test_python_overrides_are_not_called_set():
+    """From Python no --set was used: an error names the override as "override KEY"; the
+    command line passes its own label."""
+    from ionmc import InputError, load_scenario
+
+    for ov in (["mechanisms.pump.densty_per_um2=1"], [("scenario.seed", -1)]):
+        with pytest.raises(InputError) as e:
+            load_scenario("resting_neuron", ov)
+        assert str(e.value).startswith("override "), str(e.value)
+        assert "--set" not in str(e.value)
+
+
+def test_cli_overrides_are_called_set(tmp_path, capsys):
+    code, _ = run_cli(tmp_path, GOOD, ["--set", "mechanisms.pump.densty_per_um2=1"],
+                      name="good.toml")
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "--set mechanisms.pump.densty_per_um2=1" in err, err
+    assert "did you mean 'density_per_um2'?" in err

@@ -128,7 +128,9 @@ def _set_dotted(raw, key, value, source):
     for i, p in enumerate(parts[:-1]):
         if p not in node:
             if i == 0 and p not in TOP_KEYS:
-                raise InputError(source, key, f"unknown table {p!r}")
+                from ionmc.scenario.tables import did_you_mean
+
+                raise InputError(source, key, f"unknown table {p!r}" + did_you_mean(p, TOP_KEYS))
             # a table the file leaves out: validation then names what it lacks, in the file
             node[p] = {}
         node = node[p]
@@ -214,13 +216,14 @@ class Scenario:
 
         return validate(raw, self.source)
 
-    def with_overrides(self, overrides, duration=None):
-        """A new validated scenario with --set items applied (used by events too)."""
+    def with_overrides(self, overrides, duration=None, label="override"):
+        """A new validated scenario with (key, value) overrides applied; an error names
+        `label` (the command line's "--set")."""
         raw = copy.deepcopy(self.data)
         if raw.get("sweep"):  # back to its TOML form: [sweep] mode = ..., key = [...]
             raw["sweep"] = {"mode": raw["sweep"]["mode"], **raw["sweep"]["keys"]}
         for k, v in overrides:
-            _set_dotted(raw, k, v, "--set")
+            _set_dotted(raw, k, v, label)
         from ionmc.scenario.validate import validate
 
         return validate(raw, self.source, duration=duration)
@@ -252,11 +255,12 @@ def _membrane_defaults(raw):
     return out
 
 
-def load_scenario(name_or_path, overrides=(), duration=None):
+def load_scenario(name_or_path, overrides=(), duration=None, label="override"):
     """Load, override (`overrides`: iterable of 'key=value' strings, (key, value) or
     (key, value, origin) where origin names the option that set it, e.g. "--seed") and
     validate a scenario file or built-in name. Raises InputError on bad input; an error
-    about a key an override set names the override, not the file."""
+    about a key an override set names the override ("override KEY=VALUE"; `label` is
+    what an override is called there: the command line passes "--set"), not the file."""
     path = resolve_path(name_or_path)
     try:
         text = path.read_text()
@@ -271,10 +275,10 @@ def load_scenario(name_or_path, overrides=(), duration=None):
     origins = []
     for item in overrides:
         if isinstance(item, str):
-            (k, v), origin = parse_set(item), f"--set {item.strip()}"
+            (k, v), origin = parse_set(item, label), f"{label} {item.strip()}"
         else:
-            k, v, origin = item if len(item) == 3 else (*item, f"--set {item[0]}")
-        _set_dotted(raw, k, v, "--set")
+            k, v, origin = item if len(item) == 3 else (*item, f"{label} {item[0]}")
+        _set_dotted(raw, k, v, label)
         origins.append((k, origin))
     from ionmc.scenario.validate import validate
 

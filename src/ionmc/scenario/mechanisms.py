@@ -13,7 +13,7 @@ from ionmc.errors import InputError
 from ionmc.mechanisms import agents
 from ionmc.mechanisms.base import ScenarioContext
 from ionmc.mechanisms.registry import REGISTRY
-from ionmc.scenario.tables import NUM, check_type, fill_table
+from ionmc.scenario.tables import NUM, check_type, did_you_mean, fill_table
 
 #: names of mechanisms (as of species, compartments and membranes): identifier-like
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -36,9 +36,13 @@ def _filled(src, i, spec, names, mems, species):
         raise InputError(src, pre, "duplicate mechanism name")
     names.add(name)
     typ = spec.get("type")
+    if typ is None:
+        raise InputError(src, f"{pre}.type", "missing (required; known types: "
+                         f"{', '.join(REGISTRY)})")
     if typ not in REGISTRY:
         raise InputError(src, f"{pre}.type",
-                         f"unknown mechanism type {typ!r} (known: {', '.join(REGISTRY)})")
+                         f"unknown mechanism type {typ!r}" + did_you_mean(typ, REGISTRY)
+                         + f" (known: {', '.join(REGISTRY)})")
     mod = REGISTRY[typ]
     if hasattr(mod, "resolve"):  # presets fill what the table does not give
         spec, err = mod.resolve(spec)

@@ -27,6 +27,14 @@ def check_type(src, key, value, typ):
         raise InputError(src, key, f"{value!r} is not {want}")
 
 
+def did_you_mean(word, known):
+    """"; did you mean 'x'?" for the nearest of `known` to a misspelt `word`, else ""."""
+    import difflib
+
+    near = difflib.get_close_matches(str(word), [str(k) for k in known], n=1, cutoff=0.6)
+    return f"; did you mean {near[0]!r}?" if near else ""
+
+
 def fill_table(src, prefix, given, schema):
     """Fill defaults and type-check one table against its schema: key -> (default, type[,
     physical range]); a given number outside its range is an InputError."""
@@ -35,7 +43,8 @@ def fill_table(src, prefix, given, schema):
     out = {}
     for k in given:
         if k not in schema:
-            raise InputError(src, f"{prefix}.{k}", f"unknown key (known: {', '.join(schema)})")
+            raise InputError(src, f"{prefix}.{k}", "unknown key" + did_you_mean(k, schema)
+                             + f" (known: {', '.join(schema)})")
     for k, (default, typ, *rng) in schema.items():
         key = f"{prefix}.{k}"
         if k in given and given[k] is None and k == "clamp_mV":

@@ -10,7 +10,7 @@ from ionmc.errors import InputError
 from ionmc.ranges import POTENTIAL_MV, Range, check as check_range, positive as pos
 from ionmc.scenario.load import Scenario, _set_dotted
 from ionmc.scenario.mechanisms import NAME, check_event_parameter, validate_mechanisms
-from ionmc.scenario.tables import NUM, check_type, fill_table
+from ionmc.scenario.tables import NUM, check_type, did_you_mean, fill_table
 
 METHODS = ("ssa", "tau-leap", "ode")
 STARTS = ("given", "steady_state")
@@ -71,7 +71,8 @@ def validate(raw, src, duration=None):
         raise InputError(src, None, "empty scenario")
     for k in raw:
         if k not in TOP_KEYS:
-            raise InputError(src, k, f"unknown key (known: {', '.join(TOP_KEYS)})")
+            raise InputError(src, k, "unknown key" + did_you_mean(k, TOP_KEYS)
+                             + f" (known: {', '.join(TOP_KEYS)})")
     for k in ("scenario", "species", "compartments"):  # membranes: none in pure chemistry
         if k not in raw:
             raise InputError(src, k, "missing table")
