@@ -28,7 +28,7 @@ test: $(STAMP)
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit
 
-# the README's older name for the quick run
+# an alias of test-unit (the unit tier alone)
 test-quick: test-unit
 
 verify: $(STAMP)
