@@ -1,6 +1,6 @@
 """The user docs: the generated scenario reference is current and complete, every relative
 link in README.md and docs/ leads to a file, nothing cites a file the repository does not
-contain, and the user docs carry no development history (issue numbers)."""
+contain, and the user docs carry no development history (issue numbers, commit hashes)."""
 import importlib
 import re
 from pathlib import Path
@@ -91,10 +91,34 @@ def test_nothing_cites_a_file_the_repository_does_not_contain():
     assert not new, f"cite DESIGN.md or REFERENCES.md, which users do not have: {new}"
 
 
+#: commit hashes the user docs may name: versions of other projects they compare against,
+#: not ionmc's history
+EXTERNAL_COMMITS = {"b5fe0aa"}  # CINPLA/edNEGmodel, the code docs/validation.md runs
+
+
+def _commit_hashes(text):
+    """Git commit hashes in a text: 7-40 hex digits standing alone or in backticks, with at
+    least one digit and one letter, and not a number in e-notation (6.02e23, PLoS e1003386)."""
+    for m in re.finditer(r"(?<![\w.:/+-])`?([0-9a-f]{7,40})`?(?![\w-]|\.\w)", text):
+        h = m.group(1)
+        if re.search(r"[a-f]", h) and re.search(r"\d", h) and not re.fullmatch(r"\d*e\d+", h):
+            yield h
+
+
+def test_commit_hashes_are_found():
+    assert list(_commit_hashes("switches (735b02a) against `58bd570`; fixed in c65e6da.")) == \
+        ["735b02a", "58bd570", "c65e6da"]
+    assert not list(_commit_hashes("N_A 6.02214076e23, 1.41241e4, PLoS 9:e1003386, "
+                                   "numba-3fa2b1c9d, 1000000, deadbeef"))
+
+
 def test_the_user_docs_carry_no_development_history():
+    """No issue numbers and no commit hashes (docs/changelog.md included: it names versions)."""
     user = PAGES + sorted((ROOT / "scenarios").glob("*.toml"))
     hits = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in user
             for m in re.finditer(r"(?i)\bissues? *#?\d+|(?<![\w&])#\d+\b", p.read_text())]
+    hits += [f"{p.relative_to(ROOT)}: {h}" for p in user
+             for h in _commit_hashes(p.read_text()) if h not in EXTERNAL_COMMITS]
     assert not hits
 
 
