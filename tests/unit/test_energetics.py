@@ -76,7 +76,9 @@ def test_pump_currents_at_0_mV_are_two_numbers_and_a_warning():
     # the electrogenic share is the pumps' own current through the slope resistance
     assert b["pump_electrogenic_mV"] == pytest.approx(
         -b["pump_current_pA"] * b["input_resistance_MOhm"] * 1e-3, rel=1e-9)
-    assert len(b["warnings"]) == 1 and "not a steady state" in b["warnings"][0]
+    # the pumps' check, and the net membrane current's (V moves: 0 mV is not at rest)
+    assert len(b["warnings"]) == 2 and "not a steady state" in b["warnings"][0]
+    assert "net membrane current" in b["warnings"][1]
 
 
 def test_a_membrane_without_pumps_carries_no_pump_current():
@@ -121,3 +123,42 @@ def test_budget_counts_the_cotransporters_na():
     assert b["transporter_na_per_s"] == pytest.approx(2 * net[1] / 0.002, rel=0.01)
     assert b["pump_cycles_per_s"] == pytest.approx(
         (b["na_influx_per_s"] + b["transporter_na_per_s"]) / 3.0, rel=1e-12)
+
+
+def test_net_membrane_current_flags_a_state_that_is_not_steady():
+    """K_o raised to 10 mM: the pump's own check passes (its current barely moves), but
+    the leaks' net current is far from the pump's: the net membrane current over every
+    mechanism says V will move, and how fast (dV/dt = -I_net / C)."""
+    from ionmc.thermo.energetics import table
+
+    b = energetics(load_scenario("resting_neuron"))["membranes"]["soma"]
+    assert set(b["current_by_mechanism_pA"]) == {"K_leak", "Na_leak", "Cl_leak", "pump"}
+    assert abs(b["net_current_pA"]) < 1e-3 and not b.get("warnings")
+    r = energetics(load_scenario("resting_neuron",
+                                 ["compartments.ecs.concentrations_mM.K=10.0"]))
+    b = r["membranes"]["soma"]
+    per = b["current_by_mechanism_pA"]
+    assert per["pump"] == pytest.approx(b["pump_current_pA"], rel=1e-4)  # V + dV/2
+    assert b["net_current_pA"] == pytest.approx(sum(per.values()), rel=1e-12)
+    assert b["net_current_pA"] == pytest.approx(b["leak_current_pA"] + b["pump_current_pA"],
+                                                rel=1e-3)
+    assert b["net_current_pA"] == pytest.approx(-43.9, abs=0.1)
+    C = 500e-12 * 1e-2  # 500 um2 at 1 uF/cm2
+    assert b["dV_dt_mV_per_s"] == pytest.approx(-b["net_current_pA"] * 1e-12 / C * 1e3,
+                                                rel=1e-6)
+    (w,) = [w for w in b["warnings"] if "net membrane current" in w]
+    assert "not a steady state" in w and "Na_leak" in w and "mV/s" in w
+    assert "net membrane current" in table(r)
+
+
+def test_table_shows_values_below_its_precision_as_zero():
+    """Cl at its equilibrium: dG -5e-07 kJ/mol beside Na's -12.6 is shown as 0.00 in the
+    table (the JSON keeps the number)."""
+    from ionmc.thermo.energetics import table
+
+    r = energetics(load_scenario("resting_neuron",
+                                 ["compartments.ecs.concentrations_mM.K=10.0"]))
+    assert 0 < abs(r["membranes"]["soma"]["dG_influx_kJ_per_mol"]["Cl"]) < 1e-5
+    line = [x for x in table(r).splitlines() if "dG of one ion entering, Cl" in x][0]
+    assert line.split()[-2] == "0.00", line
+    assert "e-0" not in table(r).split("membrane current (outward +), Cl_leak")[1].split("\n")[0]

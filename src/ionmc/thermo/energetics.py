@@ -84,21 +84,26 @@ def _pool(model, x, mi):
     return pool.pool_budget(model, _concs(model, x))
 
 
-def _transport(model, mi, x, V):
-    """Per transporter on membrane mi (the kernels' own propensities at x): its budget."""
+def _propensities(model, x):
+    """The kernels' own propensities of every transition at x (1/s)."""
     import numpy as np
 
     from ionmc.engine.kernels import all_propensities, voltages
 
-    mechs = _on(model, mi)
-    if not any(type(m).transport is not Mechanism.transport for m in mechs):
-        return {}
     M = model.kernel_args()
     xf = np.asarray(x, float)
     Vs = np.zeros(len(model.mems))
     voltages(xf, Vs, M)
     a = np.zeros(model.nt)
     all_propensities(xf, Vs, a, M)
+    return a
+
+
+def _transport(model, mi, x, V, a):
+    """Per transporter on membrane mi (the kernels' own propensities a at x): its budget."""
+    mechs = _on(model, mi)
+    if not any(type(m).transport is not Mechanism.transport for m in mechs):
+        return {}
     pool = _pool(model, x, mi)
     pool_dg = pool["dG_ATP_kJ_per_mol"] if pool else None
     out = {}
@@ -135,12 +140,14 @@ def membrane_budget(model, mi, x):
                      lambda s: _conc(model, x, mspec["outside"], s))
         cyc = nak_cycle_dG(cin("Na"), cin("K"), cout("Na"), cout("K"), V, model.T)
         out["pump_cycle_dG_kJ_per_mol"] = cyc * _KJ
-    trans = _transport(model, mi, x, V)
+    a = _propensities(model, x)
+    trans = _transport(model, mi, x, V, a)
     _pump_models(out, model, mi, x)
     if "Na" in per:
         _pump_load(out, model, mi, x, V, per, trans, g_slope)
         _pump_current(out, V, g_slope)
     out.pop("_g_chord", None)
+    _net_current(out, model, mi, a)
     dg = {n: t["dG_kJ_per_mol"] for n, t in trans.items() if "dG_kJ_per_mol" in t}
     atp = {n: t["atp_per_s"] for n, t in trans.items() if "atp_per_s" in t}
     if dg:
@@ -254,6 +261,40 @@ def _pump_current(out, V, g_slope):
             f"(differ by more than {STEADY_TOLERANCE:.0%}); the concentrations will move")
 
 
+def _net_current(out, model, mi, a):
+    """The membrane current of every mechanism at this state (outward +, pA), from the
+    kernels' propensities and the charge each transition moves across the membrane
+    (Model.tr_qm: generic, whatever the mechanism), their sum, and what it does to V;
+    a warning when the sum exceeds STEADY_TOLERANCE of the largest single current (V is
+    not at rest: the pumps' check alone missed a leak out of balance)."""
+    import numpy as np
+
+    q = model.tr_qm[:, mi]  # charge (e) each transition adds to the inside
+    per = {}
+    for j in np.nonzero(q)[0]:
+        name = model.mechs[model.tr_mech[j]].name
+        per[name] = per.get(name, 0.0) - float(q[j] * a[j]) * E_CHARGE * 1e12
+    if not per:
+        return
+    net = sum(per.values())
+    out["current_by_mechanism_pA"] = {k: v + 0.0 for k, v in per.items()}
+    out["net_current_pA"] = net + 0.0
+    C = model.mem_C[mi]
+    if model.mem_clamped[mi] or not C > 0:
+        return  # the clamp holds V, whatever the current
+    out["dV_dt_mV_per_s"] = -net * 1e-12 / C * 1e3 + 0.0
+    big = max(per, key=lambda k: abs(per[k]))
+    if abs(net) > STEADY_TOLERANCE * abs(per[big]):
+        out.setdefault("warnings", []).append(
+            f"not a steady state: the net membrane current is {net:.3g} pA (outward +), "
+            f"more than {STEADY_TOLERANCE:.0%} of the largest single current ({big} "
+            f"{per[big]:.3g} pA); V will move at dV/dt = -I_net/C = "
+            f"{out['dV_dt_mV_per_s']:+.3g} mV/s" + (
+                f", toward a V ~{-net * out['input_resistance_MOhm'] * 1e-3:+.3g} mV from here "
+                "(I_net x input resistance, at these concentrations)"
+                if "input_resistance_MOhm" in out else ""))
+
+
 def _pump_models(out, model, mi, x):
     """What the scenario's own pumps turn over at x (their rate laws), against which
     `pump_cycles_per_s` (what the leaks need) can be read."""
@@ -343,6 +384,9 @@ ROWS = [
     ("o2_molecules_per_s", "O2 consumed ((pump + basal ATP/s) / ATP per O2)", "1/s"),
     ("pump_current_pA", "pump current the scenario's pumps carry (outward +)", "pA"),
     ("balancing_pump_current_pA", "pump current that would balance the Na+ entry", "pA"),
+    ("current_by_mechanism_pA", "membrane current (outward +)", "pA"),
+    ("net_current_pA", "net membrane current, all mechanisms (outward +)", "pA"),
+    ("dV_dt_mV_per_s", "dV/dt it gives (-I_net / C)", "mV/s"),
     ("input_resistance_MOhm", "input resistance (slope, all leaks)", "MOhm"),
     ("pump_electrogenic_mV", "its electrogenic share of V (slope R)", "mV"),
     ("pump_electrogenic_chord_mV", "the same with the chord conductances", "mV"),
@@ -360,6 +404,11 @@ ROWS = [
 ]
 
 
+#: in the table, a value of a per-species (per-mechanism) row smaller than this fraction of
+#: the row's largest is shown as 0
+DISPLAY_RELATIVE = 1e-4
+
+
 def table(result):
     """A readable table of `energetics`' result."""
     lines = [f"ionmc energetics: {result['scenario']} at {result['temperature_K']:g} K"]
@@ -370,7 +419,12 @@ def table(result):
                 continue
             v = b[key]
             if isinstance(v, dict):
+                # a value below the row's display precision is 0 (Cl at equilibrium:
+                # dG -5e-07 kJ/mol beside Na's -12.6); JSON keeps every digit
+                top = max((abs(u) for u in v.values() if isinstance(u, float)), default=0.0)
                 for s, vs in v.items():
+                    if isinstance(vs, float) and abs(vs) < DISPLAY_RELATIVE * top:
+                        vs = 0.0
                     lines.append(f"  {label + ', ' + s:<52} {_fmt(vs):>12} {unit}")
             else:
                 lines.append(f"  {label:<52} {_fmt(v):>12} {unit}")
