@@ -149,3 +149,23 @@ def test_cli_overrides_are_called_set(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and "--set mechanisms.pump.densty_per_um2=1" in err, err
     assert "did you mean 'density_per_um2'?" in err
+
+
+def test_species_left_out_but_moved_is_a_warning(tmp_path, capsys):
+    """Cl left out of the ecs (0 mM: legitimate, a Cl-free solution) while Cl_leak moves
+    Cl across the soma: the run goes on, with one warning line saying so; the manifest
+    keeps it. A species no mechanism moves across (X) is not mentioned."""
+    text = GOOD.replace("Na = 145.0, K = 5.0, Cl = 120.0", "Na = 145.0, K = 5.0")
+    assert text != GOOD
+    code, out = run_cli(tmp_path, text, ["--method", "ode"], name="nocl.toml")
+    err = capsys.readouterr().err
+    assert code == 0, err
+    want = "compartments.ecs: no Cl given (0 mM), yet Cl_leak moves Cl across soma"
+    lines = [x for x in err.splitlines() if "given (0 mM)" in x]
+    assert lines == [f"ionmc: warning: {want}"], err
+    import json
+
+    assert want in json.loads((out / "manifest.json").read_text())["warnings"]
+    from ionmc.scenario import load_scenario
+
+    assert not [w for w in load_scenario("resting_neuron").warnings if "given" in w]

@@ -255,6 +255,41 @@ def _membrane_defaults(raw):
     return out
 
 
+def unset_but_moved(sc):
+    """Warnings for a species a compartment does not give (so 0 mM, legitimate: a Cl-free
+    or Ca-free solution) that a mechanism moves into or out of it across a membrane (or
+    a coupling): stated, not silent. Asked of the compiled model's stoichiometry
+    (Model.stoich_full), whatever the mechanism's type; a transition that changes the
+    species in one compartment alone (chemistry) moves nothing across."""
+    import numpy as np
+
+    from ionmc.model.compiled import Model
+
+    d = sc.data
+    try:
+        model = Model(sc)
+    except Exception:  # noqa: BLE001 (its own errors come when the scenario runs)
+        return []
+    out = []
+    for ci, c in enumerate(model.comps):
+        spec = d["compartments"][c]
+        given = set(spec["concentrations_mM"]) | set(spec.get("counts", {}))
+        given.add(spec["balance_charge_with"])
+        for si, s in enumerate(model.species):
+            i = ci * model.ns + si
+            if s in given or model.pool_mask[i] or model.x0[i] != 0:
+                continue
+            others = [k * model.ns + si for k in range(model.nc) if k != ci]
+            rows = np.nonzero((model.stoich_full[:, i] != 0)
+                              & (model.stoich_full[:, others] != 0).any(axis=1))[0]
+            for mech in dict.fromkeys(model.mechs[model.tr_mech[j]] for j in rows):
+                mem = mech.spec.get("membrane")
+                where = f"across {mem}" if mem else "into or out of it"
+                out.append(f"compartments.{c}: no {s} given (0 mM), yet {mech.name} "
+                           f"moves {s} {where}")
+    return out
+
+
 def load_scenario(name_or_path, overrides=(), duration=None, label="override"):
     """Load, override (`overrides`: iterable of 'key=value' strings, (key, value) or
     (key, value, origin) where origin names the option that set it, e.g. "--seed") and
@@ -286,5 +321,5 @@ def load_scenario(name_or_path, overrides=(), duration=None, label="override"):
         sc = validate(raw, path, duration=duration)
     except InputError as exc:
         raise _blame(exc, origins, path) from None
-    sc.warnings[:0] = _membrane_defaults(raw)
+    sc.warnings[:0] = _membrane_defaults(raw) + unset_but_moved(sc)
     return sc
