@@ -40,12 +40,15 @@ MECHANISM_COLOURS = {"pump": "#e6ab02", "nka": "#e6ab02", "atpase": "#e6ab02",
 FALLBACK = ["#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#5254a3", "#8ca252",
             "#bd9e39", "#ad494a", "#a55194", "#6b6ecf", "#b5cf6b", "#e7ba52", "#d6616b",
             "#ce6dbd", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363"]
-#: the ledger's terms, in every run
-QUANTITY_COLOURS = {"G": "#222222", "S_mix": "#222222", "ATP work": "#e6ab02",
-                    "T·S produced": "#000000", "clamp work": "#1b9e77",
-                    "bath exchange": "#7570b3", "water work": "#1f78b4",
-                    "stimulus work": "#e7298a", "chemical work": "#a6761d",
-                    "event work": "#66a61e"}
+#: the ledger's terms, in every run: black for the state functions and the heat, and for
+#: the work terms hues that no species, mechanism or FALLBACK colour has (each at least 30
+#: CIE76 ΔE from every one of those and from each other; test_report checks), so a work
+#: band is never read as an ion's or a mechanism's line
+QUANTITY_COLOURS = {"G": "#000000", "S_mix": "#000000", "T·S produced": "#000000",
+                    "ATP work": "#3311bb", "clamp work": "#007766",
+                    "bath exchange": "#bb11ff", "water work": "#0000ff",
+                    "stimulus work": "#ff0088", "chemical work": "#881199",
+                    "event work": "#ff00dd"}
 
 
 def _hashed(name):
@@ -163,6 +166,92 @@ def event_label(e):
     return ", ".join(parts)
 
 
+EVENT_LINE_PT = 12  # one line of event labels above an axes (9 pt type)
+LEGEND_LOCS = ("upper right", "upper left", "lower left", "lower right", "center right",
+               "center left", "lower center", "upper center", "center")
+
+
+def title_room(ax):
+    """Move the axes' title above its event labels (each a line in the top margin)."""
+    ev = [t for t in ax.texts if t.get_gid() == "event"]
+    if ev:
+        top = max(t.xyann[1] for t in ev)
+        ax.set_title(ax.get_title(), pad=top + EVENT_LINE_PT + 4)
+
+
+def covers_data(ax, box):
+    """Whether the display-space box `box` meets any line, band, marker or text of `ax`."""
+    box = box.padded(2)
+    for ln in ax.get_lines():
+        if not ln.get_visible():
+            continue
+        path = ln.get_transform().transform_path(ln.get_path())
+        if box.count_contains(path.vertices[np.isfinite(path.vertices).all(axis=1)]):
+            return True
+        if ln.get_linestyle() not in ("None", "none", "", " ") and len(path.vertices) > 1 \
+                and path.intersects_bbox(box, filled=False):
+            return True
+    for col in ax.collections:
+        if not col.get_visible():
+            continue
+        for p in col.get_paths():
+            path = col.get_transform().transform_path(p)
+            if box.count_contains(path.vertices[np.isfinite(path.vertices).all(axis=1)]) \
+                    or path.intersects_bbox(box, filled=True):
+                return True
+    for patch in ax.patches:  # histogram bars
+        if patch.get_visible() and patch.get_window_extent().overlaps(box):
+            return True
+    return False
+
+
+def place_legends(fig, dpi=90):
+    """Every legend of `fig` where it covers no data: where it is if it covers none, else
+    the first of LEGEND_LOCS that covers none, else below the axes (under its time label,
+    in as many columns as fit its width; the figure grows by the legend's height). Labels
+    are kept whole."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import ScaledTranslation
+
+    old_dpi = fig.dpi
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    for _ in range(3):
+        canvas.draw()
+        r = canvas.get_renderer()
+        grow = {}
+        for ax in fig.axes:
+            leg = ax.get_legend()
+            if not ax.get_visible() or leg is None or getattr(leg, "_ionmc_below", False):
+                continue
+            if not covers_data(ax, leg.get_window_extent(r)):
+                continue
+            for loc in LEGEND_LOCS:
+                leg.set_loc(loc)
+                if not covers_data(ax, leg.get_window_extent(r)):
+                    break
+            else:
+                handles, labels = ax.get_legend_handles_labels()
+                size = leg.get_texts()[0].get_fontsize() if leg.get_texts() else None
+                dy = (ax.bbox.y0 - ax.xaxis.get_tightbbox(r).y0) / fig.dpi + 0.06
+                anchor = ax.transAxes + ScaledTranslation(0, -dy, fig.dpi_scale_trans)
+                for ncols in range(min(len(labels), 3), 0, -1):
+                    leg = ax.legend(handles, labels, loc="upper center", ncols=ncols,
+                                    bbox_to_anchor=(0.5, 0.0), bbox_transform=anchor,
+                                    fontsize=size)
+                    if leg.get_window_extent(r).width <= ax.bbox.width * 1.05:
+                        break
+                leg._ionmc_below = True
+                row = ax.get_subplotspec().rowspan.start if ax.get_subplotspec() else 0
+                h = leg.get_window_extent(r).height / fig.dpi + 0.08
+                grow[row] = max(grow.get(row, 0.0), h)
+        if not grow:
+            break
+        fig.set_figheight(fig.get_figheight() + sum(grow.values()))
+    fig.set_dpi(old_dpi)
+    return fig
+
+
 class Figures:
     """Builds the figures of one run; each method returns (title, caption, figure) or None;
     `alt` holds each figure's alt text (what it shows, in words) by title."""
@@ -220,16 +309,26 @@ class Figures:
                             lw=0)
 
     def _events(self, ax):
-        """A dotted line at each event, labelled with what it set: the label runs down
-        beside the line (narrow, so a legend rarely meets it), under any legend: a legend's
-        numbers must stay whole, and the caption names every event too."""
+        """A dotted line at each event, labelled with what it set in the margin above the
+        axes (no box, over no data); labels that would run into each other go a line up, and
+        the panel's title moves up above them (`title_room`)."""
+        if not self.event_list:
+            return
+        lo, hi = ax.get_xlim()
+        placed = []  # (axes fraction, level) of the labels so far
         for e in self.event_list:
-            ax.axvline(e["at_s"], color="0.35", ls=":", lw=1.2)
-            ax.annotate(event_label(e), xy=(e["at_s"], 0.98), xycoords=("data", "axes fraction"),
-                        xytext=(2, 0), textcoords="offset points", ha="left", va="top",
-                        rotation=90, fontsize=9, color="0.2", zorder=4,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                              "alpha": 0.85})
+            ax.axvline(e["at_s"], color="0.35", ls=":", lw=1.2, gid="event")
+            frac = (e["at_s"] - lo) / (hi - lo) if hi > lo else 0.0
+            right = frac > 0.6  # runs left from its line near the right edge
+            level = 0
+            while any(lv == level and abs(f - frac) < 0.4 for f, lv in placed):
+                level += 1
+            placed.append((frac, level))
+            ax.annotate(event_label(e), xy=(e["at_s"], 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(0, 3 + EVENT_LINE_PT * level), textcoords="offset points",
+                        ha="right" if right else "left", va="bottom", fontsize=9,
+                        color="0.2", annotation_clip=False, gid="event")
+        title_room(ax)
 
     @staticmethod
     def _label(ax, ylabel, title):
@@ -763,6 +862,8 @@ class Figures:
                     fmt = ax.yaxis.get_major_formatter()
                     if hasattr(fmt, "set_useMathText"):  # "×10⁷", not "1e7", over an axis
                         fmt.set_useMathText(True)
+                    title_room(ax)  # after any title set after the events were marked
+                place_legends(fig)
                 self.alt.setdefault(title, f"{title}: {caption}")
                 out.append(r)
         return out
