@@ -357,3 +357,135 @@ def test_nernst_lines_follow_the_volumes_under_water_flow(tmp_path):
     e_k = R * 310.0 / F * np.log(last["ecs.K.mM"] / last["neuron.K.mM"]) * 1e3
     # the counts are rounded under ode: 0.01 mV is ~4e-4 of a count ratio of ~1e9 ions
     assert refs["nernst"]["K"][-1] == pytest.approx(e_k, abs=0.01)
+
+
+# -- the new-user review of pump_block's report --------------------------------------------
+def _drawn(fig, dpi=90):
+    """The figure laid out and drawn as the report saves it; its renderer."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def test_event_labels_hide_no_data(single, ensemble):
+    """An event's label has no box and sits in the margin above its axes, clear of the
+    title and inside the figure: it covers no curve at the moment of the event."""
+    from ionmc.analysis.figures import Figures
+
+    n = 0
+    for run in (single, ensemble):
+        for title, _, fig in Figures(analysis.open_run(run)).all():
+            r = _drawn(fig)
+            whole = fig.bbox
+            for ax in fig.axes:
+                for t in (t for t in ax.texts if t.get_gid() == "event"):
+                    n += 1
+                    assert t.get_bbox_patch() is None, (title, t.get_text())
+                    box = t.get_window_extent(r)
+                    assert box.y0 >= ax.bbox.y1 - 0.5, (title, t.get_text())  # above the data
+                    assert whole.x0 <= box.x0 and box.x1 <= whole.x1 and box.y1 <= whole.y1
+                    assert not box.overlaps(ax.title.get_window_extent(r)), title
+    assert n >= 8  # every panel of the single run (the ensemble has no events)
+
+
+def test_legends_cover_no_data_and_keep_labels_whole(single, ensemble):
+    """Every legend covers no line, band or marker of its axes (no line vertex inside it, no
+    segment through it), lies inside the figure, and shows each label whole."""
+    from ionmc.analysis.figures import Figures, covers_data
+
+    seen = set()
+    for run in (single, ensemble):
+        for title, _, fig in Figures(analysis.open_run(run)).all():
+            r = _drawn(fig)
+            for ax in fig.axes:
+                leg = ax.get_legend()
+                if leg is None or not ax.get_visible():
+                    continue
+                handles, labels = ax.get_legend_handles_labels()
+                assert [t.get_text() for t in leg.get_texts()] == labels, title
+                box = leg.get_window_extent(r)
+                assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 + 0.5 \
+                    and fig.bbox.y0 - 0.5 <= box.y0, (title, labels)
+                for ln in ax.get_lines():
+                    xy = ln.get_transform().transform(ln.get_xydata())
+                    assert not box.padded(-1).count_contains(xy[np.isfinite(xy).all(axis=1)]), \
+                        (title, ax.get_title(), ln.get_label())
+                assert not covers_data(ax, box), (title, ax.get_title(), labels)
+                seen.add(ax.get_title())
+    # the panel the review found: its legend (ATP work, event work, T·S) covers nothing
+    assert "work done on the cell and heat dissipated" in seen
+
+
+def _lab(colour):
+    import matplotlib.colors as mc
+
+    c = np.array(mc.to_rgb(colour))
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ c / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_work_colours_are_disjoint_from_species_and_mechanisms(single):
+    """The ledger's work terms are drawn in hues no species or mechanism has (CIE76 ΔE >= 30
+    from every palette colour and from each other), so "event work" is not read as Cl."""
+    from ionmc.analysis.figures import (FALLBACK, MECHANISM_COLOURS, QUANTITY_COLOURS,
+                                        SPECIES_COLOURS, Figures)
+
+    palette = set(SPECIES_COLOURS.values()) | set(MECHANISM_COLOURS.values()) | set(FALLBACK)
+    work = {k: v for k, v in QUANTITY_COLOURS.items() if k not in ("G", "S_mix", "T·S produced")}
+    assert not set(QUANTITY_COLOURS.values()) & palette
+    for k, v in work.items():
+        near = min(palette, key=lambda p: np.linalg.norm(_lab(v) - _lab(p)))
+        assert np.linalg.norm(_lab(v) - _lab(near)) >= 30, (k, v, near)
+    for (a, u), (b, v) in ((x, y) for x in work.items() for y in work.items() if x < y):
+        assert np.linalg.norm(_lab(u) - _lab(v)) >= 30, (a, b)
+    # as drawn: no line of the thermodynamics figure has a species' or mechanism's colour
+    F = Figures(analysis.open_run(single))
+    th = next(f for t, _, f in F.all() if t == "Thermodynamics")
+    taken = set(F.colour.values())
+    import matplotlib.colors as mc
+
+    for ln in th.axes[2].get_lines():
+        if ln.get_label() in work:
+            assert mc.to_hex(ln.get_color()) not in taken | palette, ln.get_label()
+
+
+def test_report_names_its_file_renders_code_and_groups_energetics(single, tmp_path):
+    """An edited copy's report says which file produced it; `code` in the words is <code>
+    in the HTML (no stray backticks), the Markdown keeps its backticks; the energetics table
+    of one membrane does not repeat its name on every row; the wall time says how much of
+    it was compiling when the manifest records it."""
+    from ionmc.analysis.report import energetics_rows, wall_time
+
+    copy = tmp_path / "copy"
+    shutil.copytree(single, copy)
+    man = json.loads((copy / "manifest.json").read_text())
+    man["scenario_source"] = "/home/me/my.toml"
+    for rep in man["replicates"].values():
+        rep["compile_s"] = 12.5
+    (copy / "manifest.json").write_text(json.dumps(man))
+    text = build(copy).read_text()
+    assert "<th>scenario file</th><td>/home/me/my.toml</td>" in text
+    assert "<p class='source'>From <code>/home/me/my.toml</code></p>" in text
+    words = _page_text(text)
+    assert "`" not in words
+    assert "<code>ionmc energetics</code>" in text
+    assert re.search(r"<th>wall time</th><td>[\d.]+ s \(of which 12\.5 s compiling kernels, "
+                     r"first run only\)</td>", text)
+    # the energetics rows: grouped by membrane, the one membrane named once
+    en = energetics_rows(analysis.open_run(single))
+    assert list(en) == ["soma"] and not any(k.startswith("soma") for k, _ in en["soma"])
+    sec = text[text.index("<section id='energetics'>"):]
+    assert "<th>soma:" not in sec and "across membrane soma" in sec
+    # without compile_s (older runs, or not recorded): the wall time alone
+    assert wall_time({"wall_time_s": 3.0, "replicates": {"0": {}}}, ["0"]) == "3 s"
+    recorded = any(r.get("compile_s") for r in
+                   json.loads((single / "manifest.json").read_text())["replicates"].values())
+    assert ("of which" in _page_text(build(single).read_text())) == recorded
+    md = build(copy, tmp_path / "r.md", fmt="md").read_text()
+    assert "<code>" not in md and "From /home/me/my.toml." in md

@@ -14,6 +14,7 @@ one file, where an interactive library would ship its JavaScript with every repo
 import base64
 import html
 import io
+import re
 from pathlib import Path
 
 from ionmc.analysis import tables as analysis
@@ -28,11 +29,14 @@ def summary(run):
     done = [k for k, v in reps.items() if v.get("status") == "done"
             and (run.point is None or k.startswith(f"{run.point}/"))]
     fired = sum(int(reps[k].get("events", 0)) for k in done)
-    rows = [("scenario", m.get("scenario_name")), ("method", m.get("method")),
-            ("replicates finished", f"{run.replicates}"),
-            ("missing replicates", ", ".join(map(str, run.missing)) or "none"),
-            ("root seed", m.get("seed")), ("duration", f"{m.get('duration_s')} s"),
-            ("wall time", f"{m.get('wall_time_s', float('nan')):.3g} s")]
+    rows = [("scenario", m.get("scenario_name"))]
+    if m.get("scenario_source"):
+        rows.append(("scenario file", m["scenario_source"]))
+    rows += [("method", m.get("method")),
+             ("replicates finished", f"{run.replicates}"),
+             ("missing replicates", ", ".join(map(str, run.missing)) or "none"),
+             ("root seed", m.get("seed")), ("duration", f"{m.get('duration_s')} s"),
+             ("wall time", wall_time(m, done))]
     if m.get("method") != "ode":
         # the kernels' count of firings, not the scenario's [[events]] (listed apart)
         rows.append(("stochastic transitions fired (all replicates)", f"{fired:.4g}"))
@@ -43,6 +47,17 @@ def summary(run):
     for w in m.get("warnings", []):
         rows.append(("warning", w))
     return rows
+
+
+def wall_time(m, done):
+    """The run's wall time, and the part of it spent compiling kernels when the manifest
+    records it (each replicate's `compile_s`; replicates run side by side, so the largest)."""
+    text = f"{m.get('wall_time_s', float('nan')):.3g} s"
+    comp = [float(m["replicates"][k]["compile_s"]) for k in done
+            if m["replicates"][k].get("compile_s") is not None]
+    if comp and max(comp) > 0:
+        text += f" (of which {max(comp):.3g} s compiling kernels, first run only)"
+    return text
 
 
 def glance_rows(run, sc):
@@ -90,21 +105,28 @@ def compartment_rows(run):
 
 
 def energetics_rows(run):
+    """{membrane: [(label, value)]}: the initial state's energetics, a table per membrane."""
     try:
         res = energetics(run.scenario())
     except InputError:
-        return []
-    rows = []
+        return {}
+    out = {}
     for name, b in res["membranes"].items():
+        rows = out.setdefault(name, [])
         for key, label, unit in ROWS:
             v = b.get(key)
             if v is None:
                 continue
             items = v.items() if isinstance(v, dict) else [(None, v)]
             for s, val in items:
-                lab = f"{name}: {label}" + (f", {s}" if s else "")
+                lab = label + (f", {s}" if s else "")
                 rows.append((lab, f"{val:.4g} {unit}" if isinstance(val, float) else str(val)))
-    return rows
+    return {k: v for k, v in out.items() if v}
+
+
+def _inline(text):
+    """Plain text as HTML: escaped, and `code` spans (the Markdown report's) as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(str(text)))
 
 
 def _png(fig, dpi=90):
@@ -114,7 +136,7 @@ def _png(fig, dpi=90):
 
 
 def _table(rows):
-    body = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+    body = "".join(f"<tr><th>{_inline(k)}</th><td>{_inline(v)}</td></tr>"
                    for k, v in rows)
     return f"<table>{body}</table>"
 
@@ -203,13 +225,15 @@ border-bottom:1px solid #ddd;font-size:14.5px}th{font-weight:500;color:#555}
 img{max-width:100%;height:auto}figure{margin:0}
 figcaption{font-size:14.5px;color:#444;margin:.3em 0 2em}
 .lead{color:#444;font-size:17px}.text p{max-width:52em}
+code{font-size:92%;background:#f3f3f3;padding:0 3px;border-radius:3px}
+.source{color:#555;font-size:14.5px;margin-top:-.6em}
 .warn{background:#fff3cd;padding:.5em 1em;border-left:4px solid #e0a800}"""
 
 
 def _figure_html(title, caption, alt, png):
     data = base64.b64encode(png).decode()
     return (f"<figure><img alt='{html.escape(alt, quote=True)}' "
-            f"src='data:image/png;base64,{data}'><figcaption>{html.escape(caption)}"
+            f"src='data:image/png;base64,{data}'><figcaption>{_inline(caption)}"
             "</figcaption></figure>")
 
 
@@ -221,6 +245,7 @@ def build(outdir, out=None, fmt="html", point=None):
     F = Figures(run)
     figs = F.all()
     name = run.manifest.get("scenario_name", "run")
+    source = run.manifest.get("scenario_source")  # the file it ran: perhaps an edited copy
     stem = "report" if point is None else f"report-point{point:04d}"
     if point is not None:
         name += f", point {point}"
@@ -243,6 +268,8 @@ def build(outdir, out=None, fmt="html", point=None):
         figdir = out.with_suffix("")
         figdir.mkdir(exist_ok=True)
         lines = [f"# ionmc report: {name}", ""]
+        if source:
+            lines += [f"From {source}.", ""]
         if description:
             lines += [description, ""]
         if missing:
@@ -267,8 +294,10 @@ def build(outdir, out=None, fmt="html", point=None):
             lines += [f"![{alt}]({figdir.name}/{png.name})", "", caption, ""]
         en = energetics_rows(run)
         if en:
-            lines += ["## Energetics of the initial state", "", "| | |", "|---|---|"]
-            lines += [f"| {k} | {v} |" for k, v in en] + [""]
+            lines += ["## Energetics of the initial state", ""]
+            for mem, rows in en.items():
+                lines += [f"Membrane {mem}:", "", "| | |", "|---|---|"]
+                lines += [f"| {k} | {v} |" for k, v in rows] + [""]
         tmp = out.with_suffix(".md.tmp")
         tmp.write_text("\n".join(lines))
         tmp.replace(out)
@@ -277,10 +306,12 @@ def build(outdir, out=None, fmt="html", point=None):
              f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>ionmc: "
              f"{html.escape(name)}</title><style>{CSS}</style></head><body>",
              f"<h1>ionmc report: {html.escape(name)}</h1>"]
+    if source:
+        parts.append(f"<p class='source'>From <code>{html.escape(source)}</code></p>")
     if description:
-        parts.append(f"<p class='lead'>{html.escape(description)}</p>")
+        parts.append(f"<p class='lead'>{_inline(description)}</p>")
     if missing:
-        parts.append(f"<p class='warn'>{html.escape(missing)}</p>")
+        parts.append(f"<p class='warn'>{_inline(missing)}</p>")
     parts.append("<section id='glance'><h2>At a glance</h2><p>Start → end of the run"
                  + (" (ensemble means)" if run.replicates > 1 else "") + ".</p>"
                  + _table(glance_rows(run, F.sc)) + "</section>")
@@ -293,7 +324,7 @@ def build(outdir, out=None, fmt="html", point=None):
         sid = title.lower().replace(" ", "-")
         body = [f"<section id='{sid}'><h2>{html.escape(title)}</h2>"]
         if words.get(title):
-            body.append("<div class='text'>" + "".join(f"<p>{html.escape(p)}</p>"
+            body.append("<div class='text'>" + "".join(f"<p>{_inline(p)}</p>"
                                                        for p in words[title]) + "</div>")
         if tables.get(title):
             body.append(_table(tables[title]))
@@ -301,9 +332,14 @@ def build(outdir, out=None, fmt="html", point=None):
         parts.append("".join(body) + "</section>")
     en = energetics_rows(run)
     if en:
+        one = len(en) == 1
+        tables = "".join(("" if one else f"<h3>membrane {html.escape(mem)}</h3>") + _table(rows)
+                         for mem, rows in en.items())
         parts.append("<section id='energetics'><h2>Energetics of the initial state</h2>"
-                     "<p>What the scenario's starting state implies, before anything ran "
-                     "(as `ionmc energetics` prints it).</p>" + _table(en) + "</section>")
+                     + _inline("What the scenario's starting state implies, before anything ran"
+                               + (f", across membrane {next(iter(en))}" if one else "")
+                               + " (as `ionmc energetics` prints it).").join(("<p>", "</p>"))
+                     + tables + "</section>")
     parts.append("</body></html>")
     tmp = out.with_suffix(".html.tmp")
     tmp.write_text("\n".join(parts))
