@@ -49,14 +49,21 @@ def summary(run):
     return rows
 
 
+#: compiling shorter than this (s) is not mentioned beside the wall time
+COMPILE_SHOWN_S = 0.5
+
+
 def wall_time(m, done):
     """The run's wall time, and the part of it spent compiling kernels when the manifest
-    records it (each replicate's `compile_s`; replicates run side by side, so the largest)."""
+    records it: its own "compile_s" (the whole run's), else the largest of its finished
+    replicates' (they compile side by side). Runs without either: the wall time alone."""
     text = f"{m.get('wall_time_s', float('nan')):.3g} s"
-    comp = [float(m["replicates"][k]["compile_s"]) for k in done
-            if m["replicates"][k].get("compile_s") is not None]
-    if comp and max(comp) > 0:
-        text += f" (of which {max(comp):.3g} s compiling kernels, first run only)"
+    comp = m.get("compile_s")
+    if comp is None:
+        reps = [m["replicates"][k].get("compile_s") for k in done]
+        comp = max((float(c) for c in reps if c is not None), default=None)
+    if comp is not None and comp >= COMPILE_SHOWN_S:
+        text += f" (of which {float(comp):.3g} s compiling kernels, first run only)"
     return text
 
 
