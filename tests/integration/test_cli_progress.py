@@ -30,8 +30,9 @@ def test_a_run_in_a_pipe_says_start_each_replicate_finish_and_what_next(capsys, 
                              "simulated each")
     done = [e for e in err if re.match(r"ionmc: replicate \d finished \(\d/3, ", e)]
     assert len(done) == 3
-    assert re.fullmatch(r"ionmc: finished spine_noise: 3 replicates in [\d.]+ s wall time",
-                        err[-1])
+    # (and the time compiling apart, when sources changed)
+    assert re.fullmatch(r"ionmc: finished spine_noise: 3 replicates in [\d.]+ s wall time"
+                        r"( \(\+ [\d.]+ s compiling kernels, first run only\))?", err[-1])
     lines = cap.out.splitlines()
     final = next(line for line in lines if "final state" in line)
     # mean +- SD of the three replicates' last rows, as the manifest holds them
@@ -196,3 +197,34 @@ def test_a_sweep_says_its_points_and_which_point_to_report(capsys, tmp_path):
     assert "final state" not in cap.out  # the points differ on purpose: the report's
     assert cap.out.splitlines()[-1] == \
         f"ionmc: next: ionmc report {out} --point 0   (points 0..4)"
+
+
+def test_compile_time_is_measured_apart_from_the_run(capsys, tmp_path, monkeypatch):
+    """A first run's wall time is mostly compiling: measured apart (Numba's compile
+    events), in manifest.json's "compile_s" (the run's and each replicate's) and in the
+    finish line as "(+ N s compiling kernels, first run only)"."""
+    import numba
+
+    with runner.compile_timer() as took:
+        numba.njit(lambda a: a + 1)(1)  # a kernel of its own: compiled here
+    assert took() > 0
+    with runner.compile_timer() as took:
+        pass
+    assert took() == 0.0
+    # the kernels are in this process now: a run compiles nothing more
+    assert main(["run", "spine_noise", "-o", str(tmp_path / "a"), *SMALL, "--replicates", "1"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "b"
+    assert main(["run", "spine_noise", "-o", str(out), *SMALL, "--replicates", "1"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["compile_s"] == 0.0 and man["replicates"]["0"]["compile_s"] == 0.0
+    assert re.fullmatch(r"ionmc: finished spine_noise: 1 replicate in [\d.]+ s wall time",
+                        err[-1])
+    # shown whenever there was compiling (here: any amount)
+    monkeypatch.setattr(runner, "COMPILE_SHOWN_S", -1.0)
+    assert main(["run", "spine_noise", "-o", str(tmp_path / "c"), *SMALL, "--replicates", "1"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert re.fullmatch(r"ionmc: finished spine_noise: 1 replicate in [\d.]+ s wall time "
+                        r"\(\+ [\d.]+ s compiling kernels, first run only\)", err[-1])
+    assert prog.COMPILE_S == {"ssa": 35, "tau-leap": 21, "ode": 6}

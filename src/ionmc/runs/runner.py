@@ -53,9 +53,24 @@ def _write_json(path, obj):
     os.replace(tmp, path)
 
 
+@contextlib.contextmanager
+def compile_timer():
+    """Seconds this process spends compiling Numba kernels inside the block (Numba's own
+    "numba:compile" events, outermost only: a kernel compiled while compiling its caller
+    counts once; loading a cached kernel is not compiling): yields a one-item list, filled
+    counts once; loading a cached kernel is not compiling): yields a function that returns
+    the seconds so far. A first run's wall time is mostly this; a warm run's none."""
+    from numba.core import event
+
+    tl = event.TimingListener()
+    with event.install_listener("numba:compile", tl):
+        yield lambda: tl.duration if tl.done else 0.0
+
+
 def _run_one(scenario, k, seed_seq, final, x_start, progress=None, key=None, extra=None):
     """One replicate into the part file `final` (in whatever process or host runs it);
-    returns (key, info). `extra`: constant columns (a sweep point's values)."""
+    returns (key, info). `extra`: constant columns (a sweep point's values). info's
+    "compile_s": the part of its wall time spent compiling kernels."""
     t0 = time.perf_counter()
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -63,15 +78,16 @@ def _run_one(scenario, k, seed_seq, final, x_start, progress=None, key=None, ext
     # attempt is still writing must not share its temporary file; a leading dot, so that
     # readers of the directory (pyarrow, `pandas.read_parquet(OUTDIR/"timeseries")`) skip it
     tmp = final.with_name(f".{final.name}.{socket.gethostname()}-{os.getpid()}.tmp")
-    with WarningTally() as tally:  # numpy/scipy warnings: counted, not printed per line
-        _, info = simulate(scenario, k, seed_seq, path=tmp, x_start=x_start,
-                           progress=progress, extra=extra)
+    with WarningTally() as tally, compile_timer() as compiling:  # numpy/scipy warnings:
+        _, info = simulate(scenario, k, seed_seq, path=tmp, x_start=x_start,  # counted,
+                           progress=progress, extra=extra)  # not printed per line
     info["warnings"] = tally.counts
     # individual agents' tables first: a timeseries part that exists has its side files
     for kind in info.pop("side_files", ()):
         os.replace(agents.side_file(tmp, kind), agents.side_file(final, kind))
     os.replace(tmp, final)
     info["wall_time_s"] = time.perf_counter() - t0
+    info["compile_s"] = compiling()
     info["host"] = socket.gethostname()
     return (str(k) if key is None else key), info
 
@@ -256,9 +272,17 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
     `progress`: True, a bar on a terminal (and a notice when kernels compile); "always",
     the same and, without a terminal, a line when the run starts, one per finished
     replicate of an ensemble and one when it ends (the command line's); False, silence.
-    `stats`: a dict to fill with {"ran": replicates run now, "wall_time_s"}.
+    `stats`: a dict to fill with {"ran": replicates run now, "wall_time_s", "compile_s"
+    (of that wall time, the seconds spent compiling kernels: a first run's, or after an
+    update; manifest.json's "compile_s" too)}.
     Raises InputError for an incompatible OUTDIR before anything is written.
     """
+    with compile_timer() as here:  # the set-up's compiling, and serial replicates'
+        return _run(scenario, outdir, workers, progress, executor, executor_label, stats,
+                    here)
+
+
+def _run(scenario, outdir, workers, progress, executor, executor_label, stats, here):
     outdir = Path(outdir)
     t0 = time.perf_counter()
     tty = sys.stderr.isatty()
@@ -273,6 +297,7 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
         _nothing_to_do(outdir, len(_task_files(scenario)), talk, stats, t0)
         return outdir
     r = _Run(scenario, outdir)  # checks, models and initial states: nothing written yet
+    r.compiled_here = here
     created = not outdir.exists()
     try:
         with outdir_lock(outdir):
@@ -302,13 +327,20 @@ def run(scenario, outdir, workers=None, progress=True, executor=None, executor_l
             shutil.rmtree(outdir, ignore_errors=True)  # nothing written on bad input
         raise
     took = time.perf_counter() - t0
+    comp = r.compile_s  # (the set-up's is added by write_manifest below)
     if talk:
         n = len(r.pending)
         prog.say(f"finished {scenario.name}: {n} replicate{'s' if n != 1 else ''} in "
-                 f"{prog.wall(took)} wall time")
+                 f"{prog.wall(max(took - comp, 0.0))} wall time" + (
+                     f" (+ {prog.wall(comp)} compiling kernels, first run only)"
+                     if comp >= COMPILE_SHOWN_S else ""))
     if stats is not None:
-        stats.update(ran=len(r.pending), wall_time_s=took)
+        stats.update(ran=len(r.pending), wall_time_s=took, compile_s=comp)
     return r.outdir
+
+
+#: compiling shorter than this (s) is not mentioned in the finish line
+COMPILE_SHOWN_S = 0.5
 
 
 def _clean_stale(outdir):
@@ -366,6 +398,15 @@ class _Run:
                 self.tasks[key] = (p, k, task_file(p, k, self.sweep))
         self.bar = None
         self.warnings = WarningTally()  # the replicates' numerical warnings, summed
+        # compiling: this process's (set-up, serial replicates), and the most any other
+        # process running replicates spent (they compile side by side)
+        self.compiled_here = lambda: 0.0
+        self.compiled_elsewhere = 0.0
+
+    @property
+    def compile_s(self):
+        """Seconds of this run's wall time spent compiling kernels."""
+        return self.compiled_here() + (0.0 if self.serial else self.compiled_elsewhere)
 
     def plan(self, workers, executor, executor_label):
         """The pending tasks, where they run, and the manifest as it starts: written
@@ -385,6 +426,7 @@ class _Run:
             self.serial = False
             self.label = executor_label or type(executor).__name__
         self.manifest = self._manifest()
+        self.compile_before = self.manifest["compile_s"]
         self.reps = self.manifest["replicates"]
         pending = set(self.pending)
         for key, (_, _, f) in self.tasks.items():
@@ -416,6 +458,8 @@ class _Run:
             "warnings": scenario.warnings,
             "executor": self.label,
             "wall_time_s": old.get("wall_time_s", 0.0),
+            # of the wall time, compiling kernels (a first run's, or after an update)
+            "compile_s": old.get("compile_s", 0.0),
             "replicates": dict(old.get("replicates", {})),
         }
         if self.sweep:
@@ -425,6 +469,7 @@ class _Run:
         return manifest
 
     def write_manifest(self):
+        self.manifest["compile_s"] = self.compile_before + self.compile_s
         if self.warnings.counts:
             self.manifest["numerical_warnings"] = self.warnings.counts
         _scan(self.manifest, self.ts_dir)
@@ -456,6 +501,7 @@ class _Run:
     def done(self, key, info):
         self.reps[key] = {"status": "done", "file": f"timeseries/{self.tasks[key][2]}",
                           "wall_time_s": info["wall_time_s"],
+                          "compile_s": info.get("compile_s", 0.0),
                           "events": info["method_events"],
                           "events_fired": info["events_fired"],
                           "executor": self.label, "host": info["host"]}
@@ -463,6 +509,7 @@ class _Run:
             self.reps[key]["final"] = info["final"]
         self.manifest["events_fired"] = info["events_fired"]
         self.warnings.add(info.get("warnings", {}))
+        self.compiled_elsewhere = max(self.compiled_elsewhere, info.get("compile_s", 0.0))
         if self.serial:
             self.manifest["wall_time_s"] += info["wall_time_s"]
         # rewrite the manifest at most once a second: for many short replicates the rewrite
