@@ -402,6 +402,7 @@ class _Run:
         # process running replicates spent (they compile side by side)
         self.compiled_here = lambda: 0.0
         self.compiled_elsewhere = 0.0
+        self.compiled_replicates = 0.0  # summed
 
     @property
     def compile_s(self):
@@ -458,7 +459,7 @@ class _Run:
             "warnings": scenario.warnings,
             "executor": self.label,
             "wall_time_s": old.get("wall_time_s", 0.0),
-            # of the wall time, compiling kernels (a first run's, or after an update)
+            # of wall_time_s, compiling kernels (a first run's, or after an update)
             "compile_s": old.get("compile_s", 0.0),
             "replicates": dict(old.get("replicates", {})),
         }
@@ -469,7 +470,9 @@ class _Run:
         return manifest
 
     def write_manifest(self):
-        self.manifest["compile_s"] = self.compile_before + self.compile_s
+        # the part of the manifest's wall_time_s (the replicates', set-up excluded)
+        self.manifest["compile_s"] = self.compile_before + (
+            self.compiled_replicates if self.serial else self.compiled_elsewhere)
         if self.warnings.counts:
             self.manifest["numerical_warnings"] = self.warnings.counts
         _scan(self.manifest, self.ts_dir)
@@ -510,6 +513,7 @@ class _Run:
         self.manifest["events_fired"] = info["events_fired"]
         self.warnings.add(info.get("warnings", {}))
         self.compiled_elsewhere = max(self.compiled_elsewhere, info.get("compile_s", 0.0))
+        self.compiled_replicates += info.get("compile_s", 0.0)
         if self.serial:
             self.manifest["wall_time_s"] += info["wall_time_s"]
         # rewrite the manifest at most once a second: for many short replicates the rewrite
