@@ -55,6 +55,15 @@ def make(name, factor=1.0, method=None, duration=None, dt=None, events=None, set
     return sc
 
 
+def ode_run(tmp_path_factory, name, duration, dt=1.0):
+    """OUTDIR of a one-replicate ode run of built-in `name` (for module-scoped fixtures of
+    tests that read a finished run: reports, the notebook API)."""
+    out = tmp_path_factory.mktemp(name) / "run"
+    ionmc.run(make(name, method="ode", duration=duration, dt=dt), out, workers=1,
+              progress=False)
+    return out
+
+
 def run_df(sc, replicate=0):
     return ionmc.simulate(sc, replicate)[0]
 

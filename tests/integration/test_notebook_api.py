@@ -12,15 +12,12 @@ import pytest
 import ionmc
 from ionmc.errors import InputError
 
-from conftest import make
+from conftest import ode_run
 
 
 @pytest.fixture(scope="module")
 def outdir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("nb") / "pb"
-    ionmc.run(make("pump_block", method="ode", duration=40.0, dt=1.0), out, workers=1,
-              progress=False)
-    return out
+    return ode_run(tmp_path_factory, "pump_block", 40.0)
 
 
 def test_analysis_is_reachable_from_import_ionmc_and_loaded_lazily():

@@ -17,17 +17,14 @@ import ionmc
 from ionmc import analysis
 from ionmc.analysis.report import build
 
-from conftest import make
+from conftest import make, ode_run
 
 CLI = [sys.executable, "-m", "ionmc.cli"]
 
 
 @pytest.fixture(scope="module")
 def single(tmp_path_factory):
-    out = tmp_path_factory.mktemp("pb") / "run"
-    ionmc.run(make("pump_block", method="ode", duration=60.0, dt=1.0), out, workers=1,
-              progress=False)
-    return out
+    return ode_run(tmp_path_factory, "pump_block", 60.0)
 
 
 @pytest.fixture(scope="module")
