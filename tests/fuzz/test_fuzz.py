@@ -170,8 +170,11 @@ def _outcome(args, out, method, cat):
     cat = f"{cat} exit {res.returncode}"
     TALLY[cat] += 1
     if len(SAMPLES.setdefault(cat, [])) < 8:  # what each outcome looked like
-        SAMPLES[cat].append({"case": " ".join(args[1:]),
-                             "stderr": err[0] if err else ""})
+        # paths relative to the case's temporary directory, so that the committed record
+        # does not change from one run to the next
+        tmp = f"{out.parent}{os.sep}"
+        SAMPLES[cat].append({"case": " ".join(args[1:]).replace(tmp, ""),
+                             "stderr": (err[0] if err else "").replace(tmp, "")})
     if res.returncode == 0:
         _check_output(out, method)
     elif res.returncode == 2:
