@@ -18,7 +18,6 @@ half as many cases, tallied as "structure (...)".
 `pytest tests/fuzz` runs IONMC_FUZZ_EXAMPLES cases (default 30, CI); `make fuzz` 300.
 """
 import json
-import math
 import os
 import signal
 import subprocess

@@ -14,14 +14,14 @@ Donnan-like state, V depolarises) to one that over-pumps (K_o in the closed 250 
 depleted, E_K below -100 mV). A pump whose rates broke detailed balance would drive V past
 its stall point or shrink its own entropy production somewhere in this sweep.
 """
-import copy
-
 import numpy as np
 import pytest
 
 import ionmc
 from ionmc.constants import F, R
-from ionmc.scenario import load_scenario, validate
+from ionmc.scenario import load_scenario
+
+from conftest import with_atpase
 
 T = 310.0
 DENSITIES = (0.2, 2.0, 20.0, 200.0, 2e3, 2e4, 2e5)  # per um^2: six decades, to the range's top
@@ -32,14 +32,9 @@ TOL_MV = 1e-3  # the ode's own error in V (rtol 1e-9 of the counts) is ~1e-6 mV
 def _cell(pump_type, density):
     sc = load_scenario("resting_neuron", [("scenario.method", "ode"),
                                           ("scenario.duration_s", DURATION),
-                                          ("scenario.record_interval_s", 0.5)])
-    data = copy.deepcopy(sc.data)
-    (pump,) = [m for m in data["mechanisms"] if m["name"] == "pump"]
-    if pump_type == "na_k_atpase":
-        pump.clear()
-        pump.update(type="na_k_atpase", name="pump", membrane="soma")
-    pump["density_per_um2"] = density
-    return validate(data, f"resting_neuron with a {pump_type} at {density}/um^2")
+                                          ("scenario.record_interval_s", 0.5),
+                                          ("mechanisms.pump.density_per_um2", density)])
+    return with_atpase(sc) if pump_type == "na_k_atpase" else sc
 
 
 def _span(df):

@@ -9,15 +9,15 @@ count a transition draws from is swept over [0, s + 2] (s the ions it takes), an
 propensity must be zero at and below s - 1 and have no jump — its largest step between
 neighbouring points must halve when the grid's step halves, as a continuous function's does.
 """
-import copy
-
 import numpy as np
 import pytest
 
 from ionmc.engine.kernels import all_propensities, voltages
 from ionmc.model.compiled import Model
-from ionmc.scenario import load_scenario, validate
+from ionmc.scenario import load_scenario
 from ionmc.scenario.load import builtins
+
+from conftest import with_atpase
 
 
 def _sweep(model, M, V, j, i, grid):
@@ -33,12 +33,7 @@ def _sweep(model, M, V, j, i, grid):
 
 def _with_nka(name):
     """The built-in with its reduced pump replaced by the per-molecule one."""
-    data = copy.deepcopy(load_scenario(name).data)
-    (pump,) = [m for m in data["mechanisms"] if m["type"] == "nak_pump"]
-    keep = {k: pump[k] for k in ("name", "membrane", "density_per_um2")}
-    pump.clear()
-    pump.update(type="na_k_atpase", **keep)
-    return validate(data, name)
+    return with_atpase(load_scenario(name))
 
 
 CASES = [(name, load_scenario) for name in builtins()] + [

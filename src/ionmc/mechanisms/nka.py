@@ -121,8 +121,6 @@ def lattice_rate(j, k, x, n, kv, P, II, inv_nvol):
         return r * count_ramp(x[ia], 1.0)
     if nuc == 2.0:  # its reverse makes one from an ADP and a Pi, at a rate per mM ADP
         idp, ip = II[j, I_ADP], II[j, I_PI]
-        if x[idp] <= 0 or x[ip] <= 0:
-            return 0.0
         return r * count_ramp(x[ip], 1.0) * x[idp] * inv_nvol[idp]
     t = x[ia] * inv_nvol[ia] / P[j, P_KATP]
     if nuc == 3.0:  # Pi rebinding, competing with ATP at the low-affinity site

@@ -134,7 +134,6 @@ def lattice_rate(j, k, x, n, kv, P, II, inv_nvol):
                                 P[j, P_ELEM])
 
 
-
 @leaf
 def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     """Propensity (1/s) of pump transition j at state x and potentials V."""
