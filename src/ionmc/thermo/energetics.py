@@ -85,18 +85,11 @@ def _pool(model, x, mi):
 
 
 def _propensities(model, x):
-    """The kernels' own propensities of every transition at x (1/s)."""
-    import numpy as np
+    """The kernels' own propensities of every transition at x (1/s), as the run's checks
+    evaluate them (integer counts stay integer: no second compilation of the rate laws)."""
+    from ionmc.engine.checks import _propensities
 
-    from ionmc.engine.kernels import all_propensities, voltages
-
-    M = model.kernel_args()
-    xf = np.asarray(x, float)
-    Vs = np.zeros(len(model.mems))
-    voltages(xf, Vs, M)
-    a = np.zeros(model.nt)
-    all_propensities(xf, Vs, a, M)
-    return a
+    return _propensities(model, x)[0]
 
 
 def _transport(model, mi, x, V, a):
@@ -125,10 +118,11 @@ def buffers(model, x):
     return out
 
 
-def membrane_budget(model, mi, x):
+def membrane_budget(model, mi, x, a=None):
     """Membrane `mi`'s budget at counts x: driving forces, the leaks' currents and
     conductances, what the pumps must do against them, and the transporters', injections'
-    and water's terms (the keys of `ionmc energetics --json`)."""
+    and water's terms (the keys of `ionmc energetics --json`). `a`: every transition's
+    propensity at x, when the caller has it (one evaluation for all membranes)."""
     mspec = model.scenario.data["membranes"][model.mems[mi]]
     V = float(model.voltages(x)[mi])
     out = {"V_mV": V * 1e3, "clamped": bool(model.mem_clamped[mi])}
@@ -140,7 +134,8 @@ def membrane_budget(model, mi, x):
                      lambda s: _conc(model, x, mspec["outside"], s))
         cyc = nak_cycle_dG(cin("Na"), cin("K"), cout("Na"), cout("K"), V, model.T)
         out["pump_cycle_dG_kJ_per_mol"] = cyc * _KJ
-    a = _propensities(model, x)
+    if a is None:
+        a = _propensities(model, x)
     trans = _transport(model, mi, x, V, a)
     _pump_models(out, model, mi, x)
     if "Na" in per:
@@ -349,8 +344,9 @@ def energetics(scenario):
 
     model = Model(scenario)
     x = model.x0
+    a = _propensities(model, x)
     out = {"scenario": scenario.data["scenario"]["name"], "temperature_K": model.T,
-           "membranes": {name: membrane_budget(model, mi, x)
+           "membranes": {name: membrane_budget(model, mi, x, a)
                          for mi, name in enumerate(model.mems)}}
     buf = buffers(model, x)
     if buf:
