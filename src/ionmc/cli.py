@@ -7,10 +7,8 @@ import time
 
 from ionmc import __version__
 from ionmc.errors import InputError, WarningTally
+from ionmc.scenario.validate import METHODS
 
-#: the methods, as `scenario.method` names them (validate.METHODS; not imported from there,
-#: which would load the mechanisms before --help can answer)
-METHODS = ("ssa", "tau-leap", "ode")
 _SCENARIO_HELP = ("a scenario file (.toml), or the name of a built-in scenario: `ionmc list` "
                   "shows them, `ionmc show NAME` prints one to start from")
 _SET_HELP = ("override a scenario value by its dotted key (mechanisms by name), e.g. "

@@ -32,6 +32,8 @@ def builtin_summaries():
     """{name: {"path", "description", "method", "duration_s", "replicates"}} of the
     built-in scenarios, read from their own [scenario] tables (the validator's defaults
     where a file leaves a key out)."""
+    from ionmc.scenario.validate import SCENARIO_KEYS
+
     out = {}
     for p in sorted(builtin_dir().glob("*.toml")):
         try:
@@ -39,28 +41,33 @@ def builtin_summaries():
         except tomllib.TOMLDecodeError:
             sc = {"description": "(unreadable)"}
         out[p.stem] = {"path": p, "description": sc.get("description", ""),
-                       "method": sc.get("method", "tau-leap"),
+                       "method": sc.get("method", SCENARIO_KEYS["method"][0]),
                        "duration_s": sc.get("duration_s"),
-                       "replicates": sc.get("replicates", 1)}
+                       "replicates": sc.get("replicates", SCENARIO_KEYS["replicates"][0])}
     return out
+
+
+def _builtin_names():
+    """The built-ins' names, without reading their files."""
+    return [p.stem for p in sorted(builtin_dir().glob("*.toml"))]
 
 
 def builtin_path(name):
     """The file of the built-in scenario `name`; InputError (with the nearest names)
     when there is none."""
-    b = builtins()
-    if name in b:
-        return b[name][0]
-    raise InputError(name, None, "no such built-in scenario" + _suggest(name, b))
+    p = builtin_dir() / f"{name}.toml"
+    if p.is_file():
+        return p
+    raise InputError(name, None, "no such built-in scenario" + _suggest(name, _builtin_names()))
 
 
 def _suggest(name, names):
     """"; did you mean ...?" for a near miss (a typo), else the list of all names."""
-    import difflib
+    from ionmc.scenario.tables import did_you_mean
 
-    near = difflib.get_close_matches(str(name), list(names), n=3, cutoff=0.6)
+    near = did_you_mean(name, names, n=3)
     if near:
-        return f"; did you mean {' or '.join(repr(n) for n in near)}? (`ionmc list` shows all)"
+        return f"{near} (`ionmc list` shows all)"
     return f" (built-ins: {', '.join(names)})"
 
 
@@ -70,16 +77,16 @@ def resolve_path(name_or_path):
     p = Path(name_or_path)
     if p.is_file():
         return p
-    b = builtins()
-    if str(name_or_path) in b:
-        return b[str(name_or_path)][0]
+    names = _builtin_names()
+    if str(name_or_path) in names:
+        return builtin_path(str(name_or_path))
     if p.is_dir():
         raise InputError(name_or_path, None, "is a directory, not a scenario file (give a "
                          ".toml file or a built-in name: `ionmc list`)")
     if p.suffix == ".toml" or p.parent != Path("."):
         raise InputError(name_or_path, None, "no such file")
     raise InputError(name_or_path, None,
-                     "no such file or built-in scenario" + _suggest(name_or_path, b))
+                     "no such file or built-in scenario" + _suggest(name_or_path, names))
 
 
 #: a bare word that `--set` takes as a string: one identifier-like token

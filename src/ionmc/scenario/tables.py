@@ -27,12 +27,13 @@ def check_type(src, key, value, typ):
         raise InputError(src, key, f"{value!r} is not {want}")
 
 
-def did_you_mean(word, known):
-    """"; did you mean 'x'?" for the nearest of `known` to a misspelt `word`, else ""."""
+def did_you_mean(word, known, n=1):
+    """"; did you mean 'x'?" (or 'x' or 'y' ..., up to n) for the nearest of `known` to a
+    misspelt `word`, else ""."""
     import difflib
 
-    near = difflib.get_close_matches(str(word), [str(k) for k in known], n=1, cutoff=0.6)
-    return f"; did you mean {near[0]!r}?" if near else ""
+    near = difflib.get_close_matches(str(word), [str(k) for k in known], n=n, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(k) for k in near)}?" if near else ""
 
 
 def fill_table(src, prefix, given, schema):
