@@ -89,12 +89,11 @@ def summary_values(run, sc):
     return Summary(out)
 
 
-def _png(fig, dpi=80):
-    import io
+def _png(fig):
+    """A notebook's PNG of a figure: the report's encoder at a notebook's 80 dpi."""
+    from ionmc.analysis.report import _png as png
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
+    return png(fig, dpi=80)
 
 
 class FigureList(list):
