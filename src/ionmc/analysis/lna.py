@@ -28,6 +28,7 @@ regular at a stable fixed point. Volumes are held at their initial values (no wa
 events and time-dependent stimuli are ignored: the LNA is of the autonomous model.
 """
 from dataclasses import dataclass, field
+from os import PathLike
 
 import numpy as np
 import pandas as pd
@@ -53,8 +54,10 @@ class LNA:
     v_sd: {membrane: SD of V in volts} (0 for a clamped membrane); table: a DataFrame
     indexed by the run output's column names ("spine.Na.count", "spine.Na.mM",
     "pump.E1.count", "head.V_mV") with the steady-state mean and the LNA's SD;
-    jacobian, diffusion: J and B in the basis Q (columns: directions of the stoichiometric
-    subspace); iterations and residual of Newton's iteration (|Q^T f| / sum a)."""
+    Q: the basis (nx x r) of the stoichiometric subspace; jacobian, diffusion: J and B in
+    it (r x r); v_weights: V = v_weights @ x (+ a clamp), volts per count (nm x nx, zero
+    rows for clamped membranes); iterations and residual (|Q^T f| / sum a) of Newton's
+    iteration."""
     x: np.ndarray
     a: np.ndarray
     V: np.ndarray
@@ -64,14 +67,13 @@ class LNA:
     Q: np.ndarray = field(repr=False)
     jacobian: np.ndarray = field(repr=False)
     diffusion: np.ndarray = field(repr=False)
+    v_weights: np.ndarray = field(repr=False)
     iterations: int = 0
     residual: float = 0.0
 
     def v_cov(self):
         """Covariance matrix (V^2) of the membrane potentials."""
-        return self._w @ self.cov @ self._w.T
-
-    _w: np.ndarray = field(default=None, repr=False)
+        return self.v_weights @ self.cov @ self.v_weights.T
 
 
 class _Rates:
@@ -141,20 +143,24 @@ def _jacobian_q(rates, x, Q, h):
 
 
 def linear_noise(model, x=None, *, tol=1e-12, max_iter=100, step=0.03):
-    """The linear-noise approximation of `model` (an ionmc.model.Model, or a Scenario,
-    compiled here) at the deterministic steady state reached by Newton's iteration from x
+    """The linear-noise approximation of `model` (an ionmc.model.Model, or a Scenario or a
+    scenario's name or path, compiled here) at the deterministic steady state reached by Newton's iteration from x
     (default: the model's initial state, model.x0). Returns an `LNA`.
 
     Newton's iteration x <- x - Q (Q^T J Q)^-1 Q^T f(x) moves only within the stoichiometric
     subspace, so conserved totals (pump molecules, impermeant ions) keep their values of x
     and clamped counts stay clamped; it stops when |Q^T f| < tol * sum(a) (the drift is
     tiny against the gross flux through every transition), or when the Newton step is
-    below the float resolution of the counts with |Q^T f| < 1e-6 sum(a). Raises LNAError if it does not
-    converge, if a count goes negative, or if the steady state is not stable (an unstable
-    or marginal fixed point has no stationary fluctuations). `step`: the finite-difference
-    step of the Jacobian, in counts."""
+    below the float resolution of the counts with |Q^T f| < 1e-6 sum(a). Raises LNAError if
+    it does not converge, if a count goes negative, or if the steady state is not stable (an
+    unstable or marginal fixed point has no stationary fluctuations; so also a direction
+    only transitions with zero rate could move in). `step`: the finite-difference step of
+    the Jacobian, in counts."""
     from ionmc.model import Model
+    from ionmc.scenario import load_scenario
 
+    if isinstance(model, (str, PathLike)):
+        model = load_scenario(model)
     if not isinstance(model, Model):
         model = Model(model)
     rates = _Rates(model)
@@ -205,10 +211,8 @@ def linear_noise(model, x=None, *, tol=1e-12, max_iter=100, step=0.03):
     V = rates.voltages(x)
     v_var = np.einsum("mi,ij,mj->m", rates.w, cov, rates.w)
     v_sd = {name: float(np.sqrt(max(v_var[m], 0.0))) for m, name in enumerate(model.mems)}
-    out = LNA(x=x, a=a, V=V, cov=cov, v_sd=v_sd, table=_table(model, x, V, cov, v_sd), Q=Q,
-              jacobian=A, diffusion=B, iterations=it, residual=res)
-    out._w = rates.w
-    return out
+    return LNA(x=x, a=a, V=V, cov=cov, v_sd=v_sd, table=_table(model, x, V, cov, v_sd), Q=Q,
+               jacobian=A, diffusion=B, v_weights=rates.w, iterations=it, residual=res)
 
 
 def _table(model, x, V, cov, v_sd):
