@@ -144,8 +144,9 @@ def test_charge_movement_is_a_small_part_of_the_membranes_capacitance():
 
 def test_fxyd_moves_the_models_k05_as_despa_measured():
     # Despa et al. 2005 measured K0.5 18.8 -> 13.6 mM (x0.72) in myocytes; the model's
-    # fxyd_affinity_factor s (0.67) scales its Na_i dissociation constants, fitted so
-    # that its own apparent K0.5 (0 mV, Jmax at Na_i 1 M) moves by that factor
+    # fxyd_affinity_factor s (0.692) scales its Na_i dissociation constants, fitted so
+    # that its own apparent K0.5 (0 mV, Jmax at Na_i 1 M) moves by that factor; they saw
+    # no change of Vmax, and at a resting Na_i the pump speeds up
     from scipy.optimize import brentq
 
     def k05(f):
@@ -154,3 +155,9 @@ def test_fxyd_moves_the_models_k05_as_despa_measured():
         return brentq(lambda x: cyc.turnover(q, x, 140.0, 145.0, 5.4, 0.0) - jmax / 2,
                       0.1, 1000.0)
     assert k05(1.0) / k05(0.0) == pytest.approx(13.6 / 18.8, abs=0.01)
+    jmax = [cyc.turnover(table(fxyd_phosphorylated=f), 1000.0, 140.0, 145.0, 5.4, 0.0)
+            for f in (0.0, 1.0)]
+    assert abs(jmax[1] / jmax[0] - 1) < 0.05
+    rest = [cyc.turnover(table(fxyd_phosphorylated=f), 15.0, 140.0, 145.0, 5.0, -0.07)
+            for f in (0.0, 1.0)]
+    assert rest[1] / rest[0] > 1.1

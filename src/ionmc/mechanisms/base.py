@@ -151,6 +151,13 @@ class Mechanism:
         m = model.tr_mem[j]
         return 0.5 * dv[m] if m >= 0 else 0.0
 
+    def steady_current(self, model, x, V):
+        """Outward current (A) this mechanism carries across its membrane once its own
+        states have settled at potential V (volts), the counts x otherwise held: for the
+        slope conductance `ionmc energetics` adds to the leaks'. None: not known (the
+        default; leaks are counted apart)."""
+        return None
+
     def state_charges(self, model):
         """[(state index, membrane index, charge in e)]: charge its states hold on the
         inside of a membrane's field (a pump's bound ions, until the step that moves them

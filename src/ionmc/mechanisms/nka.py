@@ -45,7 +45,7 @@ PARAMS = {
     "fxyd_phosphorylated": (0.0, "FXYD1 phosphorylated fraction, 0..1", FRACTION),
     # s fitted so that the model's apparent K0.5 for Na_i moves as Despa et al. 2005
     # measured, 18.8 -> 13.6 mM (x0.723): 11.5 -> 8.3 mM (tests/unit/test_nka.py)
-    "fxyd_affinity_factor": (0.67, "s: factor on the Na_i dissociation constants when "
+    "fxyd_affinity_factor": (0.692, "s: factor on the Na_i dissociation constants when "
                              "fully phosphorylated", positive(100.0)),
     "block_fraction": (0.0, "fraction of pumps bound by ouabain, 0..1", FRACTION),
     "q10": (3.0, "temperature coefficient of the rate constants (37 C reference)", Q10),
@@ -261,6 +261,13 @@ class NaKATPase(Pump):
                                        (model.idx(cin, s) for s in ("ATP", "ADP", "Pi"))]
         return cyc.rates(c, conc, V, model.T, max(atp, 1e-9), max(adp, 1e-9), max(pi, 1e-9),
                          self.spec["K_MgATP_mM"])
+
+    def steady_current(self, model, x, V):
+        """The unblocked pumps' steady-state current at V: one net charge out per cycle."""
+        from ionmc.constants import E_CHARGE
+
+        return (self.n_agents - float(x[self.blocked])) * self.steady_state(model, x, V)[1] \
+            * E_CHARGE
 
     def steady_state(self, model, x, V=None):
         """Occupancies and turnover (1/s per pump) at state x and potential V (default:

@@ -9,7 +9,10 @@ simulated run of the same scenario can be checked against it.
 Choices (docs/guide.md, "`ionmc energetics`"; docs/physics.md, "Energy budget"):
 - "input_resistance_MOhm" is the *slope* resistance of all the membrane's leaks,
   1 / (dI_leak/dV) at fixed concentrations; the chord-conductance view is reported beside
-  it ("chord_conductance_nS", "k_battery_share").
+  it ("chord_conductance_nS", "k_battery_share"). The per-molecule pump has a slope
+  conductance of its own once its cycle has settled ("pump_slope_conductance_nS");
+  "membrane_input_resistance_MOhm" counts it with the leaks', and is what a current step
+  meets ("injection_dV_mV").
 - "k_battery_share" is the K+ term's share of V in the chord-conductance equation
   V = (sum_s g_s E_s - I_pump) / sum_s g_s over all the leaks (Cl- included).
   "diffusion_share" is 1 - the pump's electrogenic share (slope resistance) over V;
@@ -149,7 +152,8 @@ def membrane_budget(model, mi, x, a=None):
         out["transporter_dG_kJ_per_mol"] = dg
     if atp:
         out["transporter_atp_per_s"] = atp
-    _injections(out, model, mi, mspec, g_slope)
+    g_pumps = _pump_slope(out, model, mi, x, V)
+    _injections(out, model, mi, mspec, g_slope + g_pumps if g_slope > 0 else 0.0)
     if mspec["water_permeability_um_per_s"] > 0:
         _water(out, model, mspec, x)
     return out
@@ -307,10 +311,26 @@ def _pump_models(out, model, mi, x):
             pumps[0].spec["dG_ATP_kJ_per_mol"]
 
 
+def _pump_slope(out, model, mi, x, V):
+    """The slope conductance (S) of the mechanisms that know their steady-state current
+    (`Mechanism.steady_current`: the per-molecule pump, whose cycle settles in ms), at
+    these counts; "membrane_input_resistance_MOhm" with the leaks'."""
+    h = 1e-5
+    g = 0.0
+    for m in _on(model, mi):
+        if m.steady_current(model, x, V) is not None:
+            g += (m.steady_current(model, x, V + h) - m.steady_current(model, x, V - h)) / (2 * h)
+    if g and "input_resistance_MOhm" in out:
+        out["pump_slope_conductance_nS"] = g * 1e9
+        out["membrane_input_resistance_MOhm"] = 1e-6 / (1e-6 / out["input_resistance_MOhm"] + g)
+    return g
+
+
 def _injections(out, model, mi, mspec, g_slope):
     """Current injections into (or out of) the inside (injection.py): now, the largest the
     events set, and the depolarisation it gives through the slope resistance at these
-    concentrations (leaks alone: the pump and the concentrations will move)."""
+    concentrations (leaks and the pumps' steady-state slope: the concentrations will
+    move)."""
     scheds = [sch for sch in (m.current_schedule(model, mspec["inside"]) for m in model.mechs)
               if sch is not None]
     if not scheds:
