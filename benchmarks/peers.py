@@ -75,7 +75,11 @@ def plus(expr, c):
 # the networks, as ionmc scenarios
 # --------------------------------------------------------------------------------------
 def _raw(name):
-    return tomllib.loads((builtin_dir() / f"{name}.toml").read_text())
+    """A built-in's TOML with the reduced pump (the network the peers' and the hand-written
+    kernels implement) in place of its per-molecule one, at the same resting flux."""
+    from ionmc.mechanisms.design import swap_pumps
+
+    return swap_pumps(tomllib.loads((builtin_dir() / f"{name}.toml").read_text()), "nak_pump")
 
 
 def spine_scenario(pump, duration, replicates=1):

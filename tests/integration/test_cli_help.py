@@ -67,7 +67,7 @@ def test_list_shows_method_duration_and_description_from_each_file(capsys):
         assert int(m[3] or 1) == sc.get("replicates", 1)
         assert m[4] == f"{sc['duration_s']:g}"
         assert m[5] == sc["description"]  # whole, in a pipe
-    assert "ssa x100" in rows["spine_noise"]  # an ensemble says how many
+    assert "ssa x20" in rows["spine_noise"]  # an ensemble says how many
 
 
 def test_show_prints_a_builtin_to_start_from(capsys, tmp_path):

@@ -5,6 +5,7 @@ rest is in tests/unit/test_ledger.py."""
 import numpy as np
 
 from conftest import balance, make, run_df
+from pumps import reduced
 
 
 def test_ledger_reduced_pump_residual_is_a_small_membrane_effect():
@@ -17,8 +18,8 @@ def test_ledger_reduced_pump_residual_is_a_small_membrane_effect():
     # 5 um^2 membrane (factor 1e-2 of pump_block) up; on 0.05 um^2 it is ~4%.
     ratio = {}
     for factor, duration in ((1e-4, 0.2), (1e-3, 0.2), (1e-2, 0.05)):
-        df = run_df(make("pump_block", factor, method="ssa", duration=duration,
-                         dt=duration / 4, seed=3, events=[]))
+        df = run_df(reduced(make("pump_block", factor, method="ssa", duration=duration,
+                                 dt=duration / 4, seed=3, events=[])))
         resid, _ = balance(df)
         ratio[factor] = np.abs(resid).max() / df["thermo.atp_work_J"].iloc[-1]
     assert ratio[1e-2] < 1e-3
@@ -32,8 +33,8 @@ def test_ledger_exact_under_ssa_with_the_elementary_test_pump():
     from ionmc.mechanisms import pump
     from ionmc.model import Model
 
-    sc = make("pump_block", 1e-4, method="ssa", duration=0.3, dt=0.02, seed=7, events=[],
-              sets=[("mechanisms.pump.elementary", 1.0)])
+    sc = reduced(make("pump_block", 1e-4, method="ssa", duration=0.3, dt=0.02, seed=7,
+                      events=[]), elementary=1.0)
     df = run_df(sc)
     resid, scale = balance(df)
     w_atp = df["thermo.atp_work_J"].iloc[-1]

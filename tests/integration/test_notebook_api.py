@@ -36,7 +36,7 @@ def test_scenario_repr_says_what_it_is():
     r = repr(ionmc.load_scenario("pump_block"))
     assert "object at 0x" not in r
     assert r.startswith("<Scenario 'pump_block': tau-leap, 300 s, 1 replicate(s)")
-    assert "neuron 1000 µm³, ecs 250 µm³" in r and "leak ×3, nak_pump" in r
+    assert "neuron 1000 µm³, ecs 250 µm³" in r and "leak ×3, na_k_atpase" in r
     assert "1 event(s)" in r and r.endswith("pump_block.toml>")
     r = repr(ionmc.load_scenario("spine_sweep"))
     assert "ecs 1000 µm³ bath" in r and re.search(r"sweep of \d+ points", r)

@@ -16,7 +16,8 @@ def test_spikes_conserve_and_the_ledger_closes(method):
     sc = make("firing_neuron", 1e-3, method=method, duration=0.3, dt=0.01, seed=2,
               sets=[("mechanisms.firing.start_s", 0.0), ("mechanisms.firing.stop_s", -1.0),
                     ("mechanisms.firing.rate_Hz", 100.0),
-                    ("mechanisms.pump.block_fraction", 1.0)])
+                    ("mechanisms.pump.block_fraction", 1.0),
+                    ("mechanisms.pump_a3.block_fraction", 1.0)])
     df = run_df(sc)
     assert df["firing.spikes"].iloc[-1] > 10
     for s in ("Na", "K"):

@@ -10,6 +10,7 @@ from ionmc.engine.kernels import all_propensities, voltages
 from ionmc.model import Model
 from ionmc.engine.ssa import ssa_advance
 
+from pumps import reduced
 from conftest import make, run_df, shrink
 
 
@@ -30,11 +31,15 @@ def run_events(model, M, n_events, seed=3):
     return x, a, fresh
 
 
-@pytest.mark.parametrize("elementary", [0.0, 1.0])
-def test_table_lookups_equal_computed_propensities(elementary):
-    # a spine head with leaks and the pump (reduced, and the elementary test pump): one ion
-    # moves V by 4 mV, so V wanders over many lattice points
-    model = Model(make("spine_noise", 0.01, sets=[("mechanisms.pump.elementary", elementary)]))
+@pytest.mark.parametrize("pump", ["per-molecule", "reduced", "elementary"])
+def test_table_lookups_equal_computed_propensities(pump):
+    # a spine head with leaks and the pump (the built-in's per-molecule one; the reduced
+    # one; the elementary test pump): one ion moves V by 4 mV, so V wanders over many
+    # lattice points
+    sc = make("spine_noise", 0.01)
+    if pump != "per-molecule":
+        sc = reduced(sc, elementary=float(pump == "elementary"))
+    model = Model(sc)
     M = model.kernel_args()
     tabulated = M.lat_row >= 0
     assert tabulated.sum() == model.nt  # every transition is a leak or a pump step here

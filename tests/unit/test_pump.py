@@ -114,11 +114,18 @@ def test_pump_stalls_where_atp_pays_for_the_gradient_under_ode():
 ])
 def test_a_value_outside_its_range_names_the_key_and_the_range(key, value, rng):
     # ATP, Pi and H enter b1's thermodynamic constraint (a zero would make it 0 or divide
-    # by zero): refused by their ranges, as the rate and dissociation constants are
-    from ionmc.errors import InputError
+    # by zero): refused by their ranges, as the rate and dissociation constants are (the
+    # built-in with the reduced pump in place of its per-molecule one)
+    import copy
 
+    from ionmc.errors import InputError
+    from ionmc.scenario import validate
+    from pumps import REDUCED, with_pump
+
+    data = copy.deepcopy(with_pump(load_scenario("resting_neuron"), REDUCED).data)
+    next(m for m in data["mechanisms"] if m["name"] == "pump")[key] = value
     with pytest.raises(InputError) as e:
-        load_scenario("resting_neuron", [(f"mechanisms.pump.{key}", value)])
+        validate(data, "resting_neuron with nak_pump")
     assert e.value.key == f"mechanisms.pump.{key}"
     assert f"physical range {rng}" in e.value.message
 
@@ -163,14 +170,16 @@ def test_steady_state_start_relaxes_to_the_fixed_point():
     ode = run_df(make("resting_neuron", method="ode", duration=20.0, dt=5.0, sets=sets))
     assert abs(ode["soma.V_mV"].iloc[-1] - ode["soma.V_mV"].iloc[0]) < 0.01
     assert abs(ode["neuron.Na.mM"].iloc[-1] - ode["neuron.Na.mM"].iloc[0]) < 1e-4
-    assert abs(ode["neuron.Na.mM"].iloc[0] - 25.0) > 1.0  # it did relax somewhere else
+    # it did relax somewhere else (24.0 mM: the alpha1 pump, near saturation at 25 mM, gains
+    # little on the leaks there)
+    assert abs(ode["neuron.Na.mM"].iloc[0] - 25.0) > 0.5
     tl = run_df(make("resting_neuron", method="tau-leap", duration=20.0, dt=5.0, sets=sets))
     assert abs(tl["neuron.Na.mM"].iloc[-1] / ode["neuron.Na.mM"].iloc[-1] - 1) < 0.005
     assert abs(tl["soma.V_mV"].iloc[-1] - ode["soma.V_mV"].iloc[-1]) < 0.5
     # the pump population stays whole after rounding the relaxed state to integers
-    n = sum(tl[f"pump.P{k}.count"].iloc[0] for k in range(1, 5)) + tl["pump.blocked.count"].iloc[0]
+    n = sum(tl[c].iloc[0] for c in tl.columns if c.startswith("pump.") and c.endswith(".count"))
     d = load_scenario("resting_neuron").data
-    pump_spec = next(m for m in d["mechanisms"] if m["type"] == "nak_pump")
+    pump_spec = next(m for m in d["mechanisms"] if m["name"] == "pump")
     assert n == round(pump_spec["density_per_um2"] * d["membranes"]["soma"]["area_um2"])
 
 

@@ -718,6 +718,16 @@ class Figures:
         return {"C": C, "tau": tau, "sd_shot": sd, "sd_thermal": math.sqrt(K_B * T / C),
                 "gross": gross}
 
+    def linear_noise_sd(self, mem):
+        """SD of V (mV) on membrane `mem` in the linear-noise approximation at the
+        scenario's deterministic steady state (analysis.linear_noise), or None."""
+        from ionmc.analysis.lna import LNAError, linear_noise
+
+        try:
+            return linear_noise(self.model).v_sd[mem] * 1e3 or None
+        except (LNAError, np.linalg.LinAlgError, ValueError):
+            return None
+
     def noise(self):
         if self.run.replicates < 2 or self.run.manifest.get("method") == "ode":
             return None
@@ -759,6 +769,12 @@ class Figures:
                          ("thermal: √(k_BT/C)", f"{pred['sd_thermal'] * 1e3:.4g} mV"),
                          ("shot noise: √(e² Σ q²a / 2Cg)", f"{pred['sd_shot'] * 1e3:.4g} mV"),
                          ("measured / shot noise", f"{sd / (pred['sd_shot'] * 1e3):.3g}")]
+            lna = self.linear_noise_sd(mem)
+            if lna:
+                # the shot-noise formula treats every jump as independent; the linear-noise
+                # approximation keeps back-steps and the pumps' held charge
+                rows += [("linear-noise approximation (steady state)", f"{lna:.4g} mV"),
+                         ("measured / linear-noise", f"{sd / lna:.3g}")]
             _, v = analysis.stationary_samples(self.run, col, t_min)
             dev = (v - v.mean(axis=1, keepdims=True)).ravel()
             ax = axes[0]

@@ -8,7 +8,6 @@ turnover at that state. The built-in scenarios are written from these numbers.
 """
 import math
 
-from ionmc.mechanisms import pump
 from ionmc.constants import F, R
 from ionmc.thermo.closed_forms import ghk_current, ghk_fluxes
 
@@ -20,10 +19,32 @@ def slope_conductance(P, area_um2, cin, cout, V, T, charges, h=1e-5):
     return (total(V + h) - total(V - h)) / (2 * h)
 
 
+def pump_turnover(cin, cout, V, T, pump_type="na_k_atpase", pump_params=None):
+    """Net cycles per pump molecule per second at (cin, cout, V) of the per-molecule pump
+    (`na_k_atpase`, alpha1 unless pump_params give an isoform) or the reduced cycle
+    (`nak_pump`), with its default nucleotides unless pump_params say otherwise."""
+    if pump_type == "na_k_atpase":
+        from ionmc.mechanisms import nka, nka_cycle
+
+        # the isoform's Na_i constants first, then the other defaults (as validation does)
+        p, err = nka.resolve(dict(pump_params or {}))
+        if err:
+            raise ValueError(err[1])
+        p = dict({k: v for k, (v, *_) in nka.PARAMS.items() if v is not None}, **p)
+        return nka_cycle.turnover(p, cin["Na"], cin["K"], cout["Na"], cout["K"], V, T)
+    from ionmc.mechanisms import pump
+
+    p = {k: v for k, (v, *_) in pump.PARAMS.items() if v is not None}
+    p.update(pump_params or {})
+    row = pump.param_row(p, T)
+    return pump.turnover(row, cin["Na"], cin["K"], cout["Na"], cout["K"], V)
+
+
 def resting_state(cin, cout, V, T, area_um2, input_resistance_ohm, pcl_over_pk=0.45,
-                  pump_params=None):
+                  pump_params=None, pump_type="na_k_atpase"):
     """Leak permeabilities (cm/s) and pump density (1/um^2) making (cin, cout, V) a fixed
-    point. Cl_i is returned at its Nernst equilibrium with Cl_o."""
+    point. Cl_i is returned at its Nernst equilibrium with Cl_o. The density is that of
+    `pump_type` (the per-molecule pump by default) at its own turnover at this state."""
     charges = {"Na": 1, "K": 1, "Cl": -1}
     cin = dict(cin)
     cin["Cl"] = cout["Cl"] * math.exp(F * V / (R * T))  # Cl- at equilibrium
@@ -36,10 +57,7 @@ def resting_state(cin, cout, V, T, area_um2, input_resistance_ohm, pcl_over_pk=0
     pk = 1.0 / (input_resistance_ohm * g1)
     P = {s: u * pk for s, u in unit.items()}
     na_influx = P["Na"] * (na_in - na_out)  # ions/s
-    p = {k: v for k, (v, *_) in pump.PARAMS.items() if v is not None}
-    p.update(pump_params or {})
-    row = pump.param_row(p, T)
-    turn = pump.turnover(row, cin["Na"], cin["K"], cout["Na"], cout["K"], V)
+    turn = pump_turnover(cin, cout, V, T, pump_type, pump_params)
     density = na_influx / (3.0 * turn) / area_um2
     return {"P_cm_per_s": P, "Cl_in_mM": cin["Cl"], "pump_density_per_um2": density,
             "pump_turnover_per_s": turn, "na_influx_per_s": na_influx,
@@ -80,7 +98,8 @@ def metabolic_pool(pump_atp_per_s, vol_um3, area_um2, pool_mM, T=310.0, pump_sha
     return p
 
 
-def kir_cell_state(cin, cout, V, T, area_um2, kir_spec, pcl_cm_per_s, pump_params=None):
+def kir_cell_state(cin, cout, V, T, area_um2, kir_spec, pcl_cm_per_s, pump_params=None,
+                   pump_type="na_k_atpase"):
     """Na+ leak permeability (cm/s) and pump density (1/um^2) that make (cin, cout, V) a
     fixed point of a cell whose K+ moves through Kir channels (kir.py; an astrocyte):
     the Kir's net K+ efflux at rest is the pump's 2 K+ per cycle, the Na+ leak's influx its
@@ -104,10 +123,39 @@ def kir_cell_state(cin, cout, V, T, area_um2, kir_spec, pcl_cm_per_s, pump_param
     cycles = k_efflux / 2.0
     na_out, na_in = ghk_fluxes(1.0, area_um2, 1, cin["Na"], cout["Na"], V, T)
     p_na = 3.0 * cycles / (na_in - na_out)
-    p = {k: v for k, (v, *_) in pump.PARAMS.items() if v is not None}
-    p.update(pump_params or {})
-    turn = pump.turnover(pump.param_row(p, T), cin["Na"], cin["K"], cout["Na"], cout["K"], V)
+    turn = pump_turnover(cin, cout, V, T, pump_type, pump_params)
     return {"P_Na_cm_per_s": p_na, "Cl_in_mM": cin["Cl"], "E_K_mV": e_k * 1e3,
             "kir_factor": f, "k_efflux_per_s": k_efflux, "pump_cycles_per_s": cycles,
             "pump_turnover_per_s": turn, "pump_density_per_um2": cycles / turn / area_um2,
             "P_Cl_cm_per_s": pcl_cm_per_s, "kT": K_B * T}
+
+
+#: the two Na+/K+ pump types: per-molecule (the built-ins') and the reduced cycle
+PUMP_TYPES = ("na_k_atpase", "nak_pump")
+
+
+def swap_pumps(data, kind):
+    """A copy of scenario dict `data` (raw TOML or validated) with every pump of the other
+    type replaced by a `kind` pump with its default parameters on the same membrane, its
+    density scaled by the two pumps' turnover ratio at the membrane's initial potential
+    and concentrations, so that the resting pump flux, and so the resting state, stay.
+    For comparisons between the two pump models (tests, benchmarks against kernels
+    written for the reduced cycle)."""
+    import copy
+
+    other = next(t for t in PUMP_TYPES if t != kind)
+    data = copy.deepcopy(data)
+    T = data["scenario"].get("temperature_K", 310.0)
+    for m in data["mechanisms"]:
+        if m["type"] != other:
+            continue
+        mem = data["membranes"][m["membrane"]]
+        cin = data["compartments"][mem["inside"]]["concentrations_mM"]
+        cout = data["compartments"][mem["outside"]]["concentrations_mM"]
+        V = mem.get("initial_potential_mV", 0.0) * 1e-3
+        scale = pump_turnover(cin, cout, V, T, other) / pump_turnover(cin, cout, V, T, kind)
+        keep = {"name": m["name"], "membrane": m["membrane"],
+                "density_per_um2": m["density_per_um2"] * scale}
+        m.clear()
+        m.update(type=kind, **keep)
+    return data
