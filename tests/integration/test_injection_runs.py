@@ -29,7 +29,10 @@ def test_current_step_scenario_from_the_command_line(tmp_path):
     b = energetics(load_scenario("current_step"))["membranes"]["soma"]
     assert b["injected_current_pA"] == 0.0
     assert b["injection_peak_pA"] == pytest.approx(100.0)
-    assert b["injection_dV_mV"] == pytest.approx(100e-12 * b["input_resistance_MOhm"] * 1e9)
+    # through the leaks and the pumps' steady-state slope conductance
+    assert b["injection_dV_mV"] == pytest.approx(100e-12 * b["membrane_input_resistance_MOhm"]
+                                                 * 1e9)
+    assert b["membrane_input_resistance_MOhm"] < b["input_resistance_MOhm"]
     out = tmp_path / "out"
     assert main(["run", "current_step", "-o", str(out), "--duration", "5.5"]) == 0
     df = pd.read_parquet(out / "timeseries")
