@@ -74,7 +74,9 @@ def tau_leap_v_scatter_is_centred_and_below_the_shot_noise(v):
     ode = run_df(make("resting_neuron", method="ode", **kw))
     sc = make("resting_neuron", method="tau-leap", **kw)
     sd_exact = _shot_noise_sd_mV(sc)
-    v.require("shot noise 0.06-0.10 mV", 0.06 < sd_exact < 0.10, f"{sd_exact:.4f} mV")
+    # near sqrt(k_B T / C) = 0.029 mV for 5 pF: the per-molecule pump moves one charge per
+    # step (the reduced pump's 3- and 2-charge jumps at 1.4e5 /um^2 gave 0.06-0.10 mV)
+    v.require("shot noise 0.02-0.05 mV", 0.02 < sd_exact < 0.05, f"{sd_exact:.4f} mV")
     dvs = []
     for k in range(10):
         dv = (run_df(sc, k)["soma.V_mV"] - ode["soma.V_mV"]).to_numpy()[1:]
