@@ -318,8 +318,9 @@ def _pump_slope(out, model, mi, x, V):
     h = 1e-5
     g = 0.0
     for m in _on(model, mi):
-        if m.steady_current(model, x, V) is not None:
-            g += (m.steady_current(model, x, V + h) - m.steady_current(model, x, V - h)) / (2 * h)
+        lo = m.steady_current(model, x, V - h)
+        if lo is not None:
+            g += (m.steady_current(model, x, V + h) - lo) / (2 * h)
     if g and "input_resistance_MOhm" in out:
         out["pump_slope_conductance_nS"] = g * 1e9
         out["membrane_input_resistance_MOhm"] = 1e-6 / (1e-6 / out["input_resistance_MOhm"] + g)
