@@ -35,6 +35,7 @@ import pandas as pd
 from scipy.linalg import solve_continuous_lyapunov
 
 from ionmc.constants import E_CHARGE
+from ionmc.model import stoichiometric_basis
 
 __all__ = ["LNA", "LNAError", "linear_noise"]
 
@@ -115,17 +116,6 @@ class _Rates:
         return self.nu.T @ self.propensities(x, d)
 
 
-def _basis(nu):
-    """Orthonormal basis (nx x r) of the row space of nu: the directions transitions move
-    the state in. Its orthogonal complement holds the conservation laws and the clamped
-    indices."""
-    if not nu.size:
-        return np.zeros((nu.shape[1], 0))
-    _, s, vt = np.linalg.svd(nu, full_matrices=False)
-    r = int(np.sum(s > s.max() * max(nu.shape) * np.finfo(float).eps)) if s.size else 0
-    return vt[:r].T
-
-
 def _jacobian_q(rates, x, Q, h):
     """J Q by central differences along each basis direction (unit vectors), h counts
     either side. Rates are at most first order in the agent states and depend on V through
@@ -164,7 +154,7 @@ def linear_noise(model, x=None, *, tol=1e-12, max_iter=100, step=0.03):
     if not isinstance(model, Model):
         model = Model(model)
     rates = _Rates(model)
-    Q = _basis(rates.nu)
+    Q = stoichiometric_basis(rates.nu)
     x = np.array(model.x0 if x is None else x, float)
     free = ~np.asarray(model.clamped, bool)
     it, res = 0, np.inf

@@ -175,9 +175,9 @@ class ODE:
         def jac(t, x):
             return ode_jac(x, self.moved, self.nu, self.M)
 
-        # an orthonormal basis of the stoichiometric subspace (the row space of nu)
-        _, sv, vt = np.linalg.svd(self.nu[:, :nx], full_matrices=False)
-        Q = vt[sv > sv.max() * 1e-10].T
+        from ionmc.model import stoichiometric_basis
+
+        Q = stoichiometric_basis(self.nu)
 
         def newton(x):
             f = rhs(0.0, x)

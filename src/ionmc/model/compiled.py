@@ -299,3 +299,16 @@ class Model:
             rev=self.tr_rev, ledger=self.tr_ledger, qm=self.tr_qm,
             first_order=kind_flags(self.tr_kind, "FIRST_ORDER"), lat_row=row, lat_tab=tab,
             lat_qlo=qlo, lat_qc=qc, sprod=np.ones(self.nt), fail=np.full(1, np.nan))
+
+
+def stoichiometric_basis(nu):
+    """Orthonormal basis (nx x r) of the row space of the stoichiometry nu (transitions x
+    state indices): the directions transitions move the state in. Its orthogonal
+    complement holds the conservation laws (pump molecules, impermeants) and the clamped
+    indices. For the ODE's relaxation to a fixed point and the linear-noise approximation."""
+    nu = np.asarray(nu, float)
+    if not nu.size:
+        return np.zeros((nu.shape[1], 0))
+    _, s, vt = np.linalg.svd(nu, full_matrices=False)
+    r = int(np.sum(s > s.max() * max(nu.shape) * np.finfo(float).eps)) if s.size else 0
+    return vt[:r].T
