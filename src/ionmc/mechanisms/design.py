@@ -23,21 +23,9 @@ def pump_turnover(cin, cout, V, T, pump_type="na_k_atpase", pump_params=None):
     """Net cycles per pump molecule per second at (cin, cout, V) of the per-molecule pump
     (`na_k_atpase`, alpha1 unless pump_params give an isoform) or the reduced cycle
     (`nak_pump`), with its default nucleotides unless pump_params say otherwise."""
-    if pump_type == "na_k_atpase":
-        from ionmc.mechanisms import nka, nka_cycle
+    from ionmc.mechanisms.registry import REGISTRY
 
-        # the isoform's Na_i constants first, then the other defaults (as validation does)
-        p, err = nka.resolve(dict(pump_params or {}))
-        if err:
-            raise ValueError(err[1])
-        p = dict({k: v for k, (v, *_) in nka.PARAMS.items() if v is not None}, **p)
-        return nka_cycle.turnover(p, cin["Na"], cin["K"], cout["Na"], cout["K"], V, T)
-    from ionmc.mechanisms import pump
-
-    p = {k: v for k, (v, *_) in pump.PARAMS.items() if v is not None}
-    p.update(pump_params or {})
-    row = pump.param_row(p, T)
-    return pump.turnover(row, cin["Na"], cin["K"], cout["Na"], cout["K"], V)
+    return REGISTRY[pump_type].default_turnover(cin, cout, V, T, pump_params)
 
 
 def resting_state(cin, cout, V, T, area_um2, input_resistance_ohm, pcl_over_pk=0.45,

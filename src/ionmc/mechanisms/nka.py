@@ -78,6 +78,18 @@ N_PAR = 7
 I_ION, I_ATP, I_ADP, I_PI = range(4)
 
 
+def default_turnover(cin, cout, V, T, params=None):
+    """Net cycles per pump per second at concentrations cin/cout (mM) and V (volts), at the
+    defaults (alpha1 unless `params` name an isoform) with `params` over them; for
+    `design` and for converting between the pump types."""
+    # the isoform's Na_i constants first, then the other defaults (as validation does)
+    p, err = resolve(dict(params or {}))
+    if err:
+        raise ValueError(err[1])
+    p = dict({k: v for k, (v, *_) in PARAMS.items() if v is not None}, **p)
+    return cyc.turnover(p, cin["Na"], cin["K"], cout["Na"], cout["K"], V, T)
+
+
 def resolve(raw):
     """The table with its isoform's Na_i constants (alpha1's scaled) where not given."""
     t = dict(raw)

@@ -346,6 +346,15 @@ class Pump(Mechanism):
 MECHANISM = Pump
 
 
+def default_turnover(cin, cout, V, T, params=None):
+    """Net cycles per pump per second at concentrations cin/cout (mM) and V (volts), at the
+    defaults with `params` over them; for `design` and for converting between the pump
+    types."""
+    p = {k: v for k, (v, *_) in PARAMS.items() if v is not None}
+    p.update(params or {})
+    return turnover(param_row(p, T), cin["Na"], cin["K"], cout["Na"], cout["K"], V)
+
+
 def check(t, ctx):
     """Problems with a filled pump table: [(key, message)]."""
     for s in ("Na", "K"):
