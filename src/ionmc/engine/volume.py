@@ -48,7 +48,7 @@ import numpy as np
 
 from ionmc.constants import R, UM3_TO_M3
 from ionmc.physics import conc_of, count_of
-from ionmc.engine.ode import ODE, ode_jac, ode_rhs
+from ionmc.engine.ode import ODE, count_jac, ode_rhs
 
 KEY = "water_permeability_um_per_s"
 #: molar volume of water at 37 C, m^3/mol (18.015 g/mol / 0.99333 g/cm^3); times an
@@ -277,17 +277,18 @@ class ODEWater(ODE):
         return dy
 
     def jac(self, t, y):
-        """The counts' block from the compiled `ode_jac` at the state's volumes; the
+        """The counts' block from the compiled `count_jac` at the state's volumes; the
         volumes' rows in the counts analytically (J_v is linear in the counts); the
         volumes' columns by central differences of the whole right-hand side. The rows of
-        the accumulators W_water and S_water in the counts are left out: nothing depends
-        on them, so Newton's iteration still converges (as the counts do)."""
-        m, n0, nc = self.model, self.n0, self.model.nc
+        the accumulators (firings, S, ledger sums, W_water, S_water) in the counts are left
+        out: nothing depends on them, so Newton's iteration still converges (as the counts
+        do)."""
+        m, n0, nc, nx = self.model, self.n0, self.model.nc, self.model.nx
         n = len(y)
         J = np.zeros((n, n))
         vol = y[n0:n0 + nc]
         self.water.apply(vol)
-        J[:n0, :n0] = ode_jac(y[:n0], self.moved, self.nu, self.M)
+        J[:nx, :nx] = count_jac(y[:nx], self.JS, self.M)
         w = self.water
         for k in range(len(w.kw)):
             for c, sign in ((w.mem_in[k], 1.0), (w.mem_out[k], -1.0)):
