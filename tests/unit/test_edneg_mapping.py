@@ -11,7 +11,7 @@ import pytest
 
 from ionmc.thermo.closed_forms import ghk_current
 from ionmc.model import Model
-from ionmc.engine.ode import ode_rhs
+from ionmc.engine.meanfield import ode_rhs
 from ionmc.scenario import validate
 
 HERE = Path(__file__).resolve().parents[2] / "results" / "ednegmodel"

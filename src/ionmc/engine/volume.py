@@ -48,7 +48,8 @@ import numpy as np
 
 from ionmc.constants import R, UM3_TO_M3
 from ionmc.physics import conc_of, count_of
-from ionmc.engine.ode import ODE, count_jac, ode_rhs
+from ionmc.engine.meanfield import count_jac, ode_rhs
+from ionmc.engine.ode import ODE
 
 KEY = "water_permeability_um_per_s"
 #: molar volume of water at 37 C, m^3/mol (18.015 g/mol / 0.99333 g/cm^3); times an

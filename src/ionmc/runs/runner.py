@@ -223,7 +223,7 @@ def needs_compiling(method):
 
     mod, name = {"ssa": ("ionmc.engine.ssa", "ssa_run"),
                  "tau-leap": ("ionmc.engine.tauleap", "tauleap_run"),
-                 "ode": ("ionmc.engine.ode", "count_jac")}.get(method, (None, None))
+                 "ode": ("ionmc.engine.bdf", "bdf_run")}.get(method, (None, None))
     if mod is None:
         return False
     try:

@@ -1,0 +1,330 @@
+"""A stiff integrator that runs inside Numba: the variable-order (1-5) backward
+differentiation formulas with Klopfenstein's numerical differentiation variant (NDF), in
+the quasi-constant step form of Shampine & Reichelt 1997 ("The MATLAB ODE suite", SIAM J
+Sci Comput 18:1), ported line for line from scipy's `solve_ivp(method="BDF")`
+(scipy/integrate/_ivp/bdf.py: step control, order selection, error constants, Newton
+iteration and its convergence test are scipy's, with a floor for rounding: NEWTON_FLOOR).
+
+Why a port and not a library: the ODE method's right-hand side and Jacobian are Numba
+kernels, and scipy's LSODA (odeint or solve_ivp) calls them from Python at every
+evaluation and step (~5 us unboxing the model per call, ~30 us of Python per step);
+CVODE bindings for Python (scikit-sundae) call back into Python the same way, and
+numbalsoda, which runs LSODA inside Numba, takes neither a Jacobian nor quadratures. Here
+one call integrates a whole chunk of records with no Python in between, and:
+
+- the accumulators (per transition: firings, S, ledger sums) are quadratures of the
+  counts, integrated outside the Newton system (as CVODES's quadrature variables,
+  Hindmarsh et al. 2005, ACM TOMS 31:363): 3-point Gauss-Legendre on each step's own
+  interpolating polynomial, exact to degree 5, the method's highest order;
+- the Jacobian is `meanfield.count_jac` (through the membrane potentials), re-evaluated only
+  when Newton's iteration fails to converge, as scipy does; its LU (here an inverse, by
+  LAPACK) only when the step or order changes.
+"""
+import math
+
+import numpy as np
+
+from ionmc.engine.kernels import all_propensities, voltages
+from ionmc.engine.meanfield import add_accumulator_rates, count_jac, count_rhs
+from ionmc.numba_conf import njit
+
+MAX_ORDER = 5
+NEWTON_MAXITER = 4
+MIN_FACTOR = 0.2
+MAX_FACTOR = 10.0
+#: a Newton iteration that stops contracting with its correction below this (in units of
+#: the error weights) has reached the right-hand side's rounding and has converged. scipy's
+#: tolerance at ionmc's rtol of 1e-9 is 3e-5, below what float64 resolves in a compartment
+#: of 5e9 ions (its last bit, 1e-6 ions, moves V and so the fluxes by 3e-3 ions/s): a
+#: fixed point never converged, and the step shrank from 10 s to 4e-4 s over and over.
+#: 0.03 is scipy's own bound, a third of CVODE's default (Hindmarsh et al. 2005, sec. 2.1).
+NEWTON_FLOOR = 0.03
+EPS = np.finfo(float).eps
+#: NDF's kappa (Shampine & Reichelt 1997, table 1), then scipy's derived constants
+_KAPPA = np.array([0.0, -0.1850, -1.0 / 9.0, -0.0823, -0.0415, 0.0])
+_GAMMA = np.concatenate((np.zeros(1), np.cumsum(1.0 / np.arange(1, MAX_ORDER + 1))))
+_ALPHA = (1.0 - _KAPPA) * _GAMMA
+_ERROR_CONST = _KAPPA * _GAMMA + 1.0 / np.arange(1, MAX_ORDER + 2)
+
+#: status codes of `bdf_run`
+OK, TOO_SMALL_STEP, NOT_FINITE = 0, 1, 2
+
+
+@njit
+def _rms(v, scale):
+    s = 0.0
+    for i in range(v.shape[0]):
+        r = v[i] / scale[i]
+        s += r * r
+    return math.sqrt(s / max(v.shape[0], 1))
+
+
+@njit
+def _compute_r(order, factor):
+    """scipy's compute_R: the matrix that changes the differences array."""
+    M = np.zeros((order + 1, order + 1))
+    for j in range(order + 1):
+        M[0, j] = 1.0
+    for i in range(1, order + 1):
+        for j in range(1, order + 1):
+            M[i, j] = (i - 1 - factor * j) / i
+    for i in range(1, order + 1):
+        for j in range(order + 1):
+            M[i, j] *= M[i - 1, j]
+    return M
+
+
+@njit
+def _change_d(D, order, factor):
+    """Rescale the differences D[:order + 1] in place for a step h -> factor h."""
+    RU = _compute_r(order, factor) @ _compute_r(order, 1.0)
+    D[:order + 1] = RU.T @ D[:order + 1].copy()
+
+
+@njit
+def _interpolate(D, order, t, h, s, out):
+    """The step's interpolating polynomial at time s into out (scipy's BdfDenseOutput): D
+    after the update of the step that ended at t; h, the step size D is scaled to."""
+    out[:] = D[0]
+    p = 1.0
+    for j in range(order):
+        p *= (s - (t - h * j)) / (h * (j + 1))
+        for i in range(out.shape[0]):
+            out[i] += D[j + 1, i] * p
+
+
+#: 3-point Gauss-Legendre on [-1, 1]: exact for polynomials of degree 5, the method's
+#: highest order
+_GAUSS_X = np.array([-math.sqrt(0.6), 0.0, math.sqrt(0.6)])
+_GAUSS_W = np.array([5.0 / 9.0, 8.0 / 9.0, 5.0 / 9.0])
+
+
+@njit
+def _gauss(D, order, t, h, a, b, x, V, r, acc, M):
+    """Add the integrals over [a, b] of the accumulators' rates to acc, by Gauss-Legendre
+    on the step's interpolating polynomial (x, V, r: scratch for the counts, potentials
+    and propensities)."""
+    if b <= a:
+        return
+    half = 0.5 * (b - a)
+    for q in range(3):
+        _interpolate(D, order, t, h, a + half * (1.0 + _GAUSS_X[q]), x)
+        voltages(x, V, M)
+        all_propensities(x, V, r, M)
+        add_accumulator_rates(x, V, r, half * _GAUSS_W[q], acc, M)
+
+
+@njit
+def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
+    """Integrate the counts, dy/dt = count_rhs(y), from (t0, y0) to each of `stops`
+    (increasing, after t0), and their accumulators q, dq/dt = the rates of meanfield.add_accumulator_rates, from
+    acc0; h_abs: the first step to try (0: choose one). M, JS: the kernel arguments and the
+    Jacobian's structure (meanfield.py).
+
+    The accumulators are quadratures, outside the Newton system and its error test (as
+    CVODES's quadrature variables, Hindmarsh et al. 2005, ACM TOMS 31:363): after each step,
+    3-point Gauss-Legendre of their rates on the step's interpolating polynomial. (Taking
+    them by the NDF formula itself, one rate evaluation a step instead of three, integrated
+    a constant injection's work 4% off: its counts move linearly, so the step grows without
+    bound while the work, not linear in them, is integrated at first order; with them in
+    the error test instead, the solver's rounding-level Newton error in a pump's sparse
+    states held resting_neuron's steps at 1/15 of their length.)
+
+    Returns (Y at stops, accumulators at stops, status, t reached, last step size, number
+    of steps, of right-hand sides, of Jacobians): status OK, TOO_SMALL_STEP or NOT_FINITE
+    (the rows from the failure on are those of the last good state)."""
+    n = y0.shape[0]
+    nq = acc0.shape[0]
+    ns = stops.shape[0]
+    Y = np.empty((ns, n))
+    A = np.empty((ns, nq))
+    y = y0.copy()
+    t = t0
+    t_bound = stops[ns - 1]
+    nfev, njev, nsteps = 0, 0, 0
+    k = 0
+    f = count_rhs(y, JS, M)
+    nfev += 1
+    if h_abs <= 0.0:  # scipy's select_initial_step (Hairer, Norsett & Wanner, II.4), order 1
+        scale = atol + np.abs(y) * rtol
+        d0, d1 = _rms(y, scale), _rms(f, scale)
+        h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
+        h0 = min(h0, t_bound - t)
+        f1 = count_rhs(y + h0 * f, JS, M)
+        nfev += 1
+        d2 = _rms(f1 - f, scale) / h0
+        if d1 <= 1e-15 and d2 <= 1e-15:
+            h1 = max(1e-6, h0 * 1e-3)
+        else:
+            h1 = (0.01 / max(d1, d2)) ** 0.5
+        h_abs = min(100.0 * h0, h1, t_bound - t)
+    J = count_jac(y, JS, M)
+    njev += 1
+    # Newton's tolerance on the correction, in units of the error weights: scipy's
+    newton_tol = max(10.0 * EPS / rtol, min(0.03, rtol ** 0.5))
+    D = np.zeros((MAX_ORDER + 3, n))
+    D[0] = y
+    D[1] = f * h_abs
+    acc = acc0.copy()
+    xq = np.empty(n)
+    vq = np.empty(M.mem_C.shape[0])
+    rq = np.empty(M.rev.shape[0])
+    order = 1
+    n_equal = 0
+    Minv = np.eye(n)
+    have_lu = False
+    c_lu = 0.0
+    status = OK
+    y_predict = np.empty(n)
+    psi = np.empty(n)
+    d = np.zeros(n)
+    y_new = np.empty(n)
+    scale = np.empty(n)
+    safety = 0.9
+    error_norm = 0.0
+    t_new = t
+    while k < ns:
+        min_step = 10.0 * abs(np.nextafter(t, np.inf) - t)
+        if h_abs < min_step:
+            _change_d(D, order, min_step / h_abs)
+            h_abs = min_step
+            n_equal = 0
+        current_jac = False
+        accepted = False
+        c = 0.0
+        while not accepted:
+            if h_abs < min_step:
+                status = TOO_SMALL_STEP
+                break
+            t_new = t + h_abs
+            if t_new > t_bound:
+                t_new = t_bound
+                _change_d(D, order, (t_new - t) / h_abs)
+                n_equal = 0
+                have_lu = False
+            h_abs = t_new - t
+            y_predict[:] = D[0]
+            psi[:] = 0.0
+            for j in range(1, order + 1):
+                y_predict += D[j]
+                psi += D[j] * _GAMMA[j]
+            psi /= _ALPHA[order]
+            for i in range(n):
+                scale[i] = atol + rtol * abs(y_predict[i])
+            c = h_abs / _ALPHA[order]
+            converged = False
+            finite = True
+            n_iter = 0
+            while not converged:
+                if not have_lu or c != c_lu:
+                    if not np.all(np.isfinite(J)):
+                        status = NOT_FINITE  # a rate law overflowed: checks.diagnose
+                        break
+                    Minv = np.ascontiguousarray(np.linalg.inv(np.eye(n) - c * J))
+                    have_lu, c_lu = True, c
+                # Newton's iteration (scipy's solve_bdf_system)
+                d[:] = 0.0
+                y_new[:] = y_predict
+                dy_norm_old = -1.0
+                for it in range(NEWTON_MAXITER):
+                    fn = count_rhs(y_new, JS, M)
+                    nfev += 1
+                    if not np.all(np.isfinite(fn)):
+                        finite = False
+                        break
+                    dy = Minv @ (c * fn - psi - d)
+                    dy_norm = _rms(dy, scale)
+                    rate = dy_norm / dy_norm_old if dy_norm_old > 0.0 else -1.0
+                    n_iter = it + 1
+                    if rate >= 0.0 and (rate >= 1.0 or rate ** (NEWTON_MAXITER - it)
+                                        / (1.0 - rate) * dy_norm > newton_tol):
+                        # not contracting: converged all the same if at rounding's floor
+                        converged = dy_norm < NEWTON_FLOOR and dy_norm_old < NEWTON_FLOOR
+                        break
+                    y_new += dy
+                    d += dy
+                    if dy_norm == 0.0 or (rate >= 0.0 and
+                                          rate / (1.0 - rate) * dy_norm < newton_tol):
+                        converged = True
+                        break
+                    dy_norm_old = dy_norm
+                if converged or current_jac or not finite:
+                    break
+                J = count_jac(y_predict, JS, M)
+                njev += 1
+                have_lu = False
+                current_jac = True
+            if status != OK:
+                break
+            if not converged:
+                h_abs *= 0.5
+                _change_d(D, order, 0.5)
+                n_equal = 0
+                have_lu = False
+                continue
+            safety = 0.9 * (2 * NEWTON_MAXITER + 1) / (2 * NEWTON_MAXITER + n_iter)
+            for i in range(n):
+                scale[i] = atol + rtol * abs(y_new[i])
+            error_norm = _rms(_ERROR_CONST[order] * d, scale)
+            if error_norm > 1.0:
+                factor = max(MIN_FACTOR, safety * error_norm ** (-1.0 / (order + 1)))
+                h_abs *= factor
+                _change_d(D, order, factor)
+                n_equal = 0
+            else:
+                accepted = True
+        if status != OK:
+            break
+        if not np.all(np.isfinite(y_new)):
+            status = NOT_FINITE
+            break
+        nsteps += 1
+        n_equal += 1
+        t_old = t
+        t = t_new
+        y[:] = y_new
+        D[order + 2] = d - D[order + 1]
+        D[order + 1] = d
+        for i in range(order, -1, -1):
+            D[i] += D[i + 1]
+        # the quadratures over the step, split at the stops inside it
+        a = t_old
+        while True:
+            b = t
+            last = k >= ns or stops[k] > t
+            if not last:
+                b = stops[k]
+            _gauss(D, order, t, h_abs, a, b, xq, vq, rq, acc, M)
+            if last:
+                break
+            if b == t:
+                Y[k] = y
+            else:
+                _interpolate(D, order, t, h_abs, b, Y[k])
+            A[k] = acc
+            k += 1
+            a = b
+        if k >= ns:
+            break
+        if n_equal < order + 1:
+            continue
+        # order and step selection (scipy's)
+        em = _rms(_ERROR_CONST[order - 1] * D[order], scale) if order > 1 else np.inf
+        ep = _rms(_ERROR_CONST[order + 1] * D[order + 2], scale) if order < MAX_ORDER \
+            else np.inf
+        best, delta = -1.0, 0
+        for i in range(3):
+            e = em if i == 0 else (error_norm if i == 1 else ep)
+            fct = np.inf if e == 0.0 else e ** (-1.0 / (order + i))
+            if fct > best:
+                best, delta = fct, i - 1
+        order += delta
+        factor = min(MAX_FACTOR, safety * best)
+        h_abs *= factor
+        _change_d(D, order, factor)
+        n_equal = 0
+        have_lu = False
+    for r in range(k, ns):  # after a failure: the last good state
+        Y[r] = y
+        A[r] = acc
+    return Y, A, status, t, h_abs, nsteps, nfev, njev
