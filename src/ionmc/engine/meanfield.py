@@ -170,7 +170,10 @@ def add_accumulator_rates(x, V, a, w, acc, M):
         if a[j] == 0.0:
             continue
         acc[j] += w * a[j]
-        if a[rev[j]] > 0.0:
-            acc[nt + j] += w * a[j] * math.log(a[j] / a[rev[j]])
+        r = rev[j]
+        if r > j and a[r] > 0.0:  # one logarithm per pair: ln(a_r/a_j) = -ln(a_j/a_r)
+            lg = math.log(a[j] / a[r])
+            acc[nt + j] += w * a[j] * lg
+            acc[nt + r] -= w * a[r] * lg
         acc[2 * nt + j] += w * a[j] * ledger_arg(j, x, V, M.kind, M.mem, M.half_dv, M.ledger,
                                                  M.p, M.ii, M.inv_nvol)
