@@ -728,7 +728,7 @@ def main():
         agree=f"vs ionmc ode at 1-s points: max |dV| {dv:.3f} mV (mean {dvs.mean():+.4f}, "
               f"sd {dvs.std():.3f}; 10-s running mean max {dv10:.3f}), max |dNa_i|/Na_i "
               f"{100 * na_rel:.3f} %")
-    row("(b)", "ionmc ode: ODE.advance (LSODA, with the ledger)", med["odeadv"], None,
+    row("(b)", "ionmc ode: ODE.advance (compiled BDF, with the ledger)", med["odeadv"], None,
         cpu=bcpu["odeadv"], agree=f"end: Na_i {ode_na:.4f} mM, V {ode_v:.3f} mV")
     row("(b)", "ionmc ode: ionmc.simulate (+ model, columns, DataFrame)", med["ode"], None,
         cpu=bcpu["ode"])
