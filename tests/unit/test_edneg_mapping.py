@@ -11,7 +11,7 @@ import pytest
 
 from ionmc.thermo.closed_forms import ghk_current
 from ionmc.model import Model
-from ionmc.engine.meanfield import ode_rhs
+from ionmc.engine.meanfield import count_rhs, jac_structure
 from ionmc.scenario import validate
 
 HERE = Path(__file__).resolve().parents[2] / "results" / "ednegmodel"
@@ -30,11 +30,16 @@ def rest_row():
     return pd.read_csv(HERE / "rest_300s.csv").iloc[-1]
 
 
+def rhs(model, x):
+    """The mean-field right-hand side d x/dt of a compiled model at counts x."""
+    return count_rhs(x, jac_structure(model), model.kernel_args())
+
+
 def test_flux_matched_rest_is_a_fixed_point(cmp, rest_row):
     L, P, dens, flux, gs, cycles, cot = cmp.derive(rest_row, "flux")
     model = Model(validate(cmp.scenario_dict(L, P, dens), "edneg-test"))
     x = model.x0.astype(float)
-    dx = ode_rhs(x, model.nx, model.nu.astype(float), model.kernel_args())
+    dx = rhs(model, x)
     # the turnover scale: Na+ the neuronal pumps move per second (~2.3e8 ions/s)
     scale = 3 * cycles["n"]
     for c in ("neuron", "ecs", "glia"):
@@ -49,8 +54,7 @@ def test_a_sign_error_would_show(cmp, rest_row):
     L, P, dens, flux, gs, cycles, cot = cmp.derive(rest_row, "flux")
     raw = cmp.scenario_dict(L, P, dict(dens, KCC2=0.0))
     model = Model(validate(raw, "edneg-test"))
-    dx = ode_rhs(model.x0.astype(float), model.nx, model.nu.astype(float),
-                 model.kernel_args())
+    dx = rhs(model, model.x0.astype(float))
     assert abs(dx[model.idx("neuron", "Cl")]) > 0.1 * cot["KCC2"]
 
 
@@ -149,7 +153,7 @@ def test_rest_with_channels_and_injection_off_is_a_fixed_point(cmp, rest_row):
             if mech.type == "hh_channel":
                 mi = model.mems.index(mech.spec["membrane"])
                 x[mech.states] = mech.n_agents * mech.occupancies(model, V[mi])
-        dx = ode_rhs(x, model.nx, model.nu.astype(float), model.kernel_args())
+        dx = rhs(model, x)
         return max(abs(dx[model.idx(c, s)]) for c in ("neuron", "ecs", "glia")
                    for s in ("Na", "K", "Cl"))
     assert worst(P_ch) < 1e-4 * scale
@@ -169,8 +173,7 @@ def test_injection_moves_ednegs_stimulus(cmp, rest_row):
     def dk(current):
         raw = cmp.scenario_dict(L, P, dens, extra=[dict(inj, current_pA=current)])
         model = Model(validate(raw, "edneg-test"))
-        dx = ode_rhs(model.x0.astype(float), model.nx, model.nu.astype(float),
-                     model.kernel_args())
+        dx = rhs(model, model.x0.astype(float))
         return dx[model.idx("neuron", "K")], dx[model.idx("ecs", "K")]
     (n1, e1), (n0, e0) = dk(cmp.STIM_PA), dk(0.0)
     ions = cmp.STIM_PA * 1e-12 / 1.602176634e-19

@@ -15,23 +15,14 @@ from ionmc.numba_conf import njit
 
 
 @njit
-def ode_rhs(y, nx, nu, M):
+def ode_rhs(y, nx, JS, M):
     """d/dt of (counts, then per transition: firings, entropy sums S, ledger sums
     ledger_sum), for a solver that carries the accumulators in its state (ODEWater). With
     y holding counts only, only the counts' derivative is returned."""
     x = y[:nx]
-    nt = nu.shape[0]
-    a = np.zeros(nt)
-    V = np.zeros(M.mem_C.shape[0])
-    voltages(x, V, M)
-    all_propensities(x, V, a, M)
+    a, V = _propensities(x, M)
     dy = np.zeros(y.shape[0])
-    for j in range(nt):
-        if a[j] == 0.0:
-            continue
-        for i in range(nx):
-            if nu[j, i] != 0.0:
-                dy[i] += nu[j, i] * a[j]
+    _drift(a, JS, dy)
     if y.shape[0] > nx:
         add_accumulator_rates(x, V, a, 1.0, dy[nx:], M)
     return dy
@@ -143,18 +134,30 @@ def count_jac(x, JS, M):
 
 
 @njit
-def count_rhs(x, JS, M):
-    """d x/dt = sum_j nu_j a_j(x), over each transition's nonzero stoichiometry."""
-    nt = M.rev.shape[0]
-    a = np.zeros(nt)
+def _propensities(x, M):
+    """Every propensity at counts x, and the membrane potentials they read: (a, V)."""
+    a = np.zeros(M.rev.shape[0])
     V = np.zeros(M.mem_C.shape[0])
     voltages(x, V, M)
     all_propensities(x, V, a, M)
-    dx = np.zeros(x.shape[0])
-    for j in range(nt):
+    return a, V
+
+
+@njit
+def _drift(a, JS, dx):
+    """dx[:n] += sum_j nu_j a_j over each transition's nonzero stoichiometry."""
+    for j in range(a.shape[0]):
         if a[j] != 0.0:
             for k in range(JS.nu_ptr[j], JS.nu_ptr[j + 1]):
                 dx[JS.nu_idx[k]] += JS.nu_val[k] * a[j]
+
+
+@njit
+def count_rhs(x, JS, M):
+    """d x/dt = sum_j nu_j a_j(x)."""
+    a, _ = _propensities(x, M)
+    dx = np.zeros(x.shape[0])
+    _drift(a, JS, dx)
     return dx
 
 

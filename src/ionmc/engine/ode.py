@@ -14,7 +14,7 @@ import numpy as np
 
 from ionmc.engine import checks
 from ionmc.engine.bdf import OK, TOO_SMALL_STEP, bdf_run
-from ionmc.engine.meanfield import count_jac, count_rhs, jac_structure, ode_rhs
+from ionmc.engine.meanfield import count_jac, count_rhs, jac_structure
 
 
 class ODE:
@@ -84,11 +84,7 @@ class ODE:
         nx = self.model.nx
         scale = np.maximum(np.abs(self.y[:nx]), 1.0)
 
-        def rhs(t, x):
-            return ode_rhs(x, nx, self.nu, self.M)
-
-        def jac(t, x):
-            return count_jac(x, self.JS, self.M)
+        rhs, jac = self.rhs, self.jac
 
         from ionmc.model import stoichiometric_basis
 

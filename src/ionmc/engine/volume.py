@@ -269,7 +269,7 @@ class ODEWater(ODE):
         vol = y[n0:n0 + nc]
         self.water.apply(vol)
         dy = np.empty_like(y)
-        dy[:n0] = ode_rhs(y[:n0], nx, self.nu, self.M)
+        dy[:n0] = ode_rhs(y[:n0], nx, self.JS, self.M)
         dvol, gain, sdot = self.water.flows(y[:nx], vol)
         dy[n0:n0 + nc] = dvol
         dy[n0 + nc:n0 + 2 * nc] = gain
