@@ -131,13 +131,15 @@ def _partial_weights(u):
 @njit
 def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
     """Integrate the counts, dy/dt = count_rhs(y), from (t0, y0) to each of `stops`
-    (increasing, after t0), and their accumulators q, dq/dt = the rates of meanfield.add_accumulator_rates, from
-    acc0; h_abs: the first step to try (0: choose one). M, JS: the kernel arguments and the
-    Jacobian's structure (meanfield.py).
+    (increasing, after t0), and their accumulators (rates: meanfield.add_accumulator_rates)
+    from acc0; h_abs: the first step to try (0: choose one). M, JS: the kernel arguments and
+    the Jacobian's structure (meanfield.py).
 
     The accumulators are quadratures, outside the Newton system and its error test (as
     CVODES's quadrature variables, Hindmarsh et al. 2005, ACM TOMS 31:363): after each step,
-    3-point Gauss-Legendre of their rates on the step's interpolating polynomial. (Taking
+    3-point Gauss-Legendre of their rates on the step's interpolating polynomial; at a stop
+    inside the step, the integral of the rates' quadratic interpolant through those nodes
+    (`_partial_weights`). (Taking
     them by the NDF formula itself, one rate evaluation a step instead of three, integrated
     a constant injection's work 4% off: its counts move linearly, so the step grows without
     bound while the work, not linear in them, is integrated at first order; with them in
