@@ -23,6 +23,20 @@ from ionmc.errors import InputError
 from ionmc.thermo.energetics import ROWS, energetics
 
 
+def source_label(source):
+    """The scenario file a run came from as a reader should see it: a built-in by its name
+    (its absolute path is the machine's that ran it), any other file by its path."""
+    if not source:
+        return source
+    from ionmc.scenario.load import builtin_dir
+
+    try:
+        rel = Path(source).resolve().relative_to(builtin_dir().resolve())
+    except (ValueError, OSError):
+        return source
+    return f"built-in {rel.with_suffix('').as_posix()}"
+
+
 def summary(run):
     m = run.manifest
     reps = m.get("replicates", {})
@@ -31,7 +45,7 @@ def summary(run):
     fired = sum(int(reps[k].get("events", 0)) for k in done)
     rows = [("scenario", m.get("scenario_name"))]
     if m.get("scenario_source"):
-        rows.append(("scenario file", m["scenario_source"]))
+        rows.append(("scenario file", source_label(m["scenario_source"])))
     rows += [("method", m.get("method")),
              ("replicates finished", f"{run.replicates}"),
              ("missing replicates", ", ".join(map(str, run.missing)) or "none"),
@@ -252,7 +266,8 @@ def build(outdir, out=None, fmt="html", point=None):
     F = Figures(run)
     figs = F.all()
     name = run.manifest.get("scenario_name", "run")
-    source = run.manifest.get("scenario_source")  # the file it ran: perhaps an edited copy
+    # the file it ran: perhaps an edited copy
+    source = source_label(run.manifest.get("scenario_source"))
     stem = "report" if point is None else f"report-point{point:04d}"
     if point is not None:
         name += f", point {point}"
