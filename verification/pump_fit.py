@@ -44,8 +44,7 @@ def J(p, nai, V=0.0, ki=140.0, nao=145.0, ko=5.4):
 
 
 def k05_na(p, V=0.0):
-    jmax = J(p, 1000.0, V)
-    return brentq(lambda n: J(p, n, V) - jmax / 2, 1e-3, 1000.0), jmax
+    return cyc.apparent_k05_na(p, V, T=T, **STATE)
 
 
 def metrics(p):

@@ -228,6 +228,18 @@ def turnover(p, nai, ki, nao, ko, V, T=310.0):
                                                  "K_out": ko}, V, T))[1]
 
 
+def apparent_k05_na(p, V=0.0, ki=140.0, nao=145.0, ko=5.4, T=310.0):
+    """(apparent K0.5 for Na_i in mM, maximal turnover in 1/s): the Na_i at which the
+    steady-state turnover is half its value at saturating (1 M) Na_i, the other
+    concentrations and V (volts) held -- how the measurements it is fitted to define it
+    (docs/validation.md)."""
+    from scipy.optimize import brentq
+
+    jmax = turnover(p, 1000.0, ki, nao, ko, V, T)
+    k05 = brentq(lambda n: turnover(p, n, ki, nao, ko, V, T) - jmax / 2, 1e-3, 1000.0)
+    return k05, jmax
+
+
 def held_charge(p, nai, ki, nao, ko, V, T=310.0):
     """Mean charge (e) a pump holds on the inside of the field at steady state, and its
     turnover (1/s): d(held)/dV times the density is the pumps' charge movement seen as a
