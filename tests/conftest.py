@@ -64,24 +64,6 @@ def ode_run(tmp_path_factory, name, duration, dt=1.0):
     return out
 
 
-def with_atpase(sc, density=None):
-    """The scenario with each reduced pump (`nak_pump`) replaced by the per-molecule one
-    (`na_k_atpase`) on the same membrane, at the same density or at `density`."""
-    import copy
-
-    from ionmc.scenario import validate
-
-    data = copy.deepcopy(sc.data)
-    for m in data["mechanisms"]:
-        if m["type"] == "nak_pump":
-            keep = {k: m[k] for k in ("name", "membrane", "density_per_um2")}
-            if density is not None:
-                keep["density_per_um2"] = density
-            m.clear()
-            m.update(type="na_k_atpase", **keep)
-    return validate(data, f"{sc.source} with na_k_atpase")
-
-
 def run_df(sc, replicate=0):
     return ionmc.simulate(sc, replicate)[0]
 

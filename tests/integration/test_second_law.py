@@ -21,7 +21,7 @@ import ionmc
 from ionmc.constants import F, R
 from ionmc.scenario import load_scenario
 
-from conftest import with_atpase
+from pumps import with_pump
 
 T = 310.0
 DENSITIES = (0.2, 2.0, 20.0, 200.0, 2e3, 2e4, 2e5)  # per um^2: six decades, to the range's top
@@ -32,9 +32,8 @@ TOL_MV = 1e-3  # the ode's own error in V (rtol 1e-9 of the counts) is ~1e-6 mV
 def _cell(pump_type, density):
     sc = load_scenario("resting_neuron", [("scenario.method", "ode"),
                                           ("scenario.duration_s", DURATION),
-                                          ("scenario.record_interval_s", 0.5),
-                                          ("mechanisms.pump.density_per_um2", density)])
-    return with_atpase(sc) if pump_type == "na_k_atpase" else sc
+                                          ("scenario.record_interval_s", 0.5)])
+    return with_pump(sc, pump_type, density)
 
 
 def _span(df):

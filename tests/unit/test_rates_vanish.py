@@ -17,7 +17,7 @@ from ionmc.model.compiled import Model
 from ionmc.scenario import load_scenario
 from ionmc.scenario.load import builtins
 
-from conftest import with_atpase
+from pumps import REDUCED, with_pump
 
 
 def _sweep(model, M, V, j, i, grid):
@@ -31,17 +31,17 @@ def _sweep(model, M, V, j, i, grid):
     return out
 
 
-def _with_nka(name):
-    """The built-in with its reduced pump replaced by the per-molecule one."""
-    return with_atpase(load_scenario(name))
+def _with_reduced(name):
+    """The built-in with its per-molecule pumps replaced by the reduced cycle."""
+    return with_pump(load_scenario(name), REDUCED)
 
 
 CASES = [(name, load_scenario) for name in builtins()] + [
-    ("resting_neuron", _with_nka), ("anoxia", _with_nka)]
+    ("resting_neuron", _with_reduced), ("anoxia", _with_reduced)]
 
 
 @pytest.mark.parametrize("name, make", CASES, ids=[
-    f"{n}-{'nka' if m is _with_nka else 'builtin'}" for n, m in CASES])
+    f"{n}-{'reduced' if m is _with_reduced else 'builtin'}" for n, m in CASES])
 def test_every_rate_vanishes_continuously_with_the_count_it_draws_from(name, make):
     model = Model(make(name))
     M = model.kernel_args()
