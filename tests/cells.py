@@ -318,3 +318,34 @@ def injected_neuron(method, I, factor, block=0.0, duration=1.0):
                                "compartment": "neuron", "from": "ecs",
                                "current_pA": I * factor})
     return validate(data, sc.source)
+
+
+#: the built-in gate families (mechanisms/channels.py) written as scenario expressions: rates
+#: in 1/ms at V in mV, x/(1 - exp(-x/k)) as k/exprel(-x/k); (power, alpha, beta) per gate
+FAMILY_EXPRESSIONS = {
+    "hh_na": {"m": (3, "1 / exprel(-(V + 40) / 10)", "4 * exp(-(V + 65) / 18)"),
+              "h": (1, "0.07 * exp(-(V + 65) / 20)", "1 / (1 + exp(-(V + 35) / 10))")},
+    "hh_k": {"n": (4, "0.1 / exprel(-(V + 55) / 10)", "0.125 * exp(-(V + 65) / 80)")},
+    "pr_na": {"m": (2, "1.28 / exprel(-(V + 46.9) / 4)", "1.4 / exprel((V + 19.9) / 5)"),
+              "h": (1, "0.128 * exp((-43 - V) / 18)", "4 / (1 + exp(-(V + 20) / 5))")},
+    "pr_kdr": {"n": (1, "0.08 / exprel(-(V + 24.9) / 5)", "0.25 * exp(-(V + 40) / 40)")},
+}
+
+
+def as_user_channels(sc):
+    """The scenario with every `hh_channel` written as a user `channel` with its family's
+    expressions, temperature factor and conduction: the same model."""
+    from ionmc.mechanisms import channels
+
+    data = copy.deepcopy(sc.data)
+    for m in data["mechanisms"]:
+        if m["type"] != "hh_channel":
+            continue
+        fam = FAMILY_EXPRESSIONS[m["gates"]]
+        keep = {k: v for k, v in m.items() if k not in ("type", "gates", "q10_gating")}
+        gates = {g: {"power": p, "alpha": a, "beta": b} for g, (p, a, b) in fam.items()}
+        ref_C = channels.FAMILIES[m["gates"]][1] - 273.15
+        q10g = m["q10_gating"]
+        m.clear()
+        m.update(type="channel", gates=gates, q10_gating=q10g, gating_reference_C=ref_C, **keep)
+    return validate(data, f"{sc.source} with user channels")

@@ -16,6 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .native import LAW_ABI, LAW_SIG, N_CONC
 from .parse import FUNCTIONS
 
 _MATH = {"exp": "math.exp", "log": "math.log", "sqrt": "math.sqrt", "abs": "abs",
@@ -130,6 +131,30 @@ def _write_once(path, text):
         raise
 
 
+#: the arguments of every rate law (native.py's ABI): V in mV and N_CONC concentrations
+LAW_ARGS = ("v", *(f"c{m}" for m in range(N_CONC)))
+
+
+def law_source(laws):
+    """The text of a module of rate laws: each (name, body source over LAW_ARGS) as an njit
+    function `name` (for Python and Numba callers) and a cfunc `name_c` with native.py's
+    fixed signature, whose `.address` the kernels call (native.call_law)."""
+    text = module_source([(name, LAW_ARGS, body) for name, body in laws])
+    args = ", ".join(LAW_ARGS)
+    text += f"\n\n# rate-law ABI {LAW_ABI}: {LAW_SIG}\n"
+    for name, _ in laws:
+        text += (f'\n\n@numba.cfunc("{LAW_SIG}", cache=True, error_model="numpy")\n'
+                 f"def {name}_c({args}):\n    return {name}({args})\n")
+    return text
+
+
+def compile_laws(laws, cache_dir):
+    """Generate, write and import the module of `law_source(laws)` (as `compile_functions`):
+    `getattr(module, name + "_c").address` is each law's address for `native.call_law`, valid
+    in this process only, while the module lives."""
+    return _import_text(law_source(laws), cache_dir)
+
+
 def compile_functions(functions, cache_dir):
     """Generate, write and import one module defining `functions`, a list of
     (function name, argument names, body source from `to_numba_source`), each
@@ -139,7 +164,11 @@ def compile_functions(functions, cache_dir):
 
     error_model="numpy": a division by zero or log of a negative number gives inf/nan as
     in NumPy rather than raising; callers check the rates they get."""
-    text = module_source(functions)
+    return _import_text(module_source(functions), cache_dir)
+
+
+def _import_text(text, cache_dir):
+    """Write `text` under `cache_dir` as expr_<its hash>.py (once) and import it."""
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     path = Path(cache_dir) / f"expr_{digest}.py"
     _write_once(path, text)

@@ -166,27 +166,58 @@ def rate(j, k, x, v, src, P, II, inv_nvol):
 
 
 # -- the scheme, built once per run (model.py) ------------------------------------------
-def scheme(family):
-    """(state names, open state, edges) of a family's Markov scheme. An edge is
-    (from, to, rate code, multiplier forward, multiplier backward): forward runs at
-    mult_f x alpha, backward at mult_b x beta."""
-    _, _, (fa, p), fi = FAMILIES[family]
-    nj = 2 if fi is not None else 1
-    a, b = GATE_LETTER[fa], (GATE_LETTER[fi] if fi is not None else "")
+def product_scheme(gates):
+    """(state names, open state, edges) of the Markov scheme of independent gates, `gates`
+    = [(letter, power), ...]: a state counts the open copies k_g of each gate (index
+    sum_g k_g x stride_g, the first gate varying fastest), names like "m2h1", and only the
+    last state (every copy of every gate open) conducts. An edge is (from, to, gate
+    position, multiplier forward, multiplier backward): k -> k+1 runs at (p - k) alpha,
+    back at (k + 1) beta."""
+    strides, n = [], 1
+    for _, p in gates:
+        strides.append(n)
+        n *= p + 1
 
-    def index(k, j):
-        return k + (p + 1) * j
-
-    names = [f"{a}{k}" + (f"{b}{j}" if nj == 2 else "") for j in range(nj)
-             for k in range(p + 1)]
+    def counts(i):
+        return [(i // st) % (p + 1) for st, (_, p) in zip(strides, gates)]
+    names = ["".join(f"{letter}{k}" for (letter, _), k in zip(gates, counts(i)))
+             for i in range(n)]
     edges = []
-    for j in range(nj):
-        for k in range(p):
-            edges.append((index(k, j), index(k + 1, j), fa, float(p - k), float(k + 1)))
-    if nj == 2:
-        for k in range(p + 1):
-            edges.append((index(k, 0), index(k, 1), fi, 1.0, 1.0))
-    return names, index(p, nj - 1), edges
+    for g, ((_, p), st) in enumerate(zip(gates, strides)):
+        for i in range(n):
+            k = counts(i)[g]
+            if k < p:
+                edges.append((i, i + st, g, float(p - k), float(k + 1)))
+    return names, n - 1, edges
+
+
+def product_occupancies(powers, x):
+    """Stationary probabilities of `product_scheme`'s states with gate g open with
+    probability x[g] (powers[g] copies): the product of binomials."""
+    probs = np.ones(1)
+    for p, m in zip(powers, x):  # the first gate varies fastest: np.outer(later, earlier)
+        b = np.array([math.comb(p, k) * m ** k * (1 - m) ** (p - k) for k in range(p + 1)])
+        probs = np.outer(b, probs).ravel()
+    return probs
+
+
+def _family_gates(family):
+    """[(letter, power)] and [rate code] of a family's gates, activation first."""
+    _, _, (fa, p), fi = FAMILIES[family]
+    gates, codes = [(GATE_LETTER[fa], p)], [fa]
+    if fi is not None:
+        gates.append((GATE_LETTER[fi], 1))
+        codes.append(fi)
+    return gates, codes
+
+
+def scheme(family):
+    """(state names, open state, edges) of a family's Markov scheme (`product_scheme`). An
+    edge is (from, to, rate code, multiplier forward, multiplier backward): forward runs at
+    mult_f x alpha, backward at mult_b x beta."""
+    gates, codes = _family_gates(family)
+    names, op, edges = product_scheme(gates)
+    return names, op, [(a, b, codes[g], mf, mb) for a, b, g, mf, mb in edges]
 
 
 def rates(fn, V, T, family, q10_gating):
@@ -224,15 +255,9 @@ def time_constants(family, V, T=310.0, q10_gating=3.0):
 def occupancies(family, V, T=310.0, q10_gating=3.0, gates=None):
     """Stationary probabilities of the scheme's states at V: the product of binomials
     (module docstring). `gates` = (m, h) overrides the steady values."""
-    _, _, (_, p), fi = FAMILIES[family]
     m, h = gates if gates is not None else steady_gates(family, V, T, q10_gating)
-    nj = 2 if fi is not None else 1
-    probs = np.zeros((p + 1) * nj)
-    for j in range(nj):
-        hj = (h if j else 1.0 - h) if nj == 2 else 1.0
-        for k in range(p + 1):
-            probs[k + (p + 1) * j] = math.comb(p, k) * m ** k * (1 - m) ** (p - k) * hj
-    return probs
+    fam_gates, _ = _family_gates(family)
+    return product_occupancies([p for _, p in fam_gates], (m, h)[:len(fam_gates)])
 
 
 def open_probability(family, V, T=310.0, q10_gating=3.0):
@@ -305,18 +330,16 @@ def check(t, ctx):
     return out
 
 
-def mean_conductance_S(spec, area_um2, V, T):
-    """The population's mean ohmic conductance (S) at steady state at V."""
+def mean_conductance_S(spec, area_um2, T, po):
+    """The population's mean ohmic conductance (S) at open probability po."""
     g = spec["single_channel_conductance_pS"] * 1e-12 * q10_factor(spec["q10"], T)
-    return n_channels(spec, area_um2) * open_probability(spec["gates"], V, T,
-                                                         spec["q10_gating"]) * g
+    return n_channels(spec, area_um2) * po * g
 
 
-def mean_permeability_cm_per_s(spec, area_um2, V, T):
-    """The population's mean GHK permeability per membrane area (cm/s) at steady state at
-    V: N x P_open(V) x p_single / area (for `ionmc energetics`)."""
+def mean_permeability_cm_per_s(spec, area_um2, T, po):
+    """The population's mean GHK permeability per membrane area (cm/s) at open
+    probability po: N x po x p_single / area (for `ionmc energetics`)."""
     p = spec["single_channel_permeability_um3_per_s"] * q10_factor(spec["q10"], T)
-    po = open_probability(spec["gates"], V, T, spec["q10_gating"])
     # um^3/s per um^2 = um/s = 1e-4 cm/s
     return n_channels(spec, area_um2) * po * p / area_um2 * 1e-4
 
@@ -335,12 +358,16 @@ class Channels(Mechanism):
     def n_slots(self, model):
         self.n_agents = n_channels(self.spec, model.scenario.data["membranes"][
             self.spec["membrane"]]["area_um2"])
-        k = len(scheme(self.spec["gates"])[0])
+        k = len(self.scheme()[0])
         return k + agents.n_slots(self.spec, self.n_agents, k)
+
+    def scheme(self):
+        """(state names, open state, edges) of its Markov scheme (`scheme`)."""
+        return scheme(self.spec["gates"])
 
     def build(self, model, tr):
         mi, cin, cout = self.membrane_sides(model)
-        names, open_k, edges = scheme(self.spec["gates"])
+        names, open_k, edges = self.scheme()
         states = list(range(self.first_slot, self.first_slot + len(names)))
         self.states, self.state_names = states, names
         self.states_in_ledger = False
@@ -382,13 +409,7 @@ class Channels(Mechanism):
         d = model.scenario.data
         spec = self.spec
         mspec = d["membranes"][spec["membrane"]]
-        _, _, edges = scheme(spec["gates"])
-        for b in self.blocks:  # the counts' block, or each channel's (agents.py)
-            for k, (p0, fn, beta) in enumerate(gating_rows(spec, model.T, edges)):
-                j = b + k
-                model.tr_p[j, 0] = p0
-                model.tr_ii[j, I_FN] = fn
-                model.tr_ii[j, I_BETA] = beta
+        self.update_gating(model)
         z = d["species"][spec["species"]]["charge"]
         rows = conduction_rows(spec, model.T, z,
                                d["compartments"][mspec["inside"]]["volume_um3"],
@@ -396,9 +417,24 @@ class Channels(Mechanism):
         for j, row in zip(self.transitions[-2:], rows):
             model.tr_p[j, :2] = row
 
+    def update_gating(self, model):
+        """The gating transitions' rows: a multiplier and its rate function's code."""
+        _, _, edges = self.scheme()
+        rows = gating_rows(self.spec, model.T, edges)
+        for b in self.blocks:  # the counts' block, or each channel's (agents.py)
+            for k, (p0, fn, beta) in enumerate(rows):
+                j = b + k
+                model.tr_p[j, 0] = p0
+                model.tr_ii[j, I_FN] = fn
+                model.tr_ii[j, I_BETA] = beta
+
     def occupancies(self, model, V):
         """Stationary probabilities of the population's states at V (volts)."""
         return occupancies(self.spec["gates"], V, model.T, self.spec["q10_gating"])
+
+    def open_probability(self, model, V):
+        """The stationary open probability at V (volts), the counts as they start."""
+        return self.occupancies(model, V)[-1]
 
     def initial_gating(self, model, x, V):
         mi = model.mems.index(self.spec["membrane"])
@@ -415,10 +451,11 @@ class Channels(Mechanism):
         s = self.spec["species"]
         z = model.scenario.data["species"][s]["charge"]
         area = model.scenario.data["membranes"][self.spec["membrane"]]["area_um2"]
+        po = self.open_probability(model, V)
         if self.spec["conduction"] == "ohmic":
-            g = mean_conductance_S(self.spec, area, V, model.T)
+            g = mean_conductance_S(self.spec, area, model.T, po)
             return {s: g * (V - nernst(z, concs(cin, s), concs(cout, s), model.T))}
-        P = mean_permeability_cm_per_s(self.spec, area, V, model.T)
+        P = mean_permeability_cm_per_s(self.spec, area, model.T, po)
         return {s: ghk_current(P, area, z, concs(cin, s), concs(cout, s), V, model.T)}
 
 

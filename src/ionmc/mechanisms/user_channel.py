@@ -1,0 +1,309 @@
+"""Channels whose gates the scenario writes: rates as expressions, any number of gates.
+
+    [[mechanisms]]
+    type = "channel"
+    name = "KAHP"
+    membrane = "pm"
+    species = "K"
+    density_per_um2 = 0.5
+    conduction = "ohmic"
+    single_channel_conductance_pS = 10.0
+    parameters = { Kd_mM = 2e-4 }
+
+    [mechanisms.gates.q]            # one table per gate, in the order they are named
+    power = 1
+    alpha = "min(2e4 * Ca_i, 0.01)"      # 1/ms
+    beta = "0.001"                       # 1/ms
+    # or: inf = "..." (open probability at steady state) and tau = "..." (ms)
+
+A gate is `power` independent identical copies, each opening at alpha and closing at beta
+(1/ms, as in Hodgkin & Huxley 1952 and NEURON's mod files); `inf`/`tau` mean
+alpha = inf/tau, beta = (1 - inf)/tau. The population is counted per state of the product
+scheme of its gates (channels.product_scheme: a state counts each gate's open copies), the
+open state being every copy of every gate open, exactly as the built-in `hh_channel`'s
+families: a built-in family written this way is the same model (tests check it under every
+method). Conduction is the built-in's, GHK or ohmic, through the open count.
+
+An expression (ionmc.expressions) reads V (the membrane's potential, mV, at the jump's
+midpoint as every rate does), T (K), celsius, the table's own `parameters` (write their units
+into their names: `Kd_mM`), and concentrations in mM as `<species>_i` (the membrane's inside)
+and `<species>_o` (its outside), at most six in one rate. `q10_gating` scales every gating
+rate by q10_gating^((T - gating_reference_C)/10) (default 1: write the temperature into the
+rate instead, with `celsius`).
+
+Each rate is compiled once per distinct expression set (codegen.compile_laws, cached on
+disk across processes) and called by the kernels through its address (expressions/
+native.py), so a new model costs ~0.5 s of compilation, not a recompilation of the kernels.
+A rate that comes out negative or NaN during a run stops it with one line naming this
+mechanism; over -150..+100 mV at the starting concentrations it is checked before the run.
+
+Ledger: as the built-in channels', gating is a conformational reservoir outside the ion
+ledger (channels.py's docstring); conduction is the leak's exact GHK or ohmic pair.
+"""
+import math
+import re
+
+import numpy as np
+
+from ionmc.errors import InputError
+from ionmc.expressions import ExpressionError, names_used, parse, to_numba_source
+from ionmc.expressions.codegen import compile_laws
+from ionmc.expressions.native import N_CONC, law_value
+from ionmc.mechanisms import agents, channels, conduction
+from ionmc.numba_conf import CACHE_DIR, entry, leaf
+from ionmc.ranges import Q10, Range
+
+TYPE = "channel"
+
+PARAMS = {
+    "membrane": (None, "membrane name"),
+    "species": (None, "conducted ion"),
+    "gates": (None, "table of gates: name -> {power, alpha, beta} or {power, inf, tau} "
+              "(rates in 1/ms, tau in ms, V in mV)"),
+    "parameters": ({}, "named constants the expressions read (units in their names)"),
+    "density_per_um2": (None, "channels per um^2 of membrane", Range(0.0, 1e4)),
+    "conduction": ("ghk", "'ghk' (single-channel permeability) or 'ohmic' (single-channel "
+                   "conductance, g (V - E))"),
+    "single_channel_permeability_um3_per_s": (None, "GHK permeability of one open channel "
+                                              "(um^3/s) at 37 C", Range(0.0, 100.0)),
+    "single_channel_conductance_pS": (None, "conductance of one open channel (pS) at 37 C, "
+                                      "ohmic conduction", Range(0.0, 1e4)),
+    "q10": (1.0, "temperature coefficient of the single-channel conductance", Q10),
+    "q10_gating": (1.0, "temperature coefficient of the gating rates", Q10),
+    "gating_reference_C": (37.0, "temperature (C) at which the gating expressions hold",
+                           Range(-10.0, 60.0)),
+}
+PARAMS.update(agents.PARAMS)
+PARAM_TYPES = {"gates": dict, "parameters": dict, "species": str, "conduction": str,
+               **agents.PARAM_TYPES}
+#: the scheme and the expressions are compiled once per run (an event may not change them)
+FIXED = ("gates", "parameters", "density_per_um2")
+AGENTS_FROM_LOG = True
+#: index row: the rate's address and the concentrations it reads (expressions/native.py)
+N_II = 1 + N_CONC
+#: the same kinds, in the same order, as hh_channel's: conduction is its rate law
+KINDS = channels.KINDS
+#: gates and states a population may have (the product scheme grows as prod(power + 1))
+MAX_POWER, MAX_STATES = 8, 64
+#: the potentials (mV) over which each rate is checked before a run
+CHECK_MV = np.linspace(-150.0, 100.0, 251)
+_GATE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
+# where the generated modules live: beside ionmc's own kernel cache, outside the package
+# (a file inside it would change the package's source digest and recompile every kernel)
+LAW_DIR = CACHE_DIR.parent / "laws"
+
+
+def resolve(raw):
+    """The other conduction's key set to 0 (channels.py)."""
+    return conduction.resolve(dict(raw), channels.CONDUCTION_KEY, "channel")
+
+
+#: names of a parameter: identifier-like
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _names(parameters, species):
+    """name -> meaning of everything an expression may read."""
+    out = {"V": "membrane potential (mV)", "T": "temperature (K)",
+           "celsius": "temperature (C)"}
+    for s in species:
+        out[f"{s}_i"] = f"{s} inside (mM)"
+        out[f"{s}_o"] = f"{s} outside (mM)"
+    for p in parameters:
+        out.setdefault(p, "parameter")
+    return out
+
+
+def _gate_exprs(t, names):
+    """[(gate, power, alpha Expression(s), beta ...)] of a filled table, or ExpressionError/
+    ValueError (key, message)."""
+    out = []
+    for g, gt in t["gates"].items():
+        key = f"gates.{g}"
+        if not isinstance(gt, dict):
+            raise ValueError(key, "must be a table: {power = ..., alpha = ..., beta = ...}")
+        forms = [k for k in (("alpha", "beta"), ("inf", "tau")) if any(x in gt for x in k)]
+        unknown = set(gt) - {"power", "alpha", "beta", "inf", "tau"}
+        if unknown:
+            raise ValueError(f"{key}.{sorted(unknown)[0]}",
+                             "unknown key (known: power, alpha, beta, inf, tau)")
+        if len(forms) != 1 or not all(x in gt for x in forms[0]):
+            raise ValueError(key, "give either alpha and beta (1/ms) or inf and tau (ms)")
+        p = gt.get("power", 1)
+        if isinstance(p, bool) or not isinstance(p, int) or not 1 <= p <= MAX_POWER:
+            raise ValueError(f"{key}.power", f"must be an integer from 1 to {MAX_POWER}")
+        exprs = []
+        for k in forms[0]:
+            if not isinstance(gt[k], str):
+                raise ValueError(f"{key}.{k}", "must be a string (an expression)")
+            exprs.append(parse(gt[k], names, f"mechanisms.{t['name']}.{key}.{k}"))
+        out.append((g, p, forms[0], exprs))
+    return out
+
+
+def check(t, ctx):
+    """Problems with a filled channel table: [(key, message)]."""
+    if not ctx.species[t["species"]]["permeant"]:
+        return [("species", f"{t['species']!r} is impermeant")]
+    if not t["gates"]:
+        return [("gates", "needs at least one gate ([mechanisms.gates.NAME])")]
+    names = _names(t["parameters"], ctx.species)
+    for p, v in t["parameters"].items():
+        if not _PARAM_NAME.match(p) or names[p] != "parameter":
+            return [(f"parameters.{p}", "must be an identifier-like name that is not V, T, "
+                     "celsius or a concentration (<species>_i, <species>_o)")]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            return [(f"parameters.{p}", f"must be a finite number, not {v!r}")]
+    for g in t["gates"]:
+        if not _GATE_NAME.match(g):
+            return [(f"gates.{g}", "a gate's name is letters and digits, a letter first")]
+    try:
+        gates = _gate_exprs(t, names)
+    except ExpressionError as e:
+        return [(e.key.split(".", 2)[2], e.message)]
+    except ValueError as e:
+        return [e.args]
+    if math.prod(p + 1 for _, p, _, _ in gates) > MAX_STATES:
+        return [("gates", f"the gates' scheme has more than {MAX_STATES} states")]
+    for g, _, form, exprs in gates:
+        for e in exprs:
+            conc = [n for n in names_used(e) if n.endswith(("_i", "_o")) and n in names
+                    and names[n] != "parameter"]
+            if len(conc) > N_CONC:
+                return [(f"gates.{g}", f"reads {len(conc)} concentrations (at most {N_CONC})")]
+    return []
+
+
+# -- the kernels' side (engine/dispatch.py) ----------------------------------------------
+# gating rows: P[j, 0] = multiplier x temperature factor; II[j, 0] = the rate's address,
+# II[j, 1..N_CONC] = the state indices of the concentrations it reads (-1: none)
+@leaf
+def rate(j, k, x, v, src, P, II, inv_nvol):
+    """Propensity (1/s) of transition j (k: 0/1 gating, 2..5 conduction as hh_channel's)
+    at midpoint potential v (volts)."""
+    if k >= 2:
+        return channels.rate(j, k, x, v, src, P, II, inv_nvol)
+    n = x[src[j]]
+    if n <= 0:
+        return 0.0
+    r = law_value(j, v * 1e3, x, II, inv_nvol)
+    if not r >= 0.0:  # negative or NaN: the run stops and names this mechanism
+        return math.nan
+    return P[j, 0] * 1e3 * r * n
+
+
+@entry
+def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
+    return rate(j, k, x, V[mem[j]] + half_dv[j], src, P, II, inv_nvol)
+
+
+class UserChannel(channels.Channels):
+    """A channel population whose gates are written in the scenario (module docstring)."""
+
+    def _compile(self, model):
+        """Parse the gates' expressions, generate and compile their laws (once)."""
+        if getattr(self, "_laws", None) is not None:
+            return
+        d = model.scenario.data
+        _, cin, cout = self.membrane_sides(model)
+        gates = _gate_exprs(self.spec, _names(self.spec["parameters"], d["species"]))
+        consts = {"T": model.T, "celsius": model.T - 273.15,
+                  **{p: float(v) for p, v in self.spec["parameters"].items()}}
+        laws, self.law_conc, self.law_names = [], [], []
+        for g, _, form, (e1, e2) in gates:
+            used = sorted(names_used(e1) | names_used(e2))
+            conc = [n for n in used if n not in consts and n != "V"]
+            slot = {n: f"c{m}" for m, n in enumerate(conc)}
+            arg = {**{n: repr(v) for n, v in consts.items()}, "V": "v", **slot}
+            s1, s2 = to_numba_source(e1, arg.__getitem__), to_numba_source(e2, arg.__getitem__)
+            if form == ("inf", "tau"):  # alpha = inf/tau, beta = (1 - inf)/tau
+                s1, s2 = f"({s1} / {s2})", f"((1.0 - {s1}) / {s2})"
+            idx = [model.idx(cin if n.endswith("_i") else cout, n[:-2]) for n in conc]
+            for which, src in (("alpha", s1), ("beta", s2)):
+                laws.append((f"{self.name}_{g}_{which}", src))
+                self.law_conc.append(idx)
+                self.law_names.append(f"gates.{g}.{form[0] if which == 'alpha' else form[1]}")
+        self.gates = [(g, p) for g, p, _, _ in gates]
+        self._laws = compile_laws(laws, LAW_DIR)
+        self._law_fns = [getattr(self._laws, name) for name, _ in laws]
+        self._addr = [getattr(self._laws, name + "_c").address for name, _ in laws]
+
+    def n_slots(self, model):
+        self._compile(model)
+        return super().n_slots(model)
+
+    def scheme(self):
+        return channels.product_scheme(self.gates)
+
+    def reads(self, model, j):
+        """Its source count and V, and the concentrations its rate reads."""
+        r = super().reads(model, j)
+        if model.tr_kind[j] in (self.kind("gate_fw"), self.kind("gate_bw")):
+            r |= {("x", int(i)) for i in model.tr_ii[j, 1:1 + N_CONC] if i >= 0}
+        return r
+
+    def update_gating(self, model):
+        _, _, edges = self.scheme()
+        sp = self.spec
+        phi = sp["q10_gating"] ** ((model.T - 273.15 - sp["gating_reference_C"]) / 10.0)
+        for b in self.blocks:
+            for k, (_, _, g, mf, mb) in enumerate(edges):
+                for d, mult in ((0, mf), (1, mb)):
+                    j, law = b + 2 * k + d, 2 * g + d
+                    model.tr_p[j, 0] = mult * phi
+                    model.tr_ii[j, :1 + N_CONC] = -1
+                    model.tr_ii[j, 0] = self._addr[law]
+                    model.tr_ii[j, 1:1 + len(self.law_conc[law])] = self.law_conc[law]
+
+    def gate_rates(self, model, V, conc):
+        """[(alpha, beta)] per gate in 1/ms at V (volts), conc(state index) -> mM."""
+        out = []
+        for g in range(len(self.gates)):
+            ab = []
+            for law in (2 * g, 2 * g + 1):
+                c = [conc(i) for i in self.law_conc[law]]
+                c += [0.0] * (N_CONC - len(c))
+                ab.append(self._law_fns[law](V * 1e3, *c))
+            out.append(tuple(ab))
+        return out
+
+    def occupancies(self, model, V, x=None):
+        """Stationary probabilities of its states at V (volts), the concentrations at
+        counts x (default: the model's start)."""
+        x = model.x0 if x is None else x
+        ab = self.gate_rates(model, V, lambda i: x[i] * model.inv_nvol[i])
+        return channels.product_occupancies([p for _, p in self.gates],
+                                            [a / (a + b) for a, b in ab])
+
+    def open_probability(self, model, V, concs=None):
+        return self.occupancies(model, V)[-1]
+
+    def initial_gating(self, model, x, V):
+        """Its rates checked at the starting concentrations (`check_rates`), then the
+        population placed as the built-in's."""
+        for key, msg in self.check_rates(model, x):
+            raise InputError(model.scenario.source, f"mechanisms.{self.name}.{key}", msg)
+        mi = model.mems.index(self.spec["membrane"])
+        x[self.states] = agents.largest_remainder(
+            self.n_agents, self.occupancies(model, V[mi], x), f"mechanism {self.name!r}")
+        agents.assign(self, x)
+
+    def check_rates(self, model, x):
+        """Each rate finite and non-negative over -150..+100 mV at the concentrations of
+        counts x, and no gate stuck (alpha + beta > 0): [(key, message)]."""
+        conc = lambda i: x[i] * model.inv_nvol[i]  # noqa: E731
+        for v in CHECK_MV:
+            for g, (a, b) in enumerate(self.gate_rates(model, v * 1e-3, conc)):
+                for law, r in zip((2 * g, 2 * g + 1), (a, b)):
+                    if not (math.isfinite(r) and r >= 0.0):
+                        hint = (": a removable 0/0 such as x/(1 - exp(-x/k)) is written "
+                                "k/exprel(-x/k)") if math.isnan(r) else ""
+                        return [(self.law_names[law], f"gives {r:g} at V = {v:g} mV (a rate "
+                                 f"must be finite and not negative){hint}")]
+                if a + b <= 0.0:
+                    return [(f"gates.{self.gates[g][0]}", f"alpha + beta is 0 at V = {v:g} mV "
+                             "(the gate cannot relax)")]
+        return []
+
+
+MECHANISM = UserChannel

@@ -1,0 +1,140 @@
+"""Channels written in the scenario (mechanisms/user_channel.py): the built-in gate families
+re-expressed agree with the built-ins under every method, a concentration-gated channel
+reads its concentration, and a bad expression or rate stops with one line."""
+import math
+
+import numpy as np
+import pytest
+
+import ionmc
+from ionmc.errors import InputError
+from ionmc.model import Model
+from ionmc.scenario import load_scenario
+
+from builder import Builder
+from cells import as_user_channels, hh_clamp
+from conftest import make, run_df
+
+
+@pytest.mark.parametrize("name", ["squid_axon", "action_potential"])
+def test_builtin_families_as_expressions_agree_under_ode(name):
+    """hh_na, hh_k (squid_axon) and pr_na, pr_kdr (action_potential) as expressions: the
+    concentrations within 1e-10 relative, the channels' state counts (written rounded) to
+    the count; V, a small difference of large counts, within 1e-4 mV (the solver's rtol
+    1e-9 of the squid segment's ~1e10 ions is ~10 ions, 2.5e-6 mV)."""
+    sc = load_scenario(name, [("scenario.method", "ode")])
+    a, b = run_df(sc), run_df(as_user_channels(sc))
+    conc = [c for c in a if c.endswith(".mM")]
+    assert len(conc) >= 6 and all(c in b for c in conc)
+    for c in conc:
+        x, y = a[c].to_numpy(), b[c].to_numpy()
+        assert np.all(np.abs(x - y) <= 1e-10 * np.abs(x)), c
+    states = [c for c in a if c.endswith(".count") and c.split(".")[0] in ("NaV", "KDR", "KV")]
+    assert len(states) >= 8 and all(c in b for c in states)
+    assert np.abs(a[states].to_numpy(float) - b[states].to_numpy(float)).max() <= 1.0
+    V = [c for c in a if c.endswith(".V_mV")]
+    assert np.abs(a[V].to_numpy() - b[V].to_numpy()).max() < 1e-4
+    assert a[V[0]].max() > 0.0  # it fired
+
+
+@pytest.mark.parametrize("method", ["ssa", "tau-leap"])
+def test_builtin_families_as_expressions_agree_stochastically(method):
+    """hh_clamp (both HH families, 100 um^2) stepped from -65 to -20 mV at 1 ms: the mean
+    open counts of 40 replicates each way agree within 4 SE at every record."""
+    n = 40
+    sc = hh_clamp(method=method, V=-65.0, dur=0.006, dt=0.0005, seed=11,
+                  events=[(0.001, {"membranes.m.clamp_mV": -20.0})]).build()
+    us = as_user_channels(sc)
+    cols = ["na.m3h1.count", "k.n4.count"]
+    a = np.array([run_df(sc, r)[cols].to_numpy(float) for r in range(n)])
+    b = np.array([run_df(us, n + r)[cols].to_numpy(float) for r in range(n)])
+    se = np.hypot(a.std(0, ddof=1), b.std(0, ddof=1)) / math.sqrt(n)
+    d = np.abs(a.mean(0) - b.mean(0))
+    moving = se > 0
+    assert np.all(d[moving] < 4 * se[moving]), (d, se)
+    assert np.all(d[~moving] == 0)
+    assert a[:, :, 0].max(axis=1).mean() > 5 and a[:, -1, 1].mean() > 20  # the step opened them
+
+
+def _ca_cell(alpha="k_per_ms_mM * Ca_i", method="ode", ca=0.002, **extra):
+    """A cell with Ca_i clamped at `ca` mM and 1e6 K+ channels gated by it (q^2)."""
+    return (Builder("kca", 2.0, 0.5, method, 1)
+            .species(K=1, Ca=2).impermeant(X=-1)
+            .compartment("cell", 100.0, K=140.0, Ca=ca, clamped=["Ca"])
+            .compartment("bath", 1000.0, K=5.0, Ca=2.0, bath=True)
+            .membrane("m", "cell", "bath", 100.0, clamp=-60.0)
+            .mechanism("channel", "kca", membrane="m", species="K", density_per_um2=1e4,
+                       single_channel_permeability_um3_per_s=0.0,
+                       parameters={"k_per_ms_mM": 500.0},
+                       gates={"q": {"power": 2, "alpha": alpha, "beta": "0.5 + 0 * V"}},
+                       **extra))
+
+
+@pytest.mark.parametrize("ca", [0.0005, 0.002, 0.01])
+def test_a_calcium_gated_channel_opens_with_its_concentration(ca):
+    """Under ode the open count settles at N q_inf^2 (to the output's rounding of counts),
+    q_inf = alpha/(alpha + beta) with alpha = 500 Ca_i /ms (mM), beta 0.5 /ms."""
+    df = run_df(_ca_cell(ca=ca).build())
+    ca = df["cell.Ca.mM"].iloc[-1]  # what the whole ions give (30 of them at 0.5 uM)
+    q = 500.0 * ca / (500.0 * ca + 0.5)
+    assert abs(df["kca.q2.count"].iloc[-1] - 1e6 * q * q) <= 0.5 + 1e-9 * 1e6
+
+
+def test_a_gate_reads_its_concentration_in_the_dependency_graph():
+    model = Model(_ca_cell().build())
+    mech = next(m for m in model.mechs if m.name == "kca")
+    ca = model.idx("cell", "Ca")
+    gating = [j for j in mech.transitions if model.tr_ii[j, 1] >= 0]
+    assert gating and all(("x", ca) in mech.reads(model, j) for j in gating)
+
+
+def test_inf_tau_form_is_alpha_beta():
+    """inf/tau mean alpha = inf/tau, beta = (1 - inf)/tau."""
+    sc = (Builder("kca", 2.0, 0.5, "ode", 1)
+          .species(K=1).impermeant(X=-1)
+          .compartment("cell", 100.0, K=140.0)
+          .compartment("bath", 1000.0, K=5.0, bath=True)
+          .membrane("m", "cell", "bath", 100.0, clamp=-30.0)
+          .mechanism("channel", "kv", membrane="m", species="K", density_per_um2=1e4,
+                     single_channel_permeability_um3_per_s=0.0,
+                     gates={"n": {"power": 1, "inf": "1 / (1 + exp(-(V + 40) / 5))",
+                                  "tau": "2.0"}}).build())
+    df = run_df(sc)
+    n_inf = 1 / (1 + math.exp(-10 / 5))
+    assert abs(df["kv.n1.count"].iloc[-1] - 1e6 * n_inf) <= 0.5 + 1e-9 * 1e6
+
+
+@pytest.mark.parametrize("alpha, says", [
+    ("Ca_x * 2", "unknown name 'Ca_x'"),
+    ("__import__('os')", "__import__"),
+    ("V.__class__", "attribute"),
+    ("(lambda: 1)()", "lambda"),
+    ("exp(V", "syntax"),
+])
+def test_a_bad_expression_is_one_line_naming_the_key(alpha, says):
+    with pytest.raises(InputError) as e:
+        _ca_cell(alpha=alpha).build()
+    msg = str(e.value)
+    assert "\n" not in msg and "mechanisms.kca.gates.q.alpha" in msg, msg
+    assert says in msg, msg
+
+
+def test_a_negative_or_undefined_rate_is_refused_before_the_run():
+    with pytest.raises(InputError, match=r"gates\.q\.alpha: gives -\S+ at V = -150 mV"):
+        Model(_ca_cell(alpha="0.01 * (V + 100)").build())
+    with pytest.raises(InputError, match="k/exprel"):
+        Model(_ca_cell(alpha="0.1 * (V + 40) / (1 - exp(-(V + 40) / 10))").build())
+
+
+def test_cli_bad_expression_exits_2_with_one_line(tmp_path, capsys):
+    from ionmc.cli import main
+    from ionmc.scenario.toml import dumps_toml
+
+    path = tmp_path / "bad.toml"
+    data = _ca_cell().raw()
+    data["mechanisms"][0]["gates"]["q"]["alpha"] = "__import__('os').system('true')"
+    path.write_text(dumps_toml(data))
+    assert main(["run", str(path), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "mechanisms.kca.gates.q.alpha" in err[0], err
+    assert not (tmp_path / "out").exists()
