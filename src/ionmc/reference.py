@@ -75,6 +75,8 @@ _UNSET = {
     ("hh_channel", "species"): "the family's ion",
     ("hh_channel", "single_channel_permeability_um3_per_s"): "one of the two",
     ("hh_channel", "single_channel_conductance_pS"): "one of the two",
+    ("channel", "single_channel_permeability_um3_per_s"): "one of the two",
+    ("channel", "single_channel_conductance_pS"): "one of the two",
 }
 #: each mechanism type: (one line on what it is, its docs page relative to docs/); a test
 #: fails when a registered type has no entry
@@ -104,6 +106,9 @@ TYPES = {
                   "from another compartment or an electrode.", "mechanisms/activity.md"),
     "reaction": ("Mass-action chemistry among the species of one compartment.",
                  "reactions.md"),
+    "channel": ("A channel whose gates the scenario writes: alpha/beta (or inf/tau) as "
+                "expressions of V, concentrations and its own parameters, counted per "
+                "gating state like hh_channel.", "writing-mechanisms.md"),
     "na_k_atpase": ("The per-molecule Na+/K+-ATPase: a 13-state elementary Post-Albers "
                     "cycle fitted to measurements; the fitted constants and the data they "
                     "meet are in validation.md.", "mechanisms/pumps.md"),
