@@ -46,11 +46,11 @@ import re
 import numpy as np
 
 from ionmc.errors import InputError
-from ionmc.expressions import ExpressionError, names_used, parse, to_numba_source
-from ionmc.expressions.codegen import compile_laws
+from ionmc.expressions import ExpressionError, parse
+from ionmc.expressions.membrane import Laws, check_parameters, concentrations, names
 from ionmc.expressions.native import N_CONC, law_value
 from ionmc.mechanisms import agents, channels, conduction
-from ionmc.numba_conf import CACHE_DIR, entry, leaf
+from ionmc.numba_conf import entry, leaf
 from ionmc.ranges import Q10, Range
 
 TYPE = "channel"
@@ -88,30 +88,11 @@ MAX_POWER, MAX_STATES = 8, 64
 #: the potentials (mV) over which each rate is checked before a run
 CHECK_MV = np.linspace(-150.0, 100.0, 251)
 _GATE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
-# where the generated modules live: beside ionmc's own kernel cache, outside the package
-# (a file inside it would change the package's source digest and recompile every kernel)
-LAW_DIR = CACHE_DIR.parent / "laws"
 
 
 def resolve(raw):
     """The other conduction's key set to 0 (channels.py)."""
     return conduction.resolve(dict(raw), channels.CONDUCTION_KEY, "channel")
-
-
-#: names of a parameter: identifier-like
-_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
-def _names(parameters, species):
-    """name -> meaning of everything an expression may read."""
-    out = {"V": "membrane potential (mV)", "T": "temperature (K)",
-           "celsius": "temperature (C)"}
-    for s in species:
-        out[f"{s}_i"] = f"{s} inside (mM)"
-        out[f"{s}_o"] = f"{s} outside (mM)"
-    for p in parameters:
-        out.setdefault(p, "parameter")
-    return out
 
 
 def _gate_exprs(t, names):
@@ -147,18 +128,15 @@ def check(t, ctx):
         return [("species", f"{t['species']!r} is impermeant")]
     if not t["gates"]:
         return [("gates", "needs at least one gate ([mechanisms.gates.NAME])")]
-    names = _names(t["parameters"], ctx.species)
-    for p, v in t["parameters"].items():
-        if not _PARAM_NAME.match(p) or names[p] != "parameter":
-            return [(f"parameters.{p}", "must be an identifier-like name that is not V, T, "
-                     "celsius or a concentration (<species>_i, <species>_o)")]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            return [(f"parameters.{p}", f"must be a finite number, not {v!r}")]
+    known = names(t["parameters"], ctx.species)
+    bad = check_parameters(t["parameters"], known)
+    if bad:
+        return bad
     for g in t["gates"]:
         if not _GATE_NAME.match(g):
             return [(f"gates.{g}", "a gate's name is letters and digits, a letter first")]
     try:
-        gates = _gate_exprs(t, names)
+        gates = _gate_exprs(t, known)
     except ExpressionError as e:
         return [(e.key.split(".", 2)[2], e.message)]
     except ValueError as e:
@@ -166,11 +144,9 @@ def check(t, ctx):
     if math.prod(p + 1 for _, p, _, _ in gates) > MAX_STATES:
         return [("gates", f"the gates' scheme has more than {MAX_STATES} states")]
     for g, _, form, exprs in gates:
-        for e in exprs:
-            conc = [n for n in names_used(e) if n.endswith(("_i", "_o")) and n in names
-                    and names[n] != "parameter"]
-            if len(conc) > N_CONC:
-                return [(f"gates.{g}", f"reads {len(conc)} concentrations (at most {N_CONC})")]
+        conc = set().union(*(concentrations(e, t["parameters"]) for e in exprs))
+        if len(conc) > N_CONC:
+            return [(f"gates.{g}", f"reads {len(conc)} concentrations (at most {N_CONC})")]
     return []
 
 
@@ -201,32 +177,23 @@ class UserChannel(channels.Channels):
     """A channel population whose gates are written in the scenario (module docstring)."""
 
     def _compile(self, model):
-        """Parse the gates' expressions, generate and compile their laws (once)."""
-        if getattr(self, "_laws", None) is not None:
+        """Parse the gates' expressions, generate and compile their laws (once): law 2g is
+        gate g's alpha, 2g + 1 its beta."""
+        if getattr(self, "laws", None) is not None:
             return
-        d = model.scenario.data
         _, cin, cout = self.membrane_sides(model)
-        gates = _gate_exprs(self.spec, _names(self.spec["parameters"], d["species"]))
-        consts = {"T": model.T, "celsius": model.T - 273.15,
-                  **{p: float(v) for p, v in self.spec["parameters"].items()}}
-        laws, self.law_conc, self.law_names = [], [], []
-        for g, _, form, (e1, e2) in gates:
-            used = sorted(names_used(e1) | names_used(e2))
-            conc = [n for n in used if n not in consts and n != "V"]
-            slot = {n: f"c{m}" for m, n in enumerate(conc)}
-            arg = {**{n: repr(v) for n, v in consts.items()}, "V": "v", **slot}
-            s1, s2 = to_numba_source(e1, arg.__getitem__), to_numba_source(e2, arg.__getitem__)
+        gates = _gate_exprs(self.spec, names(self.spec["parameters"],
+                                             model.scenario.data["species"]))
+        items = []
+        for g, _, form, exprs in gates:
             if form == ("inf", "tau"):  # alpha = inf/tau, beta = (1 - inf)/tau
-                s1, s2 = f"({s1} / {s2})", f"((1.0 - {s1}) / {s2})"
-            idx = [model.idx(cin if n.endswith("_i") else cout, n[:-2]) for n in conc]
-            for which, src in (("alpha", s1), ("beta", s2)):
-                laws.append((f"{self.name}_{g}_{which}", src))
-                self.law_conc.append(idx)
-                self.law_names.append(f"gates.{g}.{form[0] if which == 'alpha' else form[1]}")
+                rates = (lambda s: f"({s[0]} / {s[1]})", lambda s: f"((1.0 - {s[0]}) / {s[1]})")
+            else:
+                rates = (lambda s: s[0], lambda s: s[1])
+            for which, combine, key in (("alpha", rates[0], form[0]), ("beta", rates[1], form[1])):
+                items.append((f"{g}_{which}", f"gates.{g}.{key}", exprs, combine))
         self.gates = [(g, p) for g, p, _, _ in gates]
-        self._laws = compile_laws(laws, LAW_DIR)
-        self._law_fns = [getattr(self._laws, name) for name, _ in laws]
-        self._addr = [getattr(self._laws, name + "_c").address for name, _ in laws]
+        self.laws = Laws(model, self.name, cin, cout, self.spec["parameters"], items)
 
     def n_slots(self, model):
         self._compile(model)
@@ -252,20 +219,13 @@ class UserChannel(channels.Channels):
                     j, law = b + 2 * k + d, 2 * g + d
                     model.tr_p[j, 0] = mult * phi
                     model.tr_ii[j, :1 + N_CONC] = -1
-                    model.tr_ii[j, 0] = self._addr[law]
-                    model.tr_ii[j, 1:1 + len(self.law_conc[law])] = self.law_conc[law]
+                    model.tr_ii[j, 0] = self.laws.addr[law]
+                    model.tr_ii[j, 1:1 + len(self.laws.conc[law])] = self.laws.conc[law]
 
     def gate_rates(self, model, V, conc):
         """[(alpha, beta)] per gate in 1/ms at V (volts), conc(state index) -> mM."""
-        out = []
-        for g in range(len(self.gates)):
-            ab = []
-            for law in (2 * g, 2 * g + 1):
-                c = [conc(i) for i in self.law_conc[law]]
-                c += [0.0] * (N_CONC - len(c))
-                ab.append(self._law_fns[law](V * 1e3, *c))
-            out.append(tuple(ab))
-        return out
+        return [(self.laws.value(2 * g, V, conc), self.laws.value(2 * g + 1, V, conc))
+                for g in range(len(self.gates))]
 
     def occupancies(self, model, V, x=None):
         """Stationary probabilities of its states at V (volts), the concentrations at
@@ -298,7 +258,7 @@ class UserChannel(channels.Channels):
                     if not (math.isfinite(r) and r >= 0.0):
                         hint = (": a removable 0/0 such as x/(1 - exp(-x/k)) is written "
                                 "k/exprel(-x/k)") if math.isnan(r) else ""
-                        return [(self.law_names[law], f"gives {r:g} at V = {v:g} mV (a rate "
+                        return [(self.laws.keys[law], f"gives {r:g} at V = {v:g} mV (a rate "
                                  f"must be finite and not negative){hint}")]
                 if a + b <= 0.0:
                     return [(f"gates.{self.gates[g][0]}", f"alpha + beta is 0 at V = {v:g} mV "

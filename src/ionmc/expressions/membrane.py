@@ -1,0 +1,82 @@
+"""The rate laws of a mechanism on a membrane (a user channel's gates, a user transporter's
+rate): the names an expression may read, and one compiled set of laws per mechanism.
+
+Names: V (the membrane's potential, mV), T (K), celsius, `<species>_i` and `<species>_o`
+(mM, the membrane's inside and outside), and the mechanism's own `parameters`, which are
+compiled into the laws as constants. A law reads at most native.N_CONC concentrations.
+"""
+import math
+import re
+
+from ionmc.expressions.codegen import compile_laws, to_numba_source
+from ionmc.expressions.native import N_CONC
+from ionmc.expressions.parse import names_used
+from ionmc.numba_conf import CACHE_DIR
+
+#: a parameter's name: identifier-like
+PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# where the generated modules live: beside ionmc's own kernel cache, outside the package
+# (a file inside it would change the package's source digest and recompile every kernel)
+LAW_DIR = CACHE_DIR.parent / "laws"
+
+
+def names(parameters, species):
+    """name -> meaning of everything an expression may read."""
+    out = {"V": "membrane potential (mV)", "T": "temperature (K)",
+           "celsius": "temperature (C)"}
+    for s in species:
+        out[f"{s}_i"] = f"{s} inside (mM)"
+        out[f"{s}_o"] = f"{s} outside (mM)"
+    for p in parameters:
+        out.setdefault(p, "parameter")
+    return out
+
+
+def check_parameters(parameters, known):
+    """Problems with a `parameters` table: [(key, message)]."""
+    for p, v in parameters.items():
+        if not PARAM_NAME.match(p) or known[p] != "parameter":
+            return [(f"parameters.{p}", "must be an identifier-like name that is not V, T, "
+                     "celsius or a concentration (<species>_i, <species>_o)")]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            return [(f"parameters.{p}", f"must be a finite number, not {v!r}")]
+    return []
+
+
+def concentrations(expr, parameters):
+    """The concentration names an expression reads."""
+    return sorted(n for n in names_used(expr)
+                  if n not in parameters and n not in ("V", "T", "celsius"))
+
+
+class Laws:
+    """One mechanism's compiled laws. `items`: [(law name, key, expressions, combine)],
+    `combine(sources)` the law's source from its expressions' (each reading `v` and the
+    slots `c0`... of the concentrations the item's expressions read together). Per law:
+    `addr` (for native.call_law), `conc` (the state indices of its concentrations, slot
+    order), `keys`; `value(law, V_volts, conc_of)` evaluates it in Python."""
+
+    def __init__(self, model, prefix, cin, cout, parameters, items):
+        consts = {"T": model.T, "celsius": model.T - 273.15,
+                  **{p: float(v) for p, v in parameters.items()}}
+        laws, self.conc, self.keys = [], [], []
+        for name, key, exprs, combine in items:
+            conc = sorted(set().union(*(concentrations(e, parameters) for e in exprs)))
+            if len(conc) > N_CONC:
+                raise ValueError(key, f"reads {len(conc)} concentrations (at most {N_CONC})")
+            arg = {**{n: repr(v) for n, v in consts.items()}, "V": "v",
+                   **{n: f"c{m}" for m, n in enumerate(conc)}}
+            laws.append((f"{prefix}_{name}",
+                         combine([to_numba_source(e, arg.__getitem__) for e in exprs])))
+            self.conc.append([model.idx(cin if n.endswith("_i") else cout, n[:-2])
+                              for n in conc])
+            self.keys.append(key)
+        # the module stays referenced here: the addresses point into its compiled code
+        self.module = compile_laws(laws, LAW_DIR)
+        self.fns = [getattr(self.module, n) for n, _ in laws]
+        self.addr = [getattr(self.module, n + "_c").address for n, _ in laws]
+
+    def value(self, law, V, conc_of):
+        """Law `law` at V (volts), conc_of(state index) -> mM."""
+        c = [conc_of(i) for i in self.conc[law]]
+        return self.fns[law](V * 1e3, *(c + [0.0] * (N_CONC - len(c))))
