@@ -109,6 +109,9 @@ TYPES = {
     "channel": ("A channel whose gates the scenario writes: alpha/beta (or inf/tau) as "
                 "expressions of V, concentrations and its own parameters, counted per "
                 "gating state like hh_channel.", "writing-mechanisms.md"),
+    "transporter": ("A transporter whose forward turnover rate the scenario writes as an "
+                    "expression; the reverse follows from detailed balance, so it joins the "
+                    "ledger.", "writing-mechanisms.md"),
     "na_k_atpase": ("The per-molecule Na+/K+-ATPase: a 13-state elementary Post-Albers "
                     "cycle fitted to measurements; the fitted constants and the data they "
                     "meet are in validation.md.", "mechanisms/pumps.md"),

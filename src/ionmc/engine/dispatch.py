@@ -69,6 +69,9 @@ def propensity(j, x, V, kind, src, mem, half_dv, P, II, inv_nvol):
     if reg.user_channel.KIND0 <= k < reg.user_channel.KIND1:
         return reg.user_channel.propensity(j, k - reg.user_channel.KIND0, x, V, src, mem,
                                            half_dv, P, II, inv_nvol)
+    if reg.user_transporter.KIND0 <= k < reg.user_transporter.KIND1:
+        return reg.user_transporter.propensity(j, k - reg.user_transporter.KIND0, x, V, src,
+                                               mem, half_dv, P, II, inv_nvol)
     return 0.0
 
 

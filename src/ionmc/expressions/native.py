@@ -70,3 +70,16 @@ def law_value(j, v_mV, x, II, inv_nvol):
                     x[II[j, 4]] * inv_nvol[II[j, 4]] if II[j, 4] >= 0 else 0.0,
                     x[II[j, 5]] * inv_nvol[II[j, 5]] if II[j, 5] >= 0 else 0.0,
                     x[II[j, 6]] * inv_nvol[II[j, 6]] if II[j, 6] >= 0 else 0.0)
+
+
+@leaf
+def law_value_shifted(j, v_mV, x, II, inv_nvol, P, p0):
+    """`law_value` at counts shifted back by P[j, p0 + slot] for each concentration slot:
+    a reverse step reads its forward law at the state before the forward step."""
+    return call_law(II[j, 0], v_mV,
+                    (x[II[j, 1]] - P[j, p0]) * inv_nvol[II[j, 1]] if II[j, 1] >= 0 else 0.0,
+                    (x[II[j, 2]] - P[j, p0 + 1]) * inv_nvol[II[j, 2]] if II[j, 2] >= 0 else 0.0,
+                    (x[II[j, 3]] - P[j, p0 + 2]) * inv_nvol[II[j, 3]] if II[j, 3] >= 0 else 0.0,
+                    (x[II[j, 4]] - P[j, p0 + 3]) * inv_nvol[II[j, 4]] if II[j, 4] >= 0 else 0.0,
+                    (x[II[j, 5]] - P[j, p0 + 4]) * inv_nvol[II[j, 5]] if II[j, 5] >= 0 else 0.0,
+                    (x[II[j, 6]] - P[j, p0 + 5]) * inv_nvol[II[j, 6]] if II[j, 6] >= 0 else 0.0)

@@ -11,11 +11,11 @@ The transition order of a compiled model is the order of the scenario's [[mechan
 (each type's `build` adds its transitions in a fixed order of its own), not the order here.
 """
 from ionmc.mechanisms import activity, buffer, channels, cotransporter, coupling, injection, \
-    kir, leak, metabolism, nka, pump, reaction, user_channel
+    kir, leak, metabolism, nka, pump, reaction, user_channel, user_transporter
 
 #: every registered type, in the order their kinds are numbered
 TYPES = (leak, pump, metabolism, cotransporter, activity, buffer, coupling, kir, channels,
-         injection, reaction, nka, user_channel)
+         injection, reaction, nka, user_channel, user_transporter)
 REGISTRY = {m.TYPE: m for m in TYPES}
 
 KIND_BASE = {}

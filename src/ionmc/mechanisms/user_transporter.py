@@ -1,0 +1,264 @@
+"""Transporters whose turnover rate the scenario writes as an expression.
+
+    [[mechanisms]]
+    type = "transporter"
+    name = "uptake"
+    membrane = "pm"
+    stoichiometry = { Ca = -1 }          # per forward turnover; + = into the inside
+    density_per_um2 = 100.0
+    rate = "kcat_per_s * Ca_i**2 / (Kd_mM**2 + Ca_i**2)"   # forward turnovers/s, one transporter
+    parameters = { kcat_per_s = 20.0, Kd_mM = 3e-4 }
+    ATP_per_turnover = 1                 # 0 (default) or 1: a forward turnover hydrolyses ATP
+
+`rate` is the forward (unidirectional) turnover rate of one transporter (1/s), written as
+for a user channel (ionmc.expressions: V in mV, concentrations `<species>_i`/`_o` in mM,
+T, celsius, the table's parameters). The reverse rate is not written: it follows from
+detailed balance, so that a forward turnover from x to x' and the reverse from x' obey
+
+  a_f(x) / a_b(x') = exp(-(dG_ions + n_ATP dG_ATP) / k_B T)
+
+exactly (dG_ions the discrete free energy of the moved ions, with the charge q carried inward
+at the jump's midpoint potential, as the ledger counts it; docs/physics.md). So whatever the
+expression, the transporter's equilibrium is the thermodynamic one (with ATP, its stall
+point), and it joins the free-energy ledger like the built-in cotransporters: under `ssa`
+the balance closes to rounding.
+
+With N = density x area transporters, moved species m going from a to b in a forward
+turnover (nu_m = |n_m| ions, volumes v_a, v_b), u = F V_mid / RT:
+
+  a_f(x)  = N phi r(V_mid, c(x))  prod_m [x_a]_nu / max(x_a, nu)^nu
+  a_b(x') = N phi r(V_mid, c(x))  exp(q u + n_ATP dG_ATP/RT) prod_m [x'_b]_nu (v_a/v_b)^nu / x_a^nu
+
+with x = x' - dx the state before the forward turnover ([n]_nu the falling factorial n (n-1)
+... (n - nu + 1), n^nu for a clamped species, whose count does not move; phi =
+q10^((T - 310 K)/10)). The factor prod [x_a]_nu / max(x_a, nu)^nu is
+1 for large counts and goes to 0 continuously as the source runs out, so the rate vanishes
+with the ions it needs whatever the expression. The reverse reads r at the state before the
+forward jump it undoes (its concentrations shifted by the turnover's stoichiometry), which
+is what makes the ratio exact.
+
+ATP: fixed at `dG_ATP_kJ_per_mol` (the cell's metabolic pool is not drawn on), booked in
+`thermo.atp_work_J` as the cotransporters' is.
+"""
+import math
+
+from ionmc.constants import F, N_A, R
+from ionmc.errors import InputError
+from ionmc.expressions import ExpressionError, parse
+from ionmc.expressions.membrane import Laws, check_parameters, concentrations, names
+from ionmc.expressions.native import N_CONC, law_value, law_value_shifted
+from ionmc.mechanisms.base import LEDGER_V, Mechanism
+from ionmc.numba_conf import entry, leaf
+from ionmc.physics import q10_factor
+from ionmc.ranges import DG_ATP_KJ, Q10, Range
+
+TYPE = "transporter"
+
+PARAMS = {
+    "membrane": (None, "membrane name"),
+    "stoichiometry": (None, "species -> signed count per forward turnover (+ = into the "
+                      "inside)"),
+    "rate": (None, "forward turnover rate of one transporter (1/s), an expression of V (mV), "
+             "concentrations (<species>_i, <species>_o in mM), T, celsius and parameters"),
+    "parameters": ({}, "named constants the expression reads (units in their names)"),
+    "density_per_um2": (None, "transporters per um^2 of membrane", Range(0.0, 1e5)),
+    "q10": (1.0, "temperature coefficient of the rate (37 C reference)", Q10),
+    "ATP_per_turnover": (0.0, "ATP hydrolysed per forward turnover: 0 or 1", Range(0.0, 1.0)),
+    "dG_ATP_kJ_per_mol": (-57.0, "ATP's free energy (fixed)", DG_ATP_KJ),
+}
+PARAM_TYPES = {"stoichiometry": dict, "parameters": dict, "rate": str}
+#: the expression, its constants and the moved ions are compiled once per run
+FIXED = ("stoichiometry", "rate", "parameters")
+KINDS = ("fw", "bw")
+#: species one transporter may move
+MAX_MOVES = 3
+# index row: the law's address and its concentrations (expressions/native.py), then per
+# moved species its forward source, forward destination and count
+I_MV = 1 + N_CONC
+N_II = I_MV + 3 * MAX_MOVES
+# parameter row: N phi; q F/RT; ln of the reverse's constant factor (ATP, volumes); the
+# forward change of each concentration slot's count (the reverse undoes it); per moved
+# species 1.0 where its forward source, then destination, is clamped (a reservoir: its
+# count does not move, and its factor is n^nu, not the falling factorial)
+P_N, P_QFRT, P_LNK, P_SHIFT = 0, 1, 2, 3
+P_CLAMP = P_SHIFT + N_CONC
+N_PAR = P_CLAMP + 2 * MAX_MOVES
+
+
+def _expr(t, known):
+    return parse(t["rate"], known, f"mechanisms.{t['name']}.rate")
+
+
+def check(t, ctx):
+    """Problems with a filled transporter table: [(key, message)]."""
+    st = t["stoichiometry"]
+    if not st:
+        return [("stoichiometry", "needs at least one species: {Ca = -1}")]
+    if len(st) > MAX_MOVES:
+        return [("stoichiometry", f"at most {MAX_MOVES} species")]
+    for s, n in st.items():
+        if s not in ctx.species:
+            return [(f"stoichiometry.{s}", f"unknown species {s!r}")]
+        if isinstance(n, bool) or not isinstance(n, int) or n == 0 or abs(n) > 4:
+            return [(f"stoichiometry.{s}", "must be a non-zero integer from -4 to 4")]
+    if t["ATP_per_turnover"] not in (0.0, 1.0):
+        return [("ATP_per_turnover", "must be 0 or 1")]
+    known = names(t["parameters"], ctx.species)
+    bad = check_parameters(t["parameters"], known)
+    if bad:
+        return bad
+    try:
+        e = _expr(t, known)
+    except ExpressionError as err:
+        return [("rate", err.message)]
+    if len(concentrations(e, t["parameters"])) > N_CONC:
+        return [("rate", f"reads more than {N_CONC} concentrations")]
+    return []
+
+
+@leaf
+def _falling(n, k):
+    """n (n - 1) ... (n - k + 1), 0 once a factor is not positive."""
+    f = 1.0
+    for q in range(k):
+        if n - q <= 0.0:
+            return 0.0
+        f *= n - q
+    return f
+
+
+@leaf
+def rate(j, k, x, v, P, II, inv_nvol):
+    """Propensity (1/s) of transition j (k = 0 forward, 1 reverse) at midpoint potential v
+    (volts): the module docstring's a_f, a_b."""
+    if k == 0:
+        f = 1.0
+        for m in range(MAX_MOVES):
+            nu = II[j, I_MV + 3 * m + 2]
+            if nu <= 0:  # unused slots hold -1
+                break
+            if P[j, P_CLAMP + 2 * m] == 0.0:  # a clamped source: n^nu / n^nu
+                n = x[II[j, I_MV + 3 * m]]
+                f *= _falling(n, nu) / max(n, nu) ** nu
+        if f == 0.0:
+            return 0.0
+        r = law_value(j, v * 1e3, x, II, inv_nvol)
+    else:
+        f = math.exp(P[j, P_QFRT] * v + P[j, P_LNK])
+        for m in range(MAX_MOVES):
+            nu = II[j, I_MV + 3 * m + 2]
+            if nu <= 0:  # unused slots hold -1
+                break
+            # the reverse's row lists the forward's source and destination: [x'_b]_nu over
+            # x_a^nu, x_a = x'_a + nu the source's count before the forward turnover (for a
+            # clamped side: n^nu and the same n)
+            nb = x[II[j, I_MV + 3 * m + 1]]
+            f *= nb ** nu if P[j, P_CLAMP + 2 * m + 1] != 0.0 else _falling(nb, nu)
+            na = x[II[j, I_MV + 3 * m]]
+            f /= (na if P[j, P_CLAMP + 2 * m] != 0.0 else na + nu) ** nu
+        if f == 0.0:
+            return 0.0
+        r = law_value_shifted(j, v * 1e3, x, II, inv_nvol, P, P_SHIFT)
+    if not r >= 0.0:  # negative or NaN: the run stops and names this mechanism
+        return math.nan
+    return P[j, P_N] * r * f
+
+
+@entry
+def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
+    return rate(j, k, x, V[mem[j]] + half_dv[j], P, II, inv_nvol)
+
+
+class UserTransporter(Mechanism):
+    """One forward/reverse pair: the written forward rate, the reverse from detailed
+    balance (module docstring)."""
+
+    def _compile(self, model):
+        if getattr(self, "laws", None) is not None:
+            return
+        _, cin, cout = self.membrane_sides(model)
+        e = _expr(self.spec, names(self.spec["parameters"], model.scenario.data["species"]))
+        self.laws = Laws(model, self.name, cin, cout, self.spec["parameters"],
+                         [("rate", "rate", [e], lambda s: s[0])])
+
+    def build(self, model, tr):
+        self._compile(model)
+        mi, cin, cout = self.membrane_sides(model)
+        st = self.spec["stoichiometry"]
+        fw_ii, bw_ii = tr.index_row(), tr.index_row()
+        fw, self.moves = {}, []
+        for m, (s, n) in enumerate(st.items()):
+            i_in, i_out = model.idx(cin, s), model.idx(cout, s)
+            a, b = (i_out, i_in) if n > 0 else (i_in, i_out)  # forward source, destination
+            fw_ii[I_MV + 3 * m:I_MV + 3 * m + 3] = [a, b, abs(n)]
+            bw_ii[I_MV + 3 * m:I_MV + 3 * m + 3] = [a, b, abs(n)]
+            self.moves.append((s, a, b, abs(n)))
+            fw[i_in] = fw.get(i_in, 0) + n
+            fw[i_out] = fw.get(i_out, 0) - n
+        for row in (fw_ii, bw_ii):
+            row[0] = self.laws.addr[0]
+            row[1:1 + len(self.laws.conc[0])] = self.laws.conc[0]
+        # applied changes only: a clamped count does not move, so the reverse's law reads it
+        # unshifted
+        self.shift = [0 if model.clamped[i] else fw.get(i, 0) for i in self.laws.conc[0]]
+        t0 = tr.pair((self.kind("fw"), self.kind("bw")), (int(fw_ii[I_MV]), int(fw_ii[I_MV + 1])),
+                     mi, fw, (fw_ii, bw_ii), LEDGER_V)
+        self.transitions = [t0, t0 + 1]
+        self.ref = (t0, t0 + 1)
+        self.efflux = {s: {t0: -n, t0 + 1: n} for s, n in st.items()}
+
+    def reads(self, model, j):
+        """V, the counts it moves and the concentrations its expression reads."""
+        ii = model.tr_ii[j]
+        r = {("V", int(model.tr_mem[j]))}
+        r |= {("x", int(i)) for i in ii[1:1 + N_CONC] if i >= 0}
+        for m in range(MAX_MOVES):
+            if ii[I_MV + 3 * m + 2] > 0:
+                r |= {("x", int(ii[I_MV + 3 * m])), ("x", int(ii[I_MV + 3 * m + 1]))}
+        return r
+
+    def update_parameters(self, model):
+        d = model.scenario.data
+        sp = self.spec
+        mspec = d["membranes"][sp["membrane"]]
+        N = sp["density_per_um2"] * mspec["area_um2"] * q10_factor(sp["q10"], model.T)
+        z = {s: d["species"][s]["charge"] for s in sp["stoichiometry"]}
+        q = sum(n * z[s] for s, n in sp["stoichiometry"].items())
+        lnk = sp["ATP_per_turnover"] * sp["dG_ATP_kJ_per_mol"] * 1e3 / (R * model.T)
+        vol = {i: 1.0 / model.inv_nvol[i] for _, a, b, _ in self.moves for i in (a, b)}
+        lnk += sum(nu * math.log(vol[a] / vol[b]) for _, a, b, nu in self.moves)
+        j0, j1 = self.transitions
+        for j in (j0, j1):
+            model.tr_p[j, P_N] = N
+            model.tr_p[j, P_QFRT] = q * F / (R * model.T)
+            model.tr_p[j, P_LNK] = lnk
+            model.tr_p[j, P_SHIFT:P_SHIFT + N_CONC] = 0.0
+            for m, (_, a, b, _) in enumerate(self.moves):
+                model.tr_p[j, P_CLAMP + 2 * m] = float(model.clamped[a])
+                model.tr_p[j, P_CLAMP + 2 * m + 1] = float(model.clamped[b])
+        model.tr_p[j1, P_SHIFT:P_SHIFT + len(self.shift)] = self.shift
+
+    def atp_work(self, model):
+        """A forward turnover hydrolyses one ATP at the fixed dG_ATP."""
+        if not self.spec["ATP_per_turnover"]:
+            return []
+        j = self.transitions[0]
+        w = -self.spec["dG_ATP_kJ_per_mol"] * 1e3 / N_A
+        return [(j, w, 0.0), (j + 1, -w, 0.0)]
+
+    def initial_state(self, model, x):
+        """Its rate checked at the starting concentrations over -150..+100 mV."""
+        from ionmc.mechanisms.user_channel import CHECK_MV
+
+        conc = lambda i: x[i] * model.inv_nvol[i]  # noqa: E731
+        for v in CHECK_MV:
+            r = self.laws.value(0, v * 1e-3, conc)
+            if not (math.isfinite(r) and r >= 0.0):
+                hint = (": a removable 0/0 such as x/(1 - exp(-x/k)) is written k/exprel(-x/k)"
+                        if math.isnan(r) else "")
+                raise InputError(model.scenario.source, f"mechanisms.{self.name}.rate",
+                                 f"gives {r:g} at V = {v:g} mV (a rate must be finite and "
+                                 f"not negative){hint}")
+
+
+MECHANISM = UserTransporter

@@ -1,0 +1,101 @@
+"""Transporters whose forward rate the scenario writes (mechanisms/user_transporter.py): the
+reverse from detailed balance gives the thermodynamic equilibrium whatever the expression,
+the ledger closes under ssa, ATP drives it to its stall point, and bad input is one line."""
+import math
+
+import numpy as np
+import pytest
+
+from ionmc.constants import F, R
+from ionmc.errors import InputError
+from ionmc.model import Model
+
+from builder import Builder
+from conftest import balance, run_df
+
+SGLT_RATE = "k_per_s * (Na_o / K_Na_mM) * (glucose_o / K_g_mM) / (1 + Na_o / K_Na_mM + glucose_o / K_g_mM)"
+
+
+def _sglt(method="ode", rate=SGLT_RATE, V=-70.0, duration=2000.0, dt=100.0, seed=1, volume=0.1,
+          density=1000.0, **extra):
+    """A cell with Na+ clamped (15/145 mM), clamped at V mV, glucose 0 inside and 1 mM in the
+    bath, one user transporter moving 1 Na+ and 1 glucose in per forward turnover."""
+    return (Builder("user_sglt", duration, dt, method, seed)
+            .species(Na=1, K=1, glucose=0).impermeant(X=-1)
+            .compartment("cell", volume, clamped=["Na"], Na=15.0, K=140.0, glucose=0.0)
+            .compartment("bath", 10.0, bath=True, Na=145.0, K=5.0, glucose=1.0)
+            .membrane("pm", "cell", "bath", 1.0, V0=V, clamp=V)
+            .mechanism("transporter", "sglt", membrane="pm", density_per_um2=density,
+                       stoichiometry={"Na": 1, "glucose": 1}, rate=rate,
+                       parameters={"k_per_s": 50.0, "K_Na_mM": 10.0, "K_g_mM": 0.5}, **extra))
+
+
+@pytest.mark.parametrize("rate", [SGLT_RATE, "k_per_s + 0 * K_Na_mM * K_g_mM",
+                                  "k_per_s * exp(V / 50) * glucose_o / (K_g_mM + glucose_o) + 0 * K_Na_mM"])
+def test_its_equilibrium_is_the_thermodynamic_one_whatever_the_rate(rate):
+    """Under ode glucose_i/glucose_o settles at (Na_o/Na_i) exp(-F V/RT) (one charge in per
+    turnover) = 132.8 at -70 mV, for a saturating, a constant and a voltage-dependent law."""
+    df = run_df(_sglt(rate=rate, duration=20000.0, dt=1000.0).build())
+    ratio = df["cell.glucose.mM"].iloc[-1] / df["bath.glucose.mM"].iloc[-1]
+    na_i, na_o = df["cell.Na.mM"].iloc[-1], df["bath.Na.mM"].iloc[-1]
+    want = na_o / na_i * math.exp(-F * -0.070 / (R * 310.0))
+    assert ratio == pytest.approx(want, rel=1e-5)
+
+
+def test_the_ledger_closes_under_ssa():
+    """A small cell (0.001 um^3) at -70 mV, not clamped: every turnover an event; the balance
+    G - G0 = W - T S closes to rounding."""
+    sc = (Builder("user_tr_ssa", 0.5, 0.05, "ssa", 3)
+          .species(Na=1, K=1, glucose=0).impermeant(X=-1)
+          .compartment("cell", 0.001, Na=15.0, K=140.0, glucose=0.0)
+          .compartment("bath", 10.0, bath=True, Na=145.0, K=5.0, glucose=1.0)
+          .membrane("pm", "cell", "bath", 0.05, V0=-70.0)
+          .mechanism("transporter", "sglt", membrane="pm", density_per_um2=2000.0,
+                     stoichiometry={"Na": 1, "glucose": 1}, rate=SGLT_RATE,
+                     parameters={"k_per_s": 50.0, "K_Na_mM": 10.0, "K_g_mM": 0.5})
+          .build())
+    df = run_df(sc)
+    assert df["sglt.forward"].iloc[-1] > 100 and df["sglt.backward"].iloc[-1] > 10
+    resid, scale = balance(df)
+    assert np.max(np.abs(resid)) < 1e-9 * scale
+
+
+def test_atp_drives_it_to_its_stall_point():
+    """1 Ca2+ out per ATP (PMCA-like, a Hill uptake): Ca_o/Ca_i at stall is
+    exp((-dG_ATP + 2 F V)/RT) (V the inside's potential, -70 mV), to the 1/n of the discrete
+    law's fixed point (2e5 Ca2+ inside at stall)."""
+    sc = (Builder("user_pmca", 5000.0, 500.0, "ode", 1)
+          .species(Ca=2, K=1).impermeant(X=-1)
+          .compartment("cell", 100.0, Ca=0.01, K=140.0)
+          .compartment("bath", 1000.0, bath=True, Ca=2.0, K=5.0)
+          .membrane("pm", "cell", "bath", 1.0, V0=-70.0, clamp=-70.0)
+          .mechanism("transporter", "pmca", membrane="pm", density_per_um2=1e4,
+                     stoichiometry={"Ca": -1}, rate="kcat_per_s * Ca_i**2 / (Kd_mM**2 + Ca_i**2)",
+                     parameters={"kcat_per_s": 30.0, "Kd_mM": 3e-4}, ATP_per_turnover=1,
+                     dG_ATP_kJ_per_mol=-30.0)
+          .build())
+    df = run_df(sc)
+    ratio = df["bath.Ca.mM"].iloc[-1] / df["cell.Ca.mM"].iloc[-1]
+    want = math.exp((30e3 + 2 * F * -0.070) / (R * 310.0))
+    assert ratio == pytest.approx(want, rel=1e-4)
+    assert df["thermo.atp_work_J"].iloc[-1] > 0  # from 10 uM, above the stall: ATP spent
+
+
+@pytest.mark.parametrize("change, key, says", [
+    (dict(rate="k_per_s * glucose_x"), "mechanisms.sglt.rate", "unknown name 'glucose_x'"),
+    (dict(rate="k_per_s.real"), "mechanisms.sglt.rate", "attribute"),
+    (dict(stoichiometry={"Na": 1, "sugar": 1}), "mechanisms.sglt.stoichiometry.sugar",
+     "unknown species"),
+    (dict(stoichiometry={"Na": 1.5}), "mechanisms.sglt.stoichiometry.Na", "integer"),
+])
+def test_bad_input_is_one_line_naming_the_key(change, key, says):
+    b = _sglt()
+    b.configure("sglt", **change)
+    with pytest.raises(InputError) as e:
+        b.build()
+    assert key in str(e.value) and says in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_negative_rate_is_refused_before_the_run():
+    with pytest.raises(InputError, match=r"mechanisms\.sglt\.rate: gives -\S+ at V = -150 mV"):
+        Model(_sglt(rate="k_per_s * (V + 100) / 100 + 0 * K_Na_mM * K_g_mM").build())
