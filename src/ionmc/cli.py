@@ -84,6 +84,15 @@ def _parser():
                         description="Print a built-in scenario's file, comments included: "
                         "`ionmc show resting_neuron > mine.toml`, edit, `ionmc run mine.toml`.")
     sh.add_argument("name", metavar="NAME", help="a built-in scenario's name (`ionmc list`)")
+    ex = sub.add_parser("export", help="write a scenario's ode model for other tools (SBML)",
+                        description="Write the deterministic (ode) model of a scenario as "
+                        "SBML Level 3 Version 2 for libroadrunner, COPASI and other SBML "
+                        "tools: species in molecules, V as an assignment rule, one reaction "
+                        "per transition, the events that translate (docs/sbml.md). Needs "
+                        "python-libsbml (pip install 'ionmc[sbml]').")
+    ex.add_argument("scenario", metavar="SCENARIO", help=_SCENARIO_HELP)
+    ex.add_argument("--sbml", required=True, metavar="FILE", help="the SBML file to write")
+    ex.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=_SET_HELP)
     return p
 
 
@@ -263,13 +272,26 @@ def _show(args):
     return 0
 
 
+def _export(args):
+    from ionmc.export.sbml import export
+    from ionmc.scenario.load import load_scenario
+
+    sc = load_scenario(args.scenario, list(args.set), label="--set")
+    for w in sc.warnings:
+        print(f"ionmc: warning: {w}", file=sys.stderr)
+    ns, nr, ne = export(sc, args.sbml)
+    print(f"ionmc: wrote {args.sbml} (SBML L3V2: {ns} species, {nr} reactions, "
+          f"{ne} event(s))")
+    return 0
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     args.tally = WarningTally()
     try:
         with args.tally:
             return {"run": _run, "energetics": _energetics, "report": _report,
-                    "list": _list, "show": _show}[args.command](args)
+                    "list": _list, "show": _show, "export": _export}[args.command](args)
     except InputError as exc:
         print(f"ionmc: error: {exc}", file=sys.stderr)
         return 2

@@ -146,6 +146,25 @@ class Leak(Mechanism):
         P = self.spec["permeability_cm_per_s"] * q
         return {s: ghk_current(P, area, z, concs(cin, s), concs(cout, s), V, model.T)}
 
+    def sbml_rate(self, model, j, name_of):
+        """Transition j's ode propensity (ions/s) as an infix formula: `propensity` above with
+        the parameter row as literals, V at the jump's midpoint (V + dV/2, a constant offset
+        of the membrane's potential `name_of.potential(m)`), counts `name_of(state index)`."""
+        from ionmc.export import sbml_ghk, sbml_number
+
+        k = int(model.tr_kind[j]) - self.kind("out")  # 0 out, 1 in, 2, 3 ohmic
+        P = model.tr_p[j]
+        n = name_of(int(model.tr_src[j]))
+        v = f"({name_of.potential(int(model.tr_mem[j]))} + {sbml_number(model.tr_half_dv[j])})"
+        sign = "" if k in (0, 2) else "-"
+        zu = f"{sign}{sbml_number(P[1])} * {v}"
+        if k >= 2:  # ohmic: G ghk(w), w = zu + ln(c_src / c_dst(+1)), 0 with no ion to move
+            i, d = int(model.tr_src[j]), int(model.tr_ii[j, I_DST])
+            w = (f"{zu} + ln({n} * {sbml_number(model.inv_nvol[i])} / "
+                 f"(({name_of(d)} + 1) * {sbml_number(model.inv_nvol[d])}))")
+            return f"piecewise(0, {n} <= 0, {sbml_number(P[0])} * {sbml_ghk(w)})"
+        return f"{n} * {sbml_number(P[0])} * {sbml_ghk(zu)}"
+
 
 MECHANISM = Leak
 

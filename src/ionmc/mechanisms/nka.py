@@ -349,6 +349,78 @@ class NaKATPase(Pump):
         return model.pools[cin].spec["dG0_ATP_kJ_per_mol"] * 1e3
 
 
+    def sbml_rate(self, model, j, name_of):
+        """Step direction j's ode propensity (1/s) as an infix formula for the SBML export
+        (ionmc.export.sbml): `propensity` above with the parameter row as literals -- the
+        pumps in its source state, its rate constant, its voltage factor at the jump's
+        midpoint potential, the ion it takes up (mass action) and, on a pool, the
+        nucleotide factor. `name_of(state index)`: a species id; `name_of.potential(m)`:
+        membrane m's potential (V)."""
+        from ionmc.export import sbml_number as num, sbml_ramp
+
+        P, ii = model.tr_p[j], model.tr_ii[j]
+        f = [name_of(int(model.tr_src[j])), num(P[P_K])]
+        if P[P_QV] != 0.0:
+            v = f"({name_of.potential(int(model.tr_mem[j]))} + {num(model.tr_half_dv[j])})"
+            f.append(f"exp({num(P[P_QV])} * {num(P[P_FRT])} * {v})")
+
+        def conc(i):
+            return f"{name_of(int(i))} * {num(model.inv_nvol[i])}"
+        if ii[I_ION] >= 0:
+            f.append(conc(ii[I_ION]))
+        nuc = P[P_NUC]
+        if nuc == 1.0:
+            f.append(sbml_ramp(name_of(int(ii[I_ATP]))))
+        elif nuc == 2.0:
+            f += [sbml_ramp(name_of(int(ii[I_PI]))), conc(ii[I_ADP])]
+        elif nuc in (3.0, 4.0):
+            t = f"({conc(ii[I_ATP])} / {num(P[P_KATP])})"
+            f.append(f"({conc(ii[I_PI])}) / (1 + {t})" if nuc == 3.0 else f"{t} / (1 + {t})")
+        return " * ".join(f"({x})" for x in f)
+
+    def sbml_event(self, model, key, value, name_of):
+        """An event that sets `key` to `value`, as SBML event assignments [(species id,
+        infix formula of the values at the trigger)]: ouabain binding more pumps
+        (block_fraction up), as `_reblock` does it on the ode's counts -- every cycle
+        state scaled down alike, the blocked count the rest, the ions they held given back
+        to the side of the field each is counted on. Raises NotImplementedError for what
+        it cannot express: unblocking (pumps return in the cycle's steady state at the
+        event, a 13-state linear solve) and any key that changes the rate constants (the
+        rates are exported as numbers). The spec follows the event (the next one is
+        relative to it)."""
+        from ionmc.export import sbml_number as num
+
+        if key != "block_fraction":
+            raise NotImplementedError(f"{key} changes the pump's rate constants, which "
+                                      "the export writes as numbers")
+        f, before = float(value), float(self.spec["block_fraction"])
+        if f < before:
+            raise NotImplementedError("unblocking returns pumps in the cycle's steady "
+                                      "state at the event, which SBML cannot express")
+        self.spec[key] = f
+        if f == before:
+            return []
+        names = [name_of(i) for i in self.states]
+        active = "(" + " + ".join(names) + ")"
+        total = f"({active} + {name_of(self.blocked)})"
+        r = f"({num(1.0 - f)} * {total} / {active})"  # want / active
+        out = [(n, f"{n} * {r}") for n in names]
+        out.append((name_of(self.blocked), f"{num(f)} * {total}"))
+        # _take_bound: each ion index gives back sum_i m_i (x_i' - x_i) = (r - 1) sum m_i x_i
+        held = {}
+        for k, n in enumerate(names):
+            na, kk, q = cyc.BOUND["Na"][k], cyc.BOUND["K"][k], cyc.STATE_CHARGE[k]
+            kin = q - na
+            for s, side, m in (("Na", "in", na), ("K", "in", kin), ("K", "out", kk - kin)):
+                i_ion = self._side_index(model, s, side)
+                if m and not model.clamped[i_ion]:
+                    held.setdefault(i_ion, []).append(f"{m} * {n}")
+        for i_ion, terms in held.items():
+            ion = name_of(i_ion)
+            out.append((ion, f"{ion} - ({r} - 1) * ({' + '.join(terms)})"))
+        return out
+
+
 MECHANISM = NaKATPase
 
 
