@@ -23,7 +23,7 @@ def _subparsers():
 
 def test_every_option_of_every_subcommand_has_help():
     subs = _subparsers()
-    assert set(subs) == {"run", "energetics", "report", "list", "show"}
+    assert set(subs) == {"run", "energetics", "report", "list", "show", "export"}
     for name, sp in subs.items():
         for action in sp._actions:
             if isinstance(action, argparse._HelpAction):
