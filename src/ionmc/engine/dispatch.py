@@ -118,4 +118,7 @@ def own_ledger_arg(j, x, V, kind, mem, half_dv, P, II, inv_nvol):
                                        inv_nvol)
     if reg.nka.KIND0 <= k < reg.nka.KIND1:
         return reg.nka.ledger_arg(j, k - reg.nka.KIND0, x, V, mem, half_dv, P, II, inv_nvol)
+    if reg.user_transporter.KIND0 <= k < reg.user_transporter.KIND1:
+        return reg.user_transporter.ledger_arg(j, k - reg.user_transporter.KIND0, x, V, mem,
+                                               half_dv, P, II, inv_nvol)
     return 0.0

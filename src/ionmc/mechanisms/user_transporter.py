@@ -47,7 +47,7 @@ from ionmc.errors import InputError
 from ionmc.expressions import ExpressionError, parse
 from ionmc.expressions.membrane import Laws, check_parameters, concentrations, names
 from ionmc.expressions.native import N_CONC, law_value, law_value_shifted
-from ionmc.mechanisms.base import LEDGER_V, Mechanism
+from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V, Mechanism
 from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
 from ionmc.ranges import DG_ATP_KJ, Q10, Range
@@ -63,13 +63,19 @@ PARAMS = {
     "parameters": ({}, "named constants the expression reads (units in their names)"),
     "density_per_um2": (None, "transporters per um^2 of membrane", Range(0.0, 1e5)),
     "q10": (1.0, "temperature coefficient of the rate (37 C reference)", Q10),
+    "energy": ("reversible", "'reversible' (rate = forward rate; the reverse from detailed "
+               "balance, in the ledger) or 'driven' (rate = net turnover rate, either sign; "
+               "its free energy is work from outside, thermo.driven_work_J)"),
     "ATP_per_turnover": (0.0, "ATP hydrolysed per forward turnover: 0 or 1", Range(0.0, 1.0)),
     "dG_ATP_kJ_per_mol": (-57.0, "ATP's free energy (fixed)", DG_ATP_KJ),
 }
-PARAM_TYPES = {"stoichiometry": dict, "parameters": dict, "rate": str}
+PARAM_TYPES = {"stoichiometry": dict, "parameters": dict, "rate": str, "energy": str}
 #: the expression, its constants and the moved ions are compiled once per run
-FIXED = ("stoichiometry", "rate", "parameters")
-KINDS = ("fw", "bw")
+FIXED = ("stoichiometry", "rate", "parameters", "energy")
+#: reversible forward/reverse; driven forward (rate > 0) and backward (rate < 0)
+KINDS = ("fw", "bw", "drv_fw", "drv_bw")
+#: the ledger column of a driven transporter's work (thermo/ledger.py)
+DRIVEN_COLUMN = "thermo.driven_work_J"
 #: species one transporter may move
 MAX_MOVES = 3
 # index row: the law's address and its concentrations (expressions/native.py), then per
@@ -82,7 +88,12 @@ N_II = I_MV + 3 * MAX_MOVES
 # count does not move, and its factor is n^nu, not the falling factorial)
 P_N, P_QFRT, P_LNK, P_SHIFT = 0, 1, 2, 3
 P_CLAMP = P_SHIFT + N_CONC
-N_PAR = P_CLAMP + 2 * MAX_MOVES
+# a driven transporter's ledger constants (`ledger_update`): the constant part of a jump's
+# dG/k_B T, half the jump's dV (0 under ode), the count offset of the lgamma difference
+# (1 exact, 1/2 the ode's slope) and q e/k_B T
+P_G0 = P_CLAMP + 2 * MAX_MOVES
+P_HDV, P_OFF, P_QE = P_G0 + 1, P_G0 + 2, P_G0 + 3
+N_PAR = P_QE + 1
 
 
 def _expr(t, known):
@@ -103,6 +114,11 @@ def check(t, ctx):
             return [(f"stoichiometry.{s}", "must be a non-zero integer from -4 to 4")]
     if t["ATP_per_turnover"] not in (0.0, 1.0):
         return [("ATP_per_turnover", "must be 0 or 1")]
+    if t["energy"] not in ("reversible", "driven"):
+        return [("energy", f"must be 'reversible' or 'driven', not {t['energy']!r}")]
+    if t["energy"] == "driven" and t["ATP_per_turnover"]:
+        return [("ATP_per_turnover", "a driven transporter's free energy is booked as work "
+                 "from outside: it takes no ATP")]
     known = names(t["parameters"], ctx.species)
     bad = check_parameters(t["parameters"], known)
     if bad:
@@ -128,26 +144,29 @@ def _falling(n, k):
 
 
 @leaf
+def _source_factor(j, x, P, II):
+    """prod over the moved species of row j of [n]_nu / max(n, nu)^nu at its source (1 for a
+    clamped source): 1 for large counts, 0 when fewer than nu ions are there."""
+    f = 1.0
+    for m in range(MAX_MOVES):
+        nu = II[j, I_MV + 3 * m + 2]
+        if nu <= 0:  # unused slots hold -1
+            break
+        if P[j, P_CLAMP + 2 * m] == 0.0:
+            n = x[II[j, I_MV + 3 * m]]
+            f *= _falling(n, nu) / max(n, nu) ** nu
+    return f
+
+
+@leaf
 def rate(j, k, x, v, P, II, inv_nvol):
-    """Propensity (1/s) of transition j (k = 0 forward, 1 reverse) at midpoint potential v
-    (volts): the module docstring's a_f, a_b."""
-    if k == 0:
-        f = 1.0
-        for m in range(MAX_MOVES):
-            nu = II[j, I_MV + 3 * m + 2]
-            if nu <= 0:  # unused slots hold -1
-                break
-            if P[j, P_CLAMP + 2 * m] == 0.0:  # a clamped source: n^nu / n^nu
-                n = x[II[j, I_MV + 3 * m]]
-                f *= _falling(n, nu) / max(n, nu) ** nu
-        if f == 0.0:
-            return 0.0
-        r = law_value(j, v * 1e3, x, II, inv_nvol)
-    else:
+    """Propensity (1/s) of transition j (k: 0 forward, 1 reverse; 2, 3 driven forward and
+    backward) at midpoint potential v (volts): the module docstring's laws."""
+    if k == 1:
         f = math.exp(P[j, P_QFRT] * v + P[j, P_LNK])
         for m in range(MAX_MOVES):
             nu = II[j, I_MV + 3 * m + 2]
-            if nu <= 0:  # unused slots hold -1
+            if nu <= 0:
                 break
             # the reverse's row lists the forward's source and destination: [x'_b]_nu over
             # x_a^nu, x_a = x'_a + nu the source's count before the forward turnover (for a
@@ -159,9 +178,38 @@ def rate(j, k, x, v, P, II, inv_nvol):
         if f == 0.0:
             return 0.0
         r = law_value_shifted(j, v * 1e3, x, II, inv_nvol, P, P_SHIFT)
+    else:
+        f = _source_factor(j, x, P, II)
+        if f == 0.0:
+            return 0.0
+        r = law_value(j, v * 1e3, x, II, inv_nvol)
+        if k == 3:  # driven backward: the net rate's negative part
+            r = -r
+        if k >= 2 and r <= 0.0:
+            return 0.0 if r == r else math.nan
     if not r >= 0.0:  # negative or NaN: the run stops and names this mechanism
         return math.nan
     return P[j, P_N] * r * f
+
+
+@leaf
+def driven_dG(j, x, V, mem, P, II, inv_nvol):
+    """A driven jump's exact change of the ledger's G in k_B T at state x (injection.py's
+    dG for several ions): P_G0 holds the references and the clamped sides' chemical
+    potentials; each counted side adds its lgamma difference."""
+    g = P[j, P_G0]
+    o = P[j, P_OFF]
+    for m in range(MAX_MOVES):
+        nu = II[j, I_MV + 3 * m + 2]
+        if nu <= 0:
+            break
+        a, b = II[j, I_MV + 3 * m], II[j, I_MV + 3 * m + 1]
+        for q in range(nu):
+            if P[j, P_CLAMP + 2 * m + 1] == 0.0:
+                g += math.log((x[b] + q + o) * inv_nvol[b])
+            if P[j, P_CLAMP + 2 * m] == 0.0:
+                g -= math.log(max(x[a] - q + o - 1.0, 0.5) * inv_nvol[a])
+    return g + P[j, P_QE] * (V[mem[j]] + P[j, P_HDV])
 
 
 @entry
@@ -169,9 +217,21 @@ def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     return rate(j, k, x, V[mem[j]] + half_dv[j], P, II, inv_nvol)
 
 
+@entry
+def ledger_arg(j, k, x, V, mem, half_dv, P, II, inv_nvol):
+    """A driven jump's dG/k_B T: the work done on the system from outside."""
+    return driven_dG(j, x, V, mem, P, II, inv_nvol)
+
+
 class UserTransporter(Mechanism):
-    """One forward/reverse pair: the written forward rate, the reverse from detailed
-    balance (module docstring)."""
+    """One transition pair: the written forward rate and the reverse from detailed balance
+    (reversible), or the written net rate's two signs (driven; module docstring)."""
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        self.driven = spec["energy"] == "driven"
+        # a driven transporter's jumps book their dG as work from outside (thermo/ledger.py)
+        self.WORK_COLUMN = DRIVEN_COLUMN if self.driven else None
 
     def _compile(self, model):
         if getattr(self, "laws", None) is not None:
@@ -191,7 +251,9 @@ class UserTransporter(Mechanism):
             i_in, i_out = model.idx(cin, s), model.idx(cout, s)
             a, b = (i_out, i_in) if n > 0 else (i_in, i_out)  # forward source, destination
             fw_ii[I_MV + 3 * m:I_MV + 3 * m + 3] = [a, b, abs(n)]
-            bw_ii[I_MV + 3 * m:I_MV + 3 * m + 3] = [a, b, abs(n)]
+            # the reverse reads the forward's sides; a driven backward moves b -> a itself
+            bw_ii[I_MV + 3 * m:I_MV + 3 * m + 3] = [b, a, abs(n)] if self.driven else \
+                [a, b, abs(n)]
             self.moves.append((s, a, b, abs(n)))
             fw[i_in] = fw.get(i_in, 0) + n
             fw[i_out] = fw.get(i_out, 0) - n
@@ -201,8 +263,10 @@ class UserTransporter(Mechanism):
         # applied changes only: a clamped count does not move, so the reverse's law reads it
         # unshifted
         self.shift = [0 if model.clamped[i] else fw.get(i, 0) for i in self.laws.conc[0]]
-        t0 = tr.pair((self.kind("fw"), self.kind("bw")), (int(fw_ii[I_MV]), int(fw_ii[I_MV + 1])),
-                     mi, fw, (fw_ii, bw_ii), LEDGER_V)
+        kinds = ("drv_fw", "drv_bw") if self.driven else ("fw", "bw")
+        t0 = tr.pair((self.kind(kinds[0]), self.kind(kinds[1])),
+                     (int(fw_ii[I_MV]), int(fw_ii[I_MV + 1])), mi, fw, (fw_ii, bw_ii),
+                     LEDGER_OWN if self.driven else LEDGER_V)
         self.transitions = [t0, t0 + 1]
         self.ref = (t0, t0 + 1)
         self.efflux = {s: {t0: -n, t0 + 1: n} for s, n in st.items()}
@@ -233,10 +297,45 @@ class UserTransporter(Mechanism):
             model.tr_p[j, P_QFRT] = q * F / (R * model.T)
             model.tr_p[j, P_LNK] = lnk
             model.tr_p[j, P_SHIFT:P_SHIFT + N_CONC] = 0.0
-            for m, (_, a, b, _) in enumerate(self.moves):
+            for m in range(len(self.moves)):  # each row's own source and destination
+                a, b = model.tr_ii[j, I_MV + 3 * m], model.tr_ii[j, I_MV + 3 * m + 1]
                 model.tr_p[j, P_CLAMP + 2 * m] = float(model.clamped[a])
                 model.tr_p[j, P_CLAMP + 2 * m + 1] = float(model.clamped[b])
-        model.tr_p[j1, P_SHIFT:P_SHIFT + len(self.shift)] = self.shift
+        if not self.driven:
+            model.tr_p[j1, P_SHIFT:P_SHIFT + len(self.shift)] = self.shift
+
+    def ledger_update(self, ledger, x):
+        """A driven transporter's ledger constants (P_G0 ...): per row, minus ln c_ref of
+        each counted side's species (the kernel adds ln(n/(N_A vol))), the chemical
+        potential ln(c/c_ref) of each clamped side, and the jump's half dV (0 under ode,
+        which books the slopes, as injection.ledger_rows explains)."""
+        if not self.driven:
+            return
+        from ionmc.constants import E_CHARGE
+        from ionmc.physics import conc_of
+
+        model, cref = ledger.model, ledger.cref
+        for j in self.transitions:
+            g0 = 0.0
+            for m, (s, _, _, nu) in enumerate(self.moves):
+                a, b = model.tr_ii[j, I_MV + 3 * m], model.tr_ii[j, I_MV + 3 * m + 1]
+                for sign, i in ((1.0, b), (-1.0, a)):
+                    if not cref[i] > 0:
+                        raise InputError(model.scenario.source,
+                                         f"mechanisms.{self.name}.stoichiometry.{s}",
+                                         f"{s!r} is absent from both sides: the ledger has no "
+                                         "reference concentration (give it a small one)")
+                    if model.clamped[i]:
+                        g0 += sign * nu * math.log(x[i] * model.inv_nvol[i] / cref[i])
+                    else:
+                        g0 -= sign * nu * math.log(cref[i])
+            mi = model.tr_mem[j]
+            dv = 0.0 if (ledger.continuous or model.mem_clamped[mi]) else \
+                model.tr_qm[j, mi] * E_CHARGE / model.mem_C[mi]
+            model.tr_p[j, P_G0] = g0
+            model.tr_p[j, P_HDV] = 0.5 * dv
+            model.tr_p[j, P_OFF] = 0.5 if ledger.continuous else 1.0
+            model.tr_p[j, P_QE] = model.tr_qm[j, mi] * E_CHARGE / ledger.kT
 
     def atp_work(self, model):
         """A forward turnover hydrolyses one ATP at the fixed dG_ATP."""

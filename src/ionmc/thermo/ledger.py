@@ -78,9 +78,12 @@ STIM_COLUMN = "thermo.stimulus_work_J"
 #: free energy the reservoir gives the system at each firing of a reversible step that
 #: draws on it
 CHEM_COLUMN = "thermo.chemical_work_J"
+#: with driven user transporters (user_transporter.py, energy = "driven"): the work done
+#: from outside on the ions they move, the sum of their jumps' exact change of G
+DRIVEN_COLUMN = "thermo.driven_work_J"
 #: work columns a mechanism type may name (Mechanism.WORK_COLUMN); water's is the volume
 #: module's
-EXTRA_WORK_COLUMNS = (STIM_COLUMN, CHEM_COLUMN)
+EXTRA_WORK_COLUMNS = (STIM_COLUMN, CHEM_COLUMN, DRIVEN_COLUMN)
 
 
 def reference_counts(model, x):
