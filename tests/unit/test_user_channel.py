@@ -102,6 +102,24 @@ def test_inf_tau_form_is_alpha_beta():
     df = run_df(sc)
     n_inf = 1 / (1 + math.exp(-10 / 5))
     assert abs(df["kv.n1.count"].iloc[-1] - 1e6 * n_inf) <= 0.5 + 1e-9 * 1e6
+    # and it relaxes with tau = 2 ms from the start at V0 (-30 mV is also the clamp: start
+    # it from n = 0 instead by clamping later)
+    sc = (Builder("kv2", 0.01, 0.0005, "ode", 1)
+          .species(K=1).impermeant(X=-1)
+          .compartment("cell", 100.0, K=140.0)
+          .compartment("bath", 1000.0, K=5.0, bath=True)
+          .membrane("m", "cell", "bath", 100.0, clamp=-90.0)
+          .mechanism("channel", "kv", membrane="m", species="K", density_per_um2=1e4,
+                     single_channel_permeability_um3_per_s=0.0,
+                     gates={"n": {"power": 1, "inf": "1 / (1 + exp(-(V + 40) / 5))",
+                                  "tau": "2.0"}})
+          .event(0.001, **{"membranes.m.clamp_mV": -30.0}).build())
+    df = run_df(sc)
+    t = df["time_s"].to_numpy()
+    n0 = 1e6 / (1 + math.exp(50 / 5))
+    want = 1e6 * n_inf + (n0 - 1e6 * n_inf) * np.exp(-(t - 0.001) / 0.002)
+    after = t > 0.001
+    assert np.abs(df["kv.n1.count"].to_numpy()[after] - want[after]).max() <= 1.0
 
 
 @pytest.mark.parametrize("alpha, says", [

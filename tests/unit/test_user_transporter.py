@@ -60,6 +60,25 @@ def test_the_ledger_closes_under_ssa():
     assert np.max(np.abs(resid)) < 1e-9 * scale
 
 
+def test_the_ledger_closes_under_ssa_with_a_law_of_the_counts_it_moves():
+    """The law reads Na_i and glucose_i, which each turnover moves: the reverse must read
+    them at the state before the forward jump (the shift), or the balance drifts."""
+    sc = (Builder("user_tr_ssa2", 0.5, 0.05, "ssa", 4)
+          .species(Na=1, K=1, glucose=0).impermeant(X=-1)
+          .compartment("cell", 0.001, Na=15.0, K=140.0, glucose=0.5)
+          .compartment("bath", 10.0, bath=True, Na=145.0, K=5.0, glucose=1.0)
+          .membrane("pm", "cell", "bath", 0.05, V0=-70.0)
+          .mechanism("transporter", "sglt", membrane="pm", density_per_um2=2000.0,
+                     stoichiometry={"Na": 1, "glucose": 1},
+                     rate="k_per_s * (Na_i / 10) * (1 + 1e4 * glucose_i) / (1 + 50 * glucose_i)",
+                     parameters={"k_per_s": 50.0})
+          .build())
+    df = run_df(sc)
+    assert df["sglt.forward"].iloc[-1] > 100 and df["sglt.backward"].iloc[-1] > 100
+    resid, scale = balance(df)
+    assert np.max(np.abs(resid)) < 1e-9 * scale
+
+
 def test_atp_drives_it_to_its_stall_point():
     """1 Ca2+ out per ATP (PMCA-like, a Hill uptake): Ca_o/Ca_i at stall is
     exp((-dG_ATP + 2 F V)/RT) (V the inside's potential, -70 mV), to the 1/n of the discrete
@@ -119,14 +138,63 @@ def _driven(method, rate="k_per_s * (Na_i - 10) + 0 * V", duration=0.2, dt=0.02,
 def test_a_driven_law_is_booked_as_work_from_outside(method):
     """energy = "driven": the rate is the net rate, either sign; no entropy of its own, its
     jumps' free energy in thermo.driven_work_J, and the balance closes (ssa to rounding,
-    ode and tau-leap within their documented 1%)."""
+    ode to its solver, tau-leap within its documented 1%)."""
     df = run_df(_driven(method).build())
     assert df["thermo.driven_work_J"].abs().max() > 0
     assert (df["drv.entropy_production_J_per_K"] == 0).all()
     resid, scale = balance(df)
-    tol = 1e-9 if method == "ssa" else 1e-2
+    # ssa: exact; ode: the slopes of G integrated by its quadrature, which is not under the
+    # solver's error control (docs/physics.md, "The ODE"; measured 7e-6); tau-leap: its 1%
+    tol = {"ssa": 1e-9, "ode": 5e-5, "tau-leap": 1e-2}[method]
     assert np.max(np.abs(resid)) < tol * scale, (np.max(np.abs(resid)), scale)
     # it settles where its net rate is 0: Na_i = 10 mM
     if method == "ode":
         long = run_df(_driven("ode", duration=200.0, dt=20.0).build())
         assert long["cell.Na.mM"].iloc[-1] == pytest.approx(10.0, abs=0.01)
+
+
+@pytest.mark.parametrize("method", ["ssa", "ode"])
+def test_a_driven_law_with_a_clamped_side_closes_the_ledger(method):
+    """Na+ clamped inside a voltage-clamped cell: the clamped ions' z e V is the bath term's,
+    and the driven work must carry it too."""
+    b = _sglt(method=method, duration=0.5, dt=0.05, volume=0.001, density=200.0,
+              rate="k_per_s * (1 - 2 * glucose_i) + 0 * K_Na_mM * K_g_mM", energy="driven")
+    df = run_df(b.build())
+    assert df["sglt.forward"].iloc[-1] > 10
+    resid, scale = balance(df)
+    # ode: measured 2.0e-5 (its quadrature; 1.6e-4 with ln(n + 1/2) for the slope of ln n!
+    # from an empty side, where psi(n + 1) differs)
+    assert np.max(np.abs(resid)) < (1e-9 if method == "ssa" else 5e-5) * scale
+
+
+def test_driven_refusals():
+    """A driven law with a species clamped inside a membrane whose V is free, and any law
+    on a species clamped at 0 mM, are refused in one line."""
+    b = _sglt(energy="driven", rate="k_per_s + 0 * K_Na_mM * K_g_mM")
+    b._d["membranes"]["pm"]["clamp_mV"] = None
+    with pytest.raises(InputError, match="not voltage-clamped"):
+        b.build()
+    b = _sglt()
+    b._d["compartments"]["bath"]["concentrations_mM"]["glucose"] = 0.0
+    with pytest.raises(InputError, match="clamped at 0 mM"):
+        b.build()
+
+
+def test_a_model_with_user_laws_survives_pickling():
+    """The laws' addresses are this process's: an unpickled model recompiles (or loads)
+    them and refills its rows, and gives the same propensities."""
+    import pickle
+
+    from ionmc.engine.kernels import all_propensities, voltages
+
+    model = Model(_sglt(method="ssa").build())
+    other = pickle.loads(pickle.dumps(model))
+    out = []
+    for m in (model, other):
+        M = m.kernel_args()
+        V = np.zeros(len(m.mems))
+        voltages(m.x0, V, M)
+        a = np.zeros(m.nt)
+        all_propensities(m.x0.astype(float), V, a, M)
+        out.append(a)
+    assert out[0][0] > 0 and np.array_equal(out[0], out[1])

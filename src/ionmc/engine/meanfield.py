@@ -12,6 +12,7 @@ from ionmc.constants import E_CHARGE
 from ionmc.engine.dispatch import propensity
 from ionmc.engine.kernels import all_propensities, ledger_arg, prop_arrays, voltages
 from ionmc.numba_conf import njit
+from ionmc.mechanisms.base import LEDGER_DRIVEN
 
 
 @njit
@@ -174,7 +175,8 @@ def add_accumulator_rates(x, V, a, w, acc, M):
             continue
         acc[j] += w * a[j]
         r = rev[j]
-        if r > j and a[r] > 0.0:  # one logarithm per pair: ln(a_r/a_j) = -ln(a_j/a_r)
+        if r > j and a[r] > 0.0 and M.ledger[j] != LEDGER_DRIVEN:  # one log per pair:
+            # ln(a_r/a_j) = -ln(a_j/a_r); a driven pair books none (mechanisms/base.py)
             lg = math.log(a[j] / a[r])
             acc[nt + j] += w * a[j] * lg
             acc[nt + r] -= w * a[r] * lg

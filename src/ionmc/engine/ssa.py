@@ -11,6 +11,7 @@ from ionmc.engine.fastrand import _exponential, _uniform, new_state
 from ionmc.engine.kernels import all_propensities, apply_transition, ledger_arg, pick, prop_arrays, \
     record, refresh, voltages
 from ionmc.numba_conf import inlined, leaf, njit
+from ionmc.mechanisms.base import LEDGER_DRIVEN
 
 _apply_transition, _voltages, _prop_arrays, _refresh, _ledger_arg, _pick = (
     inlined(k) for k in (apply_transition, voltages, prop_arrays, refresh, ledger_arg, pick))
@@ -32,7 +33,7 @@ def fire(j, x, firings, S, ledger_sum, V, a, M):
     d = _refresh(dep_idx, dep_ptr[j], dep_ptr[j + 1], x, V, a, kind, src, mem, half_dv, P, II,
                  inv_nvol, M.lat_row, M.lat_tab, M.lat_qlo, M.lat_qc)
     ar = a[rev[j]]  # the reverse reads every count j changed, so it is fresh
-    if ar > 0.0:
+    if ar > 0.0 and ledger[j] != LEDGER_DRIVEN:
         # ln(a_j/a_r) is summed as a running product Sp[j], logged into S[j] when it
         # leaves [1e-100, 1e100] and at the end of every advance (`flush_entropy`): a
         # multiplication instead of a log per event (10% of the SSA's time on a spine)

@@ -49,7 +49,7 @@ from ionmc.engine import checks, lattice
 from ionmc.constants import E_CHARGE
 from ionmc.engine.fastrand import exponential, uniform
 from ionmc.engine.implicit import damp_noise, noise_tau, solve_fast
-from ionmc.mechanisms.base import LEDGER_OWN
+from ionmc.mechanisms.base import LEDGER_DRIVEN, LEDGER_OWN
 from ionmc.engine.kernels import all_propensities, apply_transition, ledger_arg, pick, record, \
     voltages
 from ionmc.numba_conf import njit
@@ -91,7 +91,7 @@ def exact_steps(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events
         voltages(x, V, M)
         a0 = all_propensities(xf, V, a, M)
         ar = a[rev[j]]
-        if ar > 0.0:
+        if ar > 0.0 and M.ledger[j] != LEDGER_DRIVEN:
             S[j] += math.log(aj / ar)
     return t, fired
 
@@ -281,7 +281,9 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
                 fired += K[j]
                 ledger_sum[j] += K[j] * ledger_arg(j, xmi, Vhat, M.kind, M.mem, M.half_dv, M.ledger,
                                            M.p, M.ii, M.inv_nvol)
-                if amid[j] > 0.0 and amid[rev[j]] > 0.0:
+                if M.ledger[j] == LEDGER_DRIVEN:  # no entropy of its own (base.py)
+                    pass
+                elif amid[j] > 0.0 and amid[rev[j]] > 0.0:
                     S[j] += K[j] * math.log(amid[j] / amid[rev[j]])
                 elif ahat[rev[j]] > 0.0:  # a midpoint at a threshold: the leap's rates
                     S[j] += K[j] * math.log(ahat[j] / ahat[rev[j]])

@@ -8,6 +8,8 @@ compiled into the laws as constants. A law reads at most native.N_CONC concentra
 import math
 import re
 
+import numpy as np
+
 from ionmc.expressions.codegen import compile_laws, to_numba_source
 from ionmc.expressions.native import N_CONC
 from ionmc.expressions.parse import names_used
@@ -49,6 +51,10 @@ def concentrations(expr, parameters):
                   if n not in parameters and n not in ("V", "T", "celsius"))
 
 
+#: the potentials (mV) over which each law is checked before a run
+CHECK_MV = np.linspace(-150.0, 100.0, 251)
+
+
 class Laws:
     """One mechanism's compiled laws. `items`: [(law name, key, expressions, combine)],
     `combine(sources)` the law's source from its expressions' (each reading `v` and the
@@ -71,10 +77,37 @@ class Laws:
             self.conc.append([model.idx(cin if n.endswith("_i") else cout, n[:-2])
                               for n in conc])
             self.keys.append(key)
+        self._laws = laws
+        self._load()
+
+    def _load(self):
         # the module stays referenced here: the addresses point into its compiled code
-        self.module = compile_laws(laws, LAW_DIR)
-        self.fns = [getattr(self.module, n) for n, _ in laws]
-        self.addr = [getattr(self.module, n + "_c").address for n, _ in laws]
+        self.module = compile_laws(self._laws, LAW_DIR)
+        self.fns = [getattr(self.module, n) for n, _ in self._laws]
+        self.addr = [getattr(self.module, n + "_c").address for n, _ in self._laws]
+
+    def __getstate__(self):
+        """The laws' source, not the module or its addresses (valid in this process only):
+        unpickling compiles (or loads from the cache) and takes this process's addresses."""
+        return {"_laws": self._laws, "conc": self.conc, "keys": self.keys}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._load()
+
+    def check(self, model, x):
+        """Each law finite and non-negative over CHECK_MV at the concentrations of counts x:
+        [(key, message)] for the first that is not (a NaN: a removable 0/0, with a hint)."""
+        conc = lambda i: x[i] * model.inv_nvol[i]  # noqa: E731
+        for v in CHECK_MV:
+            for law in range(len(self.fns)):
+                r = self.value(law, v * 1e-3, conc)
+                if not (math.isfinite(r) and r >= 0.0):
+                    hint = (": a removable 0/0 such as x/(1 - exp(-x/k)) is written "
+                            "k/exprel(-x/k)") if math.isnan(r) else ""
+                    return [(self.keys[law], f"gives {r:g} at V = {v:g} mV (a rate must be "
+                             f"finite and not negative){hint}")]
+        return []
 
     def value(self, law, V, conc_of):
         """Law `law` at V (volts), conc_of(state index) -> mM."""

@@ -16,7 +16,10 @@ built-in kinds included.
 
 ABI: double law(double v_mV, double c0, ..., double c{N_CONC - 1}); the arguments are the
 transition's midpoint potential in mV and up to N_CONC concentrations in mM (unused ones
-0). A zero address returns 0.0 (no law installed) rather than jumping to 0.
+0). Addresses are valid in the process that compiled the law only: a Model rebuilds its
+laws and their addresses when it is unpickled (Laws.__setstate__, Model.__setstate__).
+A zero address returns NaN (no law installed) rather than jumping to 0: the kernels'
+non-finite check then stops the run naming the mechanism.
 """
 from llvmlite import ir
 from numba import types
@@ -35,7 +38,8 @@ LAW_ABI = 1
 
 @intrinsic
 def call_law(typingctx, addr, v, c0, c1, c2, c3, c4, c5):
-    """call_law(address, v, c0..c5) -> float64: the law at `address` (0: returns 0.0)."""
+    """call_law(address, v, c0..c5) -> float64: the law at `address` (0, no law installed:
+    NaN, so that the run stops and names the mechanism instead of reading a zero rate)."""
     scalars = (v, c0, c1, c2, c3, c4, c5)
     if not isinstance(addr, types.Integer) or not all(isinstance(a, (types.Float,
                                                                       types.Integer))
@@ -50,7 +54,7 @@ def call_law(typingctx, addr, v, c0, c1, c2, c3, c4, c5):
                 for x, t in zip(args[1:], signature.args[1:])]
         fnty = ir.FunctionType(dbl, [dbl] * len(vals))
         res = builder.alloca(dbl)
-        builder.store(dbl(0.0), res)
+        builder.store(dbl(float("nan")), res)
         with builder.if_then(builder.icmp_unsigned("!=", a, i64(0)), likely=True):
             builder.store(builder.call(builder.inttoptr(a, fnty.as_pointer()), vals), res)
         return builder.load(res)
@@ -59,27 +63,16 @@ def call_law(typingctx, addr, v, c0, c1, c2, c3, c4, c5):
 
 
 @leaf
-def law_value(j, v_mV, x, II, inv_nvol):
+def law_value(j, v_mV, x, II, inv_nvol, P, p0, s):
     """The law of transition j at v_mV: its address in II[j, 0], the state indices of the
-    concentrations it reads in II[j, 1..N_CONC] (-1: unused, passed as 0). Written out for
-    N_CONC = 6: a loop would need an array, and a leaf kernel allocates nothing."""
+    concentrations it reads in II[j, 1..N_CONC] (-1: unused, passed as 0), each count taken
+    s x P[j, p0 + slot] lower (s = 1: a reverse step reads its forward law at the state
+    before the forward step; s = 0: the counts as they are). Written out for N_CONC = 6: a
+    loop would need an array, and a leaf kernel allocates nothing."""
     return call_law(II[j, 0], v_mV,
-                    x[II[j, 1]] * inv_nvol[II[j, 1]] if II[j, 1] >= 0 else 0.0,
-                    x[II[j, 2]] * inv_nvol[II[j, 2]] if II[j, 2] >= 0 else 0.0,
-                    x[II[j, 3]] * inv_nvol[II[j, 3]] if II[j, 3] >= 0 else 0.0,
-                    x[II[j, 4]] * inv_nvol[II[j, 4]] if II[j, 4] >= 0 else 0.0,
-                    x[II[j, 5]] * inv_nvol[II[j, 5]] if II[j, 5] >= 0 else 0.0,
-                    x[II[j, 6]] * inv_nvol[II[j, 6]] if II[j, 6] >= 0 else 0.0)
-
-
-@leaf
-def law_value_shifted(j, v_mV, x, II, inv_nvol, P, p0):
-    """`law_value` at counts shifted back by P[j, p0 + slot] for each concentration slot:
-    a reverse step reads its forward law at the state before the forward step."""
-    return call_law(II[j, 0], v_mV,
-                    (x[II[j, 1]] - P[j, p0]) * inv_nvol[II[j, 1]] if II[j, 1] >= 0 else 0.0,
-                    (x[II[j, 2]] - P[j, p0 + 1]) * inv_nvol[II[j, 2]] if II[j, 2] >= 0 else 0.0,
-                    (x[II[j, 3]] - P[j, p0 + 2]) * inv_nvol[II[j, 3]] if II[j, 3] >= 0 else 0.0,
-                    (x[II[j, 4]] - P[j, p0 + 3]) * inv_nvol[II[j, 4]] if II[j, 4] >= 0 else 0.0,
-                    (x[II[j, 5]] - P[j, p0 + 4]) * inv_nvol[II[j, 5]] if II[j, 5] >= 0 else 0.0,
-                    (x[II[j, 6]] - P[j, p0 + 5]) * inv_nvol[II[j, 6]] if II[j, 6] >= 0 else 0.0)
+                    (x[II[j, 1]] - s * P[j, p0]) * inv_nvol[II[j, 1]] if II[j, 1] >= 0 else 0.0,
+                    (x[II[j, 2]] - s * P[j, p0 + 1]) * inv_nvol[II[j, 2]] if II[j, 2] >= 0 else 0.0,
+                    (x[II[j, 3]] - s * P[j, p0 + 2]) * inv_nvol[II[j, 3]] if II[j, 3] >= 0 else 0.0,
+                    (x[II[j, 4]] - s * P[j, p0 + 3]) * inv_nvol[II[j, 4]] if II[j, 4] >= 0 else 0.0,
+                    (x[II[j, 5]] - s * P[j, p0 + 4]) * inv_nvol[II[j, 5]] if II[j, 5] >= 0 else 0.0,
+                    (x[II[j, 6]] - s * P[j, p0 + 5]) * inv_nvol[II[j, 6]] if II[j, 6] >= 0 else 0.0)

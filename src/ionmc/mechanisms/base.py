@@ -25,8 +25,10 @@ import numpy as np
 
 #: ledger codes per transition (Model.tr_ledger): what the ledger multiplies per firing --
 #: the midpoint potential, nothing (fixed potentials only), or the type's own argument
-#: (engine/dispatch.py's `own_ledger_arg`)
-LEDGER_V, LEDGER_NONE, LEDGER_OWN = 0, 1, 2
+#: (engine/dispatch.py's `own_ledger_arg`); LEDGER_DRIVEN: its own argument, and no entropy
+#: of its own (a law driven from outside the model, whose pair need not obey detailed
+#: balance: user_transporter.py's driven laws)
+LEDGER_V, LEDGER_NONE, LEDGER_OWN, LEDGER_DRIVEN = 0, 1, 2, 3
 
 
 class ScenarioContext(NamedTuple):

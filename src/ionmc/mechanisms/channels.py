@@ -330,15 +330,28 @@ def check(t, ctx):
     return out
 
 
-def mean_conductance_S(spec, area_um2, T, po):
+def conductance_at(spec, area_um2, T, po):
     """The population's mean ohmic conductance (S) at open probability po."""
     g = spec["single_channel_conductance_pS"] * 1e-12 * q10_factor(spec["q10"], T)
     return n_channels(spec, area_um2) * po * g
 
 
-def mean_permeability_cm_per_s(spec, area_um2, T, po):
+def mean_conductance_S(spec, area_um2, V, T):
+    """The population's mean ohmic conductance (S) at steady state at V."""
+    return conductance_at(spec, area_um2, T,
+                          open_probability(spec["gates"], V, T, spec["q10_gating"]))
+
+
+def mean_permeability_cm_per_s(spec, area_um2, V, T):
+    """The population's mean GHK permeability per membrane area (cm/s) at steady state at
+    V (for `ionmc energetics`)."""
+    return permeability_at(spec, area_um2, T,
+                           open_probability(spec["gates"], V, T, spec["q10_gating"]))
+
+
+def permeability_at(spec, area_um2, T, po):
     """The population's mean GHK permeability per membrane area (cm/s) at open
-    probability po: N x po x p_single / area (for `ionmc energetics`)."""
+    probability po: N x po x p_single / area."""
     p = spec["single_channel_permeability_um3_per_s"] * q10_factor(spec["q10"], T)
     # um^3/s per um^2 = um/s = 1e-4 cm/s
     return n_channels(spec, area_um2) * po * p / area_um2 * 1e-4
@@ -432,8 +445,9 @@ class Channels(Mechanism):
         """Stationary probabilities of the population's states at V (volts)."""
         return occupancies(self.spec["gates"], V, model.T, self.spec["q10_gating"])
 
-    def open_probability(self, model, V):
-        """The stationary open probability at V (volts), the counts as they start."""
+    def open_probability(self, model, V, concs=None):
+        """The stationary open probability at V (volts) (concs(compartment, species) -> mM:
+        the concentrations a concentration-gated channel reads; unused here)."""
         return self.occupancies(model, V)[-1]
 
     def initial_gating(self, model, x, V):
@@ -451,11 +465,11 @@ class Channels(Mechanism):
         s = self.spec["species"]
         z = model.scenario.data["species"][s]["charge"]
         area = model.scenario.data["membranes"][self.spec["membrane"]]["area_um2"]
-        po = self.open_probability(model, V)
+        po = self.open_probability(model, V, concs)
         if self.spec["conduction"] == "ohmic":
-            g = mean_conductance_S(self.spec, area, model.T, po)
+            g = conductance_at(self.spec, area, model.T, po)
             return {s: g * (V - nernst(z, concs(cin, s), concs(cout, s), model.T))}
-        P = mean_permeability_cm_per_s(self.spec, area, model.T, po)
+        P = permeability_at(self.spec, area, model.T, po)
         return {s: ghk_current(P, area, z, concs(cin, s), concs(cout, s), V, model.T)}
 
 

@@ -47,7 +47,7 @@ import numpy as np
 
 from ionmc.errors import InputError
 from ionmc.expressions import ExpressionError, parse
-from ionmc.expressions.membrane import Laws, check_parameters, concentrations, names
+from ionmc.expressions.membrane import CHECK_MV, Laws, check_parameters, concentrations, names
 from ionmc.expressions.native import N_CONC, law_value
 from ionmc.mechanisms import agents, channels, conduction
 from ionmc.numba_conf import entry, leaf
@@ -85,8 +85,6 @@ N_II = 1 + N_CONC
 KINDS = channels.KINDS
 #: gates and states a population may have (the product scheme grows as prod(power + 1))
 MAX_POWER, MAX_STATES = 8, 64
-#: the potentials (mV) over which each rate is checked before a run
-CHECK_MV = np.linspace(-150.0, 100.0, 251)
 _GATE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
 
 
@@ -162,7 +160,7 @@ def rate(j, k, x, v, src, P, II, inv_nvol):
     n = x[src[j]]
     if n <= 0:
         return 0.0
-    r = law_value(j, v * 1e3, x, II, inv_nvol)
+    r = law_value(j, v * 1e3, x, II, inv_nvol, P, 0, 0.0)
     if not r >= 0.0:  # negative or NaN: the run stops and names this mechanism
         return math.nan
     return P[j, 0] * 1e3 * r * n
@@ -236,7 +234,15 @@ class UserChannel(channels.Channels):
                                             [a / (a + b) for a, b in ab])
 
     def open_probability(self, model, V, concs=None):
-        return self.occupancies(model, V)[-1]
+        """At V (volts) and the concentrations concs(compartment, species) (default: the
+        model's start): what `ionmc energetics` reads for the passive current."""
+        if concs is None:
+            return self.occupancies(model, V)[-1]
+        x = model.x0.astype(float)
+        for i in {i for c in self.laws.conc for i in c}:
+            comp, sp = model.comps[i // model.ns], model.species[i % model.ns]
+            x[i] = concs(comp, sp) / model.inv_nvol[i]
+        return self.occupancies(model, V, x)[-1]
 
     def initial_gating(self, model, x, V):
         """Its rates checked at the starting concentrations (`check_rates`), then the
@@ -249,17 +255,14 @@ class UserChannel(channels.Channels):
         agents.assign(self, x)
 
     def check_rates(self, model, x):
-        """Each rate finite and non-negative over -150..+100 mV at the concentrations of
-        counts x, and no gate stuck (alpha + beta > 0): [(key, message)]."""
+        """Each rate finite and non-negative over -150..+100 mV at counts x, and no gate
+        stuck (alpha + beta > 0): [(key, message)]."""
+        bad = self.laws.check(model, x)
+        if bad:
+            return bad
         conc = lambda i: x[i] * model.inv_nvol[i]  # noqa: E731
         for v in CHECK_MV:
             for g, (a, b) in enumerate(self.gate_rates(model, v * 1e-3, conc)):
-                for law, r in zip((2 * g, 2 * g + 1), (a, b)):
-                    if not (math.isfinite(r) and r >= 0.0):
-                        hint = (": a removable 0/0 such as x/(1 - exp(-x/k)) is written "
-                                "k/exprel(-x/k)") if math.isnan(r) else ""
-                        return [(self.laws.keys[law], f"gives {r:g} at V = {v:g} mV (a rate "
-                                 f"must be finite and not negative){hint}")]
                 if a + b <= 0.0:
                     return [(f"gates.{self.gates[g][0]}", f"alpha + beta is 0 at V = {v:g} mV "
                              "(the gate cannot relax)")]

@@ -46,8 +46,8 @@ from ionmc.constants import F, N_A, R
 from ionmc.errors import InputError
 from ionmc.expressions import ExpressionError, parse
 from ionmc.expressions.membrane import Laws, check_parameters, concentrations, names
-from ionmc.expressions.native import N_CONC, law_value, law_value_shifted
-from ionmc.mechanisms.base import LEDGER_OWN, LEDGER_V, Mechanism
+from ionmc.expressions.native import N_CONC, law_value
+from ionmc.mechanisms.base import LEDGER_DRIVEN, LEDGER_V, Mechanism
 from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
 from ionmc.ranges import DG_ATP_KJ, Q10, Range
@@ -88,11 +88,12 @@ N_II = I_MV + 3 * MAX_MOVES
 # count does not move, and its factor is n^nu, not the falling factorial)
 P_N, P_QFRT, P_LNK, P_SHIFT = 0, 1, 2, 3
 P_CLAMP = P_SHIFT + N_CONC
-# a driven transporter's ledger constants (`ledger_update`): the constant part of a jump's
-# dG/k_B T, half the jump's dV (0 under ode), the count offset of the lgamma difference
-# (1 exact, 1/2 the ode's slope) and q e/k_B T
+# a driven transporter's ledger constants (`ledger_update`, as injection.ledger_rows): the
+# constant part of a jump's dG/k_B T; half the jump's dV (0 under ode); 1 for the exact
+# lgamma differences of a jump, 0 for the ode's slopes (psi(n + 1) per ion); the charge
+# q e/k_B T carried into the inside (clamped species included: the bath term books them at V)
 P_G0 = P_CLAMP + 2 * MAX_MOVES
-P_HDV, P_OFF, P_QE = P_G0 + 1, P_G0 + 2, P_G0 + 3
+P_HDV, P_STEP, P_QE = P_G0 + 1, P_G0 + 2, P_G0 + 3
 N_PAR = P_QE + 1
 
 
@@ -119,6 +120,23 @@ def check(t, ctx):
     if t["energy"] == "driven" and t["ATP_per_turnover"]:
         return [("ATP_per_turnover", "a driven transporter's free energy is booked as work "
                  "from outside: it takes no ATP")]
+    mspec = ctx.membranes[t["membrane"]]
+    for s, n in st.items():
+        if not ctx.species[s]["permeant"]:
+            return [(f"stoichiometry.{s}", f"{s!r} is impermeant")]
+        for side in ("inside", "outside"):
+            comp = ctx.compartments[mspec[side]]
+            if not (comp["bath"] or s in comp["clamped_species"]):
+                continue
+            if not comp["concentrations_mM"].get(s, 0.0) > 0.0:
+                return [(f"stoichiometry.{s}", f"{s!r} is clamped at 0 mM in "
+                         f"{mspec[side]!r}: the transporter would draw on an empty reservoir")]
+            if (t["energy"] == "driven" and side == "inside" and not comp["bath"]
+                    and mspec["clamp_mV"] is None):
+                return [(f"stoichiometry.{s}", f"{s!r} is clamped in {mspec['inside']!r}, "
+                         f"whose membrane {t['membrane']!r} is not voltage-clamped: not "
+                         "supported for a driven law (the ledger books a clamped species' "
+                         "ions at a fixed potential)")]
     known = names(t["parameters"], ctx.species)
     bad = check_parameters(t["parameters"], known)
     if bad:
@@ -177,12 +195,12 @@ def rate(j, k, x, v, P, II, inv_nvol):
             f /= (na if P[j, P_CLAMP + 2 * m] != 0.0 else na + nu) ** nu
         if f == 0.0:
             return 0.0
-        r = law_value_shifted(j, v * 1e3, x, II, inv_nvol, P, P_SHIFT)
+        r = law_value(j, v * 1e3, x, II, inv_nvol, P, P_SHIFT, 1.0)
     else:
         f = _source_factor(j, x, P, II)
         if f == 0.0:
             return 0.0
-        r = law_value(j, v * 1e3, x, II, inv_nvol)
+        r = law_value(j, v * 1e3, x, II, inv_nvol, P, P_SHIFT, 0.0)
         if k == 3:  # driven backward: the net rate's negative part
             r = -r
         if k >= 2 and r <= 0.0:
@@ -193,22 +211,41 @@ def rate(j, k, x, v, P, II, inv_nvol):
 
 
 @leaf
+def _digamma(v):
+    """psi(v) for v > 0: the recurrence up to 6, then the asymptotic series (Abramowitz &
+    Stegun 6.3.18), to ~1e-13. The ode's slope of ln n! is psi(n + 1); ln(n + 1/2) is off by
+    1/(24 (n + 1/2)^2), 0.08 k_B T summed over the first ions into an empty side."""
+    r = 0.0
+    while v < 6.0:
+        r -= 1.0 / v
+        v += 1.0
+    f = 1.0 / (v * v)
+    return r + math.log(v) - 0.5 / v - f * (1.0 / 12 - f * (1.0 / 120 - f * (
+        1.0 / 252 - f * (1.0 / 240 - f / 132))))
+
+
+@leaf
 def driven_dG(j, x, V, mem, P, II, inv_nvol):
     """A driven jump's exact change of the ledger's G in k_B T at state x (injection.py's
     dG for several ions): P_G0 holds the references and the clamped sides' chemical
     potentials; each counted side adds its lgamma difference."""
     g = P[j, P_G0]
-    o = P[j, P_OFF]
     for m in range(MAX_MOVES):
         nu = II[j, I_MV + 3 * m + 2]
         if nu <= 0:
             break
         a, b = II[j, I_MV + 3 * m], II[j, I_MV + 3 * m + 1]
-        for q in range(nu):
+        if P[j, P_STEP] == 0.0:  # ode: the slope of ln n!, psi(n + 1), nu times
             if P[j, P_CLAMP + 2 * m + 1] == 0.0:
-                g += math.log((x[b] + q + o) * inv_nvol[b])
+                g += nu * (_digamma(x[b] + 1.0) + math.log(inv_nvol[b]))
             if P[j, P_CLAMP + 2 * m] == 0.0:
-                g -= math.log(max(x[a] - q + o - 1.0, 0.5) * inv_nvol[a])
+                g -= nu * (_digamma(x[a] + 1.0) + math.log(inv_nvol[a]))
+            continue
+        for q in range(nu):  # exact: ln((n_b + 1 + q)/lam_b) - ln((n_a - q)/lam_a)
+            if P[j, P_CLAMP + 2 * m + 1] == 0.0:
+                g += math.log((x[b] + 1.0 + q) * inv_nvol[b])
+            if P[j, P_CLAMP + 2 * m] == 0.0:
+                g -= math.log(max(x[a] - q, 0.5) * inv_nvol[a])
     return g + P[j, P_QE] * (V[mem[j]] + P[j, P_HDV])
 
 
@@ -266,7 +303,7 @@ class UserTransporter(Mechanism):
         kinds = ("drv_fw", "drv_bw") if self.driven else ("fw", "bw")
         t0 = tr.pair((self.kind(kinds[0]), self.kind(kinds[1])),
                      (int(fw_ii[I_MV]), int(fw_ii[I_MV + 1])), mi, fw, (fw_ii, bw_ii),
-                     LEDGER_OWN if self.driven else LEDGER_V)
+                     LEDGER_DRIVEN if self.driven else LEDGER_V)
         self.transitions = [t0, t0 + 1]
         self.ref = (t0, t0 + 1)
         self.efflux = {s: {t0: -n, t0 + 1: n} for s, n in st.items()}
@@ -281,13 +318,19 @@ class UserTransporter(Mechanism):
                 r |= {("x", int(ii[I_MV + 3 * m])), ("x", int(ii[I_MV + 3 * m + 1]))}
         return r
 
+    def charge_in(self, model):
+        """Net charge (e) a forward turnover carries into the inside."""
+        d = model.scenario.data
+        return sum(n * d["species"][s]["charge"] for s, n in self.spec["stoichiometry"].items())
+
     def update_parameters(self, model):
         d = model.scenario.data
         sp = self.spec
         mspec = d["membranes"][sp["membrane"]]
         N = sp["density_per_um2"] * mspec["area_um2"] * q10_factor(sp["q10"], model.T)
-        z = {s: d["species"][s]["charge"] for s in sp["stoichiometry"]}
-        q = sum(n * z[s] for s, n in sp["stoichiometry"].items())
+        q = self.charge_in(model)
+        for j in self.transitions:  # this process's address of the law (native.py)
+            model.tr_ii[j, 0] = self.laws.addr[0]
         lnk = sp["ATP_per_turnover"] * sp["dG_ATP_kJ_per_mol"] * 1e3 / (R * model.T)
         vol = {i: 1.0 / model.inv_nvol[i] for _, a, b, _ in self.moves for i in (a, b)}
         lnk += sum(nu * math.log(vol[a] / vol[b]) for _, a, b, nu in self.moves)
@@ -332,10 +375,12 @@ class UserTransporter(Mechanism):
             mi = model.tr_mem[j]
             dv = 0.0 if (ledger.continuous or model.mem_clamped[mi]) else \
                 model.tr_qm[j, mi] * E_CHARGE / model.mem_C[mi]
-            model.tr_p[j, P_G0] = g0
-            model.tr_p[j, P_HDV] = 0.5 * dv
-            model.tr_p[j, P_OFF] = 0.5 if ledger.continuous else 1.0
-            model.tr_p[j, P_QE] = model.tr_qm[j, mi] * E_CHARGE / ledger.kT
+            # the charge into the inside, clamped species too: a clamped species sits at the
+            # inside's fixed potential (check), and the ledger's bath term books it there
+            q = self.charge_in(model) * (1 if j == self.transitions[0] else -1)
+            p = model.tr_p[j]
+            p[P_G0], p[P_HDV], p[P_QE] = g0, 0.5 * dv, q * E_CHARGE / ledger.kT
+            p[P_STEP] = 0.0 if ledger.continuous else 1.0
 
     def atp_work(self, model):
         """A forward turnover hydrolyses one ATP at the fixed dG_ATP."""
@@ -347,17 +392,8 @@ class UserTransporter(Mechanism):
 
     def initial_state(self, model, x):
         """Its rate checked at the starting concentrations over -150..+100 mV."""
-        from ionmc.mechanisms.user_channel import CHECK_MV
-
-        conc = lambda i: x[i] * model.inv_nvol[i]  # noqa: E731
-        for v in CHECK_MV:
-            r = self.laws.value(0, v * 1e-3, conc)
-            if not (math.isfinite(r) and r >= 0.0):
-                hint = (": a removable 0/0 such as x/(1 - exp(-x/k)) is written k/exprel(-x/k)"
-                        if math.isnan(r) else "")
-                raise InputError(model.scenario.source, f"mechanisms.{self.name}.rate",
-                                 f"gives {r:g} at V = {v:g} mV (a rate must be finite and "
-                                 f"not negative){hint}")
+        for key, msg in self.laws.check(model, x):
+            raise InputError(model.scenario.source, f"mechanisms.{self.name}.{key}", msg)
 
 
 MECHANISM = UserTransporter

@@ -94,6 +94,13 @@ class Model:
         self._compile()
         self.x0 = self._initial_state()
 
+    def __setstate__(self, state):
+        """An unpickled model recomputes its rate rows: a user-written law's address in an
+        index row is valid only in the process that compiled it (expressions/native.py)."""
+        self.__dict__.update(state)
+        for mech in self.mechs:
+            mech.update_parameters(self)
+
     # -- layout helpers ----------------------------------------------------------------
     def idx(self, comp, species):
         return self.comps.index(comp) * self.ns + self.species.index(species)
