@@ -88,33 +88,27 @@ def test_a_gate_reads_its_concentration_in_the_dependency_graph():
     assert gating and all(("x", ca) in mech.reads(model, j) for j in gating)
 
 
+def _kv(clamp_mV, duration, dt, events=()):
+    """1e6 K+ channels of one inf/tau gate (n_inf of V, tau 2 ms) on a clamped cell."""
+    return (Builder("kv", duration, dt, "ode", 1)
+            .species(K=1).impermeant(X=-1)
+            .compartment("cell", 100.0, K=140.0)
+            .compartment("bath", 1000.0, K=5.0, bath=True)
+            .membrane("m", "cell", "bath", 100.0, clamp=clamp_mV)
+            .mechanism("channel", "kv", membrane="m", species="K", density_per_um2=1e4,
+                       single_channel_permeability_um3_per_s=0.0,
+                       gates={"n": {"power": 1, "inf": "1 / (1 + exp(-(V + 40) / 5))",
+                                    "tau": "2.0"}})
+            .events(*events).build())
+
+
 def test_inf_tau_form_is_alpha_beta():
-    """inf/tau mean alpha = inf/tau, beta = (1 - inf)/tau."""
-    sc = (Builder("kca", 2.0, 0.5, "ode", 1)
-          .species(K=1).impermeant(X=-1)
-          .compartment("cell", 100.0, K=140.0)
-          .compartment("bath", 1000.0, K=5.0, bath=True)
-          .membrane("m", "cell", "bath", 100.0, clamp=-30.0)
-          .mechanism("channel", "kv", membrane="m", species="K", density_per_um2=1e4,
-                     single_channel_permeability_um3_per_s=0.0,
-                     gates={"n": {"power": 1, "inf": "1 / (1 + exp(-(V + 40) / 5))",
-                                  "tau": "2.0"}}).build())
-    df = run_df(sc)
+    """inf/tau mean alpha = inf/tau, beta = (1 - inf)/tau: the open count settles at
+    N n_inf and, after a step of the clamp from -90 to -30 mV, relaxes with tau = 2 ms."""
     n_inf = 1 / (1 + math.exp(-10 / 5))
+    df = run_df(_kv(-30.0, 2.0, 0.5))
     assert abs(df["kv.n1.count"].iloc[-1] - 1e6 * n_inf) <= 0.5 + 1e-9 * 1e6
-    # and it relaxes with tau = 2 ms from the start at V0 (-30 mV is also the clamp: start
-    # it from n = 0 instead by clamping later)
-    sc = (Builder("kv2", 0.01, 0.0005, "ode", 1)
-          .species(K=1).impermeant(X=-1)
-          .compartment("cell", 100.0, K=140.0)
-          .compartment("bath", 1000.0, K=5.0, bath=True)
-          .membrane("m", "cell", "bath", 100.0, clamp=-90.0)
-          .mechanism("channel", "kv", membrane="m", species="K", density_per_um2=1e4,
-                     single_channel_permeability_um3_per_s=0.0,
-                     gates={"n": {"power": 1, "inf": "1 / (1 + exp(-(V + 40) / 5))",
-                                  "tau": "2.0"}})
-          .event(0.001, **{"membranes.m.clamp_mV": -30.0}).build())
-    df = run_df(sc)
+    df = run_df(_kv(-90.0, 0.01, 0.0005, [(0.001, {"membranes.m.clamp_mV": -30.0})]))
     t = df["time_s"].to_numpy()
     n0 = 1e6 / (1 + math.exp(50 / 5))
     want = 1e6 * n_inf + (n0 - 1e6 * n_inf) * np.exp(-(t - 0.001) / 0.002)

@@ -61,13 +61,10 @@ PARAMS = {
     "gates": (None, "table of gates: name -> {power, alpha, beta} or {power, inf, tau} "
               "(rates in 1/ms, tau in ms, V in mV)"),
     "parameters": ({}, "named constants the expressions read (units in their names)"),
-    "density_per_um2": (None, "channels per um^2 of membrane", Range(0.0, 1e4)),
-    "conduction": ("ghk", "'ghk' (single-channel permeability) or 'ohmic' (single-channel "
-                   "conductance, g (V - E))"),
-    "single_channel_permeability_um3_per_s": (None, "GHK permeability of one open channel "
-                                              "(um^3/s) at 37 C", Range(0.0, 100.0)),
-    "single_channel_conductance_pS": (None, "conductance of one open channel (pS) at 37 C, "
-                                      "ohmic conduction", Range(0.0, 1e4)),
+    # the population and its conduction: hh_channel's keys
+    **{k: channels.PARAMS[k] for k in ("density_per_um2", "conduction",
+                                       "single_channel_permeability_um3_per_s",
+                                       "single_channel_conductance_pS")},
     "q10": (1.0, "temperature coefficient of the single-channel conductance", Q10),
     "q10_gating": (1.0, "temperature coefficient of the gating rates", Q10),
     "gating_reference_C": (37.0, "temperature (C) at which the gating expressions hold",
