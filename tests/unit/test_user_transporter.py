@@ -190,3 +190,13 @@ def test_a_model_with_user_laws_survives_pickling():
         all_propensities(m.x0.astype(float), V, a, M)
         out.append(a)
     assert out[0][0] > 0 and np.array_equal(out[0], out[1])
+
+
+def test_a_driven_law_may_start_negative():
+    """A driven net rate of either sign is accepted before the run (NKCC1 runs inward at
+    rest in edNEGmodel); NaN is still refused."""
+    sc = _driven("ode", rate="k_per_s * (Na_i - 20) + 0 * V", duration=0.1, dt=0.05)
+    df = run_df(sc.build())
+    assert df["drv.backward"].iloc[-1] > 0 and df["drv.forward"].iloc[-1] == 0
+    with pytest.raises(InputError, match="exprel"):
+        Model(_driven("ode", rate="k_per_s * (V + 40) / (1 - exp(-(V + 40) / 10))").build())

@@ -95,18 +95,20 @@ class Laws:
         self.__dict__.update(state)
         self._load()
 
-    def check(self, model, x):
-        """Each law finite and non-negative over CHECK_MV at the concentrations of counts x:
-        [(key, message)] for the first that is not (a NaN: a removable 0/0, with a hint)."""
+    def check(self, model, x, signed=False):
+        """Each law finite and (unless `signed`: a net rate) non-negative over CHECK_MV at
+        the concentrations of counts x: [(key, message)] for the first that is not (a NaN:
+        a removable 0/0, with a hint)."""
         conc = lambda i: x[i] * model.inv_nvol[i]  # noqa: E731
         for v in CHECK_MV:
             for law in range(len(self.fns)):
                 r = self.value(law, v * 1e-3, conc)
-                if not (math.isfinite(r) and r >= 0.0):
+                if not (math.isfinite(r) and (signed or r >= 0.0)):
                     hint = (": a removable 0/0 such as x/(1 - exp(-x/k)) is written "
                             "k/exprel(-x/k)") if math.isnan(r) else ""
+                    what = "finite" if signed else "finite and not negative"
                     return [(self.keys[law], f"gives {r:g} at V = {v:g} mV (a rate must be "
-                             f"finite and not negative){hint}")]
+                             f"{what}){hint}")]
         return []
 
     def value(self, law, V, conc_of):

@@ -391,8 +391,9 @@ class UserTransporter(Mechanism):
         return [(j, w, 0.0), (j + 1, -w, 0.0)]
 
     def initial_state(self, model, x):
-        """Its rate checked at the starting concentrations over -150..+100 mV."""
-        for key, msg in self.laws.check(model, x):
+        """Its rate checked at the starting concentrations over -150..+100 mV (a driven
+        law's net rate may take either sign)."""
+        for key, msg in self.laws.check(model, x, signed=self.driven):
             raise InputError(model.scenario.source, f"mechanisms.{self.name}.{key}", msg)
 
 
