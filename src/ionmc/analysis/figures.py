@@ -475,8 +475,9 @@ class Figures:
                     ax.plot(refs["t"], e, ls="--", lw=1.2, color=self.colour[s],
                             label=f"E_{s}: {e[-1]:.3g} mV")
                     alt.append(f"E_{s} ends at {e[-1]:.3g} mV")
-                ax.plot(refs["t"], refs["ghk"], ls="-.", lw=1.2, color="0.5",
-                        label=f"GHK: {refs['ghk'][-1]:.3g} mV")
+                if np.isfinite(refs["ghk"]).any():  # undefined with no permeable leak
+                    ax.plot(refs["t"], refs["ghk"], ls="-.", lw=1.2, color="0.5",
+                            label=f"GHK: {refs['ghk'][-1]:.3g} mV")
             ax.set_title(f"membrane {m}")
             ax.set_ylabel("potential (mV)")
             ax.grid(True, axis="y", color="0.9", lw=0.6)
