@@ -81,11 +81,19 @@ def test_a_calcium_gated_channel_opens_with_its_concentration(ca):
 
 
 def test_a_gate_reads_its_concentration_in_the_dependency_graph():
-    model = Model(_ca_cell().build())
+    """With Ca_i free and a Ca2+ leak moving it, every gating transition is a dependent of
+    the leak's transitions in the exact methods' graph (built before the rate rows are)."""
+    b = _ca_cell(method="ssa")
+    b._d["compartments"]["cell"].pop("clamped_species")
+    b.mechanism("leak", "ca_leak", membrane="m", species="Ca", permeability_cm_per_s=1e-7)
+    model = Model(b.build())
     mech = next(m for m in model.mechs if m.name == "kca")
-    ca = model.idx("cell", "Ca")
-    gating = [j for j in mech.transitions if model.tr_ii[j, 1] >= 0]
-    assert gating and all(("x", ca) in mech.reads(model, j) for j in gating)
+    leak = next(m for m in model.mechs if m.name == "ca_leak")
+    gating = sorted(mech.gating)
+    assert gating
+    for j in leak.transitions:
+        deps = set(model.dep_idx[model.dep_ptr[j]:model.dep_ptr[j + 1]])
+        assert set(gating) <= deps, (j, gating, deps)
 
 
 def _kv(clamp_mV, duration, dt, events=()):

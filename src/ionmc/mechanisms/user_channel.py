@@ -197,25 +197,34 @@ class UserChannel(channels.Channels):
     def scheme(self):
         return channels.product_scheme(self.gates)
 
+    def build(self, model, tr):
+        """hh_channel's transitions; then, per gating transition, its law and multiplier
+        (edge k of each block: forward at 2k, alpha of gate g (law 2g) times mult_f; the
+        backward at 2k + 1, beta (law 2g + 1) times mult_b)."""
+        super().build(model, tr)
+        _, _, edges = self.scheme()
+        self.gating = {}  # transition -> (law, multiplier)
+        for b in self.blocks:
+            for k, (_, _, g, mf, mb) in enumerate(edges):
+                self.gating[b + 2 * k] = (2 * g, mf)
+                self.gating[b + 2 * k + 1] = (2 * g + 1, mb)
+
     def reads(self, model, j):
-        """Its source count and V, and the concentrations its rate reads."""
+        """Its source count and V, and the concentrations its rate reads (from its law, not
+        its index row: the dependency graph is built before the rows are filled)."""
         r = super().reads(model, j)
-        if model.tr_kind[j] in (self.kind("gate_fw"), self.kind("gate_bw")):
-            r |= {("x", int(i)) for i in model.tr_ii[j, 1:1 + N_CONC] if i >= 0}
+        if j in self.gating:
+            r |= {("x", int(i)) for i in self.laws.conc[self.gating[j][0]]}
         return r
 
     def update_gating(self, model):
-        _, _, edges = self.scheme()
         sp = self.spec
         phi = sp["q10_gating"] ** ((model.T - 273.15 - sp["gating_reference_C"]) / 10.0)
-        for b in self.blocks:
-            for k, (_, _, g, mf, mb) in enumerate(edges):
-                for d, mult in ((0, mf), (1, mb)):
-                    j, law = b + 2 * k + d, 2 * g + d
-                    model.tr_p[j, 0] = mult * phi
-                    model.tr_ii[j, :1 + N_CONC] = -1
-                    model.tr_ii[j, 0] = self.laws.addr[law]
-                    model.tr_ii[j, 1:1 + len(self.laws.conc[law])] = self.laws.conc[law]
+        for j, (law, mult) in self.gating.items():
+            model.tr_p[j, 0] = mult * phi
+            model.tr_ii[j, :1 + N_CONC] = -1
+            model.tr_ii[j, 0] = self.laws.addr[law]
+            model.tr_ii[j, 1:1 + len(self.laws.conc[law])] = self.laws.conc[law]
 
     def gate_rates(self, model, V, conc):
         """[(alpha, beta)] per gate in 1/ms at V (volts), conc(state index) -> mM."""
