@@ -349,3 +349,16 @@ def as_user_channels(sc):
         m.clear()
         m.update(type="channel", gates=gates, q10_gating=q10g, gating_reference_C=ref_C, **keep)
     return validate(data, f"{sc.source} with user channels")
+
+
+def sr_cell(method="ssa", duration=0.02, dt=0.005, V_sr=5.0, seed=1):
+    """A small cell with an SR: K+ and Ca2+ leaks on the SR membrane only."""
+    return (Builder("sr_cell", duration, dt, method=method, seed=seed)
+            .species(Na=1, K=1, Cl=-1, Ca=2).impermeant(X=-1)
+            .compartment("ecs", 0.5, Na=145.0, K=5.0, Cl=120.0, Ca=2.0)
+            .compartment("cyto", 0.05, Na=15.0, K=140.0, Cl=10.0, Ca=1e-4)
+            .compartment("sr", 0.005, K=140.0, Cl=10.0, Ca=1.0)
+            .membrane("pm", "cyto", "ecs", 1.0, V0=-70.0)
+            .membrane("srm", "sr", "cyto", 0.5, V0=V_sr)
+            .leak("Ca", 1e-6, membrane="srm")
+            .leak("K", 1e-6, membrane="srm"))

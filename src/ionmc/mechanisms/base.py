@@ -31,6 +31,20 @@ import numpy as np
 LEDGER_V, LEDGER_NONE, LEDGER_OWN, LEDGER_DRIVEN = 0, 1, 2, 3
 
 
+def enclosing(membranes, comp):
+    """Names of the membranes enclosing compartment `comp`, innermost first: the membrane
+    whose inside it is, then the one whose inside that membrane's outside is, and so on
+    (scenario validation refuses a compartment inside two membranes, and rings). A
+    compartment's potential is the sum of their V (docs/physics.md, "Nested
+    compartments"); an empty list: at 0 V."""
+    inside_of = {t["inside"]: m for m, t in membranes.items()}
+    chain = []
+    while comp in inside_of and inside_of[comp] not in chain:
+        chain.append(inside_of[comp])
+        comp = membranes[chain[-1]]["outside"]
+    return chain
+
+
 class ScenarioContext(NamedTuple):
     """What a type's `check` may consult: the validated tables so far."""
     scenario: dict        # [scenario], filled in
@@ -39,6 +53,21 @@ class ScenarioContext(NamedTuple):
     membranes: dict       # name -> filled-in table
     mechanisms: list      # every [[mechanisms]] table, filled in
     pools: dict           # compartment -> name of the first metabolic pool inside it
+
+    def enclosing(self, comp):
+        """The membranes enclosing `comp`, innermost first (module function `enclosing`)."""
+        return enclosing(self.membranes, comp)
+
+    def nested_side(self, comp):
+        """Why `comp` cannot be a side of a coupling or an injection, or ''. Their rate laws
+        read one membrane's potential per side, and a nested compartment's potential is the
+        sum of several."""
+        chain = self.enclosing(comp)
+        if len(chain) < 2:
+            return ""
+        return (f"{comp!r} is nested (its potential is the sum of the potentials of "
+                f"membranes {', '.join(map(repr, chain))}): couplings and injections reach "
+                "only compartments inside at most one membrane")
 
 
 class Transitions:

@@ -134,6 +134,9 @@ def check(t, ctx):
         return bad
     mems, comps = ctx.membranes, ctx.compartments
     for c in t["compartments"]:
+        nested = ctx.nested_side(c)
+        if nested:
+            return [("compartments", nested)]
         m = next((k for k, v in mems.items() if v["inside"] == c), None)
         if m is None or mems[m]["clamp_mV"] is not None or comps[c]["bath"]:
             continue

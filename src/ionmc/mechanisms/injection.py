@@ -93,6 +93,10 @@ def check(t, ctx):
         return [("from", f"unknown compartment {f!r} (or \"electrode\")")]
     if f == c:
         return [("from", f"is the compartment itself ({c!r})")]
+    for side, x in (("compartment", c), ("from", f)):
+        nested = ctx.nested_side(x) if x in comps else ""
+        if nested:
+            return [(side, nested)]
     s = t["species"]
     if species[s]["charge"] == 0 and t["current_pA"] != 0:
         return [("current_pA", f"{s!r} carries no charge: give ions_per_s")]

@@ -43,8 +43,6 @@ ledger (channels.py's docstring); conduction is the leak's exact GHK or ohmic pa
 import math
 import re
 
-import numpy as np
-
 from ionmc.errors import InputError
 from ionmc.expressions import ExpressionError, parse
 from ionmc.expressions.membrane import CHECK_MV, Laws, check_parameters, concentrations, names

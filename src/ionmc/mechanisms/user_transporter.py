@@ -355,7 +355,6 @@ class UserTransporter(Mechanism):
         if not self.driven:
             return
         from ionmc.constants import E_CHARGE
-        from ionmc.physics import conc_of
 
         model, cref = ledger.model, ledger.cref
         for j in self.transitions:

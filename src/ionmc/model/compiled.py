@@ -22,7 +22,7 @@ import numpy as np
 from ionmc.constants import E_CHARGE, UF_PER_CM2_TO_F_PER_M2, UM2_TO_M2
 from ionmc.engine import lattice
 from ionmc.errors import InputError
-from ionmc.mechanisms.base import Transitions
+from ionmc.mechanisms.base import Transitions, enclosing
 from ionmc.mechanisms.registry import N_II, N_PAR, REGISTRY, kind_flags
 from ionmc.model.arrays import KernelArgs
 from ionmc.model.dependencies import dependency_graph
@@ -79,6 +79,20 @@ class Model:
         self.comp_mem = np.full(nc, -1, np.int64)
         for mi, m in enumerate(self.mems):
             self.comp_mem[self.comps.index(d["membranes"][m]["inside"])] = mi
+        # membrane index -> the compartments whose charge it encloses: its inside, then the
+        # compartments nested in it (an SR in the cytosol), in compartment order; and the
+        # compartments' depth (how many membranes enclose each)
+        self.comp_depth = np.zeros(nc, np.int64)
+        self.mem_comps = [[] for _ in self.mems]
+        for ci, c in enumerate(self.comps):
+            chain = enclosing(d["membranes"], c)
+            self.comp_depth[ci] = len(chain)
+            for m in chain:
+                self.mem_comps[self.mems.index(m)].append(ci)
+        for mi, m in enumerate(self.mems):  # the inside first (its sum's order, to the bit)
+            own = self.comps.index(d["membranes"][m]["inside"])
+            self.mem_comps[mi].remove(own)
+            self.mem_comps[mi].insert(0, own)
         self.mem_start = np.zeros(nm, np.int64)
         self.mem_C = np.zeros(nm)
         self.mem_area = np.zeros(nm)
@@ -154,14 +168,21 @@ class Model:
         # the charge (e) each state index holds on each membrane's inside: the inside
         # compartment's species, and ions a mechanism holds on that side of the field
         # (Mechanism.state_charges: a pump's bound ions); V = e * (x @ mem_qx[m]) / C
+        # A nested compartment's ions are inside every membrane enclosing it (DESIGN:
+        # V_m = the charge enclosed by m over C_m), and so is the charge a mechanism holds
+        # on a membrane nested inside m (it declares what it holds on its own membrane's
+        # inside: a pump's bound ions, all of them)
         nm = len(self.mems)
         self.mem_qx = np.zeros((nm, self.nx))
         for m in range(nm):
-            s0 = self.mem_start[m]
-            self.mem_qx[m, s0:s0 + self.ns] = self.charge
+            for ci in self.mem_comps[m]:
+                self.mem_qx[m, ci * self.ns:(ci + 1) * self.ns] = self.charge
         for mech in self.mechs:
             for i, m, w in mech.state_charges(self):
-                self.mem_qx[m, i] += w
+                inside = self.mem_start[m] // self.ns
+                for outer in range(nm):
+                    if inside in self.mem_comps[outer]:
+                        self.mem_qx[outer, i] += w
         # the held charges apart (so that the species' sum keeps its order, to the bit)
         self.mem_held = [np.nonzero(self.mem_qx[m, self.nion:])[0] + self.nion
                          for m in range(nm)]
@@ -209,7 +230,9 @@ class Model:
         holders = [m for m in self.mechs if m.state_charges(self)]
         for mech in holders:
             mech.initial_state(self, x)
-        for ci, c in enumerate(self.comps):
+        # innermost compartments first: a membrane's charge includes what is nested in it
+        for ci in sorted(range(self.nc), key=lambda k: -self.comp_depth[k]):
+            c = self.comps[ci]
             spec = d["compartments"][c]
             target = 0.0
             mi = next((i for i, m in enumerate(self.mems)
@@ -263,8 +286,9 @@ class Model:
     def charge_inside(self, X, m):
         """Charge (e) on membrane m's inside for counts X (one state, or rows): the
         inside's ions, then the ions mechanisms hold there (mem_qx)."""
-        s0 = self.mem_start[m]
-        q = X[..., s0:s0 + self.ns] @ self.charge
+        q = 0.0
+        for ci in self.mem_comps[m]:  # its inside, then what is nested in it
+            q = q + X[..., ci * self.ns:(ci + 1) * self.ns] @ self.charge
         held = self.mem_held[m]
         return q + X[..., held] @ self.mem_qx[m, held] if len(held) else q
 

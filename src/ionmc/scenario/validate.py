@@ -7,6 +7,7 @@ import copy
 import math
 
 from ionmc.errors import InputError
+from ionmc.mechanisms.base import enclosing
 from ionmc.ranges import POTENTIAL_MV, Range, check as check_range, positive as pos
 from ionmc.scenario.load import Scenario, _set_dotted
 from ionmc.scenario.mechanisms import NAME, check_event_parameter, validate_mechanisms
@@ -219,11 +220,31 @@ def _membranes(src, raw, comps):
                              f"membrane {inside_of[t['inside']]!r}")
         inside_of[t["inside"]] = m
         mems[m] = t
+    # nested compartments (an SR inside the cytosol): the chain of enclosing membranes
+    # must end in a compartment inside none (the ground, at 0 V)
     for m, t in mems.items():
-        if t["outside"] in inside_of:
-            raise InputError(src, f"membranes.{m}.outside",
-                             f"{t['outside']!r} is inside membrane {inside_of[t['outside']]!r}: "
-                             "nested compartments are not supported yet")
+        chain = enclosing(mems, t["inside"])
+        if mems[chain[-1]]["outside"] in inside_of:
+            raise InputError(src, f"membranes.{m}.outside", "membranes "
+                             + " -> ".join(repr(k) for k in chain + [chain[0]])
+                             + " enclose one another in a ring: one compartment must be "
+                             "inside no membrane")
+    for c, spec in comps.items():
+        chain = enclosing(mems, c)
+        if len(chain) < 2:
+            continue
+        # a bath or clamped species brings its ions at its compartment's potential, the
+        # sum of several membranes' V there: the ledger books a reservoir at one membrane's
+        # midpoint potential only (thermo/ledger.py)
+        if spec["bath"] or spec["clamped_species"]:
+            raise InputError(src, f"compartments.{c}." + ("bath" if spec["bath"] else
+                                                           "clamped_species"),
+                             f"{c!r} is nested (inside {' inside '.join(map(repr, chain))}): "
+                             "a nested compartment can be neither a bath nor clamp species")
+        if mems[chain[0]]["water_permeability_um_per_s"] > 0:
+            raise InputError(src, f"membranes.{chain[0]}.water_permeability_um_per_s",
+                             f"water flow into a nested compartment ({c!r}) is not "
+                             "supported")
     return mems
 
 

@@ -1,0 +1,76 @@
+"""Nested compartments (an SR inside the cytosol): validation, and the potentials as
+DESIGN defines them -- V_m is the charge enclosed by membrane m (its inside and what is
+nested in it) over C_m, and a compartment's potential is the sum of the V_m enclosing it."""
+import numpy as np
+import pytest
+
+from cells import sr_cell
+from ionmc.constants import E_CHARGE
+from ionmc.errors import InputError
+from ionmc.model import Model
+
+
+def test_each_membrane_encloses_its_inside_and_what_is_nested_in_it():
+    m = Model(sr_cell().build())
+    x = m.x0
+    cyto, sr = (slice(m.comps.index(c) * m.ns, (m.comps.index(c) + 1) * m.ns)
+                for c in ("cyto", "sr"))
+    q_sr = x[sr] @ m.charge
+    q_cell = x[cyto] @ m.charge + q_sr
+    V = m.voltages(x)
+    pm, srm = m.mems.index("pm"), m.mems.index("srm")
+    assert V[pm] == pytest.approx(E_CHARGE * q_cell / m.mem_C[pm], abs=1e-15)
+    assert V[srm] == pytest.approx(E_CHARGE * q_sr / m.mem_C[srm], abs=1e-15)
+    # both initial potentials met by the balancing species, the SR's first: within the
+    # potential of one balancing ion
+    for mi, target in ((pm, -70e-3), (srm, 5e-3)):
+        assert abs(V[mi] - target) <= E_CHARGE / m.mem_C[mi]
+    # a Ca2+ crossing the SR membrane charges it and leaves the cell's charge as it is
+    j = next(j for j in range(m.nt) if m.tr_mem[j] == srm)
+    assert m.tr_qm[j, pm] == 0.0 and abs(m.tr_qm[j, srm]) == 2.0
+
+
+def test_a_pump_on_an_inner_membrane_holds_its_charge_inside_the_outer_one_too():
+    m = Model(sr_cell().atpase(membrane="srm", density_per_um2=100.0).build())
+    pm, srm = m.mems.index("pm"), m.mems.index("srm")
+    held = m.mem_qx[srm, m.nion:]
+    assert held.any() and np.array_equal(m.mem_qx[pm, m.nion:], held)
+
+
+def _fails(builder, key, words):
+    with pytest.raises(InputError) as e:
+        builder.build()
+    msg = str(e.value)
+    assert key in msg and all(w in msg for w in words), msg
+    assert "\n" not in msg
+
+
+def test_membranes_that_enclose_one_another_in_a_ring_are_refused():
+    b = sr_cell()
+    b._d["membranes"]["pm"]["outside"] = "sr"  # cyto in sr in cyto
+    b._d["membranes"]["srm"]["outside"] = "cyto"
+    _fails(b, "membranes.", ["ring"])
+
+
+def test_a_nested_compartment_can_be_neither_bath_nor_clamp_species():
+    b = sr_cell()
+    b._d["compartments"]["sr"]["clamped_species"] = ["Ca"]
+    _fails(b, "compartments.sr.clamped_species", ["nested"])
+    b = sr_cell()
+    b._d["compartments"]["sr"]["bath"] = True
+    _fails(b, "compartments.sr.bath", ["nested"])
+
+
+def test_couplings_and_injections_refuse_a_nested_side():
+    b = sr_cell().mechanism("coupling", "diff", compartments=["cyto", "sr"], species=["K"],
+                            area_um2=1.0, permeability_cm_per_s=1e-6)
+    _fails(b, "mechanisms.diff.compartments", ["nested", "'srm', 'pm'"])
+    b = sr_cell().mechanism("injection", "inj", compartment="sr", species="K",
+                            ions_per_s=100.0, **{"from": "electrode"})
+    _fails(b, "mechanisms.inj.compartment", ["nested"])
+
+
+def test_water_flow_into_a_nested_compartment_is_refused():
+    b = sr_cell()
+    b._d["membranes"]["srm"]["water_permeability_um_per_s"] = 1.0
+    _fails(b, "membranes.srm.water_permeability_um_per_s", ["nested"])
