@@ -2,6 +2,19 @@
 d<x>/dt = sum_j nu_j a_j(<x>), its Jacobian through the membrane potentials, and the
 integrands of the accumulators (per transition: firings, S, ledger sums), on the same
 propensities as the stochastic methods evaluated on continuous counts.
+
+Every count is non-negative, and the solver's may undershoot 0 by about its tolerance
+(a nearly empty channel state whose outflow is stiff). The rate laws never see such a
+count: each kernel here evaluates them at max(x, 0) (`nonnegative`), so the right-hand side
+is the model's on the non-negative orthant, continued as a constant below 0 in each count.
+A propensity that draws from a count vanishes when it is empty (physics.count_ramp and the
+guards of each law), so at x_i <= 0 no transition takes from x_i and dx_i/dt >= 0: the
+flow itself keeps counts non-negative, and a count read at -1e-3 can neither give a
+negative rate nor the log of a negative number. Shampine, Thompson, Kierzenka & Byrne
+2005 ("Non-negative solutions of ODEs", Appl. Math. Comput. 170:556) modify f where
+y_i <= 0 to the same end; evaluating at the clipped state instead keeps the stoichiometry,
+so the flow conserves what the model conserves. The step's side is in bdf.py
+(`undershoot`).
 """
 import math
 from typing import NamedTuple
@@ -20,7 +33,7 @@ def ode_rhs(y, nx, JS, M):
     """d/dt of (counts, then per transition: firings, entropy sums S, ledger sums
     ledger_sum), for a solver that carries the accumulators in its state (ODEWater). With
     y holding counts only, only the counts' derivative is returned."""
-    x = y[:nx]
+    x = nonnegative(y[:nx])
     a, V = _propensities(x, M)
     dy = np.zeros(y.shape[0])
     _drift(a, JS, dy)
@@ -77,6 +90,16 @@ def jac_structure(model):
     return JacStructure(nu_ptr, nu_idx, nu_val, rx_ptr, rx_idx, rv_ptr, rv_idx, dvdx, cols)
 
 
+@njit
+def nonnegative(x):
+    """x with its negative counts read as 0 (module docstring): x itself when none is, so
+    a state that never undershoots is evaluated bit for bit as before."""
+    for i in range(x.shape[0]):
+        if x[i] < 0.0:
+            return np.maximum(x, 0.0)
+    return x
+
+
 #: the potential step (volts) of the Jacobian's central differences in V
 _H_V = 1e-6
 
@@ -90,8 +113,15 @@ def count_jac(x, JS, M):
     right-hand side per column (every propensity twice per column) this is ~nt/readers
     times fewer rate evaluations (astrocyte_buffering: ~20x). Steps: h = max(1e-6 |x_i|,
     0.01) ions (as before; scipy's own steps overflowed on columns with no effect) and
-    1 uV."""
+    1 uV. Counts are read at max(x, 0), as `count_rhs` reads them, the lower point of a
+    difference too: no rate law sees a negative count. The column of a count below 0 is
+    the forward difference from 0, the slope just above 0, not the flat 0 of the clipped
+    right-hand side there: a solver's count undershoots 0 by its tolerance and comes back,
+    and Newton's iteration with a 0 for a stiff outflow failed on each return (a
+    fast-gated channel clamp: 170x the steps, bdf.undershoot)."""
     kind, src, mem, half_dv, P, II, inv_nvol = prop_arrays(M)
+    below = x < 0.0  # read as 0: differenced forward from there
+    x = nonnegative(x)
     nx = x.shape[0]
     nm = JS.dvdx.shape[0]
     J = np.zeros((nx, nx))
@@ -116,10 +146,10 @@ def count_jac(x, JS, M):
             j = JS.rx_idx[e]
             xp[i] = x[i] + h
             f1 = propensity(j, xp, V, kind, src, mem, half_dv, P, II, inv_nvol)
-            xp[i] = x[i] - h
+            xp[i] = max(x[i] - h, 0.0)  # of the right-hand side as count_rhs clips it
             f0 = propensity(j, xp, V, kind, src, mem, half_dv, P, II, inv_nvol)
             xp[i] = x[i]
-            g = (f1 - f0) / (2.0 * h)
+            g = (f1 - f0) / (h if below[i] else 2.0 * h)
             for k in range(JS.nu_ptr[j], JS.nu_ptr[j + 1]):
                 J[JS.nu_idx[k], i] += JS.nu_val[k] * g
         for m in range(nm):
@@ -155,8 +185,8 @@ def _drift(a, JS, dx):
 
 @njit
 def count_rhs(x, JS, M):
-    """d x/dt = sum_j nu_j a_j(x)."""
-    a, _ = _propensities(x, M)
+    """d x/dt = sum_j nu_j a_j(max(x, 0))."""
+    a, _ = _propensities(nonnegative(x), M)
     dx = np.zeros(x.shape[0])
     _drift(a, JS, dx)
     return dx
