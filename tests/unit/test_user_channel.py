@@ -96,6 +96,33 @@ def test_a_gate_reads_its_concentration_in_the_dependency_graph():
         assert set(gating) <= deps, (j, gating, deps)
 
 
+def test_a_gate_reads_a_compartment_its_membrane_does_not_face():
+    """`Ca_store` reads the Ca2+ of compartment `store` by name: a channel on the cell's
+    membrane gated by it opens as `Ca_i` would at that concentration, and a leak moving the
+    store's Ca2+ (on another membrane) refreshes its gating rates in the exact methods'
+    graph."""
+    b = _ca_cell(alpha="k_per_ms_mM * Ca_store")
+    b.compartment("store", 1.0, K=140.0, Ca=0.002, clamped=["Ca"])
+    b.membrane("sm", "store", "bath", 1.0, clamp=0.0)
+    b._d["compartments"]["cell"]["concentrations_mM"]["Ca"] = 1e-5
+    df = run_df(b.build())
+    ca = df["store.Ca.mM"].iloc[-1]
+    q = 500.0 * ca / (500.0 * ca + 0.5)
+    assert abs(df["kca.q2.count"].iloc[-1] - 1e6 * q * q) <= 0.5 + 1e-9 * 1e6
+    b._d["compartments"]["store"].pop("clamped_species")
+    b.mechanism("leak", "ca_leak", membrane="sm", species="Ca", permeability_cm_per_s=1e-7)
+    b._d["scenario"]["method"] = "ssa"
+    model = Model(b.build())
+    mech = next(m for m in model.mechs if m.name == "kca")
+    for j in next(m for m in model.mechs if m.name == "ca_leak").transitions:
+        assert set(mech.gating) <= set(model.dep_idx[model.dep_ptr[j]:model.dep_ptr[j + 1]])
+    # an unknown compartment is an unknown name, with the names it could have meant
+    b.configure("kca", gates={"q": {"power": 2, "alpha": "k_per_ms_mM * Ca_stor",
+                                    "beta": "0.5 + 0 * V"}})
+    with pytest.raises(InputError, match="unknown name 'Ca_stor'.*did you mean 'Ca_store'"):
+        b.build()
+
+
 def _kv(clamp_mV, duration, dt, events=()):
     """1e6 K+ channels of one inf/tau gate (n_inf of V, tau 2 ms) on a clamped cell."""
     return (Builder("kv", duration, dt, "ode", 1)

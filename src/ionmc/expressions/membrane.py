@@ -2,8 +2,8 @@
 rate): the names an expression may read, and one compiled set of laws per mechanism.
 
 Names: V (the membrane's potential, mV), T (K), celsius, `<species>_i` and `<species>_o`
-(mM, the membrane's inside and outside), and the mechanism's own `parameters`, which are
-compiled into the laws as constants. A law reads at most native.N_CONC concentrations.
+(mM, the membrane's inside and outside), `<species>_<compartment>` (mM, any compartment by
+name), and the mechanism's own `parameters`, which are compiled into the laws as constants. A law reads at most native.N_CONC concentrations.
 """
 import math
 import re
@@ -22,13 +22,29 @@ PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 LAW_DIR = CACHE_DIR.parent / "laws"
 
 
-def names(parameters, species):
+def sources(species, compartments, cin=None, cout=None):
+    """Concentration name -> (compartment, species): `<species>_i` and `<species>_o` for the
+    membrane's inside and outside, then `<species>_<compartment>` for every compartment by
+    name (a channel's gate may read the Ca2+ of a cleft it does not face: NEURON's POINTER,
+    Brian2's linked variables). The sides take precedence: a compartment named `i` or `o`
+    is read as a side. Without cin/cout the sides map to None (validation)."""
+    out = {}
+    for s in species:
+        out[f"{s}_i"] = (cin, s)
+        out[f"{s}_o"] = (cout, s)
+    for c in compartments:
+        for s in species:
+            out.setdefault(f"{s}_{c}", (c, s))
+    return out
+
+
+def names(parameters, species, compartments=()):
     """name -> meaning of everything an expression may read."""
     out = {"V": "membrane potential (mV)", "T": "temperature (K)",
            "celsius": "temperature (C)"}
-    for s in species:
-        out[f"{s}_i"] = f"{s} inside (mM)"
-        out[f"{s}_o"] = f"{s} outside (mM)"
+    for n, (c, s) in sources(species, compartments).items():
+        out[n] = (f"{s} inside (mM)" if n == f"{s}_i" else f"{s} outside (mM)"
+                  if n == f"{s}_o" else f"{s} in compartment {c} (mM)")
     for p in parameters:
         out.setdefault(p, "parameter")
     return out
@@ -39,7 +55,8 @@ def check_parameters(parameters, known):
     for p, v in parameters.items():
         if not PARAM_NAME.match(p) or known[p] != "parameter":
             return [(f"parameters.{p}", "must be an identifier-like name that is not V, T, "
-                     "celsius or a concentration (<species>_i, <species>_o)")]
+                     "celsius or a concentration (<species>_i, <species>_o, "
+                     "<species>_<compartment>)")]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             return [(f"parameters.{p}", f"must be a finite number, not {v!r}")]
     return []
@@ -66,6 +83,7 @@ class Laws:
         consts = {"T": model.T, "celsius": model.T - 273.15,
                   **{p: float(v) for p, v in parameters.items()}}
         laws, self.conc, self.keys = [], [], []
+        where = sources(model.species, model.comps, cin, cout)
         for name, key, exprs, combine in items:
             conc = sorted(set().union(*(concentrations(e, parameters) for e in exprs)))
             if len(conc) > N_CONC:
@@ -74,8 +92,7 @@ class Laws:
                    **{n: f"c{m}" for m, n in enumerate(conc)}}
             laws.append((f"{prefix}_{name}",
                          combine([to_numba_source(e, arg.__getitem__) for e in exprs])))
-            self.conc.append([model.idx(cin if n.endswith("_i") else cout, n[:-2])
-                              for n in conc])
+            self.conc.append([model.idx(*where[n]) for n in conc])
             self.keys.append(key)
         self._laws = laws
         self._load()

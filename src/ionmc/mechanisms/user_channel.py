@@ -121,7 +121,7 @@ def check(t, ctx):
         return [("species", f"{t['species']!r} is impermeant")]
     if not t["gates"]:
         return [("gates", "needs at least one gate ([mechanisms.gates.NAME])")]
-    known = names(t["parameters"], ctx.species)
+    known = names(t["parameters"], ctx.species, ctx.compartments)
     bad = check_parameters(t["parameters"], known)
     if bad:
         return bad
@@ -176,7 +176,7 @@ class UserChannel(channels.Channels):
             return
         _, cin, cout = self.membrane_sides(model)
         gates = _gate_exprs(self.spec, names(self.spec["parameters"],
-                                             model.scenario.data["species"]))
+                                             model.scenario.data["species"], model.comps))
         items = []
         for g, _, form, exprs in gates:
             if form == ("inf", "tau"):  # alpha = inf/tau, beta = (1 - inf)/tau

@@ -137,7 +137,7 @@ def check(t, ctx):
                          f"whose membrane {t['membrane']!r} is not voltage-clamped: not "
                          "supported for a driven law (the ledger books a clamped species' "
                          "ions at a fixed potential)")]
-    known = names(t["parameters"], ctx.species)
+    known = names(t["parameters"], ctx.species, ctx.compartments)
     bad = check_parameters(t["parameters"], known)
     if bad:
         return bad
@@ -274,7 +274,8 @@ class UserTransporter(Mechanism):
         if getattr(self, "laws", None) is not None:
             return
         _, cin, cout = self.membrane_sides(model)
-        e = _expr(self.spec, names(self.spec["parameters"], model.scenario.data["species"]))
+        e = _expr(self.spec, names(self.spec["parameters"], model.scenario.data["species"],
+                                   model.comps))
         self.laws = Laws(model, self.name, cin, cout, self.spec["parameters"],
                          [("rate", "rate", [e], lambda s: s[0])])
 
