@@ -114,13 +114,14 @@ def count_jac(x, JS, M):
     times fewer rate evaluations (astrocyte_buffering: ~20x). Steps: h = max(1e-6 |x_i|,
     0.01) ions (as before; scipy's own steps overflowed on columns with no effect) and
     1 uV. Counts are read at max(x, 0), as `count_rhs` reads them, the lower point of a
-    difference too: no rate law sees a negative count. The column of a count below 0 is
-    the forward difference from 0, the slope just above 0, not the flat 0 of the clipped
-    right-hand side there: a solver's count undershoots 0 by its tolerance and comes back,
-    and Newton's iteration with a 0 for a stiff outflow failed on each return (a
-    fast-gated channel clamp: 170x the steps, bdf.undershoot)."""
+    difference too: no rate law sees a negative count, and the difference is divided by
+    the distance of its points (a count within h of 0 is differenced from 0 to x + h).
+    The column of a count at or below 0 is the forward difference from 0, the slope just
+    above 0, not the flat 0 of the clipped right-hand side there: a solver's count
+    undershoots 0 by its tolerance and comes back, and Newton's iteration with a 0 for a
+    stiff outflow failed on each return (a fast-gated channel clamp: 170x the steps,
+    bdf.undershoot)."""
     kind, src, mem, half_dv, P, II, inv_nvol = prop_arrays(M)
-    below = x < 0.0  # read as 0: differenced forward from there
     x = nonnegative(x)
     nx = x.shape[0]
     nm = JS.dvdx.shape[0]
@@ -142,14 +143,19 @@ def count_jac(x, JS, M):
     for c in range(JS.cols.shape[0]):
         i = JS.cols[c]
         h = max(1e-6 * abs(x[i]), 1e-2)
+        # the points differenced, the lower clipped at 0 as count_rhs clips it; divided by
+        # their distance (by 2 h, a count within h of 0 got half its outflow: a gating
+        # state at 1e-4 channels half its rate of leaving, and Newton's iteration stalled)
+        hi = x[i] + h
+        lo = max(x[i] - h, 0.0)
         for e in range(JS.rx_ptr[i], JS.rx_ptr[i + 1]):
             j = JS.rx_idx[e]
-            xp[i] = x[i] + h
+            xp[i] = hi
             f1 = propensity(j, xp, V, kind, src, mem, half_dv, P, II, inv_nvol)
-            xp[i] = max(x[i] - h, 0.0)  # of the right-hand side as count_rhs clips it
+            xp[i] = lo
             f0 = propensity(j, xp, V, kind, src, mem, half_dv, P, II, inv_nvol)
             xp[i] = x[i]
-            g = (f1 - f0) / (h if below[i] else 2.0 * h)
+            g = (f1 - f0) / (hi - lo)
             for k in range(JS.nu_ptr[j], JS.nu_ptr[j + 1]):
                 J[JS.nu_idx[k], i] += JS.nu_val[k] * g
         for m in range(nm):
