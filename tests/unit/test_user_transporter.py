@@ -200,3 +200,25 @@ def test_a_driven_law_may_start_negative():
     assert df["drv.backward"].iloc[-1] > 0 and df["drv.forward"].iloc[-1] == 0
     with pytest.raises(InputError, match="exprel"):
         Model(_driven("ode", rate="k_per_s * (V + 40) / (1 - exp(-(V + 40) / 10))").build())
+
+
+@pytest.mark.parametrize("method", ["ssa", "tau-leap"])
+def test_a_rate_that_turns_negative_in_the_run_stops_it_naming_the_mechanism(method):
+    """A reversible law that is positive at the start and negative once the cell's Na+
+    passed 16 mM (a Na+ leak takes it there). The exact methods once read a negative sum
+    of propensities as a state nothing leaves: no event, no error."""
+    import ionmc
+    from ionmc.engine.checks import SimulationError
+
+    sc = (Builder("goes_negative", 0.5, 0.05, method, 3)
+          .species(Na=1, K=1).impermeant(X=-1)
+          .compartment("cell", 0.001, Na=15.0, K=140.0)
+          .compartment("bath", 10.0, bath=True, Na=145.0, K=5.0)
+          .membrane("pm", "cell", "bath", 0.05, clamp=-70.0)
+          .mechanism("transporter", "bad", membrane="pm", density_per_um2=2000.0,
+                     stoichiometry={"Na": 1}, rate="k_per_s * (16 - Na_i) + 0 * V",
+                     parameters={"k_per_s": 5e4})
+          .leak("Na", 2e-5)
+          .build())
+    with pytest.raises(SimulationError, match="mechanism 'bad'"):
+        ionmc.simulate(sc)

@@ -90,9 +90,20 @@ def ssa_advance(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events
         if not 0.0 < a0 < np.inf:
             _flush_entropy(S, M)
             if a0 <= 0.0:
-                return t_end, a0, fired
-            # inf or NaN: a rate law overflowed. Stop here (never loop with tau = 0);
-            # the method object names the mechanism (engine/checks.py)
+                # summed afresh: 0 is a state no transition leaves; a sum that drifted
+                # below 0 by rounding goes on; a negative propensity is a broken rate law
+                # (an SSA that treated it as 0 fired nothing and reported success)
+                a0 = 0.0
+                negative = False
+                for k in range(nt):
+                    a0 += a[k]
+                    negative = negative or a[k] < 0.0
+                if not negative and a0 == 0.0:
+                    return t_end, a0, fired
+                if not negative and 0.0 < a0 < np.inf:
+                    continue
+            # inf, NaN or negative: a rate law overflowed. Stop here (never loop with tau
+            # = 0); the method object names the mechanism (engine/checks.py)
             if M.fail[0] != M.fail[0]:
                 M.fail[0] = t
             return t_end, a0, fired
@@ -118,6 +129,9 @@ def ssa_advance(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events
             a0 = 0.0
             for k in range(nt):
                 a0 += a[k]
+                if a[k] < 0.0:  # a broken rate law: stopped at the check above
+                    a0 = -np.inf
+                    break
             since_resum = 0
     _flush_entropy(S, M)
     return t, a0, fired

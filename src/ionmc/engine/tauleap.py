@@ -156,8 +156,13 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
     while t < t_end:
         voltages(x, V, M)
         a0 = all_propensities(x.astype(np.float64), V, a, M)
-        if not 0.0 < a0 < np.inf:
-            if not a0 <= 0.0 and M.fail[0] != M.fail[0]:  # inf or NaN (engine/checks.py)
+        negative = False
+        for j in range(nt):
+            negative = negative or a[j] < 0.0
+        if negative or not 0.0 < a0 < np.inf:
+            # inf, NaN or a negative rate: a broken law (engine/checks.py); a sum of 0: a
+            # state no transition leaves
+            if (negative or not a0 == 0.0) and M.fail[0] != M.fail[0]:
                 M.fail[0] = t
             return t_end, tau_prev, fired
         tau = min(2.0 * tau_prev, t_end - t)

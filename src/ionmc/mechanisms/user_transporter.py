@@ -171,7 +171,7 @@ def _source_factor(j, x, P, II):
         if nu <= 0:  # unused slots hold -1
             break
         if P[j, P_CLAMP + 2 * m] == 0.0:
-            n = x[II[j, I_MV + 3 * m]]
+            n = float(x[II[j, I_MV + 3 * m]])  # an int64 count's n^nu overflows from 2e6
             f *= _falling(n, nu) / max(n, nu) ** nu
     return f
 
@@ -189,9 +189,11 @@ def rate(j, k, x, v, P, II, inv_nvol):
             # the reverse's row lists the forward's source and destination: [x'_b]_nu over
             # x_a^nu, x_a = x'_a + nu the source's count before the forward turnover (for a
             # clamped side: n^nu and the same n)
-            nb = x[II[j, I_MV + 3 * m + 1]]
+            # floats: an int64 count's n^nu overflows from n ~ 2e6 at nu = 3 (the exact
+            # methods' counts are integers)
+            nb = float(x[II[j, I_MV + 3 * m + 1]])
             f *= nb ** nu if P[j, P_CLAMP + 2 * m + 1] != 0.0 else _falling(nb, nu)
-            na = x[II[j, I_MV + 3 * m]]
+            na = float(x[II[j, I_MV + 3 * m]])
             f /= (na if P[j, P_CLAMP + 2 * m] != 0.0 else na + nu) ** nu
         if f == 0.0:
             return 0.0
