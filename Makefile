@@ -41,6 +41,7 @@ fuzz: $(STAMP)
 
 results: $(STAMP)
 	$(PY) results/build.py
+	$(PY) results/myocyte/build.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
