@@ -29,6 +29,7 @@ import math
 import numpy as np
 
 from ionmc.engine.kernels import all_propensities, voltages
+from ionmc.engine.linalg import lu_factor, lu_solve
 from ionmc.engine.meanfield import add_accumulator_rates, count_jac, count_rhs
 from ionmc.numba_conf import njit
 
@@ -166,57 +167,6 @@ def undershoot(y, y_old, scale, f):
         if y[i] < floor and f[i] >= 0.0:
             worst = max(worst, -y[i] / scale[i])
     return worst
-
-
-@njit
-def lu_factor(A, piv):
-    """A = P L U in place by Gaussian elimination with partial pivoting (L unit lower, its
-    multipliers below the diagonal; piv[c]: the row swapped with row c at step c). False
-    if a pivot is zero or not finite. Written out rather than `np.linalg.inv`: LAPACK's
-    threaded BLAS cost ~4 ms a step on a loaded 2-core machine against ~0.2 ms on one
-    thread for the 94-state myocyte, and linking LAPACK added ~1.5 s to the first
-    compilation."""
-    n = A.shape[0]
-    for c in range(n):
-        p = c
-        for r in range(c + 1, n):
-            if abs(A[r, c]) > abs(A[p, c]):
-                p = r
-        piv[c] = p
-        if p != c:
-            for k in range(n):
-                A[c, k], A[p, k] = A[p, k], A[c, k]
-        if not abs(A[c, c]) > 0.0 or not math.isfinite(A[c, c]):
-            return False
-        inv = 1.0 / A[c, c]
-        for r in range(c + 1, n):
-            f = A[r, c] * inv
-            A[r, c] = f
-            if f != 0.0:
-                for k in range(c + 1, n):
-                    A[r, k] -= f * A[c, k]
-    return True
-
-
-@njit
-def lu_solve(A, piv, b, x):
-    """x = A^-1 b from lu_factor's A and piv (b kept)."""
-    n = A.shape[0]
-    x[:] = b
-    for c in range(n):  # the row swaps, in order
-        p = piv[c]
-        if p != c:
-            x[c], x[p] = x[p], x[c]
-    for r in range(n):  # L y = P b
-        acc = x[r]
-        for k in range(r):
-            acc -= A[r, k] * x[k]
-        x[r] = acc
-    for r in range(n - 1, -1, -1):  # U x = y
-        acc = x[r]
-        for k in range(r + 1, n):
-            acc -= A[r, k] * x[k]
-        x[r] = acc / A[r, r]
 
 
 @njit

@@ -11,6 +11,7 @@ import numpy as np
 
 from ionmc.constants import E_CHARGE
 from ionmc.engine.kernels import all_propensities
+from ionmc.engine.linalg import lu_factor, lu_solve
 from ionmc.numba_conf import njit
 
 
@@ -45,33 +46,16 @@ def _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, res):
 
 @njit
 def solve_linear(J, res):
-    """-J^-1 res by Gaussian elimination with partial pivoting, J and res overwritten. The
-    systems are small (a few potentials and pump states), and `np.linalg.solve` cost ~3 s
-    of the first run's compilation. A singular or non-finite system raises, as
-    `np.linalg.solve` did (the run fails with one line, test_activity)."""
+    """-J^-1 res by LU with partial pivoting (linalg.py), J overwritten. A singular or
+    non-finite system raises, as `np.linalg.solve` did (the run fails with one line,
+    test_activity)."""
     n = res.shape[0]
-    for c in range(n):
-        p = c
-        for r in range(c + 1, n):
-            if abs(J[r, c]) > abs(J[p, c]):
-                p = r
-        if p != c:
-            for k in range(c, n):
-                J[c, k], J[p, k] = J[p, k], J[c, k]
-            res[c], res[p] = res[p], res[c]
-        if not abs(J[c, c]) > 0.0:  # zero or NaN pivot
-            raise ValueError("tau-leap: singular Jacobian in the implicit step")
-        for r in range(c + 1, n):
-            f = J[r, c] / J[c, c]
-            for k in range(c, n):
-                J[r, k] -= f * J[c, k]
-            res[r] -= f * res[c]
+    piv = np.empty(n, np.int64)
+    if not lu_factor(J, piv):
+        raise ValueError("tau-leap: singular Jacobian in the implicit step")
     dy = np.empty(n)
-    for r in range(n - 1, -1, -1):
-        acc = -res[r]
-        for k in range(r + 1, n):
-            acc -= J[r, k] * dy[k]
-        dy[r] = acc / J[r, r]
+    lu_solve(J, piv, -res, dy)
+    for r in range(n):
         if not math.isfinite(dy[r]):
             raise ValueError("tau-leap: non-finite Newton step in the implicit step")
     return dy

@@ -1,8 +1,8 @@
-"""The ode solver's own LU factorisation (engine/bdf.py) against numpy's solve."""
+"""The solvers' own LU factorisation (engine/linalg.py) against numpy's solve."""
 import numpy as np
 import pytest
 
-from ionmc.engine.bdf import lu_factor, lu_solve
+from ionmc.engine.linalg import lu_factor, lu_solve
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 40])
