@@ -74,3 +74,15 @@ def test_water_flow_into_a_nested_compartment_is_refused():
     b = sr_cell()
     b._d["membranes"]["srm"]["water_permeability_um_per_s"] = 1.0
     _fails(b, "membranes.srm.water_permeability_um_per_s", ["nested"])
+
+
+def test_the_budget_of_a_membrane_with_an_empty_side_leaves_out_the_pump_cycle():
+    """An SR holds no Na+: the pump cycle's dG across its membrane is undefined, as a
+    Nernst potential with a side empty is (`ionmc report` of the myocyte divided by 0)."""
+    from ionmc.thermo.energetics import membrane_budget
+
+    m = Model(sr_cell().build())
+    b = membrane_budget(m, m.mems.index("srm"), m.x0.astype(float))
+    assert "pump_cycle_dG_kJ_per_mol" not in b and "Na" not in b["nernst_mV"]
+    assert "pump_cycle_dG_kJ_per_mol" in membrane_budget(m, m.mems.index("pm"),
+                                                         m.x0.astype(float))

@@ -135,8 +135,9 @@ def membrane_budget(model, mi, x, a=None):
     if all(s in model.scenario.data["species"] for s in ("Na", "K")):
         cin, cout = (lambda s: _conc(model, x, mspec["inside"], s),
                      lambda s: _conc(model, x, mspec["outside"], s))
-        cyc = nak_cycle_dG(cin("Na"), cin("K"), cout("Na"), cout("K"), V, model.T)
-        out["pump_cycle_dG_kJ_per_mol"] = cyc * _KJ
+        conc = (cin("Na"), cin("K"), cout("Na"), cout("K"))
+        if min(conc) > 0:  # as the driving forces: undefined with a side empty (an SR's Na+)
+            out["pump_cycle_dG_kJ_per_mol"] = nak_cycle_dG(*conc, V, model.T) * _KJ
     if a is None:
         a = _propensities(model, x)
     trans = _transport(model, mi, x, V, a)
