@@ -63,6 +63,17 @@ _fire, _flush_entropy = inlined(fire), inlined(flush_entropy)
 
 
 @leaf
+def _total(a):
+    """The propensities' sum afresh, or -inf if one is negative (a broken rate law)."""
+    a0 = 0.0
+    for k in range(a.shape[0]):
+        if a[k] < 0.0:
+            return -np.inf
+        a0 += a[k]
+    return a0
+
+
+@leaf
 def ssa_advance(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events, log=None):
     """Run events until t_end (or max_events). Returns (t, a0, events fired).
 
@@ -83,7 +94,6 @@ def ssa_advance(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events
     full the loop returns at that event's time for Python to empty it. Omitted, the `log is
     not None` branches are pruned when Numba compiles, so the loop is the one without it.
     """
-    nt = a.shape[0]
     fired = 0
     since_resum = 0
     while fired < max_events:
@@ -93,14 +103,10 @@ def ssa_advance(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events
                 # summed afresh: 0 is a state no transition leaves; a sum that drifted
                 # below 0 by rounding goes on; a negative propensity is a broken rate law
                 # (an SSA that treated it as 0 fired nothing and reported success)
-                a0 = 0.0
-                negative = False
-                for k in range(nt):
-                    a0 += a[k]
-                    negative = negative or a[k] < 0.0
-                if not negative and a0 == 0.0:
+                a0 = _total(a)
+                if a0 == 0.0:
                     return t_end, a0, fired
-                if not negative and 0.0 < a0 < np.inf:
+                if 0.0 < a0 < np.inf:
                     continue
             # inf, NaN or negative: a rate law overflowed. Stop here (never loop with tau
             # = 0); the method object names the mechanism (engine/checks.py)
@@ -126,12 +132,7 @@ def ssa_advance(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events
                     return t, a0, fired
         since_resum += 1
         if since_resum >= 4096:  # bound the drift of the running sum
-            a0 = 0.0
-            for k in range(nt):
-                a0 += a[k]
-                if a[k] < 0.0:  # a broken rate law: stopped at the check above
-                    a0 = -np.inf
-                    break
+            a0 = _total(a)  # a broken rate law (-inf) stops at the check above
             since_resum = 0
     _flush_entropy(S, M)
     return t, a0, fired
