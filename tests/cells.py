@@ -362,3 +362,32 @@ def sr_cell(method="ssa", duration=0.02, dt=0.005, V_sr=5.0, seed=1):
             .membrane("srm", "sr", "cyto", 0.5, V0=V_sr)
             .leak("Ca", 1e-6, membrane="srm")
             .leak("K", 1e-6, membrane="srm"))
+
+
+def two_layers(method="ode", duration=0.02, dt=0.0005, seed=1, vol=1.0, c_ground_pF=1e-3,
+               stim_pA=20.0, ecs_area_fraction=0.1):
+    """Two layers, each an extracellular space with a cell in it, joined by axial couplings
+    inside the cells and through the extracellular spaces; each extracellular space has a
+    capacitance to ground (a membrane to "ground"), so it has a potential of its own. K+ is
+    moved from the first layer's extracellular space into its cell (edNEG's stimulus),
+    which drives current along the cells and back through the extracellular spaces.
+    `vol` scales every volume (um^3 of a cell) and area; the extracellular coupling's
+    cross-section is `ecs_area_fraction` of the cells'."""
+    area = 2.0 * vol ** (2.0 / 3.0)
+    ground = c_ground_pF * 100.0  # um^2 at 1 uF/cm^2 (1e-14 F/um^2)
+    b = (Builder("two_layers", duration, dt, method=method, seed=seed)
+         .species(Na=1, K=1, Cl=-1).impermeant(X=-1))
+    for L in "ab":
+        (b.compartment(f"ecs_{L}", 0.5 * vol, Na=145.0, K=4.0, Cl=130.0)
+          .compartment(f"cell_{L}", vol, Na=12.0, K=140.0, Cl=8.0)
+          .membrane(f"ground_{L}", f"ecs_{L}", "ground", ground, V0=0.0,
+                    capacitance_uF_per_cm2=1.0)
+          .membrane(f"pm_{L}", f"cell_{L}", f"ecs_{L}", area, V0=-70.0)
+          .leak("K", 2e-6, membrane=f"pm_{L}", name=f"K_leak_{L}")
+          .leak("Na", 1e-7, membrane=f"pm_{L}", name=f"Na_leak_{L}"))
+    for where, frac in (("cell", 1.0), ("ecs", ecs_area_fraction)):
+        b.mechanism("coupling", f"axial_{where}", compartments=[f"{where}_a", f"{where}_b"],
+                    species=["Na", "K", "Cl"], area_um2=frac * area, length_um=20.0,
+                    q10=1.0)
+    return b.mechanism("injection", "stim", species="K", compartment="cell_a",
+                       current_pA=stim_pA, **{"from": "ecs_a"})

@@ -53,7 +53,9 @@ CORE = {
     },
     "membranes.NAME": {
         "inside": "the compartment inside (V is inside minus outside)",
-        "outside": "the compartment outside",
+        "outside": "the compartment outside, or \"ground\": the membrane is then the inside's "
+                   "capacitance to ground (no mechanisms), which gives an extracellular "
+                   "space a potential of its own",
         "area_um2": "membrane area (um^2)",
         "capacitance_uF_per_cm2": "specific capacitance (uF/cm^2); C = c_m x area",
         "initial_potential_mV": "potential at t = 0 (mV), met by solving the inside's "

@@ -1,7 +1,8 @@
 """edNEGmodel written in ionmc's scenario language (results/ednegmodel/ednegmodel.toml: its
-own laws as user-written channels and driven transporters, no Python) against edNEG's own
-output (results/ednegmodel/*.csv): it holds edNEG's rest, and the 36 pA stimulus's first
-spikes come at edNEG's times. The whole comparison (19 spikes against 22, K_o) is
+own laws as user-written channels and driven transporters, its extracellular potentials as
+capacitances to ground, no Python) against edNEG's own output (results/ednegmodel/*.csv):
+it holds edNEG's rest, and under edNEG's 36 pA stimulus it fires edNEG's spikes with
+edNEG's K_o. The whole comparison (the 150 pA case, ionmc's own pump beside it) is
 compare_expressions.py's, in docs/validation.md."""
 import tomllib
 from pathlib import Path
@@ -36,14 +37,32 @@ def test_it_holds_ednegs_rest():
             assert abs(row[f"{name}_m_{L}.V_mV"] - ref[f"phi_m{L}{c}_mV"]) < 0.01, (name, L)
 
 
-def test_the_stimulus_first_spikes_come_at_ednegs_times():
-    """36 pA of K+ into the soma from 10 s: the first two upward crossings of -20 mV by the
-    soma's potential within 5 ms of edNEG's (measured: within 4 ms)."""
-    df = ionmc.simulate(_scenario(10.2, 0.0005), 0)[0]
+def test_the_36_pA_stimulus_is_like_for_like():
+    """36 pA of K+ into the soma, 10-20 s: as many spikes as edNEG (22), each within 40 ms
+    of edNEG's and the mean interval within 1%; the extracellular K+ (mean of both layers)
+    peaks within 3% of edNEG's and recovers half-way within 3% of edNEG's time (measured:
+    22 spikes, the last 10 ms late; peak -0.15%, half-recovery -1.3%)."""
+    df = ionmc.simulate(_scenario(30.0, 0.0005), 0)[0]
     t, v = df["time_s"].to_numpy(), df["neuron_m_s.V_mV"].to_numpy()
     up = np.nonzero((v[:-1] < -20.0) & (v[1:] >= -20.0))[0]
     ours = t[up] + (-20.0 - v[up]) / (v[up + 1] - v[up]) * (t[up + 1] - t[up])
+    ours = ours[(ours >= 10.0) & (ours <= 20.5)]
     ref = pd.read_csv(HERE / "stimulus_36pA_spikes.csv")["spike_time_s"].to_numpy()
-    ref = ref[ref < 10.2]
-    assert len(ref) == 2 and len(ours) == 2, (ours, ref)
-    assert np.abs(ours - ref).max() < 0.005, (ours, ref)
+    summ = pd.read_csv(HERE / "stimulus_36pA_summary.csv").set_index("quantity")["value"]
+    assert len(ours) == len(ref) == int(summ["n_spikes_in_stim"]), (ours, ref)
+    assert np.abs(ours - ref).max() < 0.04, np.abs(ours - ref).max()
+    assert abs(np.diff(ours).mean() / np.diff(ref).mean() - 1) < 0.01
+    sc = _scenario(30.0, 0.0005)
+    vol = {c: sc.data["compartments"][c]["volume_um3"] for c in ("ecs_s", "ecs_d")}
+    k_e = (df["ecs_s.K.mM"] * vol["ecs_s"] + df["ecs_d.K.mM"] * vol["ecs_d"]) \
+        / (vol["ecs_s"] + vol["ecs_d"])
+    r = pd.read_csv(HERE / "stimulus_36pA.csv")
+    k_ref = (r.cK_se_mM * r.V_se_um3 + r.cK_de_mM * r.V_de_um3) / (r.V_se_um3 + r.V_de_um3)
+    assert abs(k_e.max() / k_ref.max() - 1) < 0.03, (k_e.max(), k_ref.max())
+
+    def half_recovery(time, k):
+        before, at_off = k[time < 10.0].iloc[-1], k[time >= 20.0].iloc[0]
+        after = time[(time >= 20.0) & (k <= before + 0.5 * (at_off - before))]
+        return after.iloc[0] - 20.0
+    ours_h, ref_h = half_recovery(df["time_s"], k_e), half_recovery(r.t_s, k_ref)
+    assert abs(ours_h / ref_h - 1) < 0.03, (ours_h, ref_h)

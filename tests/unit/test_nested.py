@@ -61,13 +61,67 @@ def test_a_nested_compartment_can_be_neither_bath_nor_clamp_species():
     _fails(b, "compartments.sr.bath", ["nested"])
 
 
-def test_couplings_and_injections_refuse_a_nested_side():
-    b = sr_cell().mechanism("coupling", "diff", compartments=["cyto", "sr"], species=["K"],
-                            area_um2=1.0, permeability_cm_per_s=1e-6)
-    _fails(b, "mechanisms.diff.compartments", ["nested", "'srm', 'pm'"])
-    b = sr_cell().mechanism("injection", "inj", compartment="sr", species="K",
-                            ions_per_s=100.0, **{"from": "electrode"})
-    _fails(b, "mechanisms.inj.compartment", ["nested"])
+def test_a_coupling_or_injection_reads_the_membranes_between_its_sides():
+    """Their potential difference sums the V of the membranes enclosing one side and not
+    the other (base.potential_path): cytosol -> SR crosses the SR membrane only; an SR
+    reached from the electrode sums both membranes."""
+    from ionmc.mechanisms.base import MAX_PATH
+    from ionmc.mechanisms.coupling import I_PDST, I_PSRC
+    from ionmc.mechanisms.injection import I_PA, I_PB
+
+    m = Model(sr_cell().mechanism("coupling", "diff", compartments=["cyto", "sr"],
+                                  species=["K"], area_um2=1.0, permeability_cm_per_s=1e-6)
+              .mechanism("injection", "inj", compartment="sr", species="K",
+                         ions_per_s=100.0, **{"from": "electrode"}).build())
+    pm, srm = m.mems.index("pm"), m.mems.index("srm")
+
+    def path(j, first):
+        return [int(k) for k in m.tr_ii[j, first:first + MAX_PATH] if k >= 0]
+    diff, inj = (next(x for x in m.mechs if x.name == n) for n in ("diff", "inj"))
+    j = diff.transitions[0]  # cyto -> sr
+    assert (path(j, I_PSRC), path(j, I_PDST)) == ([], [srm])
+    j = inj.transitions[0]  # electrode -> sr
+    assert (path(j, I_PB), path(j, I_PA)) == ([srm, pm], [])
+
+
+def test_a_path_longer_than_an_index_row_is_refused():
+    from ionmc.mechanisms.base import MAX_PATH
+
+    b = sr_cell()
+    outer = "sr"
+    for k in range(MAX_PATH):  # MAX_PATH more membranes, each inside the last
+        b.compartment(f"v{k}", 0.001, K=140.0, Cl=10.0).membrane(f"vm{k}", f"v{k}", outer, 0.01,
+                                                                  V0=0.0)
+        outer = f"v{k}"
+    b.mechanism("coupling", "far", compartments=[outer, "ecs"], species=["K"], area_um2=1.0,
+                permeability_cm_per_s=1e-6)
+    _fails(b, "mechanisms.far.compartments", ["more than", "membranes"])
+
+
+def test_a_membrane_to_ground_is_a_capacitance_and_nothing_else():
+    from builder import Builder
+
+    def cell():
+        return (Builder("g", 0.01, 0.01).species(K=1, Cl=-1).impermeant(X=-1)
+                .compartment("ecs", 1.0, K=125.0, Cl=120.0)
+                .compartment("cell", 1.0, K=140.0, Cl=10.0)
+                .membrane("pm", "cell", "ecs", 2.0, V0=-70.0)
+                .membrane("field", "ecs", "ground", 0.1, V0=0.0))
+    m = Model(cell().build())
+    V = m.voltages(m.x0)
+    # its charge is the layer's: the extracellular space's and the cell's in it
+    f = m.mems.index("field")
+    assert abs(V[f]) <= E_CHARGE / m.mem_C[f] and set(m.mem_comps[f]) == {0, 1}
+    _fails(cell().leak("K", 1e-6, membrane="field"), "mechanisms.K_leak.membrane",
+           ["capacitance to 'ground'", "no mechanisms"])
+    b = cell()
+    b._d["membranes"]["field"]["water_permeability_um_per_s"] = 1.0
+    _fails(b, "membranes.field.water_permeability_um_per_s", ["ground"])
+    b = cell()
+    b._d["membranes"]["pm"]["outside"] = "earth"
+    _fails(b, "membranes.pm.outside", ["unknown compartment 'earth'", "'ground'"])
+    b = cell().compartment("ground", 1.0, K=5.0, Cl=5.0)
+    _fails(b, "compartments.ground", ["potential reference"])
 
 
 def test_water_flow_into_a_nested_compartment_is_refused():

@@ -207,3 +207,55 @@ def test_the_guides_worked_example_fires_the_squid_spike():
     a, b = run_df(sc), run_df(validate(data, "writing-mechanisms.md"))
     assert a["axolemma.V_mV"].max() > 30.0
     assert np.abs(a["axolemma.V_mV"] - b["axolemma.V_mV"]).max() < 1e-4
+
+
+def _factor_cell(factor, method="ssa", duration=0.05, dt=0.01, seed=3):
+    """A small cell with Ca2+ channels (one gate, open at rest) whose conduction is times
+    `factor` (an expression; "" none), a Ca2+ leak back, and nothing clamped: the ledger
+    books every ion."""
+    return (Builder("factor", duration, dt, method, seed)
+            .species(K=1, Ca=2).impermeant(X=-1)
+            .compartment("ecs", 2.0, K=5.0, Ca=2.0)
+            .compartment("cell", 0.2, K=140.0, Ca=0.01)
+            .membrane("m", "cell", "ecs", 2.0, V0=-60.0)
+            .leak("K", 1e-7, membrane="m")
+            .mechanism("channel", "cav", membrane="m", species="Ca", density_per_um2=5.0,
+                       conduction="ohmic", single_channel_conductance_pS=2.0,
+                       factor=factor,
+                       gates={"d": {"power": 1, "alpha": "2 + 0 * V", "beta": "1"}}))
+
+
+def test_a_factor_multiplies_conduction_only():
+    """The kernels' propensities with factor "0.25": a quarter of the conduction pair's,
+    the gating steps' unchanged."""
+    from ionmc.engine.checks import _propensities
+
+    plain, scaled = (Model(_factor_cell(f).build()) for f in ("", "0.25"))
+    a0, a1 = (_propensities(m, m.x0)[0] for m in (plain, scaled))
+    mech = next(m for m in scaled.mechs if m.name == "cav")
+    cond = [j for j in mech.transitions if j not in mech.gating]
+    gating = sorted(mech.gating)
+    assert len(cond) == 2 and a0[cond].min() > 0
+    assert np.allclose(a1[cond], 0.25 * a0[cond], rtol=1e-15, atol=0)
+    assert np.array_equal(a1[gating], a0[gating])
+
+
+def test_a_factor_of_the_conducted_ion_keeps_the_ledger_exact():
+    """A Ca2+-dependent factor on a Ca2+ channel (what L-type channels' instantaneous Ca2+
+    inactivation reads): the inward step reads it at the state before the outward step it
+    reverses, so each pair keeps its exact ratio and the ssa ledger closes to rounding."""
+    from conftest import balance
+
+    df = run_df(_factor_cell("1 / (1 + Ca_i / 0.002)", duration=0.02, dt=0.002).build())
+    assert df["cav.Ca.net_efflux"].abs().iloc[-1] > 1000
+    resid, scale = balance(df)
+    assert np.abs(resid).max() <= 1e-9 * scale, (np.abs(resid).max(), scale)
+
+
+@pytest.mark.parametrize("factor, says", [("Ca_z", "unknown name 'Ca_z'"),
+                                           ("__import__('os')", "__import__")])
+def test_a_bad_factor_is_one_line_naming_the_key(factor, says):
+    with pytest.raises(InputError) as e:
+        _factor_cell(factor).build()
+    msg = str(e.value)
+    assert "\n" not in msg and "mechanisms.cav.factor" in msg and says in msg, msg

@@ -63,16 +63,22 @@ def call_law(typingctx, addr, v, c0, c1, c2, c3, c4, c5):
 
 
 @leaf
-def law_value(j, v_mV, x, II, inv_nvol, P, p0, s):
-    """The law of transition j at v_mV: its address in II[j, 0], the state indices of the
-    concentrations it reads in II[j, 1..N_CONC] (-1: unused, passed as 0), each count taken
-    s x P[j, p0 + slot] lower (s = 1: a reverse step reads its forward law at the state
-    before the forward step; s = 0: the counts as they are). Written out for N_CONC = 6: a
-    loop would need an array, and a leaf kernel allocates nothing."""
-    return call_law(II[j, 0], v_mV,
-                    (x[II[j, 1]] - s * P[j, p0]) * inv_nvol[II[j, 1]] if II[j, 1] >= 0 else 0.0,
-                    (x[II[j, 2]] - s * P[j, p0 + 1]) * inv_nvol[II[j, 2]] if II[j, 2] >= 0 else 0.0,
-                    (x[II[j, 3]] - s * P[j, p0 + 2]) * inv_nvol[II[j, 3]] if II[j, 3] >= 0 else 0.0,
-                    (x[II[j, 4]] - s * P[j, p0 + 3]) * inv_nvol[II[j, 4]] if II[j, 4] >= 0 else 0.0,
-                    (x[II[j, 5]] - s * P[j, p0 + 4]) * inv_nvol[II[j, 5]] if II[j, 5] >= 0 else 0.0,
-                    (x[II[j, 6]] - s * P[j, p0 + 5]) * inv_nvol[II[j, 6]] if II[j, 6] >= 0 else 0.0)
+def _slot(x, i, shift, inv_nvol):
+    """Concentration (mM) of state index i, its count taken `shift` lower (i < 0: 0)."""
+    return (x[i] - shift) * inv_nvol[i] if i >= 0 else 0.0
+
+
+@leaf
+def law_value(j, v_mV, x, II, i0, inv_nvol, P, p0, s):
+    """The law of transition j at v_mV: its address in II[j, i0], the state indices of the
+    concentrations it reads in II[j, i0 + 1 .. i0 + N_CONC] (-1: unused, passed as 0), each
+    count taken s x P[j, p0 + slot] lower (s = 1: a reverse step reads its forward law at
+    the state before the forward step; s = 0: the counts as they are). Written out for
+    N_CONC = 6: a loop would need an array, and a leaf kernel allocates nothing."""
+    return call_law(II[j, i0], v_mV,
+                    _slot(x, II[j, i0 + 1], s * P[j, p0], inv_nvol),
+                    _slot(x, II[j, i0 + 2], s * P[j, p0 + 1], inv_nvol),
+                    _slot(x, II[j, i0 + 3], s * P[j, p0 + 2], inv_nvol),
+                    _slot(x, II[j, i0 + 4], s * P[j, p0 + 3], inv_nvol),
+                    _slot(x, II[j, i0 + 5], s * P[j, p0 + 4], inv_nvol),
+                    _slot(x, II[j, i0 + 6], s * P[j, p0 + 5], inv_nvol))

@@ -22,6 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ionmc.numba_conf import leaf
+
 
 #: ledger codes per transition (Model.tr_ledger): what the ledger multiplies per firing --
 #: the midpoint potential, nothing (fixed potentials only), or the type's own argument
@@ -29,6 +31,12 @@ import numpy as np
 #: of its own (a law driven from outside the model, whose pair need not obey detailed
 #: balance: user_transporter.py's driven laws)
 LEDGER_V, LEDGER_NONE, LEDGER_OWN, LEDGER_DRIVEN = 0, 1, 2, 3
+
+
+#: a membrane's `outside` that is no compartment but the potential reference (0 V): such a
+#: membrane is a compartment's capacitance to ground (an extracellular space with a potential
+#: of its own, as NEURON's `extracellular` layer's xc); it carries no mechanisms
+GROUND = "ground"
 
 
 def enclosing(membranes, comp):
@@ -45,6 +53,50 @@ def enclosing(membranes, comp):
     return chain
 
 
+#: how many membranes' potentials one side of a coupling or an injection sums: the path
+#: between its two compartments once their common enclosing membranes cancel (index-row
+#: slots per side)
+MAX_PATH = 4
+
+
+def potential_path(membranes, a, b):
+    """(up, down): the membranes whose V sum to phi_a - phi_b, the potential of compartment
+    `a` over that of `b` (either None: the electrode, at 0 V). A compartment's potential is
+    the sum of the V of the membranes enclosing it; those enclosing both cancel, so two
+    neighbours inside one membrane, or both inside none, have empty paths."""
+    up = enclosing(membranes, a) if a is not None else []
+    down = enclosing(membranes, b) if b is not None else []
+    while up and down and up[-1] == down[-1]:
+        up.pop()
+        down.pop()
+    return up, down
+
+
+def path_row(row, first, mem_indices):
+    """Write membrane indices into index-row slots first .. first + MAX_PATH - 1 (-1 the
+    rest), for `path_sum`."""
+    row[first:first + MAX_PATH] = -1
+    row[first:first + len(mem_indices)] = mem_indices
+
+
+@leaf
+def path_sum(V, II, j, first):
+    """Sum of V over the membranes in transition j's index-row slots first .. first +
+    MAX_PATH - 1 (path_row): a compartment's potential relative to the other side's."""
+    v = 0.0
+    for k in range(first, first + MAX_PATH):
+        m = II[j, k]
+        if m < 0:
+            break
+        v += V[m]
+    return v
+
+
+def path_half_dv(dv, II, j, first):
+    """Half the change of `path_sum` over a jump that changes each membrane's V by dv."""
+    return 0.5 * sum(dv[m] for m in II[j, first:first + MAX_PATH] if m >= 0)
+
+
 class ScenarioContext(NamedTuple):
     """What a type's `check` may consult: the validated tables so far."""
     scenario: dict        # [scenario], filled in
@@ -58,16 +110,24 @@ class ScenarioContext(NamedTuple):
         """The membranes enclosing `comp`, innermost first (module function `enclosing`)."""
         return enclosing(self.membranes, comp)
 
-    def nested_side(self, comp):
-        """Why `comp` cannot be a side of a coupling or an injection, or ''. Their rate laws
-        read one membrane's potential per side, and a nested compartment's potential is the
-        sum of several."""
-        chain = self.enclosing(comp)
-        if len(chain) < 2:
-            return ""
-        return (f"{comp!r} is nested (its potential is the sum of the potentials of "
-                f"membranes {', '.join(map(repr, chain))}): couplings and injections reach "
-                "only compartments inside at most one membrane")
+    def path_problem(self, a, b):
+        """Why compartments a and b cannot be joined by a coupling or an injection, or ''
+        (either None: the electrode): the membranes between their potentials must fit the
+        index row (MAX_PATH per side)."""
+        for side in potential_path(self.membranes, a, b):
+            if len(side) > MAX_PATH:
+                return (f"the potential between {a!r} and {b!r} sums more than {MAX_PATH} "
+                        f"membranes ({', '.join(map(repr, side))})")
+        return ""
+
+    def fixed_potential(self, comp):
+        """Whether `comp` is at a potential no jump changes: inside no membrane, a bath, or
+        inside voltage-clamped membranes only (where a clamped species may sit: the
+        ledger books a reservoir's ions at a fixed potential, or at the midpoint potential
+        of the one membrane a transition charges)."""
+        if self.compartments[comp]["bath"]:
+            return True
+        return all(self.membranes[m]["clamp_mV"] is not None for m in self.enclosing(comp))
 
 
 class Transitions:

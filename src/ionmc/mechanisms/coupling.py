@@ -10,13 +10,16 @@ membrane replaced by the two compartments' potentials: with u = zF(V_a - V_b)/RT
 
 P = D/length (Fick: a slab of `length_um` and cross-section `area_um2`; D the ion's
 diffusion coefficient over the squared tortuosity, Nicholson & Sykova 1998, Trends Neurosci
-21:207) or a junction's permeability. V of a compartment is the potential of the membrane
-whose inside it is, 0 for one that is inside no membrane (the extracellular space).
+21:207) or a junction's permeability. V_a - V_b is the difference of the two compartments'
+potentials, each the sum of the V of the membranes enclosing it (0 inside none; a
+compartment given a capacitance to ground by a membrane to "ground" has a potential of its
+own): the membranes enclosing both cancel, and the rest are summed per side (base.py's
+`potential_path`).
 
 Their ratio k_ab n_a / (k_ba n_b) = (c_a/c_b) exp(u) is the Ussing flux ratio, so the
 coupling equilibrates to the Boltzmann ratio c_b/c_a = exp(-zF(V_b - V_a)/RT) (equal
-concentrations at equal potentials). An event may change the charge of two membranes: the
-propensities use the midpoint of each, V_a + dV_a/2 - V_b - dV_b/2 (`Model.tr_hdv` holds
+concentrations at equal potentials). An event may change the charge of several membranes: the
+propensities use the midpoint of each, V_a + dV_a/2 - V_b - dV_b/2 (`Model.tr_half_dv` holds
 (dV_a - dV_b)/2), which makes the transition elementary in the ledger's sense.
 
 Free-solution diffusion coefficients at 25 C (Hille 2001, Ion Channels of Excitable
@@ -26,8 +29,11 @@ defaults where `D_um2_per_s` does not name a species; they are scaled to 37 C by
 import copy
 import math
 
+import numpy as np
+
 from ionmc.constants import CM_TO_M, F, R, UM2_TO_M2, UM3_TO_M3
-from ionmc.mechanisms.base import LEDGER_NONE, Mechanism
+from ionmc.mechanisms.base import LEDGER_NONE, MAX_PATH, Mechanism, path_half_dv, path_row, \
+    path_sum, potential_path
 from ionmc.physics import ghk_factor
 from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
@@ -64,9 +70,10 @@ N_PAR = 2
 KINDS = ("fw", "bw")
 #: its propensity is a rate per ion at the source (tau-leap may draw binomials)
 FIRST_ORDER = True
-# index row: membrane whose inside is the source compartment (-1: none, at 0 V), the same
-# for the destination
-I_MSRC, I_MDST = 0, 1
+# index row: the membranes whose V sum to the source's potential over the destination's
+# (base.path_row), then those summing to the destination's over the source's
+I_PSRC, I_PDST = 0, MAX_PATH
+N_II = 2 * MAX_PATH
 
 
 def resolve(raw):
@@ -132,16 +139,15 @@ def check(t, ctx):
     bad = _check_fields(t, ctx.species, ctx.compartments)
     if bad:
         return bad
-    mems, comps = ctx.membranes, ctx.compartments
+    far = ctx.path_problem(*t["compartments"])
+    if far:
+        return [("compartments", far)]
     for c in t["compartments"]:
-        nested = ctx.nested_side(c)
-        if nested:
-            return [("compartments", nested)]
-        m = next((k for k, v in mems.items() if v["inside"] == c), None)
-        if m is None or mems[m]["clamp_mV"] is not None or comps[c]["bath"]:
+        if ctx.fixed_potential(c):
             continue
+        m = ctx.enclosing(c)[0]
         for s in t["species"]:
-            if s in comps[c]["clamped_species"]:
+            if s in ctx.compartments[c]["clamped_species"]:
                 return [("species", f"{s!r} is clamped in {c!r}, whose membrane {m!r} is not "
                          "voltage-clamped: not supported (clamp the membrane or couple "
                          "another compartment)")]
@@ -174,11 +180,8 @@ def rate(j, n, V, half_dv, P, II):
     if n <= 0:
         return 0.0
     v = half_dv
-    ms, md = II[j, I_MSRC], II[j, I_MDST]
-    if ms >= 0:
-        v += V[ms]
-    if md >= 0:
-        v -= V[md]
+    v += path_sum(V, II, j, I_PSRC)
+    v -= path_sum(V, II, j, I_PDST)
     return P[j, P_PA] * ghk_factor(P[j, P_ZU] * v) * n
 
 
@@ -196,27 +199,30 @@ class Coupling(Mechanism):
         spec = self.spec
         t0 = len(tr)
         ca, cb = spec["compartments"]
-        m_a, m_b = (int(model.comp_mem[model.comps.index(c)]) for c in (ca, cb))
+        up, down = (np.array([model.mems.index(m) for m in side], np.int64)
+                    for side in potential_path(model.scenario.data["membranes"], ca, cb))
+        # the pair's own membrane: the first a jump charges (-1: none, at fixed potentials)
+        mem = int(up[0]) if len(up) else int(down[0]) if len(down) else -1
         for s in spec["species"]:
             i_a, i_b = model.idx(ca, s), model.idx(cb, s)
             r_f, r_b = tr.index_row(), tr.index_row()
-            r_f[[I_MSRC, I_MDST]] = [m_a, m_b]
-            r_b[[I_MSRC, I_MDST]] = [m_b, m_a]
+            for r, (p_src, p_dst) in ((r_f, (up, down)), (r_b, (down, up))):
+                path_row(r, I_PSRC, p_src)
+                path_row(r, I_PDST, p_dst)
             # its ledger needs no potential sum (kernels.ledger_arg)
             j = tr.pair((self.kind("fw"), self.kind("bw")), (i_a, i_b),
-                        m_a if m_a >= 0 else m_b, {i_a: -1, i_b: +1}, (r_f, r_b), LEDGER_NONE)
+                        mem, {i_a: -1, i_b: +1}, (r_f, r_b), LEDGER_NONE)
             self.efflux[s] = {j: 1, j + 1: -1}  # net first -> second
         self.transitions = list(range(t0, len(tr)))
         self.ref = (t0, t0 + 1)
 
     def reads(self, model, j):
-        return {("x", int(model.tr_src[j]))} | {("V", int(m)) for m in model.tr_ii[j, :2]
+        return {("x", int(model.tr_src[j]))} | {("V", int(m)) for m in model.tr_ii[j, :N_II]
                                                  if m >= 0}
 
     def half_dv(self, model, j, dv):
         """Half the jump's change of V_source - V_destination (dv: per membrane)."""
-        ms, md = model.tr_ii[j, I_MSRC], model.tr_ii[j, I_MDST]
-        return 0.5 * ((dv[ms] if ms >= 0 else 0.0) - (dv[md] if md >= 0 else 0.0))
+        return path_half_dv(dv, model.tr_ii, j, I_PSRC) - path_half_dv(dv, model.tr_ii, j, I_PDST)
 
     def update_parameters(self, model):
         d = model.scenario.data

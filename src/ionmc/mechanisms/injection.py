@@ -26,8 +26,9 @@ exact change of the ledger's G (the lgamma form of G_ion and the capacitors' C V
 
   dG = k_B T [ln((n_b + 1)/lam_b) - ln(n_a/lam_a)] + z e (V_b,mid - V_a,mid),
 
-with lam = c_ref N_A vol (ledger.py), V of a compartment that of the membrane whose inside it
-is (0 V for one inside no membrane) at the jump's midpoint (V + dV/2, so that
+with lam = c_ref N_A vol (ledger.py), V of a compartment the sum of the V of the membranes
+enclosing it (0 V inside none; those enclosing both sides cancel: base.potential_path), each
+at the jump's midpoint (V + dV/2, so that
 z e (V + dV/2) = C [(V + dV)^2 - V^2]/2 exactly). An electrode side has neither term: the
 electrode holds the ion at its reference concentration and 0 V. A bath side or clamped
 species contributes its chemical potential k_B T ln(c_cl/c_ref) + z e V (fixed V: a
@@ -45,7 +46,8 @@ import numpy as np
 
 from ionmc.constants import E_CHARGE
 from ionmc.errors import InputError
-from ionmc.mechanisms.base import LEDGER_OWN, Mechanism
+from ionmc.mechanisms.base import LEDGER_OWN, MAX_PATH, Mechanism, path_half_dv, path_row, \
+    path_sum, potential_path
 from ionmc.mechanisms.metabolism import CREATINE, POOL
 
 POOL_SPECIES = POOL + CREATINE
@@ -78,14 +80,17 @@ N_PAR = 7
 #: transition kinds (registry.py numbers them): from -> compartment, and back
 KINDS = ("fw", "bw")
 # index row: count of the destination and of the source in G (-1: electrode, or clamped);
-# membrane whose inside holds the destination / the source (-1: 0 V or the electrode); the
-# count that must be positive for the jump to fire (-1: the electrode)
-I_B, I_A, I_MB, I_MA, I_GUARD = range(5)
+# the count that must be positive for the jump to fire (-1: the electrode); the membranes
+# whose V sum to the destination's potential over the source's, and the source's over the
+# destination's (base.path_row)
+I_B, I_A, I_GUARD = range(3)
+I_PB, I_PA = 3, 3 + MAX_PATH
+N_II = 3 + 2 * MAX_PATH
 
 
 def check(t, ctx):
     """Problems with a filled injection table: [(key, message)] (empty if none)."""
-    species, comps, mems = ctx.species, ctx.compartments, ctx.membranes
+    species, comps = ctx.species, ctx.compartments
     c, f = t["compartment"], t["from"]
     if c not in comps:
         return [("compartment", f"unknown compartment {c!r}")]
@@ -93,10 +98,9 @@ def check(t, ctx):
         return [("from", f"unknown compartment {f!r} (or \"electrode\")")]
     if f == c:
         return [("from", f"is the compartment itself ({c!r})")]
-    for side, x in (("compartment", c), ("from", f)):
-        nested = ctx.nested_side(x) if x in comps else ""
-        if nested:
-            return [(side, nested)]
+    far = ctx.path_problem(c, None if f == ELECTRODE else f)
+    if far:
+        return [("compartment", far)]
     s = t["species"]
     if species[s]["charge"] == 0 and t["current_pA"] != 0:
         return [("current_pA", f"{s!r} carries no charge: give ions_per_s")]
@@ -109,9 +113,9 @@ def check(t, ctx):
         return [("species", f"{s!r} belongs to a metabolic pool, outside the ledger: not "
                  "injectable")]
     for x in clamped:
-        m = next((k for k, v in mems.items() if v["inside"] == x), None)
-        if m is None or mems[m]["clamp_mV"] is not None or comps[x]["bath"]:
+        if ctx.fixed_potential(x):
             continue
+        m = ctx.enclosing(x)[0]
         return [("from" if x == f else "compartment",
                  f"{s!r} is clamped in {x!r}, whose membrane {m!r} is not voltage-clamped: "
                  "not supported (the ledger books a bath's ions at a fixed potential)")]
@@ -190,8 +194,8 @@ def ledger_rows(mech, model, cref, kT, x, continuous=False):
                     g0 += sign * math.log(conc / cref[i_state])
         p = model.tr_p[j]
         p[P_G0], p[P_ZE] = g0, z * E_CHARGE / kT
-        p[P_HB] = 0.5 * dv[j, ii[I_MB]] if ii[I_MB] >= 0 else 0.0
-        p[P_HA] = 0.5 * dv[j, ii[I_MA]] if ii[I_MA] >= 0 else 0.0
+        p[P_HB] = path_half_dv(dv[j], model.tr_ii, j, I_PB)
+        p[P_HA] = path_half_dv(dv[j], model.tr_ii, j, I_PA)
         p[P_NB], p[P_NA] = (0.5, 0.5) if continuous else (1.0, 0.0)
 
 
@@ -220,11 +224,8 @@ def dG(j, x, V, P, II, inv_nvol):
     if ia >= 0:  # at least one ion under ssa; a leap may leave less
         g -= math.log(max(x[ia] + P[j, P_NA], 0.5) * inv_nvol[ia])
     v = 0.0
-    mb, ma = II[j, I_MB], II[j, I_MA]
-    if mb >= 0:
-        v += V[mb] + P[j, P_HB]
-    if ma >= 0:
-        v -= V[ma] + P[j, P_HA]
+    v += path_sum(V, II, j, I_PB) + P[j, P_HB]
+    v -= path_sum(V, II, j, I_PA) + P[j, P_HA]
     return g + P[j, P_ZE] * v
 
 
@@ -260,18 +261,21 @@ class Injection(Mechanism):
         spec = self.spec
         s = spec["species"]
         b = model.idx(spec["compartment"], s)
-        mb = int(model.comp_mem[model.comps.index(spec["compartment"])])
-        if spec["from"] == ELECTRODE:
-            a, ma = -1, -1
-        else:
-            a = model.idx(spec["from"], s)
-            ma = int(model.comp_mem[model.comps.index(spec["from"])])
+        a = -1 if spec["from"] == ELECTRODE else model.idx(spec["from"], s)
+        up, down = (np.array([model.mems.index(m) for m in side], np.int64)
+                    for side in potential_path(model.scenario.data["membranes"],
+                                               spec["compartment"],
+                                               None if a < 0 else spec["from"]))
+        # the pair's own membrane: the first a jump charges (-1: none)
+        mem = int(up[0]) if len(up) else int(down[0]) if len(down) else -1
         counted = [i if i >= 0 and not model.clamped[i] else -1 for i in (b, a)]
         rows = []
-        for (db, da, mdb, mda, gb, ga) in ((b, a, mb, ma, counted[0], counted[1]),
-                                           (a, b, ma, mb, counted[1], counted[0])):
+        for (da, gb, ga, p_b, p_a) in ((a, counted[0], counted[1], up, down),
+                                       (b, counted[1], counted[0], down, up)):
             r = tr.index_row()
-            r[[I_B, I_A, I_MB, I_MA, I_GUARD]] = [gb, ga, mdb, mda, da]
+            r[[I_B, I_A, I_GUARD]] = [gb, ga, da]
+            path_row(r, I_PB, p_b)
+            path_row(r, I_PA, p_a)
             rows.append(r)
         fw = {b: 1}
         if a >= 0:
@@ -280,7 +284,7 @@ class Injection(Mechanism):
         # the destination's when it comes from the electrode; the ledger sums each jump's
         # dG (ledger_arg)
         t0 = tr.pair((self.kind("fw"), self.kind("bw")), (a if a >= 0 else b, b),
-                     mb if mb >= 0 else ma, fw, tuple(rows), LEDGER_OWN)
+                     mem, fw, tuple(rows), LEDGER_OWN)
         self.transitions = [t0, t0 + 1]
         self.ref = (t0, t0 + 1)
         # net efflux = out of `compartment`: a forward firing moves one ion in

@@ -16,6 +16,13 @@
     beta = "0.001"                       # 1/ms
     # or: inf = "..." (open probability at steady state) and tau = "..." (ms)
 
+`factor` (optional) multiplies the open channels' conduction by an expression of V and
+concentrations, instantaneous: Pinsky & Rinzel's m_inf(V)^2 of a Na+ gate taken as
+instantaneous, or a K(C) channel's chi(Ca). Not a counted gate: the population's states are
+its gates' only. Conduction out and in read it at the same state (the reverse step at the
+state before the outward one, as a transporter's reverse law does), so the pair keeps its
+Ussing ratio and the ledger its balance.
+
 A gate is `power` independent identical copies, each opening at alpha and closing at beta
 (1/ms, as in Hodgkin & Huxley 1952 and NEURON's mod files); `inf`/`tau` mean
 alpha = inf/tau, beta = (1 - inf)/tau. The population is counted per state of the product
@@ -59,6 +66,8 @@ PARAMS = {
     "gates": (None, "table of gates: name -> {power, alpha, beta} or {power, inf, tau} "
               "(rates in 1/ms, tau in ms, V in mV)"),
     "parameters": ({}, "named constants the expressions read (units in their names)"),
+    "factor": ("", "an instantaneous factor of the conduction: an expression of V and "
+               "concentrations ('': none)"),
     # the population and its conduction: hh_channel's keys
     **{k: channels.PARAMS[k] for k in ("density_per_um2", "conduction",
                                        "single_channel_permeability_um3_per_s",
@@ -70,12 +79,20 @@ PARAMS = {
 }
 PARAMS.update(agents.PARAMS)
 PARAM_TYPES = {"gates": dict, "parameters": dict, "species": str, "conduction": str,
+               "factor": str,
                **agents.PARAM_TYPES}
 #: the scheme and the expressions are compiled once per run (an event may not change them)
-FIXED = ("gates", "parameters", "density_per_um2")
+FIXED = ("gates", "parameters", "density_per_um2", "factor")
 AGENTS_FROM_LOG = True
-#: index row: the rate's address and the concentrations it reads (expressions/native.py)
-N_II = 1 + N_CONC
+#: index row of a gating step: its rate's address and the concentrations it reads
+#: (expressions/native.py); of a conduction step: the built-in's (channels.I_OPEN, I_DST),
+#: then the factor's address (-1: no factor) and concentrations from I_FACTOR
+I_FACTOR = 2
+N_II = I_FACTOR + 1 + N_CONC
+#: parameter row of a conduction step: the built-in's two, then per concentration slot of
+#: the factor the count it is read lower by (an inward step: the outward step's change)
+P_SHIFT = 2
+N_PAR = P_SHIFT + N_CONC
 #: the same kinds, in the same order, as hh_channel's: conduction is its rate law
 KINDS = channels.KINDS
 #: gates and states a population may have (the product scheme grows as prod(power + 1))
@@ -134,6 +151,13 @@ def check(t, ctx):
         return [(e.key.split(".", 2)[2], e.message)]
     except ValueError as e:
         return [e.args]
+    if t["factor"]:
+        try:
+            f = parse(t["factor"], known, f"mechanisms.{t['name']}.factor")
+        except ExpressionError as e:
+            return [("factor", e.message)]
+        if len(concentrations(f, t["parameters"])) > N_CONC:
+            return [("factor", f"reads more than {N_CONC} concentrations")]
     if math.prod(p + 1 for _, p, _, _ in gates) > MAX_STATES:
         return [("gates", f"the gates' scheme has more than {MAX_STATES} states")]
     for g, _, form, exprs in gates:
@@ -151,11 +175,17 @@ def rate(j, k, x, v, src, P, II, inv_nvol):
     """Propensity (1/s) of transition j (k: 0/1 gating, 2..5 conduction as hh_channel's)
     at midpoint potential v (volts)."""
     if k >= 2:
-        return channels.rate(j, k, x, v, src, P, II, inv_nvol)
+        c = channels.rate(j, k, x, v, src, P, II, inv_nvol)
+        if c == 0.0 or II[j, I_FACTOR] < 0:
+            return c
+        f = law_value(j, v * 1e3, x, II, I_FACTOR, inv_nvol, P, P_SHIFT, 1.0)
+        if not f >= 0.0:  # negative or NaN: the run stops and names this mechanism
+            return math.nan
+        return c * f
     n = x[src[j]]
     if n <= 0:
         return 0.0
-    r = law_value(j, v * 1e3, x, II, inv_nvol, P, 0, 0.0)
+    r = law_value(j, v * 1e3, x, II, 0, inv_nvol, P, 0, 0.0)
     if not r >= 0.0:  # negative or NaN: the run stops and names this mechanism
         return math.nan
     return P[j, 0] * 1e3 * r * n
@@ -186,6 +216,11 @@ class UserChannel(channels.Channels):
             for which, combine, key in (("alpha", rates[0], form[0]), ("beta", rates[1], form[1])):
                 items.append((f"{g}_{which}", f"gates.{g}.{key}", exprs, combine))
         self.gates = [(g, p) for g, p, _, _ in gates]
+        if self.spec["factor"]:  # law 2 x (number of gates)
+            f = parse(self.spec["factor"], names(self.spec["parameters"],
+                                                 model.scenario.data["species"], model.comps),
+                      f"mechanisms.{self.name}.factor")
+            items.append(("factor", "factor", [f], lambda s: s[0]))
         self.laws = Laws(model, self.name, cin, cout, self.spec["parameters"], items)
 
     def n_slots(self, model):
@@ -213,6 +248,8 @@ class UserChannel(channels.Channels):
         r = super().reads(model, j)
         if j in self.gating:
             r |= {("x", int(i)) for i in self.laws.conc[self.gating[j][0]]}
+        elif self.spec["factor"]:
+            r |= {("x", int(i)) for i in self.laws.conc[-1]}
         return r
 
     def update_gating(self, model):
@@ -223,6 +260,20 @@ class UserChannel(channels.Channels):
             model.tr_ii[j, :1 + N_CONC] = -1
             model.tr_ii[j, 0] = self.laws.addr[law]
             model.tr_ii[j, 1:1 + len(self.laws.conc[law])] = self.laws.conc[law]
+        if not self.spec["factor"]:
+            return
+        # the conduction pair (channels.Channels.build: its last two transitions, outward
+        # then inward): the outward step reads the factor at its state, the inward one at
+        # the state before the outward step it reverses (its counts less that step's change)
+        conc = self.laws.conc[-1]
+        j_out = self.transitions[-2]
+        for j, shift in ((j_out, [0.0] * len(conc)),
+                         (j_out + 1, [float(model.stoich_full[j_out, i]) for i in conc])):
+            model.tr_ii[j, I_FACTOR:I_FACTOR + 1 + N_CONC] = -1
+            model.tr_ii[j, I_FACTOR] = self.laws.addr[-1]
+            model.tr_ii[j, I_FACTOR + 1:I_FACTOR + 1 + len(conc)] = conc
+            model.tr_p[j, P_SHIFT:P_SHIFT + N_CONC] = 0.0
+            model.tr_p[j, P_SHIFT:P_SHIFT + len(conc)] = shift
 
     def gate_rates(self, model, V, conc):
         """[(alpha, beta)] per gate in 1/ms at V (volts), conc(state index) -> mM."""
@@ -239,14 +290,17 @@ class UserChannel(channels.Channels):
 
     def open_probability(self, model, V, concs=None):
         """At V (volts) and the concentrations concs(compartment, species) (default: the
-        model's start): what `ionmc energetics` reads for the passive current."""
-        if concs is None:
-            return self.occupancies(model, V)[-1]
+        model's start): what `ionmc energetics` reads for the passive current (times the
+        factor, where there is one)."""
         x = model.x0.astype(float)
-        for i in {i for c in self.laws.conc for i in c}:
-            comp, sp = model.comps[i // model.ns], model.species[i % model.ns]
-            x[i] = concs(comp, sp) / model.inv_nvol[i]
-        return self.occupancies(model, V, x)[-1]
+        if concs is not None:
+            for i in {i for c in self.laws.conc for i in c}:
+                comp, sp = model.comps[i // model.ns], model.species[i % model.ns]
+                x[i] = concs(comp, sp) / model.inv_nvol[i]
+        p = self.occupancies(model, V, x)[-1]
+        if self.spec["factor"]:
+            p *= self.laws.value(len(self.laws.conc) - 1, V, lambda i: x[i] * model.inv_nvol[i])
+        return p
 
     def initial_gating(self, model, x, V):
         """Its rates checked at the starting concentrations (`check_rates`), then the

@@ -197,12 +197,12 @@ def rate(j, k, x, v, P, II, inv_nvol):
             f /= (na if P[j, P_CLAMP + 2 * m] != 0.0 else na + nu) ** nu
         if f == 0.0:
             return 0.0
-        r = law_value(j, v * 1e3, x, II, inv_nvol, P, P_SHIFT, 1.0)
+        r = law_value(j, v * 1e3, x, II, 0, inv_nvol, P, P_SHIFT, 1.0)
     else:
         f = _source_factor(j, x, P, II)
         if f == 0.0:
             return 0.0
-        r = law_value(j, v * 1e3, x, II, inv_nvol, P, P_SHIFT, 0.0)
+        r = law_value(j, v * 1e3, x, II, 0, inv_nvol, P, P_SHIFT, 0.0)
         if k == 3:  # driven backward: the net rate's negative part
             r = -r
         if k >= 2 and r <= 0.0:

@@ -11,7 +11,7 @@ import re
 from ionmc import ranges
 from ionmc.errors import InputError
 from ionmc.mechanisms import agents
-from ionmc.mechanisms.base import ScenarioContext
+from ionmc.mechanisms.base import GROUND, ScenarioContext
 from ionmc.mechanisms.registry import REGISTRY
 from ionmc.scenario.tables import NUM, check_type, did_you_mean, fill_table
 
@@ -56,6 +56,9 @@ def _filled(src, i, spec, names, mems, species):
     t = fill_table(src, pre, spec, schema)
     if "membrane" in t and t["membrane"] not in mems:
         raise InputError(src, f"{pre}.membrane", f"unknown membrane {t['membrane']!r}")
+    if "membrane" in t and mems[t["membrane"]]["outside"] == GROUND:
+        raise InputError(src, f"{pre}.membrane", f"{t['membrane']!r} is a capacitance to "
+                         f"{GROUND!r}: it carries no mechanisms")
     if isinstance(t.get("species"), str) and t["species"] not in species:
         raise InputError(src, f"{pre}.species", f"unknown species {t['species']!r}")
     return t

@@ -7,7 +7,7 @@ import copy
 import math
 
 from ionmc.errors import InputError
-from ionmc.mechanisms.base import enclosing
+from ionmc.mechanisms.base import GROUND, enclosing
 from ionmc.ranges import POTENTIAL_MV, Range, check as check_range, positive as pos
 from ionmc.scenario.load import Scenario, _set_dotted
 from ionmc.scenario.mechanisms import NAME, check_event_parameter, validate_mechanisms
@@ -146,6 +146,10 @@ def _compartments(src, raw, species):
     for c, spec in raw["compartments"].items():
         pre = f"compartments.{c}"
         check_name(src, pre, c)
+        if c == GROUND:
+            raise InputError(src, pre, f"{GROUND!r} is the potential reference (a membrane's "
+                             "outside to give a compartment a capacitance to ground): name "
+                             "the compartment otherwise")
         t = fill_table(src, pre, spec, COMPARTMENT_KEYS)
         conc = {}
         for s, v in t["concentrations_mM"].items():
@@ -191,8 +195,16 @@ def _membranes(src, raw, comps):
         check_name(src, pre, m)
         t = fill_table(src, pre, spec, MEMBRANE_KEYS)
         for side in ("inside", "outside"):
-            if t[side] not in comps:
-                raise InputError(src, f"{pre}.{side}", f"unknown compartment {t[side]!r}")
+            if t[side] not in comps and not (side == "outside" and t[side] == GROUND):
+                raise InputError(src, f"{pre}.{side}", f"unknown compartment {t[side]!r}"
+                                 + (f" (or {GROUND!r}: the potential reference)"
+                                    if side == "outside" else ""))
+        if t["outside"] == GROUND:
+            # a capacitance to ground: nothing crosses it
+            for k in ("water_permeability_um_per_s", "clamp_mV"):
+                if t[k] not in (0, 0.0, None):
+                    raise InputError(src, f"{pre}.{k}", f"a membrane to {GROUND!r} (a "
+                                     "capacitance to ground) takes no " + k)
         if t["inside"] == t["outside"]:
             raise InputError(src, pre, f"inside and outside are the same compartment "
                              f"({t['inside']!r})")

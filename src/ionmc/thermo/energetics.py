@@ -74,6 +74,8 @@ def _leak_current(model, mi, x, V):
 
 
 def _conc(model, x, comp, s):
+    if comp not in model.comps:  # the ground (base.GROUND): no ions
+        return 0.0
     i = model.idx(comp, s)
     return float(x[i] * model.inv_nvol[i])
 
