@@ -41,17 +41,18 @@ def ghk_factor(u):
 
 
 @njit
-def ohmic_factor(zu, n_src, inv_nvol_src, n_dst, inv_nvol_dst):
+def ohmic_factor(zu, n_src, inv_nvol_src, n_dst, inv_nvol_dst, grow):
     """The unidirectional rate of ohmic conduction per unit G = g RT/(z^2 F e) (ions/s):
     ghk_factor(w) with w = zF(V - E)/RT the driving force of a move source -> destination,
     zu its zFV/RT in that direction (+ out, - in). The net of the two directions is then
     g (V - E)/(z e), HH's ohmic current, and their ratio e^w is Ussing's, so ions move and
-    local detailed balance holds. E counts the destination's ions one higher than now,
-    so that a jump and its reverse see the same w: the ratio is then exact for integer
-    counts (the source as it is, the destination as it will be)."""
+    local detailed balance holds. E counts the destination's ions as they will be after
+    the jump, n_dst + grow (grow = 1, or 0 for a clamped destination, whose count does not
+    move), so that a jump and its reverse see the same w: the ratio is then exact for
+    integer counts (the source as it is, the destination as it will be)."""
     if n_src <= 0.0:
         return 0.0
-    return ghk_factor(zu + math.log(n_src * inv_nvol_src / ((n_dst + 1.0) * inv_nvol_dst)))
+    return ghk_factor(zu + math.log(n_src * inv_nvol_src / ((n_dst + grow) * inv_nvol_dst)))
 
 
 @njit

@@ -122,6 +122,22 @@ def test_a_membrane_to_ground_is_a_capacitance_and_nothing_else():
     _fails(b, "membranes.pm.outside", ["unknown compartment 'earth'", "'ground'"])
     b = cell().compartment("ground", 1.0, K=5.0, Cl=5.0)
     _fails(b, "compartments.ground", ["potential reference"])
+    b = cell()
+    b._d["compartments"]["ecs"]["clamped_species"] = ["K"]
+    _fails(b, "compartments.ecs.clamped_species", ["capacitance to ground", "bath"])
+
+
+def test_energetics_puts_an_injection_on_the_membranes_it_crosses():
+    """edNEG's stimulus moves K+ from an extracellular space into its cell: a current into
+    the cell's membrane, none across the extracellular space's capacitance to ground, which
+    encloses both sides."""
+    from cells import two_layers
+    from ionmc.thermo.energetics import energetics
+
+    e = energetics(two_layers(stim_pA=20.0).build())["membranes"]
+    assert e["pm_a"]["injected_current_pA"] == pytest.approx(20.0)
+    assert "injected_current_pA" not in e["ground_a"]
+    assert "injected_current_pA" not in e["pm_b"]
 
 
 def test_water_flow_into_a_nested_compartment_is_refused():

@@ -209,13 +209,13 @@ def test_the_guides_worked_example_fires_the_squid_spike():
     assert np.abs(a["axolemma.V_mV"] - b["axolemma.V_mV"]).max() < 1e-4
 
 
-def _factor_cell(factor, method="ssa", duration=0.05, dt=0.01, seed=3):
+def _factor_cell(factor, method="ssa", duration=0.05, dt=0.01, seed=3, clamp_ca_o=False):
     """A small cell with Ca2+ channels (one gate, open at rest) whose conduction is times
-    `factor` (an expression; "" none), a Ca2+ leak back, and nothing clamped: the ledger
-    books every ion."""
+    `factor` (an expression; "" none) and a K+ leak; the small outside's Ca2+ clamped or
+    not (its ~60 ions: one ion more or less is 2% of its concentration)."""
     return (Builder("factor", duration, dt, method, seed)
             .species(K=1, Ca=2).impermeant(X=-1)
-            .compartment("ecs", 2.0, K=5.0, Ca=2.0)
+            .compartment("ecs", 0.05, K=5.0, Ca=2.0, clamped=["Ca"] if clamp_ca_o else None)
             .compartment("cell", 0.2, K=140.0, Ca=0.01)
             .membrane("m", "cell", "ecs", 2.0, V0=-60.0)
             .leak("K", 1e-7, membrane="m")
@@ -240,13 +240,19 @@ def test_a_factor_multiplies_conduction_only():
     assert np.array_equal(a1[gating], a0[gating])
 
 
-def test_a_factor_of_the_conducted_ion_keeps_the_ledger_exact():
+@pytest.mark.parametrize("factor, clamp", [("1 / (1 + Ca_i / 0.002)", False),
+                                           ("1 / (1 + Ca_o / 0.5)", False),
+                                           ("1 / (1 + Ca_o / 0.5)", True),
+                                           ("", True)])
+def test_a_factor_of_the_conducted_ion_keeps_the_ledger_exact(factor, clamp):
     """A Ca2+-dependent factor on a Ca2+ channel (what L-type channels' instantaneous Ca2+
     inactivation reads): the inward step reads it at the state before the outward step it
-    reverses, so each pair keeps its exact ratio and the ssa ledger closes to rounding."""
+    reverses (a clamped count does not move), so each pair keeps its exact ratio and the
+    ssa ledger closes to rounding. Ohmic conduction into a clamped compartment counts the
+    destination as it is (it gains no ion), with or without a factor."""
     from conftest import balance
 
-    df = run_df(_factor_cell("1 / (1 + Ca_i / 0.002)", duration=0.02, dt=0.002).build())
+    df = run_df(_factor_cell(factor, duration=0.02, dt=0.002, clamp_ca_o=clamp).build())
     assert df["cav.Ca.net_efflux"].abs().iloc[-1] > 1000
     resid, scale = balance(df)
     assert np.abs(resid).max() <= 1e-9 * scale, (np.abs(resid).max(), scale)

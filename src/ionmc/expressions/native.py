@@ -64,8 +64,11 @@ def call_law(typingctx, addr, v, c0, c1, c2, c3, c4, c5):
 
 @leaf
 def _slot(x, i, shift, inv_nvol):
-    """Concentration (mM) of state index i, its count taken `shift` lower (i < 0: 0)."""
-    return (x[i] - shift) * inv_nvol[i] if i >= 0 else 0.0
+    """Concentration (mM) of state index i, its count taken `shift` lower, at least 0
+    (i < 0: 0). A shifted count below 0 belongs to a step that cannot fire under the exact
+    methods (its source is empty); under `ode` a count below one ion would otherwise hand a
+    law a negative concentration."""
+    return max(x[i] - shift, 0.0) * inv_nvol[i] if i >= 0 else 0.0
 
 
 @leaf

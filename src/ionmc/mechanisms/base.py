@@ -124,7 +124,9 @@ class ScenarioContext(NamedTuple):
         """Whether `comp` is at a potential no jump changes: inside no membrane, a bath, or
         inside voltage-clamped membranes only (where a clamped species may sit: the
         ledger books a reservoir's ions at a fixed potential, or at the midpoint potential
-        of the one membrane a transition charges)."""
+        of the one membrane a transition charges). The ledger reads the innermost clamp
+        only (ledger.py), which suffices because scenario validation refuses clamped
+        species in a nested compartment."""
         if self.compartments[comp]["bath"]:
             return True
         return all(self.membranes[m]["clamp_mV"] is not None for m in self.enclosing(comp))

@@ -161,7 +161,7 @@ def rate(j, k, x, v, src, P, II, inv_nvol):
     if k >= 4:
         d = II[j, I_DST]
         return P[j, 0] * n_open * ohmic_factor(u if k == 4 else -u, n, inv_nvol[i], x[d],
-                                               inv_nvol[d])
+                                               inv_nvol[d], P[j, 2])
     return P[j, 0] * n_open * n * ghk_factor(u if k == 2 else -u)
 
 
@@ -429,6 +429,9 @@ class Channels(Mechanism):
                                d["compartments"][mspec["outside"]]["volume_um3"])
         for j, row in zip(self.transitions[-2:], rows):
             model.tr_p[j, :2] = row
+            # ohmic: what a jump adds to its destination's count (0 when clamped)
+            d = model.tr_ii[j, I_DST]
+            model.tr_p[j, 2] = 0.0 if d >= 0 and model.clamped[d] else 1.0
 
     def update_gating(self, model):
         """The gating transitions' rows: a multiplier and its rate function's code."""

@@ -70,7 +70,8 @@ _v_factor = inlined(v_factor)
 @leaf
 def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     """Propensity (1/s): the GHK rate per ion times the ions on the source side, or the
-    ohmic flux (k = 2 out, 3 in: P[j, 0] = G in ions/s, P[j, 1] = zF/RT)."""
+    ohmic flux (k = 2 out, 3 in: P[j, 0] = G in ions/s, P[j, 1] = zF/RT, P[j, 2] what a
+    jump adds to its destination's count: 1, 0 when clamped)."""
     i = src[j]
     n = x[i]
     if n <= 0:
@@ -80,7 +81,7 @@ def propensity(j, k, x, V, src, mem, half_dv, P, II, inv_nvol):
     if k >= 2:
         d = II[j, I_DST]
         zu = P[j, 1] * v if k == 2 else -P[j, 1] * v
-        return P[j, 0] * ohmic_factor(zu, n, inv_nvol[i], x[d], inv_nvol[d])
+        return P[j, 0] * ohmic_factor(zu, n, inv_nvol[i], x[d], inv_nvol[d], P[j, 2])
     return n * _v_factor(j, k, v, P, II)
 
 
@@ -123,8 +124,9 @@ class Leak(Mechanism):
         if self.spec["conduction"] == "ohmic":
             g = self.spec["conductance_mS_per_cm2"] * q * 1e-3 * mspec["area_um2"] * 1e-8  # S
             G = g * R * model.T / (z * z * F * E_CHARGE)  # ions/s per unit w/(1 - e^-w)
-            model.tr_p[j0, :2] = [G, z * F / (R * model.T)]
-            model.tr_p[j1, :2] = [G, z * F / (R * model.T)]
+            for j in (j0, j1):
+                grow = 0.0 if model.clamped[model.tr_ii[j, I_DST]] else 1.0
+                model.tr_p[j, :3] = [G, z * F / (R * model.T), grow]
             return
         pa = self.spec["permeability_cm_per_s"] * q * CM_TO_M * mspec["area_um2"] * UM2_TO_M2
         vin = d["compartments"][mspec["inside"]]["volume_um3"] * UM3_TO_M3

@@ -89,9 +89,9 @@ AGENTS_FROM_LOG = True
 #: then the factor's address (-1: no factor) and concentrations from I_FACTOR
 I_FACTOR = 2
 N_II = I_FACTOR + 1 + N_CONC
-#: parameter row of a conduction step: the built-in's two, then per concentration slot of
-#: the factor the count it is read lower by (an inward step: the outward step's change)
-P_SHIFT = 2
+#: parameter row of a conduction step: the built-in's three, then per concentration slot
+#: of the factor the count it is read lower by (an inward step: the outward step's change)
+P_SHIFT = 3
 N_PAR = P_SHIFT + N_CONC
 #: the same kinds, in the same order, as hh_channel's: conduction is its rate law
 KINDS = channels.KINDS
@@ -264,11 +264,12 @@ class UserChannel(channels.Channels):
             return
         # the conduction pair (channels.Channels.build: its last two transitions, outward
         # then inward): the outward step reads the factor at its state, the inward one at
-        # the state before the outward step it reverses (its counts less that step's change)
+        # the state before the outward step it reverses (its counts less that step's
+        # applied change: a clamped count does not move, Model.nu)
         conc = self.laws.conc[-1]
         j_out = self.transitions[-2]
         for j, shift in ((j_out, [0.0] * len(conc)),
-                         (j_out + 1, [float(model.stoich_full[j_out, i]) for i in conc])):
+                         (j_out + 1, [float(model.nu[j_out, i]) for i in conc])):
             model.tr_ii[j, I_FACTOR:I_FACTOR + 1 + N_CONC] = -1
             model.tr_ii[j, I_FACTOR] = self.laws.addr[-1]
             model.tr_ii[j, I_FACTOR + 1:I_FACTOR + 1 + len(conc)] = conc

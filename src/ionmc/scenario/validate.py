@@ -243,6 +243,14 @@ def _membranes(src, raw, comps):
                              "inside no membrane")
     for c, spec in comps.items():
         chain = enclosing(mems, c)
+        if spec["clamped_species"] and not spec["bath"] and chain \
+                and mems[chain[0]]["outside"] == GROUND:
+            # its ions would be booked at the potential of a membrane no mechanism sits on
+            # (thermo/ledger.py books a reservoir at its transition's own membrane)
+            raise InputError(src, f"compartments.{c}.clamped_species",
+                             f"{c!r} has a capacitance to ground ({chain[0]!r}): it can "
+                             "clamp no species (make it a bath, or leave its "
+                             "concentrations free)")
         if len(chain) < 2:
             continue
         # a bath or clamped species brings its ions at its compartment's potential, the

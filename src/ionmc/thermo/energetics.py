@@ -331,12 +331,19 @@ def _pump_slope(out, model, mi, x, V):
 
 
 def _injections(out, model, mi, mspec, g_slope):
-    """Current injections into (or out of) the inside (injection.py): now, the largest the
-    events set, and the depolarisation it gives through the slope resistance at these
-    concentrations (leaks and the pumps' steady-state slope: the concentrations will
-    move)."""
-    scheds = [sch for sch in (m.current_schedule(model, mspec["inside"]) for m in model.mechs)
-              if sch is not None]
+    """Current injections into (or out of) what the membrane encloses (injection.py): now,
+    the largest the events set, and the depolarisation it gives through the slope
+    resistance at these concentrations (leaks and the pumps' steady-state slope: the
+    concentrations will move). An injection between two compartments the membrane both
+    encloses (the cell and its SR; an extracellular space and its cell, for a capacitance
+    to ground) carries no current across it."""
+    enclosed = [model.comps[c] for c in model.mem_comps[mi]]
+    scheds = []
+    for m in model.mechs:
+        sides = [sch for sch in (m.current_schedule(model, c) for c in enclosed)
+                 if sch is not None]
+        if len(sides) == 1:
+            scheds.append(sides[0])
     if not scheds:
         return
     # several injections add: at each time, the sum of each one's latest step
