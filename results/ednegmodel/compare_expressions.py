@@ -122,6 +122,13 @@ def ionmc_frame(df, raw):
     return out
 
 
+def peaks(d, n_spikes):
+    """The rows both cases share: spikes and the K_o peaks."""
+    return {"spikes during the stimulus": n_spikes, "K_o peak, ECS mean (mM)": d.K_e.max(),
+            "  t of the peak (s)": d.t[d.K_e.idxmax()], "K_o peak, somatic ECS (mM)": d.K_se.max(),
+            "K_o peak, dendritic ECS (mM)": d.K_de.max()}
+
+
 def metrics_36(d, n_spikes, on=10.0, off=20.0):
     """The 36 pA rows from a frame of ref_frame/ionmc_frame keys."""
     pre = d[d.t < on - 1e-9].iloc[-1]
@@ -129,13 +136,8 @@ def metrics_36(d, n_spikes, on=10.0, off=20.0):
     k_off = after.K_e.iloc[0]
     half = pre.K_e + 0.5 * (k_off - pre.K_e)
     below = after.t[after.K_e <= half]
-    ipk = d.K_e.idxmax()
     return {
-        "spikes during the stimulus": n_spikes,
-        "K_o peak, ECS mean (mM)": d.K_e.max(),
-        "  t of the peak (s)": d.t[ipk],
-        "K_o peak, somatic ECS (mM)": d.K_se.max(),
-        "K_o peak, dendritic ECS (mM)": d.K_de.max(),
+        **peaks(d, n_spikes),
         "K_o half-recovery after the stimulus (s)": below.iloc[0] - off if len(below) else np.nan,
         "K_o at 30 s, ECS mean (mM)": d.K_e.iloc[-1],
         "soma V mean 12-20 s (mV)": d[(d.t > 12) & (d.t < 20)].V_s.mean(),
@@ -145,13 +147,8 @@ def metrics_36(d, n_spikes, on=10.0, off=20.0):
 
 def metrics_150(d, n_spikes):
     """The 150 pA rows: edNEG's cell goes into depolarisation block and stays there."""
-    ipk = d.K_e.idxmax()
     return {
-        "spikes during the stimulus": n_spikes,
-        "K_o peak, ECS mean (mM)": d.K_e.max(),
-        "  t of the peak (s)": d.t[ipk],
-        "K_o peak, somatic ECS (mM)": d.K_se.max(),
-        "K_o peak, dendritic ECS (mM)": d.K_de.max(),
+        **peaks(d, n_spikes),
         "K_o at 800 s, ECS mean (mM)": d.K_e.iloc[-1],
         "soma V at 800 s (mV)": d.V_s.iloc[-1],
         "Na_n at 800 s (mM, neuron mean)": d.Na_n.iloc[-1],
@@ -199,16 +196,22 @@ def rest_rows(raw, duration=300.0):
 
 
 # ---- the comparison -------------------------------------------------------------------------
+def reference(case, metrics):
+    """edNEG's rows of a case and its summary; its K_o peaks per ECS from its solver's own
+    points (the CSV grid is 20 ms to 0.1 s)."""
+    summ = read_summary(f"stimulus_{case}pA_summary.csv")
+    m_ref = metrics(ref_frame(pd.read_csv(HERE / f"stimulus_{case}pA.csv")),
+                    int(summ["n_spikes_in_stim"]))
+    m_ref["K_o peak, somatic ECS (mM)"] = summ["cK_se_peak_mM"]
+    m_ref["K_o peak, dendritic ECS (mM)"] = summ["cK_de_peak_mM"]
+    return m_ref, summ
+
+
 def case_36(raw):
     c = CASES[36]
     df, wall = run(raw_from(raw, current_pA=36.0, case=36, duration=c["duration"],
                             record=c["record"]))
-    ref = pd.read_csv(HERE / "stimulus_36pA.csv")
-    summ = read_summary("stimulus_36pA_summary.csv")
-    m_ref = metrics_36(ref_frame(ref), int(summ["n_spikes_in_stim"]))
-    # edNEG's peaks from its solver's own points (the CSV grid is 20 ms)
-    m_ref["K_o peak, somatic ECS (mM)"] = summ["cK_se_peak_mM"]
-    m_ref["K_o peak, dendritic ECS (mM)"] = summ["cK_de_peak_mM"]
+    m_ref, summ = reference(36, metrics_36)
     m_ion = metrics_36(ionmc_frame(df, raw), spikes(df, c["on"], c["off"]))
     return df, wall, m_ref, m_ion, channel_ions(df, summ, c["on"], c["off"])
 
@@ -219,11 +222,7 @@ def case_150(raw):
                             record=c["spike_record"]))
     df, w2 = run(raw_from(raw, current_pA=150.0, case=150, duration=c["duration"],
                           record=c["record"]))
-    ref = pd.read_csv(HERE / "stimulus_150pA.csv")
-    summ = read_summary("stimulus_150pA_summary.csv")
-    m_ref = metrics_150(ref_frame(ref), int(summ["n_spikes_in_stim"]))
-    m_ref["K_o peak, somatic ECS (mM)"] = summ["cK_se_peak_mM"]
-    m_ref["K_o peak, dendritic ECS (mM)"] = summ["cK_de_peak_mM"]
+    m_ref, _ = reference(150, metrics_150)
     m_ion = metrics_150(ionmc_frame(df, raw), spikes(df_s, c["on"], c["off"]))
     return df, w1 + w2, m_ref, m_ion, df_s
 
