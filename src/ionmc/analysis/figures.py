@@ -1,6 +1,6 @@
 """The report's figures (analysis/report.py) and `RunResult.plot()`: each drawn only when
-the run has its columns; statistics use every record, plots draw at most `MAX_POINTS`
-times (a stride).
+the run has its columns; statistics use every record, plots draw about 2 x `MAX_POINTS`
+times (each bucket's lowest and highest: `thin`).
 
 Figures are `matplotlib.figure.Figure` objects made without pyplot: no global state and no
 backend switch, so a notebook's inline backend keeps working and the report needs no
@@ -22,6 +22,23 @@ from ionmc.mechanisms.registry import REGISTRY
 from ionmc.thermo.energetics import membrane_budget
 
 MAX_POINTS = 800
+
+
+def thin(values, n=MAX_POINTS):
+    """Which of `values` (one per record, in time order) to draw: all of them up to 2n,
+    else the first and last and, per bucket of len/n records, the lowest and the highest
+    (min/max decimation), so that a spike narrower than a bucket keeps its peak. A plain
+    stride drew a 2 ms action potential at -30 mV instead of +15 in a 30 s run."""
+    m = len(values)
+    step = m // n
+    if step <= 2:
+        return np.arange(m)
+    k = (m // step) * step
+    b = np.asarray(values[:k], float).reshape(-1, step)
+    start = np.arange(0, k, step)
+    lo = np.argmin(np.nan_to_num(b, nan=np.inf), axis=1)  # a NaN is drawn as a gap anyway
+    hi = np.argmax(np.nan_to_num(b, nan=-np.inf), axis=1)
+    return np.unique(np.concatenate([start + lo, start + hi, [0, m - 1], np.arange(k, m)]))
 NREF = 60  # times at which Nernst/GHK references are evaluated
 
 #: fixed colours of the common species (Na red, K blue, Cl green, Ca purple: the usual
@@ -299,8 +316,7 @@ class Figures:
 
     def _line(self, ax, col, label=None, colour=None, scale=1.0, **kw):
         s = self.stat(col)
-        step = max(1, len(s) // MAX_POINTS)
-        s = s.iloc[::step]
+        s = s.iloc[thin(s["mean"].to_numpy())]
         t = s.index.to_numpy()
         kw.setdefault("lw", 1.6)
         ax.plot(t, s["mean"] * scale, label=label, color=colour, **kw)
@@ -510,8 +526,8 @@ class Figures:
             for name in group:
                 f, b = self.stat(f"{name}.forward"), self.stat(f"{name}.backward")
                 r = analysis.rate({"mean": f["mean"] - b["mean"]})
-                step = max(1, len(r) // MAX_POINTS)
-                rates[name] = (r.index[::step], r.to_numpy()[::step])
+                keep = thin(r.to_numpy())
+                rates[name] = (r.index[keep], r.to_numpy()[keep])
             k, suffix = count_scale(np.concatenate([v for _, v in rates.values()]))
             for name, (t, v) in rates.items():
                 ax.plot(t, v * k, label=name, lw=1.6, color=self.mcolour[name])

@@ -5,8 +5,8 @@ What a physiologist or a teacher should see at a glance: the gradients running d
 membrane potential against its Nernst and GHK references, the pumps working, the free
 energy stored and spent, and the entropy produced, said in words with the run's own
 numbers. Each figure is
-drawn only when the run has its columns. Statistics use every record; plots draw at most
-`MAX_POINTS` times (a stride), so a long run stays a small file.
+drawn only when the run has its columns. Statistics use every record; plots draw about
+2 x `MAX_POINTS` times (each bucket's lowest and highest, so spikes keep their peaks), so a long run stays a small file.
 
 matplotlib (Agg) because the report must open offline and stay small: static PNGs embed in
 one file, where an interactive library would ship its JavaScript with every report.
