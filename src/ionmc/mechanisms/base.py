@@ -60,16 +60,25 @@ MAX_PATH = 4
 
 
 def potential_path(membranes, a, b):
-    """(up, down): the membranes whose V sum to phi_a - phi_b, the potential of compartment
-    `a` over that of `b` (either None: the electrode, at 0 V). A compartment's potential is
+    """(a's, b's): the membranes whose V, summed, give phi_a - phi_b = sum(a's) - sum(b's),
+    the potential of compartment `a` over that of `b` (either None: the electrode, at 0 V). A compartment's potential is
     the sum of the V of the membranes enclosing it; those enclosing both cancel, so two
     neighbours inside one membrane, or both inside none, have empty paths."""
-    up = enclosing(membranes, a) if a is not None else []
-    down = enclosing(membranes, b) if b is not None else []
-    while up and down and up[-1] == down[-1]:
-        up.pop()
-        down.pop()
-    return up, down
+    of_a = enclosing(membranes, a) if a is not None else []
+    of_b = enclosing(membranes, b) if b is not None else []
+    while of_a and of_b and of_a[-1] == of_b[-1]:
+        of_a.pop()
+        of_b.pop()
+    return of_a, of_b
+
+
+def membrane_path(model, a, b):
+    """potential_path as the model's membrane indices: (a's, b's, the first membrane a jump
+    between them charges, -1 when none: both at the same potential, whatever the charge)."""
+    of_a, of_b = (np.array([model.mems.index(m) for m in side], np.int64)
+                  for side in potential_path(model.scenario.data["membranes"], a, b))
+    first = int(of_a[0]) if len(of_a) else int(of_b[0]) if len(of_b) else -1
+    return of_a, of_b, first
 
 
 def path_row(row, first, mem_indices):

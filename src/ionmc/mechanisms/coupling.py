@@ -29,11 +29,9 @@ defaults where `D_um2_per_s` does not name a species; they are scaled to 37 C by
 import copy
 import math
 
-import numpy as np
-
 from ionmc.constants import CM_TO_M, F, R, UM2_TO_M2, UM3_TO_M3
-from ionmc.mechanisms.base import LEDGER_NONE, MAX_PATH, Mechanism, path_half_dv, path_row, \
-    path_sum, potential_path
+from ionmc.mechanisms.base import LEDGER_NONE, MAX_PATH, Mechanism, membrane_path, path_half_dv, \
+    path_row, path_sum
 from ionmc.physics import ghk_factor
 from ionmc.numba_conf import entry, leaf
 from ionmc.physics import q10_factor
@@ -199,14 +197,12 @@ class Coupling(Mechanism):
         spec = self.spec
         t0 = len(tr)
         ca, cb = spec["compartments"]
-        up, down = (np.array([model.mems.index(m) for m in side], np.int64)
-                    for side in potential_path(model.scenario.data["membranes"], ca, cb))
-        # the pair's own membrane: the first a jump charges (-1: none, at fixed potentials)
-        mem = int(up[0]) if len(up) else int(down[0]) if len(down) else -1
+        # the pair's own membrane (Model.tr_mem): the first a jump charges
+        of_a, of_b, mem = membrane_path(model, ca, cb)
         for s in spec["species"]:
             i_a, i_b = model.idx(ca, s), model.idx(cb, s)
             r_f, r_b = tr.index_row(), tr.index_row()
-            for r, (p_src, p_dst) in ((r_f, (up, down)), (r_b, (down, up))):
+            for r, (p_src, p_dst) in ((r_f, (of_a, of_b)), (r_b, (of_b, of_a))):
                 path_row(r, I_PSRC, p_src)
                 path_row(r, I_PDST, p_dst)
             # its ledger needs no potential sum (kernels.ledger_arg)

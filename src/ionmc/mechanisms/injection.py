@@ -46,8 +46,8 @@ import numpy as np
 
 from ionmc.constants import E_CHARGE
 from ionmc.errors import InputError
-from ionmc.mechanisms.base import LEDGER_OWN, MAX_PATH, Mechanism, path_half_dv, path_row, \
-    path_sum, potential_path
+from ionmc.mechanisms.base import LEDGER_OWN, MAX_PATH, Mechanism, membrane_path, path_half_dv, \
+    path_row, path_sum
 from ionmc.mechanisms.metabolism import CREATINE, POOL
 
 POOL_SPECIES = POOL + CREATINE
@@ -262,18 +262,17 @@ class Injection(Mechanism):
         s = spec["species"]
         b = model.idx(spec["compartment"], s)
         a = -1 if spec["from"] == ELECTRODE else model.idx(spec["from"], s)
-        up, down = (np.array([model.mems.index(m) for m in side], np.int64)
-                    for side in potential_path(model.scenario.data["membranes"],
-                                               spec["compartment"],
-                                               None if a < 0 else spec["from"]))
-        # the pair's own membrane: the first a jump charges (-1: none)
-        mem = int(up[0]) if len(up) else int(down[0]) if len(down) else -1
+        # the destination's membranes and the source's; the pair's own membrane
+        of_b, of_a, mem = membrane_path(model, spec["compartment"],
+                                        None if a < 0 else spec["from"])
         counted = [i if i >= 0 and not model.clamped[i] else -1 for i in (b, a)]
         rows = []
-        for (da, gb, ga, p_b, p_a) in ((a, counted[0], counted[1], up, down),
-                                       (b, counted[1], counted[0], down, up)):
+        # per direction: its guard (the source's count), its destination's and source's
+        # counts in G, its destination's and source's membranes
+        for (guard, gb, ga, p_b, p_a) in ((a, counted[0], counted[1], of_b, of_a),
+                                          (b, counted[1], counted[0], of_a, of_b)):
             r = tr.index_row()
-            r[[I_B, I_A, I_GUARD]] = [gb, ga, da]
+            r[[I_B, I_A, I_GUARD]] = [gb, ga, guard]
             path_row(r, I_PB, p_b)
             path_row(r, I_PA, p_a)
             rows.append(r)
