@@ -61,9 +61,10 @@ MAX_PATH = 4
 
 def potential_path(membranes, a, b):
     """(a's, b's): the membranes whose V, summed, give phi_a - phi_b = sum(a's) - sum(b's),
-    the potential of compartment `a` over that of `b` (either None: the electrode, at 0 V). A compartment's potential is
-    the sum of the V of the membranes enclosing it; those enclosing both cancel, so two
-    neighbours inside one membrane, or both inside none, have empty paths."""
+    the potential of compartment `a` over that of `b` (either None: the electrode, at 0 V).
+    A compartment's potential is the sum of the V of the membranes enclosing it; those
+    enclosing both cancel, so two neighbours inside one membrane, or both inside none, have
+    empty paths."""
     of_a = enclosing(membranes, a) if a is not None else []
     of_b = enclosing(membranes, b) if b is not None else []
     while of_a and of_b and of_a[-1] == of_b[-1]:

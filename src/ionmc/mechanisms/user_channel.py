@@ -205,8 +205,8 @@ class UserChannel(channels.Channels):
         if getattr(self, "laws", None) is not None:
             return
         _, cin, cout = self.membrane_sides(model)
-        gates = _gate_exprs(self.spec, names(self.spec["parameters"],
-                                             model.scenario.data["species"], model.comps))
+        known = names(self.spec["parameters"], model.scenario.data["species"], model.comps)
+        gates = _gate_exprs(self.spec, known)
         items = []
         for g, _, form, exprs in gates:
             if form == ("inf", "tau"):  # alpha = inf/tau, beta = (1 - inf)/tau
@@ -216,10 +216,10 @@ class UserChannel(channels.Channels):
             for which, combine, key in (("alpha", rates[0], form[0]), ("beta", rates[1], form[1])):
                 items.append((f"{g}_{which}", f"gates.{g}.{key}", exprs, combine))
         self.gates = [(g, p) for g, p, _, _ in gates]
-        if self.spec["factor"]:  # law 2 x (number of gates)
-            f = parse(self.spec["factor"], names(self.spec["parameters"],
-                                                 model.scenario.data["species"], model.comps),
-                      f"mechanisms.{self.name}.factor")
+        # the factor's law, after the gates' (None: no factor)
+        self.factor_law = len(items) if self.spec["factor"] else None
+        if self.factor_law is not None:
+            f = parse(self.spec["factor"], known, f"mechanisms.{self.name}.factor")
             items.append(("factor", "factor", [f], lambda s: s[0]))
         self.laws = Laws(model, self.name, cin, cout, self.spec["parameters"], items)
 
@@ -248,8 +248,8 @@ class UserChannel(channels.Channels):
         r = super().reads(model, j)
         if j in self.gating:
             r |= {("x", int(i)) for i in self.laws.conc[self.gating[j][0]]}
-        elif self.spec["factor"]:
-            r |= {("x", int(i)) for i in self.laws.conc[-1]}
+        elif self.factor_law is not None:
+            r |= {("x", int(i)) for i in self.laws.conc[self.factor_law]}
         return r
 
     def update_gating(self, model):
@@ -260,18 +260,18 @@ class UserChannel(channels.Channels):
             model.tr_ii[j, :1 + N_CONC] = -1
             model.tr_ii[j, 0] = self.laws.addr[law]
             model.tr_ii[j, 1:1 + len(self.laws.conc[law])] = self.laws.conc[law]
-        if not self.spec["factor"]:
+        if self.factor_law is None:
             return
         # the conduction pair (channels.Channels.build: its last two transitions, outward
         # then inward): the outward step reads the factor at its state, the inward one at
         # the state before the outward step it reverses (its counts less that step's
         # applied change: a clamped count does not move, Model.nu)
-        conc = self.laws.conc[-1]
+        conc = self.laws.conc[self.factor_law]
         j_out = self.transitions[-2]
         for j, shift in ((j_out, [0.0] * len(conc)),
                          (j_out + 1, [float(model.nu[j_out, i]) for i in conc])):
             model.tr_ii[j, I_FACTOR:I_FACTOR + 1 + N_CONC] = -1
-            model.tr_ii[j, I_FACTOR] = self.laws.addr[-1]
+            model.tr_ii[j, I_FACTOR] = self.laws.addr[self.factor_law]
             model.tr_ii[j, I_FACTOR + 1:I_FACTOR + 1 + len(conc)] = conc
             model.tr_p[j, P_SHIFT:P_SHIFT + N_CONC] = 0.0
             model.tr_p[j, P_SHIFT:P_SHIFT + len(conc)] = shift
@@ -299,8 +299,8 @@ class UserChannel(channels.Channels):
                 comp, sp = model.comps[i // model.ns], model.species[i % model.ns]
                 x[i] = concs(comp, sp) / model.inv_nvol[i]
         p = self.occupancies(model, V, x)[-1]
-        if self.spec["factor"]:
-            p *= self.laws.value(len(self.laws.conc) - 1, V, lambda i: x[i] * model.inv_nvol[i])
+        if self.factor_law is not None:
+            p *= self.laws.value(self.factor_law, V, lambda i: x[i] * model.inv_nvol[i])
         return p
 
     def initial_gating(self, model, x, V):
