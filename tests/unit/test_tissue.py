@@ -1,0 +1,82 @@
+"""The generated tissue (ionmc.mechanisms.tissue): it validates, has the compartments,
+membranes and couplings its layout says, and a local pump block raises K+ in the blocked
+unit's ECS more than in a distant unit's."""
+import pytest
+
+import ionmc
+from ionmc.model import Model
+from ionmc.scenario import validate
+from ionmc.mechanisms.tissue import corner_units, grid_shape, neighbours, tissue_scenario
+
+
+def _count(sc, type_):
+    return sum(m["type"] == type_ for m in sc.data["mechanisms"])
+
+
+@pytest.mark.parametrize("layout, units, rows, shape, pairs", [
+    ("chain", 5, None, None, 4),
+    ("grid", 12, None, (3, 4), 3 * 3 + 4 * 2),  # rows x (cols - 1) + cols x (rows - 1)
+    ("grid", 12, 2, (2, 6), 2 * 5 + 6 * 1),
+])
+def test_layout_has_the_expected_compartments_and_couplings(layout, units, rows, shape, pairs):
+    sc = validate(tissue_scenario(units, layout=layout, rows=rows), "tissue")
+    assert len(sc.data["compartments"]) == 2 * units
+    assert len(sc.data["membranes"]) == units
+    assert _count(sc, "leak") == 3 * units
+    assert _count(sc, "na_k_atpase") == units
+    assert _count(sc, "coupling") == pairs == len(neighbours(units, layout, rows))
+    if shape:
+        assert grid_shape(units, rows) == shape
+    couplings = [m for m in sc.data["mechanisms"] if m["type"] == "coupling"]
+    assert all(m["compartments"][0].startswith("ecs_") for m in couplings)
+    # one event blocks the pump of unit 0 only
+    (ev,) = sc.data["events"]
+    assert ev["set"] == {"mechanisms.pump_0.block_fraction": 1.0}
+
+
+def test_astrocytes_add_a_compartment_membrane_and_gap_junctions_per_unit():
+    sc = validate(tissue_scenario(4, layout="grid", astrocyte=True, block_units=2), "tissue")
+    assert len(sc.data["compartments"]) == 3 * 4
+    assert len(sc.data["membranes"]) == 2 * 4
+    assert _count(sc, "kir") == 4
+    assert _count(sc, "coupling") == 2 * 4  # ECS and gap junctions on a 2 x 2 grid's 4 edges
+    assert set(sc.data["events"][0]["set"]) == {"mechanisms.pump_0.block_fraction",
+                                                "mechanisms.pump_1.block_fraction"}
+
+
+def test_corner_units_are_the_nearest_to_unit_0():
+    assert corner_units(10, 3) == [0, 1, 2]
+    # 4 x 4 grid: distance 0: unit 0; distance 1: units 1 and 4
+    assert corner_units(16, 3, layout="grid") == [0, 1, 4]
+
+
+def test_bad_layouts_are_refused():
+    with pytest.raises(ValueError):
+        tissue_scenario(4, layout="ring")
+    with pytest.raises(ValueError):
+        tissue_scenario(10, layout="grid", rows=3)
+
+
+def test_each_unit_rests_and_the_model_grows_linearly_in_states():
+    """Without a block every unit sits at its fixed point (K_o stays 5 mM), and the state
+    has 22 variables per unit."""
+    sc = validate(tissue_scenario(3, block_units=0, method="ode", duration_s=2.0,
+                                  record_interval_s=1.0), "tissue")
+    assert Model(sc).nx == 3 * 22
+    df, _ = ionmc.simulate(sc)
+    for i in range(3):
+        assert df[f"ecs_{i}.K.mM"].iloc[-1] == pytest.approx(5.0, abs=1e-3)
+
+
+def test_a_local_pump_block_raises_K_in_its_own_ecs_more_than_far_away():
+    """A chain of 3 under ode, the pump of unit 0 blocked at 1 s: by 6 s K+ has risen in
+    ecs_0 more than in ecs_2 (which it reaches only by diffusion through ecs_1)."""
+    sc = validate(tissue_scenario(3, block_at_s=1.0, method="ode", duration_s=6.0,
+                                  record_interval_s=1.0), "tissue")
+    df, _ = ionmc.simulate(sc)
+    before = df[df["time_s"] <= 1.0].iloc[-1]
+    after = df.iloc[-1]
+    rise = [after[f"ecs_{i}.K.mM"] - before[f"ecs_{i}.K.mM"] for i in range(3)]
+    assert rise[0] > 0.5
+    assert rise[0] > rise[1] > rise[2] >= 0.0
+    assert abs(before["ecs_0.K.mM"] - 5.0) < 1e-3  # at rest until the block
