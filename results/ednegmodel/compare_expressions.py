@@ -108,8 +108,10 @@ def ref_frame(ref):
 def ionmc_frame(df, raw):
     """ionmc output in the same keys (Ca_d: total Ca = free + bound, as edNEG's cCa_dn;
     phi_se: the somatic ECS's potential over the dendritic one's, edNEG's phi_se)."""
-    vol = {c: raw["compartments"][c]["volume_um3"] for c in
-           ("neuron_s", "neuron_d", "ecs_s", "ecs_d")}
+    # the volumes move with water flow (each row's own), else the scenario's
+    vol = {c: df[f"{c}.volume_um3"].to_numpy() if f"{c}.volume_um3" in df
+           else raw["compartments"][c]["volume_um3"]
+           for c in ("neuron_s", "neuron_d", "ecs_s", "ecs_d")}
     out = pd.DataFrame({"t": df.time_s, "V_s": df["neuron_m_s.V_mV"],
                         "V_d": df["neuron_m_d.V_mV"], "K_se": df["ecs_s.K.mM"],
                         "K_de": df["ecs_d.K.mM"],

@@ -33,6 +33,10 @@ CORE = {
                  "ODE to its fixed point)",
         "random_streams": "`shared`, or `per_transition`: one Poisson stream per transition, "
                           "for paired runs (`ssa`, `tau-leap`)",
+        "water_split": "with water flow under `ode`: false integrates the volumes with the "
+                       "ions (exact to the tolerance; a Python right-hand side), true splits "
+                       "water steps from the compiled ion solver (for models with many "
+                       "mechanisms; `ssa` and `tau-leap` always split)",
     },
     "species.NAME": {
         "charge": "integer charge z (Na+ 1, Cl- -1, Ca2+ 2; 0 for cargo and metabolites)",
@@ -64,6 +68,10 @@ CORE = {
         "clamp_mV": "voltage clamp (mV); unset: V follows the counted charge",
         "water_permeability_um_per_s": "osmotic water permeability P_f (um/s); > 0 lets water "
                                        "follow osmotic differences (volumes move)",
+        "water_flux_um3_per_s": "or a water law of your own: an expression for the flow "
+                                "into the inside (um^3/s; V, T, concentrations by name, "
+                                "`water_parameters`), instead of P_f",
+        "water_parameters": "named constants the water law reads (units in their names)",
     },
 }
 #: extra rows for table-valued keys whose entries have their own range

@@ -140,12 +140,6 @@ def test_energetics_puts_an_injection_on_the_membranes_it_crosses():
     assert "injected_current_pA" not in e["pm_b"]
 
 
-def test_water_flow_into_a_nested_compartment_is_refused():
-    b = sr_cell()
-    b._d["membranes"]["srm"]["water_permeability_um_per_s"] = 1.0
-    _fails(b, "membranes.srm.water_permeability_um_per_s", ["nested"])
-
-
 def test_the_budget_of_a_membrane_with_an_empty_side_leaves_out_the_pump_cycle():
     """An SR holds no Na+: the pump cycle's dG across its membrane is undefined, as a
     Nernst potential with a side empty is (`ionmc report` of the myocyte divided by 0)."""

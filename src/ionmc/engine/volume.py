@@ -29,18 +29,35 @@ term also carries the shift of the references when water moves between compartme
 impermeant references differ. With it G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event +
 W_water - T S_prod.
 
-How each method moves water:
-- `ode`: the volumes are extra ODE variables beside the counts (`ODEWater`), W_water an
-  accumulated integral; exact to the solver's tolerance.
-- `ssa` and `tau-leap` (any method with an integer state): Strang splitting (`Split`).
-  Ions are discrete and volumes continuous: between two stops, steps of h (a fraction
-  `step_fraction` of the osmotic time constant tau_w, at most the stop interval) alternate
-  a water half step at fixed counts (RK4; it conserves total water to rounding), the
-  method's own exact or leaped ion step at fixed volumes, and a water half step. Strang
-  splitting is second order: the volume trajectory's error is O((h/tau_w)^2) of its change
-  (measured against `ode` with the same splitting around ODE steps: tests/test_volume.py).
-  Each water step books the exact change of G at fixed counts, each ion step books its
-  events as without water, so the ledger still closes to rounding under `ssa`.
+A membrane may instead carry a water law of its own, `water_flux_um3_per_s`: an expression
+for J_v (um^3/s into the inside) reading what a membrane's rate laws read (V in mV, T,
+concentrations by name, its `water_parameters`; expressions/membrane.py), e.g. a model
+whose osmotic pressure counts some solutes only (edNEGmodel's psi). The volumes follow it
+and the ledger books it as any flow: W_water is the exact change of G as the volumes move,
+so the balance closes whatever the law; the flow's own dissipation (reported beside the
+balance) is J_v's product with ionmc's osmotic difference, negative where the law moves
+water up that difference (work from outside).
+
+How the methods move water:
+- `ode` (`water_split = false`, the default): the volumes are extra ODE variables beside
+  the counts (`ODEWater`), W_water an accumulated integral; exact to the solver's tolerance.
+  Its right-hand side is Python and re-derives every volume-dependent rate parameter at
+  each call: right for small models, slow for many mechanisms (edNEGmodel's cell, 40 of
+  them, had not run 21 s in 10 min).
+- `ssa` and `tau-leap` (any method with an integer state), and `ode` with
+  `water_split = true`: Strang splitting (`Split`). Ions move at fixed volumes (discrete,
+  or on the compiled stiff solver), volumes are continuous: water steps of h (a fraction
+  `step_fraction` of the flow's time constant tau_w, re-taken at each step) on a grid of
+  their own each open with a water half step at fixed counts (RK4; it conserves total water
+  to rounding), let the method advance its ions over h at fixed volumes (through every stop
+  time inside the step), and close with the second water half step. A stop inside a step
+  reads the cubic Hermite interpolation of the step's ends. Strang splitting is second
+  order: the volume trajectory's error is O((h/tau_w)^2) of its change, a few 1e-6 at the
+  default h = 0.02 tau_w (tests/unit/test_volume.py). Each water step books the exact
+  change of G at fixed counts, each ion step books its events as without water, so the
+  ledger still closes to rounding under `ssa`. Under `ode` each water step nudges the fast
+  modes off their quasi-steady values, and the stiff solver takes ~30 short steps to
+  follow: a small model runs faster with the volumes as variables.
 """
 import math
 
@@ -50,29 +67,83 @@ from ionmc.constants import R, UM3_TO_M3
 from ionmc.physics import conc_of, count_of
 from ionmc.engine.meanfield import count_jac, ode_rhs
 from ionmc.engine.ode import ODE
+from ionmc.scenario.validate import moves_water
 
 KEY = "water_permeability_um_per_s"
+#: a membrane's written water law (um^3/s into the inside) and its constants
+LAW_KEY, LAW_PARAMETERS = "water_flux_um3_per_s", "water_parameters"
 #: molar volume of water at 37 C, m^3/mol (18.015 g/mol / 0.99333 g/cm^3); times an
 #: osmolarity in mM (mol/m^3) it is a volume fraction
 V_W = 18.14e-6
 
 
+class WaterLaw:
+    """A membrane's written water flux (um^3/s into its inside): the expression compiled
+    once (expressions/codegen.py, cached across processes like the rate laws), reading V
+    (mV), T, celsius, the membrane's concentrations by name (expressions/membrane.py's
+    names, any number of them) and its `water_parameters`."""
+
+    def __init__(self, model, mem, spec):
+        from ionmc.expressions import parse, to_numba_source
+        from ionmc.expressions.codegen import compile_functions
+        from ionmc.expressions.membrane import LAW_DIR, concentrations, names, sources
+
+        par = spec[LAW_PARAMETERS]
+        expr = parse(spec[LAW_KEY], names(par, model.species, model.comps),
+                     f"membranes.{mem}.{LAW_KEY}")
+        conc = concentrations(expr, par)
+        where = sources(model.species, model.comps, spec["inside"], spec["outside"])
+        #: per argument: the state index and the compartment of the concentration
+        self.idx = np.array([model.idx(*where[n]) for n in conc], np.int64)
+        self.comp = self.idx // model.ns
+        self.mem = model.mems.index(mem)
+        consts = {"T": model.T, "celsius": model.T - 273.15,
+                  **{p: float(v) for p, v in par.items()}}
+        arg = {**{n: repr(v) for n, v in consts.items()}, "V": "v",
+               **{n: f"c{k}" for k, n in enumerate(conc)}}
+        fname = "water_" + mem
+        args = ["v", *(f"c{k}" for k in range(len(conc)))]
+        self._fn = (fname, args, to_numba_source(expr, arg.__getitem__))
+        self._load()
+
+    def _load(self):
+        from ionmc.expressions.codegen import compile_functions
+        from ionmc.expressions.membrane import LAW_DIR
+
+        self.fn = getattr(compile_functions([self._fn], LAW_DIR), self._fn[0])
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "fn"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._load()
+
+    def __call__(self, x, vol, V):
+        """The flux at counts x, volumes vol (um^3) and membrane potentials V (volts)."""
+        c = np.asarray(x, float)[self.idx] / count_of(1.0, vol[self.comp])
+        return float(self.fn(V[self.mem] * 1e3, *c))
+
+
 class Water:
-    """The water-flow part of a model: which membranes move water, and the volumes."""
+    """The water-flow part of a model: which membranes move water, by which law, and the
+    volumes."""
 
     def __init__(self, model):
         self.model = model
         d = model.scenario.data
         comps = model.comps
         self.bath = np.array([d["compartments"][c]["bath"] for c in comps], bool)
-        self.mem_in, self.mem_out, self.kw = [], [], []
+        self.mem_in, self.mem_out, self.kw, self.laws = [], [], [], []
         for m, spec in d["membranes"].items():
-            pf = spec.get(KEY, 0.0)
-            if pf > 0:
-                self.mem_in.append(comps.index(spec["inside"]))
-                self.mem_out.append(comps.index(spec["outside"]))
-                # um/s * um^2 * (m^3/mol * mol/m^3 per mM): um^3/s per mM of difference
-                self.kw.append(pf * spec["area_um2"] * V_W)
+            if not moves_water(spec):
+                continue
+            self.mem_in.append(comps.index(spec["inside"]))
+            self.mem_out.append(comps.index(spec["outside"]))
+            # van 't Hoff: um/s * um^2 * (m^3/mol * mol/m^3 per mM): um^3/s per mM of
+            # difference; a written law: its own expression
+            self.kw.append(spec[KEY] * spec["area_um2"] * V_W)
+            self.laws.append(WaterLaw(model, m, spec) if spec[LAW_KEY] else None)
         self.mem_in = np.array(self.mem_in, np.int64)
         self.mem_out = np.array(self.mem_out, np.int64)
         self.kw = np.array(self.kw)
@@ -87,38 +158,57 @@ class Water:
         n = np.asarray(x[:m.nion], float).reshape(m.nc, m.ns).sum(axis=1)
         return conc_of(n, vol)
 
+    def fluxes(self, x, vol, osm=None):
+        """Water flow (um^3/s) into the inside of each water-moving membrane."""
+        if osm is None:
+            osm = self.osmolarity(x, vol)
+        j = self.kw * (osm[self.mem_in] - osm[self.mem_out])
+        if any(law is not None for law in self.laws):
+            V = self.model.voltages(np.asarray(x, float))  # fixed while water moves
+            for k, law in enumerate(self.laws):
+                if law is not None:
+                    j[k] = law(x, vol, V)
+        return j
+
     def flows(self, x, vol):
         """(dvol/dt per compartment, water gained per second per compartment, entropy
         production rate of the flow in J/K/s): a bath's volume does not move, what it
-        gains is counted in the second vector; dS/dt = R sum_m J_v,m (osm_in - osm_out)
-        >= 0 (J_v Delta pi / T, all osmolytes)."""
+        gains is counted in the second vector; dS/dt = R sum_m J_v,m (osm_in - osm_out),
+        J_v Delta pi / T over all osmolytes (>= 0 for van 't Hoff's law; a written law
+        that moves water against that difference makes it negative: work from outside)."""
         osm = self.osmolarity(x, vol)
         dosm = osm[self.mem_in] - osm[self.mem_out]
-        j = self.kw * dosm  # into each inside, um^3/s
+        j = self.fluxes(x, vol, osm)
         nc = self.model.nc
         change = np.bincount(self.mem_in, j, nc) - np.bincount(self.mem_out, j, nc)
         dvol = np.where(self.bath, 0.0, change)
         gain = np.where(self.bath, change, 0.0)
         return dvol, gain, R * UM3_TO_M3 * float(j @ dosm)
 
-    def time_constant(self, x):
-        """The fastest osmotic relaxation time (s) at state x and the current volumes."""
-        vol = self.model.vol
-        osm = self.osmolarity(x, vol)
-        rate = 0.0
-        for k in range(len(self.kw)):
-            i, o = self.mem_in[k], self.mem_out[k]
-            r = self.kw[k] * sum(osm[c] / vol[c] for c in (i, o) if not self.bath[c])
-            rate = max(rate, r)
-        return 1.0 / rate if rate > 0 else math.inf
+    def time_constant(self, x, vol):
+        """The fastest relaxation time (s) of the flow at state x and volumes vol: per
+        membrane 1 / sum over its free sides of |dJ_v/dvol| (for van 't Hoff's law
+        P_f A v_w osm/vol per side), the derivatives by differences so that any law
+        answers; inf when no flow depends on a volume."""
+        j0 = self.fluxes(x, vol)
+        rate = np.zeros(len(j0))
+        for c in set(self.mem_in) | set(self.mem_out):
+            if self.bath[c]:
+                continue
+            dv = 1e-6 * vol[c]
+            vp = vol.copy()
+            vp[c] += dv
+            on = (self.mem_in == c) | (self.mem_out == c)
+            rate += np.where(on, np.abs(self.fluxes(x, vp) - j0) / dv, 0.0)
+        top = rate.max() if len(rate) else 0.0
+        return 1.0 / top if top > 0 else math.inf
 
     # -- the model follows the volumes ---------------------------------------------------
     def _volume_dependent(self):
         """The mechanisms whose parameters `apply` re-derives: all but those whose rate rows
         hold no volume (`RATES_USE_VOLUME = False`: the Na/K pump reads concentrations
-        through `inv_nvol`). The ODE calls `apply` at every right-hand side, and re-deriving
-        the pumps' rows there took a third of its time. Every other mechanism follows, so a
-        new one with a volume in its rates needs nothing here."""
+        through `inv_nvol`). Every other mechanism follows, so a new one with a volume in
+        its rates needs nothing here."""
         return [mech for mech in self.model.mechs if mech.RATES_USE_VOLUME]
 
     def _set(self, vol, mechs):
@@ -176,7 +266,14 @@ def rk4_volumes(water, x, vol, h):
 
 class Split:
     """Strang splitting of water and ions around any method (see the module docstring).
-    `volume_rows` after `advance`: (volumes, water gained, W_water) at the stop times."""
+    `volume_rows` after `advance`: (volumes, water gained, W_water, S_water) at the stop
+    times.
+
+    The water steps run on a grid of their own, not the record's: a step of h opens with
+    a water half step, the method advances its ions over h at fixed volumes (through as
+    many stop times as fall inside, each recorded at the volumes the ions see), and the
+    step closes with the second water half step. h is `step_fraction` of the flow's
+    time constant at the step's start, so it follows a compartment that shrinks."""
 
     #: the water step as a fraction of the osmotic time constant
     step_fraction = 0.02
@@ -190,7 +287,6 @@ class Split:
         self.gain = np.zeros(water.model.nc)
         self.W = 0.0
         self.S = 0.0
-        self.h = self.step_fraction * water.time_constant(inner.x)
         self.volume_rows = self._rows(1)
 
     name = property(lambda self: self.inner.name)
@@ -203,39 +299,91 @@ class Split:
         return (np.repeat(self.vol[None, :], n, axis=0), np.repeat(self.gain[None, :], n, 0),
                 np.full(n, self.W), np.full(n, self.S))
 
-    def _water(self, h):
-        """Move water over h at fixed counts; book the change of G_ion."""
+    def _water(self, h, apply=True):
+        """Move water over h at fixed counts; book the change of G_ion. `apply`: make the
+        model's parameters those of the new volumes (for the ions' step; a step's closing
+        half leaves that to the next step's opening half or the end of `advance`)."""
         x = np.asarray(self.inner.x, float)
         g0 = self.water.g_ion(self.ledger, x, self.vol)
         self.vol, gained, s = rk4_volumes(self.water, x, self.vol, h)
         self.gain = self.gain + gained
         self.S += s
-        self.water.apply(self.vol)
+        if apply:
+            self.water.apply(self.vol)
         self.W += self.water.g_ion(self.ledger, x, self.vol) - g0
+
+    def _state(self, t):
+        """The water's state at time t with its rates (Hermite interpolation's slopes)."""
+        rates = self.water.flows(np.asarray(self.inner.x, float), self.vol)
+        return t, (self.vol, self.gain, self.S), rates
+
+    def _inside(self, X, times, a, b):
+        """(volumes, water gained, W_water, S_water) at stops inside a water step, whose
+        ions advanced at the half step's volumes `mid`: a cubic Hermite interpolation in
+        time between the step's ends a and b (their values and rates; the half step's
+        volumes at every stop would be off by up to half a step's change, and a straight
+        line by (h/tau_w)^2 / 8 of the change). W_water is booked at the recorded volumes,
+        so that the balance closes at every row."""
+        (ta, ya, ra), (tb, yb, rb) = a, b
+        hh = tb - ta
+        th = ((np.asarray(times, float) - ta) / hh)[:, None]
+        h00, h10 = 2 * th**3 - 3 * th**2 + 1, th**3 - 2 * th**2 + th
+        h01, h11 = -2 * th**3 + 3 * th**2, th**3 - th**2
+        vol, gain, S = (h00 * np.atleast_1d(p) + h10 * hh * np.atleast_1d(dp)
+                        + h01 * np.atleast_1d(q) + h11 * hh * np.atleast_1d(dq)
+                        for p, dp, q, dq in zip(ya, ra, yb, rb))
+        X = np.asarray(X, float)
+        vmid, wmid = self.mid
+        W = wmid + self.ledger.g_ion(X, vol) - self.ledger.g_ion(X, vmid[None, :])
+        return vol, gain, W, S[:, 0]
 
     def advance(self, stop_times):
         stop_times = np.asarray(stop_times, float)
         n = len(stop_times)
         out = None
         vols, gains, W, S = self._rows(n)
-        for r, t_stop in enumerate(stop_times):
-            span = t_stop - self.inner.t
-            if span <= 0:
-                row = self.inner.advance(np.array([t_stop]))
-            else:
-                k = max(1, int(math.ceil(span / self.h - 1e-9)))
-                h = span / k
-                t0 = self.inner.t
-                for i in range(k):
-                    self._water(0.5 * h)
-                    row = self.inner.advance(np.array([t0 + (i + 1) * h if i < k - 1
-                                                       else t_stop]))
-                    self._water(0.5 * h)
+
+        def keep(rows, r0, k, take=slice(None), between=None):
+            """Rows r0 .. r0 + k - 1 of the output: the method's rows[take] and the water's
+            state now, or inside the step between its two ends."""
+            nonlocal out
             if out is None:
-                out = [np.empty((n,) + np.shape(a)[1:], np.asarray(a).dtype) for a in row]
-            for a, b in zip(out, row):
-                a[r] = b[-1]
-            vols[r], gains[r], W[r], S[r] = self.vol, self.gain, self.W, self.S
+                out = [np.empty((n,) + np.shape(a)[1:], np.asarray(a).dtype) for a in rows]
+            sl = slice(r0, r0 + k)
+            for a, b in zip(out, rows):
+                a[sl] = b[take]
+            if between is None:
+                vols[sl], gains[sl], W[sl], S[sl] = self.vol, self.gain, self.W, self.S
+            elif k:
+                vols[sl], gains[sl], W[sl], S[sl] = self._inside(out[0][sl], stop_times[sl],
+                                                                 *between)
+
+        r = 0
+        while r < n:
+            t = self.inner.t
+            if stop_times[r] <= t:  # no time to move water in
+                keep(self.inner.advance(stop_times[r:r + 1]), r, 1)
+                r += 1
+                continue
+            # a step of h, never past the call's last stop (so none stays open between
+            # calls, when events may change the model), landing on a stop a hair away
+            tau = self.water.time_constant(np.asarray(self.inner.x, float), self.vol)
+            end = min(t + self.step_fraction * tau, stop_times[-1])
+            k = r + int(np.searchsorted(stop_times[r:], end, side="left"))
+            if k < n and stop_times[k] - end <= 1e-9 * (end - t):
+                end = stop_times[k]
+            h = end - t
+            start = self._state(t)
+            self._water(0.5 * h)
+            self.mid = (self.vol, self.W)
+            rows = self.inner.advance(np.append(stop_times[r:k], end))
+            self._water(0.5 * h, apply=False)
+            keep(rows, r, k - r, slice(0, k - r), between=(start, self._state(end)))
+            if k < n and stop_times[k] == end:
+                keep(rows, k, 1, slice(-1, None))
+                k += 1
+            r = k
+        self.water.apply(self.vol)  # events and the ledger read the model at these volumes
         self.volume_rows = (vols, gains, W, S)
         return tuple(out)
 
@@ -291,14 +439,28 @@ class ODEWater(ODE):
         self.water.apply(vol)
         J[:nx, :nx] = count_jac(y[:nx], self.JS, self.M)
         w = self.water
+        x = np.array(y[:nx])
         for k in range(len(w.kw)):
-            for c, sign in ((w.mem_in[k], 1.0), (w.mem_out[k], -1.0)):
-                # dJ_v/dn for every species of compartment c
-                d = sign * conc_of(w.kw[k], vol[c])
-                sl = slice(c * m.ns, (c + 1) * m.ns)
-                for target, s in ((w.mem_in[k], 1.0), (w.mem_out[k], -1.0)):
-                    row = n0 + (nc if w.bath[target] else 0) + target
-                    J[row, sl] += s * d
+            rows = [(n0 + (nc if w.bath[c] else 0) + c, s)
+                    for c, s in ((w.mem_in[k], 1.0), (w.mem_out[k], -1.0))]
+            if w.laws[k] is None:
+                for c, sign in ((w.mem_in[k], 1.0), (w.mem_out[k], -1.0)):
+                    # dJ_v/dn for every species of compartment c (van 't Hoff: linear)
+                    d = sign * conc_of(w.kw[k], vol[c])
+                    sl = slice(c * m.ns, (c + 1) * m.ns)
+                    for row, s in rows:
+                        J[row, sl] += s * d
+                continue
+            # a written law: dJ_v/dx by differences, over every count (V reads charges)
+            for i in range(nx):
+                h = max(1e-7 * abs(x[i]), 1e-3)
+                x[i] += h
+                up = w.fluxes(x, vol)[k]
+                x[i] -= 2 * h
+                down = w.fluxes(x, vol)[k]
+                x[i] += h
+                for row, s in rows:
+                    J[row, i] += s * (up - down) / (2 * h)
         yp = y.copy()
         for i in self.cols[self.cols >= n0]:
             h = 1e-7 * abs(y[i])
@@ -389,6 +551,6 @@ def attach(method, model, ledger):
     water = Water(model)
     if not water.on:
         return method
-    if isinstance(method, ODE):
+    if isinstance(method, ODE) and not model.scenario.data["scenario"]["water_split"]:
         return ODEWater(model, method.x, water, ledger)
     return Split(method, water, ledger)

@@ -30,6 +30,8 @@ SCENARIO_KEYS = {
     "seed": (1, int, Range(0, 2**63 - 1)),
     "start": ("given", str),
     "random_streams": ("shared", str),
+    # ode with water flow: volumes as ODE variables (False) or split steps (volume.py)
+    "water_split": (False, bool),
 }
 SPECIES_KEYS = {"charge": (None, int, Range(-10, 10)), "permeant": (True, bool)}
 #: a concentration (mM; 10 M is beyond any solution) and a count of molecules
@@ -59,6 +61,9 @@ MEMBRANE_KEYS = {
     "clamp_mV": (None, NUM, POTENTIAL_MV),
     # osmotic water permeability P_f; 0 = no water flow (volume.py)
     "water_permeability_um_per_s": (0.0, NUM, Range(0.0, 1e4)),
+    # or a water law written as an expression (um^3/s into the inside; volume.py)
+    "water_flux_um3_per_s": ("", str),
+    "water_parameters": ({}, dict),
 }
 TOP_KEYS = ("scenario", "species", "compartments", "membranes", "mechanisms", "events",
             "sweep")
@@ -82,7 +87,7 @@ def validate(raw, src, duration=None):
     data["scenario"] = sc
     species = data["species"] = _species(src, raw)
     comps = data["compartments"] = _compartments(src, raw, species)
-    mems = data["membranes"] = _membranes(src, raw, comps)
+    mems = data["membranes"] = _membranes(src, raw, comps, species)
     data["mechanisms"] = validate_mechanisms(src, raw.get("mechanisms", []), sc, species,
                                              comps, mems)
     data["events"] = _events(src, raw, data, file_duration, warnings, dropped)
@@ -184,7 +189,7 @@ def _compartments(src, raw, species):
     return comps
 
 
-def _membranes(src, raw, comps):
+def _membranes(src, raw, comps, species):
     raw_m = raw.get("membranes", {})
     if not isinstance(raw_m, dict):
         raise InputError(src, "membranes", "must be a table of membranes")
@@ -201,8 +206,8 @@ def _membranes(src, raw, comps):
                                     if side == "outside" else ""))
         if t["outside"] == GROUND:
             # a capacitance to ground: nothing crosses it
-            for k in ("water_permeability_um_per_s", "clamp_mV"):
-                if t[k] not in (0, 0.0, None):
+            for k in ("water_permeability_um_per_s", "water_flux_um3_per_s", "clamp_mV"):
+                if t[k] not in (0, 0.0, None, ""):
                     raise InputError(src, f"{pre}.{k}", f"a membrane to {GROUND!r} (a "
                                      "capacitance to ground) takes no " + k)
         if t["inside"] == t["outside"]:
@@ -217,13 +222,14 @@ def _membranes(src, raw, comps):
             raise InputError(src, f"{pre}.area_um2", f"{t['area_um2']:g} um2 is more than "
                              f"{MAX_FOLDING:g} times a sphere's area for the {v_in:g} um3 "
                              f"inside ({most:.3g} um2)")
-        if t["water_permeability_um_per_s"] > 0:
+        _water_law(src, pre, t, species, comps)
+        if moves_water(t):
             for side in ("inside", "outside"):
                 c = comps[t[side]]
                 if c["clamped_species"] and not c["bath"]:
                     # a clamped concentration in a compartment whose volume moves would
                     # need its count to follow the volume: not modelled
-                    raise InputError(src, f"{pre}.water_permeability_um_per_s",
+                    raise InputError(src, f"{pre}.{water_key(t)}",
                                      f"compartment {t[side]!r} clamps species "
                                      f"{', '.join(c['clamped_species'])}: water flow needs "
                                      "its counts free (or a bath)")
@@ -261,11 +267,43 @@ def _membranes(src, raw, comps):
                                                            "clamped_species"),
                              f"{c!r} is nested (inside {' inside '.join(map(repr, chain))}): "
                              "a nested compartment can be neither a bath nor clamp species")
-        if mems[chain[0]]["water_permeability_um_per_s"] > 0:
-            raise InputError(src, f"membranes.{chain[0]}.water_permeability_um_per_s",
-                             f"water flow into a nested compartment ({c!r}) is not "
-                             "supported")
     return mems
+
+
+def moves_water(mspec):
+    """Whether a membrane passes water: a permeability (van 't Hoff) or a written law."""
+    return mspec["water_permeability_um_per_s"] > 0 or bool(mspec["water_flux_um3_per_s"])
+
+
+def water_key(mspec):
+    """The key that turns a membrane's water flow on (for messages)."""
+    return ("water_flux_um3_per_s" if mspec["water_flux_um3_per_s"]
+            else "water_permeability_um_per_s")
+
+
+def _water_law(src, pre, t, species, comps):
+    """A membrane's written water law: one of the two forms, its parameters and its
+    expression (the names a membrane's laws read: expressions/membrane.py)."""
+    from ionmc.expressions import ExpressionError, parse
+    from ionmc.expressions.membrane import check_parameters, names
+
+    law, par = t["water_flux_um3_per_s"], t["water_parameters"]
+    if not law:
+        if par:
+            raise InputError(src, f"{pre}.water_parameters", "parameters without a "
+                             "water_flux_um3_per_s law to read them")
+        return
+    if t["water_permeability_um_per_s"] > 0:
+        raise InputError(src, f"{pre}.water_flux_um3_per_s", "a membrane's water flow is "
+                         "either a permeability (water_permeability_um_per_s) or a written "
+                         "law, not both")
+    known = names(par, species, comps)
+    for key, msg in check_parameters(par, known):
+        raise InputError(src, f"{pre}.water_{key}", msg)
+    try:
+        parse(law, known, f"{pre}.water_flux_um3_per_s")
+    except ExpressionError as err:
+        raise InputError(src, f"{pre}.water_flux_um3_per_s", err.message) from None
 
 
 def check_name(src, key, name):

@@ -40,6 +40,7 @@ import math
 from scipy.optimize import brentq
 
 from ionmc.mechanisms.base import Mechanism
+from ionmc.scenario.validate import moves_water
 from ionmc.thermo.closed_forms import nak_cycle_dG, nernst
 from ionmc.constants import E_CHARGE, F, R
 
@@ -157,8 +158,8 @@ def membrane_budget(model, mi, x, a=None):
         out["transporter_atp_per_s"] = atp
     g_pumps = _pump_slope(out, model, mi, x, V)
     _injections(out, model, mi, mspec, g_slope + g_pumps if g_slope > 0 else 0.0)
-    if mspec["water_permeability_um_per_s"] > 0:
-        _water(out, model, mspec, x)
+    if moves_water(mspec):
+        _water(out, model, mi, mspec, x)
     return out
 
 
@@ -356,16 +357,18 @@ def _injections(out, model, mi, mspec, g_slope):
         out["injection_dV_mV"] = peak / g_slope * 1e3
 
 
-def _water(out, model, mspec, x):
-    """Osmolarities on both sides and the osmotic water flow (volume.py: all species are
-    osmolytes)."""
-    from ionmc.engine.volume import V_W, Water
+def _water(out, model, mi, mspec, x):
+    """Osmolarities on both sides (volume.py: all species are osmolytes) and the water flow
+    into the inside by the membrane's law (van 't Hoff's or its own)."""
+    from ionmc.engine.volume import Water
 
-    osm = Water(model).osmolarity(x, model.vol)
+    w = Water(model)
+    osm = w.osmolarity(x, model.vol)
     oin, oout = (osm[model.comps.index(mspec[k])] for k in ("inside", "outside"))
     out["osmolarity_in_mM"], out["osmolarity_out_mM"] = oin, oout
-    pf = mspec["water_permeability_um_per_s"]
-    out["water_flux_um3_per_s"] = pf * mspec["area_um2"] * V_W * (oin - oout)
+    k = [m for m, spec in model.scenario.data["membranes"].items()
+         if moves_water(spec)].index(model.mems[mi])
+    out["water_flux_um3_per_s"] = float(w.fluxes(x, model.vol)[k])
 
 
 def energetics(scenario):
