@@ -1,6 +1,6 @@
 """edNEGmodel written in ionmc's scenario language (results/ednegmodel/ednegmodel.toml: its
-own laws as user-written channels and driven transporters, its extracellular potentials as
-capacitances to ground, no Python) against edNEG's own output (results/ednegmodel/*.csv):
+own laws as user-written channels, driven transporters and water laws, its extracellular
+potentials as capacitances to ground, no Python) against edNEG's own output (results/ednegmodel/*.csv):
 it holds edNEG's rest, and under edNEG's 36 pA stimulus it fires edNEG's spikes with
 edNEG's K_o. The whole comparison (the 150 pA case, ionmc's own pump beside it) is
 compare_expressions.py's, in docs/validation.md."""
@@ -52,8 +52,7 @@ def test_the_36_pA_stimulus_is_like_for_like():
     assert len(ours) == len(ref) == int(summ["n_spikes_in_stim"]), (ours, ref)
     assert np.abs(ours - ref).max() < 0.04, np.abs(ours - ref).max()
     assert abs(np.diff(ours).mean() / np.diff(ref).mean() - 1) < 0.01
-    sc = _scenario(30.0, 0.0005)
-    vol = {c: sc.data["compartments"][c]["volume_um3"] for c in ("ecs_s", "ecs_d")}
+    vol = {c: df[f"{c}.volume_um3"] for c in ("ecs_s", "ecs_d")}  # edNEG's water flow
     k_e = (df["ecs_s.K.mM"] * vol["ecs_s"] + df["ecs_d.K.mM"] * vol["ecs_d"]) \
         / (vol["ecs_s"] + vol["ecs_d"])
     r = pd.read_csv(HERE / "stimulus_36pA.csv")

@@ -53,7 +53,9 @@ How the methods move water:
   time inside the step), and close with the second water half step. A stop inside a step
   reads the cubic Hermite interpolation of the step's ends. Strang splitting is second
   order: the volume trajectory's error is O((h/tau_w)^2) of its change, a few 1e-6 at the
-  default h = 0.02 tau_w (tests/unit/test_volume.py). Each water step books the exact
+  default h = 0.02 tau_w (tests/unit/test_volume.py; a first-order part below 0.04 tau_w,
+  the stiff membrane charge nudged off its quasi-steady value). A step also changes no
+  volume by more than `change_fraction`. Each water step books the exact
   change of G at fixed counts, each ion step books its events as without water, so the
   ledger still closes to rounding under `ssa`. Under `ode` each water step nudges the fast
   modes off their quasi-steady values, and the stiff solver takes ~30 short steps to
@@ -65,6 +67,7 @@ import numpy as np
 
 from ionmc.constants import R, UM3_TO_M3
 from ionmc.physics import conc_of, count_of
+from ionmc.engine.checks import SimulationError
 from ionmc.engine.meanfield import count_jac, ode_rhs
 from ionmc.engine.ode import ODE
 from ionmc.scenario.validate import moves_water
@@ -168,6 +171,10 @@ class Water:
             for k, law in enumerate(self.laws):
                 if law is not None:
                     j[k] = law(x, vol, V)
+                    if not math.isfinite(j[k]):
+                        m = self.model.mems[law.mem]
+                        raise SimulationError(f"membranes.{m}.{LAW_KEY} gives {j[k]:g} "
+                                              "(a water flow must be finite)")
         return j
 
     def flows(self, x, vol):
@@ -185,23 +192,22 @@ class Water:
         gain = np.where(self.bath, change, 0.0)
         return dvol, gain, R * UM3_TO_M3 * float(j @ dosm)
 
-    def time_constant(self, x, vol):
-        """The fastest relaxation time (s) of the flow at state x and volumes vol: per
-        membrane 1 / sum over its free sides of |dJ_v/dvol| (for van 't Hoff's law
-        P_f A v_w osm/vol per side), the derivatives by differences so that any law
-        answers; inf when no flow depends on a volume."""
-        j0 = self.fluxes(x, vol)
-        rate = np.zeros(len(j0))
-        for c in set(self.mem_in) | set(self.mem_out):
-            if self.bath[c]:
-                continue
-            dv = 1e-6 * vol[c]
+    def rates(self, x, vol):
+        """(relaxation, change) of the flow at state x and volumes vol, 1/s: the Gershgorin
+        bound on the volumes' Jacobian d(dvol/dt)/dvol (its fastest relaxation: every
+        membrane on a compartment adds to its row; by differences, so any law answers) and
+        the fastest relative change |dvol/dt| / vol (a law that hardly depends on the
+        volumes still moves them)."""
+        free = np.nonzero(~self.bath)[0]
+        dv0 = self.flows(x, vol)[0]
+        rows = np.zeros(len(vol))
+        for c in free:
+            d = 1e-6 * vol[c]
             vp = vol.copy()
-            vp[c] += dv
-            on = (self.mem_in == c) | (self.mem_out == c)
-            rate += np.where(on, np.abs(self.fluxes(x, vp) - j0) / dv, 0.0)
-        top = rate.max() if len(rate) else 0.0
-        return 1.0 / top if top > 0 else math.inf
+            vp[c] += d
+            rows += np.abs(self.flows(x, vp)[0] - dv0) / d
+        return (rows[free].max(initial=0.0),
+                (np.abs(dv0[free]) / vol[free]).max(initial=0.0))
 
     # -- the model follows the volumes ---------------------------------------------------
     def _volume_dependent(self):
@@ -271,12 +277,16 @@ class Split:
 
     The water steps run on a grid of their own, not the record's: a step of h opens with
     a water half step, the method advances its ions over h at fixed volumes (through as
-    many stop times as fall inside, each recorded at the volumes the ions see), and the
-    step closes with the second water half step. h is `step_fraction` of the flow's
+    many stop times as fall inside, each recorded at the cubic Hermite interpolation of the
+    step's ends: `_inside`), and the step closes with the second water half step. h is `step_fraction` of the flow's
     time constant at the step's start, so it follows a compartment that shrinks."""
 
-    #: the water step as a fraction of the osmotic time constant
+    #: the water step as a fraction of the flow's relaxation time tau_w
     step_fraction = 0.02
+    #: and at most this change of any volume, relative: the ions see concentrations off by
+    #: half of it at most (0.013 mV of a Nernst potential); binds for a law that hardly
+    #: depends on the volumes (a constant secretion), where tau_w says nothing
+    change_fraction = 1e-3
 
     def __init__(self, inner, water, ledger):
         self.inner = inner
@@ -367,8 +377,10 @@ class Split:
                 continue
             # a step of h, never past the call's last stop (so none stays open between
             # calls, when events may change the model), landing on a stop a hair away
-            tau = self.water.time_constant(np.asarray(self.inner.x, float), self.vol)
-            end = min(t + self.step_fraction * tau, stop_times[-1])
+            relax, change = self.water.rates(np.asarray(self.inner.x, float), self.vol)
+            h = min(self.step_fraction / relax if relax > 0 else math.inf,
+                    self.change_fraction / change if change > 0 else math.inf)
+            end = min(t + h, stop_times[-1])
             k = r + int(np.searchsorted(stop_times[r:], end, side="left"))
             if k < n and stop_times[k] - end <= 1e-9 * (end - t):
                 end = stop_times[k]
@@ -427,7 +439,8 @@ class ODEWater(ODE):
 
     def jac(self, t, y):
         """The counts' block from the compiled `count_jac` at the state's volumes; the
-        volumes' rows in the counts analytically (J_v is linear in the counts); the
+        volumes' rows in the counts analytically (van 't Hoff's J_v is linear in the counts; a
+        written law's rows by differences); the
         volumes' columns by central differences of the whole right-hand side. The rows of
         the accumulators (firings, S, ledger sums, W_water, S_water) in the counts are left
         out: nothing depends on them, so Newton's iteration still converges (as the counts
@@ -451,16 +464,19 @@ class ODEWater(ODE):
                     for row, s in rows:
                         J[row, sl] += s * d
                 continue
-            # a written law: dJ_v/dx by differences, over every count (V reads charges)
+            # a written law: dJ_v/dx by differences, over every count (V reads charges);
+            # one-sided where a count is near 0 (a law may take sqrt or log of it)
             for i in range(nx):
                 h = max(1e-7 * abs(x[i]), 1e-3)
-                x[i] += h
+                lo = h if x[i] >= h else 0.0
+                xi = x[i]
+                x[i] = xi + h
                 up = w.fluxes(x, vol)[k]
-                x[i] -= 2 * h
+                x[i] = xi - lo
                 down = w.fluxes(x, vol)[k]
-                x[i] += h
+                x[i] = xi
                 for row, s in rows:
-                    J[row, i] += s * (up - down) / (2 * h)
+                    J[row, i] += s * (up - down) / (h + lo)
         yp = y.copy()
         for i in self.cols[self.cols >= n0]:
             h = 1e-7 * abs(y[i])
@@ -547,7 +563,9 @@ def donnan_osmotic_equilibrium(model, x, guess=None):
 
 
 def attach(method, model, ledger):
-    """The method with water flow when a membrane has a water permeability, else itself."""
+    """The method with water flow when a membrane passes water (a permeability or a written
+    law), else itself: `ode` with the volumes as ODE variables unless the scenario says
+    `water_split`, every other method split."""
     water = Water(model)
     if not water.on:
         return method

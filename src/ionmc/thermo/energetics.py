@@ -427,7 +427,7 @@ ROWS = [
     ("transporter_atp_per_s", "ATP used by ATP-driven transporters (now)", "1/s"),
     ("osmolarity_in_mM", "osmolarity inside (all species)", "mM"),
     ("osmolarity_out_mM", "osmolarity outside (all species)", "mM"),
-    ("water_flux_um3_per_s", "osmotic water flow into the inside", "um^3/s"),
+    ("water_flux_um3_per_s", "water flow into the inside (its law)", "um^3/s"),
     ("injected_current_pA", "injected current into the inside (now)", "pA"),
     ("injection_peak_pA", "largest injected current the events set", "pA"),
     ("injection_dV_mV", "its depolarisation through the slope resistance", "mV"),
