@@ -88,8 +88,7 @@ class WaterLaw:
 
     def __init__(self, model, mem, spec):
         from ionmc.expressions import parse, to_numba_source
-        from ionmc.expressions.codegen import compile_functions
-        from ionmc.expressions.membrane import LAW_DIR, concentrations, names, sources
+        from ionmc.expressions.membrane import concentrations, names, sources
 
         par = spec[LAW_PARAMETERS]
         expr = parse(spec[LAW_KEY], names(par, model.species, model.comps),
