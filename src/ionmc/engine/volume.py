@@ -88,7 +88,8 @@ class WaterLaw:
 
     def __init__(self, model, mem, spec):
         from ionmc.expressions import parse, to_numba_source
-        from ionmc.expressions.membrane import concentrations, names, sources
+        from ionmc.expressions.membrane import (argument_source, concentrations, names,
+                                                sources)
 
         par = spec[LAW_PARAMETERS]
         expr = parse(spec[LAW_KEY], names(par, model.species, model.comps),
@@ -99,10 +100,7 @@ class WaterLaw:
         self.idx = np.array([model.idx(*where[n]) for n in conc], np.int64)
         self.comp = self.idx // model.ns
         self.mem = model.mems.index(mem)
-        consts = {"T": model.T, "celsius": model.T - 273.15,
-                  **{p: float(v) for p, v in par.items()}}
-        arg = {**{n: repr(v) for n, v in consts.items()}, "V": "v",
-               **{n: f"c{k}" for k, n in enumerate(conc)}}
+        arg = argument_source(model, par, conc)
         fname = "water_" + mem
         args = ["v", *(f"c{k}" for k in range(len(conc)))]
         self._fn = (fname, args, to_numba_source(expr, arg.__getitem__))
@@ -191,14 +189,15 @@ class Water:
         gain = np.where(self.bath, change, 0.0)
         return dvol, gain, R * UM3_TO_M3 * float(j @ dosm)
 
-    def rates(self, x, vol):
+    def rates(self, x, vol, dv0=None):
         """(relaxation, change) of the flow at state x and volumes vol, 1/s: the Gershgorin
         bound on the volumes' Jacobian d(dvol/dt)/dvol (its fastest relaxation: every
         membrane on a compartment adds to its row; by differences, so any law answers) and
         the fastest relative change |dvol/dt| / vol (a law that hardly depends on the
-        volumes still moves them)."""
+        volumes still moves them). `dv0`: dvol/dt at (x, vol) when the caller has it."""
         free = np.nonzero(~self.bath)[0]
-        dv0 = self.flows(x, vol)[0]
+        if dv0 is None:
+            dv0 = self.flows(x, vol)[0]
         rows = np.zeros(len(vol))
         for c in free:
             d = 1e-6 * vol[c]
@@ -376,7 +375,9 @@ class Split:
                 continue
             # a step of h, never past the call's last stop (so none stays open between
             # calls, when events may change the model), landing on a stop a hair away
-            relax, change = self.water.rates(np.asarray(self.inner.x, float), self.vol)
+            start = self._state(t)  # its rates: the step's dvol/dt too
+            relax, change = self.water.rates(np.asarray(self.inner.x, float), self.vol,
+                                             start[2][0])
             h = min(self.step_fraction / relax if relax > 0 else math.inf,
                     self.change_fraction / change if change > 0 else math.inf)
             end = min(t + h, stop_times[-1])
@@ -384,7 +385,6 @@ class Split:
             if k < n and stop_times[k] - end <= 1e-9 * (end - t):
                 end = stop_times[k]
             h = end - t
-            start = self._state(t)
             self._water(0.5 * h)
             self.mid = (self.vol, self.W)
             rows = self.inner.advance(np.append(stop_times[r:k], end))

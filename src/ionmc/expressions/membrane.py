@@ -68,6 +68,15 @@ def concentrations(expr, parameters):
                   if n not in parameters and n not in ("V", "T", "celsius"))
 
 
+def argument_source(model, parameters, conc):
+    """name -> source fragment for `to_numba_source`: T, celsius and the parameters as
+    constants, V as `v`, the concentrations `conc` (in order) as `c0`, `c1`, ..."""
+    consts = {"T": model.T, "celsius": model.T - 273.15,
+              **{p: float(v) for p, v in parameters.items()}}
+    return {**{n: repr(v) for n, v in consts.items()}, "V": "v",
+            **{n: f"c{m}" for m, n in enumerate(conc)}}
+
+
 #: the potentials (mV) over which each law is checked before a run
 CHECK_MV = np.linspace(-150.0, 100.0, 251)
 
@@ -80,16 +89,13 @@ class Laws:
     order), `keys`; `value(law, V_volts, conc_of)` evaluates it in Python."""
 
     def __init__(self, model, prefix, cin, cout, parameters, items):
-        consts = {"T": model.T, "celsius": model.T - 273.15,
-                  **{p: float(v) for p, v in parameters.items()}}
         laws, self.conc, self.keys = [], [], []
         where = sources(model.species, model.comps, cin, cout)
         for name, key, exprs, combine in items:
             conc = sorted(set().union(*(concentrations(e, parameters) for e in exprs)))
             if len(conc) > N_CONC:
                 raise ValueError(key, f"reads {len(conc)} concentrations (at most {N_CONC})")
-            arg = {**{n: repr(v) for n, v in consts.items()}, "V": "v",
-                   **{n: f"c{m}" for m, n in enumerate(conc)}}
+            arg = argument_source(model, parameters, conc)
             laws.append((f"{prefix}_{name}",
                          combine([to_numba_source(e, arg.__getitem__) for e in exprs])))
             self.conc.append([model.idx(*where[n]) for n in conc])
