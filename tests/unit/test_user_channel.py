@@ -151,6 +151,29 @@ def test_inf_tau_form_is_alpha_beta():
     assert np.abs(df["kv.n1.count"].to_numpy()[after] - want[after]).max() <= 1.0
 
 
+def test_a_gate_starts_at_its_initial_fraction_and_relaxes_from_it():
+    """`initial = 0.3` on a q^2 gate places the 1e6 channels binomially (q0 0.49, q1 0.42,
+    q2 0.09 of them) at t = 0, whatever the steady state; under ode the open count then
+    relaxes to N q_inf^2 as without it. Outside 0..1 it is one line naming the key."""
+    b = _ca_cell(ca=0.002)
+    b.configure("kca", gates={"q": {"power": 2, "alpha": "k_per_ms_mM * Ca_i",
+                                    "beta": "0.5 + 0 * V", "initial": 0.3}})
+    df = run_df(b.build())
+    first = df.iloc[0]
+    for state, frac in (("q0", 0.49), ("q1", 0.42), ("q2", 0.09)):
+        assert abs(first[f"kca.{state}.count"] - 1e6 * frac) <= 0.5, state
+    ca = df["cell.Ca.mM"].iloc[-1]
+    q = 500.0 * ca / (500.0 * ca + 0.5)
+    assert abs(df["kca.q2.count"].iloc[-1] - 1e6 * q * q) <= 0.5 + 1e-9 * 1e6
+    for bad in (1.5, -0.1, "0.3", True):
+        b.configure("kca", gates={"q": {"power": 2, "alpha": "k_per_ms_mM * Ca_i",
+                                        "beta": "0.5 + 0 * V", "initial": bad}})
+        with pytest.raises(InputError, match=r"mechanisms\.kca\.gates\.q\.initial: must be a "
+                                             r"number from 0 to 1") as e:
+            b.build()
+        assert "\n" not in str(e.value)
+
+
 @pytest.mark.parametrize("alpha, says", [
     ("Ca_x * 2", "unknown name 'Ca_x'"),
     ("__import__('os')", "__import__"),

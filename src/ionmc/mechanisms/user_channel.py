@@ -15,6 +15,12 @@
     alpha = "min(2e4 * Ca_i, 0.01)"      # 1/ms
     beta = "0.001"                       # 1/ms
     # or: inf = "..." (open probability at steady state) and tau = "..." (ms)
+    # initial = 0.0117                   # optional: open fraction at t = 0
+
+`initial` (optional, 0..1) starts a gate at that open fraction, as NEURON's and Brian2's
+initial values do (a model published with its initial state, not at rest); without it a gate
+starts at its steady state at the starting V and concentrations. The population is placed
+by the product of binomials over the gates' copies either way.
 
 `factor` (optional) multiplies the open channels' conduction by an expression of V and
 concentrations, instantaneous: Pinsky & Rinzel's m_inf(V)^2 of a Na+ gate taken as
@@ -64,7 +70,8 @@ PARAMS = {
     "membrane": (None, "membrane name"),
     "species": (None, "conducted ion"),
     "gates": (None, "table of gates: name -> {power, alpha, beta} or {power, inf, tau} "
-              "(rates in 1/ms, tau in ms, V in mV)"),
+              "(rates in 1/ms, tau in ms, V in mV), optionally initial (open fraction at "
+              "t = 0; default: steady state)"),
     "parameters": ({}, "named constants the expressions read (units in their names)"),
     "factor": ("", "an instantaneous factor of the conduction: an expression of V and "
                "concentrations ('': none)"),
@@ -106,18 +113,23 @@ def resolve(raw):
 
 
 def _gate_exprs(t, names):
-    """[(gate, power, alpha Expression(s), beta ...)] of a filled table, or ExpressionError/
-    ValueError (key, message)."""
+    """[(gate, power, (alpha, beta) or (inf, tau), their Expressions)] of a filled table, or
+    ExpressionError/ValueError (key, message)."""
     out = []
     for g, gt in t["gates"].items():
         key = f"gates.{g}"
         if not isinstance(gt, dict):
             raise ValueError(key, "must be a table: {power = ..., alpha = ..., beta = ...}")
         forms = [k for k in (("alpha", "beta"), ("inf", "tau")) if any(x in gt for x in k)]
-        unknown = set(gt) - {"power", "alpha", "beta", "inf", "tau"}
+        unknown = set(gt) - {"power", "alpha", "beta", "inf", "tau", "initial"}
         if unknown:
             raise ValueError(f"{key}.{sorted(unknown)[0]}",
-                             "unknown key (known: power, alpha, beta, inf, tau)")
+                             "unknown key (known: power, alpha, beta, inf, tau, initial)")
+        if "initial" in gt:
+            v = gt["initial"]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
+                raise ValueError(f"{key}.initial", f"must be a number from 0 to 1 (the "
+                                 f"gate's open fraction at t = 0; got {v!r})")
         if len(forms) != 1 or not all(x in gt for x in forms[0]):
             raise ValueError(key, "give either alpha and beta (1/ms) or inf and tau (ms)")
         p = gt.get("power", 1)
@@ -281,13 +293,17 @@ class UserChannel(channels.Channels):
         return [(self.laws.value(2 * g, V, conc), self.laws.value(2 * g + 1, V, conc))
                 for g in range(len(self.gates))]
 
-    def occupancies(self, model, V, x=None):
+    def occupancies(self, model, V, x=None, initial=False):
         """Stationary probabilities of its states at V (volts), the concentrations at
-        counts x (default: the model's start)."""
+        counts x (default: the model's start); initial: a gate with an `initial` open
+        fraction at that fraction instead (the population at t = 0)."""
         x = model.x0 if x is None else x
         ab = self.gate_rates(model, V, lambda i: x[i] * model.inv_nvol[i])
-        return channels.product_occupancies([p for _, p in self.gates],
-                                            [a / (a + b) for a, b in ab])
+        given = [self.spec["gates"][g].get("initial") if initial else None
+                 for g, _ in self.gates]
+        return channels.product_occupancies(
+            [p for _, p in self.gates],
+            [a / (a + b) if m is None else m for (a, b), m in zip(ab, given)])
 
     def open_probability(self, model, V, concs=None):
         """At V (volts) and the concentrations concs(compartment, species) (default: the
@@ -310,7 +326,8 @@ class UserChannel(channels.Channels):
             raise InputError(model.scenario.source, f"mechanisms.{self.name}.{key}", msg)
         mi = model.mems.index(self.spec["membrane"])
         x[self.states] = agents.largest_remainder(
-            self.n_agents, self.occupancies(model, V[mi], x), f"mechanism {self.name!r}")
+            self.n_agents, self.occupancies(model, V[mi], x, initial=True),
+            f"mechanism {self.name!r}")
         agents.assign(self, x)
 
     def check_rates(self, model, x):
