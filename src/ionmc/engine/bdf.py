@@ -17,8 +17,11 @@ one call integrates a whole chunk of records with no Python in between, and:
   Hindmarsh et al. 2005, ACM TOMS 31:363): 3-point Gauss-Legendre on each step's own
   interpolating polynomial, exact to degree 5, the method's highest order;
 - the Jacobian is `meanfield.count_jac` (through the membrane potentials), re-evaluated only
-  when Newton's iteration fails to converge, as scipy does; its LU (here an inverse, by
-  LAPACK) only when the step or order changes;
+  when Newton's iteration fails to converge, as scipy does; the Newton matrix's LU
+  (linalg.py, partial pivoting) only when the step or order changes: dense, or for a large
+  model whose Jacobian is banded in reverse Cuthill-McKee order (a tissue of coupled
+  units), banded, which makes a step's cost linear in the number of units
+  (meanfield.JacStructure);
 - counts are non-negative (`undershoot`): a step that leaves a count more than its error
   weight below 0 fails its error test, as with the MATLAB codes' NonNegative option
   (Shampine, Thompson, Kierzenka & Byrne 2005, Appl. Math. Comput. 170:556), and one
@@ -29,8 +32,8 @@ import math
 import numpy as np
 
 from ionmc.engine.kernels import all_propensities, voltages
-from ionmc.engine.linalg import lu_factor, lu_solve
-from ionmc.engine.meanfield import add_accumulator_rates, count_jac, count_rhs
+from ionmc.engine.linalg import band_lu_factor, band_lu_solve, lu_factor, lu_solve
+from ionmc.engine.meanfield import add_accumulator_rates, count_jac, count_jac_band, count_rhs
 from ionmc.numba_conf import njit
 
 MAX_ORDER = 5
@@ -137,6 +140,45 @@ def _partial_weights(u):
 
 
 @njit
+def _jacobian(y, JS, M):
+    """The counts' Jacobian: dense, or in band storage in the structure's order when the
+    structure says so (meanfield.JacStructure.band)."""
+    if JS.band[2]:
+        return count_jac_band(y, JS, M)
+    return count_jac(y, JS, M)
+
+
+@njit
+def _newton_factor(J, c, LU, piv, JS):
+    """LU of the Newton matrix I - c J into LU (the storage J is in). False if singular."""
+    kl = JS.band[0]
+    for i in range(J.shape[0]):
+        for q in range(J.shape[1]):
+            LU[i, q] = -c * J[i, q]
+    if JS.band[2]:
+        for i in range(J.shape[0]):
+            LU[i, kl] += 1.0
+        return band_lu_factor(LU, kl, JS.band[1], piv)
+    for i in range(J.shape[0]):
+        LU[i, i] += 1.0
+    return lu_factor(LU, piv)
+
+
+@njit
+def _newton_solve(LU, piv, b, x, JS, bp, xp):
+    """x = (I - c J)^-1 b from `_newton_factor`'s LU (bp, xp: scratch for the banded
+    solve, which works in the structure's order)."""
+    if not JS.band[2]:
+        lu_solve(LU, piv, b, x)
+        return
+    for k in range(b.shape[0]):
+        bp[k] = b[JS.perm[k]]
+    band_lu_solve(LU, JS.band[0], JS.band[1], piv, bp, xp)
+    for k in range(b.shape[0]):
+        x[JS.perm[k]] = xp[k]
+
+
+@njit
 def undershoot(y, y_old, scale, f):
     """How far the step from y_old to y took a count below 0 beyond what its error weights
     (`scale`) allow, in those weights: the step fails its error test when this is above 1
@@ -215,7 +257,7 @@ def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
         else:
             h1 = (0.01 / max(d1, d2)) ** 0.5
         h_abs = min(100.0 * h0, h1, t_bound - t)
-    J = count_jac(y, JS, M)
+    J = _jacobian(y, JS, M)
     njev += 1
     # Newton's tolerance on the correction, in units of the error weights: scipy's
     newton_tol = max(10.0 * EPS / rtol, min(0.03, rtol ** 0.5))
@@ -229,8 +271,9 @@ def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
     G = np.empty((3, nq))
     order = 1
     n_equal = 0
-    LU = np.empty((n, n))
+    LU = np.empty_like(J)
     piv = np.empty(n, np.int64)
+    bp, xp_ = np.empty(n), np.empty(n)
     rhs_n = np.empty(n)
     dy = np.empty(n)
     have_lu = False
@@ -281,11 +324,7 @@ def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
                     if not np.all(np.isfinite(J)):
                         status = NOT_FINITE  # a rate law overflowed: checks.diagnose
                         break
-                    for i in range(n):
-                        for q in range(n):
-                            LU[i, q] = -c * J[i, q]
-                        LU[i, i] += 1.0
-                    if not lu_factor(LU, piv):
+                    if not _newton_factor(J, c, LU, piv, JS):
                         break  # singular: as a Newton failure, the step is halved
                     have_lu, c_lu = True, c
                 # Newton's iteration (scipy's solve_bdf_system)
@@ -300,7 +339,7 @@ def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
                         break
                     for i in range(n):
                         rhs_n[i] = c * fn[i] - psi[i] - d[i]
-                    lu_solve(LU, piv, rhs_n, dy)
+                    _newton_solve(LU, piv, rhs_n, dy, JS, bp, xp_)
                     dy_norm = _rms(dy, scale)
                     rate = dy_norm / dy_norm_old if dy_norm_old > 0.0 else -1.0
                     n_iter = it + 1
@@ -318,7 +357,7 @@ def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
                     dy_norm_old = dy_norm
                 if converged or current_jac or not finite:
                     break
-                J = count_jac(y_predict, JS, M)
+                J = _jacobian(y_predict, JS, M)
                 njev += 1
                 have_lu = False
                 current_jac = True
@@ -342,7 +381,7 @@ def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
                         error_norm = max(error_norm, undershoot(y_new, y, scale, fq))
                         if error_norm > 1.0:  # and a fresh Jacobian: Newton's
                             # iteration crawled with the one in hand (`undershoot`)
-                            J = count_jac(y_new, JS, M)
+                            J = _jacobian(y_new, JS, M)
                             njev += 1
                             have_lu = False
                         else:  # within the weights: onto 0, and the differences

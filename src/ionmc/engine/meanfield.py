@@ -46,8 +46,14 @@ class JacStructure(NamedTuple):
     """What `count_jac` reads besides the kernel arguments: the nonzero stoichiometry of
     each transition (CSR: `nu_ptr`, `nu_idx`, `nu_val`), for each count index the
     transitions whose propensity reads it directly (`rx_ptr`, `rx_idx`), for each membrane
-    those that read its potential (`rv_ptr`, `rv_idx`), dV_m/dx_i in volts per ion
-    (`dvdx`, zero on clamped membranes) and the indices some transition changes (`cols`)."""
+    those that read its potential (`rv_ptr`, `rv_idx`), per count index the membranes whose
+    V it moves and dV_m/dx_i in volts per ion (`dv_ptr`, `dv_mem`, `dv_w`; none on clamped
+    membranes) and the indices some transition changes (`cols`).
+
+    For a large model whose Jacobian is banded once reordered (a tissue of units coupled to
+    their neighbours) also: each column's structural rows (`pat_ptr`, `pat_idx`), the
+    reverse Cuthill-McKee order (`perm`: position -> count index; `iperm` its inverse) and
+    `band` = [kl, ku, 1 if the ode's Newton matrix is solved banded else 0]."""
     nu_ptr: np.ndarray
     nu_idx: np.ndarray
     nu_val: np.ndarray
@@ -55,8 +61,15 @@ class JacStructure(NamedTuple):
     rx_idx: np.ndarray
     rv_ptr: np.ndarray
     rv_idx: np.ndarray
-    dvdx: np.ndarray
+    dv_ptr: np.ndarray
+    dv_mem: np.ndarray
+    dv_w: np.ndarray
     cols: np.ndarray
+    pat_ptr: np.ndarray
+    pat_idx: np.ndarray
+    perm: np.ndarray
+    iperm: np.ndarray
+    band: np.ndarray
 
 
 def _csr(lists):
@@ -69,10 +82,11 @@ def _csr(lists):
 def jac_structure(model):
     """The `JacStructure` of a compiled model, from what each transition's mechanism says
     its propensity reads (`Mechanism.reads`, the exact methods' dependency graph's input)."""
-    nu = np.asarray(model.nu, float)
-    nz = [np.nonzero(nu[j])[0] for j in range(model.nt)]
-    nu_ptr, nu_idx = _csr(nz)
-    nu_val = np.array([nu[j, i] for j in range(model.nt) for i in nz[j]], float)
+    jj, nu_idx = np.nonzero(model.nu)  # row by row, each row's columns in order
+    nu_ptr = np.zeros(model.nt + 1, np.int64)
+    nu_ptr[1:] = np.cumsum(np.bincount(jj, minlength=model.nt))
+    nu_idx = nu_idx.astype(np.int64)
+    nu_val = np.asarray(model.nu[jj, nu_idx], float)
     rx = [[] for _ in range(model.nx)]
     rv = [[] for _ in range(len(model.mems))]
     for j in range(model.nt):
@@ -83,11 +97,67 @@ def jac_structure(model):
                 rv[k].append(j)
     rx_ptr, rx_idx = _csr(rx)
     rv_ptr, rv_idx = _csr(rv)
-    dvdx = np.array([np.zeros(model.nx) if model.mem_clamped[m]
-                     else E_CHARGE * model.mem_qx[m] / model.mem_C[m]
-                     for m in range(len(model.mems))], float).reshape(len(model.mems), model.nx)
-    cols = np.nonzero(np.any(nu != 0, axis=0))[0].astype(np.int64)
-    return JacStructure(nu_ptr, nu_idx, nu_val, rx_ptr, rx_idx, rv_ptr, rv_idx, dvdx, cols)
+    dv = [[] for _ in range(model.nx)]  # per count index: (membrane, dV/dx), membranes in order
+    for m in range(len(model.mems)):
+        if model.mem_clamped[m]:
+            continue
+        qx = np.asarray(model.mem_qx[m], float)
+        for i in np.nonzero(qx)[0]:
+            dv[i].append((m, E_CHARGE * qx[i] / model.mem_C[m]))
+    dv_ptr, dv_mem = _csr([[m for m, _ in d] for d in dv])
+    dv_w = np.array([w for d in dv for _, w in d], float)
+    cols = np.unique(nu_idx)
+    parts = (nu_ptr, nu_idx, nu_val, rx_ptr, rx_idx, rv_ptr, rv_idx, dv_ptr, dv_mem, dv_w, cols)
+    return JacStructure(*parts, *_band_order(model.nx, *parts))
+
+
+#: the ode solves its Newton systems banded (in reverse Cuthill-McKee order) from this many
+#: counts on, when the band is narrow enough to pay (`_band_order`); below it, dense LU
+#: (a model of ~100 states: the dense LU is a small part of a step, and its bits stay as
+#: they were)
+BAND_MIN_STATES = 400
+
+
+def _band_order(nx, nu_ptr, nu_idx, nu_val, rx_ptr, rx_idx, rv_ptr, rv_idx, dv_ptr, dv_mem,
+                dv_w, cols):
+    """(pat_ptr, pat_idx, perm, iperm, band) of `JacStructure`: each column's structural
+    rows (what `_jac_fill` can write: the stoichiometry of the transitions that read x_i,
+    directly or through a membrane's V), and the reverse Cuthill-McKee order of the
+    symmetrised pattern (scipy.sparse.csgraph; Cuthill & McKee 1969) with its band. The
+    band is used when it is narrow: a banded LU costs ~n kl (kl + ku) against n^3/3 dense.
+    Below BAND_MIN_STATES counts nothing is computed."""
+    ident = np.arange(nx, dtype=np.int64)
+    none = (np.zeros(1, np.int64), np.zeros(0, np.int64), ident, ident.copy(),
+            np.zeros(3, np.int64))
+    if nx < BAND_MIN_STATES:
+        return none
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+    def rows_of(j):
+        return nu_idx[nu_ptr[j]:nu_ptr[j + 1]]
+
+    pat = [np.zeros(0, np.int64)] * nx
+    for i in cols:
+        js = list(rx_idx[rx_ptr[i]:rx_ptr[i + 1]])
+        for m in dv_mem[dv_ptr[i]:dv_ptr[i + 1]]:
+            js.extend(rv_idx[rv_ptr[m]:rv_ptr[m + 1]])
+        if js:
+            pat[i] = np.unique(np.concatenate([rows_of(j) for j in js]))
+    pat_ptr, pat_idx = _csr(pat)
+    col_of = np.repeat(np.arange(nx), np.diff(pat_ptr))
+    A = csr_matrix((np.ones(len(pat_idx)), (pat_idx, col_of)), shape=(nx, nx))
+    S = (A + A.T + csr_matrix((np.ones(nx), (ident, ident)), shape=(nx, nx))).tocsr()
+    perm = np.asarray(reverse_cuthill_mckee(S, symmetric_mode=True), np.int64)
+    iperm = np.empty(nx, np.int64)
+    iperm[perm] = ident
+    d = iperm[pat_idx] - iperm[col_of]  # row - column, in the new order
+    kl = int(max(d.max(initial=0), 0))
+    ku = int(max(-d.min(initial=0), 0))
+    # banded LU ~ n kl (kl + ku) multiply-adds against ~n^3/3 dense: worth it when the band
+    # is a small part of the matrix
+    use = 3 * kl * (kl + ku + 1) < nx * nx / 8
+    return pat_ptr, pat_idx, perm, iperm, np.array([kl, ku, int(use)], np.int64)
 
 
 @njit
@@ -120,12 +190,33 @@ def count_jac(x, JS, M):
     above 0, not the flat 0 of the clipped right-hand side there: a solver's count
     undershoots 0 by its tolerance and comes back, and Newton's iteration with a 0 for a
     stiff outflow failed on each return (a fast-gated channel clamp: 170x the steps,
-    bdf.undershoot)."""
+    bdf.undershoot). Dense, n x n."""
+    J = np.zeros((x.shape[0], x.shape[0]))
+    _jac_fill(x, JS, M, J, False)
+    return J
+
+
+@njit
+def count_jac_band(x, JS, M):
+    """`count_jac` in band storage, rows and columns in the structure's fill-reducing order
+    (`JacStructure.perm`): entry (r, c) of the permuted matrix at [r, c - r + kl], n x
+    (2 kl + ku + 1) (the room above ku is for the LU's pivoting: linalg.band_lu_factor)."""
+    kl, ku = JS.band[0], JS.band[1]
+    B = np.zeros((x.shape[0], 2 * kl + ku + 1))
+    _jac_fill(x, JS, M, B, True)
+    return B
+
+
+@njit
+def _jac_fill(x, JS, M, out, banded):
+    """`count_jac`'s columns into out: each accumulated in a scratch column, then copied
+    whole (dense) or gathered along the column's structural rows into band storage."""
     kind, src, mem, half_dv, P, II, inv_nvol = prop_arrays(M)
     x = nonnegative(x)
     nx = x.shape[0]
-    nm = JS.dvdx.shape[0]
-    J = np.zeros((nx, nx))
+    nm = JS.rv_ptr.shape[0] - 1
+    kl = JS.band[0]
+    col = np.zeros(nx)
     V = np.zeros(nm)
     voltages(x, V, M)
     dadv = np.zeros(JS.rv_idx.shape[0])  # per (membrane, reader) entry of rv
@@ -157,17 +248,26 @@ def count_jac(x, JS, M):
             xp[i] = x[i]
             g = (f1 - f0) / (hi - lo)
             for k in range(JS.nu_ptr[j], JS.nu_ptr[j + 1]):
-                J[JS.nu_idx[k], i] += JS.nu_val[k] * g
-        for m in range(nm):
-            w = JS.dvdx[m, i]
-            if w == 0.0:
-                continue
+                col[JS.nu_idx[k]] += JS.nu_val[k] * g
+        for q in range(JS.dv_ptr[i], JS.dv_ptr[i + 1]):  # the membranes x_i charges
+            m = JS.dv_mem[q]
+            w = JS.dv_w[q]
             for e in range(JS.rv_ptr[m], JS.rv_ptr[m + 1]):
                 j = JS.rv_idx[e]
                 g = w * dadv[e]
                 for k in range(JS.nu_ptr[j], JS.nu_ptr[j + 1]):
-                    J[JS.nu_idx[k], i] += JS.nu_val[k] * g
-    return J
+                    col[JS.nu_idx[k]] += JS.nu_val[k] * g
+        if banded:
+            ci = JS.iperm[i]
+            for q in range(JS.pat_ptr[i], JS.pat_ptr[i + 1]):
+                r = JS.pat_idx[q]
+                ri = JS.iperm[r]
+                out[ri, ci - ri + kl] = col[r]
+                col[r] = 0.0
+        else:
+            for r in range(nx):
+                out[r, i] = col[r]
+                col[r] = 0.0
 
 
 @njit

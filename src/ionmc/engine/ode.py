@@ -26,7 +26,6 @@ class ODE:
     def __init__(self, model, x, rng=None):
         self.model = model
         self.M = model.kernel_args()
-        self.nu = model.nu.astype(float)
         self.y = np.concatenate([np.asarray(x, float), np.zeros(3 * model.nt)])
         self.t = 0.0
         self.events = 0
@@ -88,7 +87,7 @@ class ODE:
 
         from ionmc.model import stoichiometric_basis
 
-        Q = stoichiometric_basis(self.nu)
+        Q = stoichiometric_basis(self.model.nu.astype(float))
 
         def newton(x):
             f = rhs(0.0, x)

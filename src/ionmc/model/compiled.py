@@ -18,6 +18,7 @@ of the cell's compartment (charge 0), moved by the pool's transitions and by the
 of the pumps on the same compartment.
 """
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from ionmc.constants import E_CHARGE, UF_PER_CM2_TO_F_PER_M2, UM2_TO_M2
 from ionmc.engine import lattice
@@ -156,15 +157,11 @@ class Model:
                 self.stoich_full[j, i] = v
         applied = self.stoich_full * (~self.clamped)[None, :]
         self.nu = applied
-        ptr, ind, dl = [0], [], []
-        for j in range(nt):
-            nz = np.nonzero(applied[j])[0]
-            ind += list(nz)
-            dl += list(applied[j, nz])
-            ptr.append(len(ind))
-        self.st_ptr = np.array(ptr, np.int64)
-        self.st_idx = np.array(ind, np.int64)
-        self.st_del = np.array(dl, np.int64)
+        rows, ind = np.nonzero(applied)  # row by row, each row's columns in order
+        self.st_ptr = np.zeros(nt + 1, np.int64)
+        self.st_ptr[1:] = np.cumsum(np.bincount(rows, minlength=nt))
+        self.st_idx = ind.astype(np.int64)
+        self.st_del = applied[rows, ind].astype(np.int64)
         # the charge (e) each state index holds on each membrane's inside: the inside
         # compartment's species, and ions a mechanism holds on that side of the field
         # (Mechanism.state_charges: a pump's bound ions); V = e * (x @ mem_qx[m]) / C
@@ -193,7 +190,10 @@ class Model:
         self.qx_w = np.concatenate([self.mem_qx[m, z] for m, z in enumerate(nz)] + [np.zeros(0)])
         # charge each transition adds to each membrane's inside (unclamped species only);
         # tr_q: to its own membrane's (a coupling may change two membranes, or none)
-        self.tr_qm = (applied @ self.mem_qx.T).astype(float)
+        # (sparse: the dense product cost nt nx nm, the tissue's N^3)
+        self.tr_qm = (csr_matrix((self.st_del.astype(float), self.st_idx, self.st_ptr),
+                                 shape=(nt, self.nx))
+                      @ csr_matrix(self.mem_qx).T).toarray()
         self.tr_q = np.array([self.tr_qm[j, self.tr_mem[j]] if self.tr_mem[j] >= 0 else 0.0
                               for j in range(nt)])
         # the reverse partner of each transition (pairs are built adjacent: 2k, 2k + 1)

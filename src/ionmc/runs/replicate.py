@@ -241,8 +241,8 @@ def _final(model, table):
         if not d["compartments"][c]["bath"]:
             names += [f"{c}.{s}.mM" for s in d["species"] if s in moved]
     row = table.slice(table.num_rows - 1)
-    return {n: float(row.column(n)[0].as_py()) for n in dict.fromkeys(names)
-            if n in row.column_names}
+    have = set(row.column_names)
+    return {n: float(row.column(n)[0].as_py()) for n in dict.fromkeys(names) if n in have}
 
 
 def _side_tables(model, method, replicate, recorder, t_end, sink, info):

@@ -91,6 +91,12 @@ def reference_counts(model, x):
     entries that enter G_ion (not clamped)."""
     nc, ns = model.nc, model.ns
     lam = np.zeros(model.nx)
+    # per species, the compartments each transition moves it in (from the nonzeros once:
+    # a scan of every (transition, compartment) per species grew as the tissue's N^2)
+    jj, ii = np.nonzero(model.stoich_full[:, :nc * ns])
+    moves = [{} for _ in range(ns)]  # species -> transition -> [compartments], in order
+    for j, i in zip(jj.tolist(), ii.tolist()):
+        moves[i % ns].setdefault(j, []).append(i // ns)
     for si in range(ns):
         # compartments linked by a transition that moves species si
         parent = list(range(nc))
@@ -101,8 +107,7 @@ def reference_counts(model, x):
                 c = parent[c]
             return c
 
-        for j in range(model.nt):
-            cs = [c for c in range(nc) if model.stoich_full[j, c * ns + si] != 0]
+        for cs in moves[si].values():
             for c in cs[1:]:
                 parent[find(c)] = find(cs[0])
         groups = {}
