@@ -22,13 +22,13 @@ class Columns:
         self.integer = integer
         self.ledger = Ledger(model, x0, continuous=not integer)
         m = model
-        self.eff = []  # (mechanism, species, vector over transitions)
+        # (mechanism, species, its transitions, ions each moves out): a mechanism's own few
+        # transitions, not a vector over all (a tissue's N mechanisms x N transitions)
+        self.eff = []
         for mech in m.mechs:
             for s, moves in mech.efflux.items():
-                v = np.zeros(m.nt)
-                for j, n in moves.items():
-                    v[j] = n
-                self.eff.append((mech, s, v))
+                js = np.array(sorted(moves), np.int64)
+                self.eff.append((mech, s, js, np.array([moves[j] for j in js], float)))
         self.last_q = None
         self.last_t = None
         self.last_firings = np.zeros(m.nt)
@@ -141,8 +141,8 @@ class Columns:
             for k, v in mech.firing_columns(firings_out, self.integer).items():
                 cols[f"{mech.name}.{k}"] = v
         qout = {}
-        for mech, s, v in self.eff:
-            net = firings_f @ v
+        for mech, s, js, v in self.eff:
+            net = firings_f[:, js] @ v
             z = m.charge[m.species.index(s)]
             qout[mech.name] = qout.get(mech.name, 0.0) + z * net
             cols[f"{mech.name}.{s}.net_efflux"] = np.rint(net).astype(np.int64) \
