@@ -231,4 +231,7 @@ def write(path=None):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1].startswith("-"):  # -h, --help: not a file name
+        print("usage: python -m ionmc.reference [PATH]  (default: docs/scenario-reference.md)")
+        sys.exit(0 if sys.argv[1] in ("-h", "--help") else 2)
     print(write(sys.argv[1] if len(sys.argv) > 1 else None))
