@@ -25,8 +25,8 @@ from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
 
 from ionmc.engine.implicit import damp_noise, solve_fast
 from ionmc.engine.kernels import all_propensities, voltages
-from ionmc.engine.linalg import lu_factor, lu_solve
-from ionmc.engine.meanfield import count_jac, count_rhs
+from ionmc.engine.linalg import band_lu_factor, band_lu_solve, lu_factor, lu_solve
+from ionmc.engine.meanfield import count_jac, count_jac_band, count_rhs
 from ionmc.engine.ode import ODE
 from ionmc.engine.tauleap import TauLeap
 from ionmc.model import Model
@@ -136,6 +136,20 @@ def main():
         print(f"    => rhs {nf * t_rhs:.2f} s + Jacobians {nj * t_jac:.2f} s + "
               f"LU >= {nj * t_lu:.2f} s (one per Jacobian; more on step-size changes) + "
               f"solves ~{nf * t_sol:.2f} s (one per Newton iteration ~ per rhs)")
+        kl, ku, banded = (int(v) for v in ode.JS.band)
+        if banded:  # what the solver does instead (bdf._newton_factor / _newton_solve)
+            count_jac_band(x, ode.JS, ode.M)
+            t_jb = best(lambda: count_jac_band(x, ode.JS, ode.M))
+            Bn = -1e-3 * count_jac_band(x, ode.JS, ode.M)
+            Bn[:, kl] += 1.0
+            band_lu_factor(Bn.copy(), kl, ku, piv)
+            t_blu = best(lambda: band_lu_factor(Bn.copy(), kl, ku, piv))
+            band_lu_factor(Bn, kl, ku, piv)
+            band_lu_solve(Bn, kl, ku, piv, b, y)
+            t_bsol = best(lambda: band_lu_solve(Bn, kl, ku, piv, b, y))
+            print(f"    banded (the solver's path; RCM band kl {kl}, ku {ku}): "
+                  f"count_jac_band {t_jb * 1e3:.2f} ms  band_lu_factor {t_blu * 1e3:.2f} ms  "
+                  f"band_lu_solve {t_bsol * 1e3:.3f} ms")
         # -- tau-leap: one implicit solve and one noise answer at rest
         tl = TauLeap(model, model.x0.copy(), np.random.default_rng(1))
         M = tl.M
