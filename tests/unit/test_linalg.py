@@ -61,6 +61,6 @@ def test_a_singular_band_matrix_is_reported():
     from ionmc.engine.linalg import band_lu_factor
 
     _, B = _banded(np.random.default_rng(3), 5, 1, 1)
-    B[:, 1] = 0.0  # a zero diagonal and nothing below it to swap in: column 0 is [0, x]
+    B[:, 1] = 0.0  # a zero diagonal, and nothing below it to swap in: column 0 is [0, 0]
     B[1, 0] = 0.0
     assert not band_lu_factor(B, 1, 1, np.empty(5, np.int64))

@@ -83,7 +83,7 @@ def test_a_local_pump_block_raises_K_in_its_own_ecs_more_than_far_away():
 
 
 def test_a_large_tissue_solves_banded_and_agrees_with_the_dense_solve(monkeypatch):
-    """A 20-unit chain (440 counts) has a band of ~34 in reverse Cuthill-McKee order, so the
+    """A 20-unit chain (440 counts) has a band of ~50 in reverse Cuthill-McKee order, so the
     ode solves its Newton systems banded; its Jacobian is the dense one permuted, entry for
     entry, and 1 s after a pump block its concentrations and potentials agree with the dense
     LU's to the solver's tolerance (rtol 1e-9; measured ~1e-9 relative)."""

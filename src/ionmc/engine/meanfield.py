@@ -127,7 +127,8 @@ def _band_order(nx, nu_ptr, nu_idx, nu_val, rx_ptr, rx_idx, rv_ptr, rv_idx, dv_p
     band is used when it is narrow: a banded LU costs ~n kl (kl + ku) against n^3/3 dense.
     Below BAND_MIN_STATES counts nothing is computed."""
     ident = np.arange(nx, dtype=np.int64)
-    none = (np.zeros(1, np.int64), np.zeros(0, np.int64), ident, ident.copy(),
+    # no pattern: every column empty (count_jac_band on such a model writes nothing)
+    none = (np.zeros(nx + 1, np.int64), np.zeros(0, np.int64), ident, ident.copy(),
             np.zeros(3, np.int64))
     if nx < BAND_MIN_STATES:
         return none
