@@ -82,11 +82,8 @@ def _csr(lists):
 def jac_structure(model):
     """The `JacStructure` of a compiled model, from what each transition's mechanism says
     its propensity reads (`Mechanism.reads`, the exact methods' dependency graph's input)."""
-    jj, nu_idx = np.nonzero(model.nu)  # row by row, each row's columns in order
-    nu_ptr = np.zeros(model.nt + 1, np.int64)
-    nu_ptr[1:] = np.cumsum(np.bincount(jj, minlength=model.nt))
-    nu_idx = nu_idx.astype(np.int64)
-    nu_val = np.asarray(model.nu[jj, nu_idx], float)
+    # the applied stoichiometry's CSR, as the model keeps it for the kernels
+    nu_ptr, nu_idx, nu_val = model.st_ptr, model.st_idx, model.st_del.astype(float)
     rx = [[] for _ in range(model.nx)]
     rv = [[] for _ in range(len(model.mems))]
     for j in range(model.nt):
