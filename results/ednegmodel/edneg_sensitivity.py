@@ -93,11 +93,8 @@ def leading(ts, ref, tol=1e-3):
 
 def first_departure(ts, ref, tol=1e-3):
     """The first spike time at which ts leaves ref by more than tol s (nan: never)."""
-    import numpy as np
-
-    n = min(len(ts), len(ref))
-    off = np.nonzero(np.abs(ts[:n] - ref[:n]) > tol)[0]
-    return float(ref[off[0]]) if len(off) else float("nan")
+    k = leading(ts, ref, tol)
+    return float(ref[k]) if k < min(len(ts), len(ref)) else float("nan")
 
 
 def main(root):
