@@ -94,13 +94,14 @@ def jac_structure(model):
                 rv[k].append(j)
     rx_ptr, rx_idx = _csr(rx)
     rv_ptr, rv_idx = _csr(rv)
-    dv = [[] for _ in range(model.nx)]  # per count index: (membrane, dV/dx), membranes in order
+    # per count index: (membrane, dV/dx), membranes in order; from the model's CSR of the
+    # charges each membrane encloses (what kernels.voltages sums)
+    dv = [[] for _ in range(model.nx)]
     for m in range(len(model.mems)):
         if model.mem_clamped[m]:
             continue
-        qx = np.asarray(model.mem_qx[m], float)
-        for i in np.nonzero(qx)[0]:
-            dv[i].append((m, E_CHARGE * qx[i] / model.mem_C[m]))
+        for k in range(model.qx_ptr[m], model.qx_ptr[m + 1]):
+            dv[model.qx_idx[k]].append((m, E_CHARGE * model.qx_w[k] / model.mem_C[m]))
     dv_ptr, dv_mem = _csr([[m for m, _ in d] for d in dv])
     dv_w = np.array([w for d in dv for _, w in d], float)
     cols = np.unique(nu_idx)
