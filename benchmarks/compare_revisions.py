@@ -6,9 +6,9 @@ Each revision is checked out into a temporary worktree and run from its own sour
 1. `benchmarks/bench_engine.py --repeats 3` of each revision (its own copy of the script):
    SSA events/s as a ratio to a hand-written SSA in the same process, tau-leap and ode
    wall times of pump_block over 600 s;
-2. first-run compile time: a fresh process with an empty NUMBA_CACHE_DIR runs pump_block
-   briefly under one method (ssa 0.001 s, tau-leap and ode 1 s) and reports its wall time
-   (nearly all of it compilation).
+2. first-run compile time per method (`bench_compile.first_run`: a fresh process with an
+   empty NUMBA_CACHE_DIR runs pump_block briefly, less the same run from the cache it
+   left).
 
 Medians over `--rounds` are printed as a table (Markdown) for docs/performance.md.
 
@@ -25,21 +25,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COMPILE = """
-import time, sys
-t0 = time.perf_counter()
-import ionmc
-from ionmc.scenario import load_scenario
-m, d = sys.argv[1], float(sys.argv[2])
-ionmc.simulate(load_scenario("pump_block", [("scenario.method", m)], duration=d))
-print(time.perf_counter() - t0)
-"""
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_compile import DURATIONS, first_run  # noqa: E402
 PATTERNS = {
     "ssa_ratio": r"ratio ionmc / hand\s+([\d.]+)",
     "tau-leap_s": r"pump_block, tau-leap, 600 s biological: ([\d.]+) s",
     "ode_s": r"pump_block, ode, 600 s biological: ([\d.]+) s",
 }
-DURATIONS = {"ssa": 0.001, "tau-leap": 1.0, "ode": 1.0}
 
 
 def run(tree, args, env=None):
@@ -57,10 +49,9 @@ def bench(tree, cache):
 
 def compile_times(tree):
     res = {}
-    for method, d in DURATIONS.items():
-        with tempfile.TemporaryDirectory() as cache:
-            res[f"compile_{method}_s"] = float(run(
-                tree, ["-c", COMPILE, method, str(d)], {"NUMBA_CACHE_DIR": cache}))
+    for method in DURATIONS:
+        cold, warm = first_run(Path(tree) / "src", method)
+        res[f"compile_{method}_s"] = cold - warm
     return res
 
 

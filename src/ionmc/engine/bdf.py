@@ -32,7 +32,7 @@ import math
 import numpy as np
 
 from ionmc.engine.kernels import all_propensities, voltages
-from ionmc.engine.linalg import band_lu_factor, band_lu_solve, lu_factor, lu_solve
+from ionmc.engine.linalg import band_lu_factor, band_lu_solve, copy_into, lu_factor, lu_solve
 from ionmc.engine.meanfield import add_accumulator_rates, count_jac, count_jac_band, count_rhs
 from ionmc.numba_conf import njit
 
@@ -86,14 +86,20 @@ def _compute_r(order, factor):
 def _change_d(D, order, factor):
     """Rescale the differences D[:order + 1] in place for a step h -> factor h."""
     RU = _compute_r(order, factor) @ _compute_r(order, 1.0)
-    D[:order + 1] = RU.T @ D[:order + 1].copy()
+    new = RU.T @ D[:order + 1]
+    # copied back row by row, not by slice assignment (`copy_into`). The products stay
+    # BLAS's: the same products as loops moved the steps' accept/reject decisions by
+    # rounding, enough to part two formulations of one model (test_user_channel) that
+    # take the same steps now
+    for i in range(order + 1):
+        copy_into(D[i], new[i])
 
 
 @njit
 def _interpolate(D, order, t, h, s, out):
     """The step's interpolating polynomial at time s into out (scipy's BdfDenseOutput): D
     after the update of the step that ended at t; h, the step size D is scaled to."""
-    out[:] = D[0]
+    copy_into(out, D[0])
     p = 1.0
     for j in range(order):
         p *= (s - (t - h * j)) / (h * (j + 1))
@@ -140,40 +146,41 @@ def _partial_weights(u):
 
 
 @njit
-def _jacobian(y, JS, M):
-    """The counts' Jacobian: dense, or in band storage in the structure's order when the
-    structure says so (meanfield.JacStructure.band)."""
-    if JS.band[2]:
-        return count_jac_band(y, JS, M)
-    return count_jac(y, JS, M)
+def _jacobian(y, JS, M, band):
+    """The counts' Jacobian: dense (band None), or in band storage in the structure's order
+    (band: meanfield.JacStructure.band). `band is None` is decided when Numba compiles
+    (as `log` in ssa.py): a dense model's solver never compiles the banded path."""
+    if band is None:
+        return count_jac(y, JS, M)
+    return count_jac_band(y, JS, M)
 
 
 @njit
-def _newton_factor(J, c, LU, piv, JS):
+def _newton_factor(J, c, LU, piv, band):
     """LU of the Newton matrix I - c J into LU (the storage J is in). False if singular."""
-    kl = JS.band[0]
     for i in range(J.shape[0]):
         for q in range(J.shape[1]):
             LU[i, q] = -c * J[i, q]
-    if JS.band[2]:
+    if band is None:
         for i in range(J.shape[0]):
-            LU[i, kl] += 1.0
-        return band_lu_factor(LU, kl, JS.band[1], piv)
+            LU[i, i] += 1.0
+        return lu_factor(LU, piv)
+    kl = band[0]
     for i in range(J.shape[0]):
-        LU[i, i] += 1.0
-    return lu_factor(LU, piv)
+        LU[i, kl] += 1.0
+    return band_lu_factor(LU, kl, band[1], piv)
 
 
 @njit
-def _newton_solve(LU, piv, b, x, JS, bp, xp):
+def _newton_solve(LU, piv, b, x, JS, band, bp, xp):
     """x = (I - c J)^-1 b from `_newton_factor`'s LU (bp, xp: scratch for the banded
     solve, which works in the structure's order)."""
-    if not JS.band[2]:
+    if band is None:
         lu_solve(LU, piv, b, x)
         return
     for k in range(b.shape[0]):
         bp[k] = b[JS.perm[k]]
-    band_lu_solve(LU, JS.band[0], JS.band[1], piv, bp, xp)
+    band_lu_solve(LU, band[0], band[1], piv, bp, xp)
     for k in range(b.shape[0]):
         x[JS.perm[k]] = xp[k]
 
@@ -212,11 +219,12 @@ def undershoot(y, y_old, scale, f):
 
 
 @njit
-def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
+def bdf_run(M, JS, band, y0, acc0, t0, stops, rtol, atol, h_abs):
     """Integrate the counts, dy/dt = count_rhs(y), from (t0, y0) to each of `stops`
     (increasing, after t0), and their accumulators (rates: meanfield.add_accumulator_rates)
     from acc0; h_abs: the first step to try (0: choose one). M, JS: the kernel arguments and
-    the Jacobian's structure (meanfield.py).
+    the Jacobian's structure (meanfield.py); band: JS.band when the Newton systems are
+    solved banded, else None (`_jacobian`).
 
     The accumulators are quadratures, outside the Newton system and its error test (as
     CVODES's quadrature variables, Hindmarsh et al. 2005, ACM TOMS 31:363): after each step,
@@ -257,19 +265,21 @@ def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
         else:
             h1 = (0.01 / max(d1, d2)) ** 0.5
         h_abs = min(100.0 * h0, h1, t_bound - t)
-    J = _jacobian(y, JS, M)
+    J = _jacobian(y, JS, M, band)
     njev += 1
     # Newton's tolerance on the correction, in units of the error weights: scipy's
     newton_tol = max(10.0 * EPS / rtol, min(0.03, rtol ** 0.5))
     D = np.zeros((MAX_ORDER + 3, n))
-    D[0] = y
-    D[1] = f * h_abs
+    for i in range(n):
+        D[0, i] = y[i]
+        D[1, i] = f[i] * h_abs
     acc = acc0.copy()
     xq = np.empty(n)
     vq = np.empty(M.mem_C.shape[0])
     rq = np.empty(M.rev.shape[0])
     G = np.empty((3, nq))
-    order = 1
+    order = np.int64(1)  # not the literal 1: Numba would compile _change_d and
+    # _gauss_rates once for Literal[int](1) and once for int64
     n_equal = 0
     LU = np.empty_like(J)
     piv = np.empty(n, np.int64)
@@ -307,7 +317,7 @@ def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
                 n_equal = 0
                 have_lu = False
             h_abs = t_new - t
-            y_predict[:] = D[0]
+            copy_into(y_predict, D[0])
             psi[:] = 0.0
             for j in range(1, order + 1):
                 y_predict += D[j]
@@ -324,12 +334,12 @@ def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
                     if not np.all(np.isfinite(J)):
                         status = NOT_FINITE  # a rate law overflowed: checks.diagnose
                         break
-                    if not _newton_factor(J, c, LU, piv, JS):
+                    if not _newton_factor(J, c, LU, piv, band):
                         break  # singular: as a Newton failure, the step is halved
                     have_lu, c_lu = True, c
                 # Newton's iteration (scipy's solve_bdf_system)
                 d[:] = 0.0
-                y_new[:] = y_predict
+                copy_into(y_new, y_predict)
                 dy_norm_old = -1.0
                 for it in range(NEWTON_MAXITER):
                     fn = count_rhs(y_new, JS, M)
@@ -339,7 +349,7 @@ def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
                         break
                     for i in range(n):
                         rhs_n[i] = c * fn[i] - psi[i] - d[i]
-                    _newton_solve(LU, piv, rhs_n, dy, JS, bp, xp_)
+                    _newton_solve(LU, piv, rhs_n, dy, JS, band, bp, xp_)
                     dy_norm = _rms(dy, scale)
                     rate = dy_norm / dy_norm_old if dy_norm_old > 0.0 else -1.0
                     n_iter = it + 1
@@ -357,7 +367,7 @@ def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
                     dy_norm_old = dy_norm
                 if converged or current_jac or not finite:
                     break
-                J = _jacobian(y_predict, JS, M)
+                J = _jacobian(y_predict, JS, M, band)
                 njev += 1
                 have_lu = False
                 current_jac = True
@@ -381,7 +391,7 @@ def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
                         error_norm = max(error_norm, undershoot(y_new, y, scale, fq))
                         if error_norm > 1.0:  # and a fresh Jacobian: Newton's
                             # iteration crawled with the one in hand (`undershoot`)
-                            J = _jacobian(y_new, JS, M)
+                            J = _jacobian(y_new, JS, M, band)
                             njev += 1
                             have_lu = False
                         else:  # within the weights: onto 0, and the differences
@@ -408,28 +418,32 @@ def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
         n_equal += 1
         t_old = t
         t = t_new
-        y[:] = y_new
-        D[order + 2] = d - D[order + 1]
-        D[order + 1] = d
+        copy_into(y, y_new)
+        for i in range(n):
+            D[order + 2, i] = d[i] - D[order + 1, i]
+            D[order + 1, i] = d[i]
         for i in range(order, -1, -1):
-            D[i] += D[i + 1]
+            for q in range(n):
+                D[i, q] += D[i + 1, q]
         # the quadratures over the step; at the stops inside it, from the rates'
         # quadratic interpolant through the same nodes
         half = 0.5 * (t - t_old)
         _gauss_rates(D, order, t, h_abs, t_old, t, xq, vq, rq, G, M)
         while k < ns and stops[k] <= t:
             if stops[k] == t:
-                Y[k] = y
+                copy_into(Y[k], y)
                 w = _GAUSS_W
             else:
                 _interpolate(D, order, t, h_abs, stops[k], Y[k])
                 w = _partial_weights((stops[k] - t_old) / half - 1.0)
-            A[k] = acc
+            copy_into(A[k], acc)
             for q in range(3):
-                A[k] += (half * w[q]) * G[q]
+                for i in range(nq):
+                    A[k, i] += (half * w[q]) * G[q, i]
             k += 1
         for q in range(3):
-            acc += (half * _GAUSS_W[q]) * G[q]
+            for i in range(nq):
+                acc[i] += (half * _GAUSS_W[q]) * G[q, i]
         if k >= ns:
             break
         if n_equal < order + 1:
@@ -451,6 +465,6 @@ def bdf_run(M, JS, y0, acc0, t0, stops, rtol, atol, h_abs):
         n_equal = 0
         have_lu = False
     for r in range(k, ns):  # after a failure: the last good state
-        Y[r] = y
-        A[r] = acc
+        copy_into(Y[r], y)
+        copy_into(A[r], acc)
     return Y, A, status, t, h_abs, nsteps, nfev, njev

@@ -6,7 +6,18 @@ cost ~1.5-3 s of a first run's compilation each, and on a loaded 2-core machine 
 threads cost ~4 ms a step of a 94-state model against ~0.2 ms on one thread."""
 import math
 
-from ionmc.numba_conf import njit
+from ionmc.numba_conf import leaf, njit
+
+
+@leaf
+def copy_into(dst, src):
+    """dst[:] = src (1-D, one length) as a loop. Numba's slice assignment from an array
+    compiles its shape check's error message (numba.np.arrayobj.raise_with_shape_context:
+    string formatting) the first time a process meets it, ~1.5 s per array rank of a
+    first ode or tau-leap run (benchmarks/bench_compile.py); the solvers' kernels copy
+    arrays through this instead."""
+    for i in range(dst.shape[0]):
+        dst[i] = src[i]
 
 
 @njit
@@ -39,7 +50,7 @@ def lu_factor(A, piv):
 def lu_solve(A, piv, b, x):
     """x = A^-1 b from lu_factor's A and piv (b kept)."""
     n = A.shape[0]
-    x[:] = b
+    copy_into(x, b)
     for c in range(n):  # the row swaps, in order
         p = piv[c]
         if p != c:
@@ -94,7 +105,7 @@ def band_lu_factor(B, kl, ku, piv):
 def band_lu_solve(B, kl, ku, piv, b, x):
     """x = A^-1 b from band_lu_factor's B and piv (b kept)."""
     n = B.shape[0]
-    x[:] = b
+    copy_into(x, b)
     for c in range(n):  # L y = P b, the swaps interleaved (dgbtrs)
         p = piv[c]
         if p != c:

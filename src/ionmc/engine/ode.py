@@ -52,8 +52,9 @@ class ODE:
         out = np.repeat(self.y[None, :], len(stop_times), axis=0)
         k = int(np.searchsorted(stop_times, self.t, side="right"))
         if k < len(stop_times):
+            band = self.JS.band if self.JS.band[2] else None  # dense: see bdf._jacobian
             Y, A, status, t_end, _, *stats = bdf_run(
-                self.M, self.JS, self.y[:nx].copy(), self.y[nx:].copy(), self.t,
+                self.M, self.JS, band, self.y[:nx].copy(), self.y[nx:].copy(), self.t,
                 stop_times[k:], self.rtol, self.atol, 0.0)
             self.stats = tuple(int(s) for s in stats)
             out[k:, :nx], out[k:, nx:] = Y, A
