@@ -59,12 +59,23 @@ OK, TOO_SMALL_STEP, NOT_FINITE = 0, 1, 2
 
 
 @njit
-def _rms(v, scale):
+def _rms(v, scale, c=1.0):
+    """The RMS of c v / scale (c: a constant the caller would scale v by)."""
     s = 0.0
     for i in range(v.shape[0]):
-        r = v[i] / scale[i]
+        r = (c * v[i]) / scale[i]
         s += r * r
     return math.sqrt(s / max(v.shape[0], 1))
+
+
+@njit
+def _finite(v):
+    """np.all(np.isfinite(v)) for a 1-D array, as a loop (see `bdf_run` on array
+    expressions)."""
+    for i in range(v.shape[0]):
+        if not math.isfinite(v[i]):
+            return False
+    return True
 
 
 @njit
@@ -240,6 +251,8 @@ def bdf_run(M, JS, band, y0, acc0, t0, stops, rtol, atol, h_abs):
     Returns (Y at stops, accumulators at stops, status, t reached, last step size, number
     of steps, of right-hand sides, of Jacobians): status OK, TOO_SMALL_STEP or NOT_FINITE
     (the rows from the failure on are those of the last good state)."""
+    # Arithmetic on whole arrays is written as loops here: Numba compiles each array
+    # expression as a kernel of its own (~0.2 s each of a first run's compilation)
     n = y0.shape[0]
     nq = acc0.shape[0]
     ns = stops.shape[0]
@@ -253,13 +266,20 @@ def bdf_run(M, JS, band, y0, acc0, t0, stops, rtol, atol, h_abs):
     f = count_rhs(y, JS, M)
     nfev += 1
     if h_abs <= 0.0:  # scipy's select_initial_step (Hairer, Norsett & Wanner, II.4), order 1
-        scale = atol + np.abs(y) * rtol
+        scale = np.empty(n)
+        for i in range(n):
+            scale[i] = atol + abs(y[i]) * rtol
         d0, d1 = _rms(y, scale), _rms(f, scale)
         h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
         h0 = min(h0, t_bound - t)
-        f1 = count_rhs(y + h0 * f, JS, M)
+        y1 = np.empty(n)
+        for i in range(n):
+            y1[i] = y[i] + h0 * f[i]
+        f1 = count_rhs(y1, JS, M)
         nfev += 1
-        d2 = _rms(f1 - f, scale) / h0
+        for i in range(n):
+            y1[i] = f1[i] - f[i]
+        d2 = _rms(y1, scale) / h0
         if d1 <= 1e-15 and d2 <= 1e-15:
             h1 = max(1e-6, h0 * 1e-3)
         else:
@@ -320,9 +340,11 @@ def bdf_run(M, JS, band, y0, acc0, t0, stops, rtol, atol, h_abs):
             copy_into(y_predict, D[0])
             psi[:] = 0.0
             for j in range(1, order + 1):
-                y_predict += D[j]
-                psi += D[j] * _GAMMA[j]
-            psi /= _ALPHA[order]
+                for i in range(n):
+                    y_predict[i] += D[j, i]
+                    psi[i] += D[j, i] * _GAMMA[j]
+            for i in range(n):
+                psi[i] /= _ALPHA[order]
             for i in range(n):
                 scale[i] = atol + rtol * abs(y_predict[i])
             c = h_abs / _ALPHA[order]
@@ -331,7 +353,7 @@ def bdf_run(M, JS, band, y0, acc0, t0, stops, rtol, atol, h_abs):
             n_iter = 0
             while not converged:
                 if not have_lu or c != c_lu:
-                    if not np.all(np.isfinite(J)):
+                    if not _finite(J.ravel()):
                         status = NOT_FINITE  # a rate law overflowed: checks.diagnose
                         break
                     if not _newton_factor(J, c, LU, piv, band):
@@ -344,7 +366,7 @@ def bdf_run(M, JS, band, y0, acc0, t0, stops, rtol, atol, h_abs):
                 for it in range(NEWTON_MAXITER):
                     fn = count_rhs(y_new, JS, M)
                     nfev += 1
-                    if not np.all(np.isfinite(fn)):
+                    if not _finite(fn):
                         finite = False
                         break
                     for i in range(n):
@@ -358,8 +380,9 @@ def bdf_run(M, JS, band, y0, acc0, t0, stops, rtol, atol, h_abs):
                         # not contracting: converged all the same if at rounding's floor
                         converged = dy_norm < NEWTON_FLOOR and dy_norm_old < NEWTON_FLOOR
                         break
-                    y_new += dy
-                    d += dy
+                    for i in range(n):
+                        y_new[i] += dy[i]
+                        d[i] += dy[i]
                     if dy_norm == 0.0 or (rate >= 0.0 and
                                           rate / (1.0 - rate) * dy_norm < newton_tol):
                         converged = True
@@ -382,7 +405,7 @@ def bdf_run(M, JS, band, y0, acc0, t0, stops, rtol, atol, h_abs):
             safety = 0.9 * (2 * NEWTON_MAXITER + 1) / (2 * NEWTON_MAXITER + n_iter)
             for i in range(n):
                 scale[i] = atol + rtol * abs(y_new[i])
-            error_norm = _rms(_ERROR_CONST[order] * d, scale)
+            error_norm = _rms(d, scale, _ERROR_CONST[order])
             if error_norm <= 1.0:  # a count below 0 beyond its weight: the step's error
                 for i in range(n):
                     if y_new[i] < 0.0:
@@ -411,7 +434,7 @@ def bdf_run(M, JS, band, y0, acc0, t0, stops, rtol, atol, h_abs):
                 accepted = True
         if status != OK:
             break
-        if not np.all(np.isfinite(y_new)):
+        if not _finite(y_new):
             status = NOT_FINITE
             break
         nsteps += 1
@@ -449,8 +472,8 @@ def bdf_run(M, JS, band, y0, acc0, t0, stops, rtol, atol, h_abs):
         if n_equal < order + 1:
             continue
         # order and step selection (scipy's)
-        em = _rms(_ERROR_CONST[order - 1] * D[order], scale) if order > 1 else np.inf
-        ep = _rms(_ERROR_CONST[order + 1] * D[order + 2], scale) if order < MAX_ORDER \
+        em = _rms(D[order], scale, _ERROR_CONST[order - 1]) if order > 1 else np.inf
+        ep = _rms(D[order + 2], scale, _ERROR_CONST[order + 1]) if order < MAX_ORDER \
             else np.inf
         best, delta = -1.0, 0
         for i in range(3):
