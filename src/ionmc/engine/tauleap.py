@@ -115,7 +115,7 @@ class LeapArgs(NamedTuple):
     relax: np.ndarray
 
 
-@njit
+@njit(inline="always")
 def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L,
                     streams=None):
     """Leap from t to t_end (steps 1-4 of the module's docstring). Returns (t, tau_prev,
