@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 demo: $(STAMP)
+	$(PY) -m ionmc.warmup
 	rm -rf results/demo/pump_block
 	$(VENV)/bin/ionmc run pump_block -o results/demo/pump_block
 	$(VENV)/bin/ionmc report results/demo/pump_block

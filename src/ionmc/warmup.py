@@ -1,0 +1,68 @@
+"""Compile the kernels of every method into Numba's cache before a first run needs them.
+
+    python -m ionmc.warmup [METHOD ...]      # default: ssa tau-leap ode
+
+`make demo` runs this first, so that a new user's first `ionmc run` of any method starts in
+about a second instead of compiling for ~15-25 s. Methods whose kernels are already cached
+for these sources are skipped; the others compile side by side, each in a process of its
+own (as many at once as there are cores), each by running the built-in `pump_block` for a
+moment (which reaches every kernel of its method). Kernels a scenario adds (its own
+written rate laws) still compile on its first run, in well under a second each.
+"""
+import concurrent.futures
+import multiprocessing
+import os
+import sys
+import time
+
+#: biological time each method runs: enough to reach every kernel of the method
+DURATIONS = {"ssa": 1e-4, "tau-leap": 0.01, "ode": 0.01}
+
+
+def compile_method(method):
+    """Run pump_block briefly under `method` (its kernels compile, or load from the cache);
+    returns the wall time in seconds."""
+    import ionmc
+    from ionmc.scenario import load_scenario
+
+    t0 = time.perf_counter()
+    ionmc.simulate(load_scenario("pump_block", [("scenario.method", method)],
+                                 duration=DURATIONS[method]))
+    return time.perf_counter() - t0
+
+
+def main(argv=None):
+    from ionmc.numba_conf import CACHE_DIR
+    from ionmc.runs.progress import COMPILE_S
+    from ionmc.runs.runner import needs_compiling
+
+    methods = list(argv if argv is not None else sys.argv[1:]) or list(DURATIONS)
+    unknown = [m for m in methods if m not in DURATIONS]
+    if unknown:
+        print(f"ionmc.warmup: unknown method {unknown[0]!r}; one of {', '.join(DURATIONS)}",
+              file=sys.stderr)
+        return 2
+    todo = [m for m in methods if needs_compiling(m)]
+    if not todo:
+        print(f"ionmc's kernels for {', '.join(methods)} are compiled (cache: {CACHE_DIR})")
+        return 0
+    jobs = min(len(todo), os.cpu_count() or 1)
+    # side by side the compilations share the cores: the longest, plus what does not fit
+    guess = sum(COMPILE_S.get(m, 30) for m in todo) / jobs
+    print(f"compiling ionmc's kernels for {', '.join(todo)}, once after installing or "
+          f"updating (~{guess:.0f} s; cache: {CACHE_DIR})...", flush=True)
+    t0 = time.perf_counter()
+    if jobs == 1:
+        times = [compile_method(m) for m in todo]
+    else:
+        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited state
+        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+            times = list(pool.map(compile_method, todo))
+    each = ", ".join(f"{m} {s:.0f} s" for m, s in zip(todo, times))
+    print(f"compiled in {time.perf_counter() - t0:.0f} s ({each}); later runs start in about "
+          "a second", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
