@@ -40,10 +40,10 @@ def compiling_notice(method):
             f"~{COMPILE_S.get(method, 30)} s)...")
 
 
-#: a first run's compilation (s), as measured on the project's shared 2-core machine
-#: (pump_block from an empty cache; the runner's "compile_s", manifest.json), rounded: what
-#: the notice says, nothing relies on it
-COMPILE_S = {"ssa": 35, "tau-leap": 21, "ode": 6}
+#: a first run's compilation (s) on a 2-core machine (benchmarks/bench_compile.py,
+#: docs/performance.md), rounded: what the notices say (here and ionmc.warmup), nothing
+#: relies on it
+COMPILE_S = {"ssa": 19, "tau-leap": 22, "ode": 25}
 
 
 class Bar:
