@@ -48,7 +48,7 @@ import numpy as np
 from ionmc.engine import checks, lattice
 from ionmc.constants import E_CHARGE
 from ionmc.engine.fastrand import exponential, uniform
-from ionmc.engine.implicit import damp_noise, noise_tau, solve_fast
+from ionmc.engine.implicit import FastBlocks, damp_noise, fast_blocks, noise_tau, solve_fast
 from ionmc.mechanisms.base import LEDGER_DRIVEN, LEDGER_OWN
 from ionmc.engine.kernels import all_propensities, apply_transition, ledger_arg, pick, record, \
     voltages
@@ -101,8 +101,9 @@ class LeapArgs(NamedTuple):
     (`fmem`: free membranes, `fidx`: state indices solved implicitly), `nu` (dense
     stoichiometry), `nion` (ion state indices come first), the bounds `eps`, `dv_max`,
     `dv_noise` (volts), `ssa_below` (exact steps below this many events per leap), `floor`
-    (smallest bounded change per state index; inf: not bounded) and `relax` (each
-    membrane's relaxation rate from the last implicit step; written by the kernel)."""
+    (smallest bounded change per state index; inf: not bounded), `relax` (each
+    membrane's relaxation rate from the last implicit step; written by the kernel) and
+    `blocks` (the fast unknowns' independent blocks: implicit.FastBlocks)."""
     nu: np.ndarray
     fmem: np.ndarray
     fidx: np.ndarray
@@ -113,6 +114,7 @@ class LeapArgs(NamedTuple):
     ssa_below: float
     floor: np.ndarray
     relax: np.ndarray
+    blocks: FastBlocks
 
 
 @njit(inline="always")
@@ -148,7 +150,7 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
     xnew = np.empty_like(x)
     Vhat = np.zeros(nmem)
     Vnew = np.zeros(nmem)
-    dA = np.zeros((nt, fmem.shape[0] + fidx.shape[0]))
+    dA = np.zeros((nt, L.blocks.width))
     xm = np.zeros(nx)
     xmi = np.zeros(nx, np.int64)
     amid = np.zeros(nt)
@@ -195,7 +197,7 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
                 fired += n
                 tau_prev = max(tau, 1e-12)
                 break
-            ok, y = solve_fast(x, V, tau, fmem, fidx, nu, ahat, M, dA)
+            ok, y = solve_fast(x, V, tau, fmem, fidx, nu, ahat, M, dA, L.blocks)
             good = ok
             if good:
                 for k in range(fmem.shape[0]):
@@ -231,7 +233,8 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
                 else:
                     K[j] = rng.poisson(lam)
             if streams is None:  # paired runs keep each transition's own stream
-                damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng, relax)
+                damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng, relax,
+                           L.blocks)
             for i in range(nx):
                 xnew[i] = x[i]
             for j in range(nt):
@@ -360,6 +363,7 @@ class TauLeap(SSA):
                                 or model.tr_ledger[mech.transitions[0]] == LEDGER_OWN):
                 self.floor[mech.states] = np.inf
         self.fidx = np.array(fast, np.int64)
+        self.blocks = fast_blocks(model, self.fmem, self.fidx)
 
     def _streams(self):
         """Extra arguments of the kernels: none here (paired.PairedTauLeap adds streams)."""
@@ -373,7 +377,7 @@ class TauLeap(SSA):
         self.relax[:] = 0.0
         out = self._outputs(len(stop_times))
         L = LeapArgs(self.nu, self.fmem, self.fidx, self.model.nion, self.eps, self.dv_max,
-                     self.dv_noise, self.ssa_below, self.floor, self.relax)
+                     self.dv_noise, self.ssa_below, self.floor, self.relax, self.blocks)
         self.t, self.tau, fired = tauleap_run(
             self.x, self.firings, self.S, self.ledger_sum, self.t,
             np.asarray(stop_times, float), out, self.tau, self.rng, self.rs, self.M, L,
