@@ -88,11 +88,15 @@ def _share_scope_copies():
                 setattr(new, key, copy.deepcopy(value, memo))
             return new
 
+        before = vars(ir.Scope).get("__deepcopy__")  # an enclosing inlining's, if any
         ir.Scope.__deepcopy__ = copy_scope  # Numba compiles under one lock: no race
         try:
             return original(self, *args, **kwargs)
         finally:
-            del ir.Scope.__deepcopy__
+            if before is None:
+                del ir.Scope.__deepcopy__
+            else:
+                ir.Scope.__deepcopy__ = before
 
     inline_ir._ionmc_shared = True
     inline_closurecall.InlineWorker.inline_ir = inline_ir

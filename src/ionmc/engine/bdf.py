@@ -59,7 +59,7 @@ OK, TOO_SMALL_STEP, NOT_FINITE = 0, 1, 2
 
 
 @njit
-def _rms(v, scale, c=1.0):
+def _rms(v, scale, c):
     """The RMS of c v / scale (c: a constant the caller would scale v by)."""
     s = 0.0
     for i in range(v.shape[0]):
@@ -269,7 +269,7 @@ def bdf_run(M, JS, band, y0, acc0, t0, stops, rtol, atol, h_abs):
         scale = np.empty(n)
         for i in range(n):
             scale[i] = atol + abs(y[i]) * rtol
-        d0, d1 = _rms(y, scale), _rms(f, scale)
+        d0, d1 = _rms(y, scale, 1.0), _rms(f, scale, 1.0)
         h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
         h0 = min(h0, t_bound - t)
         y1 = np.empty(n)
@@ -279,7 +279,7 @@ def bdf_run(M, JS, band, y0, acc0, t0, stops, rtol, atol, h_abs):
         nfev += 1
         for i in range(n):
             y1[i] = f1[i] - f[i]
-        d2 = _rms(y1, scale) / h0
+        d2 = _rms(y1, scale, 1.0) / h0
         if d1 <= 1e-15 and d2 <= 1e-15:
             h1 = max(1e-6, h0 * 1e-3)
         else:
@@ -372,7 +372,7 @@ def bdf_run(M, JS, band, y0, acc0, t0, stops, rtol, atol, h_abs):
                     for i in range(n):
                         rhs_n[i] = c * fn[i] - psi[i] - d[i]
                     _newton_solve(LU, piv, rhs_n, dy, JS, band, bp, xp_)
-                    dy_norm = _rms(dy, scale)
+                    dy_norm = _rms(dy, scale, 1.0)
                     rate = dy_norm / dy_norm_old if dy_norm_old > 0.0 else -1.0
                     n_iter = it + 1
                     if rate >= 0.0 and (rate >= 1.0 or rate ** (NEWTON_MAXITER - it)

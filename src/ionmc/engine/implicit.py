@@ -27,12 +27,15 @@ class FastBlocks(NamedTuple):
     """The fast unknowns in independent blocks: block b holds unknowns
     idx[ptr[b]:ptr[b + 1]] (ascending), `pos[u]` is unknown u's place in its block, `rd[j]`
     the block whose unknowns transition j's propensity reads (-1: none), `width` the
-    largest block."""
+    largest block, and per transition j the unknowns it moves,
+    mv_row[mv_ptr[j]:mv_ptr[j + 1]] (ascending; by how much: `_fast_coef`)."""
     ptr: np.ndarray
     idx: np.ndarray
     pos: np.ndarray
     rd: np.ndarray
     width: int
+    mv_ptr: np.ndarray
+    mv_row: np.ndarray
 
 
 def fast_blocks(model, fmem, fidx):
@@ -50,7 +53,7 @@ def fast_blocks(model, fmem, fidx):
             u = parent[u]
         return u
 
-    reads = []
+    reads, moves = [], []
     qm_f = model.tr_qm[:, fmem] if nm else np.zeros((model.nt, 0))
     nu_f = model.nu[:, fidx] if len(fidx) else np.zeros((model.nt, 0))
     for j in range(model.nt):
@@ -59,8 +62,9 @@ def fast_blocks(model, fmem, fidx):
             u = of_mem.get(k) if what == "V" else of_x.get(k) if what == "x" else None
             if u is not None:
                 rd.add(u)
-        both = rd | set(np.nonzero(qm_f[j])[0].tolist()) \
-            | {nm + k for k in np.nonzero(nu_f[j])[0].tolist()}
+        mv = np.nonzero(qm_f[j])[0].tolist() + [nm + k for k in np.nonzero(nu_f[j])[0].tolist()]
+        moves.append(mv)
+        both = rd | set(mv)
         for u in both:
             parent[root(u)] = root(min(both))
         reads.append(rd)
@@ -77,7 +81,11 @@ def fast_blocks(model, fmem, fidx):
         for q, u in enumerate(us):
             pos[u], which[u] = q, b
     rd = np.array([which[min(r)] if r else -1 for r in reads], np.int64)
-    return FastBlocks(ptr, idx, pos, rd, max((len(b) for b in blocks), default=0))
+    mv_ptr = np.zeros(model.nt + 1, np.int64)
+    mv_ptr[1:] = np.cumsum([len(m) for m in moves])
+    mv_row = np.array([r for m in moves for r in m], np.int64)
+    return FastBlocks(ptr, idx, pos, rd, max((len(b) for b in blocks), default=0), mv_ptr,
+                      mv_row)
 
 
 @njit
@@ -94,19 +102,18 @@ def _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M):
 
 
 @njit
-def _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, res):
-    nm = fmem.shape[0]
+def _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, B, res):
+    """The backward-Euler residual y - y0 - tau sum_j coef_j a_j over what each transition
+    moves (B.mv_*)."""
     for k in range(y.shape[0]):
         res[k] = y[k] - y0[k]
     for j in range(a.shape[0]):
         aj = a[j] * tau
         if aj == 0.0:
             continue
-        for k in range(nm):  # qm[j, m]: charge j adds to membrane m (two for a coupling)
-            if qm[j, fmem[k]] != 0.0:
-                res[k] -= E_CHARGE / mem_C[fmem[k]] * qm[j, fmem[k]] * aj
-        for k in range(fidx.shape[0]):
-            res[nm + k] -= nu[j, fidx[k]] * aj
+        for e in range(B.mv_ptr[j], B.mv_ptr[j + 1]):
+            r = B.mv_row[e]
+            res[r] -= _fast_coef(r, j, fmem, fidx, nu, qm, mem_C) * aj
 
 
 @njit
@@ -168,7 +175,7 @@ def solve_fast(x, V, tau, fmem, fidx, nu, a, M, dA, B):
     a2 = np.empty_like(a)
     for it in range(30):
         _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M)
-        _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, res)
+        _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, B, res)
         for q in range(B.width):
             # the q-th unknown of every block at once: what one moves, no other reads
             for b in range(nb):
@@ -178,7 +185,7 @@ def solve_fast(x, V, tau, fmem, fidx, nu, a, M, dA, B):
                     old[c] = y[c]
                     y[c] = old[c] + h[c]
             _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a2, M)
-            _residual(y, y0, tau, a2, fmem, fidx, nu, qm, mem_C, res2)
+            _residual(y, y0, tau, a2, fmem, fidx, nu, qm, mem_C, B, res2)
             for b in range(nb):
                 if B.ptr[b] + q < B.ptr[b + 1]:
                     c = B.idx[B.ptr[b] + q]
@@ -249,7 +256,8 @@ def damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng, relax, B):
     for j in range(nt):
         dev = K[j] - ahat[j] * tau
         b = B.rd[j]
-        for r in range(n):
+        for e in range(B.mv_ptr[j], B.mv_ptr[j + 1]):
+            r = B.mv_row[e]
             c = _fast_coef(r, j, fmem, fidx, nu, qm, mem_C)
             if c == 0.0:
                 continue
