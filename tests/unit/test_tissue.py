@@ -1,6 +1,7 @@
 """The generated tissue (ionmc.mechanisms.tissue): it validates, has the compartments,
 membranes and couplings its layout says, and a local pump block raises K+ in the blocked
 unit's ECS more than in a distant unit's."""
+import numpy as np
 import pytest
 
 import ionmc
@@ -117,3 +118,36 @@ def test_a_large_tissue_solves_banded_and_agrees_with_the_dense_solve(monkeypatc
     for c in cols:
         a, b = band[c].to_numpy(), dense[c].to_numpy()
         assert np.all(np.abs(a - b) <= 1e-7 * np.abs(b) + 1e-9), c
+
+
+def test_tau_leap_fast_unknowns_fall_into_one_block_per_unit_and_solve_as_the_dense_system():
+    """implicit.FastBlocks of a 6-unit chain: one block per unit (its membrane's V and its
+    pump's states; coupling moves only slow ECS ions); the block solve of a block-diagonal
+    system equals numpy's dense solve of the same matrix."""
+    from ionmc.engine.implicit import solve_blocks
+    from ionmc.engine.tauleap import TauLeap
+    sc = validate(tissue_scenario(6, layout="chain", method="tau-leap", duration_s=0.01,
+                                  record_interval_s=0.005, block_at_s=0.005), "t")
+    model = Model(sc)
+    tl = TauLeap(model, model.x0, np.random.default_rng(0))
+    B = tl.blocks
+    n = len(tl.fmem) + len(tl.fidx)
+    sizes = np.diff(B.ptr)
+    assert len(sizes) == 6 and np.all(sizes == sizes[0]) and B.width == sizes[0] > 1
+    assert sorted(B.idx.tolist()) == list(range(n))
+    # a transition that reads fast unknowns reads one block; what it moves lies in it
+    for j in range(model.nt):
+        moved = B.mv_row[B.mv_ptr[j]:B.mv_ptr[j + 1]]
+        if B.rd[j] >= 0 and len(moved):
+            assert set(moved) <= set(B.idx[B.ptr[B.rd[j]]:B.ptr[B.rd[j] + 1]])
+    rng = np.random.default_rng(1)
+    J = rng.normal(size=(n, B.width))
+    dense = np.zeros((n, n))
+    for b in range(len(sizes)):
+        us = B.idx[B.ptr[b]:B.ptr[b + 1]]
+        for r in us:
+            J[r, B.pos[r]] += 5.0  # well conditioned
+            dense[r, us] = J[r, :len(us)]
+    res = rng.normal(size=n)
+    assert np.allclose(solve_blocks(J, res, B), -np.linalg.solve(dense, res), rtol=1e-12,
+                       atol=1e-12)
