@@ -57,9 +57,14 @@ def main(argv=None):
         print(f"ionmc's kernels for {', '.join(methods)} are compiled (cache: {CACHE_DIR})")
         return 0
     jobs = min(len(todo), os.cpu_count() or 1)
-    # side by side the compilations share the cores: the longest, or all spread over them
-    each_s = [COMPILE_S.get(m, 30) for m in todo]
-    guess = max(max(each_s), sum(each_s) / jobs)
+    # longest first, each to the core that frees first (what the pool does): the estimate
+    # is when the last one ends
+    todo.sort(key=lambda m: -COMPILE_S.get(m, 30))
+    ends = [0.0] * jobs
+    for m in todo:
+        k = ends.index(min(ends))
+        ends[k] += COMPILE_S.get(m, 30)
+    guess = max(ends)
     print(f"compiling ionmc's kernels for {', '.join(todo)}, once after installing or "
           f"updating (~{guess:.0f} s; cache: {CACHE_DIR})...", flush=True)
     t0 = time.perf_counter()

@@ -43,7 +43,7 @@ def compiling_notice(method):
 #: a first run's compilation (s) on a 2-core machine (benchmarks/bench_compile.py,
 #: docs/performance.md), rounded: what the notices say (here and ionmc.warmup), nothing
 #: relies on it
-COMPILE_S = {"ssa": 19, "tau-leap": 22, "ode": 25}
+COMPILE_S = {"ssa": 16, "tau-leap": 26, "ode": 31}
 
 
 class Bar:
