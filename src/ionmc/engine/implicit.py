@@ -16,6 +16,8 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from ionmc.constants import E_CHARGE
 from ionmc.engine.kernels import all_propensities
@@ -45,15 +47,7 @@ def fast_blocks(model, fmem, fidx):
     nm, n = len(fmem), len(fmem) + len(fidx)
     of_mem = {int(m): u for u, m in enumerate(fmem)}
     of_x = {int(i): nm + k for k, i in enumerate(fidx)}
-    parent = list(range(n))
-
-    def root(u):
-        while parent[u] != u:
-            parent[u] = parent[parent[u]]
-            u = parent[u]
-        return u
-
-    reads, moves = [], []
+    reads, moves, edges = [], [], []
     qm_f = model.tr_qm[:, fmem] if nm else np.zeros((model.nt, 0))
     nu_f = model.nu[:, fidx] if len(fidx) else np.zeros((model.nt, 0))
     for j in range(model.nt):
@@ -65,12 +59,14 @@ def fast_blocks(model, fmem, fidx):
         mv = np.nonzero(qm_f[j])[0].tolist() + [nm + k for k in np.nonzero(nu_f[j])[0].tolist()]
         moves.append(mv)
         both = rd | set(mv)
-        for u in both:
-            parent[root(u)] = root(min(both))
+        edges += [(min(both), u) for u in both]
         reads.append(rd)
+    e = np.array(edges, np.int64).reshape(-1, 2)
+    _, label = connected_components(
+        coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n)), directed=False)
     members = {}
     for u in range(n):
-        members.setdefault(root(u), []).append(u)
+        members.setdefault(int(label[u]), []).append(u)
     blocks = sorted(members.values())
     ptr = np.zeros(len(blocks) + 1, np.int64)
     ptr[1:] = np.cumsum([len(b) for b in blocks])
