@@ -160,16 +160,17 @@ def main():
         a = np.zeros(model.nt)
         all_propensities(xi.astype(np.float64), V, a, M)
         t_prop = best(lambda: all_propensities(xi.astype(np.float64), V, a, M))
-        dA = np.zeros((model.nt, nf_))
+        dA = np.zeros((model.nt, tl.blocks.width))
         tau = 1e-3
-        solve_fast(xi, V, tau, tl.fmem, tl.fidx, tl.nu, a, M, dA)
-        t_fast = best(lambda: solve_fast(xi, V, tau, tl.fmem, tl.fidx, tl.nu, a, M, dA), 1)
+        solve_fast(xi, V, tau, tl.fmem, tl.fidx, tl.nu, a, M, dA, tl.blocks)
+        t_fast = best(lambda: solve_fast(xi, V, tau, tl.fmem, tl.fidx, tl.nu, a, M, dA,
+                                         tl.blocks), 1)
         K = np.zeros(model.nt, np.int64)
         relax = np.zeros(len(model.mems))
         rng = np.random.default_rng(2)
-        damp_noise(K, a, dA, tau, tl.fmem, tl.fidx, tl.nu, M.qm, M.mem_C, rng, relax)
+        damp_noise(K, a, dA, tau, tl.fmem, tl.fidx, tl.nu, M.qm, M.mem_C, rng, relax, tl.blocks)
         t_damp = best(lambda: damp_noise(K, a, dA, tau, tl.fmem, tl.fidx, tl.nu, M.qm,
-                                         M.mem_C, rng, relax), 1)
+                                         M.mem_C, rng, relax, tl.blocks), 1)
         print(f"  tau-leap: {nf_} fast unknowns (V of {tl.fmem.shape[0]} membranes, "
               f"{tl.fidx.shape[0]} pump states); per leap: all_propensities "
               f"{t_prop * 1e3:.3f} ms, solve_fast {t_fast * 1e3:.1f} ms, damp_noise "

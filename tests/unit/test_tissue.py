@@ -151,3 +151,49 @@ def test_tau_leap_fast_unknowns_fall_into_one_block_per_unit_and_solve_as_the_de
     res = rng.normal(size=n)
     assert np.allclose(solve_blocks(J, res, B), -np.linalg.solve(dense, res), rtol=1e-12,
                        atol=1e-12)
+
+
+def test_tau_leap_blocks_give_the_dense_implicit_step_to_the_bit():
+    """The implicit step with the tissue's blocks against the same step with all fast
+    unknowns in one block (the dense Newton matrix, differenced column by column, as before
+    blocks): equal backward-Euler values, derivatives, noise answer and relaxation rates,
+    bit for bit, in a state away from rest (after a pump block)."""
+    from ionmc.engine.implicit import FastBlocks, damp_noise, solve_fast
+    from ionmc.engine.kernels import all_propensities, voltages
+    from ionmc.engine.tauleap import TauLeap
+
+    sc = validate(tissue_scenario(5, layout="chain", method="tau-leap", duration_s=0.2,
+                                  record_interval_s=0.1, block_at_s=0.02), "t")
+    model = Model(sc)
+    tl = TauLeap(model, model.x0, np.random.default_rng(0))
+    tl.advance(np.array([0.1, 0.2]))  # the block's K+ spreading
+    B = tl.blocks
+    n = len(tl.fmem) + len(tl.fidx)
+    assert len(B.ptr) - 1 == 5
+    one = FastBlocks(np.array([0, n]), np.arange(n), np.arange(n),
+                     np.where(B.rd >= 0, 0, -1), n, B.mv_ptr, B.mv_row)
+    x = tl.x.copy()
+    V = np.zeros(len(model.mems))
+    voltages(x, V, tl.M)
+    out = {}
+    for name, blocks in (("blocks", B), ("one", one)):
+        a = np.zeros(model.nt)
+        all_propensities(x.astype(float), V, a, tl.M)
+        dA = np.zeros((model.nt, blocks.width))
+        ok, y = solve_fast(x, V, 2e-3, tl.fmem, tl.fidx, tl.nu, a, tl.M, dA, blocks)
+        K = np.random.default_rng(3).poisson(a * 2e-3)
+        relax = np.zeros(len(model.mems))
+        damp_noise(K, a, dA, 2e-3, tl.fmem, tl.fidx, tl.nu, tl.M.qm, tl.M.mem_C,
+                   np.random.default_rng(4), relax, blocks)
+        full = np.zeros((model.nt, n))  # dA by unknown
+        for j in range(model.nt):
+            b = blocks.rd[j]
+            if b >= 0:
+                us = blocks.idx[blocks.ptr[b]:blocks.ptr[b + 1]]
+                full[j, us] = dA[j, :len(us)]
+        out[name] = (ok, y, full, K, relax)
+    (ok1, y1, d1, K1, r1), (ok2, y2, d2, K2, r2) = out["blocks"], out["one"]
+    assert ok1 and ok2
+    assert np.array_equal(y1, y2) and np.array_equal(d1, d2)
+    assert np.array_equal(K1, K2) and np.array_equal(r1, r2)
+    assert np.any(d1 != 0.0) and np.any(K1 != np.random.default_rng(3).poisson(a * 2e-3))

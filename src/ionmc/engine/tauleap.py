@@ -134,6 +134,7 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
     # tau-leap run's compilation, merged in at the IR level (numba_conf.inlined) still
     # 1.4 s (benchmarks/compare_revisions.py, Numba's compile events).
     nu, fmem, fidx, nion, floor, relax = L.nu, L.fmem, L.fidx, L.nion, L.floor, L.relax
+    mv_ptr, mv_row, nfm = L.blocks.mv_ptr, L.blocks.mv_row, L.fmem.shape[0]
     eps, dv_max, dv_noise, ssa_below = L.eps, L.dv_max, L.dv_noise, L.ssa_below
     tr_src, qm, rev, first_order = M.src, M.qm, M.rev, M.first_order
     st_ptr, st_idx, st_del = M.st_ptr, M.st_idx, M.st_del
@@ -176,8 +177,11 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
         for j in range(nt):
             for e in range(st_ptr[j], st_ptr[j + 1]):
                 sig2[st_idx[e]] += st_del[e] * st_del[e] * a[j]
-            for m in range(nmem):
-                sigq[m] += qm[j, m] * qm[j, m] * a[j]
+            for e in range(mv_ptr[j], mv_ptr[j + 1]):  # the free membranes j charges
+                r = mv_row[e]
+                if r < nfm:
+                    m = fmem[r]
+                    sigq[m] += qm[j, m] * qm[j, m] * a[j]
         for i in range(nx):
             if sig2[i] > 0.0 and floor[i] < np.inf:
                 bound = max(eps * x[i], floor[i])
