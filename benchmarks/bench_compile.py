@@ -21,10 +21,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ionmc.warmup import DURATIONS  # what each method runs: reaches every kernel, briefly
+
 ROOT = Path(__file__).resolve().parents[1]
-#: biological time run per method: long enough to reach every kernel, short enough that
-#: the run is a small part of the cold process's time
-DURATIONS = {"ssa": 1e-4, "tau-leap": 0.01, "ode": 0.01}
 SCRIPT = """
 import time, sys
 t0 = time.perf_counter()

@@ -22,6 +22,7 @@ from scipy.sparse.csgraph import connected_components
 from ionmc.constants import E_CHARGE
 from ionmc.engine.kernels import all_propensities
 from ionmc.engine.linalg import lu_factor, lu_solve
+from ionmc.engine.meanfield import csr
 from ionmc.numba_conf import njit
 
 
@@ -73,18 +74,14 @@ def fast_blocks(model, fmem, fidx):
     for u in range(n):
         members.setdefault(int(label[u]), []).append(u)
     blocks = sorted(members.values())
-    ptr = np.zeros(len(blocks) + 1, np.int64)
-    ptr[1:] = np.cumsum([len(b) for b in blocks])
-    idx = np.array([u for b in blocks for u in b], np.int64)
+    ptr, idx = csr(blocks)
     pos = np.zeros(n, np.int64)
     which = np.zeros(n, np.int64)
     for b, us in enumerate(blocks):
         for q, u in enumerate(us):
             pos[u], which[u] = q, b
     rd = np.array([which[min(r)] if r else -1 for r in reads], np.int64)
-    mv_ptr = np.zeros(model.nt + 1, np.int64)
-    mv_ptr[1:] = np.cumsum([len(m) for m in moves])
-    mv_row = np.array([r for m in moves for r in m], np.int64)
+    mv_ptr, mv_row = csr(moves)
     return FastBlocks(ptr, idx, pos, rd, max((len(b) for b in blocks), default=0), mv_ptr,
                       mv_row)
 

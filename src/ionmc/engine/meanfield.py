@@ -72,7 +72,8 @@ class JacStructure(NamedTuple):
     band: np.ndarray
 
 
-def _csr(lists):
+def csr(lists):
+    """(ptr, idx) of a list of lists: list k is idx[ptr[k]:ptr[k + 1]]."""
     ptr = np.zeros(len(lists) + 1, np.int64)
     ptr[1:] = np.cumsum([len(v) for v in lists])
     idx = np.array([k for v in lists for k in v], np.int64)
@@ -92,8 +93,8 @@ def jac_structure(model):
                 rx[k].append(j)
             elif what == "V" and 0 <= k < len(model.mems):
                 rv[k].append(j)
-    rx_ptr, rx_idx = _csr(rx)
-    rv_ptr, rv_idx = _csr(rv)
+    rx_ptr, rx_idx = csr(rx)
+    rv_ptr, rv_idx = csr(rv)
     # per count index: (membrane, dV/dx), membranes in order; from the model's CSR of the
     # charges each membrane encloses (what kernels.voltages sums)
     dv = [[] for _ in range(model.nx)]
@@ -102,7 +103,7 @@ def jac_structure(model):
             continue
         for k in range(model.qx_ptr[m], model.qx_ptr[m + 1]):
             dv[model.qx_idx[k]].append((m, E_CHARGE * model.qx_w[k] / model.mem_C[m]))
-    dv_ptr, dv_mem = _csr([[m for m, _ in d] for d in dv])
+    dv_ptr, dv_mem = csr([[m for m, _ in d] for d in dv])
     dv_w = np.array([w for d in dv for _, w in d], float)
     cols = np.unique(nu_idx)
     parts = (nu_ptr, nu_idx, nu_val, rx_ptr, rx_idx, rv_ptr, rv_idx, dv_ptr, dv_mem, dv_w, cols)
@@ -143,7 +144,7 @@ def _band_order(nx, nu_ptr, nu_idx, nu_val, rx_ptr, rx_idx, rv_ptr, rv_idx, dv_p
             js.extend(rv_idx[rv_ptr[m]:rv_ptr[m + 1]])
         if js:
             pat[i] = np.unique(np.concatenate([rows_of(j) for j in js]))
-    pat_ptr, pat_idx = _csr(pat)
+    pat_ptr, pat_idx = csr(pat)
     col_of = np.repeat(np.arange(nx), np.diff(pat_ptr))
     A = csr_matrix((np.ones(len(pat_idx)), (pat_idx, col_of)), shape=(nx, nx))
     S = (A + A.T + csr_matrix((np.ones(nx), (ident, ident)), shape=(nx, nx))).tocsr()
