@@ -142,7 +142,7 @@ class Net:
                                  ii=m.tr_ii[mech.transitions[0], :4].copy(),
                                  hdv=m.tr_half_dv[mech.transitions].copy())
         # variables the peers simulate: unclamped ions that something moves, pump states
-        moved = np.nonzero(np.any(m.nu != 0, axis=0))[0]
+        moved = np.nonzero(m.nu.getnnz(axis=0))[0]
         self.var = [int(i) for i in moved]
         self.const = {i: int(self.x0[i]) for i in range(m.nion) if i not in self.var}
 

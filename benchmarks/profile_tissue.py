@@ -66,11 +66,11 @@ def sparsity(model, J, tl):
     rows, cols = [], []
     for c, key in enumerate(keys):
         for j in reads.get(key, []):
-            for m in np.nonzero(model.tr_qm[j])[0]:
+            for m in model.jump_charge(j):
                 if ("V", int(m)) in where:
                     rows.append(where[("V", int(m))])
                     cols.append(c)
-            for i in np.nonzero(model.nu[j])[0]:
+            for i in model.nu.getrow(j).indices:
                 if ("x", int(i)) in where:
                     rows.append(where[("x", int(i))])
                     cols.append(c)
@@ -162,15 +162,14 @@ def main():
         t_prop = best(lambda: all_propensities(xi.astype(np.float64), V, a, M))
         dA = np.zeros((model.nt, tl.blocks.width))
         tau = 1e-3
-        solve_fast(xi, V, tau, tl.fmem, tl.fidx, tl.nu, a, M, dA, tl.blocks)
-        t_fast = best(lambda: solve_fast(xi, V, tau, tl.fmem, tl.fidx, tl.nu, a, M, dA,
-                                         tl.blocks), 1)
+        solve_fast(xi, V, tau, tl.fmem, tl.fidx, a, M, dA, tl.blocks)
+        t_fast = best(lambda: solve_fast(xi, V, tau, tl.fmem, tl.fidx, a, M, dA, tl.blocks), 1)
         K = np.zeros(model.nt, np.int64)
         relax = np.zeros(len(model.mems))
         rng = np.random.default_rng(2)
-        damp_noise(K, a, dA, tau, tl.fmem, tl.fidx, tl.nu, M.qm, M.mem_C, rng, relax, tl.blocks)
-        t_damp = best(lambda: damp_noise(K, a, dA, tau, tl.fmem, tl.fidx, tl.nu, M.qm,
-                                         M.mem_C, rng, relax, tl.blocks), 1)
+        damp_noise(K, a, dA, tau, tl.fmem, tl.fidx, rng, relax, tl.blocks)
+        t_damp = best(lambda: damp_noise(K, a, dA, tau, tl.fmem, tl.fidx, rng, relax,
+                                         tl.blocks), 1)
         print(f"  tau-leap: {nf_} fast unknowns (V of {tl.fmem.shape[0]} membranes, "
               f"{tl.fidx.shape[0]} pump states); per leap: all_propensities "
               f"{t_prop * 1e3:.3f} ms, solve_fast {t_fast * 1e3:.1f} ms, damp_noise "

@@ -52,7 +52,7 @@ def _shot_noise_sd_mV(sc):
     x = model.x0.astype(float)
     V = np.zeros(len(model.mems))
     voltages(x, V, M)
-    q = model.tr_qm[:, 0]
+    q = model.membrane_charges(0)
     a = np.zeros(model.nt)
     all_propensities(x, V, a, M)
     rate2 = float(np.sum(q * q * a))

@@ -76,11 +76,11 @@ def model_digest(model):
     return _digest([
         ("kinds", _canonical_kinds(model.tr_kind)),
         ("src", model.tr_src), ("mem", model.tr_mem), ("q", model.tr_q),
-        ("qm", model.tr_qm), ("hdv", model.tr_half_dv), ("rev", model.tr_rev),
+        ("qm", model.tr_qm.toarray()), ("hdv", model.tr_half_dv), ("rev", model.tr_rev),
         ("ledger_kind", model.tr_ledger),
         ("p", _trim(model.tr_p, 0.0)), ("ii", _trim(_law_numbered(model), -1)),
         ("st_ptr", model.st_ptr), ("st_idx", model.st_idx), ("st_del", model.st_del),
-        ("stoich", model.stoich_full),
+        ("stoich", model.stoich_full.toarray()),
         ("dep_ptr", model.dep_ptr), ("dep_idx", model.dep_idx),
         ("inv_nvol", model.inv_nvol), ("charge", model.charge), ("z", model.z),
         ("clamped", model.clamped),

@@ -171,7 +171,7 @@ def test_tau_leap_blocks_give_the_dense_implicit_step_to_the_bit():
     n = len(tl.fmem) + len(tl.fidx)
     assert len(B.ptr) - 1 == 5
     one = FastBlocks(np.array([0, n]), np.arange(n), np.arange(n),
-                     np.where(B.rd >= 0, 0, -1), n, B.mv_ptr, B.mv_row)
+                     np.where(B.rd >= 0, 0, -1), n, B.mv_ptr, B.mv_row, B.mv_coef, B.mv_q)
     x = tl.x.copy()
     V = np.zeros(len(model.mems))
     voltages(x, V, tl.M)
@@ -180,11 +180,10 @@ def test_tau_leap_blocks_give_the_dense_implicit_step_to_the_bit():
         a = np.zeros(model.nt)
         all_propensities(x.astype(float), V, a, tl.M)
         dA = np.zeros((model.nt, blocks.width))
-        ok, y = solve_fast(x, V, 2e-3, tl.fmem, tl.fidx, tl.nu, a, tl.M, dA, blocks)
+        ok, y = solve_fast(x, V, 2e-3, tl.fmem, tl.fidx, a, tl.M, dA, blocks)
         K = np.random.default_rng(3).poisson(a * 2e-3)
         relax = np.zeros(len(model.mems))
-        damp_noise(K, a, dA, 2e-3, tl.fmem, tl.fidx, tl.nu, tl.M.qm, tl.M.mem_C,
-                   np.random.default_rng(4), relax, blocks)
+        damp_noise(K, a, dA, 2e-3, tl.fmem, tl.fidx, np.random.default_rng(4), relax, blocks)
         full = np.zeros((model.nt, n))  # dA by unknown
         for j in range(model.nt):
             b = blocks.rd[j]

@@ -704,7 +704,7 @@ class Figures:
         for i, col in st.items():
             x[i] = int(round(float(self.stat(col)["mean"].iloc[-1])))
         C = float(model.mem_C[mi])
-        q = model.tr_qm[:, mi]
+        q = model.membrane_charges(mi)
         inside = self.d["membranes"][mem]["inside"]
         # move V by ~0.1 mV with ions of a charged, unclamped species inside
         cand = [(s, z) for s, z in zip(model.species, model.charge)

@@ -90,9 +90,10 @@ class _Rates:
         self.model, self.M, self._all = model, model.kernel_args(), all_propensities
         C = np.where(model.mem_C > 0, model.mem_C, 1.0)
         # V = w @ x (+ the clamp): w[m] = e * mem_qx[m] / C_m, zero on clamped membranes
-        self.w = np.where(model.mem_clamped[:, None], 0.0, E_CHARGE * model.mem_qx / C[:, None])
+        self.w = np.where(model.mem_clamped[:, None], 0.0,
+                          E_CHARGE * model.mem_qx.toarray() / C[:, None])
         self.v_clamp = np.where(model.mem_clamped, model.mem_vclamp, 0.0)
-        self.nu = np.asarray(model.nu, float)
+        self.nu = model.nu.toarray().astype(float)
 
     def voltages(self, x, d=None):
         V = self.w @ x + self.v_clamp

@@ -3,7 +3,7 @@ variables (each free membrane's V, pump states, a metabolic pool's fast species)
 leap, the noise those variables answer with, and the noise bound on tau.
 
 Fast unknowns y = (V of each free membrane in `fmem`..., counts of the state indices in
-`fidx`...); `nu` is the model's dense stoichiometry (transitions x state indices).
+`fidx`...); what each transition moves of them, and by how much, is `FastBlocks`'s.
 
 The unknowns fall into independent blocks (`FastBlocks`): no transition reads or moves the
 unknowns of two blocks (a tissue's units, each with its membranes and pump states). The
@@ -31,7 +31,9 @@ class FastBlocks(NamedTuple):
     idx[ptr[b]:ptr[b + 1]] (ascending), `pos[u]` is unknown u's place in its block, `rd[j]`
     the block whose unknowns transition j's propensity reads (-1: none), `width` the
     largest block, and per transition j the unknowns it moves,
-    mv_row[mv_ptr[j]:mv_ptr[j + 1]] (ascending; by how much: `_fast_coef`)."""
+    mv_row[mv_ptr[j]:mv_ptr[j + 1]] (ascending), by how much per firing, `mv_coef` (volts
+    for a potential, e/C_m times the charge; a count's change), and for a potential the
+    charge (e) it adds to the membrane's inside, `mv_q` (0 for a count)."""
     ptr: np.ndarray
     idx: np.ndarray
     pos: np.ndarray
@@ -39,6 +41,8 @@ class FastBlocks(NamedTuple):
     width: int
     mv_ptr: np.ndarray
     mv_row: np.ndarray
+    mv_coef: np.ndarray
+    mv_q: np.ndarray
 
 
 def fast_blocks(model, fmem, fidx):
@@ -49,15 +53,24 @@ def fast_blocks(model, fmem, fidx):
     of_mem = {int(m): u for u, m in enumerate(fmem)}
     of_x = {int(i): nm + k for k, i in enumerate(fidx)}
     reads, edges = [], []
-    # what each transition moves: free membranes (charge), then fast counts, ascending;
-    # read column by column (no dense copy of nu's fast columns: ~0.4 GB at 300 units)
+    # what each transition moves, and by how much: free membranes (charge), then fast
+    # counts, ascending (the sparse stoichiometry's columns)
     moves = [[] for _ in range(model.nt)]
+    coef = [[] for _ in range(model.nt)]
+    charge = [[] for _ in range(model.nt)]
+    qm, nu = model.tr_qm.tocsc(), model.nu.tocsc()
     for u, m in enumerate(fmem):
-        for j in np.nonzero(model.tr_qm[:, m])[0].tolist():
+        for e in range(qm.indptr[m], qm.indptr[m + 1]):
+            j, q = int(qm.indices[e]), float(qm.data[e])
             moves[j].append(u)
+            coef[j].append(E_CHARGE / model.mem_C[m] * q)  # the order the kernels had
+            charge[j].append(q)
     for k, i in enumerate(fidx):
-        for j in np.nonzero(model.nu[:, i])[0].tolist():
+        for e in range(nu.indptr[i], nu.indptr[i + 1]):
+            j = int(nu.indices[e])
             moves[j].append(nm + k)
+            coef[j].append(float(nu.data[e]))
+            charge[j].append(0.0)
     for j in range(model.nt):
         rd = set()
         for what, k in model.mechs[model.tr_mech[j]].reads(model, j):
@@ -82,8 +95,10 @@ def fast_blocks(model, fmem, fidx):
             pos[u], which[u] = q, b
     rd = np.array([which[min(r)] if r else -1 for r in reads], np.int64)
     mv_ptr, mv_row = csr(moves)
+    mv_coef = np.array([c for cs in coef for c in cs], float)
+    mv_q = np.array([q for qs in charge for q in qs], float)
     return FastBlocks(ptr, idx, pos, rd, max((len(b) for b in blocks), default=0), mv_ptr,
-                      mv_row)
+                      mv_row, mv_coef, mv_q)
 
 
 @njit
@@ -100,7 +115,7 @@ def _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M):
 
 
 @njit
-def _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, B, res):
+def _residual(y, y0, tau, a, B, res):
     """The backward-Euler residual y - y0 - tau sum_j coef_j a_j over what each transition
     moves (B.mv_*)."""
     for k in range(y.shape[0]):
@@ -110,8 +125,7 @@ def _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, B, res):
         if aj == 0.0:
             continue
         for e in range(B.mv_ptr[j], B.mv_ptr[j + 1]):
-            r = B.mv_row[e]
-            res[r] -= _fast_coef(r, j, fmem, fidx, nu, qm, mem_C) * aj
+            res[B.mv_row[e]] -= B.mv_coef[e] * aj
 
 
 @njit
@@ -145,12 +159,11 @@ def solve_blocks(J, res, B):
 
 
 @njit
-def solve_fast(x, V, tau, fmem, fidx, nu, a, M, dA, B):
+def solve_fast(x, V, tau, fmem, fidx, a, M, dA, B):
     """Backward-Euler values of the fast variables over tau. Returns (ok, y). dA[j, q]
     gets the derivative of propensity j by the q-th unknown of the block it reads
     (B.rd[j]) near the solution (finite differences of the last Newton iteration), for
     `damp_noise`."""
-    qm, mem_C = M.qm, M.mem_C
     nm = fmem.shape[0]
     n = nm + fidx.shape[0]
     nb = B.ptr.shape[0] - 1
@@ -173,7 +186,7 @@ def solve_fast(x, V, tau, fmem, fidx, nu, a, M, dA, B):
     a2 = np.empty_like(a)
     for it in range(30):
         _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a, M)
-        _residual(y, y0, tau, a, fmem, fidx, nu, qm, mem_C, B, res)
+        _residual(y, y0, tau, a, B, res)
         for q in range(B.width):
             # the q-th unknown of every block at once: what one moves, no other reads
             for b in range(nb):
@@ -183,7 +196,7 @@ def solve_fast(x, V, tau, fmem, fidx, nu, a, M, dA, B):
                     old[c] = y[c]
                     y[c] = old[c] + h[c]
             _fast_propensities(x, xf, V, Vf, y, fmem, fidx, a2, M)
-            _residual(y, y0, tau, a2, fmem, fidx, nu, qm, mem_C, B, res2)
+            _residual(y, y0, tau, a2, B, res2)
             for b in range(nb):
                 if B.ptr[b] + q < B.ptr[b + 1]:
                     c = B.idx[B.ptr[b] + q]
@@ -217,17 +230,7 @@ def solve_fast(x, V, tau, fmem, fidx, nu, a, M, dA, B):
 
 
 @njit
-def _fast_coef(r, j, fmem, fidx, nu, qm, mem_C):
-    """How much one firing of transition j moves fast unknown r (a potential, in volts,
-    or a count)."""
-    nm = fmem.shape[0]
-    if r < nm:
-        return E_CHARGE / mem_C[fmem[r]] * qm[j, fmem[r]]
-    return float(nu[j, fidx[r - nm]])
-
-
-@njit
-def damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng, relax, B):
+def damp_noise(K, ahat, dA, tau, fmem, fidx, rng, relax, B):
     """Add to the firings K the integer firings with which the fast variables answer the
     leap's own noise; set relax[m], the relaxation rate of each free membrane's V,
     lambda_m = -(e/C_m) sum_j q_jm da_j/dV_m, read off the step's Jacobian
@@ -260,7 +263,7 @@ def damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng, relax, B):
         b = B.rd[j]
         for e in range(B.mv_ptr[j], B.mv_ptr[j + 1]):
             r = B.mv_row[e]
-            c = _fast_coef(r, j, fmem, fidx, nu, qm, mem_C)
+            c = B.mv_coef[e]
             if c == 0.0:
                 continue
             xi[r] += c * dev

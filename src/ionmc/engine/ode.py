@@ -88,7 +88,7 @@ class ODE:
 
         from ionmc.model import stoichiometric_basis
 
-        Q = stoichiometric_basis(self.model.nu.astype(float))
+        Q = stoichiometric_basis(self.model.nu.toarray().astype(float))
 
         def newton(x):
             f = rhs(0.0, x)

@@ -98,13 +98,11 @@ def exact_steps(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events
 
 class LeapArgs(NamedTuple):
     """The tau-leap's own arguments beside the model's (`KernelArgs`): the fast unknowns
-    (`fmem`: free membranes, `fidx`: state indices solved implicitly), `nu` (dense
-    stoichiometry), `nion` (ion state indices come first), the bounds `eps`, `dv_max`,
+    (`fmem`: free membranes, `fidx`: state indices solved implicitly), `nion` (ion state indices come first), the bounds `eps`, `dv_max`,
     `dv_noise` (volts), `ssa_below` (exact steps below this many events per leap), `floor`
     (smallest bounded change per state index; inf: not bounded), `relax` (each
     membrane's relaxation rate from the last implicit step; written by the kernel) and
     `blocks` (the fast unknowns' independent blocks: implicit.FastBlocks)."""
-    nu: np.ndarray
     fmem: np.ndarray
     fidx: np.ndarray
     nion: int
@@ -133,10 +131,10 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
     # draw, booking) as compiled functions of their own added 3.5 s (+17%) to a first
     # tau-leap run's compilation, merged in at the IR level (numba_conf.inlined) still
     # 1.4 s (benchmarks/compare_revisions.py, Numba's compile events).
-    nu, fmem, fidx, nion, floor, relax = L.nu, L.fmem, L.fidx, L.nion, L.floor, L.relax
-    mv_ptr, mv_row, nfm = L.blocks.mv_ptr, L.blocks.mv_row, L.fmem.shape[0]
+    fmem, fidx, nion, floor, relax = L.fmem, L.fidx, L.nion, L.floor, L.relax
+    mv_ptr, mv_row, mv_q, nfm = L.blocks.mv_ptr, L.blocks.mv_row, L.blocks.mv_q, L.fmem.shape[0]
     eps, dv_max, dv_noise, ssa_below = L.eps, L.dv_max, L.dv_noise, L.ssa_below
-    tr_src, qm, rev, first_order = M.src, M.qm, M.rev, M.first_order
+    tr_src, rev, first_order = M.src, M.rev, M.first_order
     st_ptr, st_idx, st_del = M.st_ptr, M.st_idx, M.st_del
     mem_C, mem_clamped = M.mem_C, M.mem_clamped
     nt = firings.shape[0]
@@ -180,8 +178,7 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
             for e in range(mv_ptr[j], mv_ptr[j + 1]):  # the free membranes j charges
                 r = mv_row[e]
                 if r < nfm:
-                    m = fmem[r]
-                    sigq[m] += qm[j, m] * qm[j, m] * a[j]
+                    sigq[fmem[r]] += mv_q[e] * mv_q[e] * a[j]
         for i in range(nx):
             if sig2[i] > 0.0 and floor[i] < np.inf:
                 bound = max(eps * x[i], floor[i])
@@ -201,7 +198,7 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
                 fired += n
                 tau_prev = max(tau, 1e-12)
                 break
-            ok, y = solve_fast(x, V, tau, fmem, fidx, nu, ahat, M, dA, L.blocks)
+            ok, y = solve_fast(x, V, tau, fmem, fidx, ahat, M, dA, L.blocks)
             good = ok
             if good:
                 for k in range(fmem.shape[0]):
@@ -237,8 +234,7 @@ def tauleap_advance(x, firings, S, ledger_sum, t, t_end, tau_prev, rng, rs, M, L
                 else:
                     K[j] = rng.poisson(lam)
             if streams is None:  # paired runs keep each transition's own stream
-                damp_noise(K, ahat, dA, tau, fmem, fidx, nu, qm, mem_C, rng, relax,
-                           L.blocks)
+                damp_noise(K, ahat, dA, tau, fmem, fidx, rng, relax, L.blocks)
             for i in range(nx):
                 xnew[i] = x[i]
             for j in range(nt):
@@ -339,10 +335,9 @@ class TauLeap(SSA):
         self.tau = 1e-6
         #: V's relaxation rate per membrane, from the last implicit step (`noise_tau`)
         self.relax = np.zeros(len(model.mems))
-        self.nu = model.nu.astype(np.int64)
         self.fmem = np.array([m for m in range(len(model.mems)) if not model.mem_clamped[m]],
                              np.int64)
-        moved = np.nonzero(np.any(model.nu != 0, axis=0))[0]
+        moved = np.nonzero(model.nu.getnnz(axis=0))[0]
         fast = [i for i in moved if i >= model.nion]
         # smallest change of a count the bounds allow: one ion; for the pool's species an
         # absolute tolerance of `pool_atol_mM`; the fast ones are not bounded
@@ -380,7 +375,7 @@ class TauLeap(SSA):
         # intervals: reset per interval, every interval began at the undamped bound)
         self.relax[:] = 0.0
         out = self._outputs(len(stop_times))
-        L = LeapArgs(self.nu, self.fmem, self.fidx, self.model.nion, self.eps, self.dv_max,
+        L = LeapArgs(self.fmem, self.fidx, self.model.nion, self.eps, self.dv_max,
                      self.dv_noise, self.ssa_below, self.floor, self.relax, self.blocks)
         self.t, self.tau, fired = tauleap_run(
             self.x, self.firings, self.S, self.ledger_sum, self.t,

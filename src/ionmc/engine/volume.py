@@ -531,7 +531,7 @@ def donnan_osmotic_equilibrium(model, x, guess=None):
     ns = m.ns
     x = np.asarray(x, float)
     vtot = m.vol[ci] + m.vol[co]
-    moved = np.any(m.stoich_full[:, ci * ns:(ci + 1) * ns] != 0, axis=0)
+    moved = m.stoich_full[:, ci * ns:(ci + 1) * ns].getnnz(axis=0) > 0
     total = x[ci * ns:(ci + 1) * ns] + x[co * ns:(co + 1) * ns]
     rt_f = R * m.T / F
 

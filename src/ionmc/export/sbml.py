@@ -209,7 +209,8 @@ def to_sbml(scenario):
             p.setConstant(mem not in clamp_events)
             continue
         p.setConstant(False)
-        terms = [_term(w, names(i)) for i, w in enumerate(model.mem_qx[mi]) if w != 0.0]
+        row = model.mem_qx.getrow(mi)
+        terms = [_term(w, names(i)) for i, w in zip(row.indices.tolist(), row.data.tolist())]
         rule = m.createAssignmentRule()
         rule.setVariable(names.potential(mi))
         charge = " ".join(terms).lstrip("+ ") or "0"
@@ -224,11 +225,11 @@ def to_sbml(scenario):
         r.setId(f"R{j}_{_sid(mech.name)}")
         r.setName(f"{mech.name}: {kind_name(int(model.tr_kind[j]))}")
         r.setReversible(False)
-        st = model.stoich_full[j]
-        for i in np.nonzero(st)[0]:
-            ref = r.createReactant() if st[i] < 0 else r.createProduct()
+        st = model.stoich_full.getrow(j)
+        for i, v in zip(st.indices.tolist(), st.data.tolist()):
+            ref = r.createReactant() if v < 0 else r.createProduct()
             ref.setSpecies(names(i))
-            ref.setStoichiometry(float(abs(st[i])))
+            ref.setStoichiometry(float(abs(v)))
             ref.setConstant(True)
         formula = mech.sbml_rate(model, j, names)
         read = {names(i) for i in range(model.nx)

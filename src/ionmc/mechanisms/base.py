@@ -39,13 +39,20 @@ LEDGER_V, LEDGER_NONE, LEDGER_OWN, LEDGER_DRIVEN = 0, 1, 2, 3
 GROUND = "ground"
 
 
-def enclosing(membranes, comp):
+def inside_map(membranes):
+    """{compartment: the membrane whose inside it is}, for `enclosing`."""
+    return {t["inside"]: m for m, t in membranes.items()}
+
+
+def enclosing(membranes, comp, inside_of=None):
     """Names of the membranes enclosing compartment `comp`, innermost first: the membrane
     whose inside it is, then the one whose inside that membrane's outside is, and so on
     (scenario validation refuses a compartment inside two membranes, and rings). A
     compartment's potential is the sum of their V (docs/physics.md, "Nested
-    compartments"); an empty list: at 0 V."""
-    inside_of = {t["inside"]: m for m, t in membranes.items()}
+    compartments"); an empty list: at 0 V. `inside_of` (`inside_map`, made once by a
+    caller asking for many compartments: made per call, a tissue's N calls cost N^2)."""
+    if inside_of is None:
+        inside_of = inside_map(membranes)
     chain = []
     while comp in inside_of and inside_of[comp] not in chain:
         chain.append(inside_of[comp])
@@ -59,14 +66,14 @@ def enclosing(membranes, comp):
 MAX_PATH = 4
 
 
-def potential_path(membranes, a, b):
+def potential_path(membranes, a, b, inside_of=None):
     """(a's, b's): the membranes whose V, summed, give phi_a - phi_b = sum(a's) - sum(b's),
     the potential of compartment `a` over that of `b` (either None: the electrode, at 0 V).
     A compartment's potential is the sum of the V of the membranes enclosing it; those
     enclosing both cancel, so two neighbours inside one membrane, or both inside none, have
-    empty paths."""
-    of_a = enclosing(membranes, a) if a is not None else []
-    of_b = enclosing(membranes, b) if b is not None else []
+    empty paths. `inside_of`: as `enclosing`'s."""
+    of_a = enclosing(membranes, a, inside_of) if a is not None else []
+    of_b = enclosing(membranes, b, inside_of) if b is not None else []
     while of_a and of_b and of_a[-1] == of_b[-1]:
         of_a.pop()
         of_b.pop()
@@ -77,7 +84,8 @@ def membrane_path(model, a, b):
     """potential_path as the model's membrane indices: (a's, b's, the first membrane a jump
     between them charges, -1 when none: both at the same potential, whatever the charge)."""
     of_a, of_b = (np.array([model.mems.index(m) for m in side], np.int64)
-                  for side in potential_path(model.scenario.data["membranes"], a, b))
+                  for side in potential_path(model.scenario.data["membranes"], a, b,
+                                             model.inside_of))
     first = int(of_a[0]) if len(of_a) else int(of_b[0]) if len(of_b) else -1
     return of_a, of_b, first
 
@@ -115,16 +123,17 @@ class ScenarioContext(NamedTuple):
     membranes: dict       # name -> filled-in table
     mechanisms: list      # every [[mechanisms]] table, filled in
     pools: dict           # compartment -> name of the first metabolic pool inside it
+    inside_of: dict       # compartment -> the membrane whose inside it is (inside_map)
 
     def enclosing(self, comp):
         """The membranes enclosing `comp`, innermost first (module function `enclosing`)."""
-        return enclosing(self.membranes, comp)
+        return enclosing(self.membranes, comp, self.inside_of)
 
     def path_problem(self, a, b):
         """Why compartments a and b cannot be joined by a coupling or an injection, or ''
         (either None: the electrode): the membranes between their potentials must fit the
         index row (MAX_PATH per side)."""
-        for side in potential_path(self.membranes, a, b):
+        for side in potential_path(self.membranes, a, b, self.inside_of):
             if len(side) > MAX_PATH:
                 return (f"the potential between {a!r} and {b!r} sums more than {MAX_PATH} "
                         f"membranes ({', '.join(map(repr, side))})")

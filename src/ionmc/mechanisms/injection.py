@@ -42,8 +42,6 @@ G(t) - G(0) = W_ATP + W_clamp + W_bath + W_event (+ W_water) + W_stim - T S_prod
 """
 import math
 
-import numpy as np
-
 from ionmc.constants import E_CHARGE
 from ionmc.errors import InputError
 from ionmc.mechanisms.base import LEDGER_OWN, MAX_PATH, Mechanism, membrane_path, path_half_dv, \
@@ -166,10 +164,6 @@ def ledger_rows(mech, model, cref, kT, x, continuous=False):
     dG_ion/dn = k_B T [psi(n+1) - ln lam] ~ k_B T [ln(n + 1/2) - ln lam] (to 1/(24 n^2)):
     the jump's exact dG would overcount the self-energy by e^2/2C per ion, 6e-4 of the
     scale in a 0.05 um^3 cell (measured), so the ODE books the slopes instead."""
-    dv = np.where(model.mem_clamped[None, :], 0.0,
-                  model.tr_qm * E_CHARGE / np.where(model.mem_C > 0, model.mem_C, 1.0))
-    if continuous:
-        dv = np.zeros_like(dv)
     spec = mech.spec
     z = model.charge[model.species.index(spec["species"])]
     for j in mech.transitions:
@@ -194,8 +188,11 @@ def ledger_rows(mech, model, cref, kT, x, continuous=False):
                     g0 += sign * math.log(conc / cref[i_state])
         p = model.tr_p[j]
         p[P_G0], p[P_ZE] = g0, z * E_CHARGE / kT
-        p[P_HB] = path_half_dv(dv[j], model.tr_ii, j, I_PB)
-        p[P_HA] = path_half_dv(dv[j], model.tr_ii, j, I_PA)
+        dv = model.jump_dv(j)
+        if continuous:
+            dv.clear()
+        p[P_HB] = path_half_dv(dv, model.tr_ii, j, I_PB)
+        p[P_HA] = path_half_dv(dv, model.tr_ii, j, I_PA)
         p[P_NB], p[P_NA] = (0.5, 0.5) if continuous else (1.0, 0.0)
 
 

@@ -254,16 +254,16 @@ class Reaction(Mechanism):
         if self.reversible:
             return []
         ours = set(self._species_indices(model).values())
-        for j in range(model.nt):
-            other = model.mechs[model.tr_mech[j]]
-            if isinstance(other, Reaction):
-                continue
-            for i in ours:
-                if model.stoich_full[j, i] != 0:
-                    s = model.species[i % model.ns]
-                    return [("equation", f"species {s!r} of this irreversible reaction (a "
-                             f"reservoir outside the ledger) is also moved by {other.name!r}"
-                             f" ({other.type}); make the reaction reversible ('<->')")]
+        by_index = model.stoich_full.tocsc()  # the transitions that move each index
+        moved = sorted((int(j), i) for i in ours
+                       for j in by_index.indices[by_index.indptr[i]:by_index.indptr[i + 1]]
+                       if not isinstance(model.mechs[model.tr_mech[j]], Reaction))
+        if moved:
+            j, i = moved[0]
+            other, s = model.mechs[model.tr_mech[j]], model.species[i % model.ns]
+            return [("equation", f"species {s!r} of this irreversible reaction (a "
+                     f"reservoir outside the ledger) is also moved by {other.name!r}"
+                     f" ({other.type}); make the reaction reversible ('<->')")]
         return []
 
     def reads(self, model, j):

@@ -12,8 +12,7 @@ class KernelArgs(NamedTuple):
     it reads), `q` (charge, in e, it adds to that membrane's inside), `p`/`ii` (its float
     and index parameters, laid out by its mechanism module), `half_dv` (half the potential
     change of its jump: the midpoint rule), `rev` (its reverse transition), `ledger` (what
-    the ledger multiplies per firing: engine/dispatch.py's LEDGER_* codes), `qm` (charge
-    it adds to every membrane) and `first_order` (its propensity is a rate per ion at the
+    the ledger multiplies per firing: engine/dispatch.py's LEDGER_* codes) and `first_order` (its propensity is a rate per ion at the
     source, so tau-leap may draw a leap's firings as a binomial of the ions there); its stoichiometry in CSR form (`st_ptr`, `st_idx`,
     `st_del`, clamped indices left out) and its dependents (`dep_ptr`, `dep_idx`: whose
     propensity may change when it fires). Per state index: `inv_nvol` (1 / ions per mM);
@@ -45,7 +44,6 @@ class KernelArgs(NamedTuple):
     half_dv: np.ndarray
     rev: np.ndarray
     ledger: np.ndarray
-    qm: np.ndarray
     first_order: np.ndarray
     lat_row: np.ndarray
     lat_tab: np.ndarray

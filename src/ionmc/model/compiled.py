@@ -23,11 +23,43 @@ from scipy.sparse import csr_matrix
 from ionmc.constants import E_CHARGE, UF_PER_CM2_TO_F_PER_M2, UM2_TO_M2
 from ionmc.engine import lattice
 from ionmc.errors import InputError
-from ionmc.mechanisms.base import Transitions, enclosing
+from ionmc.mechanisms.base import Transitions, enclosing, inside_map
 from ionmc.mechanisms.registry import N_II, N_PAR, REGISTRY, kind_flags
 from ionmc.model.arrays import KernelArgs
 from ionmc.model.dependencies import dependency_graph
 from ionmc.physics import conc_of, count_of, potential
+
+
+def _csr(a, shape, dtype):
+    """A scipy CSR matrix of `shape` with sorted indices and no stored zeros."""
+    m = csr_matrix(a, shape=shape, dtype=dtype)
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    m.sort_indices()
+    return m
+
+
+class Names(list):
+    """A list of names (compartments, membranes, species) whose `index` is a lookup: a
+    tissue's thousands of compartments made the list's scan the build's N^2."""
+
+    def __init__(self, names=()):
+        super().__init__(names)
+        self._pos = {}
+        for k, name in enumerate(self):
+            self._pos.setdefault(name, k)
+
+    def index(self, name, *bounds):
+        if bounds or name not in self._pos:
+            return super().index(name, *bounds)  # its ValueError, or a search in bounds
+        return self._pos[name]
+
+
+class _ZeroDefault(dict):
+    """A mapping that reads 0.0 where it holds nothing (one jump's change per membrane)."""
+
+    def __missing__(self, key):
+        return 0.0
 
 
 class Model:
@@ -37,10 +69,10 @@ class Model:
         self.scenario = scenario
         d = scenario.data
         self.T = d["scenario"]["temperature_K"]
-        self.species = list(d["species"])
+        self.species = Names(d["species"])
         self.charge = np.array([d["species"][s]["charge"] for s in self.species], float)
-        self.comps = list(d["compartments"])
-        self.mems = list(d["membranes"])
+        self.comps = Names(d["compartments"])
+        self.mems = Names(d["membranes"])
         ns, nc = len(self.species), len(self.comps)
         self.ns, self.nc = ns, nc
         self.vol = np.array([d["compartments"][c]["volume_um3"] for c in self.comps])
@@ -85,8 +117,10 @@ class Model:
         # compartments' depth (how many membranes enclose each)
         self.comp_depth = np.zeros(nc, np.int64)
         self.mem_comps = [[] for _ in self.mems]
+        #: compartment -> the membrane whose inside it is (mechanisms.base.inside_map)
+        self.inside_of = inside_map(d["membranes"])
         for ci, c in enumerate(self.comps):
-            chain = enclosing(d["membranes"], c)
+            chain = enclosing(d["membranes"], c, self.inside_of)
             self.comp_depth[ci] = len(chain)
             for m in chain:
                 self.mem_comps[self.mems.index(m)].append(ci)
@@ -150,65 +184,93 @@ class Model:
         self.tr_mech = np.full(nt, -1, np.int64)  # which mechanism owns each transition
         for k, mech in enumerate(self.mechs):
             self.tr_mech[mech.transitions] = k
-        # full stoichiometry (for bookkeeping) and the applied one without clamped indices
-        self.stoich_full = np.zeros((nt, self.nx), np.int64)
-        for j, st in enumerate(tr.stoich):
-            for i, v in st.items():
-                self.stoich_full[j, i] = v
-        applied = self.stoich_full * (~self.clamped)[None, :]
-        self.nu = applied
-        rows, ind = np.nonzero(applied)  # row by row, each row's columns in order
-        self.st_ptr = np.zeros(nt + 1, np.int64)
-        self.st_ptr[1:] = np.cumsum(np.bincount(rows, minlength=nt))
-        self.st_idx = ind.astype(np.int64)
-        self.st_del = applied[rows, ind].astype(np.int64)
+        # full stoichiometry (for bookkeeping) and the applied one without clamped indices,
+        # sparse (scipy CSR, sorted, no stored zeros): dense, nt x nx is the tissue's N^2
+        # (21 GB at 1000 units). Rows' columns in order, so st_* below are each row's
+        # nonzeros in index order
+        rows = [j for j, st in enumerate(tr.stoich) for _ in st]
+        cols = [i for st in tr.stoich for i in st]
+        vals = [v for st in tr.stoich for v in st.values()]
+        self.stoich_full = _csr((vals, (rows, cols)), (nt, self.nx), np.int64)
+        self.nu = _csr(self.stoich_full.multiply((~self.clamped)[None, :].astype(np.int64)),
+                       (nt, self.nx), np.int64)
+        self.st_ptr = self.nu.indptr.astype(np.int64)
+        self.st_idx = self.nu.indices.astype(np.int64)
+        self.st_del = self.nu.data.astype(np.int64)
         # the charge (e) each state index holds on each membrane's inside: the inside
         # compartment's species, and ions a mechanism holds on that side of the field
         # (Mechanism.state_charges: a pump's bound ions); V = e * (x @ mem_qx[m]) / C
         # A nested compartment's ions are inside every membrane enclosing it (DESIGN:
         # V_m = the charge enclosed by m over C_m), and so is the charge a mechanism holds
         # on a membrane nested inside m (it declares what it holds on its own membrane's
-        # inside: a pump's bound ions, all of them)
+        # inside: a pump's bound ions, all of them). Sparse (nm x nx) as the stoichiometry;
+        # summed per entry in the order the terms come, as the dense sum did
         nm = len(self.mems)
-        self.mem_qx = np.zeros((nm, self.nx))
+        qx = {}
         for m in range(nm):
             for ci in self.mem_comps[m]:
-                self.mem_qx[m, ci * self.ns:(ci + 1) * self.ns] = self.charge
+                for si in range(self.ns):
+                    qx[m, ci * self.ns + si] = self.charge[si]
+        enclosing_mems = [[] for _ in range(self.nc)]  # compartment -> membranes around it
+        for m in range(nm):
+            for ci in self.mem_comps[m]:
+                enclosing_mems[ci].append(m)
         for mech in self.mechs:
             for i, m, w in mech.state_charges(self):
-                inside = self.mem_start[m] // self.ns
-                for outer in range(nm):
-                    if inside in self.mem_comps[outer]:
-                        self.mem_qx[outer, i] += w
+                for outer in sorted(enclosing_mems[self.mem_start[m] // self.ns]):
+                    qx[outer, i] = qx.get((outer, i), 0.0) + w
+        keys = list(qx)
+        self.mem_qx = _csr(([qx[k] for k in keys], ([k[0] for k in keys], [k[1] for k in keys])),
+                           (nm, self.nx), float)
         # the held charges apart (so that the species' sum keeps its order, to the bit)
-        self.mem_held = [np.nonzero(self.mem_qx[m, self.nion:])[0] + self.nion
-                         for m in range(nm)]
+        self.mem_held, self.mem_held_w = [], []
+        for m in range(nm):
+            row = self.mem_qx.getrow(m)
+            held = row.indices >= self.nion
+            self.mem_held.append(row.indices[held].astype(np.int64))
+            self.mem_held_w.append(row.data[held])
         # the same in CSR form for the kernels (kernels.voltages), in index order
-        nz = [np.nonzero(self.mem_qx[m])[0] for m in range(nm)]
-        self.qx_ptr = np.cumsum([0] + [len(z) for z in nz]).astype(np.int64)
-        self.qx_idx = np.concatenate(nz + [np.zeros(0, np.int64)]).astype(np.int64)
-        self.qx_w = np.concatenate([self.mem_qx[m, z] for m, z in enumerate(nz)] + [np.zeros(0)])
+        self.qx_ptr = self.mem_qx.indptr.astype(np.int64)
+        self.qx_idx = self.mem_qx.indices.astype(np.int64)
+        self.qx_w = self.mem_qx.data.astype(float)
         # charge each transition adds to each membrane's inside (unclamped species only);
         # tr_q: to its own membrane's (a coupling may change two membranes, or none)
-        # (sparse: the dense product cost nt nx nm, the tissue's N^3)
-        self.tr_qm = (csr_matrix((self.st_del.astype(float), self.st_idx, self.st_ptr),
-                                 shape=(nt, self.nx))
-                      @ csr_matrix(self.mem_qx).T).toarray()
-        self.tr_q = np.array([self.tr_qm[j, self.tr_mem[j]] if self.tr_mem[j] >= 0 else 0.0
-                              for j in range(nt)])
+        self.tr_qm = _csr(csr_matrix((self.st_del.astype(float), self.st_idx, self.st_ptr),
+                                     shape=(nt, self.nx)) @ self.mem_qx.T, (nt, nm), float)
+        self.tr_q = np.zeros(nt)
+        for j in range(nt):
+            if self.tr_mem[j] >= 0:
+                self.tr_q[j] = self.jump_charge(j).get(int(self.tr_mem[j]), 0.0)
         # the reverse partner of each transition (pairs are built adjacent: 2k, 2k + 1)
         self.tr_rev = np.arange(nt, dtype=np.int64) ^ 1
         # half the potential change of each jump, for the midpoint rule (0 when clamped)
-        dv = np.where(self.mem_clamped[None, :], 0.0,
-                      self.tr_qm * E_CHARGE / np.where(self.mem_C > 0, self.mem_C, 1.0))
-        self.tr_half_dv = np.array([self.mechs[self.tr_mech[j]].half_dv(self, j, dv[j])
-                                for j in range(nt)])
+        self.tr_half_dv = np.array([self.mechs[self.tr_mech[j]].half_dv(self, j, self.jump_dv(j))
+                                    for j in range(nt)])
         for mech in self.mechs:
             for key, msg in mech.check_model(self):
                 raise InputError(self.scenario.source, f"mechanisms.{mech.name}.{key}", msg)
         self.dep_ptr, self.dep_idx = dependency_graph(self)
         for mech in self.mechs:
             mech.update_parameters(self)
+
+    def jump_charge(self, j):
+        """{membrane: charge (e)} transition j adds to the insides it changes (tr_qm's row j;
+        a membrane it leaves alone is absent)."""
+        a, b = self.tr_qm.indptr[j], self.tr_qm.indptr[j + 1]
+        return dict(zip(self.tr_qm.indices[a:b].tolist(), self.tr_qm.data[a:b].tolist()))
+
+    def jump_dv(self, j):
+        """The potential change (V) of every membrane over transition j's jump, as a
+        mapping that gives 0.0 for a membrane it does not change and for a clamped one."""
+        dv = _ZeroDefault()
+        for m, q in self.jump_charge(j).items():
+            if not self.mem_clamped[m]:
+                dv[m] = q * E_CHARGE / (self.mem_C[m] if self.mem_C[m] > 0 else 1.0)
+        return dv
+
+    def membrane_charges(self, m):
+        """Charge (e) each transition adds to membrane m's inside: tr_qm's column m, dense."""
+        return self.tr_qm[:, [m]].toarray().ravel()
 
     def update_parameters(self, mech):
         """(Re)compute the rate parameters of a mechanism from its spec (after events)."""
@@ -235,8 +297,7 @@ class Model:
             c = self.comps[ci]
             spec = d["compartments"][c]
             target = 0.0
-            mi = next((i for i, m in enumerate(self.mems)
-                       if d["membranes"][m]["inside"] == c), None)
+            mi = int(self.comp_mem[ci]) if self.comp_mem[ci] >= 0 else None
             if mi is not None and not spec["bath"]:
                 target = (self.membrane_spec(mi)["initial_potential_mV"] * 1e-3
                           * self.mem_C[mi] / E_CHARGE)
@@ -290,7 +351,7 @@ class Model:
         for ci in self.mem_comps[m]:  # its inside, then what is nested in it
             q = q + X[..., ci * self.ns:(ci + 1) * self.ns] @ self.charge
         held = self.mem_held[m]
-        return q + X[..., held] @ self.mem_qx[m, held] if len(held) else q
+        return q + X[..., held] @ self.mem_held_w[m] if len(held) else q
 
     def pool_indices(self, comp):
         """{species: state index} of the metabolic pool in compartment `comp`."""
@@ -327,7 +388,7 @@ class Model:
             dep_ptr=self.dep_ptr, dep_idx=self.dep_idx, inv_nvol=self.inv_nvol,
             qx_ptr=self.qx_ptr, qx_idx=self.qx_idx, qx_w=self.qx_w, mem_C=self.mem_C,
             mem_clamped=self.mem_clamped, mem_vclamp=self.mem_vclamp, half_dv=self.tr_half_dv,
-            rev=self.tr_rev, ledger=self.tr_ledger, qm=self.tr_qm,
+            rev=self.tr_rev, ledger=self.tr_ledger,
             first_order=kind_flags(self.tr_kind, "FIRST_ORDER"), lat_row=row, lat_tab=tab,
             lat_qlo=qlo, lat_qc=qc, sprod=np.ones(self.nt), fail=np.full(1, np.nan))
 

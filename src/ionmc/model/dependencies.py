@@ -15,8 +15,10 @@ def dependency_graph(model):
         for key in r:
             readers.setdefault(key, []).append(k)
     ptr, ind = [0], []
-    # a membrane's charge: which state indices it counts, by column (free membranes only)
-    charged = (model.mem_qx != 0) & ~model.mem_clamped[:, None]
+    # a membrane's charge: for each state index, the free membranes that count it
+    qx = model.mem_qx.tocsc()
+    counted_by = [[int(m) for m in qx.indices[qx.indptr[i]:qx.indptr[i + 1]]
+                   if not model.mem_clamped[m]] for i in range(model.nx)]
     for j in range(model.nt):
         moved = model.st_idx[model.st_ptr[j]:model.st_ptr[j + 1]]
         w = {("x", int(i)) for i in moved}
@@ -25,8 +27,8 @@ def dependency_graph(model):
         # indices it moves (its applied stoichiometry's nonzeros, st_idx), not over all nx
         # per membrane: that was O(nt x membranes x nx), 89 of a 103 s build of a
         # 300-unit tissue (benchmarks/profile_tissue.py)
-        for m in np.nonzero(charged[:, moved].any(axis=1))[0]:
-            w.add(("V", int(m)))
+        for i in moved:
+            w.update(("V", m) for m in counted_by[i])
         deps = sorted(set().union(*(readers.get(key, ()) for key in w)))
         ind += deps
         ptr.append(len(ind))

@@ -268,8 +268,6 @@ def unset_but_moved(sc):
     a coupling): stated, not silent. Asked of the compiled model's stoichiometry
     (Model.stoich_full), whatever the mechanism's type; a transition that changes the
     species in one compartment alone (chemistry) moves nothing across."""
-    import numpy as np
-
     from ionmc.model.compiled import Model
 
     d = sc.data
@@ -278,6 +276,11 @@ def unset_but_moved(sc):
     except Exception:  # noqa: BLE001 (its own errors come when the scenario runs)
         return []
     out = []
+    by_index = model.stoich_full.tocsc()  # the transitions that move each state index
+
+    def movers(i):
+        return set(by_index.indices[by_index.indptr[i]:by_index.indptr[i + 1]].tolist())
+
     for ci, c in enumerate(model.comps):
         spec = d["compartments"][c]
         given = set(spec["concentrations_mM"]) | set(spec.get("counts", {}))
@@ -287,8 +290,7 @@ def unset_but_moved(sc):
             if s in given or model.pool_mask[i] or model.x0[i] != 0:
                 continue
             others = [k * model.ns + si for k in range(model.nc) if k != ci]
-            rows = np.nonzero((model.stoich_full[:, i] != 0)
-                              & (model.stoich_full[:, others] != 0).any(axis=1))[0]
+            rows = sorted(movers(i) & set().union(*(movers(k) for k in others)))
             for mech in dict.fromkeys(model.mechs[model.tr_mech[j]] for j in rows):
                 mem = mech.spec.get("membrane")
                 where = f"across {mem}" if mem else "into or out of it"

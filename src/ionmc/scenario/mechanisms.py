@@ -11,7 +11,7 @@ import re
 from ionmc import ranges
 from ionmc.errors import InputError
 from ionmc.mechanisms import agents
-from ionmc.mechanisms.base import GROUND, ScenarioContext
+from ionmc.mechanisms.base import GROUND, ScenarioContext, inside_map
 from ionmc.mechanisms.registry import REGISTRY
 from ionmc.scenario.tables import NUM, check_type, did_you_mean, fill_table
 
@@ -89,7 +89,8 @@ def validate_mechanisms(src, raw_m, sc, species, comps, mems):
         raise InputError(src, "mechanisms", "must be an array of tables ([[mechanisms]])")
     names = set()
     mechs = [_filled(src, i, spec, names, mems, species) for i, spec in enumerate(raw_m)]
-    ctx = ScenarioContext(sc, species, comps, mems, mechs, _pools(mechs, mems))
+    ctx = ScenarioContext(sc, species, comps, mems, mechs, _pools(mechs, mems),
+                          inside_map(mems))
     for t in mechs:
         check_mechanism(src, f"mechanisms.{t['name']}", t, ctx)
     return mechs
@@ -110,6 +111,7 @@ def check_event_parameter(src, key, name, param, value, data):
     trial = dict(m, **{param: float(value)})
     mechs = [trial if x is m else x for x in data["mechanisms"]]
     ctx = ScenarioContext(data["scenario"], data["species"], data["compartments"],
-                          data["membranes"], mechs, _pools(mechs, data["membranes"]))
+                          data["membranes"], mechs, _pools(mechs, data["membranes"]),
+                          inside_map(data["membranes"]))
     # its checks name the parameter after the prefix: the event's key without it
     check_mechanism(src, key[:-len(param) - 1], trial, ctx)

@@ -241,14 +241,14 @@ def _membranes(src, raw, comps, species):
     # nested compartments (an SR inside the cytosol): the chain of enclosing membranes
     # must end in a compartment inside none (the ground, at 0 V)
     for m, t in mems.items():
-        chain = enclosing(mems, t["inside"])
+        chain = enclosing(mems, t["inside"], inside_of)
         if mems[chain[-1]]["outside"] in inside_of:
             raise InputError(src, f"membranes.{m}.outside", "membranes "
                              + " -> ".join(repr(k) for k in chain + [chain[0]])
                              + " enclose one another in a ring: one compartment must be "
                              "inside no membrane")
     for c, spec in comps.items():
-        chain = enclosing(mems, c)
+        chain = enclosing(mems, c, inside_of)
         if spec["clamped_species"] and not spec["bath"] and chain \
                 and mems[chain[0]]["outside"] == GROUND:
             # its ions would be booked at the potential of a membrane no mechanism sits on

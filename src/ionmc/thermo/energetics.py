@@ -272,7 +272,7 @@ def _net_current(out, model, mi, a):
     not at rest: the pumps' check alone missed a leak out of balance)."""
     import numpy as np
 
-    q = model.tr_qm[:, mi]  # charge (e) each transition adds to the inside
+    q = model.membrane_charges(mi)  # charge (e) each transition adds to the inside
     per = {}
     for j in np.nonzero(q)[0]:
         name = model.mechs[model.tr_mech[j]].name

@@ -93,7 +93,9 @@ def reference_counts(model, x):
     lam = np.zeros(model.nx)
     # per species, the compartments each transition moves it in (from the nonzeros once:
     # a scan of every (transition, compartment) per species grew as the tissue's N^2)
-    jj, ii = np.nonzero(model.stoich_full[:, :nc * ns])
+    ions = model.stoich_full[:, :nc * ns]
+    ions.sort_indices()  # row by row, each row's columns in order
+    jj, ii = ions.nonzero()
     moves = [{} for _ in range(ns)]  # species -> transition -> [compartments], in order
     for j, i in zip(jj.tolist(), ii.tolist()):
         moves[i % ns].setdefault(j, []).append(i // ns)
@@ -171,10 +173,14 @@ class Ledger:
                 c0[j, ATP] += fixed_J
                 c1[j, ATP] += per_arg
         # clamp work on every membrane a transition charges (a coupling may charge two)
-        c0[:, CLAMP] = -E_CHARGE * (m.tr_qm[:, m.mem_clamped] @ m.mem_vclamp[m.mem_clamped])
+        held = np.nonzero(m.mem_clamped)[0]
+        c0[:, CLAMP] = -E_CHARGE * (m.tr_qm[:, held] @ m.mem_vclamp[held])
+        st = m.stoich_full
         for j in range(m.nt):
-            for i in np.nonzero(m.stoich_full[j] * m.clamped)[0]:
-                d = m.stoich_full[j, i]
+            for e in range(st.indptr[j], st.indptr[j + 1]):
+                i, d = st.indices[e], st.data[e]
+                if not m.clamped[i]:
+                    continue
                 into_system = -d
                 conc = x[i] * m.inv_nvol[i]
                 if conc > 0 and self.cref[i] > 0:
