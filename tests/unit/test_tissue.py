@@ -171,7 +171,8 @@ def test_tau_leap_blocks_give_the_dense_implicit_step_to_the_bit():
     n = len(tl.fmem) + len(tl.fidx)
     assert len(B.ptr) - 1 == 5
     one = FastBlocks(np.array([0, n]), np.arange(n), np.arange(n),
-                     np.where(B.rd >= 0, 0, -1), n, B.mv_ptr, B.mv_row, B.mv_coef, B.mv_q)
+                     np.where(B.rd >= 0, 0, -1), n, B.mv_ptr, B.mv_row, B.mv_coef, B.mv_q,
+                     B.rdr_ptr, B.rdr_idx)
     x = tl.x.copy()
     V = np.zeros(len(model.mems))
     voltages(x, V, tl.M)
