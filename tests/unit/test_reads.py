@@ -4,8 +4,8 @@ The SSA's dependency graph recomputes, after a firing, the propensities that rea
 firing changed; tau-leap's implicit step differences each fast unknown's column through the
 propensities that read it, and keeps the others (engine/implicit.py). A read a type does not
 declare would leave a stale propensity in the first and a wrong derivative in the second,
-silently. Checked here for every built-in (and the reduced pump, and a tissue with an
-astrocyte): each count and each free membrane's potential is moved on its own, and every
+silently. Checked here for every built-in (and the reduced pump, and an excitable tissue
+with astrocytes): each count and each free membrane's potential is moved on its own, and every
 propensity that changes must be one that declares reading it.
 """
 import numpy as np
@@ -21,8 +21,9 @@ from pumps import REDUCED, with_pump
 
 
 def _tissue(_name):
-    return validate(tissue_scenario(3, layout="chain", astrocyte=True, duration_s=1.0,
-                                    record_interval_s=0.5, block_at_s=0.5), "tissue")
+    return validate(tissue_scenario(3, layout="chain", astrocyte=True, excitable=True,
+                                    duration_s=1.0, record_interval_s=0.5, block_at_s=0.5),
+                    "tissue")
 
 
 CASES = [(name, load_scenario) for name in builtins()] + [

@@ -83,6 +83,37 @@ def test_a_local_pump_block_raises_K_in_its_own_ecs_more_than_far_away():
     assert abs(before["ecs_0.K.mM"] - 5.0) < 1e-3  # at rest until the block
 
 
+def test_an_excitable_unit_still_rests_at_its_fixed_point():
+    """NaP's resting Na+ influx is taken out of the Na+ leak: without a block the units of
+    the excitable variant stay at -70 mV and K_o 5 mM."""
+    sc = validate(tissue_scenario(2, block_units=0, method="ode", duration_s=5.0,
+                                  record_interval_s=1.0, excitable=True), "tissue")
+    assert _count(sc, "channel") == 2
+    df, _ = ionmc.simulate(sc)
+    for i in range(2):
+        assert df[f"soma_{i}.V_mV"].iloc[-1] == pytest.approx(-70.0, abs=0.01)
+        assert df[f"ecs_{i}.K.mM"].iloc[-1] == pytest.approx(5.0, abs=1e-3)
+
+
+def test_spreading_depolarisation_travels_at_a_measured_speed_where_the_plain_spread_decays():
+    """A pump block in unit 0 of a 12-unit chain under ode: with NaP every unit depolarises
+    in turn (past -40 mV) at a constant speed within the 2-5 mm/min measured for SD; without
+    it only unit 0's potential moves more than a few mV in the same time."""
+    kw = dict(layout="chain", method="ode", duration_s=5.0, record_interval_s=0.05,
+              block_at_s=0.2)
+    df, _ = ionmc.simulate(validate(tissue_scenario(12, excitable=True, **kw), "sd"))
+    t = df["time_s"].to_numpy()
+    crossed = [t[np.argmax(df[f"soma_{i}.V_mV"].to_numpy() > -40.0)] for i in range(12)]
+    assert all(df[f"soma_{i}.V_mV"].iloc[-1] > -40.0 for i in range(12))
+    assert np.all(np.diff(crossed[2:]) > 0)  # in order, once the front has formed
+    side_um = (1000.0 + 250.0) ** (1 / 3)  # the unit's cube (module docstring)
+    slope = np.polyfit(np.arange(3, 11), crossed[3:11], 1)[0]  # s per unit
+    speed_mm_per_min = side_um * 1e-3 / slope * 60.0
+    assert 2.0 < speed_mm_per_min < 5.0, speed_mm_per_min
+    plain, _ = ionmc.simulate(validate(tissue_scenario(12, **kw), "plain"))
+    assert all(abs(plain[f"soma_{i}.V_mV"].iloc[-1] + 70.0) < 3.0 for i in range(2, 12))
+
+
 def test_a_large_tissue_solves_banded_and_agrees_with_the_dense_solve(monkeypatch):
     """A 20-unit chain (440 counts) has a band of ~50 in reverse Cuthill-McKee order, so the
     ode solves its Newton systems banded; its Jacobian is the dense one permuted, entry for

@@ -30,8 +30,25 @@ astro_Cl_leak_i, astro_pump_i); the coupling between units i < j is ecs_i_j (gap
 In a grid of `rows` x `cols`, unit i is at (row, col) = divmod(i, cols); neighbours share a
 face (4-neighbourhood). The blocked units are the `block_units` nearest unit 0's corner
 (by city-block distance, then index): in a chain the first ones.
+
+`excitable=True` gives each neuron a persistent Na+ current, NaP_i (a `channel` with one
+non-inactivating gate, m_inf = 1/(1 + exp(-(V + 42)/5)), tau 0.2 ms: Bazhenov et al. 2002,
+J Neurosci 22:8691, after Timofeev et al. 2000; ohmic, 10 pS, `nap_density_per_um2`
+channels per um^2, default 2: 2 mS/cm^2), with the Na+ leak lowered by NaP's resting
+influx so that each unit still rests at its fixed point. That is the regenerative K+ release
+of spreading depolarisation (SD): a rise of K_o depolarises the neuron, NaP opens, Na+
+enters and K+ leaves, and K_o rises further (Kager, Wadman & Somjen 2000, J Neurophysiol
+84:495, whose SD is carried mainly by NaP and NMDA currents). A unit alone runs away once
+its K_o passes ~8.9 mM (in slices SD starts as K_o passes 10-12 mM, Somjen 2001, Physiol
+Rev 81:1065); the front then travels by K+ diffusion through the ECS at ~3.3 mm/min with
+the defaults (measured SD: 2-5 mm/min), leaving the units depolarised near -20 mV with K_o
+~45 mM (measured in SD: 30-60 mM, near 0 mV). NaP here does not inactivate, so
+the tissue does not recover within a run (real SD recovers in ~1 min); removing the pump's
+outward current alone is enough to start it: a pump block triggers it at once.
 """
 import math
+
+from ionmc.constants import F, R
 
 # resting_neuron.toml / pump_block.toml: a fixed point at Na 15/145, K 140/5 mM, -70 mV
 NEURON_VOLUME_UM3 = 1000.0
@@ -54,6 +71,37 @@ ASTRO_LEAKS = {"Na": 1.1039613829664808e-07, "Cl": 8.372229715201506e-07}
 ASTRO_PUMP_DENSITY = 4309.938921330324
 DG_ATP_KJ_PER_MOL = -57.0
 LAYOUTS = ("chain", "grid")
+# the excitable variant's persistent Na+ channel (module docstring)
+NAP_GATE = {"power": 1, "inf": "1 / (1 + exp(-(V + 42) / 5))", "tau": "0.2"}
+NAP_CONDUCTANCE_PS = 10.0
+TEMPERATURE_K = 310.0
+
+
+def nap_open_fraction(v_mV):
+    """NaP's m_inf at v_mV (NAP_GATE's expression)."""
+    return 1.0 / (1.0 + math.exp(-(v_mV + 42.0) / 5.0))
+
+
+def compensated_na_leak(nap_density_per_um2):
+    """The neuron's Na+ leak permeability (cm/s) less NaP's resting Na+ influx, so that a
+    unit with NaP rests at the fixed point of one without: the leak's GHK net flux per unit
+    permeability (leak.py) against NaP's ohmic current N m_inf gamma (V - E_Na) at -70 mV
+    and the resting concentrations (Hodgkin & Katz 1949; Hodgkin & Huxley 1952)."""
+    rt_f = R * TEMPERATURE_K / F
+    v = NEURON_V0_MV * 1e-3
+    u = v / rt_f
+    c_in, c_out = NEURON_MM["Na"], ECS_MM["Na"]  # mM = mol/m^3
+    area_m2 = SOMA_AREA_UM2 * 1e-12
+    # net efflux (mol/s) per m/s of permeability: c_i u/(1 - e^-u) - c_o u/(e^u - 1)
+    per_p = area_m2 * (c_in * u / -math.expm1(-u) - c_out * u / math.expm1(u))
+    e_na = rt_f * math.log(c_out / c_in)
+    n_open = nap_density_per_um2 * SOMA_AREA_UM2 * nap_open_fraction(NEURON_V0_MV)
+    nap_efflux = n_open * NAP_CONDUCTANCE_PS * 1e-12 * (v - e_na) / F  # mol/s, < 0
+    p_m_per_s = NEURON_LEAKS["Na"] * 1e-2 - nap_efflux / per_p
+    if p_m_per_s <= 0.0:
+        raise ValueError(f"{nap_density_per_um2:g} NaP channels per um^2 carry more Na+ at "
+                         "rest than the whole Na+ leak")
+    return p_m_per_s * 1e2
 
 
 def grid_shape(units, rows=None):
@@ -97,11 +145,12 @@ def tissue_scenario(units, layout="chain", rows=None, block_units=1, block_at_s=
                     record_interval_s=0.1, method="ode", seed=1, replicates=1,
                     ecs_length_um=None, ecs_area_um2=None, tortuosity=1.6,
                     gap_length_um=50.0, gap_area_um2=10.0, gap_tortuosity=3.2,
-                    name=None):
+                    excitable=False, nap_density_per_um2=2.0, name=None):
     """The raw scenario dict (as TOML would give it) of a tissue of `units` units: pass it
     to `ionmc.scenario.validate`. See the module's docstring for what a unit is, the
     names and the geometry; `ecs_length_um`/`ecs_area_um2` override the ECS coupling's
-    slab (None: from the unit's cube). `block_units` = 0 gives no event."""
+    slab (None: from the unit's cube). `block_units` = 0 gives no event. `excitable`: each
+    neuron with a persistent Na+ current (module docstring: spreading depolarisation)."""
     if units < 1:
         raise ValueError("a tissue has at least one unit")
     pairs = neighbours(units, layout, rows)
@@ -116,9 +165,11 @@ def tissue_scenario(units, layout="chain", rows=None, block_units=1, block_at_s=
             "name": name or f"tissue_{layout}_{units}",
             "description": f"a {shape} of resting neurons"
                            + (" with astrocytes" if astrocyte else "")
+                           + (" and a persistent Na+ current (excitable)" if excitable
+                              else "")
                            + f" in ECS coupled by diffusion; pumps of {block_units} corner "
                              f"unit(s) blocked at {block_at_s:g} s",
-            "temperature_K": 310.0, "duration_s": float(duration_s),
+            "temperature_K": TEMPERATURE_K, "duration_s": float(duration_s),
             "record_interval_s": float(record_interval_s), "method": method,
             "replicates": replicates, "seed": seed,
         },
@@ -127,6 +178,9 @@ def tissue_scenario(units, layout="chain", rows=None, block_units=1, block_at_s=
         "compartments": {}, "membranes": {}, "mechanisms": [], "events": [],
     }
     comps, mems, mechs = d["compartments"], d["membranes"], d["mechanisms"]
+    leaks = dict(NEURON_LEAKS)
+    if excitable:
+        leaks["Na"] = compensated_na_leak(nap_density_per_um2)
     for i in range(units):
         comps[f"neuron_{i}"] = {"volume_um3": NEURON_VOLUME_UM3,
                                 "concentrations_mM": dict(NEURON_MM),
@@ -136,9 +190,15 @@ def tissue_scenario(units, layout="chain", rows=None, block_units=1, block_at_s=
         mems[f"soma_{i}"] = {"inside": f"neuron_{i}", "outside": f"ecs_{i}",
                              "area_um2": SOMA_AREA_UM2, "capacitance_uF_per_cm2": 1.0,
                              "initial_potential_mV": NEURON_V0_MV}
-        for s, p in NEURON_LEAKS.items():
+        for s, p in leaks.items():
             mechs.append({"type": "leak", "name": f"{s}_leak_{i}", "membrane": f"soma_{i}",
                           "species": s, "permeability_cm_per_s": p})
+        if excitable:
+            mechs.append({"type": "channel", "name": f"NaP_{i}", "membrane": f"soma_{i}",
+                          "species": "Na", "density_per_um2": float(nap_density_per_um2),
+                          "conduction": "ohmic",
+                          "single_channel_conductance_pS": NAP_CONDUCTANCE_PS,
+                          "gates": {"m": dict(NAP_GATE)}})
         mechs.append({"type": "na_k_atpase", "name": f"pump_{i}", "membrane": f"soma_{i}",
                       "density_per_um2": NEURON_PUMP_DENSITY,
                       "dG_ATP_kJ_per_mol": DG_ATP_KJ_PER_MOL, "fxyd_phosphorylated": 0.0,
