@@ -7,6 +7,8 @@ name), and the mechanism's own `parameters`, which are compiled into the laws as
 """
 import math
 import re
+from collections.abc import Mapping
+from functools import lru_cache
 
 import numpy as np
 
@@ -22,32 +24,73 @@ PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 LAW_DIR = CACHE_DIR.parent / "laws"
 
 
-def sources(species, compartments, cin=None, cout=None):
-    """Concentration name -> (compartment, species): `<species>_i` and `<species>_o` for the
-    membrane's inside and outside, then `<species>_<compartment>` for every compartment by
-    name (a channel's gate may read the Ca2+ of a cleft it does not face: NEURON's POINTER,
-    Brian2's linked variables). The sides take precedence: a compartment named `i` or `o`
-    is read as a side. Without cin/cout the sides map to None (validation)."""
+class _Layers(Mapping):
+    """Mappings read in turn (the first that holds a name answers), iterated in that order
+    without repeats: `sources` and `names` share the per-compartment part, built once per
+    model, instead of copying it for each mechanism (a tissue's N channels made it N^2)."""
+
+    def __init__(self, *layers):
+        self.layers = layers
+
+    def __getitem__(self, key):
+        for layer in self.layers:
+            if key in layer:
+                return layer[key]
+        raise KeyError(key)
+
+    def __iter__(self):
+        seen = set()
+        for layer in self.layers:
+            for k in layer:
+                if k not in seen:
+                    seen.add(k)
+                    yield k
+
+    def __len__(self):
+        return sum(1 for _ in self)
+
+
+@lru_cache(maxsize=8)
+def _by_compartment(species, compartments):
+    """`<species>_<compartment>` -> (compartment, species), the first in compartment order."""
     out = {}
-    for s in species:
-        out[f"{s}_i"] = (cin, s)
-        out[f"{s}_o"] = (cout, s)
     for c in compartments:
         for s in species:
             out.setdefault(f"{s}_{c}", (c, s))
     return out
 
 
+@lru_cache(maxsize=8)
+def _described(species, compartments):
+    """name -> meaning of the concentrations an expression may read (`names`)."""
+    out = {}
+    for s in species:
+        out[f"{s}_i"] = f"{s} inside (mM)"
+        out[f"{s}_o"] = f"{s} outside (mM)"
+    for n, (c, s) in _by_compartment(species, compartments).items():
+        out.setdefault(n, f"{s} in compartment {c} (mM)")
+    return out
+
+
+def sources(species, compartments, cin=None, cout=None):
+    """Concentration name -> (compartment, species): `<species>_i` and `<species>_o` for the
+    membrane's inside and outside, then `<species>_<compartment>` for every compartment by
+    name (a channel's gate may read the Ca2+ of a cleft it does not face: NEURON's POINTER,
+    Brian2's linked variables). The sides take precedence: a compartment named `i` or `o`
+    is read as a side. Without cin/cout the sides map to None (validation)."""
+    sides = {}
+    for s in species:
+        sides[f"{s}_i"] = (cin, s)
+        sides[f"{s}_o"] = (cout, s)
+    return _Layers(sides, _by_compartment(tuple(species), tuple(compartments)))
+
+
 def names(parameters, species, compartments=()):
     """name -> meaning of everything an expression may read."""
-    out = {"V": "membrane potential (mV)", "T": "temperature (K)",
-           "celsius": "temperature (C)"}
-    for n, (c, s) in sources(species, compartments).items():
-        out[n] = (f"{s} inside (mM)" if n == f"{s}_i" else f"{s} outside (mM)"
-                  if n == f"{s}_o" else f"{s} in compartment {c} (mM)")
-    for p in parameters:
-        out.setdefault(p, "parameter")
-    return out
+    return _Layers({"V": "membrane potential (mV)", "T": "temperature (K)",
+                    "celsius": "temperature (C)"},
+                   _described(tuple(species), tuple(compartments)),
+                   dict.fromkeys(parameters, "parameter"))
 
 
 def check_parameters(parameters, known):
@@ -81,6 +124,20 @@ def argument_source(model, parameters, conc):
 CHECK_MV = np.linspace(-150.0, 100.0, 251)
 
 
+#: checks already made in this process (`checked`): a tissue's thousand copies of one
+#: channel at the same concentrations are checked once, not a thousand times (~10 ms each)
+_CHECKED = {}
+
+
+def checked(key, check):
+    """check()'s result, computed once per key (`Laws.memo_key`)."""
+    if key not in _CHECKED:
+        if len(_CHECKED) > 4096:  # a long sweep's many concentrations: start again
+            _CHECKED.clear()
+        _CHECKED[key] = check()
+    return _CHECKED[key]
+
+
 class Laws:
     """One mechanism's compiled laws. `items`: [(law name, key, expressions, combine)],
     `combine(sources)` the law's source from its expressions' (each reading `v` and the
@@ -88,7 +145,7 @@ class Laws:
     `addr` (for native.call_law), `conc` (the state indices of its concentrations, slot
     order), `keys`; `value(law, V_volts, conc_of)` evaluates it in Python."""
 
-    def __init__(self, model, prefix, cin, cout, parameters, items):
+    def __init__(self, model, cin, cout, parameters, items):
         laws, self.conc, self.keys = [], [], []
         where = sources(model.species, model.comps, cin, cout)
         for name, key, exprs, combine in items:
@@ -96,7 +153,9 @@ class Laws:
             if len(conc) > N_CONC:
                 raise ValueError(key, f"reads {len(conc)} concentrations (at most {N_CONC})")
             arg = argument_source(model, parameters, conc)
-            laws.append((f"{prefix}_{name}",
+            # named by the law, not by the mechanism: mechanisms with the same laws (a
+            # tissue's thousand NaP channels) share one module, imported and loaded once
+            laws.append((f"law_{name}",
                          combine([to_numba_source(e, arg.__getitem__) for e in exprs])))
             self.conc.append([model.idx(*where[n]) for n in conc])
             self.keys.append(key)
@@ -118,10 +177,20 @@ class Laws:
         self.__dict__.update(state)
         self._load()
 
+    def memo_key(self, model, x, *more):
+        """What a check of these laws at counts x depends on: the module (so the laws),
+        their keys and the concentrations they read (`checked`)."""
+        return (self.module.__name__, tuple(self.keys), *more,
+                tuple(float(x[i] * model.inv_nvol[i]) for c in self.conc for i in c))
+
     def check(self, model, x, signed=False):
         """Each law finite and (unless `signed`: a net rate) non-negative over CHECK_MV at
         the concentrations of counts x: [(key, message)] for the first that is not (a NaN:
         a removable 0/0, with a hint)."""
+        return checked(self.memo_key(model, x, "laws", signed),
+                       lambda: self._check(model, x, signed))
+
+    def _check(self, model, x, signed):
         conc = lambda i: x[i] * model.inv_nvol[i]  # noqa: E731
         for v in CHECK_MV:
             for law in range(len(self.fns)):

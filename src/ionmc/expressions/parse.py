@@ -15,6 +15,7 @@ refused rather than silently meaning what Python would make of them.
 import ast
 import difflib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import InputError
@@ -210,7 +211,8 @@ def parse(text, names, key):
                                    f"{_one_line(repr(text))}")
     if not text.strip():
         raise ExpressionError(key, "empty expression")
-    names = dict.fromkeys(names)
+    if not isinstance(names, Mapping):  # a mapping is read, not copied (thousands of names)
+        names = dict.fromkeys(names)
     # one line: a TOML multi-line string may break a long rate law over lines; whitespace
     # means nothing else in what the whitelist allows (no strings), except that a comment
     # would swallow the lines after it once joined, so '#' is refused first

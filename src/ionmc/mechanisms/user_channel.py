@@ -58,7 +58,8 @@ import re
 
 from ionmc.errors import InputError
 from ionmc.expressions import ExpressionError, parse
-from ionmc.expressions.membrane import CHECK_MV, Laws, check_parameters, concentrations, names
+from ionmc.expressions.membrane import CHECK_MV, Laws, check_parameters, checked, concentrations, \
+    names
 from ionmc.expressions.native import N_CONC, law_value
 from ionmc.mechanisms import agents, channels, conduction
 from ionmc.numba_conf import entry, leaf
@@ -233,7 +234,7 @@ class UserChannel(channels.Channels):
         if self.factor_law is not None:
             f = parse(self.spec["factor"], known, f"mechanisms.{self.name}.factor")
             items.append(("factor", "factor", [f], lambda s: s[0]))
-        self.laws = Laws(model, self.name, cin, cout, self.spec["parameters"], items)
+        self.laws = Laws(model, cin, cout, self.spec["parameters"], items)
 
     def n_slots(self, model):
         self._compile(model)
@@ -333,6 +334,10 @@ class UserChannel(channels.Channels):
     def check_rates(self, model, x):
         """Each rate finite and non-negative over -150..+100 mV at counts x, and no gate
         stuck (alpha + beta > 0): [(key, message)]."""
+        return checked(self.laws.memo_key(model, x, "gates", tuple(g for g, _ in self.gates)),
+                       lambda: self._check_rates(model, x))
+
+    def _check_rates(self, model, x):
         bad = self.laws.check(model, x)
         if bad:
             return bad

@@ -278,7 +278,7 @@ class UserTransporter(Mechanism):
         _, cin, cout = self.membrane_sides(model)
         e = _expr(self.spec, names(self.spec["parameters"], model.scenario.data["species"],
                                    model.comps))
-        self.laws = Laws(model, self.name, cin, cout, self.spec["parameters"],
+        self.laws = Laws(model, cin, cout, self.spec["parameters"],
                          [("rate", "rate", [e], lambda s: s[0])])
 
     def build(self, model, tr):
