@@ -5,8 +5,10 @@ firing changed; tau-leap's implicit step differences each fast unknown's column 
 propensities that read it, and keeps the others (engine/implicit.py). A read a type does not
 declare would leave a stale propensity in the first and a wrong derivative in the second,
 silently. Checked here for every built-in (and the reduced pump, and an excitable tissue
-with astrocytes): each count and each free membrane's potential is moved on its own, and every
-propensity that changes must be one that declares reading it.
+with astrocytes), at the starting state and at a scattered one (every count 1 or more, so that
+no propensity is zero for an empty source and hides a read): each count and each free
+membrane's potential is moved on its own, and every propensity that changes must be one
+that declares reading it.
 """
 import numpy as np
 import pytest
@@ -32,14 +34,19 @@ CASES = [(name, load_scenario) for name in builtins()] + [
     ("tissue", _tissue)]
 
 
+@pytest.mark.parametrize("state", ["start", "scattered"])
 @pytest.mark.parametrize("name, make", CASES,
                          ids=[f"{n}-{k}" for k, (n, _) in enumerate(CASES)])
-def test_a_propensity_changes_only_with_what_its_mechanism_declares_reading(name, make):
+def test_a_propensity_changes_only_with_what_its_mechanism_declares_reading(name, make, state):
     model = Model(make(name))
     M = model.kernel_args()
     x = model.x0.astype(float)
     V = np.zeros(len(model.mems))
     voltages(model.x0.astype(np.int64), V, M)
+    if state == "scattered":
+        rng = np.random.default_rng(7)
+        x = np.round(x * rng.uniform(0.5, 1.5, x.shape)) + 1.0
+        V = V + np.where(model.mem_clamped, 0.0, rng.normal(0.0, 5e-3, V.shape))
     a0, a = np.zeros(model.nt), np.zeros(model.nt)
     all_propensities(x, V, a0, M)
     readers = {}

@@ -189,7 +189,7 @@ def solve_fast(x, V, tau, fmem, fidx, a, M, dA, B):
     moves (B.rdr_*: what each mechanism declares it reads, `Mechanism.reads`), the others
     keep their value: the same numbers as evaluating all, at ~2 instead of `width`
     evaluations of every propensity per Newton iteration (a tissue unit's block has 14
-    unknowns). tests/unit/test_tissue.py holds every built-in's declared reads against its
+    unknowns). tests/unit/test_reads.py holds every built-in's declared reads against its
     propensities."""
     kind, src, mem, half_dv, P, II, inv_nvol = prop_arrays(M)
     nm = fmem.shape[0]

@@ -40,9 +40,9 @@ of spreading depolarisation (SD): a rise of K_o depolarises the neuron, NaP open
 enters and K+ leaves, and K_o rises further (Kager, Wadman & Somjen 2000, J Neurophysiol
 84:495, whose SD is carried mainly by NaP and NMDA currents). A unit alone runs away once
 its K_o passes ~8.9 mM (in slices SD starts as K_o passes 10-12 mM, Somjen 2001, Physiol
-Rev 81:1065); the front then travels by K+ diffusion through the ECS at ~3.3 mm/min with
-the defaults (measured SD: 2-5 mm/min), leaving the units depolarised near -20 mV with K_o
-~45 mM (measured in SD: 30-60 mM, near 0 mV). NaP here does not inactivate, so
+Rev 81:1065); the front then travels by K+ diffusion through the ECS at ~3.2 mm/min with
+the defaults (measured SD: 2-5 mm/min), leaving the units depolarised at -5 to -20 mV with
+K_o 34-45 mM (measured in SD: 30-60 mM, near 0 mV). NaP here does not inactivate, so
 the tissue does not recover within a run (real SD recovers in ~1 min); removing the pump's
 outward current alone is enough to start it: a pump block triggers it at once.
 """
@@ -95,7 +95,8 @@ def compensated_na_leak(nap_density_per_um2):
     # net efflux (mol/s) per m/s of permeability: c_i u/(1 - e^-u) - c_o u/(e^u - 1)
     per_p = area_m2 * (c_in * u / -math.expm1(-u) - c_out * u / math.expm1(u))
     e_na = rt_f * math.log(c_out / c_in)
-    n_open = nap_density_per_um2 * SOMA_AREA_UM2 * nap_open_fraction(NEURON_V0_MV)
+    # the population is a whole number of channels (channels.n_channels rounds it)
+    n_open = round(nap_density_per_um2 * SOMA_AREA_UM2) * nap_open_fraction(NEURON_V0_MV)
     nap_efflux = n_open * NAP_CONDUCTANCE_PS * 1e-12 * (v - e_na) / F  # mol/s, < 0
     p_m_per_s = NEURON_LEAKS["Na"] * 1e-2 - nap_efflux / per_p
     if p_m_per_s <= 0.0:
