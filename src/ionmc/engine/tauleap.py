@@ -28,7 +28,6 @@ would have allowed, whichever is less: the drift is checked after the implicit s
 a tau that only doubled was rejected and solved again whenever a slow count's drift held
 the leaps (a tissue's ECS K+ after a pump block: two of every three solves were rejected).
 
-
 A metabolic pool adds fast variables of its own: the cell's O2 (a few 1e4 molecules
 turned over ~1e3 times a second), ADP (held near creatine kinase's equilibrium), and PCr
 and ATP, which become scarce and stiff once the stores run out. They join the implicit
@@ -105,11 +104,12 @@ def exact_steps(x, firings, S, ledger_sum, t, t_end, a, V, a0, rs, M, max_events
 
 class LeapArgs(NamedTuple):
     """The tau-leap's own arguments beside the model's (`KernelArgs`): the fast unknowns
-    (`fmem`: free membranes, `fidx`: state indices solved implicitly), `nion` (ion state indices come first), the bounds `eps`, `dv_max`,
-    `dv_noise` (volts), `ssa_below` (exact steps below this many events per leap), `floor`
-    (smallest bounded change per state index; inf: not bounded), `relax` (each
-    membrane's relaxation rate from the last implicit step; written by the kernel) and
-    `blocks` (the fast unknowns' independent blocks: implicit.FastBlocks)."""
+    (`fmem`: free membranes, `fidx`: state indices solved implicitly), `nion` (ion state
+    indices come first), the bounds `eps`, `dv_max`, `dv_noise` (volts), `ssa_below`
+    (exact steps below this many events per leap), `floor` (smallest bounded change per
+    state index; inf: not bounded), `relax` (each membrane's relaxation rate from the last
+    implicit step; written by the kernel) and `blocks` (the fast unknowns' independent
+    blocks: implicit.FastBlocks)."""
     fmem: np.ndarray
     fidx: np.ndarray
     nion: int

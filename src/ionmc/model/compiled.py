@@ -207,17 +207,15 @@ class Model:
         # summed per entry in the order the terms come, as the dense sum did
         nm = len(self.mems)
         qx = {}
-        for m in range(nm):
-            for ci in self.mem_comps[m]:
-                for si in range(self.ns):
-                    qx[m, ci * self.ns + si] = self.charge[si]
         enclosing_mems = [[] for _ in range(self.nc)]  # compartment -> membranes around it
-        for m in range(nm):
+        for m in range(nm):  # (ascending, so each list is in membrane order)
             for ci in self.mem_comps[m]:
                 enclosing_mems[ci].append(m)
+                for si in range(self.ns):
+                    qx[m, ci * self.ns + si] = self.charge[si]
         for mech in self.mechs:
             for i, m, w in mech.state_charges(self):
-                for outer in sorted(enclosing_mems[self.mem_start[m] // self.ns]):
+                for outer in enclosing_mems[self.mem_start[m] // self.ns]:
                     qx[outer, i] = qx.get((outer, i), 0.0) + w
         keys = list(qx)
         self.mem_qx = _csr(([qx[k] for k in keys], ([k[0] for k in keys], [k[1] for k in keys])),
@@ -225,18 +223,17 @@ class Model:
         # the held charges apart (so that the species' sum keeps its order, to the bit)
         self.mem_held, self.mem_held_w = [], []
         for m in range(nm):
-            row = self.mem_qx.getrow(m)
-            held = row.indices >= self.nion
-            self.mem_held.append(row.indices[held].astype(np.int64))
-            self.mem_held_w.append(row.data[held])
+            a, b = self.mem_qx.indptr[m], self.mem_qx.indptr[m + 1]
+            idx, w = self.mem_qx.indices[a:b], self.mem_qx.data[a:b]
+            self.mem_held.append(idx[idx >= self.nion].astype(np.int64))
+            self.mem_held_w.append(w[idx >= self.nion])
         # the same in CSR form for the kernels (kernels.voltages), in index order
         self.qx_ptr = self.mem_qx.indptr.astype(np.int64)
         self.qx_idx = self.mem_qx.indices.astype(np.int64)
         self.qx_w = self.mem_qx.data.astype(float)
         # charge each transition adds to each membrane's inside (unclamped species only);
         # tr_q: to its own membrane's (a coupling may change two membranes, or none)
-        self.tr_qm = _csr(csr_matrix((self.st_del.astype(float), self.st_idx, self.st_ptr),
-                                     shape=(nt, self.nx)) @ self.mem_qx.T, (nt, nm), float)
+        self.tr_qm = _csr(self.nu.astype(float) @ self.mem_qx.T, (nt, nm), float)
         self.tr_q = np.zeros(nt)
         for j in range(nt):
             if self.tr_mem[j] >= 0:
@@ -244,7 +241,8 @@ class Model:
         # the reverse partner of each transition (pairs are built adjacent: 2k, 2k + 1)
         self.tr_rev = np.arange(nt, dtype=np.int64) ^ 1
         # half the potential change of each jump, for the midpoint rule (0 when clamped)
-        self.tr_half_dv = np.array([self.mechs[self.tr_mech[j]].half_dv(self, j, self.jump_dv(j))
+        self.tr_half_dv = np.array([self.mechs[self.tr_mech[j]].half_dv(self, j,
+                                                                         self.jump_dv(j))
                                     for j in range(nt)])
         for mech in self.mechs:
             for key, msg in mech.check_model(self):
